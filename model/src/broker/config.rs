@@ -1,0 +1,141 @@
+//! Broker configuration (`BrokerConfig` and `MessageStoreConfig`), defaults as RocketMQ 4.9.x
+//! unless a field says otherwise.
+
+use crate::ids::NodeId;
+use crate::protocol::TopicConfig;
+
+/// `brokerRole`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BrokerRole {
+    AsyncMaster,
+    SyncMaster,
+    Slave,
+}
+
+impl BrokerRole {
+    pub fn is_master(self) -> bool {
+        self != BrokerRole::Slave
+    }
+}
+
+/// `flushDiskType`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FlushDiskType {
+    AsyncFlush,
+    SyncFlush,
+}
+
+/// Deliberate defects, switched on only to prove that the checker sees what they break.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BrokerBugs {
+    /// SYNC_FLUSH answers SEND_OK before the flush completes.
+    pub ack_before_sync_flush: bool,
+    /// Recovery accepts records whose body CRC does not match.
+    pub skip_crc_check_on_recover: bool,
+    /// SYNC_MASTER counts the slave's ack before the slave has the data.
+    pub ack_before_slave_has_data: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct BrokerConfig {
+    pub cluster: String,
+    pub broker_name: String,
+    /// 0 for a master, above 0 for a slave.
+    pub broker_id: u64,
+    pub role: BrokerRole,
+    pub flush_disk_type: FlushDiskType,
+    pub name_servers: Vec<NodeId>,
+    pub topics: Vec<TopicConfig>,
+    /// `registerNameServerPeriod` (30 s; the first periodic one runs 10 s after start).
+    pub register_name_server_period_ms: u64,
+    /// `registerBrokerTimeoutMills`.
+    pub register_broker_timeout_ms: u64,
+    pub store: StoreConfig,
+    pub bugs: BrokerBugs,
+}
+
+/// `MessageStoreConfig` fields the model uses.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// `mappedFileSizeCommitLog`: 1 GiB in RocketMQ; small here so that files roll.
+    pub commit_log_file_size: u64,
+    /// Entries per ConsumeQueue file (`mappedFileSizeConsumeQueue` / 20): 300 000 in RocketMQ.
+    pub consume_queue_entries_per_file: u64,
+    pub max_message_size: u64,
+    /// `flushIntervalCommitLog`.
+    pub flush_interval_commit_log_ms: u64,
+    /// `flushCommitLogLeastPages` (pages of 4 KiB).
+    pub flush_commit_log_least_pages: u64,
+    /// `flushCommitLogThoroughInterval`.
+    pub flush_commit_log_thorough_interval_ms: u64,
+    /// `syncFlushTimeout`.
+    pub sync_flush_timeout_ms: u64,
+    /// `flushIntervalConsumeQueue`.
+    pub flush_interval_consume_queue_ms: u64,
+    /// `flushConsumeQueueLeastPages`.
+    pub flush_consume_queue_least_pages: u64,
+    /// `flushConsumeQueueThoroughInterval`.
+    pub flush_consume_queue_thorough_interval_ms: u64,
+    /// `transientStorePoolEnable`: writes go to off-heap buffers first.
+    pub transient_store_pool_enable: bool,
+    /// `commitIntervalCommitLog`.
+    pub commit_interval_commit_log_ms: u64,
+    /// `checkCRCOnRecover`.
+    pub check_crc_on_recover: bool,
+    /// `slaveTimeout`: how long SYNC_MASTER waits for the slave.
+    pub slave_timeout_ms: u64,
+    /// `haSlaveFallbehindMax`.
+    pub ha_slave_fallbehind_max: u64,
+    /// `haTransferBatchSize`.
+    pub ha_transfer_batch_size: u64,
+    /// `haSendHeartbeatInterval`.
+    pub ha_send_heartbeat_interval_ms: u64,
+    /// `haHousekeepingInterval`.
+    pub ha_housekeeping_interval_ms: u64,
+    /// `flushConsumerOffsetInterval` (a BrokerConfig field in RocketMQ).
+    pub flush_consumer_offset_interval_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            commit_log_file_size: 64 * 1024,
+            consume_queue_entries_per_file: 1_000,
+            max_message_size: 4 * 1024 * 1024,
+            flush_interval_commit_log_ms: 500,
+            flush_commit_log_least_pages: 4,
+            flush_commit_log_thorough_interval_ms: 10_000,
+            sync_flush_timeout_ms: 5_000,
+            flush_interval_consume_queue_ms: 1_000,
+            flush_consume_queue_least_pages: 2,
+            flush_consume_queue_thorough_interval_ms: 60_000,
+            transient_store_pool_enable: false,
+            commit_interval_commit_log_ms: 200,
+            check_crc_on_recover: true,
+            slave_timeout_ms: 3_000,
+            ha_slave_fallbehind_max: 256 * 1024 * 1024,
+            ha_transfer_batch_size: 32 * 1024,
+            ha_send_heartbeat_interval_ms: 5_000,
+            ha_housekeeping_interval_ms: 20_000,
+            flush_consumer_offset_interval_ms: 5_000,
+        }
+    }
+}
+
+impl BrokerConfig {
+    pub fn new(cluster: &str, broker_name: &str, name_servers: Vec<NodeId>) -> BrokerConfig {
+        BrokerConfig {
+            cluster: cluster.to_string(),
+            broker_name: broker_name.to_string(),
+            broker_id: 0,
+            role: BrokerRole::AsyncMaster,
+            flush_disk_type: FlushDiskType::AsyncFlush,
+            name_servers,
+            topics: Vec::new(),
+            register_name_server_period_ms: 30_000,
+            register_broker_timeout_ms: 6_000,
+            store: StoreConfig::default(),
+            bugs: BrokerBugs::default(),
+        }
+    }
+}

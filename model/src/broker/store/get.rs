@@ -1,0 +1,132 @@
+//! Reading a queue (`DefaultMessageStore.getMessage`).
+
+use super::MessageStore;
+use super::consume_queue::ConsumeQueue;
+use crate::disk::Disk;
+
+/// `GetMessageStatus`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GetStatus {
+    Found,
+    NoMatchedMessage,
+    MessageWasRemoving,
+    OffsetFoundNull,
+    OffsetOverflowBadly,
+    OffsetOverflowOne,
+    OffsetTooSmall,
+    NoMatchedLogicQueue,
+    NoMessageInQueue,
+}
+
+#[derive(Clone, Debug)]
+pub struct GetResult {
+    pub status: GetStatus,
+    pub next_begin_offset: u64,
+    pub min_offset: u64,
+    pub max_offset: u64,
+    /// Raw records, in queue order.
+    pub messages: Vec<Vec<u8>>,
+}
+
+/// `maxTransferBytesOnMessageInMemory`.
+const MAX_TRANSFER_BYTES: u64 = 256 * 1024;
+
+impl MessageStore {
+    /// Up to `max_messages` records of a queue from `offset`.
+    pub fn get_message(
+        &self,
+        disk: &dyn Disk,
+        topic: &str,
+        queue_id: u32,
+        offset: u64,
+        max_messages: u32,
+    ) -> GetResult {
+        let mut result = GetResult {
+            status: GetStatus::NoMatchedLogicQueue,
+            next_begin_offset: 0,
+            min_offset: 0,
+            max_offset: 0,
+            messages: Vec::new(),
+        };
+        let Some(cq) = self.consume_queue(topic, queue_id) else {
+            return result;
+        };
+        result.min_offset = cq.min_offset();
+        result.max_offset = cq.max_offset();
+        let (min, max) = (result.min_offset, result.max_offset);
+        // A slave keeps the client's offset where a master corrects it (`offsetCheckInSlave`).
+        let correct = |fallback: u64, corrected: u64| {
+            if self.settings.is_slave {
+                fallback
+            } else {
+                corrected
+            }
+        };
+        (result.status, result.next_begin_offset) = if max == 0 {
+            (GetStatus::NoMessageInQueue, correct(offset, 0))
+        } else if offset < min {
+            (GetStatus::OffsetTooSmall, correct(offset, min))
+        } else if offset == max {
+            (GetStatus::OffsetOverflowOne, offset)
+        } else if offset > max {
+            (GetStatus::OffsetOverflowBadly, correct(offset, max))
+        } else {
+            return self.read_entries(disk, cq, offset, max_messages, result);
+        };
+        result
+    }
+
+    fn read_entries(
+        &self,
+        disk: &dyn Disk,
+        cq: &ConsumeQueue,
+        offset: u64,
+        max_messages: u32,
+        mut result: GetResult,
+    ) -> GetResult {
+        let scan = (max_messages as usize * 20).max(16_000);
+        let Some(entries) = cq.entries(disk, offset, scan) else {
+            result.status = GetStatus::OffsetFoundNull;
+            result.next_begin_offset = if self.settings.is_slave {
+                offset
+            } else {
+                cq.roll_next_file(offset)
+            };
+            return result;
+        };
+        result.status = GetStatus::NoMatchedMessage;
+        let mut next_file_start: Option<u64> = None;
+        let mut bytes = 0u64;
+        let mut processed = 0u64;
+        for entry in entries {
+            if result.messages.len() >= max_messages as usize
+                || bytes + u64::from(entry.size) > MAX_TRANSFER_BYTES && !result.messages.is_empty()
+            {
+                break;
+            }
+            processed += 1;
+            if next_file_start.is_some_and(|start| entry.commit_log_offset < start) {
+                continue;
+            }
+            match self
+                .commit_log
+                .read(disk, entry.commit_log_offset, u64::from(entry.size))
+            {
+                Some(record) => {
+                    bytes += record.len() as u64;
+                    result.messages.push(record);
+                    result.status = GetStatus::Found;
+                    next_file_start = None;
+                }
+                None => {
+                    if result.messages.is_empty() {
+                        result.status = GetStatus::MessageWasRemoving;
+                    }
+                    next_file_start = Some(self.commit_log.roll_next_file(entry.commit_log_offset));
+                }
+            }
+        }
+        result.next_begin_offset = offset + processed;
+        result
+    }
+}

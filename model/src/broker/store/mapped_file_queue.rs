@@ -1,0 +1,271 @@
+//! A directory of fixed-size files that together form one log (`MappedFileQueue`): each file is
+//! named by the 20-digit offset of its first byte, and has a wrote, a committed and a flushed
+//! position. The bytes live on the [`Disk`]; this keeps the positions.
+
+use crate::disk::Disk;
+
+/// The OS page size RocketMQ counts dirty pages in.
+pub const OS_PAGE_BYTES: u64 = 4096;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappedFile {
+    pub path: String,
+    /// Offset of the file's first byte in the log.
+    pub from: u64,
+    pub wrote: u64,
+    pub committed: u64,
+    pub flushed: u64,
+    /// Created as the first file of an empty queue (a ConsumeQueue may start mid-file).
+    pub first_create_in_queue: bool,
+    /// Store timestamp of the last record appended (`MappedFile.storeTimestamp`).
+    pub store_timestamp_ms: u64,
+}
+
+impl MappedFile {
+    pub fn is_full(&self, file_size: u64) -> bool {
+        self.wrote == file_size
+    }
+
+    /// `isAbleToFlush`: a full file, or enough dirty pages, or (with 0) anything unflushed.
+    pub fn able_to_flush(&self, file_size: u64, read_position: u64, least_pages: u64) -> bool {
+        if self.is_full(file_size) {
+            return true;
+        }
+        if least_pages > 0 {
+            return read_position / OS_PAGE_BYTES - self.flushed / OS_PAGE_BYTES >= least_pages;
+        }
+        read_position > self.flushed
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct MappedFileQueue {
+    pub dir: String,
+    pub file_size: u64,
+    pub files: Vec<MappedFile>,
+    pub flushed_where: u64,
+    pub committed_where: u64,
+}
+
+/// A file's name: its start offset in 20 digits.
+pub fn file_name(offset: u64) -> String {
+    format!("{offset:020}")
+}
+
+impl MappedFileQueue {
+    pub fn new(dir: &str, file_size: u64) -> MappedFileQueue {
+        MappedFileQueue {
+            dir: dir.to_string(),
+            file_size,
+            files: Vec::new(),
+            flushed_where: 0,
+            committed_where: 0,
+        }
+    }
+
+    /// Finds the files already on disk (`load`). Each is taken as full until recovery sets
+    /// its positions. A file of the wrong size is an error, as in RocketMQ.
+    pub fn load(disk: &dyn Disk, dir: &str, file_size: u64) -> Result<MappedFileQueue, String> {
+        let mut queue = MappedFileQueue::new(dir, file_size);
+        for name in disk.list(dir) {
+            let path = format!("{dir}/{name}");
+            let Ok(from) = name.parse::<u64>() else {
+                continue;
+            };
+            let len = disk.len(&path).unwrap_or(0);
+            if len != file_size {
+                return Err(format!(
+                    "{path} is {len} bytes, not the configured {file_size}"
+                ));
+            }
+            queue.files.push(MappedFile {
+                path,
+                from,
+                wrote: file_size,
+                committed: file_size,
+                flushed: file_size,
+                first_create_in_queue: false,
+                store_timestamp_ms: 0,
+            });
+        }
+        queue.files.sort_by_key(|file| file.from);
+        Ok(queue)
+    }
+
+    pub fn last(&self) -> Option<&MappedFile> {
+        self.files.last()
+    }
+
+    /// The last file, creating one if there is none or the last is full
+    /// (`getLastMappedFile(startOffset, true)`). Returns its index.
+    pub fn last_or_create(&mut self, disk: &mut dyn Disk, start_offset: u64) -> usize {
+        let create_at = match self.files.last() {
+            None => Some(start_offset - start_offset % self.file_size),
+            Some(last) if last.is_full(self.file_size) => Some(last.from + self.file_size),
+            Some(_) => None,
+        };
+        if let Some(from) = create_at {
+            let path = format!("{}/{}", self.dir, file_name(from));
+            disk.create(&path, self.file_size);
+            let first = self.files.is_empty();
+            self.files.push(MappedFile {
+                path,
+                from,
+                wrote: 0,
+                committed: 0,
+                flushed: 0,
+                first_create_in_queue: first,
+                store_timestamp_ms: 0,
+            });
+        }
+        self.files.len() - 1
+    }
+
+    /// The index of the file holding `offset` (`findMappedFileByOffset`).
+    pub fn find(&self, offset: u64) -> Option<usize> {
+        let first = self.files.first()?;
+        if offset < first.from {
+            return None;
+        }
+        let index = ((offset - first.from) / self.file_size) as usize;
+        (self.files.get(index)?.from <= offset).then_some(index)
+    }
+
+    /// The first byte still held (`getMinOffset`).
+    pub fn min_offset(&self) -> u64 {
+        self.files.first().map_or(0, |file| file.from)
+    }
+
+    /// One past the last readable byte: wrote, or committed when `committed_only`.
+    pub fn max_offset(&self, committed_only: bool) -> u64 {
+        self.files.last().map_or(0, |file| {
+            file.from
+                + if committed_only {
+                    file.committed
+                } else {
+                    file.wrote
+                }
+        })
+    }
+
+    /// Cuts the log at `offset` (`truncateDirtyFiles`): the file holding it gets its positions
+    /// set there (its bytes stay, as in RocketMQ), later files are deleted.
+    pub fn truncate_dirty_files(&mut self, disk: &mut dyn Disk, offset: u64) {
+        let file_size = self.file_size;
+        self.files.retain_mut(|file| {
+            if file.from + file_size <= offset {
+                return true;
+            }
+            if offset >= file.from {
+                let position = offset - file.from;
+                file.wrote = position;
+                file.committed = position;
+                file.flushed = position;
+                true
+            } else {
+                disk.delete(&file.path);
+                false
+            }
+        });
+    }
+
+    /// Deletes the last file (`deleteLastMappedFile`).
+    pub fn delete_last(&mut self, disk: &mut dyn Disk) {
+        if let Some(file) = self.files.pop() {
+            disk.delete(&file.path);
+        }
+    }
+
+    /// Deletes every file.
+    pub fn destroy(&mut self, disk: &mut dyn Disk) {
+        for file in self.files.drain(..) {
+            disk.delete(&file.path);
+        }
+        self.flushed_where = 0;
+        self.committed_where = 0;
+    }
+
+    /// What a flush with `least_pages` would write now: the file holding `flushed_where` and
+    /// the position to flush it to, or `None` if it is not worth a flush yet.
+    pub fn flush_candidate(&self, least_pages: u64, committed_only: bool) -> Option<(usize, u64)> {
+        let index = self
+            .find(self.flushed_where)
+            .or_else(|| (self.flushed_where == 0 && !self.files.is_empty()).then_some(0))?;
+        let file = &self.files[index];
+        let read_position = if committed_only {
+            file.committed
+        } else {
+            file.wrote
+        };
+        file.able_to_flush(self.file_size, read_position, least_pages)
+            .then_some((index, read_position))
+    }
+
+    /// A flush of file `index` to `position` completed.
+    pub fn flushed(&mut self, index: usize, position: u64) {
+        if let Some(file) = self.files.get_mut(index) {
+            file.flushed = file.flushed.max(position);
+            self.flushed_where = self.flushed_where.max(file.from + file.flushed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::MemDisk;
+
+    #[test]
+    fn files_are_named_by_offset_and_created_as_needed() {
+        let mut disk = MemDisk::new();
+        let mut queue = MappedFileQueue::new("store/commitlog", 1024);
+        assert_eq!(queue.last_or_create(&mut disk, 0), 0);
+        queue.files[0].wrote = 1024;
+        assert_eq!(queue.last_or_create(&mut disk, 0), 1);
+        assert_eq!(queue.files[1].from, 1024);
+        assert_eq!(
+            disk.list("store/commitlog"),
+            vec![file_name(0), file_name(1024)]
+        );
+        assert_eq!(queue.find(1500), Some(1));
+        assert_eq!(queue.find(2048), None);
+        let loaded = MappedFileQueue::load(&disk, "store/commitlog", 1024).unwrap();
+        assert_eq!(loaded.files.len(), 2);
+        assert!(MappedFileQueue::load(&disk, "store/commitlog", 2048).is_err());
+    }
+
+    #[test]
+    fn truncation_keeps_bytes_but_moves_positions() {
+        let mut disk = MemDisk::new();
+        let mut queue = MappedFileQueue::new("log", 1024);
+        for _ in 0..3 {
+            let index = queue.last_or_create(&mut disk, 0);
+            queue.files[index].wrote = 1024;
+        }
+        queue.truncate_dirty_files(&mut disk, 1500);
+        assert_eq!(queue.files.len(), 2);
+        assert_eq!(queue.files[1].wrote, 476);
+        assert_eq!(queue.max_offset(false), 1500);
+        assert_eq!(disk.list("log").len(), 2);
+    }
+
+    #[test]
+    fn flushing_waits_for_enough_pages_unless_told_otherwise() {
+        let mut disk = MemDisk::new();
+        let mut queue = MappedFileQueue::new("log", 64 * 1024);
+        queue.last_or_create(&mut disk, 0);
+        queue.files[0].wrote = 3 * OS_PAGE_BYTES + 10;
+        assert_eq!(queue.flush_candidate(4, false), None);
+        assert_eq!(
+            queue.flush_candidate(0, false),
+            Some((0, 3 * OS_PAGE_BYTES + 10))
+        );
+        queue.files[0].wrote = 4 * OS_PAGE_BYTES;
+        assert_eq!(
+            queue.flush_candidate(4, false),
+            Some((0, 4 * OS_PAGE_BYTES))
+        );
+        queue.flushed(0, 4 * OS_PAGE_BYTES);
+        assert_eq!(queue.flushed_where, 4 * OS_PAGE_BYTES);
+    }
+}

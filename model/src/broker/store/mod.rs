@@ -1,0 +1,346 @@
+//! The message store (`DefaultMessageStore`): CommitLog, ConsumeQueues, checkpoint and abort
+//! file on the broker's disk, with the services that flush, commit and dispatch them.
+//!
+//! Services that are threads in RocketMQ are timer-driven here (`StoreTimer`): the commitlog
+//! flush (`FlushRealTimeService`, or `GroupCommitService` under SYNC_FLUSH, run on demand),
+//! the transient-pool commit (`CommitRealTimeService`), the ConsumeQueue flush and dispatch
+//! (`ReputMessageService`, 1 ms after an append instead of a 1 ms busy loop).
+
+pub mod checkpoint;
+pub mod commit_log;
+pub mod consume_queue;
+mod flush;
+mod get;
+pub mod mapped_file_queue;
+pub mod record;
+#[cfg(test)]
+mod tests;
+
+pub use commit_log::{AppendError, Appended};
+pub use get::{GetResult, GetStatus};
+
+use super::config::{BrokerBugs, FlushDiskType, StoreConfig};
+use crate::disk::{Disk, FlushId};
+use crate::event::Event;
+use crate::ids::NodeId;
+use crate::node::Context;
+use checkpoint::Checkpoint;
+use commit_log::CommitLog;
+use consume_queue::{ConsumeQueue, Entry, Put};
+use record::{DispatchRequest, Scan, StoreRequest};
+use std::collections::BTreeMap;
+
+/// Present from start to clean shutdown: finding it at boot means the last stop was a crash.
+pub const ABORT_PATH: &str = "store/abort";
+const CONSUME_QUEUE_ROOT: &str = "store/consumequeue";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreTimer {
+    /// `FlushRealTimeService` (ASYNC_FLUSH), every `flushIntervalCommitLog`.
+    FlushCommitLog,
+    /// `CommitRealTimeService` (transient store pool), every `commitIntervalCommitLog`.
+    CommitCommitLog,
+    /// `FlushConsumeQueueService`, every `flushIntervalConsumeQueue`.
+    FlushConsumeQueue,
+    /// `ReputMessageService`: dispatch what was appended.
+    Reput,
+}
+
+/// What the store needs to know of its broker.
+#[derive(Clone, Debug)]
+pub struct StoreSettings {
+    pub broker_name: String,
+    pub store_host: NodeId,
+    pub config: StoreConfig,
+    pub flush_disk_type: FlushDiskType,
+    pub is_slave: bool,
+    pub bugs: BrokerBugs,
+}
+
+/// A queue whose max offset grew during dispatch (for waking held pulls).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    pub topic: String,
+    pub queue_id: u32,
+    pub max_offset: u64,
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    id: FlushId,
+    file: usize,
+    position: u64,
+}
+
+pub struct MessageStore {
+    settings: StoreSettings,
+    pub commit_log: CommitLog,
+    consume_queues: BTreeMap<(String, u32), ConsumeQueue>,
+    checkpoint: Checkpoint,
+    reput_from: u64,
+    reput_scheduled: bool,
+    commit_log_flush: Option<InFlight>,
+    last_thorough_flush_ms: u64,
+    last_cq_thorough_flush_ms: u64,
+    consume_queue_flushes: BTreeMap<FlushId, ((String, u32), InFlight)>,
+    /// A thorough ConsumeQueue round is in flight; the checkpoint is forced after it.
+    checkpoint_after_round: bool,
+    /// SYNC_FLUSH: the highest offset some send waits to see flushed.
+    group_commit_target: u64,
+}
+
+impl MessageStore {
+    /// Loads and recovers the store, then dispatches what the ConsumeQueues lack
+    /// (`DefaultMessageStore.load` and `start`).
+    pub fn open(ctx: &mut Context<'_>, settings: StoreSettings) -> Result<MessageStore, String> {
+        let config = settings.config.clone();
+        let disk = ctx.disk();
+        let abnormal = disk.len(ABORT_PATH).is_some();
+        let mut commit_log = CommitLog::load(
+            disk,
+            config.commit_log_file_size,
+            config.transient_store_pool_enable && !settings.is_slave,
+            config.max_message_size,
+            settings.store_host,
+        )?;
+        let mut consume_queues = BTreeMap::new();
+        for topic in disk.list(CONSUME_QUEUE_ROOT) {
+            for queue in disk.list(&format!("{CONSUME_QUEUE_ROOT}/{topic}")) {
+                let Ok(queue_id) = queue.parse::<u32>() else {
+                    continue;
+                };
+                let cq = ConsumeQueue::load(
+                    disk,
+                    &topic,
+                    queue_id,
+                    config.consume_queue_entries_per_file,
+                )?;
+                consume_queues.insert((topic.clone(), queue_id), cq);
+            }
+        }
+        let checkpoint = Checkpoint::load(disk);
+
+        // recover(lastExitOK)
+        let mut max_physic_in_queues = -1i64;
+        for cq in consume_queues.values_mut() {
+            cq.recover(disk);
+            max_physic_in_queues = max_physic_in_queues.max(cq.max_physic_offset);
+        }
+        let had_log = !commit_log.files.files.is_empty();
+        let check_crc = config.check_crc_on_recover && !settings.bugs.skip_crc_check_on_recover;
+        let entries_per_file = config.consume_queue_entries_per_file;
+        let mut redispatched = Vec::new();
+        let recovery = commit_log.recover(
+            disk,
+            abnormal.then(|| checkpoint.min_timestamp_ms()),
+            check_crc,
+            &mut |request| redispatched.push(request.clone()),
+        );
+        let mut store = MessageStore {
+            settings,
+            commit_log,
+            consume_queues,
+            checkpoint,
+            reput_from: 0,
+            reput_scheduled: false,
+            commit_log_flush: None,
+            last_thorough_flush_ms: 0,
+            last_cq_thorough_flush_ms: 0,
+            consume_queue_flushes: BTreeMap::new(),
+            checkpoint_after_round: false,
+            group_commit_target: 0,
+        };
+        let disk = ctx.disk();
+        for request in &redispatched {
+            store.dispatch(disk, request, entries_per_file);
+        }
+        if !had_log {
+            for cq in store.consume_queues.values_mut() {
+                cq.destroy(disk);
+            }
+        } else if max_physic_in_queues >= recovery.process_offset as i64 {
+            for cq in store.consume_queues.values_mut() {
+                cq.truncate_dirty(disk, recovery.process_offset);
+            }
+        }
+        store.recover_topic_queue_table(disk);
+        disk.create(ABORT_PATH, 0);
+
+        // start(): dispatch from the furthest point any ConsumeQueue reaches.
+        let min_offset = store.commit_log.min_offset();
+        let furthest = store
+            .consume_queues
+            .values()
+            .map(|cq| cq.max_physic_offset)
+            .max()
+            .unwrap_or(-1);
+        store.reput_from = (furthest.max(0) as u64).max(min_offset);
+        store.reput(disk);
+        store.recover_topic_queue_table(disk);
+
+        ctx.emit(Event::Recovered {
+            broker: store.settings.broker_name.clone(),
+            abnormal,
+            max_offset: store.commit_log.max_wrote_offset(),
+            truncated_bytes: recovery.truncated_bytes,
+        });
+        store.start_services(ctx);
+        Ok(store)
+    }
+
+    /// `recoverTopicQueueTable`: each queue's next offset is its ConsumeQueue's max, so
+    /// offsets cut off by recovery are handed out again.
+    fn recover_topic_queue_table(&mut self, disk: &dyn Disk) {
+        let min_offset = self.commit_log.min_offset();
+        self.commit_log.topic_queue_table.clear();
+        for (key, cq) in self.consume_queues.iter_mut() {
+            self.commit_log
+                .topic_queue_table
+                .insert(key.clone(), cq.max_offset());
+            cq.correct_min_offset(disk, min_offset);
+        }
+    }
+
+    pub fn settings(&self) -> &StoreSettings {
+        &self.settings
+    }
+
+    /// Appends a message (`putMessage`); dispatch follows within a millisecond.
+    pub fn put(
+        &mut self,
+        ctx: &mut Context<'_>,
+        request: &StoreRequest,
+    ) -> Result<Appended, AppendError> {
+        let now = ctx.now().wall_clock_ms();
+        let appended = self.commit_log.append(ctx.disk(), request, now)?;
+        self.schedule_reput(ctx);
+        if self.settings.flush_disk_type == FlushDiskType::SyncFlush {
+            self.group_commit_target = self.group_commit_target.max(appended.next_offset());
+            self.group_commit(ctx);
+        }
+        Ok(appended)
+    }
+
+    pub fn flushed_where(&self) -> u64 {
+        self.commit_log.flushed_where()
+    }
+
+    /// One past the last byte readers may see.
+    pub fn max_physical_offset(&self) -> u64 {
+        self.commit_log.max_offset()
+    }
+
+    pub fn consume_queue(&self, topic: &str, queue_id: u32) -> Option<&ConsumeQueue> {
+        self.consume_queues.get(&(topic.to_string(), queue_id))
+    }
+
+    pub fn max_offset_in_queue(&self, topic: &str, queue_id: u32) -> u64 {
+        self.consume_queue(topic, queue_id)
+            .map_or(0, ConsumeQueue::max_offset)
+    }
+
+    pub fn min_offset_in_queue(&self, topic: &str, queue_id: u32) -> u64 {
+        self.consume_queue(topic, queue_id)
+            .map_or(0, ConsumeQueue::min_offset)
+    }
+
+    fn schedule_reput(&mut self, ctx: &mut Context<'_>) {
+        if !self.reput_scheduled {
+            self.reput_scheduled = true;
+            ctx.set_timer(1, store_timer(StoreTimer::Reput));
+        }
+    }
+
+    /// Dispatches every readable record past `reput_from` (`ReputMessageService.doReput`).
+    fn reput(&mut self, disk: &mut dyn Disk) -> Vec<Arrival> {
+        let entries_per_file = self.settings.config.consume_queue_entries_per_file;
+        let mut arrivals: Vec<Arrival> = Vec::new();
+        while self.reput_from < self.commit_log.max_offset() {
+            let Some(data) = self.commit_log.data_from(disk, self.reput_from) else {
+                break;
+            };
+            let mut position = 0usize;
+            let mut stop = false;
+            while position < data.len() {
+                match record::scan(&data[position..], false) {
+                    Scan::Record(request) => {
+                        self.dispatch(disk, &request, entries_per_file);
+                        let max_offset = self.max_offset_in_queue(&request.topic, request.queue_id);
+                        match arrivals
+                            .iter_mut()
+                            .find(|a| a.topic == request.topic && a.queue_id == request.queue_id)
+                        {
+                            Some(arrival) => arrival.max_offset = max_offset,
+                            None => arrivals.push(Arrival {
+                                topic: request.topic.clone(),
+                                queue_id: request.queue_id,
+                                max_offset,
+                            }),
+                        }
+                        position += request.size as usize;
+                        self.reput_from += u64::from(request.size);
+                    }
+                    Scan::EndOfFile => {
+                        self.reput_from = self.commit_log.roll_next_file(self.reput_from);
+                        break;
+                    }
+                    Scan::Invalid => {
+                        stop = true;
+                        break;
+                    }
+                }
+            }
+            if stop {
+                break;
+            }
+        }
+        arrivals
+    }
+
+    /// Writes one record's ConsumeQueue entry (`doDispatch`).
+    fn dispatch(&mut self, disk: &mut dyn Disk, request: &DispatchRequest, entries_per_file: u64) {
+        let key = (request.topic.clone(), request.queue_id);
+        if !self.consume_queues.contains_key(&key) {
+            let cq = ConsumeQueue::load(disk, &request.topic, request.queue_id, entries_per_file)
+                .expect("a new consume queue has no files to mismatch");
+            self.consume_queues.insert(key.clone(), cq);
+        }
+        let cq = self.consume_queues.get_mut(&key).expect("inserted");
+        let entry = Entry {
+            commit_log_offset: request.commit_log_offset,
+            size: request.size,
+            tags_code: request.tags_code,
+        };
+        let put = cq.put(disk, entry, request.queue_offset);
+        if put != Put::Repeated {
+            if self.settings.is_slave {
+                self.checkpoint.physic_msg_timestamp_ms = request.store_timestamp_ms;
+            }
+            self.checkpoint.logics_msg_timestamp_ms = request.store_timestamp_ms;
+        }
+    }
+
+    /// A timer of the store is due. Returns the queues that got new messages.
+    pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: StoreTimer) -> Vec<Arrival> {
+        match timer {
+            StoreTimer::Reput => {
+                self.reput_scheduled = false;
+                return self.reput(ctx.disk());
+            }
+            StoreTimer::FlushCommitLog => self.flush_commit_log_tick(ctx),
+            StoreTimer::CommitCommitLog => {
+                if self.commit_log.commit(ctx.disk(), 0) {
+                    self.schedule_reput(ctx);
+                }
+                let interval = self.settings.config.commit_interval_commit_log_ms;
+                ctx.set_timer(interval, store_timer(StoreTimer::CommitCommitLog));
+            }
+            StoreTimer::FlushConsumeQueue => self.flush_consume_queue_tick(ctx),
+        }
+        Vec::new()
+    }
+}
+
+pub fn store_timer(timer: StoreTimer) -> crate::timer::Timer {
+    crate::timer::Timer::Broker(super::BrokerTimer::Store(timer))
+}

@@ -1,0 +1,207 @@
+//! The client library (`MQClientInstance` with its producer and consumer).
+//!
+//! A [`Client`] is not a node: the application that uses it is (the harness's workload). The
+//! application forwards the client's responses and timers to it and calls its API; the client
+//! emits the history's operation events itself, as an instrumented client library would.
+
+pub mod producer;
+pub mod route;
+
+use crate::event::SendMode;
+use crate::ids::{MessageId, NodeId, RequestId};
+use crate::message::Message;
+use crate::node::{Context, RpcError};
+use crate::protocol::{Request, Response, ResponseBody, ResponseCode};
+use crate::time::Time;
+use crate::timer::Timer;
+use producer::{Producer, SendOutcome};
+use route::RouteCache;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `ClientConfig` fields the model uses; defaults as RocketMQ 4.9.x.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// `clientIP@instanceName`; unique per client process.
+    pub client_id: String,
+    pub name_servers: Vec<NodeId>,
+    /// `pollNameServerInterval`.
+    pub poll_name_server_interval_ms: u64,
+    /// `heartbeatBrokerInterval`.
+    pub heartbeat_broker_interval_ms: u64,
+    /// `persistConsumerOffsetInterval`.
+    pub persist_consumer_offset_interval_ms: u64,
+    /// `mqClientApiTimeout`.
+    pub mq_client_api_timeout_ms: u64,
+}
+
+impl ClientConfig {
+    pub fn new(client_id: &str, name_servers: Vec<NodeId>) -> ClientConfig {
+        ClientConfig {
+            client_id: client_id.to_string(),
+            name_servers,
+            poll_name_server_interval_ms: 30_000,
+            heartbeat_broker_interval_ms: 30_000,
+            persist_consumer_offset_interval_ms: 5_000,
+            mq_client_api_timeout_ms: 3_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    /// `updateTopicRouteInfoFromNameServer` for every topic in use.
+    UpdateRoutes,
+}
+
+/// Why a request is in flight, so its answer reaches the right part of the client.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Route {
+        topic: String,
+        name_server: NodeId,
+    },
+    Send {
+        op: u64,
+        broker: String,
+        begun: Time,
+    },
+}
+
+/// What the client shares among its parts: configuration, routes, requests in flight.
+pub struct ClientCore {
+    pub config: ClientConfig,
+    pub routes: RouteCache,
+    /// Topics whose routes the client keeps fresh.
+    topics: BTreeSet<String>,
+    pending: BTreeMap<RequestId, Pending>,
+}
+
+impl ClientCore {
+    /// Asks the chosen name server for a topic's route.
+    pub fn query_route(&mut self, ctx: &mut Context<'_>, topic: &str) {
+        self.topics.insert(topic.to_string());
+        let Some(name_server) = self.routes.name_server(ctx) else {
+            return;
+        };
+        let request = Request::GetRouteInfoByTopic {
+            topic: topic.to_string(),
+        };
+        let id = ctx.request(name_server, request, self.config.mq_client_api_timeout_ms);
+        self.pending.insert(
+            id,
+            Pending::Route {
+                topic: topic.to_string(),
+                name_server,
+            },
+        );
+    }
+}
+
+/// Something the application should hear about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    SendDone { op: u64, outcome: SendOutcome },
+}
+
+pub struct Client {
+    pub core: ClientCore,
+    pub producer: Option<Producer>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Client {
+        Client {
+            core: ClientCore {
+                routes: RouteCache::new(config.name_servers.clone()),
+                config,
+                topics: BTreeSet::new(),
+                pending: BTreeMap::new(),
+            },
+            producer: None,
+        }
+    }
+
+    /// Starts the scheduled tasks (`MQClientInstance.startScheduledTask`).
+    pub fn start(&mut self, ctx: &mut Context<'_>) {
+        ctx.set_timer(10, Timer::Client(ClientTimer::UpdateRoutes));
+    }
+
+    /// Keeps the route of `topic` fresh from now on, fetching it at once if unknown.
+    pub fn use_topic(&mut self, ctx: &mut Context<'_>, topic: &str) {
+        if self.core.topics.insert(topic.to_string()) && self.core.routes.route(topic).is_none() {
+            self.core.query_route(ctx, topic);
+        }
+    }
+
+    /// Sends a message with the producer (which must exist).
+    pub fn send(
+        &mut self,
+        ctx: &mut Context<'_>,
+        id: MessageId,
+        message: Message,
+        mode: SendMode,
+        shard_key: Option<String>,
+    ) -> (u64, Option<SendOutcome>) {
+        let producer = self.producer.as_mut().expect("a producer client");
+        producer.send(ctx, &mut self.core, id, message, mode, shard_key)
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: ClientTimer) -> Vec<Notice> {
+        match timer {
+            ClientTimer::UpdateRoutes => {
+                let topics: Vec<String> = self.core.topics.iter().cloned().collect();
+                for topic in topics {
+                    self.core.query_route(ctx, &topic);
+                }
+                ctx.set_timer(
+                    self.core.config.poll_name_server_interval_ms,
+                    Timer::Client(ClientTimer::UpdateRoutes),
+                );
+            }
+        }
+        Vec::new()
+    }
+
+    /// Takes the answer to a request. Returns `None` if the request was not the client's.
+    pub fn on_response(
+        &mut self,
+        ctx: &mut Context<'_>,
+        id: RequestId,
+        result: Result<Response, RpcError>,
+    ) -> Option<Vec<Notice>> {
+        let pending = self.core.pending.remove(&id)?;
+        let mut notices = Vec::new();
+        match pending {
+            Pending::Route { topic, name_server } => {
+                match result {
+                    Ok(Response {
+                        code: ResponseCode::Success,
+                        body: ResponseBody::Route(route),
+                    }) => {
+                        if self.core.routes.update(ctx, &topic, name_server, route)
+                            && let Some(producer) = &mut self.producer
+                        {
+                            producer.update_publish_info(ctx, &self.core, &topic);
+                        }
+                    }
+                    Ok(_) => {} // TOPIC_NOT_EXIST: the old route stays.
+                    Err(_) => self.core.routes.name_server_failed(ctx, name_server),
+                }
+                if let Some(producer) = &mut self.producer {
+                    for (op, outcome) in producer.route_settled(ctx, &mut self.core, &topic) {
+                        notices.push(Notice::SendDone { op, outcome });
+                    }
+                }
+            }
+            Pending::Send { op, broker, begun } => {
+                if let Some(producer) = &mut self.producer
+                    && let Some(outcome) =
+                        producer.on_response(ctx, &mut self.core, op, &broker, begun, result)
+                {
+                    notices.push(Notice::SendDone { op, outcome });
+                }
+            }
+        }
+        Some(notices)
+    }
+}

@@ -1,0 +1,111 @@
+//! The client's route cache and name server choice (the route half of `MQClientInstance` and
+//! `NettyRemotingClient`'s name server channel).
+//!
+//! A client talks to one name server, chosen round-robin from a random start, and keeps it
+//! until a call to it fails (a timeout closes the socket in 4.9.x). Every 30 s it asks for the
+//! route of each topic it uses and replaces its cached route whole when the answer differs;
+//! an answer of "no such topic" keeps the old route.
+
+use crate::event::{Event, RouteBroker};
+use crate::ids::NodeId;
+use crate::node::Context;
+use crate::protocol::TopicRouteData;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default)]
+pub struct RouteCache {
+    name_servers: Vec<NodeId>,
+    /// The name server in use, if its channel is believed healthy.
+    chosen: Option<NodeId>,
+    /// Round-robin cursor (`namesrvIndex`), seeded randomly on first use.
+    cursor: Option<u64>,
+    routes: BTreeMap<String, TopicRouteData>,
+}
+
+impl RouteCache {
+    pub fn new(name_servers: Vec<NodeId>) -> RouteCache {
+        RouteCache {
+            name_servers,
+            ..RouteCache::default()
+        }
+    }
+
+    /// The name server to ask next (`getAndCreateNameserverChannel`).
+    pub fn name_server(&mut self, ctx: &mut Context<'_>) -> Option<NodeId> {
+        if self.name_servers.is_empty() {
+            return None;
+        }
+        if let Some(chosen) = self.chosen {
+            return Some(chosen);
+        }
+        let cursor = match self.cursor {
+            Some(cursor) => cursor + 1,
+            None => ctx.random_below(999),
+        };
+        self.cursor = Some(cursor);
+        let chosen = self.name_servers[(cursor % self.name_servers.len() as u64) as usize];
+        self.chosen = Some(chosen);
+        Some(chosen)
+    }
+
+    /// A call to `name_server` failed: its channel is closed and the next call moves on.
+    pub fn name_server_failed(&mut self, ctx: &mut Context<'_>, name_server: NodeId) {
+        if self.chosen == Some(name_server) {
+            self.chosen = None;
+        }
+        ctx.close_connection(name_server);
+    }
+
+    pub fn route(&self, topic: &str) -> Option<&TopicRouteData> {
+        self.routes.get(topic)
+    }
+
+    /// Stores an answer; returns whether the route changed (and reports the change).
+    pub fn update(
+        &mut self,
+        ctx: &mut Context<'_>,
+        topic: &str,
+        name_server: NodeId,
+        route: TopicRouteData,
+    ) -> bool {
+        if self.routes.get(topic) == Some(&route) {
+            return false;
+        }
+        let brokers = route
+            .broker_datas
+            .iter()
+            .map(|broker| RouteBroker {
+                name: broker.broker_name.clone(),
+                ids: broker.broker_addrs.keys().copied().collect(),
+            })
+            .collect();
+        ctx.emit(Event::RouteChanged {
+            topic: topic.to_string(),
+            name_server,
+            brokers,
+        });
+        self.routes.insert(topic.to_string(), route);
+        true
+    }
+
+    /// Every broker address any cached route mentions, by broker name (`brokerAddrTable`).
+    pub fn broker_addrs(&self, broker_name: &str) -> Option<&BTreeMap<u64, NodeId>> {
+        self.routes
+            .values()
+            .find_map(|route| route.broker(broker_name))
+            .map(|broker| &broker.broker_addrs)
+    }
+
+    /// Every broker address in any cached route, each once, in address order.
+    pub fn all_broker_addrs(&self) -> Vec<NodeId> {
+        let mut addrs: Vec<NodeId> = self
+            .routes
+            .values()
+            .flat_map(|route| route.broker_datas.iter())
+            .flat_map(|broker| broker.broker_addrs.values().copied())
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
+    }
+}

@@ -1,0 +1,166 @@
+//! What nodes report for the history: everything the checker and the report may reason about.
+//!
+//! The checker reads only these (and the harness's own fault records), never node internals,
+//! so every fact a verdict or an explanation needs must be emitted here.
+
+use crate::ids::{MessageId, NodeId};
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+
+/// How a producer sends (`CommunicationMode`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendMode {
+    Sync,
+    Async,
+    Oneway,
+}
+
+/// A broker's answer to a stored message (`SendStatus`). Every one means "stored on the
+/// master"; only `SendOk` promises the configured durability.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SendStatus {
+    SendOk,
+    FlushDiskTimeout,
+    FlushSlaveTimeout,
+    SlaveNotAvailable,
+}
+
+impl SendStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            SendStatus::SendOk => "SEND_OK",
+            SendStatus::FlushDiskTimeout => "FLUSH_DISK_TIMEOUT",
+            SendStatus::FlushSlaveTimeout => "FLUSH_SLAVE_TIMEOUT",
+            SendStatus::SlaveNotAvailable => "SLAVE_NOT_AVAILABLE",
+        }
+    }
+}
+
+/// Why a name server dropped a broker.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemovalReason {
+    /// The broker's connection closed (its process died): removed at once.
+    ChannelClosed,
+    /// No registration for 120 s: removed by the periodic scan.
+    Expired,
+}
+
+/// One broker group as a client's route shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RouteBroker {
+    pub name: String,
+    /// Broker ids present (0 = master).
+    pub ids: Vec<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    // --- name server ---
+    /// A broker address registered for the first time (or again after removal).
+    BrokerRegistered {
+        broker: String,
+        broker_id: u64,
+        addr: NodeId,
+    },
+    /// A broker address was removed from the route tables.
+    BrokerRemoved {
+        broker: String,
+        broker_id: u64,
+        addr: NodeId,
+        reason: RemovalReason,
+        /// When its last registration reached this name server.
+        last_update: Time,
+    },
+
+    // --- client route cache ---
+    /// A client's cached route of a topic changed.
+    RouteChanged {
+        topic: String,
+        name_server: NodeId,
+        brokers: Vec<RouteBroker>,
+    },
+
+    // --- producer operations (Jepsen-style invoke / ok / fail / info) ---
+    SendInvoke {
+        id: MessageId,
+        topic: String,
+        key: Option<String>,
+        mode: SendMode,
+        /// CRC32 of the body as sent, to compare with what is stored.
+        body_crc: u32,
+    },
+    /// One attempt of a send failed; the producer may retry.
+    SendAttemptFailed {
+        id: MessageId,
+        attempt: u32,
+        broker: String,
+        error: String,
+    },
+    SendOk {
+        id: MessageId,
+        status: SendStatus,
+        broker: String,
+        queue_id: u32,
+        queue_offset: u64,
+        commit_log_offset: u64,
+        attempts: u32,
+    },
+    /// The message was certainly not stored.
+    SendFail {
+        id: MessageId,
+        error: String,
+        attempts: u32,
+    },
+    /// The outcome is unknown: some attempt may have been stored.
+    SendInfo {
+        id: MessageId,
+        error: String,
+        attempts: u32,
+    },
+
+    /// The application driving a producer has sent all its messages and has none in flight.
+    WorkloadFinished { messages: u32 },
+
+    // --- broker store ---
+    /// The commitlog is durable up to this physical offset.
+    Flushed { broker: String, offset: u64 },
+    /// The store recovered at start.
+    Recovered {
+        broker: String,
+        abnormal: bool,
+        /// The commitlog's max offset after recovery.
+        max_offset: u64,
+        /// Bytes of torn or partial records cut from the tail.
+        truncated_bytes: u64,
+    },
+
+    // --- final read-back (the auditor) ---
+    /// A stored message found when reading a queue back after heal.
+    ReadBack {
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        queue_offset: u64,
+        commit_log_offset: u64,
+        /// `None` when the record carries no well-formed `UNIQ_KEY` (corrupt properties).
+        id: Option<MessageId>,
+        key: Option<String>,
+        /// Bytes of the record (for explanations: a flush must pass its end).
+        size: u32,
+        /// CRC32 of the body as read back.
+        body_crc: u32,
+    },
+    /// A queue could not be read back completely.
+    ReadBackFailed {
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        error: String,
+    },
+    /// Every queue has been read back (or given up on).
+    ReadBackDone { queues: u32 },
+}

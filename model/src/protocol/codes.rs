@@ -1,0 +1,114 @@
+//! RocketMQ's request and response codes, with their real numbers and names.
+//!
+//! Fault rules and reports name requests by these (`SEND_MESSAGE`, `PULL_MESSAGE`, ...). The HA
+//! transfer is not a remoting request in RocketMQ (it has its own port and framing); it gets two
+//! codes of its own here so that faults can aim at it too.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! codes {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $num:expr, $text:literal;)* }) => {
+        $(#[$meta])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The number RocketMQ uses on the wire.
+            pub fn number(self) -> i32 {
+                match self { $($name::$variant => $num,)* }
+            }
+
+            /// RocketMQ's constant name, e.g. `SEND_MESSAGE`.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)* }
+            }
+
+            /// Looks a code up by its constant name.
+            pub fn from_name(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    };
+}
+
+codes! {
+    /// What a request asks for (`org.apache.rocketmq.common.protocol.RequestCode`).
+    RequestCode {
+        SendMessage = 10, "SEND_MESSAGE";
+        PullMessage = 11, "PULL_MESSAGE";
+        QueryConsumerOffset = 14, "QUERY_CONSUMER_OFFSET";
+        UpdateConsumerOffset = 15, "UPDATE_CONSUMER_OFFSET";
+        GetMaxOffset = 30, "GET_MAX_OFFSET";
+        GetMinOffset = 31, "GET_MIN_OFFSET";
+        HeartBeat = 34, "HEART_BEAT";
+        UnregisterClient = 35, "UNREGISTER_CLIENT";
+        ConsumerSendMsgBack = 36, "CONSUMER_SEND_MSG_BACK";
+        GetConsumerListByGroup = 38, "GET_CONSUMER_LIST_BY_GROUP";
+        NotifyConsumerIdsChanged = 40, "NOTIFY_CONSUMER_IDS_CHANGED";
+        LockBatchMq = 41, "LOCK_BATCH_MQ";
+        UnlockBatchMq = 42, "UNLOCK_BATCH_MQ";
+        RegisterBroker = 103, "REGISTER_BROKER";
+        GetRouteInfoByTopic = 105, "GET_ROUTEINFO_BY_TOPIC";
+        /// Slave -> master: the slave's max physical offset (HAClient's 8-byte report).
+        HaReport = 9001, "HA_REPORT";
+        /// Master -> slave: a batch of commitlog bytes (HAConnection's transfer).
+        HaTransfer = 9002, "HA_TRANSFER";
+    }
+}
+
+codes! {
+    /// How a broker or name server answered (`ResponseCode` and `RemotingSysResponseCode`).
+    ResponseCode {
+        Success = 0, "SUCCESS";
+        SystemError = 1, "SYSTEM_ERROR";
+        SystemBusy = 2, "SYSTEM_BUSY";
+        RequestCodeNotSupported = 3, "REQUEST_CODE_NOT_SUPPORTED";
+        FlushDiskTimeout = 10, "FLUSH_DISK_TIMEOUT";
+        SlaveNotAvailable = 11, "SLAVE_NOT_AVAILABLE";
+        FlushSlaveTimeout = 12, "FLUSH_SLAVE_TIMEOUT";
+        MessageIllegal = 13, "MESSAGE_ILLEGAL";
+        ServiceNotAvailable = 14, "SERVICE_NOT_AVAILABLE";
+        NoPermission = 16, "NO_PERMISSION";
+        TopicNotExist = 17, "TOPIC_NOT_EXIST";
+        PullNotFound = 19, "PULL_NOT_FOUND";
+        PullRetryImmediately = 20, "PULL_RETRY_IMMEDIATELY";
+        PullOffsetMoved = 21, "PULL_OFFSET_MOVED";
+        QueryNotFound = 22, "QUERY_NOT_FOUND";
+        ConsumerNotOnline = 206, "CONSUMER_NOT_ONLINE";
+    }
+}
+
+impl RequestCode {
+    /// The codes a scenario may name in a fault rule, as a hint for error messages.
+    pub fn names() -> Vec<&'static str> {
+        RequestCode::ALL.iter().map(|code| code.name()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for code in RequestCode::ALL {
+            assert_eq!(RequestCode::from_name(code.name()), Some(*code));
+        }
+        for code in ResponseCode::ALL {
+            assert_eq!(ResponseCode::from_name(code.name()), Some(*code));
+        }
+        assert_eq!(RequestCode::SendMessage.number(), 10);
+        assert_eq!(RequestCode::from_name("SEND_MESAGE"), None);
+    }
+}

@@ -1,0 +1,253 @@
+//! The wire protocol between nodes: RocketMQ's remoting requests and responses, as Rust values.
+//!
+//! Each [`Request`] variant mirrors one request code and its header fields; a [`Response`] is a
+//! [`ResponseCode`] and a body. Payloads travel through the simulated network unserialized; the
+//! network only asks each one for its code and approximate size on the wire.
+
+pub mod codes;
+pub mod route;
+
+pub use codes::{RequestCode, ResponseCode};
+pub use route::{BrokerData, MessageQueue, QueueData, TopicConfig, TopicRouteData};
+
+use crate::ids::NodeId;
+use crate::message::Message;
+
+/// The size every request or response carries besides its payload (remoting header).
+const HEADER_BYTES: u64 = 64;
+
+/// A request from one node to another.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// Broker -> name server, every 30 s: the broker's identity and topic config.
+    RegisterBroker(RegisterBroker),
+    /// Client -> name server: the route of one topic.
+    GetRouteInfoByTopic { topic: String },
+    /// Producer -> master: store one message.
+    SendMessage(SendMessage),
+    /// Consumer -> broker: messages of one queue from an offset, held up to a timeout.
+    PullMessage(PullMessage),
+    /// Client -> broker, every 30 s: who the client is and which groups it serves.
+    HeartBeat(HeartBeat),
+    /// Client -> broker, on shutdown.
+    UnregisterClient {
+        client_id: String,
+        consumer_group: Option<String>,
+    },
+    /// Consumer -> broker: the consumer ids of a group.
+    GetConsumerListByGroup { group: String },
+    /// Consumer -> broker (oneway): the group's committed offset of one queue.
+    UpdateConsumerOffset(QueueOffset),
+    /// Consumer -> broker: the group's committed offset of one queue.
+    QueryConsumerOffset {
+        group: String,
+        topic: String,
+        queue_id: u32,
+    },
+    /// Anyone -> broker: the next offset to be written in a queue.
+    GetMaxOffset { topic: String, queue_id: u32 },
+    /// Anyone -> broker: the first offset still stored in a queue.
+    GetMinOffset { topic: String, queue_id: u32 },
+    /// Consumer -> broker: a message the listener failed; retry it later.
+    ConsumerSendMsgBack(SendMsgBack),
+    /// Broker -> consumer (oneway): the group's membership changed; rebalance now.
+    NotifyConsumerIdsChanged { group: String },
+    /// Orderly consumer -> master: lock these queues for me (60 s lease).
+    LockBatchMq {
+        group: String,
+        client_id: String,
+        queues: Vec<MessageQueue>,
+    },
+    /// Orderly consumer -> master: release these queues.
+    UnlockBatchMq {
+        group: String,
+        client_id: String,
+        queues: Vec<MessageQueue>,
+    },
+    /// Slave -> master (oneway): the slave's max commitlog offset.
+    HaReport { max_offset: u64 },
+    /// Master -> slave (oneway): commitlog bytes starting at `offset`; empty = heartbeat.
+    HaTransfer { offset: u64, data: Vec<u8> },
+}
+
+impl Request {
+    pub fn code(&self) -> RequestCode {
+        match self {
+            Request::RegisterBroker(_) => RequestCode::RegisterBroker,
+            Request::GetRouteInfoByTopic { .. } => RequestCode::GetRouteInfoByTopic,
+            Request::SendMessage(_) => RequestCode::SendMessage,
+            Request::PullMessage(_) => RequestCode::PullMessage,
+            Request::HeartBeat(_) => RequestCode::HeartBeat,
+            Request::UnregisterClient { .. } => RequestCode::UnregisterClient,
+            Request::GetConsumerListByGroup { .. } => RequestCode::GetConsumerListByGroup,
+            Request::UpdateConsumerOffset(_) => RequestCode::UpdateConsumerOffset,
+            Request::QueryConsumerOffset { .. } => RequestCode::QueryConsumerOffset,
+            Request::GetMaxOffset { .. } => RequestCode::GetMaxOffset,
+            Request::GetMinOffset { .. } => RequestCode::GetMinOffset,
+            Request::ConsumerSendMsgBack(_) => RequestCode::ConsumerSendMsgBack,
+            Request::NotifyConsumerIdsChanged { .. } => RequestCode::NotifyConsumerIdsChanged,
+            Request::LockBatchMq { .. } => RequestCode::LockBatchMq,
+            Request::UnlockBatchMq { .. } => RequestCode::UnlockBatchMq,
+            Request::HaReport { .. } => RequestCode::HaReport,
+            Request::HaTransfer { .. } => RequestCode::HaTransfer,
+        }
+    }
+
+    /// Approximate bytes on the wire, for bandwidth limits.
+    pub fn wire_bytes(&self) -> u64 {
+        let payload = match self {
+            Request::SendMessage(send) => send.message.wire_bytes(),
+            Request::RegisterBroker(register) => 32 * register.topics.len() as u64,
+            Request::HaTransfer { data, .. } => 12 + data.len() as u64,
+            Request::HaReport { .. } => 8,
+            Request::LockBatchMq { queues, .. } | Request::UnlockBatchMq { queues, .. } => {
+                24 * queues.len() as u64
+            }
+            _ => 32,
+        };
+        HEADER_BYTES + payload
+    }
+}
+
+/// `REGISTER_BROKER`'s header and body.
+#[derive(Clone, Debug)]
+pub struct RegisterBroker {
+    pub cluster: String,
+    pub broker_name: String,
+    pub broker_id: u64,
+    /// Where slaves connect for replication (the master's HA address).
+    pub ha_addr: NodeId,
+    pub topics: Vec<TopicConfig>,
+}
+
+/// `SEND_MESSAGE`'s header and body.
+#[derive(Clone, Debug)]
+pub struct SendMessage {
+    pub producer_group: String,
+    pub queue_id: u32,
+    pub born_timestamp_ms: u64,
+    pub reconsume_times: u32,
+    pub message: Message,
+}
+
+/// `PULL_MESSAGE`'s header.
+#[derive(Clone, Debug)]
+pub struct PullMessage {
+    pub group: String,
+    pub topic: String,
+    pub queue_id: u32,
+    pub queue_offset: u64,
+    pub max_msg_nums: u32,
+    /// The consumer's committed offset, piggy-backed (`FLAG_COMMIT_OFFSET`); masters store it.
+    pub commit_offset: Option<u64>,
+    /// How long the broker may hold the pull when there is nothing new (long polling).
+    pub suspend_timeout_ms: u64,
+}
+
+/// A group's consume offset of one queue (`UPDATE_CONSUMER_OFFSET`'s header).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueOffset {
+    pub group: String,
+    pub topic: String,
+    pub queue_id: u32,
+    pub offset: u64,
+}
+
+/// `CONSUMER_SEND_MSG_BACK`'s header.
+#[derive(Clone, Debug)]
+pub struct SendMsgBack {
+    pub group: String,
+    /// The commitlog offset of the failed message.
+    pub commit_log_offset: u64,
+    pub delay_level: i32,
+    pub origin_topic: String,
+    pub max_reconsume_times: u32,
+}
+
+/// `HEART_BEAT`'s body (`HeartbeatData`).
+#[derive(Clone, Debug)]
+pub struct HeartBeat {
+    pub client_id: String,
+    pub producer_groups: Vec<String>,
+    pub consumers: Vec<ConsumerData>,
+}
+
+/// One consumer group a client serves (`ConsumerData`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumerData {
+    pub group: String,
+    pub broadcasting: bool,
+    /// Topics subscribed, including the group's `%RETRY%` topic in clustering mode.
+    pub topics: Vec<String>,
+}
+
+/// A response: a code and whatever body that code carries.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub code: ResponseCode,
+    pub body: ResponseBody,
+}
+
+impl Response {
+    pub fn new(code: ResponseCode, body: ResponseBody) -> Response {
+        Response { code, body }
+    }
+
+    pub fn success(body: ResponseBody) -> Response {
+        Response::new(ResponseCode::Success, body)
+    }
+
+    pub fn error(code: ResponseCode) -> Response {
+        Response::new(code, ResponseBody::Empty)
+    }
+
+    pub fn wire_bytes(&self) -> u64 {
+        let payload = match &self.body {
+            ResponseBody::Pull(pull) => pull.messages.iter().map(|m| m.len() as u64).sum(),
+            ResponseBody::Route(route) => 48 * route.broker_datas.len() as u64,
+            _ => 16,
+        };
+        HEADER_BYTES + payload
+    }
+}
+
+/// The body of a response, by request kind.
+#[derive(Clone, Debug)]
+pub enum ResponseBody {
+    Empty,
+    Register(RegisterResult),
+    Route(TopicRouteData),
+    Send(SendResult),
+    Pull(PullResult),
+    ConsumerIds(Vec<String>),
+    Offset(u64),
+    LockedQueues(Vec<MessageQueue>),
+}
+
+/// `REGISTER_BROKER`'s answer: where a slave finds its master.
+#[derive(Clone, Debug, Default)]
+pub struct RegisterResult {
+    pub master_addr: Option<NodeId>,
+    pub ha_addr: Option<NodeId>,
+}
+
+/// `SEND_MESSAGE`'s answer header (`SendMessageResponseHeader`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendResult {
+    pub queue_id: u32,
+    pub queue_offset: u64,
+    /// The commitlog offset (the `offsetMsgId` encodes store host and this).
+    pub commit_log_offset: u64,
+}
+
+/// `PULL_MESSAGE`'s answer (`PullMessageResponseHeader` plus raw records).
+#[derive(Clone, Debug, Default)]
+pub struct PullResult {
+    pub next_begin_offset: u64,
+    pub min_offset: u64,
+    pub max_offset: u64,
+    /// The broker the client should pull this queue from next (0 = master).
+    pub suggest_which_broker_id: u64,
+    /// Encoded commitlog records, decoded by the client.
+    pub messages: Vec<Vec<u8>>,
+}

@@ -1,0 +1,207 @@
+//! The checker: a pure function of the history (and the scenario's expectations) that decides
+//! whether messages were lost, duplicated or reordered, with witnesses for every anomaly.
+//!
+//! The queue model. A producer *invokes* a send of a message (identified by its `UNIQ_KEY`);
+//! the send ends `ok` (stored, with a SendStatus), `fail` (certainly not stored) or `info`
+//! (unknown). An application may send the same message again after a fail or info. After the
+//! drain, the auditor reads every queue back; a message is *stored* if some queue holds it.
+//!
+//! Anomalies (Jepsen's names where they exist):
+//! - `lost`: acknowledged SEND_OK, not stored.
+//! - `lost_unconfirmed`: acknowledged only with a weaker status (FLUSH_DISK_TIMEOUT,
+//!   FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE), not stored: the broker did not promise it.
+//! - `lost_unexplained`: lost, and the durability model does not explain why (it was flushed
+//!   before the crash that lost it, or no crash lost it). Always a bug.
+//! - `recovered`: every send of it failed or ended unknown, yet it is stored.
+//! - `duplicated`: stored at two or more queue offsets (the producer stored it twice).
+//! - `unexpected`: stored with a well-formed id that was never sent.
+//! - `corrupt`: stored, but not as sent: torn properties (no readable id), or another body.
+//!
+//! A message whose queue could not be read back has an unknown fate; the verdicts that depend
+//! on it are `unknown`, as are all of them when the run did not drain.
+
+mod routes;
+mod sends;
+
+pub use routes::RouteFigures;
+pub use sends::{Anomaly, AnomalyKind, SendCounts, SendFigures};
+
+use crate::history::History;
+use crate::runtime::Ending;
+use crate::scenario::Scenario;
+use crate::scenario::units::Condition;
+use serde::Serialize;
+
+/// Three-valued, composed by taking the worst.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Unknown,
+    Fail,
+}
+
+impl Verdict {
+    pub fn worst(self, other: Verdict) -> Verdict {
+        self.max(other)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Unknown => "unknown",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+/// One declared expectation, checked.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectationResult {
+    pub name: &'static str,
+    /// The condition as written, e.g. `= 0` or `120s..130s`.
+    pub condition: String,
+    /// What was observed, e.g. `3` or `121.2s..128.9s (4 samples)`.
+    pub observed: String,
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// Why the verdict is unknown, when it is.
+    pub liveness: Option<String>,
+    pub expectations: Vec<ExpectationResult>,
+    pub sends: SendFigures,
+    pub routes: RouteFigures,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// Checks a finished run.
+pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
+    let sends = sends::analyse(scenario, history);
+    let routes = routes::analyse(history);
+    let liveness = match ending {
+        Ending::Complete if sends.figures.counts.unread_queues == 0 => None,
+        Ending::Complete => Some(format!(
+            "{} queue(s) could not be read back",
+            sends.figures.counts.unread_queues
+        )),
+        Ending::DrainTimeout => Some("the workload did not finish within the drain timeout".into()),
+        Ending::ReadBackTimeout => Some("the read-back did not finish in time".into()),
+    };
+    let complete = liveness.is_none();
+    let counts = &sends.figures.counts;
+    let expect = &scenario.expect;
+    let mut results = Vec::new();
+    let mut count =
+        |name: &'static str, condition: &Option<Condition>, value: u64, needs_drain: bool| {
+            let Some(condition) = condition else { return };
+            if condition.is_observe() {
+                return;
+            }
+            let verdict = if needs_drain && !complete {
+                Verdict::Unknown
+            } else if condition.holds(value) {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            results.push(ExpectationResult {
+                name,
+                condition: condition.describe(false),
+                observed: value.to_string(),
+                verdict,
+            });
+        };
+    count("lost", &expect.lost, counts.lost, true);
+    count(
+        "lost_unconfirmed",
+        &expect.lost_unconfirmed,
+        counts.lost_unconfirmed,
+        true,
+    );
+    count(
+        "lost_unexplained",
+        &expect.lost_unexplained,
+        counts.lost_unexplained,
+        true,
+    );
+    count("recovered", &expect.recovered, counts.recovered, true);
+    count("duplicated", &expect.duplicated, counts.duplicated, true);
+    count("unexpected", &expect.unexpected, counts.unexpected, true);
+    count("corrupt", &expect.corrupt, counts.corrupt, true);
+    count("weak_acks", &expect.weak_acks, counts.weak_acks, false);
+    count("failed", &expect.failed, counts.failed, false);
+
+    let mut time = |name: &'static str, condition: &Option<Condition>, samples: &[u64]| {
+        let Some(condition) = condition else { return };
+        if condition.is_observe() {
+            return;
+        }
+        let verdict = if !samples.is_empty() && samples.iter().all(|s| condition.holds(*s)) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        results.push(ExpectationResult {
+            name,
+            condition: condition.describe(true),
+            observed: describe_samples(samples),
+            verdict,
+        });
+    };
+    time(
+        "unavailable",
+        &expect.unavailable,
+        &[sends.figures.unavailable_ms],
+    );
+    time(
+        "removal_after_kill",
+        &expect.removal_after_kill,
+        &routes.removal_after_kill_ms,
+    );
+    time(
+        "removal_after_silence",
+        &expect.removal_after_silence,
+        &routes.removal_after_silence_ms,
+    );
+    time(
+        "route_catch_up",
+        &expect.route_catch_up,
+        &routes.route_catch_up_ms,
+    );
+
+    let mut verdict = results
+        .iter()
+        .fold(Verdict::Pass, |v, r| v.worst(r.verdict));
+    if !complete {
+        verdict = verdict.worst(Verdict::Unknown);
+    }
+    Report {
+        verdict,
+        liveness,
+        expectations: results,
+        sends: sends.figures,
+        routes,
+        anomalies: sends.anomalies,
+    }
+}
+
+/// `3.100s`, or `120.4s..129.9s (4 samples)`, or `none`.
+pub fn describe_samples(samples: &[u64]) -> String {
+    let (Some(min), Some(max)) = (samples.iter().min(), samples.iter().max()) else {
+        return "none".to_string();
+    };
+    let format = model::time::format_ms;
+    if samples.len() == 1 {
+        format(*min)
+    } else {
+        format!(
+            "{}..{} ({} samples)",
+            format(*min),
+            format(*max),
+            samples.len()
+        )
+    }
+}

@@ -1,0 +1,624 @@
+//! The queue checker over sends and the final read-back (see the module above for the
+//! definitions). One pass over the history; messages are indexed densely by producer and
+//! sequence number, so the work is linear in the history.
+
+use crate::history::{History, SimEvent, Stop};
+use crate::scenario::{NodeRole, Scenario};
+use model::event::{Event, SendStatus};
+use model::time::format_ms;
+use model::{MessageId, NodeId, Time};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SendCounts {
+    /// Distinct messages sent.
+    pub messages: u64,
+    /// Send operations (an application resend is another operation).
+    pub sends: u64,
+    /// Messages acknowledged with SEND_OK.
+    pub acked: u64,
+    /// Send operations acknowledged with a weaker status.
+    pub weak_acks: u64,
+    /// Messages whose every send failed for certain.
+    pub failed: u64,
+    /// Messages with no SEND_OK and some send of unknown outcome.
+    pub unknown: u64,
+    /// Messages found in the read-back.
+    pub stored: u64,
+    pub lost: u64,
+    pub lost_unconfirmed: u64,
+    pub lost_unexplained: u64,
+    pub recovered: u64,
+    pub duplicated: u64,
+    pub unexpected: u64,
+    pub corrupt: u64,
+    /// Queues the auditor could not read to the end.
+    pub unread_queues: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SendFigures {
+    pub counts: SendCounts,
+    /// Send latency of acknowledged sends, invoke to answer.
+    pub latency_p50_ms: u64,
+    pub latency_p99_ms: u64,
+    pub latency_max_ms: u64,
+    /// The longest time without a SEND_OK, from the first send to the last answer.
+    pub unavailable_ms: u64,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnomalyKind {
+    Lost,
+    LostUnconfirmed,
+    LostUnexplained,
+    Recovered,
+    Duplicated,
+    Unexpected,
+    Corrupt,
+}
+
+impl AnomalyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AnomalyKind::Lost => "lost",
+            AnomalyKind::LostUnconfirmed => "lost_unconfirmed",
+            AnomalyKind::LostUnexplained => "lost_unexplained",
+            AnomalyKind::Recovered => "recovered",
+            AnomalyKind::Duplicated => "duplicated",
+            AnomalyKind::Unexpected => "unexpected",
+            AnomalyKind::Corrupt => "corrupt",
+        }
+    }
+}
+
+/// One anomaly with its witness and the story that explains it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Anomaly {
+    pub kind: AnomalyKind,
+    pub message: Option<String>,
+    pub at_ms: u64,
+    pub explanation: String,
+}
+
+pub struct Analysis {
+    pub figures: SendFigures,
+    pub anomalies: Vec<Anomaly>,
+}
+
+#[derive(Clone, Debug)]
+struct Ack {
+    /// When the send that was acknowledged began: the earliest the broker could store it.
+    sent_at: Time,
+    at: Time,
+    status: SendStatus,
+    broker: String,
+    queue_id: u32,
+    queue_offset: u64,
+    commit_log_offset: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Copy {
+    broker: String,
+    queue_id: u32,
+    queue_offset: u64,
+    commit_log_offset: u64,
+    body_crc: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Record {
+    /// CRC32 of the body the producer sent.
+    body_crc: u32,
+    first_invoke: Option<Time>,
+    open_invoke: Option<Time>,
+    invokes: u32,
+    outcomes: u32,
+    ok: Option<Ack>,
+    weak: Option<Ack>,
+    fails: u32,
+    infos: u32,
+    /// Failed attempts, for the story: (time, broker, error).
+    attempts: Vec<(Time, String, String)>,
+    last_error: Option<(Time, String)>,
+    copies: Vec<Copy>,
+}
+
+/// What happened to each broker group over time.
+#[derive(Clone, Debug, Default)]
+struct BrokerTimeline {
+    /// Rotted bytes: (time, commitlog offset).
+    corruptions: Vec<(Time, u64)>,
+    flushes: Vec<(Time, u64)>,
+    stops: Vec<(Time, Stop, NodeId)>,
+    /// (time, truncated bytes, max offset after recovery).
+    recoveries: Vec<(Time, u64, u64)>,
+    transient_pool: bool,
+}
+
+pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
+    let mut records: Vec<Vec<Record>> = Vec::new();
+    let mut brokers: BTreeMap<String, BrokerTimeline> = BTreeMap::new();
+    let mut group_of: BTreeMap<NodeId, String> = BTreeMap::new();
+    for (index, node) in scenario.nodes.iter().enumerate() {
+        if let NodeRole::Broker { group, .. } = node.role {
+            let spec = &scenario.broker_groups[group];
+            group_of.insert(NodeId(index as u16), spec.name.clone());
+            brokers.entry(spec.name.clone()).or_default().transient_pool =
+                spec.transient_store_pool;
+        }
+    }
+    let mut figures = SendFigures::default();
+    let mut anomalies = Vec::new();
+    let mut latencies = Vec::new();
+    let mut ok_times = Vec::new();
+    let mut first_invoke: Option<Time> = None;
+    let mut last_outcome = Time::ZERO;
+    let mut unread: BTreeSet<(String, String, u32)> = BTreeSet::new();
+    let mut strays: Vec<(Time, Copy, Option<MessageId>)> = Vec::new();
+
+    fn record(records: &mut Vec<Vec<Record>>, id: MessageId) -> &mut Record {
+        let producer = id.producer as usize;
+        if records.len() <= producer {
+            records.resize_with(producer + 1, Vec::new);
+        }
+        let seq = id.seq as usize;
+        if records[producer].len() <= seq {
+            records[producer].resize_with(seq + 1, Record::default);
+        }
+        &mut records[producer][seq]
+    }
+
+    for entry in history.entries() {
+        let at = entry.at;
+        match (
+            entry.sim(),
+            entry
+                .node
+                .and_then(|node| group_of.get(&node).map(|g| (node, g))),
+        ) {
+            (Some(SimEvent::Stopped { how }), Some((node, group))) => {
+                brokers
+                    .entry(group.clone())
+                    .or_default()
+                    .stops
+                    .push((at, *how, node));
+                continue;
+            }
+            (Some(SimEvent::Corrupted { file, position }), Some((_, group))) => {
+                // Commitlog files are named by their first byte's offset.
+                let base = file
+                    .rsplit('/')
+                    .next()
+                    .and_then(|name| name.parse::<u64>().ok());
+                if let Some(base) = base {
+                    brokers
+                        .entry(group.clone())
+                        .or_default()
+                        .corruptions
+                        .push((at, base + position));
+                }
+                continue;
+            }
+            (Some(_), _) => continue,
+            _ => {}
+        }
+        let Some(event) = entry.model() else { continue };
+        match event {
+            Event::SendInvoke { id, body_crc, .. } => {
+                figures.counts.sends += 1;
+                first_invoke.get_or_insert(at);
+                let r = record(&mut records, *id);
+                r.body_crc = *body_crc;
+                r.first_invoke.get_or_insert(at);
+                r.open_invoke = Some(at);
+                r.invokes += 1;
+            }
+            Event::SendAttemptFailed {
+                id, broker, error, ..
+            } => {
+                let r = record(&mut records, *id);
+                if r.attempts.len() < 8 {
+                    r.attempts.push((at, broker.clone(), error.clone()));
+                }
+            }
+            Event::SendOk {
+                id,
+                status,
+                broker,
+                queue_id,
+                queue_offset,
+                commit_log_offset,
+                ..
+            } => {
+                last_outcome = at;
+                let r = record(&mut records, *id);
+                r.outcomes += 1;
+                let sent_at = r.open_invoke.take().unwrap_or(at);
+                latencies.push(at.ms_since(sent_at));
+                let ack = Ack {
+                    sent_at,
+                    at,
+                    status: *status,
+                    broker: broker.clone(),
+                    queue_id: *queue_id,
+                    queue_offset: *queue_offset,
+                    commit_log_offset: *commit_log_offset,
+                };
+                if *status == SendStatus::SendOk {
+                    ok_times.push(at);
+                    r.ok.get_or_insert(ack);
+                } else {
+                    figures.counts.weak_acks += 1;
+                    r.weak.get_or_insert(ack);
+                }
+            }
+            Event::SendFail { id, error, .. } | Event::SendInfo { id, error, .. } => {
+                last_outcome = at;
+                let r = record(&mut records, *id);
+                r.outcomes += 1;
+                r.open_invoke = None;
+                r.last_error = Some((at, error.clone()));
+                if matches!(event, Event::SendFail { .. }) {
+                    r.fails += 1;
+                } else {
+                    r.infos += 1;
+                }
+            }
+            Event::Flushed { broker, offset } => {
+                brokers
+                    .entry(broker.clone())
+                    .or_default()
+                    .flushes
+                    .push((at, *offset));
+            }
+            Event::Recovered {
+                broker,
+                truncated_bytes,
+                max_offset,
+                ..
+            } => {
+                let timeline = brokers.entry(broker.clone()).or_default();
+                timeline
+                    .recoveries
+                    .push((at, *truncated_bytes, *max_offset));
+            }
+            Event::ReadBack {
+                broker,
+                queue_id,
+                queue_offset,
+                commit_log_offset,
+                id,
+                body_crc,
+                ..
+            } => {
+                let copy = Copy {
+                    broker: broker.clone(),
+                    queue_id: *queue_id,
+                    queue_offset: *queue_offset,
+                    commit_log_offset: *commit_log_offset,
+                    body_crc: *body_crc,
+                };
+                let invoked = id.is_some_and(|id| {
+                    records
+                        .get(id.producer as usize)
+                        .and_then(|p| p.get(id.seq as usize))
+                        .is_some_and(|r| r.invokes > 0)
+                });
+                match id {
+                    Some(id) if invoked => {
+                        let r = record(&mut records, *id);
+                        if !r.copies.contains(&copy) {
+                            r.copies.push(copy);
+                        }
+                    }
+                    _ => strays.push((at, copy, *id)),
+                }
+            }
+            Event::ReadBackFailed {
+                broker,
+                topic,
+                queue_id,
+                ..
+            } => {
+                unread.insert((broker.clone(), topic.clone(), *queue_id));
+            }
+            _ => {}
+        }
+    }
+
+    let counts = &mut figures.counts;
+    counts.unread_queues = unread.len() as u64;
+    for (producer, list) in records.iter().enumerate() {
+        for (seq, r) in list.iter().enumerate() {
+            if r.invokes == 0 {
+                continue;
+            }
+            let id = MessageId {
+                producer: producer as u32,
+                seq: seq as u32,
+            };
+            counts.messages += 1;
+            for copy in r.copies.iter().filter(|copy| copy.body_crc != r.body_crc) {
+                counts.corrupt += 1;
+                anomalies.push(Anomaly {
+                    kind: AnomalyKind::Corrupt,
+                    message: Some(id.to_string()),
+                    at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                    explanation: format!(
+                        "stored at {}/{}@{} (commitlog {}) with a body that is not the one sent \
+                         (CRC {:08x}, sent {:08x})",
+                        copy.broker,
+                        copy.queue_id,
+                        copy.queue_offset,
+                        copy.commit_log_offset,
+                        copy.body_crc,
+                        r.body_crc
+                    ),
+                });
+            }
+            let stored = !r.copies.is_empty();
+            counts.stored += u64::from(stored);
+            if r.ok.is_some() {
+                counts.acked += 1;
+            } else if r.infos > 0 || r.outcomes < r.invokes {
+                counts.unknown += 1;
+            } else if r.weak.is_none() {
+                counts.failed += 1;
+            }
+            if r.copies.len() > 1 {
+                counts.duplicated += 1;
+                anomalies.push(Anomaly {
+                    kind: AnomalyKind::Duplicated,
+                    message: Some(id.to_string()),
+                    at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                    explanation: explain_duplicate(r),
+                });
+            }
+            if stored {
+                if r.ok.is_none() && r.weak.is_none() {
+                    counts.recovered += 1;
+                    anomalies.push(Anomaly {
+                        kind: AnomalyKind::Recovered,
+                        message: Some(id.to_string()),
+                        at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                        explanation: explain_recovered(r),
+                    });
+                }
+                continue;
+            }
+            let Some(ack) = r.ok.as_ref().or(r.weak.as_ref()) else {
+                continue;
+            };
+            let unread_queue = unread
+                .iter()
+                .any(|(broker, _, queue)| *broker == ack.broker && *queue == ack.queue_id);
+            if unread_queue {
+                continue; // Its fate is unknown: the read-back could not reach it.
+            }
+            let cause = explain_loss(ack, brokers.get(&ack.broker));
+            let kind = if ack.status == SendStatus::SendOk {
+                counts.lost += 1;
+                if cause.is_none() {
+                    counts.lost_unexplained += 1;
+                }
+                if cause.is_none() {
+                    AnomalyKind::LostUnexplained
+                } else {
+                    AnomalyKind::Lost
+                }
+            } else {
+                counts.lost_unconfirmed += 1;
+                AnomalyKind::LostUnconfirmed
+            };
+            let acked = format!(
+                "acked {} at {} ({} queue {} offset {}, commitlog {})",
+                ack.status.name(),
+                ack.at,
+                ack.broker,
+                ack.queue_id,
+                ack.queue_offset,
+                ack.commit_log_offset
+            );
+            let explanation = match cause {
+                Some(cause) => format!("{acked}; {cause}"),
+                None => format!("{acked}; nothing in the durability model explains its loss"),
+            };
+            anomalies.push(Anomaly {
+                kind,
+                message: Some(id.to_string()),
+                at_ms: ack.at.as_ms(),
+                explanation,
+            });
+        }
+    }
+    for (at, copy, id) in strays {
+        let place = format!(
+            "{} queue {} offset {}",
+            copy.broker, copy.queue_id, copy.queue_offset
+        );
+        let (kind, explanation) = match id {
+            Some(id) => {
+                counts.unexpected += 1;
+                (
+                    AnomalyKind::Unexpected,
+                    format!("{id} stored at {place}, but never sent"),
+                )
+            }
+            None => {
+                counts.corrupt += 1;
+                (
+                    AnomalyKind::Corrupt,
+                    format!(
+                        "a record at {place} (commitlog {}) has no readable UNIQ_KEY: its properties were torn, \
+                         and recovery checks only the body's CRC",
+                        copy.commit_log_offset
+                    ),
+                )
+            }
+        };
+        anomalies.push(Anomaly {
+            kind,
+            message: id.map(|id| id.to_string()),
+            at_ms: at.as_ms(),
+            explanation,
+        });
+    }
+
+    if !latencies.is_empty() {
+        figures.latency_p50_ms = percentile(&mut latencies, 50);
+        figures.latency_p99_ms = percentile(&mut latencies, 99);
+        figures.latency_max_ms = latencies.iter().copied().max().unwrap_or(0);
+    }
+    if let Some(first) = first_invoke {
+        let mut marks = vec![first];
+        marks.extend(ok_times);
+        marks.push(last_outcome.max(first));
+        figures.unavailable_ms = marks
+            .windows(2)
+            .map(|w| w[1].ms_since(w[0]))
+            .max()
+            .unwrap_or(0);
+    }
+    anomalies.sort_by_key(|a| (a.kind, a.at_ms));
+    Analysis { figures, anomalies }
+}
+
+/// The `p`-th percentile (nearest rank), in expected linear time.
+fn percentile(values: &mut [u64], p: usize) -> u64 {
+    let rank = (values.len() * p).div_ceil(100).max(1) - 1;
+    *values.select_nth_unstable(rank).1
+}
+
+/// Why an acknowledged message is gone, if the durability model explains it.
+fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Option<String> {
+    let timeline = timeline?;
+    // A rotted byte ends the next recovery at the damaged record: the log is cut at or before
+    // the byte, and everything past the cut is gone.
+    for (rotted_at, offset) in &timeline.corruptions {
+        let later = (*rotted_at).max(ack.sent_at);
+        let Some((recovered_at, _, cut)) =
+            timeline.recoveries.iter().find(|(at, _, _)| *at >= later)
+        else {
+            continue;
+        };
+        if cut <= offset && *cut <= ack.commit_log_offset {
+            return Some(format!(
+                "a byte of {}'s commitlog at offset {offset} rotted at {rotted_at}; recovery at {recovered_at} \
+                 stopped at the damaged record (offset {cut}) and cut everything after it",
+                ack.broker
+            ));
+        }
+    }
+    // The ack may still be on its way when the broker goes down: any stop after the send began
+    // may have been the one that lost it.
+    for (at, how, _) in timeline
+        .stops
+        .iter()
+        .filter(|(at, _, _)| *at >= ack.sent_at)
+    {
+        let flushed = timeline
+            .flushes
+            .iter()
+            .take_while(|(flushed_at, _)| flushed_at <= at)
+            .last();
+        let (flushed_at, flushed_to) = flushed.map_or((Time::ZERO, 0), |(t, o)| (*t, *o));
+        let recovery = timeline
+            .recoveries
+            .iter()
+            .find(|(recovered_at, _, _)| recovered_at >= at)
+            .filter(|(_, cut, _)| *cut > 0)
+            .map(|(_, cut, _)| {
+                format!("; on restart, recovery cut {cut} torn bytes from the log's tail")
+            })
+            .unwrap_or_default();
+        match how {
+            Stop::DiskLoss => {
+                return Some(format!(
+                    "{} lost its disk at {at}, and every message with it",
+                    ack.broker
+                ));
+            }
+            Stop::PowerOff if ack.commit_log_offset >= flushed_to => {
+                let last_flush = if flushed_to == 0 {
+                    "no flush had completed yet".to_string()
+                } else {
+                    format!(
+                        "its last flush before that, at {flushed_at}, had reached commitlog offset {flushed_to}"
+                    )
+                };
+                let when = if *at >= ack.at {
+                    format!("{} after the ack", format_ms(at.ms_since(ack.at)))
+                } else {
+                    "while the ack was on its way".to_string()
+                };
+                return Some(format!(
+                    "{} lost power at {at} ({when}); {last_flush}: the message was only in the page cache{recovery}",
+                    ack.broker
+                ));
+            }
+            Stop::PowerOff => return None,
+            Stop::Kill if timeline.transient_pool => {
+                return Some(format!(
+                    "{} was killed at {at}; with transientStorePoolEnable the message was still in the \
+                     write buffer, outside the page cache that survives a kill{recovery}",
+                    ack.broker
+                ));
+            }
+            Stop::Kill => {} // The page cache survives a kill: look for a later stop.
+        }
+    }
+    None
+}
+
+fn describe_attempts(r: &Record) -> String {
+    let attempts: Vec<String> = r
+        .attempts
+        .iter()
+        .map(|(at, broker, error)| format!("{at} {broker}: {error}"))
+        .collect();
+    if attempts.is_empty() {
+        String::new()
+    } else {
+        format!("failed attempts: {}", attempts.join("; "))
+    }
+}
+
+fn explain_duplicate(r: &Record) -> String {
+    let copies: Vec<String> = r
+        .copies
+        .iter()
+        .map(|c| format!("{}/{}@{}", c.broker, c.queue_id, c.queue_offset))
+        .collect();
+    let mut story = format!("stored {} times ({})", r.copies.len(), copies.join(", "));
+    if r.invokes > 1 {
+        story.push_str(&format!("; the application sent it {} times", r.invokes));
+    }
+    let attempts = describe_attempts(r);
+    if !attempts.is_empty() {
+        story.push_str("; ");
+        story.push_str(&attempts);
+    }
+    story
+}
+
+fn explain_recovered(r: &Record) -> String {
+    let ending = match &r.last_error {
+        Some((at, error)) => format!("its send ended at {at} with `{error}`"),
+        None => "its send never ended (the producer stopped)".to_string(),
+    };
+    let copy = &r.copies[0];
+    let mut story = format!(
+        "{ending}, yet it is stored at {}/{}@{}",
+        copy.broker, copy.queue_id, copy.queue_offset
+    );
+    let attempts = describe_attempts(r);
+    if !attempts.is_empty() {
+        story.push_str("; ");
+        story.push_str(&attempts);
+    }
+    story
+}

@@ -1,0 +1,350 @@
+//! From a scenario and a seed to what the runtime runs: a node factory per node (name servers,
+//! brokers, producer applications, the auditor) and the fault plan, with every random choice
+//! of the plan drawn from the `faults` stream.
+
+use crate::history::Stop;
+use crate::net::{NodeSet, Rule, Selector};
+use crate::rng::Stream;
+use crate::runtime::{Action, Boot, NodeSpec, Plan, Progress, Timed, World};
+use crate::scenario::schema::{FlushMode, MasterRole};
+use crate::scenario::{FaultSpec, NodeFault, NodeRole, Scenario};
+use crate::workload::{AuditTarget, Auditor, ProducerApp, ProducerWorkload};
+use model::broker::{Broker, BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType};
+use model::client::ClientConfig;
+use model::client::producer::ProducerConfig;
+use model::namesrv::NameServer;
+use model::protocol::TopicConfig;
+use model::protocol::route::perm;
+use model::{NodeId, Time};
+use std::sync::Arc;
+
+/// Time the read-back may take after the drain.
+const READ_BACK_TIMEOUT_MS: u64 = 120_000;
+
+/// When each role's processes boot, as a window the seed draws from: name servers first,
+/// then brokers, then clients.
+fn boot_window_ms(role: NodeRole) -> (u64, u64) {
+    match role {
+        NodeRole::NameServer => (0, 500),
+        NodeRole::Broker { .. } => (500, 1_500),
+        NodeRole::Producer { .. } | NodeRole::Auditor => (1_500, 2_500),
+    }
+}
+
+pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
+    let mut boot = Stream::new(seed, "boot");
+    let name_servers: Vec<NodeId> = scenario
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| node.role == NodeRole::NameServer)
+        .map(|(i, _)| NodeId(i as u16))
+        .collect();
+    scenario
+        .nodes
+        .iter()
+        .map(|node| {
+            let (min, max) = boot_window_ms(node.role);
+            let at_start = Boot::AtStart {
+                delay_ms: boot.between(min, max - 1),
+            };
+            let (factory, boot): (crate::runtime::NodeFactory, Boot) = match node.role {
+                NodeRole::NameServer => (Arc::new(|| Box::new(NameServer::new())), at_start),
+                NodeRole::Broker { group, broker_id } => {
+                    let config = broker_config(scenario, group, broker_id, &name_servers);
+                    (
+                        Arc::new(move || Box::new(Broker::new(config.clone()))),
+                        at_start,
+                    )
+                }
+                NodeRole::Producer {
+                    producer, client, ..
+                } => {
+                    let spec = &scenario.producers[producer];
+                    let client_config = ClientConfig::new(&node.name, name_servers.clone());
+                    let mut producer_config = ProducerConfig::new(&spec.group);
+                    producer_config.send_msg_timeout_ms = spec.timeout_ms;
+                    producer_config.retry_times_when_send_failed = spec.retries;
+                    producer_config.retry_times_when_send_async_failed = spec.retries;
+                    producer_config.retry_another_broker_when_not_store_ok =
+                        spec.retry_when_not_store_ok;
+                    producer_config.send_latency_fault_enable = spec.latency_fault_tolerance;
+                    let workload = ProducerWorkload {
+                        topic: spec.topic.clone(),
+                        mode: spec.send,
+                        messages: spec.messages,
+                        interval_ms: spec.interval_ms,
+                        start_ms: spec.start_ms,
+                        keys: spec.keys,
+                        hash_selector: spec.hash_selector,
+                        body_bytes: spec.body_bytes,
+                        app_retries: spec.app_retries,
+                        client,
+                    };
+                    let factory = move || {
+                        Box::new(ProducerApp::new(
+                            client_config.clone(),
+                            producer_config.clone(),
+                            workload.clone(),
+                        )) as Box<dyn model::node::Node>
+                    };
+                    (Arc::new(factory), at_start)
+                }
+                NodeRole::Auditor => {
+                    let targets = audit_targets(scenario);
+                    (
+                        Arc::new(move || Box::new(Auditor::new(targets.clone()))),
+                        Boot::AtReadBack,
+                    )
+                }
+            };
+            NodeSpec {
+                name: node.name.clone(),
+                factory,
+                boot,
+            }
+        })
+        .collect()
+}
+
+fn broker_config(
+    scenario: &Scenario,
+    group: usize,
+    broker_id: u64,
+    name_servers: &[NodeId],
+) -> BrokerConfig {
+    let spec = &scenario.broker_groups[group];
+    let mut config = BrokerConfig::new(&scenario.cluster_name, &spec.name, name_servers.to_vec());
+    config.broker_id = broker_id;
+    config.role = match (broker_id, spec.role) {
+        (0, MasterRole::AsyncMaster) => BrokerRole::AsyncMaster,
+        (0, MasterRole::SyncMaster) => BrokerRole::SyncMaster,
+        _ => BrokerRole::Slave,
+    };
+    config.flush_disk_type = match spec.flush {
+        FlushMode::Async => FlushDiskType::AsyncFlush,
+        FlushMode::Sync => FlushDiskType::SyncFlush,
+    };
+    config.topics = scenario
+        .topics
+        .iter()
+        .filter(|topic| topic.groups.contains(&group))
+        .map(|topic| TopicConfig {
+            name: topic.name.clone(),
+            read_queue_nums: topic.queues,
+            write_queue_nums: topic.queues,
+            perm: perm::READ_WRITE,
+        })
+        .collect();
+    config.store.commit_log_file_size = spec.commit_log_file_size;
+    config.store.consume_queue_entries_per_file = spec.consume_queue_file_entries;
+    config.store.transient_store_pool_enable = spec.transient_store_pool;
+    config.store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
+    config.bugs = BrokerBugs {
+        ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
+        skip_crc_check_on_recover: scenario.bugs.skip_crc_check_on_recover,
+        ack_before_slave_has_data: false,
+    };
+    config
+}
+
+fn audit_targets(scenario: &Scenario) -> Vec<AuditTarget> {
+    let mut targets = Vec::new();
+    for topic in &scenario.topics {
+        for group in &topic.groups {
+            let spec = &scenario.broker_groups[*group];
+            for queue_id in 0..topic.queues {
+                targets.push(AuditTarget {
+                    broker: spec.name.clone(),
+                    nodes: spec.nodes.clone(),
+                    topic: topic.name.clone(),
+                    queue_id,
+                });
+            }
+        }
+    }
+    targets
+}
+
+/// The fault plan of one seed.
+pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
+    let mut stream = Stream::new(seed, "faults");
+    let mut actions = Vec::new();
+    let mut never_return = Vec::new();
+    for fault in &scenario.faults {
+        let start = stream.between(fault.at.min.0, fault.at.max.0);
+        let at = Time::from_ms(start);
+        let end = fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts));
+        let mut push = |at: Time, action: Action| actions.push(Timed { at, action });
+        let set = |nodes: &[NodeId]| NodeSet::of(nodes.iter().copied());
+        let optional = |nodes: &Option<Vec<NodeId>>| nodes.as_ref().map(|n| set(n));
+        match &fault.spec {
+            FaultSpec::Node {
+                fault: node_fault,
+                candidates,
+            } => {
+                let node = candidates[stream.below(candidates.len() as u64) as usize];
+                match node_fault {
+                    NodeFault::Pause => {
+                        push(at, Action::Pause { node });
+                        if let Some(end) = end {
+                            push(end, Action::Resume { node });
+                        }
+                    }
+                    _ => {
+                        let how = match node_fault {
+                            NodeFault::Kill => Stop::Kill,
+                            NodeFault::PowerOff => Stop::PowerOff,
+                            _ => Stop::DiskLoss,
+                        };
+                        push(at, Action::Stop { node, how });
+                        if *node_fault == (NodeFault::DiskLoss { returns: false }) {
+                            never_return.push(node);
+                        } else if let Some(end) = end {
+                            push(end, Action::Start { node });
+                        }
+                    }
+                }
+            }
+            FaultSpec::SlowDisk {
+                candidates,
+                extra_ms,
+            } => {
+                let node = candidates[stream.below(candidates.len() as u64) as usize];
+                push(
+                    at,
+                    Action::SlowDisk {
+                        node,
+                        fault: fault.index,
+                        extra_ms: *extra_ms,
+                        description: fault.description.clone(),
+                    },
+                );
+                if let Some(end) = end {
+                    push(
+                        end,
+                        Action::SlowDiskOff {
+                            node,
+                            fault: fault.index,
+                        },
+                    );
+                }
+            }
+            FaultSpec::BitRot { candidates } => {
+                let node = candidates[stream.below(candidates.len() as u64) as usize];
+                push(
+                    at,
+                    Action::BitRot {
+                        node,
+                        fault: fault.index,
+                        dir: model::broker::store::commit_log::DIR.to_string(),
+                        description: fault.description.clone(),
+                    },
+                );
+            }
+            spec => {
+                let rule = match spec {
+                    FaultSpec::Partition { a, b, one_way } => Rule::Partition {
+                        a: set(a),
+                        b: set(b),
+                        one_way: *one_way,
+                    },
+                    FaultSpec::Drop {
+                        direction,
+                        from,
+                        to,
+                        codes,
+                        probability,
+                    } => Rule::Drop {
+                        select: Selector {
+                            from: optional(from),
+                            to: optional(to),
+                            codes: codes.clone(),
+                            direction: Some(*direction),
+                        },
+                        probability: *probability,
+                    },
+                    FaultSpec::Delay {
+                        from,
+                        to,
+                        codes,
+                        extra,
+                    } => Rule::Delay {
+                        select: Selector {
+                            from: optional(from),
+                            to: optional(to),
+                            codes: codes.clone(),
+                            direction: None,
+                        },
+                        extra_min_ms: extra.min.0,
+                        extra_max_ms: extra.max.0,
+                    },
+                    FaultSpec::Bandwidth {
+                        from,
+                        to,
+                        codes,
+                        bytes_per_second,
+                    } => Rule::Bandwidth {
+                        select: Selector {
+                            from: optional(from),
+                            to: optional(to),
+                            codes: codes.clone(),
+                            direction: None,
+                        },
+                        bytes_per_second: *bytes_per_second,
+                    },
+                    FaultSpec::Node { .. }
+                    | FaultSpec::SlowDisk { .. }
+                    | FaultSpec::BitRot { .. } => {
+                        unreachable!("handled above")
+                    }
+                };
+                push(
+                    at,
+                    Action::RuleOn {
+                        fault: fault.index,
+                        rule,
+                        description: fault.description.clone(),
+                    },
+                );
+                if let Some(end) = end {
+                    push(end, Action::RuleOff { fault: fault.index });
+                }
+            }
+        }
+    }
+    Plan {
+        actions,
+        duration: Time::from_ms(scenario.duration_ms),
+        never_return,
+        drain_timeout_ms: scenario.drain_timeout_ms,
+        read_back_timeout_ms: READ_BACK_TIMEOUT_MS,
+    }
+}
+
+/// The drain ends when every producer finished; the read-back when the auditor did.
+pub struct ScenarioProgress {
+    pub producers: usize,
+}
+
+impl ScenarioProgress {
+    pub fn of(scenario: &Scenario) -> ScenarioProgress {
+        ScenarioProgress {
+            producers: scenario
+                .nodes
+                .iter()
+                .filter(|n| matches!(n.role, NodeRole::Producer { .. }))
+                .count(),
+        }
+    }
+}
+
+impl Progress for ScenarioProgress {
+    fn drained(&self, world: &World) -> bool {
+        world.progress.finished_producers.len() >= self.producers
+    }
+
+    fn read_back(&self, world: &World) -> bool {
+        world.progress.read_back_done
+    }
+}

@@ -1,0 +1,443 @@
+//! The simulated disk: a madsim plugin holding one disk per machine, keyed by the machine's
+//! node address.
+//!
+//! Writes land in the page cache and mark pages dirty; a flush writes the file's dirty pages
+//! to the media after a latency drawn from the `disk` stream and is reported back to the node
+//! when complete. What a failure does:
+//! - process crash (kill): nothing here, the page cache belongs to the OS and survives;
+//! - power loss: flushes in progress write back a prefix of their pages, the next page may be
+//!   torn at a sector boundary, and every other dirty page is lost;
+//! - disk loss: the machine comes back with an empty disk;
+//! - slow disk: flushes issued during the window take a long, fixed extra time;
+//! - bit rot: one byte of a file changes on the media (a latent sector error).
+//!
+//! File length changes (create, extend, truncate, delete) are durable at once, as a journaling
+//! file system makes its metadata; the data in a file is not.
+
+mod file;
+
+pub use file::{File, PAGE_BYTES, SECTOR_BYTES};
+
+use crate::rng::Stream;
+use model::disk::{Disk, FlushId};
+use model::{NodeId, Time};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// Disk settings of a run.
+#[derive(Clone, Debug)]
+pub struct DiskConfig {
+    pub flush_latency_min_ms: u64,
+    pub flush_latency_max_ms: u64,
+}
+
+impl Default for DiskConfig {
+    fn default() -> DiskConfig {
+        DiskConfig {
+            flush_latency_min_ms: 1,
+            flush_latency_max_ms: 8,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    path: String,
+    /// The pages dirty when the flush was issued, ascending.
+    pages: Vec<usize>,
+    completes_at: Time,
+}
+
+/// One machine's disk.
+#[derive(Clone, Debug, Default)]
+pub struct DiskState {
+    files: BTreeMap<String, File>,
+    in_flight: Vec<InFlight>,
+    next_flush: u64,
+    /// Extra flush latency while a slow-disk fault is on.
+    slow_extra_ms: u64,
+}
+
+impl DiskState {
+    /// Completes every flush due by `now`.
+    pub fn settle(&mut self, now: Time) {
+        let (due, pending): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .partition(|flush| flush.completes_at <= now);
+        self.in_flight = pending;
+        for flush in due {
+            if let Some(file) = self.files.get_mut(&flush.path) {
+                for page in flush.pages {
+                    file.write_back(page);
+                }
+            }
+        }
+    }
+
+    /// Starts a flush of `path`; returns its id and when it completes.
+    pub fn flush(&mut self, path: &str, now: Time, latency_ms: u64) -> (FlushId, Time) {
+        self.next_flush += 1;
+        let id = FlushId(self.next_flush);
+        let completes_at = now.plus_ms(latency_ms + self.slow_extra_ms);
+        let pages = self
+            .files
+            .get(path)
+            .map(File::dirty_pages)
+            .unwrap_or_default();
+        self.in_flight.push(InFlight {
+            path: path.to_string(),
+            pages,
+            completes_at,
+        });
+        (id, completes_at)
+    }
+
+    /// The machine lost power at `now`.
+    pub fn power_loss(&mut self, now: Time, stream: &mut Stream) {
+        self.settle(now);
+        for flush in std::mem::take(&mut self.in_flight) {
+            let Some(file) = self.files.get_mut(&flush.path) else {
+                continue;
+            };
+            let written = stream.below(flush.pages.len() as u64 + 1) as usize;
+            for page in &flush.pages[..written] {
+                file.write_back(*page);
+            }
+            if let Some(torn) = flush.pages.get(written) {
+                let sectors = stream.below((PAGE_BYTES / SECTOR_BYTES) as u64) as usize;
+                file.write_back_torn(*torn, sectors);
+            }
+        }
+        for file in self.files.values_mut() {
+            file.drop_cache();
+        }
+    }
+
+    /// One byte of the newest file in `dir` rots (on the media and in the cache), somewhere in
+    /// its written part. Returns the file and the byte's position.
+    pub fn rot(&mut self, dir: &str, stream: &mut Stream) -> Option<(String, u64)> {
+        let prefix = format!("{dir}/");
+        let (path, file) = self
+            .files
+            .iter_mut()
+            .rfind(|(path, _)| path.starts_with(&prefix))?;
+        let written = file.cached.iter().rposition(|b| *b != 0)? + 1;
+        let position = stream.below(written as u64) as usize;
+        file.cached[position] ^= 0xFF;
+        file.durable[position] ^= 0xFF;
+        Some((path.clone(), position as u64))
+    }
+
+    /// The machine's disk is gone: it comes back empty.
+    pub fn wipe(&mut self) {
+        *self = DiskState::default();
+    }
+
+    pub fn set_slow(&mut self, extra_ms: u64) {
+        self.slow_extra_ms = extra_ms;
+    }
+
+    pub fn file(&self, path: &str) -> Option<&File> {
+        self.files.get(path)
+    }
+
+    pub fn dirty_pages(&self) -> usize {
+        self.files.values().map(File::dirty_page_count).sum()
+    }
+}
+
+/// Every machine's disk and the disk stream.
+pub struct Disks {
+    machines: BTreeMap<NodeId, DiskState>,
+    pub stream: Stream,
+    pub config: DiskConfig,
+}
+
+impl Disks {
+    pub fn machine(&mut self, node: NodeId) -> &mut DiskState {
+        self.machines.entry(node).or_default()
+    }
+
+    /// The machine of `node` lost power at `now`.
+    pub fn power_loss(&mut self, node: NodeId, now: Time) {
+        let state = self.machines.entry(node).or_default();
+        state.power_loss(now, &mut self.stream);
+    }
+
+    /// A byte of the newest file in `dir` on `node` rots.
+    pub fn rot(&mut self, node: NodeId, dir: &str) -> Option<(String, u64)> {
+        let state = self.machines.entry(node).or_default();
+        state.rot(dir, &mut self.stream)
+    }
+
+    /// A node's disk as the model uses it, during one step at `now`.
+    pub fn handle(&mut self, node: NodeId, now: Time) -> NodeDisk<'_> {
+        let state = self.machines.entry(node).or_default();
+        state.settle(now);
+        NodeDisk {
+            state,
+            stream: &mut self.stream,
+            config: &self.config,
+            now,
+            flushes: Vec::new(),
+        }
+    }
+}
+
+/// The madsim plugin.
+pub struct DiskSim {
+    disks: Mutex<Disks>,
+}
+
+impl DiskSim {
+    pub fn lock(&self) -> MutexGuard<'_, Disks> {
+        self.disks.lock().expect("disk lock poisoned")
+    }
+
+    /// Seeds the disk stream and settings; called once when a run starts.
+    pub fn configure(&self, stream: Stream, config: DiskConfig) {
+        let mut disks = self.lock();
+        disks.stream = stream;
+        disks.config = config;
+        disks.machines.clear();
+    }
+}
+
+impl madsim::plugin::Simulator for DiskSim {
+    fn new(
+        _rand: &madsim::rand::GlobalRng,
+        _time: &madsim::time::TimeHandle,
+        _config: &madsim::Config,
+    ) -> DiskSim {
+        DiskSim {
+            disks: Mutex::new(Disks {
+                machines: BTreeMap::new(),
+                stream: Stream::new(0, "disk"),
+                config: DiskConfig::default(),
+            }),
+        }
+    }
+
+    /// A killed process leaves its machine's disk and page cache as they are.
+    fn reset_node(&self, _id: madsim::task::NodeId) {}
+}
+
+/// One node's disk during one step; implements the model's [`Disk`].
+pub struct NodeDisk<'a> {
+    state: &'a mut DiskState,
+    stream: &'a mut Stream,
+    config: &'a DiskConfig,
+    now: Time,
+    /// Flushes started during this step, with their completion times.
+    pub flushes: Vec<(FlushId, Time)>,
+}
+
+impl Disk for NodeDisk<'_> {
+    fn list(&self, dir: &str) -> Vec<String> {
+        let prefix = format!("{dir}/");
+        let paths = self
+            .state
+            .files
+            .range(prefix.clone()..)
+            .map(|(path, _)| path.as_str())
+            .take_while(|path| path.starts_with(&prefix));
+        model::disk::children(paths, dir)
+    }
+
+    fn len(&self, path: &str) -> Option<u64> {
+        self.state.files.get(path).map(|f| f.len() as u64)
+    }
+
+    fn read(&self, path: &str, offset: u64, len: usize) -> &[u8] {
+        let Some(file) = self.state.files.get(path) else {
+            return &[];
+        };
+        let start = (offset as usize).min(file.len());
+        let end = start.saturating_add(len).min(file.len());
+        &file.cached[start..end]
+    }
+
+    fn write(&mut self, path: &str, offset: u64, data: &[u8]) {
+        self.state
+            .files
+            .entry(path.to_string())
+            .or_default()
+            .write(offset as usize, data);
+    }
+
+    fn create(&mut self, path: &str, len: u64) {
+        self.state
+            .files
+            .entry(path.to_string())
+            .or_insert_with(|| File::zeroed(len as usize));
+    }
+
+    fn truncate(&mut self, path: &str, len: u64) {
+        if let Some(file) = self.state.files.get_mut(path)
+            && (len as usize) < file.len()
+        {
+            file.resize(len as usize);
+        }
+    }
+
+    fn delete(&mut self, path: &str) {
+        self.state.files.remove(path);
+    }
+
+    fn flush(&mut self, path: &str) -> FlushId {
+        let latency = self.stream.between(
+            self.config.flush_latency_min_ms,
+            self.config.flush_latency_max_ms,
+        );
+        let (id, at) = self.state.flush(path, self.now, latency);
+        self.flushes.push((id, at));
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "store/commitlog/00000000000000000000";
+
+    fn disks() -> Disks {
+        Disks {
+            machines: BTreeMap::new(),
+            stream: Stream::new(3, "disk"),
+            config: DiskConfig {
+                flush_latency_min_ms: 5,
+                flush_latency_max_ms: 5,
+            },
+        }
+    }
+
+    fn node() -> NodeId {
+        NodeId(1)
+    }
+
+    fn write_and_flush(disks: &mut Disks, bytes: &[u8], at: u64) -> Time {
+        let mut disk = disks.handle(node(), Time::from_ms(at));
+        disk.create(LOG, 16 * 1024);
+        disk.write(LOG, 0, bytes);
+        disk.flush(LOG);
+        disk.flushes[0].1
+    }
+
+    #[test]
+    fn a_flush_completes_after_its_latency() {
+        let mut disks = disks();
+        let done = write_and_flush(&mut disks, &[7; 100], 10);
+        assert_eq!(done, Time::from_ms(15));
+        let machine = disks.machine(node());
+        machine.settle(Time::from_ms(14));
+        assert_eq!(machine.file(LOG).unwrap().durable[0], 0);
+        machine.settle(Time::from_ms(15));
+        assert_eq!(machine.file(LOG).unwrap().durable[..100], [7; 100]);
+        assert_eq!(machine.dirty_pages(), 0);
+    }
+
+    #[test]
+    fn a_process_crash_keeps_the_page_cache() {
+        let mut disks = disks();
+        disks.handle(node(), Time::ZERO).write(LOG, 0, b"unflushed");
+        // A kill touches nothing on the machine: the next process reads what the last wrote.
+        let disk = disks.handle(node(), Time::from_ms(100));
+        assert_eq!(disk.read(LOG, 0, 9), b"unflushed");
+    }
+
+    #[test]
+    fn power_loss_drops_dirty_pages() {
+        let mut disks = disks();
+        let done = write_and_flush(&mut disks, &[1; 5000], 0);
+        disks.handle(node(), done).write(LOG, 5000, &[2; 5000]);
+        let machine = disks.machine(node());
+        machine.power_loss(done, &mut Stream::new(1, "t"));
+        let file = machine.file(LOG).unwrap();
+        assert_eq!(file.cached[..5000], [1; 5000]);
+        assert!(
+            file.cached[5000..].iter().all(|b| *b == 0),
+            "unflushed data survived"
+        );
+        assert_eq!(file.cached, file.durable);
+    }
+
+    #[test]
+    fn power_loss_during_a_flush_can_tear_a_page() {
+        // Over many seeds, power lost mid-flush leaves every outcome from "nothing written" to
+        // "all but a torn last page", always a prefix of the flushed pages.
+        let mut torn = 0;
+        for seed in 0..200 {
+            let mut disks = disks();
+            write_and_flush(&mut disks, &[9; 3 * PAGE_BYTES], 0);
+            let machine = disks.machine(node());
+            machine.power_loss(Time::from_ms(1), &mut Stream::new(seed, "t"));
+            let durable = &machine.file(LOG).unwrap().durable;
+            let written = durable.iter().take_while(|b| **b == 9).count();
+            assert!(durable[written..].iter().all(|b| *b == 0), "not a prefix");
+            assert_eq!(written % SECTOR_BYTES, 0);
+            if written % PAGE_BYTES != 0 {
+                torn += 1;
+            }
+        }
+        assert!(torn > 50, "only {torn} of 200 power losses tore a page");
+    }
+
+    #[test]
+    fn disk_loss_leaves_nothing() {
+        let mut disks = disks();
+        let done = write_and_flush(&mut disks, b"durable", 0);
+        let machine = disks.machine(node());
+        machine.settle(done);
+        machine.wipe();
+        assert!(
+            disks
+                .handle(node(), done)
+                .list("store/commitlog")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_slow_disk_delays_flushes() {
+        let mut disks = disks();
+        disks.machine(node()).set_slow(6_000);
+        let done = write_and_flush(&mut disks, b"x", 0);
+        assert_eq!(done, Time::from_ms(6_005));
+        disks.machine(node()).set_slow(0);
+        let later = write_and_flush(&mut disks, b"y", 7_000);
+        assert_eq!(later, Time::from_ms(7_005));
+    }
+
+    #[test]
+    fn bit_rot_changes_one_written_byte_of_the_newest_file() {
+        let mut disks = disks();
+        let mut disk = disks.handle(node(), Time::ZERO);
+        disk.create("store/commitlog/00000000000000000000", 64);
+        disk.create("store/commitlog/00000000000000000064", 64);
+        disk.write("store/commitlog/00000000000000000064", 0, &[7; 10]);
+        let (path, position) = disks.rot(node(), "store/commitlog").unwrap();
+        assert_eq!(path, "store/commitlog/00000000000000000064");
+        assert!(position < 10);
+        // Unflushed: the media held a zero there, the cache a 7; both changed.
+        let file = disks.machine(node()).file(&path).unwrap();
+        assert_eq!(file.durable[position as usize], 0xFF);
+        assert_eq!(file.cached[position as usize], 7 ^ 0xFF);
+    }
+
+    #[test]
+    fn listing_is_per_directory() {
+        let mut disks = disks();
+        let mut disk = disks.handle(node(), Time::ZERO);
+        disk.create("store/commitlog/00000000000000000000", 10);
+        disk.create("store/commitlog/00000000000000065536", 10);
+        disk.create("store/consumequeue/orders/0/00000000000000000000", 10);
+        disk.create("store/checkpoint", 10);
+        assert_eq!(disk.list("store/commitlog").len(), 2);
+        assert_eq!(
+            disk.list("store"),
+            vec!["checkpoint", "commitlog", "consumequeue"]
+        );
+        assert_eq!(disk.list("store/consumequeue/orders"), vec!["0"]);
+    }
+}

@@ -1,0 +1,17 @@
+//! The simulation harness.
+
+#[cfg(not(madsim))]
+compile_error!("build with --cfg madsim (see .cargo/config.toml)");
+
+pub mod check;
+pub mod cluster;
+pub mod disk;
+pub mod history;
+pub mod net;
+pub mod ratio;
+pub mod report;
+pub mod rng;
+pub mod run;
+pub mod runtime;
+pub mod scenario;
+pub mod workload;

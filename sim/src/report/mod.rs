@@ -1,0 +1,153 @@
+//! What a run reports: the [`Summary`] (stable, serializable: the JSON output and the golden
+//! snapshots), its human rendering, and the files `--out` writes.
+
+mod text;
+
+pub use text::render;
+
+use crate::check::{
+    Anomaly, ExpectationResult, RouteFigures, SendFigures, Verdict, describe_samples,
+};
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use serde::Serialize;
+
+/// How many witnesses of each anomaly kind a summary keeps.
+pub const WITNESSES_PER_KIND: usize = 5;
+
+/// Route figures as ranges, for reading and for snapshots.
+#[derive(Clone, Debug, Serialize)]
+pub struct RouteSummary {
+    pub removal_after_kill: String,
+    pub removal_after_silence: String,
+    pub route_catch_up: String,
+}
+
+impl RouteSummary {
+    pub fn has_samples(&self) -> bool {
+        [
+            &self.removal_after_kill,
+            &self.removal_after_silence,
+            &self.route_catch_up,
+        ]
+        .iter()
+        .any(|s| s.as_str() != "none")
+    }
+
+    fn of(routes: &RouteFigures) -> RouteSummary {
+        RouteSummary {
+            removal_after_kill: describe_samples(&routes.removal_after_kill_ms),
+            removal_after_silence: describe_samples(&routes.removal_after_silence_ms),
+            route_catch_up: describe_samples(&routes.route_catch_up_ms),
+        }
+    }
+}
+
+/// The invariant summary of one run: everything but wall-clock figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub verdict: Verdict,
+    /// Why the verdict is unknown, or the panic that ended the run.
+    pub problem: Option<String>,
+    pub simulated_ms: u64,
+    pub expectations: Vec<ExpectationResult>,
+    pub sends: Option<SendFigures>,
+    pub routes: Option<RouteSummary>,
+    /// Witnesses, a few of each kind.
+    pub anomalies: Vec<Anomaly>,
+    pub anomaly_totals: Vec<(String, usize)>,
+}
+
+/// The replay command of a seed.
+pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
+    format!("sim run {} --seed {seed}", scenario.file)
+}
+
+impl Summary {
+    pub fn of(scenario: &Scenario, run: &RunResult) -> Summary {
+        match &run.result {
+            Err(panic) => Summary {
+                scenario: scenario.name.clone(),
+                seed: run.seed,
+                verdict: Verdict::Fail,
+                problem: Some(format!("the simulation panicked: {panic}")),
+                simulated_ms: 0,
+                expectations: Vec::new(),
+                sends: None,
+                routes: None,
+                anomalies: Vec::new(),
+                anomaly_totals: Vec::new(),
+            },
+            Ok(finished) => {
+                let report = &finished.report;
+                let mut totals: Vec<(String, usize)> = Vec::new();
+                let mut anomalies = Vec::new();
+                for anomaly in &report.anomalies {
+                    let name = anomaly.kind.name().to_string();
+                    match totals.iter_mut().find(|(kind, _)| *kind == name) {
+                        Some((_, count)) => *count += 1,
+                        None => totals.push((name, 1)),
+                    }
+                    let shown = totals
+                        .iter()
+                        .find(|(k, _)| k == anomaly.kind.name())
+                        .map_or(0, |(_, c)| *c);
+                    if shown <= WITNESSES_PER_KIND {
+                        anomalies.push(anomaly.clone());
+                    }
+                }
+                Summary {
+                    scenario: scenario.name.clone(),
+                    seed: run.seed,
+                    verdict: report.verdict,
+                    problem: report.liveness.clone(),
+                    simulated_ms: finished.outcome.end.as_ms(),
+                    expectations: report.expectations.clone(),
+                    sends: Some(report.sends.clone()),
+                    routes: Some(RouteSummary::of(&report.routes)),
+                    anomalies,
+                    anomaly_totals: totals,
+                }
+            }
+        }
+    }
+}
+
+/// The process exit code of a run: 0 pass, 1 an expectation failed, 3 liveness (did not
+/// drain), 4 the simulation panicked.
+pub fn exit_code(run: &RunResult) -> i32 {
+    match &run.result {
+        Err(_) => 4,
+        Ok(finished) => match finished.report.verdict {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::Unknown => 3,
+        },
+    }
+}
+
+/// Writes `summary.json`, `history.jsonl` and (if kept) `trace.log` into `dir`.
+pub fn write_files(
+    dir: &std::path::Path,
+    scenario: &Scenario,
+    run: &RunResult,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let summary = Summary::of(scenario, run);
+    let json = serde_json::to_string_pretty(&summary).expect("a summary serializes");
+    std::fs::write(dir.join("summary.json"), json + "\n")?;
+    if let Ok(finished) = &run.result {
+        let mut history =
+            std::io::BufWriter::new(std::fs::File::create(dir.join("history.jsonl"))?);
+        finished
+            .outcome
+            .history
+            .write_jsonl(&finished.outcome.names, &mut history)?;
+        if let Some(trace) = &finished.outcome.trace {
+            std::fs::write(dir.join("trace.log"), trace.join("\n") + "\n")?;
+        }
+    }
+    Ok(())
+}

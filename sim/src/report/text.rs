@@ -1,0 +1,119 @@
+//! The human rendering of a run.
+
+use super::{Summary, replay_command};
+use crate::check::Verdict;
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use model::time::format_ms;
+use std::fmt::Write;
+
+pub fn render(scenario: &Scenario, run: &RunResult) -> String {
+    let summary = Summary::of(scenario, run);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — seed {}", scenario.name, run.seed);
+    let _ = writeln!(out, "  {}", scenario.summary);
+    let _ = writeln!(out);
+    if let Ok(finished) = &run.result {
+        let outcome = &finished.outcome;
+        let speed = run
+            .speed()
+            .map_or("-".to_string(), |s| format!("{:.0}x", s));
+        let _ = writeln!(
+            out,
+            "simulated {}  wall {:.3}s  speed {speed} real time  events {}  digest {}",
+            format_ms(outcome.end.as_ms()),
+            run.wall.as_secs_f64(),
+            outcome.events_handled,
+            outcome.digest
+        );
+    }
+    if let Some(problem) = &summary.problem {
+        let _ = writeln!(out, "problem   {problem}");
+    }
+    if !summary.expectations.is_empty() {
+        let _ = writeln!(out, "\nexpectations");
+        for e in &summary.expectations {
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<22} expected {:<14} observed {}",
+                e.verdict.name().to_uppercase(),
+                e.name,
+                e.condition,
+                e.observed
+            );
+        }
+    }
+    if let Some(sends) = &summary.sends {
+        let c = &sends.counts;
+        let _ = writeln!(
+            out,
+            "\nsends     messages {}  sends {}  acked {}  weak acks {}  failed {}  unknown {}  stored {}",
+            c.messages, c.sends, c.acked, c.weak_acks, c.failed, c.unknown, c.stored
+        );
+        let _ = writeln!(
+            out,
+            "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}",
+            c.lost,
+            c.lost_unconfirmed,
+            c.lost_unexplained,
+            c.recovered,
+            c.duplicated,
+            c.unexpected,
+            c.corrupt
+        );
+        let _ = writeln!(
+            out,
+            "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}",
+            format_ms(sends.latency_p50_ms),
+            format_ms(sends.latency_p99_ms),
+            format_ms(sends.latency_max_ms),
+            format_ms(sends.unavailable_ms)
+        );
+    }
+    if let Some(routes) = summary.routes.as_ref().filter(|r| r.has_samples()) {
+        let _ = writeln!(
+            out,
+            "routes    removal after kill {}  after silence {}  clients catch up {}",
+            routes.removal_after_kill, routes.removal_after_silence, routes.route_catch_up
+        );
+    }
+    if !summary.anomalies.is_empty() {
+        let _ = writeln!(out, "\nwitnesses");
+        for anomaly in &summary.anomalies {
+            let id = anomaly.message.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "  {:<17} {id:<10} {}",
+                anomaly.kind.name(),
+                anomaly.explanation
+            );
+        }
+        let more: Vec<String> = summary
+            .anomaly_totals
+            .iter()
+            .filter(|(_, count)| *count > super::WITNESSES_PER_KIND)
+            .map(|(kind, count)| format!("{kind}: {count}"))
+            .collect();
+        if !more.is_empty() {
+            let _ = writeln!(
+                out,
+                "  (totals: {}; --out writes them all)",
+                more.join(", ")
+            );
+        }
+    }
+    let _ = writeln!(out, "\nverdict   {}", verdict_text(summary.verdict, run));
+    if summary.verdict != Verdict::Pass || run.result.is_err() {
+        let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
+    }
+    out
+}
+
+fn verdict_text(verdict: Verdict, run: &RunResult) -> &'static str {
+    match (&run.result, verdict) {
+        (Err(_), _) => "PANIC (a bug in the model or the harness)",
+        (_, Verdict::Pass) => "PASS",
+        (_, Verdict::Fail) => "FAIL",
+        (_, Verdict::Unknown) => "UNKNOWN (did not drain)",
+    }
+}

@@ -1,0 +1,226 @@
+//! The host loop: runs one model node inside its madsim node.
+//!
+//! The loop owns the node's state machine, so killing the madsim node drops the process's
+//! memory with it. It waits until an event in the node's queue is due, hands every due event to
+//! the node in order, and applies what the node does through [`HostIo`].
+
+use super::world::{NodeEvent, World};
+use crate::disk::{DiskSim, NodeDisk};
+use model::disk::Disk;
+use model::event::Event;
+use model::node::{Context, Inbound, Io, Node, RpcError};
+use model::protocol::{Request, Response};
+use model::timer::Timer;
+use model::{NodeId, RequestId, Time};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+
+/// Builds a fresh process of a node (at first start and at every restart).
+pub type NodeFactory = Arc<dyn Fn() -> Box<dyn Node> + Send + Sync>;
+
+/// More events than this at one node in one instant means a zero-delay loop in the model.
+const MAX_EVENTS_PER_INSTANT: u32 = 1_000_000;
+
+/// Runs a node's process; `boot_delay_ms` delays its first start (not restarts).
+pub async fn host_loop(
+    world: Arc<Mutex<World>>,
+    node: NodeId,
+    factory: NodeFactory,
+    boot_delay_ms: u64,
+) {
+    let first_boot = world.lock().expect("world lock").incarnation(node) == 0;
+    if first_boot && boot_delay_ms > 0 {
+        madsim::time::sleep(std::time::Duration::from_millis(boot_delay_ms)).await;
+    }
+    let disks = madsim::plugin::simulator::<DiskSim>();
+    let mut process = factory();
+    {
+        let mut world = world.lock().expect("world lock");
+        if first_boot {
+            world.booted(node);
+        }
+        let now = world.now();
+        step(&mut world, &disks, node, now, |ctx| process.on_start(ctx));
+    }
+    loop {
+        WaitForEvent {
+            world: &world,
+            node,
+        }
+        .await;
+        let mut world = world.lock().expect("world lock");
+        let now = world.now();
+        let mut handled = 0;
+        while let Some(event) = world.pop_due(node, now) {
+            world.trace_event(now, node, &event);
+            dispatch(&mut world, &disks, node, now, &mut *process, event);
+            handled += 1;
+            assert!(
+                handled < MAX_EVENTS_PER_INSTANT,
+                "{} handled {handled} events at {now}: a zero-delay loop",
+                world.name(node)
+            );
+        }
+    }
+}
+
+/// Resolves when something in the node's queue is due.
+struct WaitForEvent<'a> {
+    world: &'a Mutex<World>,
+    node: NodeId,
+}
+
+impl Future for WaitForEvent<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut world = self.world.lock().expect("world lock");
+        let now = world.now();
+        if world.ready_or_wait(self.node, now, cx.waker()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+fn dispatch(
+    world: &mut World,
+    disks: &DiskSim,
+    node: NodeId,
+    now: Time,
+    process: &mut dyn Node,
+    event: NodeEvent,
+) {
+    match event {
+        NodeEvent::Request { from, id, request } => {
+            let inbound = Inbound {
+                from,
+                request_id: id,
+            };
+            step(world, disks, node, now, |ctx| {
+                process.on_request(ctx, inbound, request)
+            });
+        }
+        NodeEvent::Response { id, response } => {
+            if world.take_pending(node, id) {
+                step(world, disks, node, now, |ctx| {
+                    process.on_response(ctx, id, Ok(response))
+                });
+            }
+        }
+        NodeEvent::Refused { id } => {
+            if world.take_pending(node, id) {
+                let failed = Err(RpcError::Refused);
+                step(world, disks, node, now, |ctx| {
+                    process.on_response(ctx, id, failed)
+                });
+            }
+        }
+        NodeEvent::Closed { id } => {
+            let closed = Err(RpcError::ConnectionClosed);
+            step(world, disks, node, now, |ctx| {
+                process.on_response(ctx, id, closed)
+            });
+        }
+        NodeEvent::Timeout { id } => {
+            if world.take_pending(node, id) {
+                let timeout = Err(RpcError::Timeout);
+                step(world, disks, node, now, |ctx| {
+                    process.on_response(ctx, id, timeout)
+                });
+            }
+        }
+        NodeEvent::Timer(timer) => {
+            step(world, disks, node, now, |ctx| process.on_timer(ctx, timer));
+        }
+        NodeEvent::Flushed(flush) => {
+            step(world, disks, node, now, |ctx| {
+                process.on_flushed(ctx, flush)
+            });
+        }
+        NodeEvent::ConnectionClosed { peer } => {
+            for id in world.take_pending_to(node, peer) {
+                let closed = Err(RpcError::ConnectionClosed);
+                step(world, disks, node, now, |ctx| {
+                    process.on_response(ctx, id, closed)
+                });
+            }
+            step(world, disks, node, now, |ctx| {
+                process.on_connection_closed(ctx, peer)
+            });
+        }
+    }
+}
+
+/// Runs one handler of the node with a context onto the world and its disk.
+fn step(
+    world: &mut World,
+    disks: &DiskSim,
+    node: NodeId,
+    now: Time,
+    handler: impl FnOnce(&mut Context<'_>),
+) {
+    let mut disks = disks.lock();
+    let mut io = HostIo {
+        world: &mut *world,
+        disk: disks.handle(node, now),
+        node,
+        now,
+    };
+    handler(&mut Context::new(now, node, &mut io));
+    let flushes = std::mem::take(&mut io.disk.flushes);
+    for (flush, at) in flushes {
+        world.schedule(node, at, NodeEvent::Flushed(flush));
+    }
+}
+
+/// What a node's actions do to the world.
+struct HostIo<'a> {
+    world: &'a mut World,
+    disk: NodeDisk<'a>,
+    node: NodeId,
+    now: Time,
+}
+
+impl Io for HostIo<'_> {
+    fn random_u64(&mut self) -> u64 {
+        self.world.random_u64(self.node)
+    }
+
+    fn request(&mut self, to: NodeId, request: Request, timeout_ms: u64) -> RequestId {
+        self.world
+            .request(self.now, self.node, to, request, timeout_ms)
+    }
+
+    fn oneway(&mut self, to: NodeId, request: Request) {
+        self.world.oneway(self.now, self.node, to, request)
+    }
+
+    fn respond(&mut self, to: NodeId, request_id: RequestId, response: Response) {
+        self.world
+            .respond(self.now, self.node, to, request_id, response)
+    }
+
+    fn set_timer(&mut self, delay_ms: u64, timer: Timer) {
+        self.world.schedule(
+            self.node,
+            self.now.plus_ms(delay_ms),
+            NodeEvent::Timer(timer),
+        )
+    }
+
+    fn close_connection(&mut self, peer: NodeId) {
+        self.world.close_connection(self.now, self.node, peer)
+    }
+
+    fn disk(&mut self) -> &mut dyn Disk {
+        &mut self.disk
+    }
+
+    fn emit(&mut self, event: Event) {
+        self.world.record_model(self.now, self.node, event)
+    }
+}

@@ -1,0 +1,352 @@
+//! The supervisor: the future `block_on` runs. It boots the cluster, applies the fault plan at
+//! its times, then heals, waits for the drain, starts the read-back, and shuts everything down.
+
+use super::host::{NodeFactory, host_loop};
+use super::world::{Status, World};
+use crate::disk::{DiskConfig, DiskSim};
+use crate::history::{Phase, SimEvent, Stop};
+use crate::net::Rule;
+use crate::rng::Stream;
+use model::{NodeId, Time};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// When a node's process first starts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Boot {
+    /// With the cluster, this long after time zero (machines boot in their own time).
+    AtStart { delay_ms: u64 },
+    /// When the read-back phase begins (the auditor).
+    AtReadBack,
+}
+
+pub struct NodeSpec {
+    pub name: String,
+    pub factory: NodeFactory,
+    pub boot: Boot,
+}
+
+/// One thing the supervisor does to the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Stop {
+        node: NodeId,
+        how: Stop,
+    },
+    Start {
+        node: NodeId,
+    },
+    Pause {
+        node: NodeId,
+    },
+    Resume {
+        node: NodeId,
+    },
+    RuleOn {
+        fault: usize,
+        rule: Rule,
+        description: String,
+    },
+    RuleOff {
+        fault: usize,
+    },
+    SlowDisk {
+        node: NodeId,
+        fault: usize,
+        extra_ms: u64,
+        description: String,
+    },
+    SlowDiskOff {
+        node: NodeId,
+        fault: usize,
+    },
+    /// A byte of the newest file in `dir` rots on the node's disk.
+    BitRot {
+        node: NodeId,
+        fault: usize,
+        dir: String,
+        description: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Timed {
+    pub at: Time,
+    pub action: Action,
+}
+
+/// What happens in a run, in time order, and how long each phase may take.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub actions: Vec<Timed>,
+    /// End of the run phase: faults stop here.
+    pub duration: Time,
+    /// Nodes that never come back after they go down (a machine lost for good).
+    pub never_return: Vec<NodeId>,
+    /// How long the drain may take before the run counts as not drained.
+    pub drain_timeout_ms: u64,
+    pub read_back_timeout_ms: u64,
+}
+
+/// How a run ended.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Drained and read back.
+    Complete,
+    /// The drain did not finish in time.
+    DrainTimeout,
+    /// The read-back did not finish in time.
+    ReadBackTimeout,
+}
+
+/// Reports whether the run has drained or read back, looking only at the world's progress.
+pub trait Progress: Send + Sync {
+    fn drained(&self, world: &World) -> bool;
+    fn read_back(&self, world: &World) -> bool;
+}
+
+const POLL_INTERVAL_MS: u64 = 100;
+
+pub async fn supervise(
+    world: Arc<Mutex<World>>,
+    nodes: Vec<NodeSpec>,
+    plan: Plan,
+    disk: (Stream, DiskConfig),
+    progress: Arc<dyn Progress>,
+) -> (Ending, Time) {
+    let handle = madsim::runtime::Handle::current();
+    madsim::plugin::simulator::<DiskSim>().configure(disk.0, disk.1);
+    let base = {
+        let time = madsim::time::TimeHandle::current();
+        time.now_instant() - time.elapsed()
+    };
+    let now = || world.lock().expect("world lock").now();
+
+    let mut madsim_ids = Vec::new();
+    let mut late = Vec::new();
+    for (index, spec) in nodes.into_iter().enumerate() {
+        let node = NodeId(index as u16);
+        let (world_ref, factory) = (world.clone(), spec.factory.clone());
+        let delay_ms = match spec.boot {
+            Boot::AtStart { delay_ms } => delay_ms,
+            Boot::AtReadBack => 0,
+        };
+        let builder = handle
+            .create_node()
+            .name(spec.name.clone())
+            .init(move || host_loop(world_ref.clone(), node, factory.clone(), delay_ms));
+        match spec.boot {
+            Boot::AtStart { .. } => {
+                world.lock().expect("world lock").not_booted(node);
+                madsim_ids.push(Some(builder.build().id()));
+            }
+            Boot::AtReadBack => {
+                madsim_ids.push(None);
+                late.push((node, builder));
+            }
+        }
+    }
+    {
+        let mut w = world.lock().expect("world lock");
+        let t = w.now();
+        for (node, _) in &late {
+            w.not_booted(*node);
+        }
+        w.record_sim(t, None, SimEvent::Phase { phase: Phase::Run });
+    }
+
+    let mut actions = plan.actions.clone();
+    actions.sort_by_key(|timed| timed.at);
+    for timed in actions.into_iter().filter(|t| t.at < plan.duration) {
+        sleep_until(base, timed.at).await;
+        let mut w = world.lock().expect("world lock");
+        let t = w.now();
+        apply(&mut w, &handle, &madsim_ids, t, timed.action);
+    }
+
+    // Heal: faults stop, paused nodes resume, stopped nodes restart with their disks.
+    sleep_until(base, plan.duration).await;
+    {
+        let mut w = world.lock().expect("world lock");
+        let t = w.now();
+        w.record_sim(t, None, SimEvent::Phase { phase: Phase::Heal });
+        w.net.clear_rules();
+        {
+            let disks = madsim::plugin::simulator::<DiskSim>();
+            let mut disks = disks.lock();
+            for index in 0..madsim_ids.len() {
+                disks.machine(NodeId(index as u16)).set_slow(0);
+            }
+        }
+        for (index, id) in madsim_ids.iter().enumerate() {
+            let node = NodeId(index as u16);
+            let Some(id) = id else { continue };
+            if w.status(node) != Status::Running && !plan.never_return.contains(&node) {
+                w.start(t, node);
+                handle.restart(*id);
+            }
+            handle.resume(*id);
+        }
+        w.record_sim(
+            t,
+            None,
+            SimEvent::Phase {
+                phase: Phase::Drain,
+            },
+        );
+    }
+
+    let drain_deadline = now().plus_ms(plan.drain_timeout_ms);
+    let ending = loop {
+        if progress.drained(&world.lock().expect("world lock")) {
+            break None;
+        }
+        if now() >= drain_deadline {
+            break Some(Ending::DrainTimeout);
+        }
+        madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+    };
+
+    let ending = match ending {
+        Some(ending) => ending,
+        None => {
+            {
+                let mut w = world.lock().expect("world lock");
+                let t = w.now();
+                w.record_sim(
+                    t,
+                    None,
+                    SimEvent::Phase {
+                        phase: Phase::ReadBack,
+                    },
+                );
+                for (node, builder) in late.drain(..) {
+                    w.start(t, node);
+                    madsim_ids[node.index()] = Some(builder.build().id());
+                }
+            }
+            let deadline = now().plus_ms(plan.read_back_timeout_ms);
+            loop {
+                if progress.read_back(&world.lock().expect("world lock")) {
+                    break Ending::Complete;
+                }
+                if now() >= deadline {
+                    break Ending::ReadBackTimeout;
+                }
+                madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+            }
+        }
+    };
+
+    let end = {
+        let mut w = world.lock().expect("world lock");
+        let t = w.now();
+        w.record_sim(t, None, SimEvent::Phase { phase: Phase::Done });
+        t
+    };
+    // Kill every node and let madsim drop their tasks, so nothing leaks across runs.
+    for id in madsim_ids.iter().flatten() {
+        handle.kill(*id);
+    }
+    madsim::time::sleep(Duration::from_millis(1)).await;
+    (ending, end)
+}
+
+async fn sleep_until(base: std::time::Instant, at: Time) {
+    let deadline = base + Duration::from_millis(at.as_ms());
+    if madsim::time::Instant::now() < deadline {
+        madsim::time::sleep_until(deadline).await;
+    }
+}
+
+fn apply(
+    world: &mut World,
+    handle: &madsim::runtime::Handle,
+    madsim_ids: &[Option<madsim::task::NodeId>],
+    now: Time,
+    action: Action,
+) {
+    let id = |node: NodeId| madsim_ids[node.index()];
+    match action {
+        Action::Stop { node, how } => {
+            let Some(madsim_id) = id(node) else { return };
+            if world.status(node) != Status::Running {
+                return;
+            }
+            world.stop(now, node, how);
+            handle.kill(madsim_id);
+            let disks = madsim::plugin::simulator::<DiskSim>();
+            let mut disks = disks.lock();
+            match how {
+                Stop::Kill => {}
+                Stop::PowerOff => disks.power_loss(node, now),
+                Stop::DiskLoss => disks.machine(node).wipe(),
+            }
+        }
+        Action::Start { node } => {
+            let Some(madsim_id) = id(node) else { return };
+            if world.status(node) == Status::Running {
+                return;
+            }
+            world.start(now, node);
+            handle.restart(madsim_id);
+        }
+        Action::Pause { node } => {
+            if let Some(madsim_id) = id(node) {
+                world.record_sim(now, Some(node), SimEvent::Paused);
+                handle.pause(madsim_id);
+            }
+        }
+        Action::Resume { node } => {
+            if let Some(madsim_id) = id(node) {
+                world.record_sim(now, Some(node), SimEvent::Resumed);
+                handle.resume(madsim_id);
+            }
+        }
+        Action::RuleOn {
+            fault,
+            rule,
+            description,
+        } => {
+            world.record_sim(now, None, SimEvent::FaultOn { fault, description });
+            world.net.add_rule(fault, rule);
+        }
+        Action::RuleOff { fault } => {
+            world.record_sim(now, None, SimEvent::FaultOff { fault });
+            world.net.remove_rule(fault);
+        }
+        Action::SlowDisk {
+            node,
+            fault,
+            extra_ms,
+            description,
+        } => {
+            world.record_sim(now, Some(node), SimEvent::FaultOn { fault, description });
+            madsim::plugin::simulator::<DiskSim>()
+                .lock()
+                .machine(node)
+                .set_slow(extra_ms);
+        }
+        Action::BitRot {
+            node,
+            fault,
+            dir,
+            description,
+        } => {
+            world.record_sim(now, Some(node), SimEvent::FaultOn { fault, description });
+            let rotted = madsim::plugin::simulator::<DiskSim>()
+                .lock()
+                .rot(node, &dir);
+            if let Some((file, position)) = rotted {
+                world.record_sim(now, Some(node), SimEvent::Corrupted { file, position });
+            }
+        }
+        Action::SlowDiskOff { node, fault } => {
+            world.record_sim(now, Some(node), SimEvent::FaultOff { fault });
+            madsim::plugin::simulator::<DiskSim>()
+                .lock()
+                .machine(node)
+                .set_slow(0);
+        }
+    }
+}

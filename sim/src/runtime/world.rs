@@ -1,0 +1,564 @@
+//! The shared state of one run: every node's event queue, pending requests and connections,
+//! the network, the history and the trace digest.
+//!
+//! Each node's host loop takes due events from its queue in `(time, sequence)` order. Sending a
+//! message puts an event into the receiver's queue at its arrival time and arms a madsim timer
+//! that wakes the receiver's host exactly then, so a run costs one wake per distinct event time
+//! per node and nothing while nodes are idle.
+
+use crate::history::{Digest, Entry, History, Recorded, SimEvent, Stop};
+use crate::net::{Direction, Fate, Network, Packet};
+use crate::rng::Stream;
+use model::disk::FlushId;
+use model::event::Event;
+use model::protocol::{Request, RequestCode, Response};
+use model::timer::Timer;
+use model::{NodeId, RequestId, Time};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// What a node's host loop can be handed.
+#[derive(Debug)]
+pub enum NodeEvent {
+    Request {
+        from: NodeId,
+        id: Option<RequestId>,
+        request: Request,
+    },
+    Response {
+        id: RequestId,
+        response: Response,
+    },
+    /// No connection could be opened for a pending request: it was never delivered.
+    Refused {
+        id: RequestId,
+    },
+    /// The connection a pending request was sent on closed under it (already taken from the
+    /// pending requests, so a late answer finds nobody waiting).
+    Closed {
+        id: RequestId,
+    },
+    /// A pending request's timeout is due.
+    Timeout {
+        id: RequestId,
+    },
+    Timer(Timer),
+    Flushed(FlushId),
+    ConnectionClosed {
+        peer: NodeId,
+    },
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: Time,
+    seq: u64,
+    event: NodeEvent,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// Whether a node's process runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    /// Down after a kill: connections to it are refused at once.
+    Killed,
+    /// Down after power loss or disk loss: packets to it vanish.
+    Off,
+}
+
+#[derive(Copy, Clone, Debug)]
+struct PendingRequest {
+    to: NodeId,
+    code: RequestCode,
+}
+
+struct Slot {
+    status: Status,
+    /// Bumped at every start: connections made to an earlier incarnation are stale.
+    incarnation: u32,
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    pending: BTreeMap<RequestId, PendingRequest>,
+    /// Open connections: peer -> the peer's incarnation when it was opened.
+    connections: BTreeMap<NodeId, u32>,
+    /// The host loop's waker, while it waits.
+    waker: Option<Waker>,
+    /// Times at which a madsim timer will wake this host.
+    armed: BTreeSet<Time>,
+    stream: Stream,
+}
+
+/// One processed event, as the trace digest sees it.
+#[derive(Hash)]
+struct TraceItem {
+    at: Time,
+    node: NodeId,
+    kind: u8,
+    peer: u16,
+    code: i32,
+    id: u64,
+}
+
+pub struct World {
+    names: Vec<String>,
+    slots: Vec<Slot>,
+    pub net: Network,
+    pub history: History,
+    pub digest: Digest,
+    /// Human-readable trace lines, kept only when asked for.
+    pub trace: Option<Vec<String>>,
+    next_seq: u64,
+    next_request: u64,
+    /// The madsim instant of time zero.
+    base: Option<Instant>,
+    /// Node events handled, for speed figures.
+    pub events_handled: u64,
+    /// What the supervisor watches to end the drain and the read-back.
+    pub progress: RunProgress,
+}
+
+/// Milestones of the workload, noted as the history records them.
+#[derive(Clone, Debug, Default)]
+pub struct RunProgress {
+    /// Producer nodes that finished their messages.
+    pub finished_producers: BTreeSet<NodeId>,
+    pub read_back_done: bool,
+}
+
+impl World {
+    pub fn new(seed: u64, names: Vec<String>, net: Network) -> World {
+        let slots = names
+            .iter()
+            .map(|name| Slot {
+                status: Status::Running,
+                incarnation: 0,
+                queue: BinaryHeap::new(),
+                pending: BTreeMap::new(),
+                connections: BTreeMap::new(),
+                waker: None,
+                armed: BTreeSet::new(),
+                stream: Stream::new(seed, &format!("node/{name}")),
+            })
+            .collect();
+        World {
+            names,
+            slots,
+            net,
+            history: History::default(),
+            digest: Digest::default(),
+            trace: None,
+            next_seq: 0,
+            next_request: 0,
+            base: None,
+            events_handled: 0,
+            progress: RunProgress::default(),
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn name(&self, node: NodeId) -> &str {
+        &self.names[node.index()]
+    }
+
+    /// Simulated time now, in whole milliseconds. Must run inside the madsim runtime.
+    pub fn now(&mut self) -> Time {
+        let handle = madsim::time::TimeHandle::current();
+        if self.base.is_none() {
+            self.base = Some(handle.now_instant() - handle.elapsed());
+        }
+        Time::from_ms(handle.elapsed().as_millis() as u64)
+    }
+
+    pub fn status(&self, node: NodeId) -> Status {
+        self.slots[node.index()].status
+    }
+
+    pub fn random_u64(&mut self, node: NodeId) -> u64 {
+        self.slots[node.index()].stream.next_u64()
+    }
+
+    // --- recording ---------------------------------------------------------------------
+
+    pub fn record(&mut self, at: Time, node: Option<NodeId>, event: Recorded) {
+        let entry = Entry { at, node, event };
+        self.history.record(&mut self.digest, entry);
+    }
+
+    pub fn record_model(&mut self, at: Time, node: NodeId, event: Event) {
+        match &event {
+            Event::WorkloadFinished { .. } => {
+                self.progress.finished_producers.insert(node);
+            }
+            Event::ReadBackDone { .. } => self.progress.read_back_done = true,
+            _ => {}
+        }
+        self.record(at, Some(node), Recorded::Model(event));
+    }
+
+    pub fn record_sim(&mut self, at: Time, node: Option<NodeId>, event: SimEvent) {
+        self.record(at, node, Recorded::Sim(event));
+    }
+
+    // --- the event queues ---------------------------------------------------------------
+
+    /// Puts an event into a node's queue and makes sure its host wakes for it.
+    pub fn schedule(&mut self, node: NodeId, at: Time, event: NodeEvent) {
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        let slot = &mut self.slots[node.index()];
+        slot.queue.push(Reverse(Scheduled { at, seq, event }));
+        self.arm(node, at);
+    }
+
+    /// The earliest due event of a node, if any is due by `now`.
+    pub fn pop_due(&mut self, node: NodeId, now: Time) -> Option<NodeEvent> {
+        let slot = &mut self.slots[node.index()];
+        if slot.queue.peek().is_some_and(|Reverse(s)| s.at <= now) {
+            let Reverse(scheduled) = slot.queue.pop().expect("peeked");
+            Some(scheduled.event)
+        } else {
+            None
+        }
+    }
+
+    /// Called by a host about to wait: whether something is due now; otherwise remembers the
+    /// waker and arms a timer for the next event.
+    pub fn ready_or_wait(&mut self, node: NodeId, now: Time, waker: &Waker) -> bool {
+        let slot = &mut self.slots[node.index()];
+        while slot.armed.first().is_some_and(|at| *at <= now) {
+            slot.armed.pop_first();
+        }
+        let next = slot.queue.peek().map(|Reverse(s)| s.at);
+        if next.is_some_and(|at| at <= now) {
+            return true;
+        }
+        if !slot.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            slot.waker = Some(waker.clone());
+            slot.armed.clear();
+        }
+        if let Some(at) = next {
+            self.arm(node, at);
+        }
+        false
+    }
+
+    /// Ensures the node's host wakes by `at`.
+    fn arm(&mut self, node: NodeId, at: Time) {
+        let base = self.base;
+        let slot = &mut self.slots[node.index()];
+        let Some(waker) = &slot.waker else {
+            return; // Not waiting: the host looks at its queue before it waits again.
+        };
+        if slot.armed.first().is_some_and(|first| *first <= at) {
+            return; // It wakes earlier anyway and will arm again then.
+        }
+        let base = base.expect("time base is set before anything is scheduled");
+        let deadline = base + Duration::from_millis(at.as_ms());
+        let mut sleep = madsim::time::TimeHandle::current().sleep_until(deadline);
+        let mut cx = std::task::Context::from_waker(waker);
+        // Polling a Sleep once registers a madsim timer that wakes `waker` at the deadline.
+        if std::pin::Pin::new(&mut sleep).poll(&mut cx).is_ready() {
+            waker.wake_by_ref();
+        } else {
+            slot.armed.insert(at);
+        }
+    }
+
+    // --- the network ---------------------------------------------------------------------
+
+    fn allocate_request_id(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request)
+    }
+
+    /// Whether `from` may use its connection to `to`; a stale one (to an earlier incarnation)
+    /// is reset by the peer's kernel, which closes it on the sender's side.
+    fn connect(&mut self, now: Time, from: NodeId, to: NodeId) -> bool {
+        let to_incarnation = self.slots[to.index()].incarnation;
+        let from_slot = &mut self.slots[from.index()];
+        match from_slot.connections.get(&to) {
+            Some(incarnation) if *incarnation != to_incarnation => {
+                from_slot.connections.remove(&to);
+                let hop = self.net.hop_ms();
+                self.schedule(
+                    from,
+                    now.plus_ms(hop),
+                    NodeEvent::ConnectionClosed { peer: to },
+                );
+                false
+            }
+            _ => {
+                from_slot.connections.insert(to, to_incarnation);
+                let from_incarnation = from_slot.incarnation;
+                self.slots[to.index()]
+                    .connections
+                    .insert(from, from_incarnation);
+                true
+            }
+        }
+    }
+
+    fn transmit(&mut self, now: Time, packet: Packet, event: NodeEvent) {
+        if self.slots[packet.to.index()].status != Status::Running {
+            return;
+        }
+        if let Fate::Deliver(at) = self.net.send(now, &packet) {
+            self.schedule(packet.to, at, event);
+        }
+    }
+
+    /// `from` sends a request to `to`; its outcome reaches `from` as a response, a failure or
+    /// a timeout.
+    pub fn request(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        to: NodeId,
+        request: Request,
+        timeout_ms: u64,
+    ) -> RequestId {
+        let id = self.allocate_request_id();
+        self.slots[from.index()].pending.insert(
+            id,
+            PendingRequest {
+                to,
+                code: request.code(),
+            },
+        );
+        self.schedule(from, now.plus_ms(timeout_ms), NodeEvent::Timeout { id });
+        match self.slots[to.index()].status {
+            Status::Killed => {
+                // Connection refused: the sender learns after one round trip.
+                let hop = self.net.hop_ms();
+                self.schedule(from, now.plus_ms(2 * hop), NodeEvent::Refused { id });
+            }
+            Status::Off => {} // Silence: the timeout will tell.
+            Status::Running => {
+                if self.connect(now, from, to) {
+                    let packet = Packet {
+                        from,
+                        to,
+                        code: request.code(),
+                        direction: Direction::Request,
+                        bytes: request.wire_bytes(),
+                    };
+                    let event = NodeEvent::Request {
+                        from,
+                        id: Some(id),
+                        request,
+                    };
+                    self.transmit(now, packet, event);
+                } else {
+                    self.schedule(from, now.plus_ms(1), NodeEvent::Refused { id });
+                }
+            }
+        }
+        id
+    }
+
+    /// `from` sends a request nobody answers.
+    pub fn oneway(&mut self, now: Time, from: NodeId, to: NodeId, request: Request) {
+        if self.slots[to.index()].status != Status::Running || !self.connect(now, from, to) {
+            return;
+        }
+        let packet = Packet {
+            from,
+            to,
+            code: request.code(),
+            direction: Direction::Request,
+            bytes: request.wire_bytes(),
+        };
+        let event = NodeEvent::Request {
+            from,
+            id: None,
+            request,
+        };
+        self.transmit(now, packet, event);
+    }
+
+    /// `from` answers request `id` of `to`. Nobody hears it if `to` no longer waits for it.
+    pub fn respond(
+        &mut self,
+        now: Time,
+        from: NodeId,
+        to: NodeId,
+        id: RequestId,
+        response: Response,
+    ) {
+        let Some(pending) = self.slots[to.index()].pending.get(&id) else {
+            return;
+        };
+        let code = pending.code;
+        let packet = Packet {
+            from,
+            to,
+            code,
+            direction: Direction::Response,
+            bytes: response.wire_bytes(),
+        };
+        self.transmit(now, packet, NodeEvent::Response { id, response });
+    }
+
+    /// Takes a pending request, if it is still pending (not answered, failed or timed out).
+    pub fn take_pending(&mut self, node: NodeId, id: RequestId) -> bool {
+        self.slots[node.index()].pending.remove(&id).is_some()
+    }
+
+    /// The pending requests of `node` to `peer`, removed.
+    pub fn take_pending_to(&mut self, node: NodeId, peer: NodeId) -> Vec<RequestId> {
+        let slot = &mut self.slots[node.index()];
+        let ids: Vec<RequestId> = slot
+            .pending
+            .iter()
+            .filter(|(_, p)| p.to == peer)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            slot.pending.remove(id);
+        }
+        ids
+    }
+
+    /// `node` closes its connection to `peer` (a client after a timeout): the requests pending
+    /// on it fail now; the peer learns of the close one hop later.
+    pub fn close_connection(&mut self, now: Time, node: NodeId, peer: NodeId) {
+        if self.slots[node.index()].connections.remove(&peer).is_none() {
+            return;
+        }
+        self.slots[peer.index()].connections.remove(&node);
+        for id in self.take_pending_to(node, peer) {
+            self.schedule(node, now, NodeEvent::Closed { id });
+        }
+        if self.slots[peer.index()].status == Status::Running {
+            let at = self.net.close_arrives(now, node, peer);
+            self.schedule(peer, at, NodeEvent::ConnectionClosed { peer: node });
+        }
+    }
+
+    // --- process lifecycle (called by the supervisor) -----------------------------------
+
+    /// The process of `node` stops. After a kill its peers see their connections reset;
+    /// after power or disk loss they hear nothing.
+    pub fn stop(&mut self, now: Time, node: NodeId, how: Stop) {
+        let slot = &mut self.slots[node.index()];
+        slot.status = match how {
+            Stop::Kill => Status::Killed,
+            Stop::PowerOff | Stop::DiskLoss => Status::Off,
+        };
+        slot.queue.clear();
+        slot.pending.clear();
+        slot.waker = None;
+        slot.armed.clear();
+        let peers: Vec<NodeId> = std::mem::take(&mut slot.connections).into_keys().collect();
+        if how == Stop::Kill {
+            for peer in peers {
+                self.slots[peer.index()].connections.remove(&node);
+                if self.slots[peer.index()].status == Status::Running {
+                    let at = self.net.close_arrives(now, node, peer);
+                    self.schedule(peer, at, NodeEvent::ConnectionClosed { peer: node });
+                }
+            }
+        }
+        self.record_sim(now, Some(node), SimEvent::Stopped { how });
+    }
+
+    /// Marks a node whose process has not booted yet: nothing listens there.
+    pub fn not_booted(&mut self, node: NodeId) {
+        self.slots[node.index()].status = Status::Killed;
+    }
+
+    /// The node's process booted for the first time.
+    pub fn booted(&mut self, node: NodeId) {
+        self.slots[node.index()].status = Status::Running;
+    }
+
+    /// How often the node's process was restarted.
+    pub fn incarnation(&self, node: NodeId) -> u32 {
+        self.slots[node.index()].incarnation
+    }
+
+    /// The process of `node` starts again (its host loop is about to run).
+    pub fn start(&mut self, now: Time, node: NodeId) {
+        let slot = &mut self.slots[node.index()];
+        slot.status = Status::Running;
+        slot.incarnation += 1;
+        self.record_sim(now, Some(node), SimEvent::Started);
+    }
+
+    // --- trace ---------------------------------------------------------------------------
+
+    /// Adds a handled event to the digest (and the trace log, if kept).
+    pub fn trace_event(&mut self, at: Time, node: NodeId, event: &NodeEvent) {
+        self.events_handled += 1;
+        let (kind, peer, code, id) = match event {
+            NodeEvent::Request { from, id, request } => {
+                (1, from.0, request.code().number(), id.map_or(0, |id| id.0))
+            }
+            NodeEvent::Response { id, response } => (2, 0, response.code.number(), id.0),
+            NodeEvent::Refused { id } => (3, 0, 0, id.0),
+            NodeEvent::Closed { id } => (8, 0, 0, id.0),
+            NodeEvent::Timeout { id } => (4, 0, 0, id.0),
+            NodeEvent::Timer(_) => (5, 0, 0, 0),
+            NodeEvent::Flushed(flush) => (6, 0, 0, flush.0),
+            NodeEvent::ConnectionClosed { peer } => (7, peer.0, 0, 0),
+        };
+        self.digest.add(&TraceItem {
+            at,
+            node,
+            kind,
+            peer,
+            code,
+            id,
+        });
+        if self.trace.is_some() {
+            let line = self.describe(at, node, event);
+            if let Some(trace) = &mut self.trace {
+                trace.push(line);
+            }
+        }
+    }
+
+    fn describe(&self, at: Time, node: NodeId, event: &NodeEvent) -> String {
+        let me = self.name(node);
+        match event {
+            NodeEvent::Request { from, id, request } => {
+                let id = id.map_or("oneway".to_string(), |id| format!("#{}", id.0));
+                format!("{at} {me} <- {} {} {id}", self.name(*from), request.code())
+            }
+            NodeEvent::Response { id, response } => {
+                format!("{at} {me} <- response #{} {}", id.0, response.code)
+            }
+            NodeEvent::Refused { id } => format!("{at} {me} request #{} refused", id.0),
+            NodeEvent::Closed { id } => {
+                format!("{at} {me} request #{} failed: connection closed", id.0)
+            }
+            NodeEvent::Timeout { id } => format!("{at} {me} request #{} timeout due", id.0),
+            NodeEvent::Timer(timer) => format!("{at} {me} timer {timer:?}"),
+            NodeEvent::Flushed(flush) => format!("{at} {me} flush {} done", flush.0),
+            NodeEvent::ConnectionClosed { peer } => {
+                format!("{at} {me} connection to {} closed", self.name(*peer))
+            }
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! The scenario file format, as serde reads it. Defaults are stated where each field is
+//! declared. Semantic checks (names that must exist, values that must fit together) live in
+//! `validate`.
+
+use super::units::{Bandwidth, Bytes, CountCondition, Millis, MillisRange, Rate, TimeCondition};
+use crate::ratio::Ratio;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    /// One line: what happens.
+    pub summary: String,
+    /// The trade-off the scenario teaches, in a few sentences.
+    pub teaches: String,
+    /// Length of the run phase (faults happen here); heal, drain and read-back follow.
+    pub duration: Millis,
+    /// How long the drain may take before the run counts as not drained. Default 300 s.
+    #[serde(default)]
+    pub drain_timeout: Option<Millis>,
+    #[serde(default)]
+    pub network: NetworkSection,
+    #[serde(default)]
+    pub disk: DiskSection,
+    pub cluster: ClusterSection,
+    #[serde(default, rename = "topic")]
+    pub topics: Vec<TopicSection>,
+    #[serde(default, rename = "producer")]
+    pub producers: Vec<ProducerSection>,
+    #[serde(default, rename = "fault")]
+    pub faults: Vec<FaultSection>,
+    #[serde(default)]
+    pub expect: ExpectSection,
+    /// Deliberate defects, to prove the checker sees what they break.
+    #[serde(default)]
+    pub bugs: BugsSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// One-way latency of every hop, drawn uniformly. Default "1ms..3ms"; at least 1 ms.
+    #[serde(default = "default_latency")]
+    pub latency: MillisRange,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            latency: default_latency(),
+        }
+    }
+}
+
+fn default_latency() -> MillisRange {
+    MillisRange {
+        min: Millis(1),
+        max: Millis(3),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSection {
+    /// How long an fsync takes, drawn uniformly. Default "1ms..8ms".
+    #[serde(default = "default_flush_latency")]
+    pub flush_latency: MillisRange,
+}
+
+impl Default for DiskSection {
+    fn default() -> Self {
+        DiskSection {
+            flush_latency: default_flush_latency(),
+        }
+    }
+}
+
+fn default_flush_latency() -> MillisRange {
+    MillisRange {
+        min: Millis(1),
+        max: Millis(8),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// Cluster name brokers register under. Default "DefaultCluster".
+    #[serde(default = "default_cluster_name")]
+    pub name: String,
+    /// How many name servers (`namesrv-0`, `namesrv-1`, ...). Default 2.
+    #[serde(default = "default_name_servers")]
+    pub name_servers: u32,
+    #[serde(rename = "broker_group")]
+    pub broker_groups: Vec<BrokerGroupSection>,
+}
+
+fn default_cluster_name() -> String {
+    "DefaultCluster".to_string()
+}
+
+fn default_name_servers() -> u32 {
+    2
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlushMode {
+    Async,
+    Sync,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MasterRole {
+    AsyncMaster,
+    SyncMaster,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerGroupSection {
+    /// The group's broker name; its master is the node of the same name, slaves are
+    /// `<name>-s1`, `<name>-s2`, ...
+    pub name: String,
+    /// `flushDiskType`. Default "async".
+    #[serde(default = "default_flush")]
+    pub flush: FlushMode,
+    /// `brokerRole` of the master. Default "async-master".
+    #[serde(default = "default_role")]
+    pub role: MasterRole,
+    /// How many slaves replicate the master. Default 0.
+    #[serde(default)]
+    pub slaves: u32,
+    /// `transientStorePoolEnable`. Default false.
+    #[serde(default)]
+    pub transient_store_pool: bool,
+    /// `mappedFileSizeCommitLog`. Default "64KiB" (RocketMQ: 1 GiB), so that files roll.
+    #[serde(default = "default_commit_log_file_size")]
+    pub commit_log_file_size: Bytes,
+    /// Entries per ConsumeQueue file. Default 1000 (RocketMQ: 300 000).
+    #[serde(default = "default_consume_queue_file_entries")]
+    pub consume_queue_file_entries: u64,
+    /// `syncFlushTimeout`. Default "5s".
+    #[serde(default = "default_sync_flush_timeout")]
+    pub sync_flush_timeout: Millis,
+}
+
+fn default_flush() -> FlushMode {
+    FlushMode::Async
+}
+
+fn default_role() -> MasterRole {
+    MasterRole::AsyncMaster
+}
+
+fn default_commit_log_file_size() -> Bytes {
+    Bytes(64 * 1024)
+}
+
+fn default_consume_queue_file_entries() -> u64 {
+    1_000
+}
+
+fn default_sync_flush_timeout() -> Millis {
+    Millis(5_000)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSection {
+    pub name: String,
+    /// Read and write queues on each broker group that hosts it. Default 4.
+    #[serde(default = "default_queues")]
+    pub queues: u32,
+    /// Broker groups hosting it. Default: all.
+    #[serde(default)]
+    pub brokers: Option<Vec<String>>,
+}
+
+fn default_queues() -> u32 {
+    4
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SendModeName {
+    Sync,
+    Async,
+    Oneway,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelectorName {
+    /// The producer's own queue choice (round-robin, avoiding the last failed broker).
+    RoundRobin,
+    /// `SelectMessageQueueByHash` on the message's sharding key: ordered sends.
+    HashKey,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerSection {
+    /// Producer group; instances are nodes `<group>-0`, `<group>-1`, ...
+    pub group: String,
+    /// Default 1.
+    #[serde(default = "default_one")]
+    pub instances: u32,
+    pub topic: String,
+    /// Default "sync".
+    #[serde(default = "default_send")]
+    pub send: SendModeName,
+    /// Messages each instance sends.
+    pub messages: u32,
+    /// Each instance's send rate. Default "10/s". A sync producer also waits for each send.
+    #[serde(default = "default_rate")]
+    pub rate: Rate,
+    /// When the instances start sending. Default "1s".
+    #[serde(default = "default_start")]
+    pub start: Millis,
+    /// Distinct sharding keys (`key-0` ...); messages cycle through them. Default: none.
+    #[serde(default)]
+    pub keys: Option<u32>,
+    /// Default "round-robin".
+    #[serde(default = "default_selector")]
+    pub selector: SelectorName,
+    /// Body size. Default "128B".
+    #[serde(default = "default_body")]
+    pub body: Bytes,
+    /// `retryTimesWhenSendFailed` (sync) and `retryTimesWhenSendAsyncFailed`. Default 2.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// `sendMsgTimeout`: the budget of all attempts together. Default "3s".
+    #[serde(default = "default_send_timeout")]
+    pub timeout: Millis,
+    /// `sendLatencyFaultEnable`. Default false.
+    #[serde(default)]
+    pub latency_fault_tolerance: bool,
+    /// `retryAnotherBrokerWhenNotStoreOK`. Default false.
+    #[serde(default)]
+    pub retry_when_not_store_ok: bool,
+    /// How often the application itself sends a message again (same id) when a send fails
+    /// or ends with an unknown outcome. Default 0.
+    #[serde(default)]
+    pub app_retries: u32,
+}
+
+fn default_one() -> u32 {
+    1
+}
+
+fn default_send() -> SendModeName {
+    SendModeName::Sync
+}
+
+fn default_rate() -> Rate {
+    Rate {
+        count: 10,
+        per: Millis(1000),
+    }
+}
+
+fn default_start() -> Millis {
+    Millis(1_000)
+}
+
+fn default_selector() -> SelectorName {
+    SelectorName::RoundRobin
+}
+
+fn default_body() -> Bytes {
+    Bytes(128)
+}
+
+fn default_retries() -> u32 {
+    2
+}
+
+fn default_send_timeout() -> Millis {
+    Millis(3_000)
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// The process dies (`kill -9`): connections reset, the page cache survives.
+    Kill,
+    /// The machine loses power: silence, dirty pages lost, the last page may tear.
+    PowerOff,
+    /// The machine loses its disk: it comes back empty (or not at all: `returns = false`).
+    DiskLoss,
+    /// The process stops running (GC stall, SIGSTOP) and resumes later.
+    Pause,
+    /// Two groups of nodes cannot reach each other (silence).
+    Partition,
+    /// Requests vanish on their way.
+    DropRequest,
+    /// Responses vanish on their way (a lost ACK).
+    DropResponse,
+    /// Packets take extra latency.
+    Delay,
+    /// Packets share a capped bandwidth per link.
+    Bandwidth,
+    /// Flushes take long.
+    SlowDisk,
+    /// One byte of the node's newest commitlog file rots on the media.
+    BitRot,
+}
+
+/// A string or a list of strings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Names::One(name) => vec![name.clone()],
+            Names::Many(names) => names.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSection {
+    /// When it starts: a time, or a range to draw it from per seed ("20s..40s").
+    pub at: MillisRange,
+    /// How long it lasts; by default until the heal at the end of the run phase.
+    #[serde(default, rename = "for")]
+    pub lasts: Option<Millis>,
+    pub kind: FaultKind,
+    /// The node of a node fault; a list means one drawn per seed. `*` ends a prefix pattern.
+    #[serde(default)]
+    pub node: Option<Names>,
+    /// disk-loss: whether the machine comes back at all. Default true.
+    #[serde(default)]
+    pub returns: Option<bool>,
+    /// partition: the two sides.
+    #[serde(default)]
+    pub a: Option<Names>,
+    #[serde(default)]
+    pub b: Option<Names>,
+    /// partition: cut only packets from `a` to `b`. Default false.
+    #[serde(default)]
+    pub one_way: Option<bool>,
+    /// drop, delay, bandwidth: the packets' sender and receiver (default: any).
+    #[serde(default)]
+    pub from: Option<Names>,
+    #[serde(default)]
+    pub to: Option<Names>,
+    /// drop, delay, bandwidth: request codes by RocketMQ name (default: any).
+    #[serde(default)]
+    pub request: Option<Names>,
+    /// drop: the chance each matching packet vanishes. Default 1.
+    #[serde(default)]
+    pub probability: Option<Ratio>,
+    /// delay: extra latency; slow-disk: extra flush time.
+    #[serde(default)]
+    pub extra: Option<MillisRange>,
+    /// bandwidth: the cap.
+    #[serde(default)]
+    pub rate: Option<Bandwidth>,
+}
+
+/// What must hold at the end of a run. Anything not listed is observed only, except
+/// `unexpected`, which defaults to 0: a message nobody sent is always a bug.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSection {
+    /// Acknowledged with SEND_OK, yet not stored at the end.
+    pub lost: Option<CountCondition>,
+    /// Acknowledged with a weaker status (FLUSH_DISK_TIMEOUT, ...), not stored at the end.
+    pub lost_unconfirmed: Option<CountCondition>,
+    /// SEND_OK messages lost where the durability model explains nothing (flushed before the
+    /// crash, or no crash at all): always a bug.
+    pub lost_unexplained: Option<CountCondition>,
+    /// The send failed or its outcome was unknown, yet the message is stored.
+    pub recovered: Option<CountCondition>,
+    /// One message stored at two or more queue offsets (a retried send).
+    pub duplicated: Option<CountCondition>,
+    /// Stored, but never sent.
+    pub unexpected: Option<CountCondition>,
+    /// Stored with torn properties (no readable message id).
+    pub corrupt: Option<CountCondition>,
+    /// Sends acknowledged with a status other than SEND_OK.
+    pub weak_acks: Option<CountCondition>,
+    /// Sends that failed for certain.
+    pub failed: Option<CountCondition>,
+    /// The longest time without a successful send (after the first one).
+    pub unavailable: Option<TimeCondition>,
+    /// From killing a broker to each name server dropping it.
+    pub removal_after_kill: Option<TimeCondition>,
+    /// From a broker's last registration to each name server dropping it for silence.
+    pub removal_after_silence: Option<TimeCondition>,
+    /// From a name server dropping a broker to each client's route dropping it.
+    pub route_catch_up: Option<TimeCondition>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BugsSection {
+    /// SYNC_FLUSH answers SEND_OK before the flush completes.
+    #[serde(default)]
+    pub ack_before_sync_flush: bool,
+    /// Recovery keeps records whose body CRC does not match.
+    #[serde(default)]
+    pub skip_crc_check_on_recover: bool,
+}

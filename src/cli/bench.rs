@@ -1,0 +1,85 @@
+//! `sim bench FILE --seeds A..B`: how fast a scenario runs, measured within one invocation
+//! (ratios of one run are what compare; machines here are noisy).
+
+use clap::Args;
+use sim::run::{RunOptions, run};
+use std::time::Instant;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// The scenario file.
+    pub file: String,
+    /// Seeds to run, one after another on one core.
+    #[arg(long, default_value = "0..50")]
+    pub seeds: String,
+}
+
+/// Resident memory in KiB, from /proc (Linux); 0 elsewhere.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}
+
+pub fn main(args: BenchArgs) -> i32 {
+    let scenario = match super::load(&args.file) {
+        Ok(scenario) => scenario,
+        Err(code) => return code,
+    };
+    let seeds = match super::parse_seeds(&args.seeds) {
+        Ok(seeds) => seeds,
+        Err(err) => {
+            eprintln!("error: --seeds: {err}");
+            return super::BAD_INPUT;
+        }
+    };
+    // One warm-up run, so that the first measured one does not pay for page faults.
+    let _ = run(&scenario, seeds.start, &RunOptions::default());
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let mut walls = Vec::new();
+    let (mut simulated, mut events) = (0u64, 0u64);
+    let mut rss_peak = rss_before;
+    for seed in seeds.clone() {
+        let result = run(&scenario, seed, &RunOptions::default());
+        walls.push(result.wall.as_secs_f64() * 1000.0);
+        if let Ok(finished) = &result.result {
+            simulated += finished.outcome.end.as_ms();
+            events += finished.outcome.events_handled;
+        }
+        rss_peak = rss_peak.max(rss_kib());
+    }
+    let wall = started.elapsed().as_secs_f64();
+    walls.sort_by(|a, b| a.total_cmp(b));
+    let median = walls[walls.len() / 2];
+    let runs = walls.len() as f64;
+    println!("{}: {} runs on one core", scenario.name, walls.len());
+    println!(
+        "  wall per run      median {median:.2}ms  min {:.2}ms  max {:.2}ms",
+        walls[0],
+        walls[walls.len() - 1]
+    );
+    println!(
+        "  simulated per run {:.1}s",
+        simulated as f64 / runs / 1000.0
+    );
+    println!(
+        "  speed             {:.0}x real time",
+        simulated as f64 / (wall * 1000.0)
+    );
+    println!(
+        "  events            {:.0} per run, {:.0} per second",
+        events as f64 / runs,
+        events as f64 / wall
+    );
+    println!(
+        "  10,000 seeds      about {:.0}s on 2 cores at this speed",
+        median / 1000.0 * 10_000.0 / 2.0
+    );
+    println!(
+        "  memory            {} KiB resident after warm-up, {} KiB at most during the runs",
+        rss_before, rss_peak
+    );
+    0
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use sim::report::Summary;
+use sim::run::{RunOptions, run};
+use sim::scenario::{self, Scenario};
+use std::process::{Command, Output};
+
+/// The workspace root, where `scenarios/` lives.
+pub fn root() -> &'static str {
+    env!("CARGO_MANIFEST_DIR")
+}
+
+/// Runs the `sim` binary from the workspace root.
+pub fn sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the sim binary runs")
+}
+
+/// A bundled scenario by name.
+pub fn bundled(name: &str) -> Scenario {
+    let path = format!("scenarios/{name}.toml");
+    let text = std::fs::read_to_string(format!("{}/{path}", root())).expect("the scenario exists");
+    scenario::parse(&text, &path).expect("the bundled scenario is valid")
+}
+
+/// A bundled scenario with some TOML appended (e.g. a `[bugs]` table).
+pub fn bundled_with(name: &str, extra: &str) -> Scenario {
+    let path = format!("scenarios/{name}.toml");
+    let text = std::fs::read_to_string(format!("{}/{path}", root())).expect("the scenario exists");
+    scenario::parse(&format!("{text}\n{extra}\n"), &path).expect("the amended scenario is valid")
+}
+
+/// The summary of one seed.
+pub fn summary(scenario: &Scenario, seed: u64) -> Summary {
+    Summary::of(scenario, &run(scenario, seed, &RunOptions::default()))
+}

@@ -1,0 +1,56 @@
+//! Every bundled scenario holds its expectations on a few seeds (fast, runs by default), and
+//! over 200 seeds (`cargo test --release -- --ignored`, as the issues' "done when" asks).
+
+mod common;
+
+use sim::check::Verdict;
+
+fn sweep(seeds: std::ops::Range<u64>) {
+    let dir = format!("{}/scenarios", common::root());
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    for name in names {
+        let scenario = common::bundled(&name);
+        for seed in seeds.clone() {
+            let summary = common::summary(&scenario, seed);
+            assert_eq!(
+                summary.verdict,
+                Verdict::Pass,
+                "{name} seed {seed}: {:?} {:?}\nreplay: sim run scenarios/{name}.toml --seed {seed}",
+                summary.problem,
+                summary.expectations
+            );
+        }
+    }
+}
+
+#[test]
+fn every_scenario_holds_on_a_few_seeds() {
+    sweep(0..3);
+}
+
+#[test]
+#[ignore = "200 seeds of every scenario: run with --release -- --ignored"]
+fn every_scenario_holds_over_200_seeds() {
+    sweep(0..200);
+}
+
+#[test]
+fn every_scenario_says_what_it_teaches() {
+    let output = common::sim(&["list"]);
+    assert_eq!(output.status.code(), Some(0));
+    let listing = String::from_utf8_lossy(&output.stdout);
+    for line in listing.lines() {
+        assert!(line.len() > 50, "a scenario without a real summary: {line}");
+    }
+}

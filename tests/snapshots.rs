@@ -1,0 +1,50 @@
+//! Golden snapshots of each bundled scenario's invariant summary for pinned seeds, kept under
+//! `reports/snapshots/`. Any change of behaviour shows up as a snapshot diff (review it with
+//! `cargo insta review`, or accept it with `INSTA_UPDATE=always cargo test`).
+
+mod common;
+
+/// The pinned seeds of every scenario.
+const SEEDS: [u64; 2] = [7, 42];
+
+fn snapshot(name: &str) {
+    let scenario = common::bundled(name);
+    for seed in SEEDS {
+        let summary = common::summary(&scenario, seed);
+        insta::with_settings!({
+            snapshot_path => "../reports/snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_json_snapshot!(format!("{name}-seed-{seed}"), summary);
+        });
+    }
+}
+
+macro_rules! snapshots {
+    ($($test:ident => $name:literal,)*) => {
+        $(#[test] fn $test() { snapshot($name); })*
+
+        /// Every bundled scenario has its snapshot test above.
+        #[test]
+        fn every_bundled_scenario_is_snapshotted() {
+            let covered = [$($name),*];
+            let dir = format!("{}/scenarios", common::root());
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                assert!(covered.contains(&name.as_str()), "scenarios/{name}.toml has no snapshot test");
+            }
+        }
+    };
+}
+
+snapshots! {
+    route_expiry => "route-expiry",
+    process_crash_async_flush => "process-crash-async-flush",
+    power_loss_async_flush => "power-loss-async-flush",
+    power_loss_sync_flush => "power-loss-sync-flush",
+    lost_ack => "lost-ack",
+    slow_disk_sync_flush => "slow-disk-sync-flush",
+    bit_rot => "bit-rot",
+}
