@@ -48,6 +48,7 @@ fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
         disk: DiskConfig {
             flush_latency_min_ms: scenario.flush_latency.min.0,
             flush_latency_max_ms: scenario.flush_latency.max.0,
+            ..DiskConfig::default()
         },
         progress: Arc::new(cluster::ScenarioProgress::of(scenario)),
         keep_trace: options.keep_trace,

@@ -1,5 +1,8 @@
 //! One file on a simulated disk: what the process sees (the page cache) and what is on the
-//! media (durable), with the dirty pages between them.
+//! media (durable), with the dirty pages between them and when each became dirty.
+
+use model::Time;
+use std::collections::BTreeMap;
 
 /// The OS page size: the unit of dirtiness and of writeback.
 pub const PAGE_BYTES: usize = 4096;
@@ -12,8 +15,9 @@ pub struct File {
     pub cached: Vec<u8>,
     /// The content on the media. Always as long as `cached`: size changes are durable at once.
     pub durable: Vec<u8>,
-    /// One bit per page whose cached content may differ from the durable one.
-    dirty: Vec<u64>,
+    /// Pages whose cached content may differ from the durable one, with when they became
+    /// dirty (the OS writes back pages dirty for long enough).
+    dirty: BTreeMap<usize, Time>,
 }
 
 impl File {
@@ -21,7 +25,7 @@ impl File {
         File {
             cached: vec![0; len],
             durable: vec![0; len],
-            dirty: Vec::new(),
+            dirty: BTreeMap::new(),
         }
     }
 
@@ -33,7 +37,7 @@ impl File {
         self.cached.is_empty()
     }
 
-    pub fn write(&mut self, offset: usize, bytes: &[u8]) {
+    pub fn write(&mut self, offset: usize, bytes: &[u8], now: Time) {
         let end = offset + bytes.len();
         if self.cached.len() < end {
             self.resize(end);
@@ -41,7 +45,7 @@ impl File {
         self.cached[offset..end].copy_from_slice(bytes);
         if !bytes.is_empty() {
             for page in offset / PAGE_BYTES..=(end - 1) / PAGE_BYTES {
-                self.mark_dirty(page);
+                self.dirty.entry(page).or_insert(now);
             }
         }
     }
@@ -50,27 +54,29 @@ impl File {
         self.cached.resize(len, 0);
         self.durable.resize(len, 0);
         let pages = len.div_ceil(PAGE_BYTES);
-        for page in pages..self.dirty.len() * 64 {
-            self.clear_dirty(page);
-        }
+        self.dirty.retain(|page, _| *page < pages);
     }
 
     /// The dirty pages, ascending.
     pub fn dirty_pages(&self) -> Vec<usize> {
-        let mut pages = Vec::new();
-        for (word_index, word) in self.dirty.iter().enumerate() {
-            let mut bits = *word;
-            while bits != 0 {
-                let bit = bits.trailing_zeros() as usize;
-                pages.push(word_index * 64 + bit);
-                bits &= bits - 1;
-            }
-        }
-        pages
+        self.dirty.keys().copied().collect()
     }
 
     pub fn dirty_page_count(&self) -> usize {
-        self.dirty.iter().map(|w| w.count_ones() as usize).sum()
+        self.dirty.len()
+    }
+
+    /// Writes back every page dirty since `before` or earlier (the OS flusher).
+    pub fn write_back_older_than(&mut self, before: Time) {
+        let old: Vec<usize> = self
+            .dirty
+            .iter()
+            .filter(|(_, since)| **since <= before)
+            .map(|(page, _)| *page)
+            .collect();
+        for page in old {
+            self.write_back(page);
+        }
     }
 
     /// Writes a page's cached content to the media in full.
@@ -79,7 +85,7 @@ impl File {
         if start < end {
             self.durable[start..end].copy_from_slice(&self.cached[start..end]);
         }
-        self.clear_dirty(page);
+        self.dirty.remove(&page);
     }
 
     /// Writes only the first `sectors` sectors of a page to the media (a torn write).
@@ -104,19 +110,5 @@ impl File {
         let start = (page * PAGE_BYTES).min(self.cached.len());
         let end = ((page + 1) * PAGE_BYTES).min(self.cached.len());
         (start, end)
-    }
-
-    fn mark_dirty(&mut self, page: usize) {
-        let word = page / 64;
-        if self.dirty.len() <= word {
-            self.dirty.resize(word + 1, 0);
-        }
-        self.dirty[word] |= 1 << (page % 64);
-    }
-
-    fn clear_dirty(&mut self, page: usize) {
-        if let Some(word) = self.dirty.get_mut(page / 64) {
-            *word &= !(1 << (page % 64));
-        }
     }
 }

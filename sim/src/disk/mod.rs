@@ -4,6 +4,8 @@
 //! Writes land in the page cache and mark pages dirty; a flush writes the file's dirty pages
 //! to the media after a latency drawn from the `disk` stream and is reported back to the node
 //! when complete. What a failure does:
+//! - the OS flusher: every 5 s, pages dirty for 30 s or more are written back
+//!   (`dirty_writeback_centisecs`, `dirty_expire_centisecs`), fsync or not;
 //! - process crash (kill): nothing here, the page cache belongs to the OS and survives;
 //! - power loss: flushes in progress write back a prefix of their pages, the next page may be
 //!   torn at a sector boundary, and every other dirty page is lost;
@@ -29,13 +31,19 @@ use std::sync::{Mutex, MutexGuard};
 pub struct DiskConfig {
     pub flush_latency_min_ms: u64,
     pub flush_latency_max_ms: u64,
+    /// How old a dirty page must be for the OS flusher to write it back.
+    pub writeback_expire_ms: u64,
 }
+
+/// How often the OS flusher runs.
+pub const WRITEBACK_INTERVAL_MS: u64 = 5_000;
 
 impl Default for DiskConfig {
     fn default() -> DiskConfig {
         DiskConfig {
             flush_latency_min_ms: 1,
             flush_latency_max_ms: 8,
+            writeback_expire_ms: 30_000,
         }
     }
 }
@@ -90,6 +98,18 @@ impl DiskState {
             completes_at,
         });
         (id, completes_at)
+    }
+
+    /// The OS flusher's pass at `now`: pages dirty since `now - expire_ms` reach the media.
+    pub fn writeback(&mut self, now: Time, expire_ms: u64) {
+        self.settle(now);
+        if now.as_ms() < expire_ms {
+            return;
+        }
+        let before = Time::from_ms(now.as_ms() - expire_ms);
+        for file in self.files.values_mut() {
+            file.write_back_older_than(before);
+        }
     }
 
     /// The machine lost power at `now`.
@@ -156,6 +176,14 @@ pub struct Disks {
 impl Disks {
     pub fn machine(&mut self, node: NodeId) -> &mut DiskState {
         self.machines.entry(node).or_default()
+    }
+
+    /// The OS flusher's pass on every machine.
+    pub fn writeback(&mut self, now: Time) {
+        let expire_ms = self.config.writeback_expire_ms;
+        for machine in self.machines.values_mut() {
+            machine.writeback(now, expire_ms);
+        }
     }
 
     /// The machine of `node` lost power at `now`.
@@ -258,11 +286,11 @@ impl Disk for NodeDisk<'_> {
     }
 
     fn write(&mut self, path: &str, offset: u64, data: &[u8]) {
-        self.state
-            .files
-            .entry(path.to_string())
-            .or_default()
-            .write(offset as usize, data);
+        self.state.files.entry(path.to_string()).or_default().write(
+            offset as usize,
+            data,
+            self.now,
+        );
     }
 
     fn create(&mut self, path: &str, len: u64) {
@@ -308,6 +336,7 @@ mod tests {
             config: DiskConfig {
                 flush_latency_min_ms: 5,
                 flush_latency_max_ms: 5,
+                writeback_expire_ms: 30_000,
             },
         }
     }
@@ -344,6 +373,23 @@ mod tests {
         // A kill touches nothing on the machine: the next process reads what the last wrote.
         let disk = disks.handle(node(), Time::from_ms(100));
         assert_eq!(disk.read(LOG, 0, 9), b"unflushed");
+    }
+
+    #[test]
+    fn the_os_writes_back_old_dirty_pages_without_a_flush() {
+        let mut disks = disks();
+        disks
+            .handle(node(), Time::from_ms(1_000))
+            .write(LOG, 0, b"old");
+        disks
+            .handle(node(), Time::from_ms(20_000))
+            .write(LOG, 8192, b"new");
+        disks.writeback(Time::from_ms(31_000));
+        let machine = disks.machine(node());
+        machine.power_loss(Time::from_ms(31_000), &mut Stream::new(1, "t"));
+        let file = machine.file(LOG).unwrap();
+        assert_eq!(&file.cached[..3], b"old");
+        assert_eq!(&file.cached[8192..8195], &[0, 0, 0]);
     }
 
     #[test]

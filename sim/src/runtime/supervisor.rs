@@ -121,6 +121,7 @@ pub async fn supervise(
         time.now_instant() - time.elapsed()
     };
     let now = || world.lock().expect("world lock").now();
+    madsim::task::spawn(housekeeping(world.clone()));
 
     let mut madsim_ids = Vec::new();
     let mut late = Vec::new();
@@ -250,6 +251,16 @@ pub async fn supervise(
     }
     madsim::time::sleep(Duration::from_millis(1)).await;
     (ending, end)
+}
+
+/// What the machines' operating systems do in the background: the flusher writes back old
+/// dirty pages every 5 s.
+async fn housekeeping(world: Arc<Mutex<World>>) {
+    loop {
+        madsim::time::sleep(Duration::from_millis(crate::disk::WRITEBACK_INTERVAL_MS)).await;
+        let now = world.lock().expect("world lock").now();
+        madsim::plugin::simulator::<DiskSim>().lock().writeback(now);
+    }
 }
 
 async fn sleep_until(base: std::time::Instant, at: Time) {
