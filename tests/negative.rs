@@ -67,3 +67,63 @@ fn recovery_without_the_crc_check_is_caught() {
         "seed {seed} is corrupt without the defect"
     );
 }
+
+/// The sum of a consumer figure over a summary's groups.
+fn consumers(
+    summary: &sim::report::Summary,
+    pick: impl Fn(&sim::check::GroupFigures) -> u64,
+) -> u64 {
+    summary.consumers.iter().map(pick).sum()
+}
+
+/// A consumer that moves its offset past a batch before the listener has run loses the batch
+/// when it dies in the middle of it: acknowledged, stored, never consumed.
+#[test]
+fn committing_before_consuming_is_caught() {
+    let buggy = bundled_with("rebalance", "[bugs]\ncommit_before_consume = true");
+    let caught = first_caught(&buggy, 0..10, |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.lost) > 0
+    });
+    let seed = caught.expect("no seed of 0..10 lost a message with the defect on");
+    let sound = summary(&bundled("rebalance"), seed);
+    assert_eq!(
+        consumers(&sound, |g| g.lost),
+        0,
+        "seed {seed} loses messages without the defect"
+    );
+}
+
+/// A consumer that still hands over messages of a queue it gave up to a rebalance consumes
+/// them while their new owner does too.
+#[test]
+fn consuming_a_dropped_queue_is_caught() {
+    let buggy = bundled_with("rebalance", "[bugs]\nconsume_dropped_queue = true");
+    let caught = first_caught(&buggy, 0..10, |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.stale_deliveries) > 0
+    });
+    let seed = caught.expect("no seed of 0..10 showed a stale delivery with the defect on");
+    let sound = summary(&bundled("rebalance"), seed);
+    assert_eq!(
+        consumers(&sound, |g| g.stale_deliveries),
+        0,
+        "seed {seed} has stale deliveries without the defect"
+    );
+}
+
+/// After PULL_OFFSET_MOVED, a consumer that goes back to offset 0 instead of the broker's
+/// corrected offset consumes again messages the group had consumed and the broker still holds.
+#[test]
+fn resetting_offsets_to_zero_is_caught() {
+    let buggy = bundled_with("offset-reuse", "[bugs]\nreset_offset_to_zero = true");
+    let caught = first_caught(&buggy, 0..10, |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.redelivered_by_cause.offset_reset) > 0
+    });
+    let seed =
+        caught.expect("no seed of 0..10 redelivered after an offset reset with the defect on");
+    let sound = summary(&bundled("offset-reuse"), seed);
+    assert_eq!(
+        consumers(&sound, |g| g.redelivered_unexplained),
+        0,
+        "seed {seed} has unexplained redeliveries without the defect"
+    );
+}

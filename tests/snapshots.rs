@@ -47,4 +47,10 @@ snapshots! {
     lost_ack => "lost-ack",
     slow_disk_sync_flush => "slow-disk-sync-flush",
     bit_rot => "bit-rot",
+    consumer_crash => "consumer-crash",
+    rebalance => "rebalance",
+    ordered_messages => "ordered-messages",
+    retry_dlq => "retry-dlq",
+    broadcasting => "broadcasting",
+    offset_reuse => "offset-reuse",
 }

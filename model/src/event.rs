@@ -138,6 +138,61 @@ pub enum Event {
         truncated_bytes: u64,
     },
 
+    // --- consumers ---
+    /// A consumer's listener (or a lite pull application) is done with a message: it was
+    /// handed over `took_ms` ago, and the listener answered `consumed` (CONSUME_SUCCESS or
+    /// SUCCESS) or asked for it again later. A batch the process died in is not delivered.
+    Delivered {
+        group: String,
+        consumer: String,
+        /// `None` when the message carries no readable `UNIQ_KEY`.
+        id: Option<MessageId>,
+        /// The message's own topic (a retried message's original one).
+        topic: String,
+        broker: String,
+        /// The queue it was pulled from: its topic (possibly `%RETRY%group`), id and offset.
+        queue_topic: String,
+        queue_id: u32,
+        queue_offset: u64,
+        reconsume_times: u32,
+        body_crc: u32,
+        consumed: bool,
+        took_ms: u64,
+    },
+    /// A consumer took a queue and starts pulling it at `offset`.
+    QueueAssigned {
+        group: String,
+        consumer: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        offset: u64,
+    },
+    /// A consumer gave a queue up (rebalanced away, or its offset was illegal).
+    QueueDropped {
+        group: String,
+        consumer: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        reason: String,
+    },
+    /// A pull's offset was illegal (PULL_OFFSET_MOVED); the consumer moves to `to`.
+    OffsetMoved {
+        group: String,
+        consumer: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        from: u64,
+        to: u64,
+    },
+    /// A broadcasting consumer's backlog (messages pulled-for but not consumed, or known to
+    /// exist past its offsets) became zero, or stopped being zero.
+    ConsumerLag { group: String, behind: u64 },
+    /// The auditor saw every clustering group consume everything (the drain is over).
+    ConsumersCaughtUp,
+
     // --- final read-back (the auditor) ---
     /// A stored message found when reading a queue back after heal.
     ReadBack {

@@ -18,6 +18,7 @@ pub mod property {
     pub const REAL_QUEUE_ID: &str = "REAL_QID";
     pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
     pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
+    pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
 }
 
 const NAME_VALUE_SEPARATOR: char = '\u{1}';

@@ -76,6 +76,10 @@ pub trait Node {
     /// The connection to `peer` closed (its process died). Pending requests to it have
     /// already failed with [`RpcError::ConnectionClosed`].
     fn on_connection_closed(&mut self, _ctx: &mut Context<'_>, _peer: NodeId) {}
+
+    /// The process is asked to stop cleanly: its shutdown hooks run here, then it exits and
+    /// its connections close. Whatever it sends here still reaches its peers.
+    fn on_shutdown(&mut self, _ctx: &mut Context<'_>) {}
 }
 
 /// What the harness does for a node: the effects a node may cause.
@@ -90,6 +94,9 @@ pub trait Io {
     fn close_connection(&mut self, peer: NodeId);
     fn disk(&mut self) -> &mut dyn Disk;
     fn emit(&mut self, event: Event);
+    /// The process ends itself at once (a crash); it starts again after `restart_after_ms`,
+    /// or at the heal if `None`.
+    fn exit(&mut self, restart_after_ms: Option<u64>);
 }
 
 /// A node's view of the world during one step.
@@ -155,5 +162,11 @@ impl<'a> Context<'a> {
 
     pub fn emit(&mut self, event: Event) {
         self.io.emit(event)
+    }
+
+    /// Crashes this process: nothing after this step runs; it restarts after
+    /// `restart_after_ms` (or at the heal).
+    pub fn exit(&mut self, restart_after_ms: Option<u64>) {
+        self.io.exit(restart_after_ms)
     }
 }

@@ -17,6 +17,8 @@ pub struct TestIo {
     pub requests: Vec<(NodeId, Request)>,
     pub responses: Vec<(NodeId, RequestId, Response)>,
     pub events: Vec<Event>,
+    /// Set when the node crashed itself, with its restart delay.
+    pub exited: Option<Option<u64>>,
     next_request: u64,
     random: u64,
 }
@@ -84,5 +86,9 @@ impl Io for TestIo {
 
     fn emit(&mut self, event: Event) {
         self.events.push(event);
+    }
+
+    fn exit(&mut self, restart_after_ms: Option<u64>) {
+        self.exited = Some(restart_after_ms);
     }
 }

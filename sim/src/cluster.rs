@@ -8,13 +8,17 @@ use crate::rng::Stream;
 use crate::runtime::{Action, Boot, NodeSpec, Plan, Progress, Timed, World};
 use crate::scenario::schema::{FlushMode, MasterRole};
 use crate::scenario::{FaultSpec, NodeFault, NodeRole, Scenario};
-use crate::workload::{AuditTarget, Auditor, ProducerApp, ProducerWorkload};
+use crate::workload::{
+    AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
+};
 use model::broker::{Broker, BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType};
 use model::client::ClientConfig;
+use model::client::consumer::{ConsumeMode, ConsumerBugs, ConsumerConfig};
 use model::client::producer::ProducerConfig;
 use model::namesrv::NameServer;
 use model::protocol::TopicConfig;
 use model::protocol::route::perm;
+use model::protocol::route::{dlq_topic, retry_topic};
 use model::{NodeId, Time};
 use std::sync::Arc;
 
@@ -27,7 +31,7 @@ fn boot_window_ms(role: NodeRole) -> (u64, u64) {
     match role {
         NodeRole::NameServer => (0, 500),
         NodeRole::Broker { .. } => (500, 1_500),
-        NodeRole::Producer { .. } | NodeRole::Auditor => (1_500, 2_500),
+        NodeRole::Producer { .. } | NodeRole::Consumer { .. } | NodeRole::Auditor => (1_500, 2_500),
     }
 }
 
@@ -90,12 +94,38 @@ pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
                     };
                     (Arc::new(factory), at_start)
                 }
+                NodeRole::Consumer { group, instance } => {
+                    let spec = &scenario.consumers[group];
+                    let client_config = ClientConfig::new(&node.name, name_servers.clone());
+                    let consumer = consumer_config(scenario, spec);
+                    let behaviour = &spec.listeners[instance as usize];
+                    let listener = ListenerSpec {
+                        fail: behaviour.fail,
+                        consume_time: behaviour.consume_time,
+                        crash_after: behaviour.crash_after,
+                        restart_after_ms: behaviour.restart_after_ms,
+                    };
+                    let factory = move || {
+                        Box::new(ConsumerApp::new(
+                            client_config.clone(),
+                            consumer.clone(),
+                            listener.clone(),
+                        )) as Box<dyn model::node::Node>
+                    };
+                    let boot = match spec.starts_ms[instance as usize] {
+                        Some(start) => Boot::AtStart { delay_ms: start },
+                        None => at_start,
+                    };
+                    (Arc::new(factory), boot)
+                }
                 NodeRole::Auditor => {
                     let targets = audit_targets(scenario);
-                    (
-                        Arc::new(move || Box::new(Auditor::new(targets.clone()))),
-                        Boot::AtReadBack,
-                    )
+                    let watched = watched(scenario);
+                    let factory = move || {
+                        Box::new(Auditor::new(targets.clone(), watched.clone()))
+                            as Box<dyn model::node::Node>
+                    };
+                    (Arc::new(factory), Boot::AtReadBack)
                 }
             };
             NodeSpec {
@@ -148,22 +178,69 @@ fn broker_config(
     config
 }
 
+fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -> ConsumerConfig {
+    let mut config = match spec.mode {
+        ConsumeMode::LitePull => ConsumerConfig::lite_pull(&spec.group, &spec.topic),
+        mode => ConsumerConfig {
+            mode,
+            ..ConsumerConfig::new(&spec.group, &spec.topic)
+        },
+    };
+    config.broadcasting = spec.broadcasting;
+    config.strategy = spec.strategy;
+    config.consume_from_first_offset = spec.consume_from_first;
+    config.consume_message_batch_max_size = spec.batch;
+    config.consume_thread_max = spec.threads;
+    config.max_reconsume_times = spec.max_reconsume_times;
+    config.bugs = ConsumerBugs {
+        commit_before_consume: scenario.bugs.commit_before_consume,
+        consume_dropped_queue: scenario.bugs.consume_dropped_queue,
+        reset_offset_to_zero: scenario.bugs.reset_offset_to_zero,
+    };
+    config
+}
+
+/// Every queue to read back: each topic's queues on each group hosting it, and each clustering
+/// consumer group's retry and dead-letter queue on every broker group.
 fn audit_targets(scenario: &Scenario) -> Vec<AuditTarget> {
     let mut targets = Vec::new();
+    let mut add = |group: usize, topic: &str, queues: u32| {
+        let spec = &scenario.broker_groups[group];
+        for queue_id in 0..queues {
+            targets.push(AuditTarget {
+                broker: spec.name.clone(),
+                nodes: spec.nodes.clone(),
+                topic: topic.to_string(),
+                queue_id,
+            });
+        }
+    };
     for topic in &scenario.topics {
         for group in &topic.groups {
-            let spec = &scenario.broker_groups[*group];
-            for queue_id in 0..topic.queues {
-                targets.push(AuditTarget {
-                    broker: spec.name.clone(),
-                    nodes: spec.nodes.clone(),
-                    topic: topic.name.clone(),
-                    queue_id,
-                });
-            }
+            add(*group, &topic.name, topic.queues);
+        }
+    }
+    for consumer in scenario.consumers.iter().filter(|c| !c.broadcasting) {
+        for group in 0..scenario.broker_groups.len() {
+            add(group, &retry_topic(&consumer.group), 1);
+            add(group, &dlq_topic(&consumer.group), 1);
         }
     }
     targets
+}
+
+/// What the auditor watches before reading back: every clustering group's progress on every
+/// broker group's master.
+fn watched(scenario: &Scenario) -> Watched {
+    Watched {
+        masters: scenario.broker_groups.iter().map(|g| g.nodes[0]).collect(),
+        groups: scenario
+            .consumers
+            .iter()
+            .filter(|c| !c.broadcasting)
+            .map(|c| (c.group.clone(), c.topic.clone()))
+            .collect(),
+    }
 }
 
 /// The fault plan of one seed.
@@ -194,6 +271,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
                     _ => {
                         let how = match node_fault {
                             NodeFault::Kill => Stop::Kill,
+                            NodeFault::Shutdown => Stop::Shutdown,
                             NodeFault::PowerOff => Stop::PowerOff,
                             _ => Stop::DiskLoss,
                         };
@@ -322,9 +400,11 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
     }
 }
 
-/// The drain ends when every producer finished; the read-back when the auditor did.
+/// The drain ends when every producer finished and every broadcasting consumer has nothing
+/// left; the auditor then waits for the clustering groups itself, and reads back.
 pub struct ScenarioProgress {
     pub producers: usize,
+    pub broadcasting: Vec<NodeId>,
 }
 
 impl ScenarioProgress {
@@ -335,6 +415,12 @@ impl ScenarioProgress {
                 .iter()
                 .filter(|n| matches!(n.role, NodeRole::Producer { .. }))
                 .count(),
+            broadcasting: scenario
+                .consumers
+                .iter()
+                .filter(|c| c.broadcasting)
+                .flat_map(|c| c.nodes.iter().copied())
+                .collect(),
         }
     }
 }
@@ -342,6 +428,10 @@ impl ScenarioProgress {
 impl Progress for ScenarioProgress {
     fn drained(&self, world: &World) -> bool {
         world.progress.finished_producers.len() >= self.producers
+            && self
+                .broadcasting
+                .iter()
+                .all(|node| world.progress.consumer_lag.get(node) == Some(&0))
     }
 
     fn read_back(&self, world: &World) -> bool {

@@ -37,8 +37,50 @@ struct SeedResult {
     lost_unexplained: u64,
     duplicated: u64,
     recovered: u64,
+    /// Summed over the scenario's consumer groups.
+    consumers: ConsumerTotals,
     failed_expectations: Vec<String>,
     problem: Option<String>,
+}
+
+/// Consumer figures of one seed, summed over its groups.
+#[derive(Clone, Debug, Default)]
+struct ConsumerTotals {
+    redelivered: u64,
+    /// (cause, count), in a fixed order.
+    causes: [(&'static str, u64); 6],
+    reordered: u64,
+    rewinds: u64,
+    skipped: u64,
+    dead_lettered: u64,
+    abandoned: u64,
+}
+
+impl ConsumerTotals {
+    fn of(groups: &[sim::check::GroupFigures]) -> ConsumerTotals {
+        let mut totals = ConsumerTotals::default();
+        for g in groups {
+            let c = &g.redelivered_by_cause;
+            let causes = [
+                ("consumer_crash", c.consumer_crash),
+                ("consumer_shutdown", c.consumer_shutdown),
+                ("rebalance", c.rebalance),
+                ("broker_restart", c.broker_restart),
+                ("offset_reset", c.offset_reset),
+                ("unexplained", c.unexplained),
+            ];
+            for (total, (name, count)) in totals.causes.iter_mut().zip(causes) {
+                *total = (name, total.1 + count);
+            }
+            totals.redelivered += g.redelivered;
+            totals.reordered += g.reordered;
+            totals.rewinds += g.rewinds;
+            totals.skipped += g.skipped;
+            totals.dead_lettered += g.dead_lettered;
+            totals.abandoned += g.abandoned;
+        }
+        totals
+    }
 }
 
 fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedResult {
@@ -57,6 +99,7 @@ fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedR
         lost_unexplained: counts.lost_unexplained,
         duplicated: counts.duplicated,
         recovered: counts.recovered,
+        consumers: ConsumerTotals::of(&summary.consumers),
         failed_expectations: summary
             .expectations
             .iter()
@@ -162,6 +205,20 @@ fn report(
             "lost_unexplained": sum(&|r| r.lost_unexplained),
             "duplicated": sum(&|r| r.duplicated),
             "recovered": sum(&|r| r.recovered),
+            "consumers": (!scenario.consumers.is_empty()).then(|| serde_json::json!({
+                "seeds_with_redelivery": count(&|r| r.consumers.redelivered > 0),
+                "redelivered": sum(&|r| r.consumers.redelivered),
+                "redelivered_by_cause": (0..6).map(|i| {
+                    let name = results.first().map_or("", |r| r.consumers.causes[i].0);
+                    (name.to_string(), serde_json::json!(sum(&|r| r.consumers.causes[i].1)))
+                }).collect::<serde_json::Map<_, _>>(),
+                "seeds_with_reordering": count(&|r| r.consumers.reordered > 0),
+                "reordered": sum(&|r| r.consumers.reordered),
+                "rewinds": sum(&|r| r.consumers.rewinds),
+                "skipped": sum(&|r| r.consumers.skipped),
+                "dead_lettered": sum(&|r| r.consumers.dead_lettered),
+                "abandoned": sum(&|r| r.consumers.abandoned),
+            })),
             "failing": failing.iter().map(|r| serde_json::json!({
                 "seed": r.seed, "exit_code": r.exit_code, "replay": replay_command(scenario, r.seed),
                 "expectations": r.failed_expectations, "problem": r.problem,
@@ -193,6 +250,31 @@ fn report(
         sum(&|r| r.duplicated),
         sum(&|r| r.recovered)
     );
+    if !scenario.consumers.is_empty() {
+        let causes: Vec<String> = (0..6)
+            .filter_map(|i| {
+                let total = sum(&|r| r.consumers.causes[i].1);
+                let name = results.first()?.consumers.causes[i].0;
+                (total > 0).then(|| format!("{} {total}", name.replace('_', " ")))
+            })
+            .collect();
+        println!(
+            "  consumers: redelivered {} in {} seeds ({})  reordered {} in {} seeds  rewinds {}  skipped {}  dead-lettered {}  abandoned {}",
+            sum(&|r| r.consumers.redelivered),
+            count(&|r| r.consumers.redelivered > 0),
+            if causes.is_empty() {
+                "none".to_string()
+            } else {
+                causes.join(", ")
+            },
+            sum(&|r| r.consumers.reordered),
+            count(&|r| r.consumers.reordered > 0),
+            sum(&|r| r.consumers.rewinds),
+            sum(&|r| r.consumers.skipped),
+            sum(&|r| r.consumers.dead_lettered),
+            sum(&|r| r.consumers.abandoned)
+        );
+    }
     if !failing.is_empty() {
         println!("failing seeds:");
         for r in failing.iter().take(25) {

@@ -1,26 +1,50 @@
-//! The broker (`BrokerController`): registers with the name servers and serves its store.
+//! The broker (`BrokerController`): registers with the name servers, stores and serves
+//! messages, and keeps what consumers need.
 //!
 //! Map: [`config`] (settings and deliberate defects), [`store`] (CommitLog, ConsumeQueues,
-//! flush, recovery), `send` (SEND_MESSAGE), `pull` (PULL_MESSAGE and offset queries).
+//! flush, recovery); `send` (SEND_MESSAGE), `pull` (PULL_MESSAGE, offset queries), `long_poll`
+//! (held pulls), `admin` (heartbeats, consumer lists, offsets, locks, progress), `send_back`
+//! (failed messages to retry or dead-letter topics), `schedule` and `delayed` (delayed
+//! delivery), `consumers`, `offsets`, `locks`, `topics` (the broker's tables).
 
+mod admin;
 pub mod config;
+mod consumers;
+mod delayed;
+mod locks;
+mod long_poll;
+mod offsets;
 mod pull;
+pub mod schedule;
 mod send;
+mod send_back;
 pub mod store;
+mod topics;
 
 pub use config::{BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType, StoreConfig};
 
 use crate::disk::FlushId;
 use crate::ids::{NodeId, RequestId};
 use crate::node::{Context, Inbound, Node, RpcError};
+use crate::protocol::route::SCHEDULE_TOPIC;
 use crate::protocol::{RegisterBroker, Request, Response, ResponseBody, ResponseCode};
 use crate::timer::Timer;
+use consumers::Consumers;
+use locks::QueueLocks;
+use long_poll::LongPolling;
+use offsets::Offsets;
+use schedule::ScheduleOffsets;
 use send::WaitingSend;
 use std::collections::BTreeMap;
-use store::{MessageStore, StoreSettings, StoreTimer};
+use store::{Arrival, MessageStore, StoreSettings, StoreTimer};
+use topics::Topics;
 
 /// The first periodic registration runs this long after start.
 const REGISTER_INITIAL_DELAY_MS: u64 = 10_000;
+/// `ClientHousekeepingService`: first scan after 10 s, then every 10 s.
+const SCAN_CHANNELS_INTERVAL_MS: u64 = 10_000;
+/// `ConsumerOffsetManager.persist` first runs this long after start.
+const PERSIST_OFFSETS_INITIAL_DELAY_MS: u64 = 10_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BrokerTimer {
@@ -29,6 +53,16 @@ pub enum BrokerTimer {
     Store(StoreTimer),
     /// The sync flush of a waiting send is overdue.
     FlushTimeout(u64),
+    /// `PullRequestHoldService`'s check of held pulls.
+    HoldCheck,
+    /// `ClientHousekeepingService`'s scan for silent consumers.
+    ScanChannels,
+    /// `ConsumerOffsetManager.persist`.
+    PersistOffsets,
+    /// The delivery task of one delay level (1..=18).
+    Schedule(u32),
+    /// `ScheduleMessageService.persist`.
+    PersistScheduleOffsets,
 }
 
 #[derive(Clone, Debug)]
@@ -44,17 +78,31 @@ pub struct Broker {
     store: Option<MessageStore>,
     waiting_sends: BTreeMap<u64, WaitingSend>,
     next_wait: u64,
+    topics: Topics,
+    consumers: Consumers,
+    offsets: Offsets,
+    holds: LongPolling,
+    locks: QueueLocks,
+    schedule: ScheduleOffsets,
+    schedule_armed: [bool; 18],
 }
 
 impl Broker {
     pub fn new(config: BrokerConfig) -> Broker {
         Broker {
+            topics: Topics::new(&config.topics),
             config,
             pending: BTreeMap::new(),
             master_addr: None,
             store: None,
             waiting_sends: BTreeMap::new(),
             next_wait: 0,
+            consumers: Consumers::default(),
+            offsets: Offsets::default(),
+            holds: LongPolling::default(),
+            locks: QueueLocks::default(),
+            schedule: ScheduleOffsets::default(),
+            schedule_armed: [false; 18],
         }
     }
 
@@ -73,12 +121,31 @@ impl Broker {
                 broker_name: self.config.broker_name.clone(),
                 broker_id: self.config.broker_id,
                 ha_addr: ctx.me(),
-                topics: self.config.topics.clone(),
+                topics: self.topics.all(),
             });
             let id = ctx.request(name_server, request, self.config.register_broker_timeout_ms);
             self.pending.insert(id, Pending::Register);
         }
     }
+
+    /// New messages were dispatched: answer held pulls, wake delay levels.
+    fn on_arrivals(&mut self, ctx: &mut Context<'_>, arrivals: Vec<Arrival>) {
+        for arrival in arrivals {
+            if arrival.topic == SCHEDULE_TOPIC {
+                self.schedule_arrival(ctx, arrival.queue_id);
+            }
+            for held in self
+                .holds
+                .arrived(&arrival.topic, arrival.queue_id, arrival.max_offset)
+            {
+                self.handle_pull(ctx, held.inbound, held.pull, false);
+            }
+        }
+    }
+}
+
+fn timer(timer: BrokerTimer) -> Timer {
+    Timer::Broker(timer)
 }
 
 impl Node for Broker {
@@ -98,23 +165,67 @@ impl Node for Broker {
             )
         });
         self.store = Some(store);
+        self.offsets = Offsets::load(ctx.disk());
+        self.schedule = ScheduleOffsets::load(ctx.disk());
         self.register_all(ctx);
+        ctx.set_timer(REGISTER_INITIAL_DELAY_MS, timer(BrokerTimer::RegisterAll));
+        ctx.set_timer(long_poll::CHECK_INTERVAL_MS, timer(BrokerTimer::HoldCheck));
+        ctx.set_timer(SCAN_CHANNELS_INTERVAL_MS, timer(BrokerTimer::ScanChannels));
         ctx.set_timer(
-            REGISTER_INITIAL_DELAY_MS,
-            Timer::Broker(BrokerTimer::RegisterAll),
+            PERSIST_OFFSETS_INITIAL_DELAY_MS,
+            timer(BrokerTimer::PersistOffsets),
         );
+        if self.config.role.is_master() {
+            ctx.set_timer(
+                schedule::PERSIST_INTERVAL_MS,
+                timer(BrokerTimer::PersistScheduleOffsets),
+            );
+            self.start_schedule(ctx);
+        }
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
         match request {
             Request::SendMessage(send) => self.handle_send(ctx, inbound, send),
-            Request::PullMessage(pull) => self.handle_pull(ctx, inbound, pull),
+            Request::PullMessage(pull) => self.handle_pull(ctx, inbound, pull, true),
             Request::GetMaxOffset { topic, queue_id } => {
                 self.handle_offset_query(ctx, inbound, &topic, queue_id, true)
             }
             Request::GetMinOffset { topic, queue_id } => {
                 self.handle_offset_query(ctx, inbound, &topic, queue_id, false)
             }
+            Request::HeartBeat(heartbeat) => self.handle_heartbeat(ctx, inbound, heartbeat),
+            Request::UnregisterClient { .. } => {
+                let changed = self.consumers.remove_channel(inbound.from);
+                self.notify_changed(ctx, &changed);
+                ctx.respond(inbound, Response::success(ResponseBody::Empty));
+            }
+            Request::GetConsumerListByGroup { group } => {
+                self.handle_consumer_list(ctx, inbound, &group)
+            }
+            Request::UpdateConsumerOffset(update) => {
+                self.handle_update_offset(ctx, inbound, update)
+            }
+            Request::QueryConsumerOffset {
+                group,
+                topic,
+                queue_id,
+            } => self.handle_query_offset(ctx, inbound, &group, &topic, queue_id),
+            Request::ConsumerSendMsgBack(back) => self.handle_send_back(ctx, inbound, back),
+            Request::LockBatchMq {
+                group,
+                client_id,
+                queues,
+            } => self.handle_lock(ctx, inbound, &group, &client_id, &queues),
+            Request::UnlockBatchMq {
+                group,
+                client_id,
+                queues,
+            } => self.handle_unlock(ctx, inbound, &group, &client_id, &queues),
+            Request::GetConsumeStats { group, topic } => {
+                self.handle_consume_stats(ctx, inbound, &group, &topic)
+            }
+            Request::GetBrokerRuntimeInfo => self.handle_runtime_info(ctx, inbound),
             _ => ctx.respond(
                 inbound,
                 Response::error(ResponseCode::RequestCodeNotSupported),
@@ -141,22 +252,57 @@ impl Node for Broker {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_>, timer: Timer) {
-        let Timer::Broker(timer) = timer else { return };
-        match timer {
+    fn on_timer(&mut self, ctx: &mut Context<'_>, timer_fired: Timer) {
+        let Timer::Broker(fired) = timer_fired else {
+            return;
+        };
+        match fired {
             BrokerTimer::RegisterAll => {
                 self.register_all(ctx);
                 ctx.set_timer(
                     self.config.register_name_server_period_ms,
-                    Timer::Broker(BrokerTimer::RegisterAll),
+                    timer(BrokerTimer::RegisterAll),
                 );
             }
-            BrokerTimer::Store(timer) => {
+            BrokerTimer::Store(store_timer) => {
                 if let Some(store) = &mut self.store {
-                    store.on_timer(ctx, timer);
+                    let arrivals = store.on_timer(ctx, store_timer);
+                    self.on_arrivals(ctx, arrivals);
                 }
             }
             BrokerTimer::FlushTimeout(id) => self.flush_timed_out(ctx, id),
+            BrokerTimer::HoldCheck => {
+                let now = ctx.now();
+                let store = self.store.as_ref();
+                let due = self.holds.due(now, |topic, queue| {
+                    store.map_or(0, |s| s.max_offset_in_queue(topic, queue))
+                });
+                for held in due {
+                    self.handle_pull(ctx, held.inbound, held.pull, false);
+                }
+                ctx.set_timer(long_poll::CHECK_INTERVAL_MS, timer(BrokerTimer::HoldCheck));
+            }
+            BrokerTimer::ScanChannels => {
+                for channel in self.consumers.expired(ctx.now()) {
+                    let changed = self.consumers.remove_channel(channel);
+                    ctx.close_connection(channel);
+                    self.notify_changed(ctx, &changed);
+                }
+                ctx.set_timer(SCAN_CHANNELS_INTERVAL_MS, timer(BrokerTimer::ScanChannels));
+            }
+            BrokerTimer::PersistOffsets => {
+                self.offsets.persist(ctx.disk());
+                let interval = self.config.store.flush_consumer_offset_interval_ms;
+                ctx.set_timer(interval, timer(BrokerTimer::PersistOffsets));
+            }
+            BrokerTimer::Schedule(level) => self.deliver_due(ctx, level),
+            BrokerTimer::PersistScheduleOffsets => {
+                self.schedule.persist(ctx.disk());
+                ctx.set_timer(
+                    schedule::PERSIST_INTERVAL_MS,
+                    timer(BrokerTimer::PersistScheduleOffsets),
+                );
+            }
         }
     }
 
@@ -165,5 +311,19 @@ impl Node for Broker {
         if store.on_flushed(ctx, flush) {
             self.release_flushed_sends(ctx);
         }
+    }
+
+    /// `BrokerController.shutdown`: the store closes cleanly and the offset tables are written.
+    fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
+        if let Some(store) = &mut self.store {
+            store.shutdown(ctx.disk());
+        }
+        self.offsets.persist(ctx.disk());
+        self.schedule.persist(ctx.disk());
+    }
+
+    fn on_connection_closed(&mut self, ctx: &mut Context<'_>, peer: NodeId) {
+        let changed = self.consumers.remove_channel(peer);
+        self.notify_changed(ctx, &changed);
     }
 }

@@ -1,4 +1,7 @@
 //! `PULL_MESSAGE` and the offset queries (`PullMessageProcessor`, `AdminBrokerProcessor`).
+//!
+//! A pull that finds nothing new is held (long polling) if the client allows it; a pull also
+//! carries the consumer's committed offset, which a master stores.
 
 use super::Broker;
 use super::store::GetStatus;
@@ -6,11 +9,14 @@ use crate::node::{Context, Inbound};
 use crate::protocol::{PullMessage, PullResult, Response, ResponseBody, ResponseCode};
 
 impl Broker {
+    /// `processRequest(channel, request, brokerAllowSuspend)`: the first time a pull is
+    /// processed it may be held; when a held pull wakes, it is answered whatever it finds.
     pub(super) fn handle_pull(
         &mut self,
         ctx: &mut Context<'_>,
         inbound: Inbound,
         pull: PullMessage,
+        allow_suspend: bool,
     ) {
         let Some(store) = &self.store else {
             ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
@@ -47,6 +53,18 @@ impl Broker {
             suggest_which_broker_id: 0,
             messages: result.messages,
         };
+        // The piggy-backed commit (`FLAG_COMMIT_OFFSET`), stored by a master only.
+        if allow_suspend
+            && self.config.role.is_master()
+            && let Some(offset) = pull.commit_offset
+        {
+            self.offsets
+                .commit(&pull.group, &pull.topic, pull.queue_id, offset);
+        }
+        if code == ResponseCode::PullNotFound && allow_suspend && pull.suspend_timeout_ms > 0 {
+            self.holds.hold(ctx.now(), inbound, pull);
+            return;
+        }
         ctx.respond(inbound, Response::new(code, ResponseBody::Pull(body)));
     }
 

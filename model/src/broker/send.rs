@@ -40,8 +40,9 @@ impl Broker {
         &mut self,
         ctx: &mut Context<'_>,
         inbound: Inbound,
-        send: SendMessage,
+        mut send: SendMessage,
     ) {
+        self.redirect_exhausted_retry(ctx, &mut send);
         if let Err(code) = self.check_send(&send) {
             ctx.respond(inbound, Response::error(code));
             return;
@@ -51,7 +52,7 @@ impl Broker {
             return;
         };
         let message = &send.message;
-        let request = StoreRequest {
+        let mut request = StoreRequest {
             topic: message.topic.clone(),
             queue_id: send.queue_id,
             flag: message.flag,
@@ -62,6 +63,7 @@ impl Broker {
             born_host: inbound.from,
             reconsume_times: send.reconsume_times,
         };
+        super::schedule::rewrite_for_delay(&mut request);
         let appended = match store.put(ctx, &request) {
             Ok(appended) => appended,
             Err(AppendError::MessageSizeExceeded) => {
@@ -91,16 +93,42 @@ impl Broker {
         );
     }
 
+    /// `handleRetryAndDLQ`: a retry that has used up `maxReconsumeTimes` goes to the group's
+    /// dead-letter topic instead.
+    fn redirect_exhausted_retry(&mut self, ctx: &mut Context<'_>, send: &mut SendMessage) {
+        let Some(group) = send
+            .message
+            .topic
+            .strip_prefix("%RETRY%")
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let max = send
+            .message
+            .property(property::MAX_RECONSUME_TIMES)
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(16u32);
+        if send.reconsume_times < max {
+            return;
+        }
+        let dlq = crate::protocol::route::dlq_topic(&group);
+        send.message.topic = dlq.clone();
+        send.message.properties.remove(property::DELAY_TIME_LEVEL);
+        send.queue_id = 0;
+        if self.topics.create_if_missing(&dlq, 1) {
+            self.register_all(ctx);
+        }
+    }
+
     /// `msgCheck` and the store's writability check.
     fn check_send(&self, send: &SendMessage) -> Result<(), ResponseCode> {
         if !self.config.role.is_master() {
             return Err(ResponseCode::ServiceNotAvailable);
         }
         let topic = self
-            .config
             .topics
-            .iter()
-            .find(|topic| topic.name == send.message.topic)
+            .get(&send.message.topic)
             .ok_or(ResponseCode::TopicNotExist)?;
         if !perm::is_writeable(topic.perm) {
             return Err(ResponseCode::NoPermission);

@@ -4,6 +4,7 @@
 //! application forwards the client's responses and timers to it and calls its API; the client
 //! emits the history's operation events itself, as an instrumented client library would.
 
+pub mod consumer;
 pub mod producer;
 pub mod route;
 
@@ -14,6 +15,7 @@ use crate::node::{Context, RpcError};
 use crate::protocol::{Request, Response, ResponseBody, ResponseCode};
 use crate::time::Time;
 use crate::timer::Timer;
+use consumer::{Consumer, ConsumerPending, ConsumerTimer};
 use producer::{Producer, SendOutcome};
 use route::RouteCache;
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,6 +53,7 @@ impl ClientConfig {
 pub enum ClientTimer {
     /// `updateTopicRouteInfoFromNameServer` for every topic in use.
     UpdateRoutes,
+    Consumer(ConsumerTimer),
 }
 
 /// Why a request is in flight, so its answer reaches the right part of the client.
@@ -60,11 +63,14 @@ pub enum Pending {
         topic: String,
         name_server: NodeId,
     },
+    /// An attempt of a send; `internal` for the consumer's own producer.
     Send {
         op: u64,
         broker: String,
         begun: Time,
+        internal: bool,
     },
+    Consumer(ConsumerPending),
 }
 
 /// What the client shares among its parts: configuration, routes, requests in flight.
@@ -106,6 +112,7 @@ pub enum Notice {
 pub struct Client {
     pub core: ClientCore,
     pub producer: Option<Producer>,
+    pub consumer: Option<Consumer>,
 }
 
 impl Client {
@@ -118,12 +125,49 @@ impl Client {
                 pending: BTreeMap::new(),
             },
             producer: None,
+            consumer: None,
         }
     }
 
-    /// Starts the scheduled tasks (`MQClientInstance.startScheduledTask`).
+    /// Starts the scheduled tasks (`MQClientInstance.startScheduledTask`) and the consumer.
     pub fn start(&mut self, ctx: &mut Context<'_>) {
         ctx.set_timer(10, Timer::Client(ClientTimer::UpdateRoutes));
+        if let Some(consumer) = &mut self.consumer {
+            for topic in consumer.topics() {
+                self.core.topics.insert(topic);
+            }
+            consumer.start(ctx, &mut self.core);
+        }
+    }
+
+    /// `shutdown`: the consumer commits its offsets and gives its queues back, and the client
+    /// leaves every broker (`unregisterClient`), which tells the groups to rebalance at once.
+    pub fn shutdown(&mut self, ctx: &mut Context<'_>) {
+        let mut group = None;
+        if let Some(consumer) = &mut self.consumer {
+            consumer.shutdown(ctx, &mut self.core);
+            group = Some(consumer.config.group.clone());
+        }
+        for addr in self.core.routes.all_broker_addrs() {
+            let request = Request::UnregisterClient {
+                client_id: self.core.config.client_id.clone(),
+                consumer_group: group.clone(),
+            };
+            ctx.oneway(addr, request);
+        }
+    }
+
+    /// A request from a broker (`ClientRemotingProcessor`). Returns whether it was the client's.
+    pub fn on_request(&mut self, ctx: &mut Context<'_>, request: &Request) -> bool {
+        match request {
+            Request::NotifyConsumerIdsChanged { .. } => {
+                if let Some(consumer) = &mut self.consumer {
+                    consumer.on_ids_changed(ctx, &mut self.core);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Keeps the route of `topic` fresh from now on, fetching it at once if unknown.
@@ -158,6 +202,11 @@ impl Client {
                     Timer::Client(ClientTimer::UpdateRoutes),
                 );
             }
+            ClientTimer::Consumer(timer) => {
+                if let Some(consumer) = &mut self.consumer {
+                    consumer.on_timer(ctx, &mut self.core, timer);
+                }
+            }
         }
         Vec::new()
     }
@@ -178,10 +227,13 @@ impl Client {
                         code: ResponseCode::Success,
                         body: ResponseBody::Route(route),
                     }) => {
-                        if self.core.routes.update(ctx, &topic, name_server, route)
-                            && let Some(producer) = &mut self.producer
-                        {
-                            producer.update_publish_info(ctx, &self.core, &topic);
+                        if self.core.routes.update(ctx, &topic, name_server, route) {
+                            if let Some(producer) = &mut self.producer {
+                                producer.update_publish_info(ctx, &self.core, &topic);
+                            }
+                            if let Some(consumer) = &mut self.consumer {
+                                consumer.route_changed(ctx, &mut self.core, &topic);
+                            }
                         }
                     }
                     Ok(_) => {} // TOPIC_NOT_EXIST: the old route stays.
@@ -192,13 +244,41 @@ impl Client {
                         notices.push(Notice::SendDone { op, outcome });
                     }
                 }
+                if let Some(consumer) = &mut self.consumer {
+                    for (op, outcome) in consumer.inner.route_settled(ctx, &mut self.core, &topic) {
+                        consumer.on_fallback(ctx, &mut self.core, op, outcome);
+                    }
+                }
             }
-            Pending::Send { op, broker, begun } => {
-                if let Some(producer) = &mut self.producer
+            Pending::Send {
+                op,
+                broker,
+                begun,
+                internal,
+            } => {
+                if internal {
+                    if let Some(consumer) = &mut self.consumer
+                        && let Some(outcome) = consumer.inner.on_response(
+                            ctx,
+                            &mut self.core,
+                            op,
+                            &broker,
+                            begun,
+                            result,
+                        )
+                    {
+                        consumer.on_fallback(ctx, &mut self.core, op, outcome);
+                    }
+                } else if let Some(producer) = &mut self.producer
                     && let Some(outcome) =
                         producer.on_response(ctx, &mut self.core, op, &broker, begun, result)
                 {
                     notices.push(Notice::SendDone { op, outcome });
+                }
+            }
+            Pending::Consumer(pending) => {
+                if let Some(consumer) = &mut self.consumer {
+                    consumer.on_response(ctx, &mut self.core, pending, result);
                 }
             }
         }

@@ -58,7 +58,9 @@ codes! {
         NotifyConsumerIdsChanged = 40, "NOTIFY_CONSUMER_IDS_CHANGED";
         LockBatchMq = 41, "LOCK_BATCH_MQ";
         UnlockBatchMq = 42, "UNLOCK_BATCH_MQ";
+        GetBrokerRuntimeInfo = 28, "GET_BROKER_RUNTIME_INFO";
         RegisterBroker = 103, "REGISTER_BROKER";
+        GetConsumeStats = 208, "GET_CONSUME_STATS";
         GetRouteInfoByTopic = 105, "GET_ROUTEINFO_BY_TOPIC";
         /// Slave -> master: the slave's max physical offset (HAClient's 8-byte report).
         HaReport = 9001, "HA_REPORT";
@@ -85,6 +87,7 @@ codes! {
         PullRetryImmediately = 20, "PULL_RETRY_IMMEDIATELY";
         PullOffsetMoved = 21, "PULL_OFFSET_MOVED";
         QueryNotFound = 22, "QUERY_NOT_FOUND";
+        SubscriptionGroupNotExist = 26, "SUBSCRIPTION_GROUP_NOT_EXIST";
         ConsumerNotOnline = 206, "CONSUMER_NOT_ONLINE";
     }
 }

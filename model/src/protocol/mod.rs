@@ -64,6 +64,10 @@ pub enum Request {
         client_id: String,
         queues: Vec<MessageQueue>,
     },
+    /// Admin -> broker: a group's progress on every queue of a topic.
+    GetConsumeStats { group: String, topic: String },
+    /// Admin -> broker: runtime figures (here: the delayed messages not yet delivered).
+    GetBrokerRuntimeInfo,
     /// Slave -> master (oneway): the slave's max commitlog offset.
     HaReport { max_offset: u64 },
     /// Master -> slave (oneway): commitlog bytes starting at `offset`; empty = heartbeat.
@@ -88,6 +92,8 @@ impl Request {
             Request::NotifyConsumerIdsChanged { .. } => RequestCode::NotifyConsumerIdsChanged,
             Request::LockBatchMq { .. } => RequestCode::LockBatchMq,
             Request::UnlockBatchMq { .. } => RequestCode::UnlockBatchMq,
+            Request::GetConsumeStats { .. } => RequestCode::GetConsumeStats,
+            Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
             Request::HaReport { .. } => RequestCode::HaReport,
             Request::HaTransfer { .. } => RequestCode::HaTransfer,
         }
@@ -222,6 +228,25 @@ pub enum ResponseBody {
     ConsumerIds(Vec<String>),
     Offset(u64),
     LockedQueues(Vec<MessageQueue>),
+    ConsumeStats(Vec<QueueProgress>),
+    RuntimeInfo(RuntimeInfo),
+}
+
+/// One queue's progress (`ConsumeStats.offsetTable` entry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueProgress {
+    pub queue: MessageQueue,
+    /// The next offset the broker will write.
+    pub broker_offset: u64,
+    /// The group's committed offset (0 if none).
+    pub consumer_offset: u64,
+}
+
+/// What `GET_BROKER_RUNTIME_INFO` reports here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    /// Delayed messages stored but not yet delivered (`scheduleMessageOffset_N` summed).
+    pub schedule_backlog: u64,
 }
 
 /// `REGISTER_BROKER`'s answer: where a slave finds its master.

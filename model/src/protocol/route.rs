@@ -8,6 +8,19 @@ use std::collections::BTreeMap;
 /// The broker id of a master (`MixAll.MASTER_ID`); slaves have ids above it.
 pub const MASTER_ID: u64 = 0;
 
+/// A consumer group's retry topic (`MixAll.getRetryTopic`).
+pub fn retry_topic(group: &str) -> String {
+    format!("%RETRY%{group}")
+}
+
+/// A consumer group's dead-letter topic (`MixAll.getDLQTopic`).
+pub fn dlq_topic(group: &str) -> String {
+    format!("%DLQ%{group}")
+}
+
+/// The topic delayed messages wait in (`TopicValidator.RMQ_SYS_SCHEDULE_TOPIC`).
+pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
+
 /// Topic permission bits (`PermName`).
 pub mod perm {
     pub const READ: u8 = 4;

@@ -17,12 +17,18 @@
 //! - `unexpected`: stored with a well-formed id that was never sent.
 //! - `corrupt`: stored, but not as sent: torn properties (no readable id), or another body.
 //!
+//! With consumer groups, a message of a consumed topic is lost when an acknowledged message
+//! never reaches a group (see `consumers` for the delivery anomalies: redelivered by cause,
+//! reordered, skipped, rewinds, stale deliveries, abandoned, dead-lettered).
+//!
 //! A message whose queue could not be read back has an unknown fate; the verdicts that depend
 //! on it are `unknown`, as are all of them when the run did not drain.
 
+mod consumers;
 mod routes;
 mod sends;
 
+pub use consumers::{GroupFigures, RedeliveryCauses};
 pub use routes::RouteFigures;
 pub use sends::{Anomaly, AnomalyKind, SendCounts, SendFigures};
 
@@ -73,13 +79,28 @@ pub struct Report {
     pub liveness: Option<String>,
     pub expectations: Vec<ExpectationResult>,
     pub sends: SendFigures,
+    /// Per consumer group (per instance for broadcasting groups).
+    pub consumers: Vec<GroupFigures>,
     pub routes: RouteFigures,
     pub anomalies: Vec<Anomaly>,
 }
 
 /// Checks a finished run.
 pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
-    let sends = sends::analyse(scenario, history);
+    let consumed = scenario.consumers.iter().map(|c| c.topic.clone()).collect();
+    let mut sends = sends::analyse(scenario, history, &consumed);
+    let consumers = consumers::analyse(scenario, history, &sends);
+    // Messages of consumed topics count as lost per group, from deliveries.
+    {
+        let counts = &mut sends.figures.counts;
+        for group in &consumers.groups {
+            counts.lost += group.lost;
+            counts.lost_unconfirmed += group.lost_unconfirmed;
+            counts.lost_unexplained += group.lost_unexplained;
+        }
+        counts.unexpected += consumers.unexpected;
+        counts.corrupt += consumers.corrupt;
+    }
     let routes = routes::analyse(history);
     let liveness = match ending {
         Ending::Complete if sends.figures.counts.unread_queues == 0 => None,
@@ -129,6 +150,35 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     );
     count("recovered", &expect.recovered, counts.recovered, true);
     count("duplicated", &expect.duplicated, counts.duplicated, true);
+    let sum = |pick: fn(&GroupFigures) -> u64| consumers.groups.iter().map(pick).sum::<u64>();
+    count(
+        "redelivered",
+        &expect.redelivered,
+        sum(|g| g.redelivered),
+        true,
+    );
+    count(
+        "redelivered_unexplained",
+        &expect.redelivered_unexplained,
+        sum(|g| g.redelivered_unexplained),
+        true,
+    );
+    count(
+        "stale_deliveries",
+        &expect.stale_deliveries,
+        sum(|g| g.stale_deliveries),
+        false,
+    );
+    count("abandoned", &expect.abandoned, sum(|g| g.abandoned), true);
+    count("reordered", &expect.reordered, sum(|g| g.reordered), true);
+    count("skipped", &expect.skipped, sum(|g| g.skipped), true);
+    count("rewinds", &expect.rewinds, sum(|g| g.rewinds), false);
+    count(
+        "dead_lettered",
+        &expect.dead_lettered,
+        sum(|g| g.dead_lettered),
+        true,
+    );
     count("unexpected", &expect.unexpected, counts.unexpected, true);
     count("corrupt", &expect.corrupt, counts.corrupt, true);
     count("weak_acks", &expect.weak_acks, counts.weak_acks, false);
@@ -178,13 +228,17 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     if !complete {
         verdict = verdict.worst(Verdict::Unknown);
     }
+    let mut anomalies = sends.anomalies;
+    anomalies.extend(consumers.anomalies);
+    anomalies.sort_by_key(|a| (a.kind, a.at_ms));
     Report {
         verdict,
         liveness,
         expectations: results,
         sends: sends.figures,
+        consumers: consumers.groups,
         routes,
-        anomalies: sends.anomalies,
+        anomalies,
     }
 }
 

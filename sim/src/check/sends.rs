@@ -56,6 +56,13 @@ pub enum AnomalyKind {
     LostUnexplained,
     Recovered,
     Duplicated,
+    Redelivered,
+    Reordered,
+    Skipped,
+    Rewind,
+    StaleDelivery,
+    Abandoned,
+    DeadLettered,
     Unexpected,
     Corrupt,
 }
@@ -68,6 +75,13 @@ impl AnomalyKind {
             AnomalyKind::LostUnexplained => "lost_unexplained",
             AnomalyKind::Recovered => "recovered",
             AnomalyKind::Duplicated => "duplicated",
+            AnomalyKind::Redelivered => "redelivered",
+            AnomalyKind::Reordered => "reordered",
+            AnomalyKind::Skipped => "skipped",
+            AnomalyKind::Rewind => "rewind",
+            AnomalyKind::StaleDelivery => "stale_delivery",
+            AnomalyKind::Abandoned => "abandoned",
+            AnomalyKind::DeadLettered => "dead_lettered",
             AnomalyKind::Unexpected => "unexpected",
             AnomalyKind::Corrupt => "corrupt",
         }
@@ -80,66 +94,89 @@ pub struct Anomaly {
     pub kind: AnomalyKind,
     pub message: Option<String>,
     pub at_ms: u64,
+    /// For kinds with several causes (redeliveries): which one, so witnesses show each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<&'static str>,
     pub explanation: String,
 }
 
 pub struct Analysis {
     pub figures: SendFigures,
     pub anomalies: Vec<Anomaly>,
+    /// Every message sent, by producer and sequence number, for the consumer checks.
+    pub(super) records: Vec<Vec<Record>>,
+    pub(super) brokers: BTreeMap<String, BrokerTimeline>,
+}
+
+impl Analysis {
+    pub(super) fn record(&self, id: MessageId) -> Option<&Record> {
+        self.records
+            .get(id.producer as usize)?
+            .get(id.seq as usize)
+            .filter(|r| r.invokes > 0)
+    }
 }
 
 #[derive(Clone, Debug)]
-struct Ack {
+pub(super) struct Ack {
     /// When the send that was acknowledged began: the earliest the broker could store it.
-    sent_at: Time,
-    at: Time,
-    status: SendStatus,
-    broker: String,
-    queue_id: u32,
-    queue_offset: u64,
-    commit_log_offset: u64,
+    pub(super) sent_at: Time,
+    pub(super) at: Time,
+    pub(super) status: SendStatus,
+    pub(super) broker: String,
+    pub(super) queue_id: u32,
+    pub(super) queue_offset: u64,
+    pub(super) commit_log_offset: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Copy {
-    broker: String,
-    queue_id: u32,
-    queue_offset: u64,
-    commit_log_offset: u64,
-    body_crc: u32,
+pub(super) struct Copy {
+    pub(super) broker: String,
+    pub(super) topic: String,
+    pub(super) queue_id: u32,
+    pub(super) queue_offset: u64,
+    pub(super) commit_log_offset: u64,
+    pub(super) body_crc: u32,
 }
 
 #[derive(Clone, Debug, Default)]
-struct Record {
+pub(super) struct Record {
+    pub(super) topic: String,
+    pub(super) key: Option<String>,
     /// CRC32 of the body the producer sent.
-    body_crc: u32,
-    first_invoke: Option<Time>,
+    pub(super) body_crc: u32,
+    pub(super) first_invoke: Option<Time>,
     open_invoke: Option<Time>,
-    invokes: u32,
+    pub(super) invokes: u32,
     outcomes: u32,
-    ok: Option<Ack>,
-    weak: Option<Ack>,
+    pub(super) ok: Option<Ack>,
+    pub(super) weak: Option<Ack>,
     fails: u32,
     infos: u32,
     /// Failed attempts, for the story: (time, broker, error).
     attempts: Vec<(Time, String, String)>,
     last_error: Option<(Time, String)>,
-    copies: Vec<Copy>,
+    /// Copies in the queues of the message's own topic.
+    pub(super) copies: Vec<Copy>,
+    /// Copies parked in dead-letter topics: (group, copy).
+    pub(super) dead_letters: Vec<(String, Copy)>,
 }
 
 /// What happened to each broker group over time.
 #[derive(Clone, Debug, Default)]
-struct BrokerTimeline {
+pub(super) struct BrokerTimeline {
     /// Rotted bytes: (time, commitlog offset).
     corruptions: Vec<(Time, u64)>,
     flushes: Vec<(Time, u64)>,
-    stops: Vec<(Time, Stop, NodeId)>,
+    pub(super) stops: Vec<(Time, Stop, NodeId)>,
     /// (time, truncated bytes, max offset after recovery).
-    recoveries: Vec<(Time, u64, u64)>,
+    pub(super) recoveries: Vec<(Time, u64, u64)>,
     transient_pool: bool,
 }
 
-pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
+/// `consumed` lists the topics some consumer group reads: whether their messages are lost is
+/// decided per group by the consumer checks, from deliveries.
+pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<String>) -> Analysis {
     let mut records: Vec<Vec<Record>> = Vec::new();
     let mut brokers: BTreeMap<String, BrokerTimeline> = BTreeMap::new();
     let mut group_of: BTreeMap<NodeId, String> = BTreeMap::new();
@@ -208,11 +245,19 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
         }
         let Some(event) = entry.model() else { continue };
         match event {
-            Event::SendInvoke { id, body_crc, .. } => {
+            Event::SendInvoke {
+                id,
+                body_crc,
+                topic,
+                key,
+                ..
+            } => {
                 figures.counts.sends += 1;
                 first_invoke.get_or_insert(at);
                 let r = record(&mut records, *id);
                 r.body_crc = *body_crc;
+                r.topic.clone_from(topic);
+                r.key.clone_from(key);
                 r.first_invoke.get_or_insert(at);
                 r.open_invoke = Some(at);
                 r.invokes += 1;
@@ -288,6 +333,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
             }
             Event::ReadBack {
                 broker,
+                topic,
                 queue_id,
                 queue_offset,
                 commit_log_offset,
@@ -297,6 +343,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
             } => {
                 let copy = Copy {
                     broker: broker.clone(),
+                    topic: topic.clone(),
                     queue_id: *queue_id,
                     queue_offset: *queue_offset,
                     commit_log_offset: *commit_log_offset,
@@ -311,7 +358,10 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                 match id {
                     Some(id) if invoked => {
                         let r = record(&mut records, *id);
-                        if !r.copies.contains(&copy) {
+                        if let Some(group) = topic.strip_prefix("%DLQ%") {
+                            r.dead_letters.push((group.to_string(), copy));
+                        } else if *topic == r.topic && !r.copies.contains(&copy) {
+                            // Retry topics and the schedule topic hold copies in transit.
                             r.copies.push(copy);
                         }
                     }
@@ -348,6 +398,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                     kind: AnomalyKind::Corrupt,
                     message: Some(id.to_string()),
                     at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                    cause: None,
                     explanation: format!(
                         "stored at {}/{}@{} (commitlog {}) with a body that is not the one sent \
                          (CRC {:08x}, sent {:08x})",
@@ -375,6 +426,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                     kind: AnomalyKind::Duplicated,
                     message: Some(id.to_string()),
                     at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                    cause: None,
                     explanation: explain_duplicate(r),
                 });
             }
@@ -385,6 +437,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                         kind: AnomalyKind::Recovered,
                         message: Some(id.to_string()),
                         at_ms: r.first_invoke.unwrap_or_default().as_ms(),
+                        cause: None,
                         explanation: explain_recovered(r),
                     });
                 }
@@ -393,6 +446,9 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
             let Some(ack) = r.ok.as_ref().or(r.weak.as_ref()) else {
                 continue;
             };
+            if consumed.contains(&r.topic) {
+                continue; // Decided per group, from deliveries.
+            }
             let unread_queue = unread
                 .iter()
                 .any(|(broker, _, queue)| *broker == ack.broker && *queue == ack.queue_id);
@@ -414,15 +470,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                 counts.lost_unconfirmed += 1;
                 AnomalyKind::LostUnconfirmed
             };
-            let acked = format!(
-                "acked {} at {} ({} queue {} offset {}, commitlog {})",
-                ack.status.name(),
-                ack.at,
-                ack.broker,
-                ack.queue_id,
-                ack.queue_offset,
-                ack.commit_log_offset
-            );
+            let acked = describe_ack(ack);
             let explanation = match cause {
                 Some(cause) => format!("{acked}; {cause}"),
                 None => format!("{acked}; nothing in the durability model explains its loss"),
@@ -431,6 +479,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
                 kind,
                 message: Some(id.to_string()),
                 at_ms: ack.at.as_ms(),
+                cause: None,
                 explanation,
             });
         }
@@ -464,6 +513,7 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
             kind,
             message: id.map(|id| id.to_string()),
             at_ms: at.as_ms(),
+            cause: None,
             explanation,
         });
     }
@@ -484,17 +534,35 @@ pub fn analyse(scenario: &Scenario, history: &History) -> Analysis {
             .unwrap_or(0);
     }
     anomalies.sort_by_key(|a| (a.kind, a.at_ms));
-    Analysis { figures, anomalies }
+    Analysis {
+        figures,
+        anomalies,
+        records,
+        brokers,
+    }
 }
 
 /// The `p`-th percentile (nearest rank), in expected linear time.
-fn percentile(values: &mut [u64], p: usize) -> u64 {
+pub(super) fn percentile(values: &mut [u64], p: usize) -> u64 {
     let rank = (values.len() * p).div_ceil(100).max(1) - 1;
     *values.select_nth_unstable(rank).1
 }
 
+/// `acked SEND_OK at 1.234s (broker-a queue 2 offset 17, commitlog 4096)`.
+pub(super) fn describe_ack(ack: &Ack) -> String {
+    format!(
+        "acked {} at {} ({} queue {} offset {}, commitlog {})",
+        ack.status.name(),
+        ack.at,
+        ack.broker,
+        ack.queue_id,
+        ack.queue_offset,
+        ack.commit_log_offset
+    )
+}
+
 /// Why an acknowledged message is gone, if the durability model explains it.
-fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Option<String> {
+pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Option<String> {
     let timeline = timeline?;
     // A rotted byte ends the next recovery at the damaged record: the log is cut at or before
     // the byte, and everything past the cut is gone.
@@ -568,7 +636,9 @@ fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Option<String> 
                     ack.broker
                 ));
             }
-            Stop::Kill => {} // The page cache survives a kill: look for a later stop.
+            // The page cache survives a kill, and a clean shutdown commits the write buffers
+            // first: look for a later stop.
+            Stop::Kill | Stop::Shutdown => {}
         }
     }
     None

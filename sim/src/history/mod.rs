@@ -33,6 +33,8 @@ pub enum Stop {
     PowerOff,
     /// The machine lost its disk: it comes back empty.
     DiskLoss,
+    /// A clean stop: the process ran its shutdown hooks, then exited.
+    Shutdown,
 }
 
 /// What the harness itself records.

@@ -6,7 +6,7 @@ mod text;
 pub use text::render;
 
 use crate::check::{
-    Anomaly, ExpectationResult, RouteFigures, SendFigures, Verdict, describe_samples,
+    Anomaly, ExpectationResult, GroupFigures, RouteFigures, SendFigures, Verdict, describe_samples,
 };
 use crate::run::RunResult;
 use crate::scenario::Scenario;
@@ -54,6 +54,7 @@ pub struct Summary {
     pub simulated_ms: u64,
     pub expectations: Vec<ExpectationResult>,
     pub sends: Option<SendFigures>,
+    pub consumers: Vec<GroupFigures>,
     pub routes: Option<RouteSummary>,
     /// Witnesses, a few of each kind.
     pub anomalies: Vec<Anomaly>,
@@ -76,6 +77,7 @@ impl Summary {
                 simulated_ms: 0,
                 expectations: Vec::new(),
                 sends: None,
+                consumers: Vec::new(),
                 routes: None,
                 anomalies: Vec::new(),
                 anomaly_totals: Vec::new(),
@@ -83,21 +85,14 @@ impl Summary {
             Ok(finished) => {
                 let report = &finished.report;
                 let mut totals: Vec<(String, usize)> = Vec::new();
-                let mut anomalies = Vec::new();
                 for anomaly in &report.anomalies {
                     let name = anomaly.kind.name().to_string();
                     match totals.iter_mut().find(|(kind, _)| *kind == name) {
                         Some((_, count)) => *count += 1,
                         None => totals.push((name, 1)),
                     }
-                    let shown = totals
-                        .iter()
-                        .find(|(k, _)| k == anomaly.kind.name())
-                        .map_or(0, |(_, c)| *c);
-                    if shown <= WITNESSES_PER_KIND {
-                        anomalies.push(anomaly.clone());
-                    }
                 }
+                let anomalies = witnesses(&report.anomalies);
                 Summary {
                     scenario: scenario.name.clone(),
                     seed: run.seed,
@@ -106,6 +101,7 @@ impl Summary {
                     simulated_ms: finished.outcome.end.as_ms(),
                     expectations: report.expectations.clone(),
                     sends: Some(report.sends.clone()),
+                    consumers: report.consumers.clone(),
                     routes: Some(RouteSummary::of(&report.routes)),
                     anomalies,
                     anomaly_totals: totals,
@@ -113,6 +109,45 @@ impl Summary {
             }
         }
     }
+}
+
+/// A few witnesses of each anomaly kind, taken in turn from each of its causes (so that a
+/// rare cause shows beside a common one), in the checker's order.
+fn witnesses(anomalies: &[Anomaly]) -> Vec<Anomaly> {
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut start = 0;
+    while start < anomalies.len() {
+        let kind = anomalies[start].kind;
+        let end = start
+            + anomalies[start..]
+                .iter()
+                .take_while(|a| a.kind == kind)
+                .count();
+        // Per cause, in order of first appearance: the positions of its anomalies.
+        let mut causes: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+        for (index, anomaly) in anomalies.iter().enumerate().take(end).skip(start) {
+            match causes.iter_mut().find(|(c, _)| *c == anomaly.cause) {
+                Some((_, list)) => list.push(index),
+                None => causes.push((anomaly.cause, vec![index])),
+            }
+        }
+        let mut picked = Vec::new();
+        let mut round = 0;
+        while picked.len() < WITNESSES_PER_KIND && picked.len() < end - start {
+            for (_, list) in &causes {
+                if let Some(index) = list.get(round)
+                    && picked.len() < WITNESSES_PER_KIND
+                {
+                    picked.push(*index);
+                }
+            }
+            round += 1;
+        }
+        picked.sort_unstable();
+        chosen.extend(picked);
+        start = end;
+    }
+    chosen.into_iter().map(|i| anomalies[i].clone()).collect()
 }
 
 /// The process exit code of a run: 0 pass, 1 an expectation failed, 3 liveness (did not

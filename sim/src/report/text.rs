@@ -1,7 +1,7 @@
 //! The human rendering of a run.
 
 use super::{Summary, replay_command};
-use crate::check::Verdict;
+use crate::check::{RedeliveryCauses, Verdict};
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use model::time::format_ms;
@@ -35,7 +35,7 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         for e in &summary.expectations {
             let _ = writeln!(
                 out,
-                "  {:<7} {:<22} expected {:<14} observed {}",
+                "  {:<7} {:<24} expected {:<14} observed {}",
                 e.verdict.name().to_uppercase(),
                 e.name,
                 e.condition,
@@ -68,6 +68,32 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             format_ms(sends.latency_p99_ms),
             format_ms(sends.latency_max_ms),
             format_ms(sends.unavailable_ms)
+        );
+    }
+    for group in &summary.consumers {
+        let _ = writeln!(
+            out,
+            "consumer  {}: delivered {} ({} deliveries, {} retries)  lost {}  DLQ {}  abandoned {}  end-to-end p50 {} p99 {}",
+            group.group,
+            group.delivered,
+            group.deliveries,
+            group.retries,
+            group.lost,
+            group.dead_lettered,
+            group.abandoned,
+            format_ms(group.end_to_end_p50_ms),
+            format_ms(group.end_to_end_p99_ms)
+        );
+        let _ = writeln!(
+            out,
+            "          redelivered {}{}  reordered {}  skipped {}  rewinds {} ({} msgs)  stale deliveries {}",
+            group.redelivered,
+            describe_causes(&group.redelivered_by_cause),
+            group.reordered,
+            group.skipped,
+            group.rewinds,
+            group.rewound_messages,
+            group.stale_deliveries
         );
     }
     if let Some(routes) = summary.routes.as_ref().filter(|r| r.has_samples()) {
@@ -107,6 +133,27 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
     }
     out
+}
+
+/// ` (consumer crash 3, rebalance 14)`, or nothing without redeliveries.
+fn describe_causes(causes: &RedeliveryCauses) -> String {
+    let parts: Vec<String> = [
+        ("consumer crash", causes.consumer_crash),
+        ("consumer shutdown", causes.consumer_shutdown),
+        ("rebalance", causes.rebalance),
+        ("broker restart", causes.broker_restart),
+        ("offset reset", causes.offset_reset),
+        ("unexplained", causes.unexplained),
+    ]
+    .iter()
+    .filter(|(_, count)| *count > 0)
+    .map(|(name, count)| format!("{name} {count}"))
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 fn verdict_text(verdict: Verdict, run: &RunResult) -> &'static str {

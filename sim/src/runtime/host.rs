@@ -50,19 +50,39 @@ pub async fn host_loop(
             node,
         }
         .await;
-        let mut world = world.lock().expect("world lock");
-        let now = world.now();
+        let mut guard = world.lock().expect("world lock");
+        let now = guard.now();
         let mut handled = 0;
-        while let Some(event) = world.pop_due(node, now) {
-            world.trace_event(now, node, &event);
-            dispatch(&mut world, &disks, node, now, &mut *process, event);
+        while let Some(event) = guard.pop_due(node, now) {
+            guard.trace_event(now, node, &event);
+            if let NodeEvent::Shutdown = event {
+                step(&mut guard, &disks, node, now, |ctx| {
+                    process.on_shutdown(ctx)
+                });
+                guard.stop(now, node, crate::history::Stop::Shutdown);
+                return;
+            }
+            dispatch(&mut guard, &disks, node, now, &mut *process, event);
+            if let Some(restart_after_ms) = guard.take_exit(node) {
+                crash(&mut guard, node, now, restart_after_ms);
+                return;
+            }
             handled += 1;
             assert!(
                 handled < MAX_EVENTS_PER_INSTANT,
                 "{} handled {handled} events at {now}: a zero-delay loop",
-                world.name(node)
+                guard.name(node)
             );
         }
+    }
+}
+
+/// The process crashed itself: it stops like a killed one; the supervisor's housekeeping
+/// restarts it when its delay is over (a restarted init runs a fresh host loop).
+fn crash(world: &mut World, node: NodeId, now: Time, restart_after_ms: Option<u64>) {
+    world.stop(now, node, crate::history::Stop::Kill);
+    if let Some(delay) = restart_after_ms {
+        world.schedule_restart(node, madsim::plugin::node(), now.plus_ms(delay.max(1)));
     }
 }
 
@@ -141,6 +161,7 @@ fn dispatch(
                 process.on_flushed(ctx, flush)
             });
         }
+        NodeEvent::Shutdown => unreachable!("the host loop stops the node itself"),
         NodeEvent::ConnectionClosed { peer } => {
             for id in world.take_pending_to(node, peer) {
                 let closed = Err(RpcError::ConnectionClosed);
@@ -222,5 +243,9 @@ impl Io for HostIo<'_> {
 
     fn emit(&mut self, event: Event) {
         self.world.record_model(self.now, self.node, event)
+    }
+
+    fn exit(&mut self, restart_after_ms: Option<u64>) {
+        self.world.request_exit(self.node, restart_after_ms);
     }
 }

@@ -2,7 +2,7 @@
 //! its times, then heals, waits for the drain, starts the read-back, and shuts everything down.
 
 use super::host::{NodeFactory, host_loop};
-use super::world::{Status, World};
+use super::world::{NodeEvent, Status, World};
 use crate::disk::{DiskConfig, DiskSim};
 use crate::history::{Phase, SimEvent, Stop};
 use crate::net::Rule;
@@ -253,13 +253,26 @@ pub async fn supervise(
     (ending, end)
 }
 
-/// What the machines' operating systems do in the background: the flusher writes back old
-/// dirty pages every 5 s.
+/// What goes on in the background, once a second: processes that crashed themselves come back
+/// when their time is up, and every 5 s the machines' OS flusher writes back old dirty pages.
 async fn housekeeping(world: Arc<Mutex<World>>) {
+    const TICK_MS: u64 = 1_000;
+    let handle = madsim::runtime::Handle::current();
+    let mut tick = 0u64;
     loop {
-        madsim::time::sleep(Duration::from_millis(crate::disk::WRITEBACK_INTERVAL_MS)).await;
-        let now = world.lock().expect("world lock").now();
-        madsim::plugin::simulator::<DiskSim>().lock().writeback(now);
+        madsim::time::sleep(Duration::from_millis(TICK_MS)).await;
+        tick += 1;
+        let mut w = world.lock().expect("world lock");
+        let now = w.now();
+        for (node, madsim_id) in w.due_restarts(now) {
+            if w.status(node) != Status::Running {
+                w.start(now, node);
+                handle.restart(madsim_id);
+            }
+        }
+        if (tick * TICK_MS).is_multiple_of(crate::disk::WRITEBACK_INTERVAL_MS) {
+            madsim::plugin::simulator::<DiskSim>().lock().writeback(now);
+        }
     }
 }
 
@@ -284,12 +297,17 @@ fn apply(
             if world.status(node) != Status::Running {
                 return;
             }
+            if how == Stop::Shutdown {
+                // The host loop runs the shutdown hooks and then stops the node.
+                world.schedule(node, now, NodeEvent::Shutdown);
+                return;
+            }
             world.stop(now, node, how);
             handle.kill(madsim_id);
             let disks = madsim::plugin::simulator::<DiskSim>();
             let mut disks = disks.lock();
             match how {
-                Stop::Kill => {}
+                Stop::Kill | Stop::Shutdown => {}
                 Stop::PowerOff => disks.power_loss(node, now),
                 Stop::DiskLoss => disks.machine(node).wipe(),
             }

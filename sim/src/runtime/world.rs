@@ -49,6 +49,8 @@ pub enum NodeEvent {
     ConnectionClosed {
         peer: NodeId,
     },
+    /// The supervisor asks the process to stop cleanly.
+    Shutdown,
 }
 
 #[derive(Debug)]
@@ -133,6 +135,10 @@ pub struct World {
     pub events_handled: u64,
     /// What the supervisor watches to end the drain and the read-back.
     pub progress: RunProgress,
+    /// Nodes that asked to crash themselves during the current step, with their restart delay.
+    exits: BTreeMap<NodeId, Option<u64>>,
+    /// Crashed nodes to start again: when, and which madsim node.
+    restarts: Vec<(Time, NodeId, madsim::task::NodeId)>,
 }
 
 /// Milestones of the workload, noted as the history records them.
@@ -140,6 +146,8 @@ pub struct World {
 pub struct RunProgress {
     /// Producer nodes that finished their messages.
     pub finished_producers: BTreeSet<NodeId>,
+    /// Each broadcasting consumer's last reported backlog.
+    pub consumer_lag: BTreeMap<NodeId, u64>,
     pub read_back_done: bool,
 }
 
@@ -170,6 +178,8 @@ impl World {
             base: None,
             events_handled: 0,
             progress: RunProgress::default(),
+            exits: BTreeMap::new(),
+            restarts: Vec::new(),
         }
     }
 
@@ -211,6 +221,9 @@ impl World {
                 self.progress.finished_producers.insert(node);
             }
             Event::ReadBackDone { .. } => self.progress.read_back_done = true,
+            Event::ConsumerLag { behind, .. } => {
+                self.progress.consumer_lag.insert(node, *behind);
+            }
             _ => {}
         }
         self.record(at, Some(node), Recorded::Model(event));
@@ -463,7 +476,7 @@ impl World {
     pub fn stop(&mut self, now: Time, node: NodeId, how: Stop) {
         let slot = &mut self.slots[node.index()];
         slot.status = match how {
-            Stop::Kill => Status::Killed,
+            Stop::Kill | Stop::Shutdown => Status::Killed,
             Stop::PowerOff | Stop::DiskLoss => Status::Off,
         };
         slot.queue.clear();
@@ -471,7 +484,7 @@ impl World {
         slot.waker = None;
         slot.armed.clear();
         let peers: Vec<NodeId> = std::mem::take(&mut slot.connections).into_keys().collect();
-        if how == Stop::Kill {
+        if matches!(how, Stop::Kill | Stop::Shutdown) {
             for peer in peers {
                 self.slots[peer.index()].connections.remove(&node);
                 if self.slots[peer.index()].status == Status::Running {
@@ -481,6 +494,29 @@ impl World {
             }
         }
         self.record_sim(now, Some(node), SimEvent::Stopped { how });
+    }
+
+    /// A node asks to crash itself (see `model::node::Io::exit`).
+    pub fn request_exit(&mut self, node: NodeId, restart_after_ms: Option<u64>) {
+        self.exits.insert(node, restart_after_ms);
+    }
+
+    /// Takes a node's crash request, if it made one.
+    pub fn take_exit(&mut self, node: NodeId) -> Option<Option<u64>> {
+        self.exits.remove(&node)
+    }
+
+    /// A crashed node is to start again at `at`.
+    pub fn schedule_restart(&mut self, node: NodeId, madsim_id: madsim::task::NodeId, at: Time) {
+        self.restarts.push((at, node, madsim_id));
+    }
+
+    /// The restarts due by `now`.
+    pub fn due_restarts(&mut self, now: Time) -> Vec<(NodeId, madsim::task::NodeId)> {
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.restarts.drain(..).partition(|(at, ..)| *at <= now);
+        self.restarts = later;
+        due.into_iter().map(|(_, node, id)| (node, id)).collect()
     }
 
     /// Marks a node whose process has not booted yet: nothing listens there.
@@ -522,6 +558,7 @@ impl World {
             NodeEvent::Timer(_) => (5, 0, 0, 0),
             NodeEvent::Flushed(flush) => (6, 0, 0, flush.0),
             NodeEvent::ConnectionClosed { peer } => (7, peer.0, 0, 0),
+            NodeEvent::Shutdown => (9, 0, 0, 0),
         };
         self.digest.add(&TraceItem {
             at,
@@ -559,6 +596,7 @@ impl World {
             NodeEvent::ConnectionClosed { peer } => {
                 format!("{at} {me} connection to {} closed", self.name(*peer))
             }
+            NodeEvent::Shutdown => format!("{at} {me} shutdown"),
         }
     }
 }

@@ -10,8 +10,8 @@ mod validate;
 
 pub use error::ScenarioError;
 pub use validate::{
-    BrokerGroup, Bugs, Expectations, Fault, FaultSpec, NodeDecl, NodeFault, NodeRole, Producer,
-    Scenario, Topic,
+    BrokerGroup, Bugs, ConsumerGroup, Expectations, Fault, FaultSpec, Listener, NodeDecl,
+    NodeFault, NodeRole, Producer, Scenario, Topic,
 };
 
 /// Reads and validates a scenario file.

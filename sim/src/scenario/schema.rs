@@ -28,6 +28,8 @@ pub struct ScenarioFile {
     pub topics: Vec<TopicSection>,
     #[serde(default, rename = "producer")]
     pub producers: Vec<ProducerSection>,
+    #[serde(default, rename = "consumer")]
+    pub consumers: Vec<ConsumerSection>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<FaultSection>,
     #[serde(default)]
@@ -284,9 +286,128 @@ fn default_send_timeout() -> Millis {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+pub enum MessageModelName {
+    Clustering,
+    Broadcasting,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsumerKindName {
+    /// `DefaultMQPushConsumer`: a listener is called with what the consumer pulls.
+    Push,
+    /// `DefaultLitePullConsumer`: the application polls, and offsets are auto-committed.
+    LitePull,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListenerName {
+    /// `MessageListenerConcurrently`.
+    Concurrent,
+    /// `MessageListenerOrderly`: queue locks, one thread per queue.
+    Orderly,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocateName {
+    Averagely,
+    ByCircle,
+    ConsistentHash,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsumeFromName {
+    Last,
+    First,
+}
+
+/// Consumers of one group. Several blocks may name the same group (with the same settings):
+/// each adds instances, booting at its own `start`, which is how consumers join a group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSection {
+    /// Consumer group; instances are nodes `<group>-0`, `<group>-1`, ...
+    pub group: String,
+    /// Default 1.
+    #[serde(default = "default_one")]
+    pub instances: u32,
+    pub topic: String,
+    /// "push" (default) or "lite-pull".
+    #[serde(default = "default_consumer_kind")]
+    pub kind: ConsumerKindName,
+    /// Default "clustering".
+    #[serde(default = "default_model")]
+    pub model: MessageModelName,
+    /// Push consumers: "concurrent" (default) or "orderly".
+    #[serde(default)]
+    pub listener: Option<ListenerName>,
+    /// Default "averagely".
+    #[serde(default = "default_allocate")]
+    pub allocate: AllocateName,
+    /// Where a group without committed offsets starts: "last" (default) or "first".
+    #[serde(default = "default_consume_from")]
+    pub consume_from: ConsumeFromName,
+    /// When these instances boot. Default: with the cluster.
+    #[serde(default)]
+    pub start: Option<Millis>,
+    /// Push consumers: `consumeMessageBatchMaxSize`. Default 1.
+    #[serde(default)]
+    pub batch: Option<u32>,
+    /// Push consumers: `consumeThreadMax`. Default 20.
+    #[serde(default)]
+    pub threads: Option<u32>,
+    /// `maxReconsumeTimes`. Default 16 (concurrent), unlimited (orderly).
+    #[serde(default)]
+    pub max_reconsume_times: Option<u32>,
+    /// How long the listener (or the polling application) takes per batch. Default "1ms..5ms".
+    #[serde(default = "default_consume_time")]
+    pub consume_time: MillisRange,
+    /// Push consumers: the chance a batch fails (RECONSUME_LATER, or SUSPEND for orderly).
+    /// Default 0.
+    #[serde(default)]
+    pub fail: Option<Ratio>,
+    /// Each instance crashes in the middle of a batch after this many messages (once).
+    #[serde(default)]
+    pub crash_after: Option<u32>,
+    /// How long a crashed instance stays down. Default "10s".
+    #[serde(default)]
+    pub restart_after: Option<Millis>,
+}
+
+fn default_model() -> MessageModelName {
+    MessageModelName::Clustering
+}
+
+fn default_consumer_kind() -> ConsumerKindName {
+    ConsumerKindName::Push
+}
+
+fn default_allocate() -> AllocateName {
+    AllocateName::Averagely
+}
+
+fn default_consume_from() -> ConsumeFromName {
+    ConsumeFromName::Last
+}
+
+fn default_consume_time() -> MillisRange {
+    MillisRange {
+        min: Millis(1),
+        max: Millis(5),
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
     /// The process dies (`kill -9`): connections reset, the page cache survives.
     Kill,
+    /// The process stops cleanly: its shutdown hooks run (a consumer commits its offsets and
+    /// leaves its group; a broker writes its buffers and offset tables), then it exits.
+    Shutdown,
     /// The machine loses power: silence, dirty pages lost, the last page may tear.
     PowerOff,
     /// The machine loses its disk: it comes back empty (or not at all: `returns = false`).
@@ -368,8 +489,9 @@ pub struct FaultSection {
     pub rate: Option<Bandwidth>,
 }
 
-/// What must hold at the end of a run. Anything not listed is observed only, except
-/// `unexpected`, which defaults to 0: a message nobody sent is always a bug.
+/// What must hold at the end of a run. Anything not listed is observed only, except the
+/// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
+/// so do `redelivered_unexplained` and `stale_deliveries`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSection {
@@ -382,8 +504,26 @@ pub struct ExpectSection {
     pub lost_unexplained: Option<CountCondition>,
     /// The send failed or its outcome was unknown, yet the message is stored.
     pub recovered: Option<CountCondition>,
-    /// One message stored at two or more queue offsets (a retried send).
+    /// One message stored at two or more queue offsets (a retried send): producer-side.
     pub duplicated: Option<CountCondition>,
+    /// One stored message delivered to the same group more than once: consumer-side.
+    pub redelivered: Option<CountCondition>,
+    /// Redeliveries no crash, shutdown, rebalance or broker restart explains. Defaults to 0
+    /// when the scenario has consumers.
+    pub redelivered_unexplained: Option<CountCondition>,
+    /// Messages handed to a listener after its consumer dropped their queue. Defaults to 0
+    /// when the scenario has consumers.
+    pub stale_deliveries: Option<CountCondition>,
+    /// Messages a group's listener failed and that were never retried nor dead-lettered.
+    pub abandoned: Option<CountCondition>,
+    /// Deliveries out of send order within a sharding key.
+    pub reordered: Option<CountCondition>,
+    /// Stored messages of a consumed queue that a group never got (nor dead-lettered).
+    pub skipped: Option<CountCondition>,
+    /// Queue takeovers that started below what the group had already consumed.
+    pub rewinds: Option<CountCondition>,
+    /// Messages parked in a group's dead-letter queue.
+    pub dead_lettered: Option<CountCondition>,
     /// Stored, but never sent.
     pub unexpected: Option<CountCondition>,
     /// Stored with torn properties (no readable message id).
@@ -411,4 +551,13 @@ pub struct BugsSection {
     /// Recovery keeps records whose body CRC does not match.
     #[serde(default)]
     pub skip_crc_check_on_recover: bool,
+    /// Consumers commit a batch's offset before the listener runs.
+    #[serde(default)]
+    pub commit_before_consume: bool,
+    /// Consumers hand messages of a dropped process queue to the listener.
+    #[serde(default)]
+    pub consume_dropped_queue: bool,
+    /// After PULL_OFFSET_MOVED consumers go back to offset 0.
+    #[serde(default)]
+    pub reset_offset_to_zero: bool,
 }

@@ -2,13 +2,15 @@
 
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::schema::{
-    ExpectSection, FaultKind, FaultSection, FlushMode, MasterRole, Names, ScenarioFile,
+    AllocateName, ConsumeFromName, ConsumerKindName, ConsumerSection, ExpectSection, FaultKind,
+    FaultSection, FlushMode, ListenerName, MasterRole, MessageModelName, Names, ScenarioFile,
     SelectorName, SendModeName,
 };
 use super::units::{Condition, Millis, MillisRange};
 use crate::net::Direction;
 use crate::ratio::Ratio;
 use model::NodeId;
+use model::client::consumer::ConsumeMode;
 use model::event::SendMode;
 use model::protocol::RequestCode;
 
@@ -29,6 +31,7 @@ pub struct Scenario {
     pub broker_groups: Vec<BrokerGroup>,
     pub topics: Vec<Topic>,
     pub producers: Vec<Producer>,
+    pub consumers: Vec<ConsumerGroup>,
     pub faults: Vec<Fault>,
     pub expect: Expectations,
     pub bugs: Bugs,
@@ -54,6 +57,11 @@ pub enum NodeRole {
         producer: usize,
         instance: u32,
         client: u32,
+    },
+    /// Instance `instance` of consumer group `group` (index into `consumers`).
+    Consumer {
+        group: usize,
+        instance: u32,
     },
     /// Reads every queue back after the drain.
     Auditor,
@@ -99,6 +107,34 @@ pub struct Producer {
     pub nodes: Vec<NodeId>,
 }
 
+/// A consumer group: its settings and its instances.
+#[derive(Clone, Debug)]
+pub struct ConsumerGroup {
+    pub group: String,
+    pub topic: String,
+    pub broadcasting: bool,
+    pub mode: ConsumeMode,
+    pub strategy: model::client::consumer::Strategy,
+    pub consume_from_first: bool,
+    pub batch: usize,
+    pub threads: usize,
+    pub max_reconsume_times: Option<u32>,
+    pub nodes: Vec<NodeId>,
+    /// When each instance boots, if not with the cluster.
+    pub starts_ms: Vec<Option<u64>>,
+    /// What each instance's listener does.
+    pub listeners: Vec<Listener>,
+}
+
+/// What a consumer instance's listener does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listener {
+    pub consume_time: MillisRange,
+    pub fail: Ratio,
+    pub crash_after: Option<u32>,
+    pub restart_after_ms: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Fault {
     /// Position in the file, from 0; names the fault in the history.
@@ -113,6 +149,7 @@ pub struct Fault {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum NodeFault {
     Kill,
+    Shutdown,
     PowerOff,
     DiskLoss { returns: bool },
     Pause,
@@ -165,6 +202,14 @@ pub struct Expectations {
     pub lost_unexplained: Option<Condition>,
     pub recovered: Option<Condition>,
     pub duplicated: Option<Condition>,
+    pub redelivered: Option<Condition>,
+    pub redelivered_unexplained: Option<Condition>,
+    pub stale_deliveries: Option<Condition>,
+    pub abandoned: Option<Condition>,
+    pub reordered: Option<Condition>,
+    pub skipped: Option<Condition>,
+    pub rewinds: Option<Condition>,
+    pub dead_lettered: Option<Condition>,
     pub unexpected: Option<Condition>,
     pub corrupt: Option<Condition>,
     pub weak_acks: Option<Condition>,
@@ -179,6 +224,9 @@ pub struct Expectations {
 pub struct Bugs {
     pub ack_before_sync_flush: bool,
     pub skip_crc_check_on_recover: bool,
+    pub commit_before_consume: bool,
+    pub consume_dropped_queue: bool,
+    pub reset_offset_to_zero: bool,
 }
 
 /// Collects the first error with its place in the file.
@@ -507,6 +555,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             nodes: ids,
         });
     }
+    let consumers = consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
     nodes.push(NodeDecl {
         name: "auditor".to_string(),
         role: NodeRole::Auditor,
@@ -539,7 +588,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         faults.push(validate_fault(&check, &names, index, fault, raw.duration)?);
     }
 
-    let expect = expectations(&raw.expect);
+    let expect = expectations(&raw.expect, !consumers.is_empty());
     Ok(Scenario {
         file: file.to_string(),
         name: raw.name,
@@ -554,13 +603,159 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         broker_groups,
         topics,
         producers,
+        consumers,
         faults,
         expect,
         bugs: Bugs {
             ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
             skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
+            commit_before_consume: raw.bugs.commit_before_consume,
+            consume_dropped_queue: raw.bugs.consume_dropped_queue,
+            reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
         },
     })
+}
+
+/// Merges the `[[consumer]]` blocks into groups and declares their nodes.
+fn consumer_groups(
+    check: &Checker<'_>,
+    blocks: &[ConsumerSection],
+    topics: &[Topic],
+    nodes: &mut Vec<NodeDecl>,
+) -> Result<Vec<ConsumerGroup>, Box<ScenarioError>> {
+    let mut groups: Vec<ConsumerGroup> = Vec::new();
+    for (index, block) in blocks.iter().enumerate() {
+        let path = |field: &str| at("consumer", index, field);
+        if !topics.iter().any(|t| t.name == block.topic) {
+            let hint = did_you_mean(&block.topic, topics.iter().map(|t| t.name.as_str()))
+                .map(|near| format!("did you mean `{near}`?"))
+                .or_else(|| Some("declare it in a [[topic]] table".into()));
+            return Err(check.error(
+                &path("topic"),
+                format!("no topic named `{}`", block.topic),
+                hint,
+            ));
+        }
+        if block.group.is_empty() || block.group.contains(['%', '@', ' ']) {
+            return Err(check.error(
+                &path("group"),
+                "must be a name without `%`, `@` or spaces",
+                None,
+            ));
+        }
+        if block.instances == 0 {
+            return Err(check.error(&path("instances"), "must be at least 1", None));
+        }
+        for (field, value) in [("batch", block.batch), ("threads", block.threads)] {
+            if value == Some(0) {
+                return Err(check.error(&path(field), "must be at least 1", None));
+            }
+        }
+        if block.crash_after == Some(0) {
+            return Err(check.error(&path("crash_after"), "must be at least 1", None));
+        }
+        let mode = match (block.kind, block.listener) {
+            (ConsumerKindName::Push, None | Some(ListenerName::Concurrent)) => {
+                ConsumeMode::Concurrently
+            }
+            (ConsumerKindName::Push, Some(ListenerName::Orderly)) => ConsumeMode::Orderly,
+            (ConsumerKindName::LitePull, _) => {
+                let push_only = [
+                    ("listener", block.listener.is_some()),
+                    ("batch", block.batch.is_some()),
+                    ("threads", block.threads.is_some()),
+                    ("fail", block.fail.is_some()),
+                    ("max_reconsume_times", block.max_reconsume_times.is_some()),
+                ];
+                if let Some((field, _)) = push_only.iter().find(|(_, set)| *set) {
+                    return Err(check.error(
+                        &path(field),
+                        "applies to push consumers only",
+                        Some("a lite pull application polls batches of 10 on one thread, and has no retries".into()),
+                    ));
+                }
+                ConsumeMode::LitePull
+            }
+        };
+        let settings = ConsumerGroup {
+            group: block.group.clone(),
+            topic: block.topic.clone(),
+            broadcasting: block.model == MessageModelName::Broadcasting,
+            mode,
+            strategy: match block.allocate {
+                AllocateName::Averagely => model::client::consumer::Strategy::Averagely,
+                AllocateName::ByCircle => model::client::consumer::Strategy::ByCircle,
+                AllocateName::ConsistentHash => model::client::consumer::Strategy::ConsistentHash,
+            },
+            consume_from_first: block.consume_from == ConsumeFromName::First,
+            batch: block.batch.unwrap_or(1) as usize,
+            threads: block
+                .threads
+                .unwrap_or(if mode == ConsumeMode::LitePull { 1 } else { 20 })
+                as usize,
+            max_reconsume_times: block.max_reconsume_times,
+            nodes: Vec::new(),
+            starts_ms: Vec::new(),
+            listeners: Vec::new(),
+        };
+        let listener = Listener {
+            consume_time: block.consume_time,
+            fail: block.fail.unwrap_or(Ratio::ZERO),
+            crash_after: block.crash_after,
+            restart_after_ms: block.restart_after.map_or(10_000, |d| d.0),
+        };
+        let group_index = match groups.iter().position(|g| g.group == block.group) {
+            Some(existing) => {
+                let same = {
+                    let g = &groups[existing];
+                    (
+                        g.topic.as_str(),
+                        g.broadcasting,
+                        g.mode,
+                        g.strategy,
+                        g.batch,
+                        g.threads,
+                        g.max_reconsume_times,
+                    ) == (
+                        settings.topic.as_str(),
+                        settings.broadcasting,
+                        settings.mode,
+                        settings.strategy,
+                        settings.batch,
+                        settings.threads,
+                        settings.max_reconsume_times,
+                    )
+                };
+                if !same {
+                    return Err(check.error(
+                        &path("group"),
+                        format!("`{}` is declared again with other settings", block.group),
+                        Some("blocks of one group may differ only in instances, start and listener behaviour".into()),
+                    ));
+                }
+                existing
+            }
+            None => {
+                groups.push(settings);
+                groups.len() - 1
+            }
+        };
+        for _ in 0..block.instances {
+            let group = &mut groups[group_index];
+            let instance = group.nodes.len() as u32;
+            group.nodes.push(NodeId(nodes.len() as u16));
+            group.starts_ms.push(block.start.map(|s| s.0));
+            group.listeners.push(listener.clone());
+            nodes.push(NodeDecl {
+                name: format!("{}-{instance}", block.group),
+                role: NodeRole::Consumer {
+                    group: group_index,
+                    instance,
+                },
+            });
+        }
+    }
+    Ok(groups)
 }
 
 fn validate_fault(
@@ -590,7 +785,7 @@ fn validate_fault(
 
     // Which fields each kind takes; anything else set is a mistake worth naming.
     let allowed: &[&str] = match fault.kind {
-        FaultKind::Kill | FaultKind::PowerOff | FaultKind::Pause => &["node"],
+        FaultKind::Kill | FaultKind::Shutdown | FaultKind::PowerOff | FaultKind::Pause => &["node"],
         FaultKind::DiskLoss => &["node", "returns"],
         FaultKind::Partition => &["a", "b", "one_way"],
         FaultKind::DropRequest | FaultKind::DropResponse => {
@@ -672,11 +867,16 @@ fn validate_fault(
     };
 
     let spec = match fault.kind {
-        FaultKind::Kill | FaultKind::PowerOff | FaultKind::Pause | FaultKind::DiskLoss => {
+        FaultKind::Kill
+        | FaultKind::Shutdown
+        | FaultKind::PowerOff
+        | FaultKind::Pause
+        | FaultKind::DiskLoss => {
             required("node", fault.node.is_some())?;
             let candidates = nodes_of("node", &fault.node)?.unwrap_or_default();
             let node_fault = match fault.kind {
                 FaultKind::Kill => NodeFault::Kill,
+                FaultKind::Shutdown => NodeFault::Shutdown,
                 FaultKind::PowerOff => NodeFault::PowerOff,
                 FaultKind::Pause => NodeFault::Pause,
                 _ => NodeFault::DiskLoss {
@@ -838,8 +1038,11 @@ fn describe(fault: &FaultSection, _names: &NodeNames<'_>) -> String {
     parts.join(" ")
 }
 
-fn expectations(raw: &ExpectSection) -> Expectations {
+fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
     let count = |c: &Option<super::units::CountCondition>| c.as_ref().map(|c| c.0.clone());
+    let invariant = |c: &Option<super::units::CountCondition>| {
+        count(c).or(has_consumers.then_some(Condition::Equal(0)))
+    };
     let time = |c: &Option<super::units::TimeCondition>| c.as_ref().map(|c| c.0.clone());
     Expectations {
         lost: count(&raw.lost),
@@ -847,6 +1050,14 @@ fn expectations(raw: &ExpectSection) -> Expectations {
         lost_unexplained: count(&raw.lost_unexplained),
         recovered: count(&raw.recovered),
         duplicated: count(&raw.duplicated),
+        redelivered: count(&raw.redelivered),
+        redelivered_unexplained: invariant(&raw.redelivered_unexplained),
+        stale_deliveries: invariant(&raw.stale_deliveries),
+        abandoned: count(&raw.abandoned),
+        reordered: count(&raw.reordered),
+        skipped: count(&raw.skipped),
+        rewinds: count(&raw.rewinds),
+        dead_lettered: count(&raw.dead_lettered),
         unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
         corrupt: count(&raw.corrupt),
         weak_acks: count(&raw.weak_acks),

@@ -3,9 +3,11 @@
 //! model's client library.
 
 pub mod auditor;
+pub mod consumer;
 pub mod producer;
 
-pub use auditor::{AuditTarget, Auditor};
+pub use auditor::{AuditTarget, Auditor, Watched};
+pub use consumer::{ConsumerApp, ListenerSpec};
 pub use producer::{ProducerApp, ProducerWorkload};
 
 /// The applications' timers, packed into the model's opaque `Timer::App(u64)`.
@@ -13,6 +15,7 @@ pub use producer::{ProducerApp, ProducerWorkload};
 pub enum App {
     SendNext,
     RetryQueue(u32),
+    Watch,
 }
 
 impl App {
@@ -20,6 +23,7 @@ impl App {
         match self {
             App::SendNext => 0,
             App::RetryQueue(index) => (1 << 32) | u64::from(index),
+            App::Watch => 2 << 32,
         }
     }
 
@@ -27,6 +31,7 @@ impl App {
         match code >> 32 {
             0 => Some(App::SendNext),
             1 => Some(App::RetryQueue(code as u32)),
+            2 => Some(App::Watch),
             _ => None,
         }
     }

@@ -144,6 +144,10 @@ impl Node for ProducerApp {
         self.check_finished(ctx);
     }
 
+    fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
+        self.client.shutdown(ctx);
+    }
+
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, _request: Request) {
         ctx.respond(
             inbound,

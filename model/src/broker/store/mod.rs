@@ -201,6 +201,13 @@ impl MessageStore {
         }
     }
 
+    /// `DefaultMessageStore.shutdown`: the write buffers go to the page cache and the abort
+    /// file goes away, so that the next start recovers normally.
+    pub fn shutdown(&mut self, disk: &mut dyn Disk) {
+        while self.commit_log.commit(disk, 0) {}
+        disk.delete(ABORT_PATH);
+    }
+
     pub fn settings(&self) -> &StoreSettings {
         &self.settings
     }
@@ -228,6 +235,17 @@ impl MessageStore {
     /// One past the last byte readers may see.
     pub fn max_physical_offset(&self) -> u64 {
         self.commit_log.max_offset()
+    }
+
+    /// The message stored at a commitlog offset (`lookMessageByOffset`).
+    pub fn look_message_by_offset(
+        &self,
+        disk: &dyn Disk,
+        offset: u64,
+    ) -> Option<record::StoredMessage> {
+        let size = self.commit_log.read(disk, offset, 4)?;
+        let size = u32::from_be_bytes(size.try_into().ok()?);
+        record::decode(&self.commit_log.read(disk, offset, u64::from(size))?)
     }
 
     pub fn consume_queue(&self, topic: &str, queue_id: u32) -> Option<&ConsumeQueue> {
@@ -306,10 +324,17 @@ impl MessageStore {
             self.consume_queues.insert(key.clone(), cq);
         }
         let cq = self.consume_queues.get_mut(&key).expect("inserted");
+        // A delayed message's tags code is when it is due (`computeDeliverTimestamp`).
+        let tags_code = match request.delay_level {
+            Some(level) if request.topic == crate::protocol::route::SCHEDULE_TOPIC => {
+                (request.store_timestamp_ms + crate::broker::schedule::delay_ms(level)) as i64
+            }
+            _ => request.tags_code,
+        };
         let entry = Entry {
             commit_log_offset: request.commit_log_offset,
             size: request.size,
-            tags_code: request.tags_code,
+            tags_code,
         };
         let put = cq.put(disk, entry, request.queue_offset);
         if put != Put::Repeated {

@@ -124,6 +124,8 @@ pub struct DispatchRequest {
     pub store_timestamp_ms: u64,
     pub queue_offset: u64,
     pub uniq_key: Option<String>,
+    /// The delay level of a message waiting in the schedule topic.
+    pub delay_level: Option<u32>,
 }
 
 /// What a scan finds at a position (`checkMessageAndReturnSize`).
@@ -217,6 +219,9 @@ fn scan_inner(bytes: &[u8], check_crc: bool) -> Option<Scan> {
         store_timestamp_ms,
         queue_offset,
         uniq_key: properties.get(property::UNIQ_KEY).cloned(),
+        delay_level: properties
+            .get(property::DELAY_TIME_LEVEL)
+            .and_then(|l| l.parse().ok()),
     }))
 }
 

@@ -44,6 +44,8 @@ pub struct ProducerConfig {
     pub retry_another_broker_when_not_store_ok: bool,
     /// `sendLatencyFaultEnable`.
     pub send_latency_fault_enable: bool,
+    /// Report sends to the history (not for a client's internal producer).
+    pub record_operations: bool,
 }
 
 impl ProducerConfig {
@@ -55,6 +57,7 @@ impl ProducerConfig {
             retry_times_when_send_async_failed: 2,
             retry_another_broker_when_not_store_ok: false,
             send_latency_fault_enable: false,
+            record_operations: true,
         }
     }
 }
@@ -246,12 +249,22 @@ impl Producer {
                 op.last_error = format!("The broker[{}] not exist", queue.broker_name);
                 continue;
             };
+            // A retry travels with its reconsume count in the header (`sendKernelImpl`).
+            let mut message = op.message.clone();
+            let reconsume_times = match message.topic.starts_with("%RETRY%") {
+                true => message
+                    .properties
+                    .remove(property::RECONSUME_TIME)
+                    .and_then(|times| times.parse().ok())
+                    .unwrap_or(0),
+                false => 0,
+            };
             let request = Request::SendMessage(SendMessage {
                 producer_group: self.config.group.clone(),
                 queue_id: queue.queue_id,
                 born_timestamp_ms: ctx.now().wall_clock_ms(),
-                reconsume_times: 0,
-                message: op.message.clone(),
+                reconsume_times,
+                message,
             });
             if op.mode == SendMode::Oneway {
                 ctx.oneway(addr, request);
@@ -264,6 +277,7 @@ impl Producer {
                     op: op_id,
                     broker: queue.broker_name,
                     begun: ctx.now(),
+                    internal: !self.config.record_operations,
                 },
             );
             return None;
@@ -371,12 +385,14 @@ impl Producer {
         if self.config.send_latency_fault_enable {
             self.fault.update(broker, ctx.now(), latency, true);
         }
-        ctx.emit(Event::SendAttemptFailed {
-            id: op.id,
-            attempt,
-            broker: broker.to_string(),
-            error: error.clone(),
-        });
+        if self.config.record_operations {
+            ctx.emit(Event::SendAttemptFailed {
+                id: op.id,
+                attempt,
+                broker: broker.to_string(),
+                error: error.clone(),
+            });
+        }
         op.last_error = error.clone();
         if !retry {
             return Some(self.finish(ctx, op_id, Err(error)));
@@ -428,7 +444,9 @@ impl Producer {
                 attempts: op.attempts,
             },
         };
-        ctx.emit(event);
+        if self.config.record_operations {
+            ctx.emit(event);
+        }
         outcome
     }
 }

@@ -1,0 +1,178 @@
+//! Requests about consumers (`ClientManageProcessor`, `ConsumerManageProcessor`,
+//! `AdminBrokerProcessor`): heartbeats, the consumer list, committed offsets, queue locks, and
+//! progress figures.
+
+use super::Broker;
+use crate::node::{Context, Inbound};
+use crate::protocol::route::{SCHEDULE_TOPIC, retry_topic};
+use crate::protocol::{
+    HeartBeat, MessageQueue, QueueOffset, QueueProgress, Request, Response, ResponseBody,
+    ResponseCode, RuntimeInfo,
+};
+
+impl Broker {
+    /// `HEART_BEAT`: learn the client's groups; create each clustering group's retry topic;
+    /// tell the group when its membership changed.
+    pub(super) fn handle_heartbeat(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        heartbeat: HeartBeat,
+    ) {
+        let mut created = false;
+        for consumer in heartbeat.consumers.iter().filter(|c| !c.broadcasting) {
+            created |= self
+                .topics
+                .create_if_missing(&retry_topic(&consumer.group), 1);
+        }
+        if created {
+            self.register_all(ctx);
+        }
+        let changed = self
+            .consumers
+            .heartbeat(ctx.now(), inbound.from, &heartbeat);
+        self.notify_changed(ctx, &changed);
+        ctx.respond(inbound, Response::success(ResponseBody::Empty));
+    }
+
+    /// `NOTIFY_CONSUMER_IDS_CHANGED` to every consumer of each group.
+    pub(super) fn notify_changed(&mut self, ctx: &mut Context<'_>, groups: &[String]) {
+        for group in groups {
+            for channel in self.consumers.channels(group) {
+                ctx.oneway(
+                    channel,
+                    Request::NotifyConsumerIdsChanged {
+                        group: group.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn handle_consumer_list(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        group: &str,
+    ) {
+        let ids = self.consumers.client_ids(group);
+        let response = if ids.is_empty() {
+            Response::error(ResponseCode::SystemError)
+        } else {
+            Response::success(ResponseBody::ConsumerIds(ids))
+        };
+        ctx.respond(inbound, response);
+    }
+
+    pub(super) fn handle_update_offset(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        update: QueueOffset,
+    ) {
+        self.offsets
+            .commit(&update.group, &update.topic, update.queue_id, update.offset);
+        ctx.respond(inbound, Response::success(ResponseBody::Empty));
+    }
+
+    /// `QUERY_CONSUMER_OFFSET`: the committed offset; with none, 0 while the queue's first
+    /// message is still in memory (a new group starts from the beginning), else not found.
+    pub(super) fn handle_query_offset(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        group: &str,
+        topic: &str,
+        queue_id: u32,
+    ) {
+        let response = match self.offsets.query(group, topic, queue_id) {
+            Some(offset) => Response::success(ResponseBody::Offset(offset)),
+            None => {
+                let min = self
+                    .store
+                    .as_ref()
+                    .map_or(0, |s| s.min_offset_in_queue(topic, queue_id));
+                if min == 0 {
+                    Response::success(ResponseBody::Offset(0))
+                } else {
+                    Response::error(ResponseCode::QueryNotFound)
+                }
+            }
+        };
+        ctx.respond(inbound, response);
+    }
+
+    pub(super) fn handle_lock(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        group: &str,
+        client: &str,
+        queues: &[MessageQueue],
+    ) {
+        let locked = self.locks.try_lock(ctx.now(), group, client, queues);
+        ctx.respond(
+            inbound,
+            Response::success(ResponseBody::LockedQueues(locked)),
+        );
+    }
+
+    pub(super) fn handle_unlock(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        group: &str,
+        client: &str,
+        queues: &[MessageQueue],
+    ) {
+        self.locks.unlock(group, client, queues);
+        ctx.respond(inbound, Response::success(ResponseBody::Empty));
+    }
+
+    /// `GET_CONSUME_STATS`: the broker's and the group's offset of every queue of a topic.
+    pub(super) fn handle_consume_stats(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        group: &str,
+        topic: &str,
+    ) {
+        let Some(config) = self.topics.get(topic) else {
+            ctx.respond(inbound, Response::error(ResponseCode::TopicNotExist));
+            return;
+        };
+        let store = self.store.as_ref();
+        let progress = (0..config.read_queue_nums)
+            .map(|queue_id| QueueProgress {
+                queue: MessageQueue {
+                    topic: topic.to_string(),
+                    broker_name: self.config.broker_name.clone(),
+                    queue_id,
+                },
+                broker_offset: store.map_or(0, |s| s.max_offset_in_queue(topic, queue_id)),
+                consumer_offset: self.offsets.query(group, topic, queue_id).unwrap_or(0),
+            })
+            .collect();
+        ctx.respond(
+            inbound,
+            Response::success(ResponseBody::ConsumeStats(progress)),
+        );
+    }
+
+    /// `GET_BROKER_RUNTIME_INFO`: here, the delayed messages not yet delivered.
+    pub(super) fn handle_runtime_info(&mut self, ctx: &mut Context<'_>, inbound: Inbound) {
+        let backlog = self.store.as_ref().map_or(0, |store| {
+            (0..18u32)
+                .map(|queue| {
+                    store
+                        .max_offset_in_queue(SCHEDULE_TOPIC, queue)
+                        .saturating_sub(self.schedule.next[queue as usize])
+                })
+                .sum()
+        });
+        let info = RuntimeInfo {
+            schedule_backlog: backlog,
+        };
+        ctx.respond(inbound, Response::success(ResponseBody::RuntimeInfo(info)));
+    }
+}

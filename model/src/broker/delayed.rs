@@ -1,0 +1,90 @@
+//! The schedule service's delivery loop (`DeliverDelayedMessageTimerTask`): per level, put
+//! every due message back into its real topic, then wait for the next one to fall due.
+
+use super::schedule::{self, DELAY_FOR_A_PERIOD_MS, DELAY_FOR_A_WHILE_MS};
+use super::{Broker, BrokerTimer};
+use crate::node::Context;
+use crate::protocol::route::SCHEDULE_TOPIC;
+use crate::timer::Timer;
+
+/// Wakes a level after `delay_ms`, unless it is already due to wake.
+fn arm(armed: &mut [bool; 18], ctx: &mut Context<'_>, level: u32, delay_ms: u64) {
+    let armed = &mut armed[(level - 1) as usize];
+    if !*armed {
+        *armed = true;
+        ctx.set_timer(delay_ms, Timer::Broker(BrokerTimer::Schedule(level)));
+    }
+}
+
+impl Broker {
+    /// Starts the levels that have messages waiting (`ScheduleMessageService.start`).
+    pub(super) fn start_schedule(&mut self, ctx: &mut Context<'_>) {
+        let Some(store) = &self.store else { return };
+        for level in 1..=18u32 {
+            if store.max_offset_in_queue(SCHEDULE_TOPIC, level - 1) > 0 {
+                arm(
+                    &mut self.schedule_armed,
+                    ctx,
+                    level,
+                    schedule::FIRST_DELAY_MS,
+                );
+            }
+        }
+    }
+
+    /// A message arrived in the schedule topic: its level wakes if idle.
+    pub(super) fn schedule_arrival(&mut self, ctx: &mut Context<'_>, queue_id: u32) {
+        if self.config.role.is_master() && queue_id < 18 {
+            arm(
+                &mut self.schedule_armed,
+                ctx,
+                queue_id + 1,
+                DELAY_FOR_A_WHILE_MS,
+            );
+        }
+    }
+
+    pub(super) fn deliver_due(&mut self, ctx: &mut Context<'_>, level: u32) {
+        let index = (level - 1) as usize;
+        self.schedule_armed[index] = false;
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let now = ctx.now().wall_clock_ms();
+        let delay = schedule::delay_ms(level);
+        loop {
+            let offset = self.schedule.next[index];
+            let Some(cq) = store.consume_queue(SCHEDULE_TOPIC, level - 1) else {
+                return;
+            };
+            if offset < cq.min_offset() {
+                self.schedule.next[index] = cq.min_offset();
+                continue;
+            }
+            let Some(entries) = cq.entries(ctx.disk(), offset, 32) else {
+                // Nothing (yet) past `offset`: idle until the next arrival.
+                self.schedule.next[index] = offset.min(cq.max_offset());
+                return;
+            };
+            for entry in entries {
+                // `correctDeliverTimestamp`: a due time beyond now + delay is clock skew.
+                let due = (entry.tags_code.max(0) as u64).min(now + delay);
+                if due > now {
+                    arm(&mut self.schedule_armed, ctx, level, due - now);
+                    return;
+                }
+                let next = self.schedule.next[index] + 1;
+                let message = store.look_message_by_offset(ctx.disk(), entry.commit_log_offset);
+                let Some(request) = message.as_ref().and_then(schedule::time_up) else {
+                    self.schedule.next[index] = next; // Unreadable: skip it, as RocketMQ does.
+                    continue;
+                };
+                if store.put(ctx, &request).is_err() {
+                    arm(&mut self.schedule_armed, ctx, level, DELAY_FOR_A_PERIOD_MS);
+                    return;
+                }
+                self.schedule.next[index] = next;
+            }
+        }
+    }
+}

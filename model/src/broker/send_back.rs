@@ -1,0 +1,77 @@
+//! `CONSUMER_SEND_MSG_BACK` (`consumerSendMsgBack`): a consumer failed a message; store a copy
+//! in the group's retry topic, due after its delay level, or in its dead-letter topic once it
+//! has been retried `maxReconsumeTimes` times.
+
+use super::Broker;
+use super::schedule;
+use super::store::record::StoreRequest;
+use crate::message::{encode_properties, property};
+use crate::node::{Context, Inbound};
+use crate::protocol::route::{dlq_topic, retry_topic};
+use crate::protocol::{Response, ResponseBody, ResponseCode, SendMsgBack};
+
+impl Broker {
+    pub(super) fn handle_send_back(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        back: SendMsgBack,
+    ) {
+        let Some(store) = self.store.as_mut() else {
+            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
+            return;
+        };
+        let Some(original) = store.look_message_by_offset(ctx.disk(), back.commit_log_offset)
+        else {
+            ctx.respond(inbound, Response::error(ResponseCode::SystemError));
+            return;
+        };
+        let mut properties = original.properties.clone();
+        properties
+            .entry(property::RETRY_TOPIC.to_string())
+            .or_insert_with(|| original.topic.clone());
+        properties
+            .entry(property::ORIGIN_MESSAGE_ID.to_string())
+            .or_insert_with(|| format!("{:016X}", original.commit_log_offset));
+        properties.insert(property::WAIT_STORE_MSG_OK.to_string(), "false".to_string());
+        let (topic, created) =
+            if original.reconsume_times >= back.max_reconsume_times || back.delay_level < 0 {
+                properties.remove(property::DELAY_TIME_LEVEL);
+                let topic = dlq_topic(&back.group);
+                let created = self.topics.create_if_missing(&topic, 1);
+                (topic, created)
+            } else {
+                let level = if back.delay_level == 0 {
+                    3 + original.reconsume_times
+                } else {
+                    back.delay_level as u32
+                };
+                properties.insert(property::DELAY_TIME_LEVEL.to_string(), level.to_string());
+                let topic = retry_topic(&back.group);
+                let created = self.topics.create_if_missing(&topic, 1);
+                (topic, created)
+            };
+        let mut request = StoreRequest {
+            topic,
+            queue_id: 0,
+            flag: original.flag,
+            sys_flag: 0,
+            body: original.body,
+            properties: encode_properties(&properties),
+            born_timestamp_ms: original.born_timestamp_ms,
+            born_host: original.born_host,
+            reconsume_times: original.reconsume_times + 1,
+        };
+        schedule::rewrite_for_delay(&mut request);
+        let stored = store.put(ctx, &request).is_ok();
+        if created {
+            self.register_all(ctx);
+        }
+        let code = if stored {
+            ResponseCode::Success
+        } else {
+            ResponseCode::SystemError
+        };
+        ctx.respond(inbound, Response::new(code, ResponseBody::Empty));
+    }
+}

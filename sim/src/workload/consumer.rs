@@ -1,0 +1,111 @@
+//! The application behind a push consumer: its listener succeeds, fails with a probability,
+//! takes its time, or crashes the process in the middle of a batch (once per instance; a
+//! marker on the instance's disk remembers that it did).
+
+use crate::ratio::Ratio;
+use crate::scenario::units::MillisRange;
+use model::broker::store::record::StoredMessage;
+use model::client::consumer::{Consumer, ConsumerConfig, ListenerAnswer, MessageListener};
+use model::client::{Client, ClientConfig};
+use model::ids::RequestId;
+use model::node::{Context, Inbound, Node, RpcError};
+use model::protocol::{Request, Response, ResponseCode};
+use model::timer::Timer;
+
+/// Written just before the planned crash, so that a restarted instance does not crash again.
+const CRASHED_MARKER: &str = "app/crashed";
+
+/// What the listener does.
+#[derive(Clone, Debug)]
+pub struct ListenerSpec {
+    pub fail: Ratio,
+    pub consume_time: MillisRange,
+    pub crash_after: Option<u32>,
+    pub restart_after_ms: u64,
+}
+
+struct AppListener {
+    spec: ListenerSpec,
+    delivered: u32,
+}
+
+impl MessageListener for AppListener {
+    fn consume(&mut self, ctx: &mut Context<'_>, msgs: &[StoredMessage]) -> ListenerAnswer {
+        self.delivered += msgs.len() as u32;
+        let duration_ms = self.spec.consume_time.min.0
+            + ctx.random_below(self.spec.consume_time.max.0 - self.spec.consume_time.min.0 + 1);
+        if let Some(limit) = self.spec.crash_after
+            && self.delivered >= limit
+            && ctx.disk().len(CRASHED_MARKER).is_none()
+        {
+            ctx.disk().write(CRASHED_MARKER, 0, b"1");
+            return ListenerAnswer {
+                success: false,
+                duration_ms,
+                crash: Some(self.spec.restart_after_ms),
+            };
+        }
+        let fail = self.spec.fail;
+        let failed =
+            fail.numerator() > 0 && ctx.random_below(fail.denominator()) < fail.numerator();
+        ListenerAnswer {
+            success: !failed,
+            duration_ms,
+            crash: None,
+        }
+    }
+}
+
+pub struct ConsumerApp {
+    client: Client,
+}
+
+impl ConsumerApp {
+    pub fn new(
+        client_config: ClientConfig,
+        consumer: ConsumerConfig,
+        listener: ListenerSpec,
+    ) -> ConsumerApp {
+        let mut client = Client::new(client_config);
+        let listener = AppListener {
+            spec: listener,
+            delivered: 0,
+        };
+        client.consumer = Some(Consumer::new(consumer, Box::new(listener)));
+        ConsumerApp { client }
+    }
+}
+
+impl Node for ConsumerApp {
+    fn on_start(&mut self, ctx: &mut Context<'_>) {
+        self.client.start(ctx);
+    }
+
+    fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
+        self.client.shutdown(ctx);
+    }
+
+    fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
+        if !self.client.on_request(ctx, &request) {
+            ctx.respond(
+                inbound,
+                Response::error(ResponseCode::RequestCodeNotSupported),
+            );
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        ctx: &mut Context<'_>,
+        id: RequestId,
+        result: Result<Response, RpcError>,
+    ) {
+        self.client.on_response(ctx, id, result);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_>, timer: Timer) {
+        if let Timer::Client(timer) = timer {
+            self.client.on_timer(ctx, timer);
+        }
+    }
+}
