@@ -6,6 +6,8 @@
 //!
 //! - `lost`: acknowledged SEND_OK, never delivered, not in the group's dead-letter queue.
 //! - `lost_unconfirmed`: the same for weaker acknowledgements.
+//! - `lost_after_delivery`: acknowledged and delivered, then lost by the broker (a figure:
+//!   the group got it, a later reader would not).
 //! - `redelivered`: one stored copy delivered again with the same reconsume count (a retry
 //!   raises it, a duplicate does not): consumer-side duplicates. Each has a cause: the first
 //!   consumer crashed or shut down before committing past it, the queue moved to another
@@ -51,6 +53,9 @@ pub struct GroupFigures {
     pub lost: u64,
     pub lost_unconfirmed: u64,
     pub lost_unexplained: u64,
+    /// Acknowledged, delivered to the group, then lost by the broker: a group that reads it
+    /// later never sees it.
+    pub lost_after_delivery: u64,
     pub redelivered: u64,
     pub redelivered_by_cause: RedeliveryCauses,
     /// Redeliveries no fault, rebalance or legitimate offset move explains.
@@ -513,6 +518,9 @@ fn settle(audience: &mut Audience, sends: &sends::Analysis, anomalies: &mut Vec<
             let at_ms = record.first_invoke.unwrap_or_default().as_ms();
             if let Some(consumed) = fate.and_then(|f| f.consumed) {
                 audience.figures.delivered += 1;
+                if record.copies.is_empty() && record.ok.is_some() {
+                    audience.figures.lost_after_delivery += 1;
+                }
                 if let Some(sent) = record.first_invoke {
                     latencies.push(consumed.ms_since(sent));
                 }

@@ -46,6 +46,8 @@ pub struct SendFigures {
     pub latency_max_ms: u64,
     /// The longest time without a SEND_OK, from the first send to the last answer.
     pub unavailable_ms: u64,
+    /// SEND_OK acknowledgements per simulated second, from the first send to the last answer.
+    pub acked_per_s: u64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -524,6 +526,8 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
         figures.latency_max_ms = latencies.iter().copied().max().unwrap_or(0);
     }
     if let Some(first) = first_invoke {
+        let span_ms = last_outcome.max(first).ms_since(first).max(1);
+        figures.acked_per_s = ok_times.len() as u64 * 1_000 / span_ms;
         let mut marks = vec![first];
         marks.extend(ok_times);
         marks.push(last_outcome.max(first));

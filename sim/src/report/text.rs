@@ -63,22 +63,24 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         );
         let _ = writeln!(
             out,
-            "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}",
+            "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}  throughput {} acks/s",
             format_ms(sends.latency_p50_ms),
             format_ms(sends.latency_p99_ms),
             format_ms(sends.latency_max_ms),
-            format_ms(sends.unavailable_ms)
+            format_ms(sends.unavailable_ms),
+            sends.acked_per_s
         );
     }
     for group in &summary.consumers {
         let _ = writeln!(
             out,
-            "consumer  {}: delivered {} ({} deliveries, {} retries)  lost {}  DLQ {}  abandoned {}  end-to-end p50 {} p99 {}",
+            "consumer  {}: delivered {} ({} deliveries, {} retries)  lost {}  lost after delivery {}  DLQ {}  abandoned {}  end-to-end p50 {} p99 {}",
             group.group,
             group.delivered,
             group.deliveries,
             group.retries,
             group.lost,
+            group.lost_after_delivery,
             group.dead_lettered,
             group.abandoned,
             format_ms(group.end_to_end_p50_ms),
