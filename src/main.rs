@@ -26,6 +26,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Run many seeds on all cores and list the failing ones with their replay commands.
     Sweep(cli::sweep::SweepArgs),
+    /// Sweep every cell of a matrix scenario and print the table.
+    Matrix(cli::matrix::MatrixArgs),
     /// List the bundled scenarios with their summaries.
     List(cli::list::ListArgs),
     /// Check scenario files without running them.
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
     let code = match args.command {
         Command::Run(args) => cli::run::main(args),
         Command::Sweep(args) => cli::sweep::main(args),
+        Command::Matrix(args) => cli::matrix::main(args),
         Command::List(args) => cli::list::main(args),
         Command::Validate(args) => cli::validate::main(args),
         Command::Bench(args) => cli::bench::main(args),

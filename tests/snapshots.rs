@@ -53,4 +53,9 @@ snapshots! {
     retry_dlq => "retry-dlq",
     broadcasting => "broadcasting",
     offset_reuse => "offset-reuse",
+    slave_lag => "slave-lag",
+    sync_master => "sync-master",
+    read_from_slave => "read-from-slave",
+    reliability_matrix => "reliability-matrix",
+    manual_failover => "manual-failover",
 }

@@ -104,9 +104,13 @@ pub enum Event {
         id: MessageId,
         status: SendStatus,
         broker: String,
+        /// The broker node that stored it.
+        store_host: NodeId,
         queue_id: u32,
         queue_offset: u64,
         commit_log_offset: u64,
+        /// The record's size in the commitlog.
+        size: u32,
         attempts: u32,
     },
     /// The message was certainly not stored.
@@ -128,6 +132,25 @@ pub enum Event {
     // --- broker store ---
     /// The commitlog is durable up to this physical offset.
     Flushed { broker: String, offset: u64 },
+    /// A master learned that a slave holds its commitlog up to `offset` (the slave's report,
+    /// `slaveAckOffset`); `master_offset` is how far the master's own log reaches.
+    Replicated {
+        broker: String,
+        slave: NodeId,
+        offset: u64,
+        master_offset: u64,
+    },
+    /// A slave with an empty log took its first data from its master: its copy of the log
+    /// starts at `offset` (a master starts a new slave at the beginning of its last file).
+    ReplicaStarted { broker: String, offset: u64 },
+    /// A slave refused what its master pushed: the data starts at `master_offset`, but the
+    /// slave's log ends at `slave_offset` (it is ahead of, or diverged from, its master).
+    ReplicaMismatch {
+        broker: String,
+        master: NodeId,
+        master_offset: u64,
+        slave_offset: u64,
+    },
     /// The store recovered at start.
     Recovered {
         broker: String,
@@ -177,6 +200,16 @@ pub enum Event {
         queue_id: u32,
         reason: String,
     },
+    /// A consumer started pulling a queue from a slave (or back from the master): with the
+    /// master gone, or on the master's suggestion.
+    PullReplica {
+        group: String,
+        consumer: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        slave: bool,
+    },
     /// A pull's offset was illegal (PULL_OFFSET_MOVED); the consumer moves to `to`.
     OffsetMoved {
         group: String,
@@ -197,6 +230,8 @@ pub enum Event {
     /// A stored message found when reading a queue back after heal.
     ReadBack {
         broker: String,
+        /// The replica read (the master or a slave of the group).
+        replica: NodeId,
         topic: String,
         queue_id: u32,
         queue_offset: u64,
@@ -212,6 +247,7 @@ pub enum Event {
     /// A queue could not be read back completely.
     ReadBackFailed {
         broker: String,
+        replica: NodeId,
         topic: String,
         queue_id: u32,
         error: String,

@@ -35,7 +35,9 @@ fn boot_window_ms(role: NodeRole) -> (u64, u64) {
     }
 }
 
-pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
+/// The node specs of one seed; `lost_for_good` are the machines its fault plan loses for good
+/// (the auditor neither watches nor reads them).
+pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<NodeSpec> {
     let mut boot = Stream::new(seed, "boot");
     let name_servers: Vec<NodeId> = scenario
         .nodes
@@ -52,10 +54,17 @@ pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
             let at_start = Boot::AtStart {
                 delay_ms: boot.between(min, max - 1),
             };
+            let mut switched: Option<crate::runtime::NodeFactory> = None;
             let (factory, boot): (crate::runtime::NodeFactory, Boot) = match node.role {
                 NodeRole::NameServer => (Arc::new(|| Box::new(NameServer::new())), at_start),
                 NodeRole::Broker { group, broker_id } => {
                     let config = broker_config(scenario, group, broker_id, &name_servers);
+                    // Promoted, a slave becomes the master (id 0); demoted, the master becomes
+                    // a slave with an id no slave uses.
+                    let slaves = scenario.broker_groups[group].nodes.len() as u64 - 1;
+                    let other_id = if broker_id == 0 { slaves + 1 } else { 0 };
+                    let other = broker_config(scenario, group, other_id, &name_servers);
+                    switched = Some(Arc::new(move || Box::new(Broker::new(other.clone()))));
                     (
                         Arc::new(move || Box::new(Broker::new(config.clone()))),
                         at_start,
@@ -119,8 +128,8 @@ pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
                     (Arc::new(factory), boot)
                 }
                 NodeRole::Auditor => {
-                    let targets = audit_targets(scenario);
-                    let watched = watched(scenario);
+                    let targets = audit_targets(scenario, lost_for_good);
+                    let watched = watched(scenario, lost_for_good);
                     let factory = move || {
                         Box::new(Auditor::new(targets.clone(), watched.clone()))
                             as Box<dyn model::node::Node>
@@ -131,6 +140,7 @@ pub fn nodes(scenario: &Scenario, seed: u64) -> Vec<NodeSpec> {
             NodeSpec {
                 name: node.name.clone(),
                 factory,
+                switched,
                 boot,
             }
         })
@@ -173,8 +183,10 @@ fn broker_config(
     config.bugs = BrokerBugs {
         ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
         skip_crc_check_on_recover: scenario.bugs.skip_crc_check_on_recover,
-        ack_before_slave_has_data: false,
+        ack_before_slave_has_data: scenario.bugs.ack_before_slave_has_data,
     };
+    config.slave_read_enable = spec.slave_read_enable;
+    config.store.total_memory_bytes = spec.memory_bytes;
     config
 }
 
@@ -202,17 +214,19 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
 
 /// Every queue to read back: each topic's queues on each group hosting it, and each clustering
 /// consumer group's retry and dead-letter queue on every broker group.
-fn audit_targets(scenario: &Scenario) -> Vec<AuditTarget> {
+fn audit_targets(scenario: &Scenario, lost_for_good: &[NodeId]) -> Vec<AuditTarget> {
     let mut targets = Vec::new();
     let mut add = |group: usize, topic: &str, queues: u32| {
         let spec = &scenario.broker_groups[group];
-        for queue_id in 0..queues {
-            targets.push(AuditTarget {
-                broker: spec.name.clone(),
-                nodes: spec.nodes.clone(),
-                topic: topic.to_string(),
-                queue_id,
-            });
+        for node in spec.nodes.iter().filter(|n| !lost_for_good.contains(n)) {
+            for queue_id in 0..queues {
+                targets.push(AuditTarget {
+                    broker: spec.name.clone(),
+                    node: *node,
+                    topic: topic.to_string(),
+                    queue_id,
+                });
+            }
         }
     };
     for topic in &scenario.topics {
@@ -230,10 +244,14 @@ fn audit_targets(scenario: &Scenario) -> Vec<AuditTarget> {
 }
 
 /// What the auditor watches before reading back: every clustering group's progress on every
-/// broker group's master.
-fn watched(scenario: &Scenario) -> Watched {
+/// broker group's master (or, with the master lost for good, its first slave).
+fn watched(scenario: &Scenario, lost_for_good: &[NodeId]) -> Watched {
     Watched {
-        masters: scenario.broker_groups.iter().map(|g| g.nodes[0]).collect(),
+        masters: scenario
+            .broker_groups
+            .iter()
+            .filter_map(|g| g.nodes.iter().find(|n| !lost_for_good.contains(n)).copied())
+            .collect(),
         groups: scenario
             .consumers
             .iter()
@@ -268,6 +286,14 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
                             push(end, Action::Resume { node });
                         }
                     }
+                    NodeFault::SwitchRole => push(
+                        at,
+                        Action::SwitchRole {
+                            node,
+                            fault: fault.index,
+                            description: fault.description.clone(),
+                        },
+                    ),
                     _ => {
                         let how = match node_fault {
                             NodeFault::Kill => Stop::Kill,

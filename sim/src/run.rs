@@ -39,10 +39,11 @@ impl RunResult {
 }
 
 fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
+    let plan = cluster::plan(scenario, seed);
     Setup {
         seed,
-        nodes: cluster::nodes(scenario, seed),
-        plan: cluster::plan(scenario, seed),
+        nodes: cluster::nodes(scenario, seed, &plan.never_return),
+        plan,
         latency_min_ms: scenario.latency.min.0,
         latency_max_ms: scenario.latency.max.0,
         disk: DiskConfig {

@@ -9,6 +9,9 @@ use std::time::Instant;
 pub struct BenchArgs {
     /// The scenario file.
     pub file: String,
+    /// For a scenario with a [matrix]: the cell, as axis=value,... (others: first values).
+    #[arg(long)]
+    pub cell: Option<String>,
     /// Seeds to run, one after another on one core.
     #[arg(long, default_value = "0..50")]
     pub seeds: String,
@@ -23,7 +26,7 @@ fn rss_kib() -> u64 {
 }
 
 pub fn main(args: BenchArgs) -> i32 {
-    let scenario = match super::load(&args.file) {
+    let scenario = match super::load(&args.file, args.cell.as_deref()) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod list;
+pub mod matrix;
 pub mod run;
 pub mod sweep;
 pub mod validate;
@@ -11,9 +12,9 @@ use sim::scenario::{self, Scenario};
 /// Exit code for bad input or usage.
 pub const BAD_INPUT: i32 = 2;
 
-/// Loads a scenario, or prints why not.
-pub fn load(path: &str) -> Result<Scenario, i32> {
-    scenario::load(path).map_err(|err| {
+/// Loads a scenario (one cell of a matrix scenario), or prints why not.
+pub fn load(path: &str, cell: Option<&str>) -> Result<Scenario, i32> {
+    scenario::load_cell(path, cell).map_err(|err| {
         eprintln!("error: {err}");
         BAD_INPUT
     })

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub struct RunArgs {
     /// The scenario file.
     pub file: String,
+    /// For a scenario with a [matrix]: the cell, as axis=value,... (others: first values).
+    #[arg(long)]
+    pub cell: Option<String>,
     /// The seed: the same seed is the same run.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -25,7 +28,7 @@ pub struct RunArgs {
 }
 
 pub fn main(args: RunArgs) -> i32 {
-    let scenario = match super::load(&args.file) {
+    let scenario = match super::load(&args.file, args.cell.as_deref()) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };

@@ -24,19 +24,23 @@ pub struct SweepArgs {
     /// Print the closing summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// For a scenario with a [matrix]: the cell, as axis=value,... (others: first values).
+    #[arg(long)]
+    pub cell: Option<String>,
 }
 
 /// What a sweep keeps of one seed (the history itself is dropped at once).
 #[derive(Clone, Debug)]
-struct SeedResult {
-    seed: u64,
-    exit_code: i32,
-    simulated_ms: u64,
-    lost: u64,
-    lost_unconfirmed: u64,
+pub struct SeedResult {
+    pub seed: u64,
+    pub exit_code: i32,
+    pub simulated_ms: u64,
+    pub lost: u64,
+    pub lost_unconfirmed: u64,
     lost_unexplained: u64,
     duplicated: u64,
     recovered: u64,
+    pub latency_p99_ms: u64,
     /// Summed over the scenario's consumer groups.
     consumers: ConsumerTotals,
     failed_expectations: Vec<String>,
@@ -48,7 +52,7 @@ struct SeedResult {
 struct ConsumerTotals {
     redelivered: u64,
     /// (cause, count), in a fixed order.
-    causes: [(&'static str, u64); 6],
+    causes: [(&'static str, u64); 7],
     reordered: u64,
     rewinds: u64,
     skipped: u64,
@@ -66,6 +70,7 @@ impl ConsumerTotals {
                 ("consumer_shutdown", c.consumer_shutdown),
                 ("rebalance", c.rebalance),
                 ("broker_restart", c.broker_restart),
+                ("slave_offsets", c.slave_offsets),
                 ("offset_reset", c.offset_reset),
                 ("unexplained", c.unexplained),
             ];
@@ -99,6 +104,7 @@ fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedR
         lost_unexplained: counts.lost_unexplained,
         duplicated: counts.duplicated,
         recovered: counts.recovered,
+        latency_p99_ms: summary.sends.as_ref().map_or(0, |s| s.latency_p99_ms),
         consumers: ConsumerTotals::of(&summary.consumers),
         failed_expectations: summary
             .expectations
@@ -111,7 +117,7 @@ fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedR
 }
 
 pub fn main(args: SweepArgs) -> i32 {
-    let scenario = match super::load(&args.file) {
+    let scenario = match super::load(&args.file, args.cell.as_deref()) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
@@ -122,10 +128,22 @@ pub fn main(args: SweepArgs) -> i32 {
             return super::BAD_INPUT;
         }
     };
-    let jobs = args
-        .jobs
+    let jobs = jobs(args.jobs);
+    let started = Instant::now();
+    let results = sweep(&scenario, seeds, jobs);
+    report(&scenario, &results, started.elapsed(), jobs, args.json)
+}
+
+/// The worker count: as asked, else one per core.
+pub fn jobs(asked: Option<usize>) -> usize {
+    asked
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+        .max(1)
+}
+
+/// Runs `seeds` on `jobs` threads (a fresh one per seed) behind a progress bar; the results
+/// in seed order.
+pub fn sweep(scenario: &Scenario, seeds: std::ops::Range<u64>, jobs: usize) -> Vec<SeedResult> {
     let total = seeds.end - seeds.start;
     let bar = ProgressBar::new(total);
     bar.set_style(
@@ -137,7 +155,6 @@ pub fn main(args: SweepArgs) -> i32 {
     let next = AtomicU64::new(seeds.start);
     let results = Mutex::new(Vec::with_capacity(total as usize));
     let failures = AtomicU64::new(0);
-    let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
@@ -146,8 +163,8 @@ pub fn main(args: SweepArgs) -> i32 {
                     if seed >= seeds.end {
                         break;
                     }
-                    let run = run(&scenario, seed, &RunOptions::default());
-                    let result = summarize(&scenario, seed, &run);
+                    let run = run(scenario, seed, &RunOptions::default());
+                    let result = summarize(scenario, seed, &run);
                     drop(run);
                     if result.exit_code != 0 {
                         failures.fetch_add(1, Ordering::Relaxed);
@@ -160,10 +177,9 @@ pub fn main(args: SweepArgs) -> i32 {
         }
     });
     bar.finish_and_clear();
-    let wall = started.elapsed();
     let mut results = results.into_inner().expect("results lock");
     results.sort_by_key(|r| r.seed);
-    report(&scenario, &results, wall, jobs, args.json)
+    results
 }
 
 fn report(
@@ -208,7 +224,7 @@ fn report(
             "consumers": (!scenario.consumers.is_empty()).then(|| serde_json::json!({
                 "seeds_with_redelivery": count(&|r| r.consumers.redelivered > 0),
                 "redelivered": sum(&|r| r.consumers.redelivered),
-                "redelivered_by_cause": (0..6).map(|i| {
+                "redelivered_by_cause": (0..7).map(|i| {
                     let name = results.first().map_or("", |r| r.consumers.causes[i].0);
                     (name.to_string(), serde_json::json!(sum(&|r| r.consumers.causes[i].1)))
                 }).collect::<serde_json::Map<_, _>>(),
@@ -251,7 +267,7 @@ fn report(
         sum(&|r| r.recovered)
     );
     if !scenario.consumers.is_empty() {
-        let causes: Vec<String> = (0..6)
+        let causes: Vec<String> = (0..7)
             .filter_map(|i| {
                 let total = sum(&|r| r.consumers.causes[i].1);
                 let name = results.first()?.consumers.causes[i].0;

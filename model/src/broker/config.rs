@@ -51,6 +51,8 @@ pub struct BrokerConfig {
     /// `registerBrokerTimeoutMills`.
     pub register_broker_timeout_ms: u64,
     pub store: StoreConfig,
+    /// `slaveReadEnable`: send consumers that fall far behind to a slave.
+    pub slave_read_enable: bool,
     pub bugs: BrokerBugs,
 }
 
@@ -94,6 +96,11 @@ pub struct StoreConfig {
     pub ha_housekeeping_interval_ms: u64,
     /// `flushConsumerOffsetInterval` (a BrokerConfig field in RocketMQ).
     pub flush_consumer_offset_interval_ms: u64,
+    /// The machine's memory (`TOTAL_PHYSICAL_MEMORY_SIZE`).
+    pub total_memory_bytes: u64,
+    /// `accessMessageInMemoryMaxRatio`: a pull further behind than this share of memory
+    /// reads from disk, and is "slow".
+    pub access_message_in_memory_max_ratio: u64,
 }
 
 impl Default for StoreConfig {
@@ -118,6 +125,8 @@ impl Default for StoreConfig {
             ha_send_heartbeat_interval_ms: 5_000,
             ha_housekeeping_interval_ms: 20_000,
             flush_consumer_offset_interval_ms: 5_000,
+            total_memory_bytes: 8 * 1024 * 1024 * 1024,
+            access_message_in_memory_max_ratio: 40,
         }
     }
 }
@@ -135,6 +144,7 @@ impl BrokerConfig {
             register_name_server_period_ms: 30_000,
             register_broker_timeout_ms: 6_000,
             store: StoreConfig::default(),
+            slave_read_enable: false,
             bugs: BrokerBugs::default(),
         }
     }

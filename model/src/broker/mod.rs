@@ -11,6 +11,7 @@ mod admin;
 pub mod config;
 mod consumers;
 mod delayed;
+pub mod ha;
 mod locks;
 mod long_poll;
 mod offsets;
@@ -18,6 +19,7 @@ mod pull;
 pub mod schedule;
 mod send;
 mod send_back;
+mod slave_sync;
 pub mod store;
 mod topics;
 
@@ -53,6 +55,12 @@ pub enum BrokerTimer {
     Store(StoreTimer),
     /// The sync flush of a waiting send is overdue.
     FlushTimeout(u64),
+    /// A SYNC_MASTER's wait for a slave is overdue.
+    ReplicaTimeout(u64),
+    /// Replication.
+    Ha(ha::HaTimer),
+    /// `SlaveSynchronize.syncAll`.
+    SlaveSync,
     /// `PullRequestHoldService`'s check of held pulls.
     HoldCheck,
     /// `ClientHousekeepingService`'s scan for silent consumers.
@@ -68,6 +76,7 @@ pub enum BrokerTimer {
 #[derive(Clone, Debug)]
 enum Pending {
     Register,
+    SlaveSync,
 }
 
 pub struct Broker {
@@ -85,6 +94,8 @@ pub struct Broker {
     locks: QueueLocks,
     schedule: ScheduleOffsets,
     schedule_armed: [bool; 18],
+    ha_master: ha::master::HaMaster,
+    ha_slave: ha::slave::HaSlave,
 }
 
 impl Broker {
@@ -103,6 +114,8 @@ impl Broker {
             locks: QueueLocks::default(),
             schedule: ScheduleOffsets::default(),
             schedule_armed: [false; 18],
+            ha_master: ha::master::HaMaster::default(),
+            ha_slave: ha::slave::HaSlave::default(),
         }
     }
 
@@ -128,8 +141,12 @@ impl Broker {
         }
     }
 
-    /// New messages were dispatched: answer held pulls, wake delay levels.
+    /// New messages were dispatched: answer held pulls, wake delay levels, and wake the
+    /// replication loops.
     fn on_arrivals(&mut self, ctx: &mut Context<'_>, arrivals: Vec<Arrival>) {
+        if !arrivals.is_empty() {
+            self.ha_data_appended(ctx, false);
+        }
         for arrival in arrivals {
             if arrival.topic == SCHEDULE_TOPIC {
                 self.schedule_arrival(ctx, arrival.queue_id);
@@ -181,6 +198,10 @@ impl Node for Broker {
                 timer(BrokerTimer::PersistScheduleOffsets),
             );
             self.start_schedule(ctx);
+        } else {
+            self.start_ha_slave(ctx);
+            let delay = slave_sync::INITIAL_DELAY_MS;
+            ctx.set_timer(delay, timer(BrokerTimer::SlaveSync));
         }
     }
 
@@ -226,6 +247,13 @@ impl Node for Broker {
                 self.handle_consume_stats(ctx, inbound, &group, &topic)
             }
             Request::GetBrokerRuntimeInfo => self.handle_runtime_info(ctx, inbound),
+            Request::GetAllTopicConfig
+            | Request::GetAllConsumerOffset
+            | Request::GetAllDelayOffset => self.handle_sync_request(ctx, inbound, &request),
+            Request::HaReport { max_offset } => self.on_ha_report(ctx, inbound.from, max_offset),
+            Request::HaTransfer { offset, data } => {
+                self.on_ha_transfer(ctx, inbound.from, offset, &data)
+            }
             _ => ctx.respond(
                 inbound,
                 Response::error(ResponseCode::RequestCodeNotSupported),
@@ -235,20 +263,22 @@ impl Node for Broker {
 
     fn on_response(
         &mut self,
-        _ctx: &mut Context<'_>,
+        ctx: &mut Context<'_>,
         id: RequestId,
         result: Result<Response, RpcError>,
     ) {
-        let Some(Pending::Register) = self.pending.remove(&id) else {
-            return;
-        };
-        if let Ok(Response {
-            body: ResponseBody::Register(result),
-            ..
-        }) = result
-            && result.master_addr.is_some()
-        {
-            self.master_addr = result.master_addr;
+        match (self.pending.remove(&id), result) {
+            (
+                Some(Pending::Register),
+                Ok(Response {
+                    body: ResponseBody::Register(result),
+                    ..
+                }),
+            ) if result.master_addr.is_some() => self.master_addr = result.master_addr,
+            (Some(Pending::SlaveSync), Ok(response)) if response.code == ResponseCode::Success => {
+                self.on_slave_sync(ctx, response.body)
+            }
+            _ => {}
         }
     }
 
@@ -271,6 +301,9 @@ impl Node for Broker {
                 }
             }
             BrokerTimer::FlushTimeout(id) => self.flush_timed_out(ctx, id),
+            BrokerTimer::ReplicaTimeout(id) => self.replica_timed_out(ctx, id),
+            BrokerTimer::Ha(ha_timer) => self.on_ha_timer(ctx, ha_timer),
+            BrokerTimer::SlaveSync => self.slave_synchronize(ctx),
             BrokerTimer::HoldCheck => {
                 let now = ctx.now();
                 let store = self.store.as_ref();
@@ -323,6 +356,8 @@ impl Node for Broker {
     }
 
     fn on_connection_closed(&mut self, ctx: &mut Context<'_>, peer: NodeId) {
+        self.ha_connection_closed(peer);
+        self.ha_slave_connection_closed(peer);
         let changed = self.consumers.remove_channel(peer);
         self.notify_changed(ctx, &changed);
     }

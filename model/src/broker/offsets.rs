@@ -21,6 +21,21 @@ fn key(topic: &str, group: &str) -> String {
 }
 
 impl Offsets {
+    /// Every entry: (`topic@group`, queue id, offset).
+    pub fn entries(&self) -> Vec<(String, u32, u64)> {
+        self.table
+            .iter()
+            .flat_map(|(key, queues)| queues.iter().map(move |(q, o)| (key.clone(), *q, *o)))
+            .collect()
+    }
+
+    /// A slave takes its master's offsets over its own (`getOffsetTable().putAll`).
+    pub fn put_all(&mut self, entries: Vec<(String, u32, u64)>) {
+        for (key, queue, offset) in entries {
+            self.table.entry(key).or_default().insert(queue, offset);
+        }
+    }
+
     /// Loads the table (`ConfigManager.load`): the file, else its backup, else empty.
     pub fn load(disk: &dyn Disk) -> Offsets {
         Self::read(disk, PATH)

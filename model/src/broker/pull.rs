@@ -1,7 +1,8 @@
 //! `PULL_MESSAGE` and the offset queries (`PullMessageProcessor`, `AdminBrokerProcessor`).
 //!
 //! A pull that finds nothing new is held (long polling) if the client allows it; a pull also
-//! carries the consumer's committed offset, which a master stores.
+//! carries the consumer's committed offset, which a master stores. Slaves serve pulls too
+//! (`slaveReadEnable` only decides where the answer suggests pulling next).
 
 use super::Broker;
 use super::store::GetStatus;
@@ -46,11 +47,21 @@ impl Broker {
                 ResponseCode::PullOffsetMoved
             }
         };
+        // A slave does not correct offsets (`offsetCheckInSlave` off): "try again".
+        let code = if code == ResponseCode::PullOffsetMoved && !self.config.role.is_master() {
+            ResponseCode::PullRetryImmediately
+        } else {
+            code
+        };
+        // With `slaveReadEnable`, a consumer reading from disk is sent to a slave
+        // (`whichBrokerWhenConsumeSlowly` = 1), and back to the master once it keeps up.
+        let suggest_which_broker_id =
+            u64::from(self.config.slave_read_enable && result.suggest_pulling_from_slave);
         let body = PullResult {
             next_begin_offset: result.next_begin_offset,
             min_offset: result.min_offset,
             max_offset: result.max_offset,
-            suggest_which_broker_id: 0,
+            suggest_which_broker_id,
             messages: result.messages,
         };
         // The piggy-backed commit (`FLAG_COMMIT_OFFSET`), stored by a master only.

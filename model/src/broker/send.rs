@@ -1,34 +1,54 @@
-//! `SEND_MESSAGE` (`SendMessageProcessor`): store the message, then answer at once or once the
-//! flush (SYNC_FLUSH) has covered it, whichever the configuration promises.
+//! `SEND_MESSAGE` (`SendMessageProcessor`): store the message, then answer at once, or once the
+//! flush (SYNC_FLUSH) and a slave (SYNC_MASTER) have covered it, whichever the configuration
+//! promises. The two waits run side by side; a slave's timeout outranks a flush's in the
+//! answer (`thenCombine`), and the message stays stored whatever the answer says.
 
 use super::store::record::StoreRequest;
 use super::store::{AppendError, Appended};
-use super::{Broker, BrokerTimer, FlushDiskType};
+use super::{Broker, BrokerRole, BrokerTimer, FlushDiskType};
+use crate::ids::NodeId;
 use crate::message::property;
 use crate::node::{Context, Inbound};
 use crate::protocol::route::perm;
 use crate::protocol::{Response, ResponseBody, ResponseCode, SendMessage, SendResult};
 use crate::timer::Timer;
 
-/// A stored message whose answer waits for the flush.
+/// A stored message whose answer waits for the flush, the slave, or both.
 #[derive(Clone, Debug)]
 pub(super) struct WaitingSend {
     inbound: Inbound,
     appended: Appended,
     queue_id: u32,
+    store_host: NodeId,
+    /// The flush's outcome; `None` while it is awaited.
+    flush: Option<ResponseCode>,
+    /// The replication's outcome; `None` while it is awaited.
+    replica: Option<ResponseCode>,
 }
 
 impl WaitingSend {
     fn response(&self, code: ResponseCode) -> Response {
         Response::new(
             code,
-            ResponseBody::Send(send_result(self.queue_id, &self.appended)),
+            ResponseBody::Send(send_result(self.queue_id, &self.appended, self.store_host)),
         )
+    }
+
+    /// Both outcomes, combined as `thenCombine` does; `None` while one is awaited.
+    fn outcome(&self) -> Option<ResponseCode> {
+        let (flush, replica) = (self.flush?, self.replica?);
+        Some(if replica != ResponseCode::Success {
+            replica
+        } else {
+            flush
+        })
     }
 }
 
-fn send_result(queue_id: u32, appended: &Appended) -> SendResult {
+fn send_result(queue_id: u32, appended: &Appended, store_host: NodeId) -> SendResult {
     SendResult {
+        store_host,
+        size: appended.bytes as u32,
         queue_id,
         queue_offset: appended.queue_offset,
         commit_log_offset: appended.physical_offset,
@@ -71,26 +91,50 @@ impl Broker {
                 return;
             }
         };
+        let wait_store_msg_ok = message.property(property::WAIT_STORE_MSG_OK) != Some("false");
         let waits_for_flush = self.config.flush_disk_type == FlushDiskType::SyncFlush
-            && message.property(property::WAIT_STORE_MSG_OK) != Some("false")
+            && wait_store_msg_ok
             && !self.config.bugs.ack_before_sync_flush
             && store.flushed_where() < appended.next_offset();
+        // `submitReplicaRequest`.
+        let replica = if self.config.role != BrokerRole::SyncMaster || !wait_store_msg_ok {
+            Some(ResponseCode::Success)
+        } else if !self.ha_master.is_slave_ok(
+            appended.next_offset(),
+            self.config.store.ha_slave_fallbehind_max,
+        ) {
+            Some(ResponseCode::SlaveNotAvailable)
+        } else if self.ha_master.push_to_slave_max >= appended.next_offset() {
+            Some(ResponseCode::Success)
+        } else {
+            None
+        };
         let waiting = WaitingSend {
             inbound,
             appended,
             queue_id: send.queue_id,
+            store_host: ctx.me(),
+            flush: (!waits_for_flush).then_some(ResponseCode::Success),
+            replica,
         };
-        if !waits_for_flush {
-            ctx.respond(inbound, waiting.response(ResponseCode::Success));
+        if let Some(code) = waiting.outcome() {
+            ctx.respond(inbound, waiting.response(code));
             return;
         }
         self.next_wait += 1;
         let id = self.next_wait;
+        if waiting.flush.is_none() {
+            let timeout = self.config.store.sync_flush_timeout_ms;
+            ctx.set_timer(timeout, Timer::Broker(BrokerTimer::FlushTimeout(id)));
+        }
+        let awaits_replica = waiting.replica.is_none();
         self.waiting_sends.insert(id, waiting);
-        ctx.set_timer(
-            self.config.store.sync_flush_timeout_ms,
-            Timer::Broker(BrokerTimer::FlushTimeout(id)),
-        );
+        if awaits_replica {
+            let timeout = self.config.store.slave_timeout_ms;
+            ctx.set_timer(timeout, Timer::Broker(BrokerTimer::ReplicaTimeout(id)));
+            // `wakeupAll`: the transfer loops push the new data at once.
+            self.ha_data_appended(ctx, true);
+        }
     }
 
     /// `handleRetryAndDLQ`: a retry that has used up `maxReconsumeTimes` goes to the group's
@@ -139,27 +183,60 @@ impl Broker {
         Ok(())
     }
 
-    /// The commitlog is flushed further: answer every send it now covers.
+    /// The commitlog is flushed further: settle the flush of every send it now covers.
     pub(super) fn release_flushed_sends(&mut self, ctx: &mut Context<'_>) {
         let Some(store) = &self.store else { return };
         let flushed = store.flushed_where();
-        let done: Vec<u64> = self
+        for wait in self.waiting_sends.values_mut() {
+            if wait.flush.is_none() && wait.appended.next_offset() <= flushed {
+                wait.flush = Some(ResponseCode::Success);
+            }
+        }
+        self.answer_settled_sends(ctx);
+    }
+
+    /// A slave reported further: settle the replication of every send it now covers.
+    pub(crate) fn release_replicated_sends(&mut self, ctx: &mut Context<'_>) {
+        let replicated = self.ha_master.push_to_slave_max;
+        for wait in self.waiting_sends.values_mut() {
+            if wait.replica.is_none() && wait.appended.next_offset() <= replicated {
+                wait.replica = Some(ResponseCode::Success);
+            }
+        }
+        self.answer_settled_sends(ctx);
+    }
+
+    fn answer_settled_sends(&mut self, ctx: &mut Context<'_>) {
+        let done: Vec<(u64, ResponseCode)> = self
             .waiting_sends
             .iter()
-            .filter(|(_, wait)| wait.appended.next_offset() <= flushed)
-            .map(|(id, _)| *id)
+            .filter_map(|(id, wait)| Some((*id, wait.outcome()?)))
             .collect();
-        for id in done {
+        for (id, code) in done {
             let wait = self.waiting_sends.remove(&id).expect("listed");
-            ctx.respond(wait.inbound, wait.response(ResponseCode::Success));
+            ctx.respond(wait.inbound, wait.response(code));
         }
     }
 
     /// `syncFlushTimeout` passed for one waiting send: the message stays stored, the answer
     /// says its flush was not confirmed.
     pub(super) fn flush_timed_out(&mut self, ctx: &mut Context<'_>, id: u64) {
-        if let Some(wait) = self.waiting_sends.remove(&id) {
-            ctx.respond(wait.inbound, wait.response(ResponseCode::FlushDiskTimeout));
+        if let Some(wait) = self.waiting_sends.get_mut(&id)
+            && wait.flush.is_none()
+        {
+            wait.flush = Some(ResponseCode::FlushDiskTimeout);
+            self.answer_settled_sends(ctx);
+        }
+    }
+
+    /// `slaveTimeout` passed for one waiting send: stored on the master, not confirmed on a
+    /// slave.
+    pub(super) fn replica_timed_out(&mut self, ctx: &mut Context<'_>, id: u64) {
+        if let Some(wait) = self.waiting_sends.get_mut(&id)
+            && wait.replica.is_none()
+        {
+            wait.replica = Some(ResponseCode::FlushSlaveTimeout);
+            self.answer_settled_sends(ctx);
         }
     }
 }

@@ -29,6 +29,11 @@ impl Topics {
         self.table.values().cloned().collect()
     }
 
+    /// A slave takes its master's table as it is (`clear` then `putAll`).
+    pub fn replace_all(&mut self, topics: Vec<TopicConfig>) {
+        self.table = topics.into_iter().map(|t| (t.name.clone(), t)).collect();
+    }
+
     /// Creates a one-queue topic if missing. Returns whether it was created (the broker then
     /// registers again, so that clients find it).
     pub fn create_if_missing(&mut self, topic: &str, queues: u32) -> bool {

@@ -59,6 +59,9 @@ codes! {
         LockBatchMq = 41, "LOCK_BATCH_MQ";
         UnlockBatchMq = 42, "UNLOCK_BATCH_MQ";
         GetBrokerRuntimeInfo = 28, "GET_BROKER_RUNTIME_INFO";
+        GetAllTopicConfig = 21, "GET_ALL_TOPIC_CONFIG";
+        GetAllConsumerOffset = 43, "GET_ALL_CONSUMER_OFFSET";
+        GetAllDelayOffset = 45, "GET_ALL_DELAY_OFFSET";
         RegisterBroker = 103, "REGISTER_BROKER";
         GetConsumeStats = 208, "GET_CONSUME_STATS";
         GetRouteInfoByTopic = 105, "GET_ROUTEINFO_BY_TOPIC";

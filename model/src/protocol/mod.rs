@@ -68,6 +68,12 @@ pub enum Request {
     GetConsumeStats { group: String, topic: String },
     /// Admin -> broker: runtime figures (here: the delayed messages not yet delivered).
     GetBrokerRuntimeInfo,
+    /// Slave -> master, every 10 s: the master's topic configs.
+    GetAllTopicConfig,
+    /// Slave -> master, every 10 s: the master's consumer offsets.
+    GetAllConsumerOffset,
+    /// Slave -> master, every 10 s: the master's delay-level progress.
+    GetAllDelayOffset,
     /// Slave -> master (oneway): the slave's max commitlog offset.
     HaReport { max_offset: u64 },
     /// Master -> slave (oneway): commitlog bytes starting at `offset`; empty = heartbeat.
@@ -95,6 +101,9 @@ impl Request {
             Request::GetConsumeStats { .. } => RequestCode::GetConsumeStats,
             Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
             Request::HaReport { .. } => RequestCode::HaReport,
+            Request::GetAllTopicConfig => RequestCode::GetAllTopicConfig,
+            Request::GetAllConsumerOffset => RequestCode::GetAllConsumerOffset,
+            Request::GetAllDelayOffset => RequestCode::GetAllDelayOffset,
             Request::HaTransfer { .. } => RequestCode::HaTransfer,
         }
     }
@@ -230,6 +239,12 @@ pub enum ResponseBody {
     LockedQueues(Vec<MessageQueue>),
     ConsumeStats(Vec<QueueProgress>),
     RuntimeInfo(RuntimeInfo),
+    /// `GET_ALL_TOPIC_CONFIG`.
+    TopicConfigs(Vec<TopicConfig>),
+    /// `GET_ALL_CONSUMER_OFFSET`: (`topic@group`, queue id, offset).
+    ConsumerOffsets(Vec<(String, u32, u64)>),
+    /// `GET_ALL_DELAY_OFFSET`: the next offset of each delay level.
+    DelayOffsets([u64; 18]),
 }
 
 /// One queue's progress (`ConsumeStats.offsetTable` entry).
@@ -261,8 +276,12 @@ pub struct RegisterResult {
 pub struct SendResult {
     pub queue_id: u32,
     pub queue_offset: u64,
-    /// The commitlog offset (the `offsetMsgId` encodes store host and this).
+    /// The commitlog offset and the broker that stored it (the `offsetMsgId` encodes both).
     pub commit_log_offset: u64,
+    pub store_host: NodeId,
+    /// The record's size: not in RocketMQ's answer, but the history needs it to tell whether a
+    /// flush or a replica covered the whole record.
+    pub size: u32,
 }
 
 /// `PULL_MESSAGE`'s answer (`PullMessageResponseHeader` plus raw records).

@@ -36,6 +36,7 @@ pub struct RedeliveryCauses {
     pub consumer_shutdown: u64,
     pub rebalance: u64,
     pub broker_restart: u64,
+    pub slave_offsets: u64,
     pub offset_reset: u64,
     pub unexplained: u64,
 }
@@ -142,6 +143,8 @@ struct Story {
     offset_moves: BTreeMap<Queue, Vec<(Time, String, u64, u64)>>,
     /// Per (consumer, queue): when the consumer last dropped it, if it has not taken it since.
     dropped: BTreeMap<(String, Queue), Time>,
+    /// Per queue: when some consumer started pulling it from a slave.
+    slave_reads: BTreeMap<Queue, Vec<Time>>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -150,6 +153,7 @@ enum Cause {
     ConsumerShutdown,
     OffsetReset,
     BrokerRestart,
+    SlaveOffsets,
     Rebalance,
     Unexplained,
 }
@@ -161,6 +165,7 @@ impl Cause {
             Cause::ConsumerShutdown => "consumer shutdown",
             Cause::OffsetReset => "offset reset",
             Cause::BrokerRestart => "broker restart",
+            Cause::SlaveOffsets => "offsets on slave",
             Cause::Rebalance => "rebalance",
             Cause::Unexplained => "unexplained",
         }
@@ -172,6 +177,7 @@ impl Cause {
             Cause::ConsumerShutdown => &mut causes.consumer_shutdown,
             Cause::OffsetReset => &mut causes.offset_reset,
             Cause::BrokerRestart => &mut causes.broker_restart,
+            Cause::SlaveOffsets => &mut causes.slave_offsets,
             Cause::Rebalance => &mut causes.rebalance,
             Cause::Unexplained => &mut causes.unexplained,
         }
@@ -416,6 +422,16 @@ pub fn analyse(scenario: &Scenario, history: &History, sends: &sends::Analysis) 
                 let queue = (broker.clone(), topic.clone(), *queue_id);
                 story.dropped.insert((consumer.clone(), queue), at);
             }
+            Event::PullReplica {
+                broker,
+                topic,
+                queue_id,
+                slave: true,
+                ..
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                story.slave_reads.entry(queue).or_default().push(at);
+            }
             Event::OffsetMoved {
                 consumer,
                 broker,
@@ -596,7 +612,7 @@ fn settle(audience: &mut Audience, sends: &sends::Analysis, anomalies: &mut Vec<
                 )
             } else {
                 audience.figures.lost += 1;
-                match sends::explain_loss(ack, sends.brokers.get(&ack.broker)) {
+                match sends::explain_loss(ack, sends.brokers.get(&ack.store_host)) {
                     Some(cause) => (AnomalyKind::Lost, format!("{acked}; {cause}")),
                     None => {
                         audience.figures.lost_unexplained += 1;
@@ -638,9 +654,9 @@ fn reused_offset(
             return None;
         }
         let recovery = sends
-            .brokers
-            .get(&copy.broker)
-            .and_then(|timeline| timeline.recoveries.iter().find(|(recovered, ..)| recovered > at))
+            .group_timelines(&copy.broker)
+            .filter_map(|timeline| timeline.recoveries.iter().find(|(recovered, ..)| recovered > at))
+            .min_by_key(|(recovered, ..)| *recovered)
             .map_or(String::new(), |(recovered, ..)| {
                 format!(" {} restarted at {recovered} without the tail of the queue and", copy.broker)
             });
@@ -690,9 +706,16 @@ fn explain_redelivery(
             .find(|(at, _, _, to)| within(at) && to <= offset)
     });
     let broker_stop = sends
-        .brokers
-        .get(broker)
-        .and_then(|timeline| timeline.stops.iter().find(|(at, ..)| within(at)));
+        .group_timelines(broker)
+        .filter_map(|timeline| timeline.stops.iter().find(|(at, ..)| within(at)))
+        .min_by_key(|(at, _)| *at);
+    // The commit of the first delivery leaves within 5 s: if the group read the queue from a
+    // slave by then, the commit went to the slave, and the master never saw it.
+    let slave_read = story.slave_reads.get(&queue).and_then(|reads| {
+        reads
+            .iter()
+            .find(|read| read.plus_ms(5_000) >= *t1 && *read <= t2)
+    });
     let cause = match (first_stop, reset, broker_stop) {
         (Some((at, Stop::Shutdown)), ..) => {
             parts.push(format!(
@@ -718,7 +741,15 @@ fn explain_redelivery(
             ));
             Cause::OffsetReset
         }
-        (None, None, Some((at, how, _))) => {
+        (None, None, _) if slave_read.is_some() => {
+            let read = slave_read.expect("checked");
+            parts.push(format!(
+                "from {read} the group read the queue from {broker}'s slave and committed its offsets \
+                 there, which the master never saw"
+            ));
+            Cause::SlaveOffsets
+        }
+        (None, None, Some((at, how))) => {
             let how = match how {
                 Stop::PowerOff => "lost power",
                 Stop::DiskLoss => "lost its disk",
@@ -726,8 +757,8 @@ fn explain_redelivery(
                 Stop::Kill => "was killed",
             };
             parts.push(format!(
-                "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came back \
-                 with older ones"
+                "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came \
+                 back with older ones"
             ));
             Cause::BrokerRestart
         }

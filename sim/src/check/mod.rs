@@ -25,10 +25,12 @@
 //! on it are `unknown`, as are all of them when the run did not drain.
 
 mod consumers;
+mod replication;
 mod routes;
 mod sends;
 
 pub use consumers::{GroupFigures, RedeliveryCauses};
+pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
 pub use sends::{Anomaly, AnomalyKind, SendCounts, SendFigures};
 
@@ -82,6 +84,8 @@ pub struct Report {
     /// Per consumer group (per instance for broadcasting groups).
     pub consumers: Vec<GroupFigures>,
     pub routes: RouteFigures,
+    /// Per master with slaves.
+    pub replication: Vec<ReplicaFigures>,
     pub anomalies: Vec<Anomaly>,
 }
 
@@ -102,6 +106,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         counts.corrupt += consumers.corrupt;
     }
     let routes = routes::analyse(history);
+    let replication = replication::analyse(scenario, history, &sends);
     let liveness = match ending {
         Ending::Complete if sends.figures.counts.unread_queues == 0 => None,
         Ending::Complete => Some(format!(
@@ -181,6 +186,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     );
     count("unexpected", &expect.unexpected, counts.unexpected, true);
     count("corrupt", &expect.corrupt, counts.corrupt, true);
+    count("diverged", &expect.diverged, counts.diverged, true);
     count("weak_acks", &expect.weak_acks, counts.weak_acks, false);
     count("failed", &expect.failed, counts.failed, false);
 
@@ -238,6 +244,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         sends: sends.figures,
         consumers: consumers.groups,
         routes,
+        replication,
         anomalies,
     }
 }

@@ -3,7 +3,7 @@
 //! sequence number, so the work is linear in the history.
 
 use crate::history::{History, SimEvent, Stop};
-use crate::scenario::{NodeRole, Scenario};
+use crate::scenario::Scenario;
 use model::event::{Event, SendStatus};
 use model::time::format_ms;
 use model::{MessageId, NodeId, Time};
@@ -33,6 +33,8 @@ pub struct SendCounts {
     pub duplicated: u64,
     pub unexpected: u64,
     pub corrupt: u64,
+    /// Queue positions where two replicas of a group hold different messages.
+    pub diverged: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
 }
@@ -64,6 +66,7 @@ pub enum AnomalyKind {
     Rewind,
     StaleDelivery,
     Abandoned,
+    Diverged,
     DeadLettered,
     Unexpected,
     Corrupt,
@@ -83,6 +86,7 @@ impl AnomalyKind {
             AnomalyKind::Rewind => "rewind",
             AnomalyKind::StaleDelivery => "stale_delivery",
             AnomalyKind::Abandoned => "abandoned",
+            AnomalyKind::Diverged => "diverged",
             AnomalyKind::DeadLettered => "dead_lettered",
             AnomalyKind::Unexpected => "unexpected",
             AnomalyKind::Corrupt => "corrupt",
@@ -107,10 +111,25 @@ pub struct Analysis {
     pub anomalies: Vec<Anomaly>,
     /// Every message sent, by producer and sequence number, for the consumer checks.
     pub(super) records: Vec<Vec<Record>>,
-    pub(super) brokers: BTreeMap<String, BrokerTimeline>,
+    /// What happened to each broker node.
+    pub(super) brokers: BTreeMap<NodeId, BrokerTimeline>,
+    /// Each broker group's nodes, master first.
+    pub(super) groups: BTreeMap<String, Vec<NodeId>>,
 }
 
 impl Analysis {
+    /// The timelines of a broker group's nodes.
+    pub(super) fn group_timelines<'a>(
+        &'a self,
+        group: &str,
+    ) -> impl Iterator<Item = &'a BrokerTimeline> + 'a {
+        self.groups
+            .get(group)
+            .into_iter()
+            .flatten()
+            .filter_map(|node| self.brokers.get(node))
+    }
+
     pub(super) fn record(&self, id: MessageId) -> Option<&Record> {
         self.records
             .get(id.producer as usize)?
@@ -129,6 +148,8 @@ pub(super) struct Ack {
     pub(super) queue_id: u32,
     pub(super) queue_offset: u64,
     pub(super) commit_log_offset: u64,
+    pub(super) store_host: NodeId,
+    pub(super) size: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,13 +185,22 @@ pub(super) struct Record {
     pub(super) dead_letters: Vec<(String, Copy)>,
 }
 
-/// What happened to each broker group over time.
+/// A queue position in a broker group: (group, topic, queue id, queue offset).
+type Position = (String, String, u32, u64);
+
+/// What happened to one broker node over time.
 #[derive(Clone, Debug, Default)]
 pub(super) struct BrokerTimeline {
+    /// Whether its group has slaves: then a message survives its master if a slave has it.
+    replicated_group: bool,
+    /// What its slaves reported holding: (time, commitlog offset).
+    replicated: Vec<(Time, u64)>,
+    /// Where its group's slaves' copies of the log begin: (time, commitlog offset).
+    replica_starts: Vec<(Time, u64)>,
     /// Rotted bytes: (time, commitlog offset).
     corruptions: Vec<(Time, u64)>,
     flushes: Vec<(Time, u64)>,
-    pub(super) stops: Vec<(Time, Stop, NodeId)>,
+    pub(super) stops: Vec<(Time, Stop)>,
     /// (time, truncated bytes, max offset after recovery).
     pub(super) recoveries: Vec<(Time, u64, u64)>,
     transient_pool: bool,
@@ -180,14 +210,14 @@ pub(super) struct BrokerTimeline {
 /// decided per group by the consumer checks, from deliveries.
 pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<String>) -> Analysis {
     let mut records: Vec<Vec<Record>> = Vec::new();
-    let mut brokers: BTreeMap<String, BrokerTimeline> = BTreeMap::new();
-    let mut group_of: BTreeMap<NodeId, String> = BTreeMap::new();
-    for (index, node) in scenario.nodes.iter().enumerate() {
-        if let NodeRole::Broker { group, .. } = node.role {
-            let spec = &scenario.broker_groups[group];
-            group_of.insert(NodeId(index as u16), spec.name.clone());
-            brokers.entry(spec.name.clone()).or_default().transient_pool =
-                spec.transient_store_pool;
+    let mut brokers: BTreeMap<NodeId, BrokerTimeline> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<NodeId>> = BTreeMap::new();
+    for spec in &scenario.broker_groups {
+        groups.insert(spec.name.clone(), spec.nodes.clone());
+        for node in &spec.nodes {
+            let timeline = brokers.entry(*node).or_default();
+            timeline.transient_pool = spec.transient_store_pool;
+            timeline.replicated_group = spec.nodes.len() > 1;
         }
     }
     let mut figures = SendFigures::default();
@@ -198,6 +228,10 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
     let mut last_outcome = Time::ZERO;
     let mut unread: BTreeSet<(String, String, u32)> = BTreeSet::new();
     let mut strays: Vec<(Time, Copy, Option<MessageId>)> = Vec::new();
+    // What the first replica read back holds at each queue position, and positions found to
+    // differ between replicas.
+    let mut positions: BTreeMap<Position, (NodeId, Option<MessageId>)> = BTreeMap::new();
+    let mut diverged: BTreeSet<Position> = BTreeSet::new();
 
     fn record(records: &mut Vec<Vec<Record>>, id: MessageId) -> &mut Record {
         let producer = id.producer as usize;
@@ -213,32 +247,20 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
 
     for entry in history.entries() {
         let at = entry.at;
-        match (
-            entry.sim(),
-            entry
-                .node
-                .and_then(|node| group_of.get(&node).map(|g| (node, g))),
-        ) {
-            (Some(SimEvent::Stopped { how }), Some((node, group))) => {
-                brokers
-                    .entry(group.clone())
-                    .or_default()
-                    .stops
-                    .push((at, *how, node));
+        let timeline = entry.node.and_then(|node| brokers.get_mut(&node));
+        match (entry.sim(), timeline) {
+            (Some(SimEvent::Stopped { how }), Some(timeline)) => {
+                timeline.stops.push((at, *how));
                 continue;
             }
-            (Some(SimEvent::Corrupted { file, position }), Some((_, group))) => {
+            (Some(SimEvent::Corrupted { file, position }), Some(timeline)) => {
                 // Commitlog files are named by their first byte's offset.
                 let base = file
                     .rsplit('/')
                     .next()
                     .and_then(|name| name.parse::<u64>().ok());
                 if let Some(base) = base {
-                    brokers
-                        .entry(group.clone())
-                        .or_default()
-                        .corruptions
-                        .push((at, base + position));
+                    timeline.corruptions.push((at, base + position));
                 }
                 continue;
             }
@@ -279,6 +301,8 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                 queue_id,
                 queue_offset,
                 commit_log_offset,
+                store_host,
+                size,
                 ..
             } => {
                 last_outcome = at;
@@ -294,6 +318,8 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                     queue_id: *queue_id,
                     queue_offset: *queue_offset,
                     commit_log_offset: *commit_log_offset,
+                    store_host: *store_host,
+                    size: *size,
                 };
                 if *status == SendStatus::SendOk {
                     ok_times.push(at);
@@ -315,26 +341,37 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                     r.infos += 1;
                 }
             }
-            Event::Flushed { broker, offset } => {
-                brokers
-                    .entry(broker.clone())
-                    .or_default()
-                    .flushes
-                    .push((at, *offset));
+            Event::Flushed { offset, .. } => {
+                if let Some(timeline) = entry.node.and_then(|node| brokers.get_mut(&node)) {
+                    timeline.flushes.push((at, *offset));
+                }
             }
             Event::Recovered {
-                broker,
                 truncated_bytes,
                 max_offset,
                 ..
             } => {
-                let timeline = brokers.entry(broker.clone()).or_default();
-                timeline
-                    .recoveries
-                    .push((at, *truncated_bytes, *max_offset));
+                if let Some(timeline) = entry.node.and_then(|node| brokers.get_mut(&node)) {
+                    timeline
+                        .recoveries
+                        .push((at, *truncated_bytes, *max_offset));
+                }
+            }
+            Event::Replicated { offset, .. } => {
+                if let Some(timeline) = entry.node.and_then(|node| brokers.get_mut(&node)) {
+                    timeline.replicated.push((at, *offset));
+                }
+            }
+            Event::ReplicaStarted { broker, offset } => {
+                for node in groups.get(broker).into_iter().flatten() {
+                    if let Some(timeline) = brokers.get_mut(node) {
+                        timeline.replica_starts.push((at, *offset));
+                    }
+                }
             }
             Event::ReadBack {
                 broker,
+                replica,
                 topic,
                 queue_id,
                 queue_offset,
@@ -343,6 +380,36 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                 body_crc,
                 ..
             } => {
+                let position = (broker.clone(), topic.clone(), *queue_id, *queue_offset);
+                match positions.get(&position) {
+                    Some((other, other_id)) if other != replica && other_id != id => {
+                        if diverged.insert(position.clone()) {
+                            let name = |node: NodeId| scenario.nodes[node.index()].name.clone();
+                            let show = |id: &Option<MessageId>| {
+                                id.map_or("an unreadable record".to_string(), |id| id.to_string())
+                            };
+                            anomalies.push(Anomaly {
+                                kind: AnomalyKind::Diverged,
+                                message: id.map(|id| id.to_string()),
+                                at_ms: at.as_ms(),
+                                cause: None,
+                                explanation: format!(
+                                    "{broker}/{topic}/{queue_id}@{queue_offset} holds {} on {} but {} on {}: \
+                                     the replicas' logs went separate ways, and classic replication never \
+                                     compares or truncates them",
+                                    show(other_id),
+                                    name(*other),
+                                    show(id),
+                                    name(*replica)
+                                ),
+                            });
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        positions.insert(position, (*replica, *id));
+                    }
+                }
                 let copy = Copy {
                     broker: broker.clone(),
                     topic: topic.clone(),
@@ -384,6 +451,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
 
     let counts = &mut figures.counts;
     counts.unread_queues = unread.len() as u64;
+    counts.diverged = diverged.len() as u64;
     for (producer, list) in records.iter().enumerate() {
         for (seq, r) in list.iter().enumerate() {
             if r.invokes == 0 {
@@ -457,7 +525,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
             if unread_queue {
                 continue; // Its fate is unknown: the read-back could not reach it.
             }
-            let cause = explain_loss(ack, brokers.get(&ack.broker));
+            let cause = explain_loss(ack, brokers.get(&ack.store_host));
             let kind = if ack.status == SendStatus::SendOk {
                 counts.lost += 1;
                 if cause.is_none() {
@@ -543,6 +611,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
         anomalies,
         records,
         brokers,
+        groups,
     }
 }
 
@@ -587,11 +656,7 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
     }
     // The ack may still be on its way when the broker goes down: any stop after the send began
     // may have been the one that lost it.
-    for (at, how, _) in timeline
-        .stops
-        .iter()
-        .filter(|(at, _, _)| *at >= ack.sent_at)
-    {
+    for (at, how) in timeline.stops.iter().filter(|(at, _)| *at >= ack.sent_at) {
         let flushed = timeline
             .flushes
             .iter()
@@ -607,10 +672,50 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
                 format!("; on restart, recovery cut {cut} torn bytes from the log's tail")
             })
             .unwrap_or_default();
+        // With slaves, what a slave holds survives the master: the loss needs both.
+        let replica = if timeline.replicated_group {
+            let (reported_at, reported) = timeline
+                .replicated
+                .iter()
+                .take_while(|(reported_at, _)| reported_at <= at)
+                .max_by_key(|(_, offset)| *offset)
+                .copied()
+                .unwrap_or((Time::ZERO, 0));
+            let since = timeline
+                .replica_starts
+                .iter()
+                .take_while(|(started, _)| started <= at)
+                .last()
+                .map(|(_, offset)| *offset);
+            let end = ack.commit_log_offset + u64::from(ack.size);
+            let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
+            if started_before && reported >= end {
+                if matches!(how, Stop::DiskLoss | Stop::PowerOff) {
+                    return None; // A slave had it: nothing here explains its loss.
+                }
+                continue;
+            }
+            if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
+                format!(
+                    "; its slave's copy of the log begins at offset {since} (a new slave starts at the \
+                     beginning of the master's last file), so it never had this message"
+                )
+            } else if reported == 0 || since.is_none() {
+                "; no slave had reported holding any of it".to_string()
+            } else {
+                format!(
+                    "; its slaves had reported holding the log only up to offset {reported} (at {reported_at}, {} \
+                     bytes short of the message's end)",
+                    ack.commit_log_offset + u64::from(ack.size) - reported
+                )
+            }
+        } else {
+            String::new()
+        };
         match how {
             Stop::DiskLoss => {
                 return Some(format!(
-                    "{} lost its disk at {at}, and every message with it",
+                    "{} lost its disk at {at}, and every message with it{replica}",
                     ack.broker
                 ));
             }
@@ -628,7 +733,7 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
                     "while the ack was on its way".to_string()
                 };
                 return Some(format!(
-                    "{} lost power at {at} ({when}); {last_flush}: the message was only in the page cache{recovery}",
+                    "{} lost power at {at} ({when}); {last_flush}: the message was only in the page cache{replica}{recovery}",
                     ack.broker
                 ));
             }
@@ -636,7 +741,7 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
             Stop::Kill if timeline.transient_pool => {
                 return Some(format!(
                     "{} was killed at {at}; with transientStorePoolEnable the message was still in the \
-                     write buffer, outside the page cache that survives a kill{recovery}",
+                     write buffer, outside the page cache that survives a kill{replica}{recovery}",
                     ack.broker
                 ));
             }

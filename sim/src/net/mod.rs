@@ -17,8 +17,9 @@ use std::collections::BTreeMap;
 /// What happens to a packet.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Fate {
-    /// It arrives at this time.
-    Deliver(Time),
+    /// It arrives at the first time; the sender starts transmitting it at the second (later
+    /// than now when a bandwidth cap queues it behind earlier packets in the sender's buffers).
+    Deliver(Time, Time),
     /// It vanishes because of the rule with this id.
     Drop { rule: usize },
 }
@@ -89,6 +90,14 @@ impl Network {
         arrives
     }
 
+    /// A machine went dark: what it had not started transmitting never leaves.
+    pub fn sender_lost(&mut self, from: NodeId, now: Time) {
+        for to in 0..self.node_count {
+            let link = &mut self.links[from.index() * self.node_count + to];
+            link.busy_until = link.busy_until.min(now);
+        }
+    }
+
     /// Decides a packet's fate at the moment it is sent.
     pub fn send(&mut self, now: Time, packet: &Packet) -> Fate {
         for (id, rule) in &self.rules {
@@ -125,14 +134,16 @@ impl Network {
         }
         let link = &mut self.links[packet.from.index() * self.node_count + packet.to.index()];
         let mut departs = now;
+        let mut starts = now;
         if let Some(bytes_per_second) = bandwidth {
             let transmit_ms = (packet.bytes * 1000).div_ceil(bytes_per_second.max(1));
-            departs = link.busy_until.max(now).plus_ms(transmit_ms);
+            starts = link.busy_until.max(now);
+            departs = starts.plus_ms(transmit_ms);
             link.busy_until = departs;
         }
         let arrives = departs.plus_ms(latency_ms).max(link.last_delivery);
         link.last_delivery = arrives;
-        Fate::Deliver(arrives)
+        Fate::Deliver(arrives, starts)
     }
 }
 
@@ -162,7 +173,7 @@ mod tests {
 
     fn arrival(fate: Fate) -> u64 {
         match fate {
-            Fate::Deliver(at) => at.as_ms(),
+            Fate::Deliver(at, _) => at.as_ms(),
             Fate::Drop { rule } => panic!("dropped by rule {rule}"),
         }
     }

@@ -6,7 +6,8 @@ mod text;
 pub use text::render;
 
 use crate::check::{
-    Anomaly, ExpectationResult, GroupFigures, RouteFigures, SendFigures, Verdict, describe_samples,
+    Anomaly, ExpectationResult, GroupFigures, ReplicaFigures, RouteFigures, SendFigures, Verdict,
+    describe_samples,
 };
 use crate::run::RunResult;
 use crate::scenario::Scenario;
@@ -56,6 +57,8 @@ pub struct Summary {
     pub sends: Option<SendFigures>,
     pub consumers: Vec<GroupFigures>,
     pub routes: Option<RouteSummary>,
+    /// Per master with slaves: replication lag.
+    pub replication: Vec<ReplicaFigures>,
     /// Witnesses, a few of each kind.
     pub anomalies: Vec<Anomaly>,
     pub anomaly_totals: Vec<(String, usize)>,
@@ -63,7 +66,10 @@ pub struct Summary {
 
 /// The replay command of a seed.
 pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
-    format!("sim run {} --seed {seed}", scenario.file)
+    match &scenario.cell {
+        Some(cell) => format!("sim run {} --cell {cell} --seed {seed}", scenario.file),
+        None => format!("sim run {} --seed {seed}", scenario.file),
+    }
 }
 
 impl Summary {
@@ -79,6 +85,7 @@ impl Summary {
                 sends: None,
                 consumers: Vec::new(),
                 routes: None,
+                replication: Vec::new(),
                 anomalies: Vec::new(),
                 anomaly_totals: Vec::new(),
             },
@@ -103,6 +110,7 @@ impl Summary {
                     sends: Some(report.sends.clone()),
                     consumers: report.consumers.clone(),
                     routes: Some(RouteSummary::of(&report.routes)),
+                    replication: report.replication.clone(),
                     anomalies,
                     anomaly_totals: totals,
                 }

@@ -10,7 +10,11 @@ use std::fmt::Write;
 pub fn render(scenario: &Scenario, run: &RunResult) -> String {
     let summary = Summary::of(scenario, run);
     let mut out = String::new();
-    let _ = writeln!(out, "{} — seed {}", scenario.name, run.seed);
+    match &scenario.cell {
+        Some(cell) => writeln!(out, "{} [{cell}] — seed {}", scenario.name, run.seed),
+        None => writeln!(out, "{} — seed {}", scenario.name, run.seed),
+    }
+    .expect("writing to a string");
     let _ = writeln!(out, "  {}", scenario.summary);
     let _ = writeln!(out);
     if let Ok(finished) = &run.result {
@@ -52,14 +56,15 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         );
         let _ = writeln!(
             out,
-            "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}",
+            "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}",
             c.lost,
             c.lost_unconfirmed,
             c.lost_unexplained,
             c.recovered,
             c.duplicated,
             c.unexpected,
-            c.corrupt
+            c.corrupt,
+            c.diverged
         );
         let _ = writeln!(
             out,
@@ -97,6 +102,46 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             group.rewound_messages,
             group.stale_deliveries
         );
+    }
+    for replica in &summary.replication {
+        let stops: Vec<String> = replica
+            .lag_at_stops
+            .iter()
+            .map(|lag| {
+                format!(
+                    "{} ({}, {} msgs)",
+                    format_ms(lag.at_ms),
+                    format_bytes(lag.bytes),
+                    lag.messages
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "replicas  {}: max lag {} ({} msgs) at {}  lag at its stops {}  refused pushes {}",
+            replica.master,
+            format_bytes(replica.max_lag.bytes),
+            replica.max_lag.messages,
+            format_ms(replica.max_lag.at_ms),
+            if stops.is_empty() {
+                "-".to_string()
+            } else {
+                stops.join(", ")
+            },
+            replica.mismatches
+        );
+        let series: Vec<String> = replica
+            .lag
+            .iter()
+            .map(|lag| lag.messages.to_string())
+            .collect();
+        if !series.is_empty() {
+            let _ = writeln!(
+                out,
+                "          messages behind, every 5 s: {}",
+                series.join(" ")
+            );
+        }
     }
     if let Some(routes) = summary.routes.as_ref().filter(|r| r.has_samples()) {
         let _ = writeln!(
@@ -137,6 +182,15 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
     out
 }
 
+/// `512B`, `12.3KiB`, `4.0MiB`.
+fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes}B"),
+        1024..1_048_576 => format!("{:.1}KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1}MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
 /// ` (consumer crash 3, rebalance 14)`, or nothing without redeliveries.
 fn describe_causes(causes: &RedeliveryCauses) -> String {
     let parts: Vec<String> = [
@@ -144,6 +198,7 @@ fn describe_causes(causes: &RedeliveryCauses) -> String {
         ("consumer shutdown", causes.consumer_shutdown),
         ("rebalance", causes.rebalance),
         ("broker restart", causes.broker_restart),
+        ("offsets on slave", causes.slave_offsets),
         ("offset reset", causes.offset_reset),
         ("unexplained", causes.unexplained),
     ]

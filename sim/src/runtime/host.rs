@@ -27,7 +27,7 @@ const MAX_EVENTS_PER_INSTANT: u32 = 1_000_000;
 pub async fn host_loop(
     world: Arc<Mutex<World>>,
     node: NodeId,
-    factory: NodeFactory,
+    factories: (NodeFactory, Option<NodeFactory>),
     boot_delay_ms: u64,
 ) {
     let first_boot = world.lock().expect("world lock").incarnation(node) == 0;
@@ -35,7 +35,11 @@ pub async fn host_loop(
         madsim::time::sleep(std::time::Duration::from_millis(boot_delay_ms)).await;
     }
     let disks = madsim::plugin::simulator::<DiskSim>();
-    let mut process = factory();
+    let switched = world.lock().expect("world lock").switched(node);
+    let mut process = match (switched, &factories.1) {
+        (true, Some(switched)) => switched(),
+        _ => (factories.0)(),
+    };
     {
         let mut world = world.lock().expect("world lock");
         if first_boot {

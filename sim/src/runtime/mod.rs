@@ -109,6 +109,7 @@ mod tests {
             .map(|i| NodeSpec {
                 name: format!("namesrv-{i}"),
                 factory: Arc::new(|| Box::new(NameServer::new())),
+                switched: None,
                 boot: Boot::AtStart { delay_ms: 0 },
             })
             .collect();
@@ -123,6 +124,7 @@ mod tests {
             nodes.push(NodeSpec {
                 name: name.to_string(),
                 factory: Arc::new(move || Box::new(Broker::new(config.clone()))),
+                switched: None,
                 boot: Boot::AtStart { delay_ms: 0 },
             });
         }

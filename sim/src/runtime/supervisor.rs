@@ -23,6 +23,9 @@ pub enum Boot {
 pub struct NodeSpec {
     pub name: String,
     pub factory: NodeFactory,
+    /// The process it runs once an operator has switched its role (a broker promoted from
+    /// slave to master, or demoted from master to slave).
+    pub switched: Option<NodeFactory>,
     pub boot: Boot,
 }
 
@@ -41,6 +44,12 @@ pub enum Action {
     },
     Resume {
         node: NodeId,
+    },
+    /// An operator switches a node's role: it restarts as its other process.
+    SwitchRole {
+        node: NodeId,
+        fault: usize,
+        description: String,
     },
     RuleOn {
         fault: usize,
@@ -127,7 +136,8 @@ pub async fn supervise(
     let mut late = Vec::new();
     for (index, spec) in nodes.into_iter().enumerate() {
         let node = NodeId(index as u16);
-        let (world_ref, factory) = (world.clone(), spec.factory.clone());
+        let world_ref = world.clone();
+        let factories = (spec.factory.clone(), spec.switched.clone());
         let delay_ms = match spec.boot {
             Boot::AtStart { delay_ms } => delay_ms,
             Boot::AtReadBack => 0,
@@ -135,7 +145,7 @@ pub async fn supervise(
         let builder = handle
             .create_node()
             .name(spec.name.clone())
-            .init(move || host_loop(world_ref.clone(), node, factory.clone(), delay_ms));
+            .init(move || host_loop(world_ref.clone(), node, factories.clone(), delay_ms));
         match spec.boot {
             Boot::AtStart { .. } => {
                 world.lock().expect("world lock").not_booted(node);
@@ -283,6 +293,9 @@ async fn sleep_until(base: std::time::Instant, at: Time) {
     }
 }
 
+/// How long an operator's restart of a switched node takes.
+const SWITCH_RESTART_MS: u64 = 1_000;
+
 fn apply(
     world: &mut World,
     handle: &madsim::runtime::Handle,
@@ -319,6 +332,22 @@ fn apply(
             }
             world.start(now, node);
             handle.restart(madsim_id);
+        }
+        Action::SwitchRole {
+            node,
+            fault,
+            description,
+        } => {
+            world.record_sim(now, Some(node), SimEvent::FaultOn { fault, description });
+            world.switch_role(node);
+            // The operator restarts the process with its new configuration.
+            if let Some(madsim_id) = id(node)
+                && world.status(node) == Status::Running
+            {
+                world.stop(now, node, Stop::Kill);
+                handle.kill(madsim_id);
+                world.schedule_restart(node, madsim_id, now.plus_ms(SWITCH_RESTART_MS));
+            }
         }
         Action::Pause { node } => {
             if let Some(madsim_id) = id(node) {

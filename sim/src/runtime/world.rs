@@ -58,6 +58,8 @@ struct Scheduled {
     at: Time,
     seq: u64,
     event: NodeEvent,
+    /// For a packet: its sender, and when the sender starts transmitting it.
+    sent: Option<(NodeId, Time)>,
 }
 
 impl PartialEq for Scheduled {
@@ -106,6 +108,8 @@ struct Slot {
     /// Times at which a madsim timer will wake this host.
     armed: BTreeSet<Time>,
     stream: Stream,
+    /// An operator switched its role (see `NodeSpec::switched`).
+    switched: bool,
 }
 
 /// One processed event, as the trace digest sees it.
@@ -164,6 +168,7 @@ impl World {
                 waker: None,
                 armed: BTreeSet::new(),
                 stream: Stream::new(seed, &format!("node/{name}")),
+                switched: false,
             })
             .collect();
         World {
@@ -237,10 +242,25 @@ impl World {
 
     /// Puts an event into a node's queue and makes sure its host wakes for it.
     pub fn schedule(&mut self, node: NodeId, at: Time, event: NodeEvent) {
+        self.schedule_sent(node, at, event, None);
+    }
+
+    fn schedule_sent(
+        &mut self,
+        node: NodeId,
+        at: Time,
+        event: NodeEvent,
+        sent: Option<(NodeId, Time)>,
+    ) {
         self.next_seq += 1;
         let seq = self.next_seq;
         let slot = &mut self.slots[node.index()];
-        slot.queue.push(Reverse(Scheduled { at, seq, event }));
+        slot.queue.push(Reverse(Scheduled {
+            at,
+            seq,
+            event,
+            sent,
+        }));
         self.arm(node, at);
     }
 
@@ -336,8 +356,8 @@ impl World {
         if self.slots[packet.to.index()].status != Status::Running {
             return;
         }
-        if let Fate::Deliver(at) = self.net.send(now, &packet) {
-            self.schedule(packet.to, at, event);
+        if let Fate::Deliver(at, starts) = self.net.send(now, &packet) {
+            self.schedule_sent(packet.to, at, event, Some((packet.from, starts)));
         }
     }
 
@@ -484,6 +504,16 @@ impl World {
         slot.waker = None;
         slot.armed.clear();
         let peers: Vec<NodeId> = std::mem::take(&mut slot.connections).into_keys().collect();
+        if matches!(how, Stop::PowerOff | Stop::DiskLoss) {
+            // The machine's buffers die with it: packets it had not started sending vanish.
+            self.net.sender_lost(node, now);
+            for slot in &mut self.slots {
+                slot.queue.retain(|Reverse(s)| {
+                    !s.sent
+                        .is_some_and(|(from, starts)| from == node && starts > now)
+                });
+            }
+        }
         if matches!(how, Stop::Kill | Stop::Shutdown) {
             for peer in peers {
                 self.slots[peer.index()].connections.remove(&node);
@@ -507,6 +537,16 @@ impl World {
     }
 
     /// A crashed node is to start again at `at`.
+    /// An operator switched the node's role: its next start runs its other process.
+    pub fn switch_role(&mut self, node: NodeId) {
+        let slot = &mut self.slots[node.index()];
+        slot.switched = !slot.switched;
+    }
+
+    pub fn switched(&self, node: NodeId) -> bool {
+        self.slots[node.index()].switched
+    }
+
     pub fn schedule_restart(&mut self, node: NodeId, madsim_id: madsim::task::NodeId, at: Time) {
         self.restarts.push((at, node, madsim_id));
     }

@@ -37,6 +37,9 @@ pub struct ScenarioFile {
     /// Deliberate defects, to prove the checker sees what they break.
     #[serde(default)]
     pub bugs: BugsSection,
+    /// Axes of a scenario matrix (see `matrix`); already substituted when this is read.
+    #[serde(default)]
+    pub matrix: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,6 +150,18 @@ pub struct BrokerGroupSection {
     /// `syncFlushTimeout`. Default "5s".
     #[serde(default = "default_sync_flush_timeout")]
     pub sync_flush_timeout: Millis,
+    /// `slaveReadEnable`: a master sends consumers that fall far behind to a slave. Default
+    /// false.
+    #[serde(default)]
+    pub slave_read_enable: bool,
+    /// Each machine's memory; a consumer is "behind" when what it still has to read exceeds
+    /// 40 % of it (`accessMessageInMemoryMaxRatio`). Default "8GiB".
+    #[serde(default = "default_memory")]
+    pub memory: Bytes,
+}
+
+fn default_memory() -> Bytes {
+    Bytes(8 * 1024 * 1024 * 1024)
 }
 
 fn default_flush() -> FlushMode {
@@ -428,6 +443,11 @@ pub enum FaultKind {
     SlowDisk,
     /// One byte of the node's newest commitlog file rots on the media.
     BitRot,
+    /// An operator turns a slave into its group's master (restarts it with broker id 0).
+    Promote,
+    /// An operator turns a master into a slave of its group (it restarts, or comes back, as
+    /// one).
+    Demote,
 }
 
 /// A string or a list of strings.
@@ -528,6 +548,8 @@ pub struct ExpectSection {
     pub unexpected: Option<CountCondition>,
     /// Stored with torn properties (no readable message id).
     pub corrupt: Option<CountCondition>,
+    /// Queue positions where a group's replicas hold different messages.
+    pub diverged: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -551,6 +573,9 @@ pub struct BugsSection {
     /// Recovery keeps records whose body CRC does not match.
     #[serde(default)]
     pub skip_crc_check_on_recover: bool,
+    /// A SYNC_MASTER counts data as replicated once it has sent it, before the slave has it.
+    #[serde(default)]
+    pub ack_before_slave_has_data: bool,
     /// Consumers commit a batch's offset before the listener runs.
     #[serde(default)]
     pub commit_before_consume: bool,

@@ -18,6 +18,8 @@ use model::protocol::RequestCode;
 #[derive(Clone, Debug)]
 pub struct Scenario {
     pub file: String,
+    /// The matrix cell this scenario is, e.g. `flush=sync,fault=kill`.
+    pub cell: Option<String>,
     pub name: String,
     pub summary: String,
     pub teaches: String,
@@ -76,6 +78,9 @@ pub struct BrokerGroup {
     pub commit_log_file_size: u64,
     pub consume_queue_file_entries: u64,
     pub sync_flush_timeout_ms: u64,
+    pub slave_read_enable: bool,
+    /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
+    pub memory_bytes: u64,
     /// Master first, then slaves.
     pub nodes: Vec<NodeId>,
 }
@@ -150,8 +155,12 @@ pub struct Fault {
 pub enum NodeFault {
     Kill,
     Shutdown,
+    /// An operator switches a broker between master and slave.
+    SwitchRole,
     PowerOff,
-    DiskLoss { returns: bool },
+    DiskLoss {
+        returns: bool,
+    },
     Pause,
 }
 
@@ -212,6 +221,7 @@ pub struct Expectations {
     pub dead_lettered: Option<Condition>,
     pub unexpected: Option<Condition>,
     pub corrupt: Option<Condition>,
+    pub diverged: Option<Condition>,
     pub weak_acks: Option<Condition>,
     pub failed: Option<Condition>,
     pub unavailable: Option<Condition>,
@@ -224,6 +234,7 @@ pub struct Expectations {
 pub struct Bugs {
     pub ack_before_sync_flush: bool,
     pub skip_crc_check_on_recover: bool,
+    pub ack_before_slave_has_data: bool,
     pub commit_before_consume: bool,
     pub consume_dropped_queue: bool,
     pub reset_offset_to_zero: bool,
@@ -393,12 +404,8 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
                 Some("set `slaves = 1`, or use role = \"async-master\"".into()),
             ));
         }
-        if group.slaves > 0 {
-            return Err(check.error(
-                &path("slaves"),
-                "replication to slaves is not part of this model yet",
-                None,
-            ));
+        if group.slaves > 8 {
+            return Err(check.error(&path("slaves"), "at most 8 slaves", None));
         }
         let mut ids = Vec::new();
         for broker_id in 0..=u64::from(group.slaves) {
@@ -424,6 +431,8 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             commit_log_file_size: group.commit_log_file_size.0,
             consume_queue_file_entries: group.consume_queue_file_entries,
             sync_flush_timeout_ms: group.sync_flush_timeout.0,
+            slave_read_enable: group.slave_read_enable,
+            memory_bytes: group.memory.0,
             nodes: ids,
         });
     }
@@ -591,6 +600,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     let expect = expectations(&raw.expect, !consumers.is_empty());
     Ok(Scenario {
         file: file.to_string(),
+        cell: None,
         name: raw.name,
         summary: raw.summary.trim().to_string(),
         teaches: raw.teaches.trim().to_string(),
@@ -609,6 +619,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         bugs: Bugs {
             ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
             skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
+            ack_before_slave_has_data: raw.bugs.ack_before_slave_has_data,
             commit_before_consume: raw.bugs.commit_before_consume,
             consume_dropped_queue: raw.bugs.consume_dropped_queue,
             reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
@@ -794,7 +805,7 @@ fn validate_fault(
         FaultKind::Delay => &["from", "to", "request", "extra"],
         FaultKind::Bandwidth => &["from", "to", "request", "rate"],
         FaultKind::SlowDisk => &["node", "extra"],
-        FaultKind::BitRot => &["node"],
+        FaultKind::BitRot | FaultKind::Promote | FaultKind::Demote => &["node"],
     };
     let set = [
         ("node", fault.node.is_some()),
@@ -967,6 +978,42 @@ fn validate_fault(
                 candidates: nodes_of("node", &fault.node)?.unwrap_or_default(),
             }
         }
+        FaultKind::Promote | FaultKind::Demote => {
+            required("node", fault.node.is_some())?;
+            if fault.lasts.is_some() {
+                return Err(check.error(&path("for"), "a role switch stays: remove `for`", None));
+            }
+            let candidates = nodes_of("node", &fault.node)?.unwrap_or_default();
+            let promote = fault.kind == FaultKind::Promote;
+            let wrong = candidates
+                .iter()
+                .find(|id| match names.nodes[id.index()].role {
+                    NodeRole::Broker { broker_id, .. } => (broker_id == 0) == promote,
+                    _ => true,
+                });
+            if let Some(wrong) = wrong {
+                let (message, hint) = if promote {
+                    (
+                        "is not a slave: only a slave can be promoted",
+                        "slaves are named <group>-s1, ...",
+                    )
+                } else {
+                    (
+                        "is not a master: only a master can be demoted",
+                        "a master is named after its group",
+                    )
+                };
+                return Err(check.error(
+                    &path("node"),
+                    format!("`{}` {message}", names.nodes[wrong.index()].name),
+                    Some(hint.into()),
+                ));
+            }
+            FaultSpec::Node {
+                fault: NodeFault::SwitchRole,
+                candidates,
+            }
+        }
     };
     if let FaultSpec::BitRot { candidates } = &spec
         && let Some(not_broker) = candidates
@@ -1060,6 +1107,7 @@ fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
         dead_lettered: count(&raw.dead_lettered),
         unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
         corrupt: count(&raw.corrupt),
+        diverged: count(&raw.diverged),
         weak_acks: count(&raw.weak_acks),
         failed: count(&raw.failed),
         unavailable: time(&raw.unavailable),

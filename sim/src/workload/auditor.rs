@@ -43,8 +43,8 @@ enum Pending {
 #[derive(Clone, Debug)]
 pub struct AuditTarget {
     pub broker: String,
-    /// The replicas to read from, best first (the master).
-    pub nodes: Vec<NodeId>,
+    /// The replica to read (master or slave): every replica is read.
+    pub node: NodeId,
     pub topic: String,
     pub queue_id: u32,
 }
@@ -156,7 +156,7 @@ impl Auditor {
 
     fn pull(&mut self, ctx: &mut Context<'_>, index: usize) {
         let queue = &self.queues[index];
-        let node = queue.target.nodes[queue.failures as usize % queue.target.nodes.len()];
+        let node = queue.target.node;
         let request = Request::PullMessage(PullMessage {
             group: "auditor".to_string(),
             topic: queue.target.topic.clone(),
@@ -177,6 +177,7 @@ impl Auditor {
             queue.done = true;
             ctx.emit(Event::ReadBackFailed {
                 broker: queue.target.broker.clone(),
+                replica: queue.target.node,
                 topic: queue.target.topic.clone(),
                 queue_id: queue.target.queue_id,
                 error,
@@ -240,6 +241,7 @@ impl Node for Auditor {
                     };
                     ctx.emit(Event::ReadBack {
                         broker: queue.target.broker.clone(),
+                        replica: queue.target.node,
                         topic: message.topic.clone(),
                         queue_id: message.queue_id,
                         queue_offset: message.queue_offset,
@@ -255,7 +257,15 @@ impl Node for Auditor {
                 self.pull(ctx, index);
             }
             ResponseCode::PullRetryImmediately => {
-                queue.offset = pull.next_begin_offset.max(queue.offset);
+                // A slave does not correct offsets: below its first entry, start there.
+                let next = pull
+                    .next_begin_offset
+                    .max(queue.offset)
+                    .max(pull.min_offset);
+                if next == queue.offset {
+                    return self.fail(ctx, index, "no progress".to_string());
+                }
+                queue.offset = next;
                 self.pull(ctx, index);
             }
             ResponseCode::PullOffsetMoved if pull.next_begin_offset > queue.offset => {

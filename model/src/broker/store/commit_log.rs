@@ -212,6 +212,11 @@ impl CommitLog {
 
     /// The readable bytes from `offset` to the end of its file's readable part (`getData`).
     pub fn data_from(&self, disk: &dyn Disk, offset: u64) -> Option<Vec<u8>> {
+        self.data_up_to(disk, offset, u64::MAX)
+    }
+
+    /// At most `max` readable bytes from `offset`, within its file.
+    pub fn data_up_to(&self, disk: &dyn Disk, offset: u64, max: u64) -> Option<Vec<u8>> {
         let index = self.files.find(offset)?;
         let file = &self.files.files[index];
         let position = offset - file.from;
@@ -221,9 +226,22 @@ impl CommitLog {
             file.wrote
         };
         (position < readable).then(|| {
-            disk.read(&file.path, position, (readable - position) as usize)
-                .to_vec()
+            let len = (readable - position).min(max);
+            disk.read(&file.path, position, len as usize).to_vec()
         })
+    }
+
+    /// Appends bytes its master shipped (`appendData`) at `offset`, where this log must end
+    /// (an empty log starts a file there). The master never ships across a file's end.
+    pub fn append_replica(&mut self, disk: &mut dyn Disk, offset: u64, data: &[u8]) {
+        let index = self.files.last_or_create(disk, offset);
+        let file = &self.files.files[index];
+        debug_assert_eq!(
+            file.from + file.wrote,
+            offset,
+            "replica data must continue the log"
+        );
+        self.write(disk, index, data, data.len() as u64);
     }
 
     /// Recovers the log after a restart (`recoverNormally` / `recoverAbnormally`).

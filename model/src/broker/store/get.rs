@@ -26,6 +26,9 @@ pub struct GetResult {
     pub max_offset: u64,
     /// Raw records, in queue order.
     pub messages: Vec<Vec<u8>>,
+    /// What is left to read past this pull exceeds the share of memory the page cache is
+    /// expected to hold: the consumer reads from disk (`isSuggestPullingFromSlave`).
+    pub suggest_pulling_from_slave: bool,
 }
 
 /// `maxTransferBytesOnMessageInMemory`.
@@ -47,6 +50,7 @@ impl MessageStore {
             min_offset: 0,
             max_offset: 0,
             messages: Vec::new(),
+            suggest_pulling_from_slave: false,
         };
         let Some(cq) = self.consume_queue(topic, queue_id) else {
             return result;
@@ -98,6 +102,7 @@ impl MessageStore {
         let mut next_file_start: Option<u64> = None;
         let mut bytes = 0u64;
         let mut processed = 0u64;
+        let mut last_pulled = 0u64;
         for entry in entries {
             if result.messages.len() >= max_messages as usize
                 || bytes + u64::from(entry.size) > MAX_TRANSFER_BYTES && !result.messages.is_empty()
@@ -114,6 +119,7 @@ impl MessageStore {
             {
                 Some(record) => {
                     bytes += record.len() as u64;
+                    last_pulled = entry.commit_log_offset;
                     result.messages.push(record);
                     result.status = GetStatus::Found;
                     next_file_start = None;
@@ -127,6 +133,10 @@ impl MessageStore {
             }
         }
         result.next_begin_offset = offset + processed;
+        let config = &self.settings.config;
+        let memory = config.total_memory_bytes / 100 * config.access_message_in_memory_max_ratio;
+        let behind = self.commit_log.max_offset().saturating_sub(last_pulled);
+        result.suggest_pulling_from_slave = !result.messages.is_empty() && behind > memory;
         result
     }
 }

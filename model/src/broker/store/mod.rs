@@ -237,6 +237,17 @@ impl MessageStore {
         self.commit_log.max_offset()
     }
 
+    /// At most `max` commitlog bytes from `offset`, within one file (`getCommitLogData`).
+    pub fn commit_log_data(&self, disk: &dyn Disk, offset: u64, max: u64) -> Option<Vec<u8>> {
+        self.commit_log.data_up_to(disk, offset, max)
+    }
+
+    /// A slave appends what its master shipped; dispatch follows (`appendToCommitLog`).
+    pub fn append_replica(&mut self, ctx: &mut Context<'_>, offset: u64, data: &[u8]) {
+        self.commit_log.append_replica(ctx.disk(), offset, data);
+        self.schedule_reput(ctx);
+    }
+
     /// The message stored at a commitlog offset (`lookMessageByOffset`).
     pub fn look_message_by_offset(
         &self,
@@ -273,6 +284,8 @@ impl MessageStore {
     fn reput(&mut self, disk: &mut dyn Disk) -> Vec<Arrival> {
         let entries_per_file = self.settings.config.consume_queue_entries_per_file;
         let mut arrivals: Vec<Arrival> = Vec::new();
+        // A slave's log may start in the middle of the master's ("correct it").
+        self.reput_from = self.reput_from.max(self.commit_log.min_offset());
         while self.reput_from < self.commit_log.max_offset() {
             let Some(data) = self.commit_log.data_from(disk, self.reput_from) else {
                 break;

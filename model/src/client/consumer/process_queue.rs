@@ -30,6 +30,8 @@ pub struct ProcessQueue {
     pub next_offset: u64,
     /// The queue's max offset as the last pull answer reported it.
     pub broker_max_offset: u64,
+    /// Whether the last pull went to a slave.
+    pub from_slave: Option<bool>,
 }
 
 impl ProcessQueue {
@@ -47,6 +49,7 @@ impl ProcessQueue {
             last_pull: now,
             next_offset,
             broker_max_offset: 0,
+            from_slave: None,
         }
     }
 

@@ -70,6 +70,20 @@ impl Consumer {
         let Some((addr, slave)) = find_broker(core, &queue.broker_name, broker_id) else {
             return self.pull_later(ctx, queue, pq_id, PULL_DELAY_WHEN_EXCEPTION_MS);
         };
+        let Some(pq) = self.queues.get_mut(queue).filter(|pq| pq.id == pq_id) else {
+            return;
+        };
+        if pq.from_slave != Some(slave) && (slave || pq.from_slave.is_some()) {
+            ctx.emit(Event::PullReplica {
+                group: self.config.group.clone(),
+                consumer: self.client_id.clone(),
+                broker: queue.broker_name.clone(),
+                topic: queue.topic.clone(),
+                queue_id: queue.queue_id,
+                slave,
+            });
+        }
+        pq.from_slave = Some(slave);
         // The committed offset rides along (`FLAG_COMMIT_OFFSET`), but not to a slave, and not
         // from a lite pull consumer.
         let commit_offset = if self.config.broadcasting || slave || lite {

@@ -431,6 +431,8 @@ impl Producer {
                 queue_id: result.queue_id,
                 queue_offset: result.queue_offset,
                 commit_log_offset: result.commit_log_offset,
+                store_host: result.store_host,
+                size: result.size,
                 attempts: op.attempts,
             },
             SendOutcome::Failed { error } => Event::SendFail {

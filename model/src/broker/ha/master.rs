@@ -1,0 +1,242 @@
+//! The master's side of replication (`HAService`, `HAConnection`): a connection per slave,
+//! created by the slave's first report; a transfer loop that pushes commitlog bytes from where
+//! the slave asked, as far as the sockets' buffers allow, with an empty heartbeat every 5 s
+//! when idle; and housekeeping that drops a connection whose slave has been silent for 20 s.
+
+use super::{HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS, WINDOW_BYTES};
+use crate::broker::{Broker, BrokerTimer};
+use crate::event::Event;
+use crate::ids::NodeId;
+use crate::node::Context;
+use crate::protocol::Request;
+use crate::time::Time;
+use crate::timer::Timer;
+use std::collections::BTreeMap;
+
+/// One slave's connection (`HAConnection`).
+#[derive(Clone, Debug)]
+struct Connection {
+    /// `slaveRequestOffset`: the slave's first report on this connection.
+    request_offset: u64,
+    /// `slaveAckOffset`: its latest report.
+    ack_offset: u64,
+    /// `nextTransferFromWhere`, once the loop has started.
+    next_transfer: Option<u64>,
+    /// Where the transfer started: the window counts from here until the slave reports past.
+    transfer_start: u64,
+    last_read: Time,
+    last_write: Time,
+    /// The transfer loop's pending wakeup, if any.
+    wake_at: Option<Time>,
+    /// Tells this connection's wakeups from those of an earlier one.
+    generation: u64,
+}
+
+/// The master's replication state.
+#[derive(Clone, Debug, Default)]
+pub struct HaMaster {
+    connections: BTreeMap<NodeId, Connection>,
+    /// `push2SlaveMaxOffset`: the furthest any slave has reported; it only grows.
+    pub push_to_slave_max: u64,
+    next_generation: u64,
+    housekeeping_armed: bool,
+}
+
+impl HaMaster {
+    pub fn connections(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// `isSlaveOK`: a slave is connected and not too far behind `master_put_where`.
+    pub fn is_slave_ok(&self, master_put_where: u64, fallbehind_max: u64) -> bool {
+        !self.connections.is_empty()
+            && master_put_where.saturating_sub(self.push_to_slave_max) < fallbehind_max
+    }
+}
+
+fn ha_timer(timer: HaTimer) -> Timer {
+    Timer::Broker(BrokerTimer::Ha(timer))
+}
+
+impl Broker {
+    /// `HA_REPORT` from a slave: the first one opens its connection; each one moves its ack.
+    pub(crate) fn on_ha_report(&mut self, ctx: &mut Context<'_>, slave: NodeId, max_offset: u64) {
+        if !self.config.role.is_master() {
+            return;
+        }
+        let now = ctx.now();
+        if !self.ha_master.connections.contains_key(&slave) {
+            self.ha_master.next_generation += 1;
+            let connection = Connection {
+                request_offset: max_offset,
+                ack_offset: max_offset,
+                next_transfer: None,
+                transfer_start: 0,
+                last_read: now,
+                last_write: now,
+                wake_at: None,
+                generation: self.ha_master.next_generation,
+            };
+            self.ha_master.connections.insert(slave, connection);
+            if !self.ha_master.housekeeping_armed {
+                self.ha_master.housekeeping_armed = true;
+                ctx.set_timer(super::SLAVE_TICK_MS, ha_timer(HaTimer::Housekeeping));
+            }
+        }
+        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        connection.last_read = now;
+        let advanced = max_offset > connection.ack_offset || connection.next_transfer.is_none();
+        connection.ack_offset = max_offset;
+        // `notifyTransferSome`: the report is trusted as it is.
+        self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(max_offset);
+        if advanced {
+            let master_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
+            ctx.emit(Event::Replicated {
+                broker: self.config.broker_name.clone(),
+                slave,
+                offset: max_offset,
+                master_offset,
+            });
+        }
+        self.release_replicated_sends(ctx);
+        self.transfer(ctx, slave);
+    }
+
+    /// New data was appended: wake every transfer loop at its next look (SYNC_MASTER wakes
+    /// them at once, `wakeupAll`).
+    pub(crate) fn ha_data_appended(&mut self, ctx: &mut Context<'_>, immediately: bool) {
+        let now = ctx.now();
+        let slaves: Vec<NodeId> = self.ha_master.connections.keys().copied().collect();
+        for slave in slaves {
+            if immediately {
+                self.transfer(ctx, slave);
+                continue;
+            }
+            let connection = self.ha_master.connections.get_mut(&slave).expect("listed");
+            // The loop sleeps 100 ms at a time since it went idle.
+            let idle_since = connection.last_write;
+            let elapsed = now.ms_since(idle_since);
+            let wake = idle_since.plus_ms(elapsed.div_ceil(IDLE_WAIT_MS).max(1) * IDLE_WAIT_MS);
+            if connection.wake_at.is_none_or(|at| at > wake) {
+                connection.wake_at = Some(wake);
+                let timer = HaTimer::Transfer {
+                    slave,
+                    generation: connection.generation,
+                };
+                ctx.set_timer(wake.ms_since(now), ha_timer(timer));
+            }
+        }
+    }
+
+    pub(crate) fn on_ha_timer(&mut self, ctx: &mut Context<'_>, timer: HaTimer) {
+        match timer {
+            HaTimer::Transfer { slave, generation } => {
+                let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
+                    return;
+                };
+                if connection.generation != generation {
+                    return;
+                }
+                connection.wake_at = None;
+                self.transfer(ctx, slave);
+            }
+            HaTimer::Housekeeping => self.ha_housekeeping(ctx),
+            HaTimer::SlaveTick => self.ha_slave_tick(ctx),
+        }
+    }
+
+    /// Drops connections whose slave has not reported for 20 s (`ReadSocketService`).
+    fn ha_housekeeping(&mut self, ctx: &mut Context<'_>) {
+        let now = ctx.now();
+        let silent: Vec<NodeId> = self
+            .ha_master
+            .connections
+            .iter()
+            .filter(|(_, c)| now.ms_since(c.last_read) > HOUSEKEEPING_INTERVAL_MS)
+            .map(|(slave, _)| *slave)
+            .collect();
+        for slave in silent {
+            self.ha_master.connections.remove(&slave);
+            ctx.close_connection(slave);
+        }
+        if self.ha_master.connections.is_empty() {
+            self.ha_master.housekeeping_armed = false;
+        } else {
+            ctx.set_timer(super::SLAVE_TICK_MS, ha_timer(HaTimer::Housekeeping));
+        }
+    }
+
+    /// A connection closed: its slave is gone until it reports again.
+    pub(crate) fn ha_connection_closed(&mut self, peer: NodeId) {
+        self.ha_master.connections.remove(&peer);
+    }
+
+    /// The transfer loop (`WriteSocketService`): push what the slave lacks, as far as the
+    /// window allows; an empty heartbeat when idle for 5 s; then sleep until there is more.
+    fn transfer(&mut self, ctx: &mut Context<'_>, slave: NodeId) {
+        let now = ctx.now();
+        let Some(store) = self.store.as_ref() else {
+            return;
+        };
+        let batch = self.config.store.ha_transfer_batch_size;
+        let file_size = self.config.store.commit_log_file_size;
+        let ack_early = self.config.bugs.ack_before_slave_has_data;
+        let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
+            return;
+        };
+        if connection.next_transfer.is_none() {
+            let start = if connection.request_offset == 0 {
+                // A new slave starts from the beginning of the master's last file.
+                let max = store.max_physical_offset();
+                max - max % file_size
+            } else {
+                connection.request_offset
+            };
+            connection.next_transfer = Some(start);
+            connection.transfer_start = start;
+        }
+        let mut next = connection.next_transfer.expect("set above");
+        let acknowledged = connection.ack_offset.max(connection.transfer_start);
+        let mut sent = false;
+        while next.saturating_sub(acknowledged) < WINDOW_BYTES {
+            let Some(data) = store.commit_log_data(ctx.disk(), next, batch) else {
+                break;
+            };
+            let offset = next;
+            next += data.len() as u64;
+            ctx.oneway(slave, Request::HaTransfer { offset, data });
+            sent = true;
+        }
+        connection.next_transfer = Some(next);
+        if sent {
+            connection.last_write = now;
+            if ack_early {
+                // The defect: count the slave as having what was merely sent to it.
+                self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(next);
+            }
+        } else if now.ms_since(connection.last_write) > HEARTBEAT_INTERVAL_MS {
+            ctx.oneway(
+                slave,
+                Request::HaTransfer {
+                    offset: next,
+                    data: Vec::new(),
+                },
+            );
+            connection.last_write = now;
+        }
+        // Sleep until the next heartbeat is due; new data wakes the loop sooner.
+        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
+        if connection.wake_at.is_none_or(|at| at > heartbeat) {
+            connection.wake_at = Some(heartbeat);
+            let timer = HaTimer::Transfer {
+                slave,
+                generation: connection.generation,
+            };
+            ctx.set_timer(heartbeat.ms_since(now), ha_timer(timer));
+        }
+        if sent && ack_early {
+            self.release_replicated_sends(ctx);
+        }
+    }
+}

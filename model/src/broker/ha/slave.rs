@@ -1,0 +1,123 @@
+//! The slave's side of replication (`HAClient`): connect to the master the name servers
+//! named, report the commitlog's max offset (first 5 s after connecting, then after every
+//! batch that moves it and at least every 5 s), append what the master pushes at the same
+//! offsets, and refuse data that does not start where the local log ends: a slave that is
+//! ahead of, or diverged from, its master logs it and reconnects, and never truncates.
+
+use super::{HEARTBEAT_INTERVAL_MS, HaTimer, SLAVE_TICK_MS};
+use crate::broker::{Broker, BrokerTimer};
+use crate::event::Event;
+use crate::ids::NodeId;
+use crate::node::Context;
+use crate::protocol::Request;
+use crate::time::Time;
+use crate::timer::Timer;
+
+/// The slave's replication state.
+#[derive(Clone, Debug, Default)]
+pub struct HaSlave {
+    /// The master this slave is connected to (`socketChannel`).
+    connected: Option<NodeId>,
+    /// `currentReportedOffset`.
+    reported: u64,
+    /// `lastWriteTimestamp`: the last report.
+    last_write: Time,
+}
+
+impl Broker {
+    pub(crate) fn start_ha_slave(&mut self, ctx: &mut Context<'_>) {
+        self.ha_slave = HaSlave::default();
+        ctx.set_timer(
+            SLAVE_TICK_MS,
+            Timer::Broker(BrokerTimer::Ha(HaTimer::SlaveTick)),
+        );
+    }
+
+    /// The `HAClient` loop: connect when a master is known, report when 5 s have passed.
+    pub(crate) fn ha_slave_tick(&mut self, ctx: &mut Context<'_>) {
+        if self.config.role.is_master() {
+            return; // Promoted: the loop ends.
+        }
+        ctx.set_timer(
+            SLAVE_TICK_MS,
+            Timer::Broker(BrokerTimer::Ha(HaTimer::SlaveTick)),
+        );
+        let now = ctx.now();
+        let max_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
+        let slave = &mut self.ha_slave;
+        if slave.connected.is_none() {
+            // `connectMaster`: the first report waits a heartbeat interval.
+            let Some(master) = self.master_addr else {
+                return;
+            };
+            slave.connected = Some(master);
+            slave.reported = max_offset;
+            slave.last_write = now;
+            return;
+        }
+        if now.ms_since(slave.last_write) > HEARTBEAT_INTERVAL_MS {
+            let master = slave.connected.expect("connected");
+            slave.last_write = now;
+            let reported = slave.reported;
+            ctx.oneway(
+                master,
+                Request::HaReport {
+                    max_offset: reported,
+                },
+            );
+        }
+    }
+
+    /// `HA_TRANSFER` from the master (`dispatchReadRequest`).
+    pub(crate) fn on_ha_transfer(
+        &mut self,
+        ctx: &mut Context<'_>,
+        master: NodeId,
+        offset: u64,
+        data: &[u8],
+    ) {
+        if self.config.role.is_master() || self.ha_slave.connected != Some(master) {
+            return;
+        }
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        let slave_offset = store.max_physical_offset();
+        if slave_offset != 0 && slave_offset != offset {
+            // "master pushed offset not equal the max phy offset in slave": close, reconnect.
+            ctx.emit(Event::ReplicaMismatch {
+                broker: self.config.broker_name.clone(),
+                master,
+                master_offset: offset,
+                slave_offset,
+            });
+            self.ha_slave.connected = None;
+            ctx.close_connection(master);
+            return;
+        }
+        if data.is_empty() {
+            return;
+        }
+        if slave_offset == 0 {
+            ctx.emit(Event::ReplicaStarted {
+                broker: self.config.broker_name.clone(),
+                offset,
+            });
+        }
+        store.append_replica(ctx, offset, data);
+        // `reportSlaveMaxOffsetPlus`.
+        let max_offset = store.max_physical_offset();
+        if max_offset > self.ha_slave.reported {
+            self.ha_slave.reported = max_offset;
+            self.ha_slave.last_write = ctx.now();
+            ctx.oneway(master, Request::HaReport { max_offset });
+        }
+    }
+
+    /// The connection to the master closed: reconnect at the next tick.
+    pub(crate) fn ha_slave_connection_closed(&mut self, peer: NodeId) {
+        if self.ha_slave.connected == Some(peer) {
+            self.ha_slave.connected = None;
+        }
+    }
+}
