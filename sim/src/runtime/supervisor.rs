@@ -130,7 +130,7 @@ pub async fn supervise(
         time.now_instant() - time.elapsed()
     };
     let now = || world.lock().expect("world lock").now();
-    madsim::task::spawn(housekeeping(world.clone()));
+    let housekeeping = madsim::task::spawn(housekeeping(world.clone()));
 
     let mut madsim_ids = Vec::new();
     let mut late = Vec::new();
@@ -255,10 +255,12 @@ pub async fn supervise(
         w.record_sim(t, None, SimEvent::Phase { phase: Phase::Done });
         t
     };
-    // Kill every node and let madsim drop their tasks, so nothing leaks across runs.
+    // Kill every node, stop the housekeeping, and let madsim drop their tasks: a task left
+    // alive would keep the world (and its history and disks) alive after the run.
     for id in madsim_ids.iter().flatten() {
         handle.kill(*id);
     }
+    housekeeping.abort();
     madsim::time::sleep(Duration::from_millis(1)).await;
     (ending, end)
 }
