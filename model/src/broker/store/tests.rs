@@ -238,3 +238,72 @@ fn a_consume_queue_behind_the_log_is_rebuilt() {
     let recovered = open(&mut io, BrokerBugs::default());
     assert_eq!(ids_in_queue(&io, &recovered, 0), vec![0, 2, 4, 6, 8, 10]);
 }
+
+/// A slave that starts empty takes the master's log from the beginning of a later file, byte
+/// for byte, and serves the same messages at the same queue offsets from there on.
+#[test]
+fn a_slave_replays_the_masters_log_from_where_it_starts() {
+    let mut master_io = TestIo::new();
+    let mut master = open(&mut master_io, BrokerBugs::default());
+    fill(&mut master_io, &mut master, 200);
+    let file_size = 8 * 1024;
+    let start = file_size * 2;
+    let mut slave_io = TestIo::new();
+    let mut slave = MessageStore::open(
+        &mut slave_io.ctx(),
+        StoreSettings {
+            is_slave: true,
+            ..settings(BrokerBugs::default())
+        },
+    )
+    .expect("store opens");
+    // What the master's transfer loop ships: 1 KiB batches, never across a file's end.
+    let mut offset = start;
+    while let Some(data) = master.commit_log_data(&master_io.disk, offset, 1024) {
+        slave.append_replica(&mut slave_io.ctx(), offset, &data);
+        offset += data.len() as u64;
+    }
+    assert_eq!(offset, master.max_physical_offset());
+    assert_eq!(slave.max_physical_offset(), master.max_physical_offset());
+    slave.on_timer(&mut slave_io.ctx(), StoreTimer::Reput);
+    for queue_id in 0..2 {
+        let from = slave.min_offset_in_queue("orders", queue_id);
+        assert!(from > 0, "the slave's queue starts where its log does");
+        assert_eq!(
+            slave.max_offset_in_queue("orders", queue_id),
+            master.max_offset_in_queue("orders", queue_id)
+        );
+        let read = |io: &TestIo, store: &MessageStore| {
+            let result = store.get_message(&io.disk, "orders", queue_id, from, 1_000);
+            result
+                .messages
+                .iter()
+                .map(|m| record::decode(m).unwrap().message_id().unwrap().seq)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read(&slave_io, &slave), read(&master_io, &master));
+    }
+}
+
+/// A pull that leaves more than `accessMessageInMemoryMaxRatio` of memory behind it reads
+/// from disk: the answer suggests a slave.
+#[test]
+fn a_pull_far_behind_suggests_pulling_from_a_slave() {
+    let mut io = TestIo::new();
+    let mut store = open(&mut io, BrokerBugs::default());
+    fill(&mut io, &mut store, 200);
+    let behind = store.get_message(&io.disk, "orders", 0, 0, 4);
+    let near = store.get_message(&io.disk, "orders", 0, 96, 4);
+    assert!(
+        !behind.suggest_pulling_from_slave,
+        "8 GiB of memory holds all of it"
+    );
+    store.settings.config.total_memory_bytes = 10 * 1024;
+    let behind = store.get_message(&io.disk, "orders", 0, 0, 4);
+    let near_now = store.get_message(&io.disk, "orders", 0, 96, 4);
+    assert!(
+        behind.suggest_pulling_from_slave,
+        "4 KiB of page cache holds only the tail"
+    );
+    assert!(!near_now.suggest_pulling_from_slave && !near.suggest_pulling_from_slave);
+}
