@@ -147,6 +147,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Answers a request this node does not serve (`REQUEST_CODE_NOT_SUPPORTED`).
+    pub fn not_supported(&mut self, inbound: Inbound) {
+        self.respond(
+            inbound,
+            Response::error(crate::protocol::ResponseCode::RequestCodeNotSupported),
+        );
+    }
+
     pub fn set_timer(&mut self, delay_ms: u64, timer: Timer) {
         self.io.set_timer(delay_ms, timer)
     }

@@ -2,7 +2,7 @@
 //! with loss, messages lost (SEND_OK and weaker), the median of the seeds' p99 send latency,
 //! and beside each cell the command that reproduces it.
 
-use super::sweep::{SeedResult, jobs, sweep};
+use super::sweep::{SeedResult, SeedsArgs, jobs, sweep};
 use clap::Args;
 use model::time::format_ms;
 use sim::scenario::matrix::Matrix;
@@ -12,15 +12,9 @@ use std::time::Instant;
 pub struct MatrixArgs {
     /// A scenario file with a [matrix] table.
     pub file: String,
-    /// Seeds to run in every cell: A..B (B excluded).
-    #[arg(long, default_value = "0..100")]
-    pub seeds: String,
-    /// Parallel workers. Default: one per core.
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Print the table as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// The seeds run in every cell.
+    #[command(flatten)]
+    pub seeds: SeedsArgs,
 }
 
 /// One cell's figures.
@@ -54,14 +48,14 @@ pub fn main(args: MatrixArgs) -> i32 {
             return super::BAD_INPUT;
         }
     };
-    let seeds = match super::parse_seeds(&args.seeds) {
+    let seeds = match super::parse_seeds(&args.seeds.seeds) {
         Ok(seeds) => seeds,
         Err(err) => {
             eprintln!("error: --seeds: {err}");
             return super::BAD_INPUT;
         }
     };
-    let jobs = jobs(args.jobs);
+    let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
     let mut rows = Vec::new();
     for cell in matrix.cells() {
@@ -75,7 +69,7 @@ pub fn main(args: MatrixArgs) -> i32 {
         rows.push(row(cell.0, spec, &results));
     }
     let wall = started.elapsed();
-    if args.json {
+    if args.seeds.json {
         let cells: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
@@ -86,7 +80,7 @@ pub fn main(args: MatrixArgs) -> i32 {
                 })
             })
             .collect();
-        let out = serde_json::json!({ "file": args.file, "seeds": args.seeds, "wall_ms": wall.as_millis() as u64, "cells": cells });
+        let out = serde_json::json!({ "file": args.file, "seeds": args.seeds.seeds, "wall_ms": wall.as_millis() as u64, "cells": cells });
         println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     } else {
         print_table(&matrix, &rows, &args);
@@ -139,7 +133,7 @@ fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
             format_ms(row.p99_ms),
             args.file,
             row.spec,
-            args.seeds
+            args.seeds.seeds
         );
     }
 }

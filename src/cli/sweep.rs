@@ -15,15 +15,8 @@ use std::time::{Duration, Instant};
 pub struct SweepArgs {
     /// The scenario file.
     pub file: String,
-    /// Seeds to run: A..B (B excluded).
-    #[arg(long, default_value = "0..100")]
-    pub seeds: String,
-    /// Parallel workers. Default: one per core.
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Print the closing summary as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub seeds: SeedsArgs,
     /// For a scenario with a [matrix]: the cell, as axis=value,... (others: first values).
     #[arg(long)]
     pub cell: Option<String>,
@@ -116,22 +109,42 @@ fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedR
     }
 }
 
+/// What every sweeping command takes.
+#[derive(Args)]
+pub struct SeedsArgs {
+    /// Seeds to run: A..B (B excluded).
+    #[arg(long, default_value = "0..100")]
+    pub seeds: String,
+    /// Parallel workers. Default: one per core.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Print the closing summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn main(args: SweepArgs) -> i32 {
     let scenario = match super::load(&args.file, args.cell.as_deref()) {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
-    let seeds = match super::parse_seeds(&args.seeds) {
+    let seeds = match super::parse_seeds(&args.seeds.seeds) {
         Ok(seeds) => seeds,
         Err(err) => {
             eprintln!("error: --seeds: {err}");
             return super::BAD_INPUT;
         }
     };
-    let jobs = jobs(args.jobs);
+    let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
     let results = sweep(&scenario, seeds, jobs);
-    report(&scenario, &results, started.elapsed(), jobs, args.json)
+    report(
+        &scenario,
+        &results,
+        started.elapsed(),
+        jobs,
+        args.seeds.json,
+    )
 }
 
 /// The worker count: as asked, else one per core.

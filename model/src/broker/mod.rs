@@ -254,10 +254,7 @@ impl Node for Broker {
             Request::HaTransfer { offset, data } => {
                 self.on_ha_transfer(ctx, inbound.from, offset, &data)
             }
-            _ => ctx.respond(
-                inbound,
-                Response::error(ResponseCode::RequestCodeNotSupported),
-            ),
+            _ => ctx.not_supported(inbound),
         }
     }
 

@@ -297,7 +297,7 @@ pub fn analyse(scenario: &Scenario, history: &History, sends: &sends::Analysis) 
                         ),
                     });
                 }
-                let fate = slot(&mut audience.messages, *id);
+                let fate = super::dense_entry(&mut audience.messages, *id);
                 let first_time = fate.first.is_none();
                 if first_time {
                     fate.first = Some(at);
@@ -666,18 +666,6 @@ fn reused_offset(
             copy.broker, copy.topic, copy.queue_id, copy.queue_offset, audience.figures.group
         ))
     })
-}
-
-fn slot(messages: &mut Vec<Vec<Fate>>, id: MessageId) -> &mut Fate {
-    let producer = id.producer as usize;
-    if messages.len() <= producer {
-        messages.resize_with(producer + 1, Vec::new);
-    }
-    let seq = id.seq as usize;
-    if messages[producer].len() <= seq {
-        messages[producer].resize_with(seq + 1, Fate::default);
-    }
-    &mut messages[producer][seq]
 }
 
 /// Why a stored copy was delivered twice, and the story: who had it, what happened to them

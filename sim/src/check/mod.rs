@@ -249,6 +249,20 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     }
 }
 
+/// A message's entry in a table indexed densely by producer and sequence number, which grows
+/// as needed (message ids are dense, so the table stays small and lookups stay O(1)).
+fn dense_entry<T: Default>(table: &mut Vec<Vec<T>>, id: model::MessageId) -> &mut T {
+    let producer = id.producer as usize;
+    if table.len() <= producer {
+        table.resize_with(producer + 1, Vec::new);
+    }
+    let seq = id.seq as usize;
+    if table[producer].len() <= seq {
+        table[producer].resize_with(seq + 1, T::default);
+    }
+    &mut table[producer][seq]
+}
+
 /// `3.100s`, or `120.4s..129.9s (4 samples)`, or `none`.
 pub fn describe_samples(samples: &[u64]) -> String {
     let (Some(min), Some(max)) = (samples.iter().min(), samples.iter().max()) else {

@@ -233,17 +233,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
     let mut positions: BTreeMap<Position, (NodeId, Option<MessageId>)> = BTreeMap::new();
     let mut diverged: BTreeSet<Position> = BTreeSet::new();
 
-    fn record(records: &mut Vec<Vec<Record>>, id: MessageId) -> &mut Record {
-        let producer = id.producer as usize;
-        if records.len() <= producer {
-            records.resize_with(producer + 1, Vec::new);
-        }
-        let seq = id.seq as usize;
-        if records[producer].len() <= seq {
-            records[producer].resize_with(seq + 1, Record::default);
-        }
-        &mut records[producer][seq]
-    }
+    let record = super::dense_entry::<Record>;
 
     for entry in history.entries() {
         let at = entry.at;

@@ -208,10 +208,7 @@ impl Node for Auditor {
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, _request: Request) {
-        ctx.respond(
-            inbound,
-            Response::error(ResponseCode::RequestCodeNotSupported),
-        );
+        ctx.not_supported(inbound);
     }
 
     fn on_response(

@@ -9,7 +9,7 @@ use model::client::consumer::{Consumer, ConsumerConfig, ListenerAnswer, MessageL
 use model::client::{Client, ClientConfig};
 use model::ids::RequestId;
 use model::node::{Context, Inbound, Node, RpcError};
-use model::protocol::{Request, Response, ResponseCode};
+use model::protocol::{Request, Response};
 use model::timer::Timer;
 
 /// Written just before the planned crash, so that a restarted instance does not crash again.
@@ -87,10 +87,7 @@ impl Node for ConsumerApp {
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
         if !self.client.on_request(ctx, &request) {
-            ctx.respond(
-                inbound,
-                Response::error(ResponseCode::RequestCodeNotSupported),
-            );
+            ctx.not_supported(inbound);
         }
     }
 

@@ -10,7 +10,7 @@ use model::event::{Event, SendMode};
 use model::ids::{MessageId, RequestId};
 use model::message::{Message, property};
 use model::node::{Context, Inbound, Node, RpcError};
-use model::protocol::{Request, Response, ResponseCode};
+use model::protocol::{Request, Response};
 use model::timer::Timer;
 use std::collections::BTreeMap;
 
@@ -149,10 +149,7 @@ impl Node for ProducerApp {
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, _request: Request) {
-        ctx.respond(
-            inbound,
-            Response::error(ResponseCode::RequestCodeNotSupported),
-        );
+        ctx.not_supported(inbound);
     }
 
     fn on_response(

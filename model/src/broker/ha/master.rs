@@ -32,6 +32,21 @@ struct Connection {
     generation: u64,
 }
 
+impl Connection {
+    /// Wakes the transfer loop at `at`, unless it already wakes sooner.
+    fn wake(&mut self, ctx: &mut Context<'_>, slave: NodeId, at: Time) {
+        if self.wake_at.is_some_and(|wake| wake <= at) {
+            return;
+        }
+        self.wake_at = Some(at);
+        let timer = HaTimer::Transfer {
+            slave,
+            generation: self.generation,
+        };
+        ctx.set_timer(at.ms_since(ctx.now()), ha_timer(timer));
+    }
+}
+
 /// The master's replication state.
 #[derive(Clone, Debug, Default)]
 pub struct HaMaster {
@@ -117,14 +132,7 @@ impl Broker {
             let idle_since = connection.last_write;
             let elapsed = now.ms_since(idle_since);
             let wake = idle_since.plus_ms(elapsed.div_ceil(IDLE_WAIT_MS).max(1) * IDLE_WAIT_MS);
-            if connection.wake_at.is_none_or(|at| at > wake) {
-                connection.wake_at = Some(wake);
-                let timer = HaTimer::Transfer {
-                    slave,
-                    generation: connection.generation,
-                };
-                ctx.set_timer(wake.ms_since(now), ha_timer(timer));
-            }
+            connection.wake(ctx, slave, wake);
         }
     }
 
@@ -227,14 +235,7 @@ impl Broker {
         // Sleep until the next heartbeat is due; new data wakes the loop sooner.
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
         let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
-        if connection.wake_at.is_none_or(|at| at > heartbeat) {
-            connection.wake_at = Some(heartbeat);
-            let timer = HaTimer::Transfer {
-                slave,
-                generation: connection.generation,
-            };
-            ctx.set_timer(heartbeat.ms_since(now), ha_timer(timer));
-        }
+        connection.wake(ctx, slave, heartbeat);
         if sent && ack_early {
             self.release_replicated_sends(ctx);
         }

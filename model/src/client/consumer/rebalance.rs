@@ -367,8 +367,8 @@ impl Consumer {
         );
     }
 
-    /// `lockAll`: renew the locks of every owned queue, per broker.
-    pub(super) fn lock_all(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
+    /// The owned queues, per broker (`buildProcessQueueTableByBrokerName`).
+    fn queues_by_broker(&self) -> BTreeMap<String, Vec<MessageQueue>> {
         let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
         for queue in self.queues.keys() {
             by_broker
@@ -376,6 +376,12 @@ impl Consumer {
                 .or_default()
                 .push(queue.clone());
         }
+        by_broker
+    }
+
+    /// `lockAll`: renew the locks of every owned queue, per broker.
+    pub(super) fn lock_all(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
+        let by_broker = self.queues_by_broker();
         for (_, queues) in by_broker {
             self.lock(ctx, core, queues, false);
         }
@@ -383,13 +389,7 @@ impl Consumer {
 
     /// `unlockAll`: give every owned queue's lock back, per broker (oneway).
     pub(super) fn unlock_all(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
-        let mut by_broker: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
-        for queue in self.queues.keys() {
-            by_broker
-                .entry(queue.broker_name.clone())
-                .or_default()
-                .push(queue.clone());
-        }
+        let by_broker = self.queues_by_broker();
         for (broker, queues) in by_broker {
             if let Some((addr, _)) = find_broker(core, &broker, MASTER_ID) {
                 let request = Request::UnlockBatchMq {
