@@ -187,3 +187,47 @@ fn a_missing_file_and_bad_usage() {
     let output = sim(&["run"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_matrix_cell_with_a_bad_value_is_named() {
+    let text = GOOD.replace(
+        "name = \"broker-a\"",
+        "name = \"broker-a\"\nflush = \"${flush}\"",
+    ) + "\n[matrix]\nflush = [\"async\", \"sync\"]\n";
+    // Every cell validates, each with its own line.
+    let (code, stderr) = validate("matrix_ok", &text);
+    assert_eq!(code, 0, "{stderr}");
+    // A cell's value must be one of the axis's, and a placeholder must name an axis.
+    check(
+        "matrix_value",
+        &text.replace("\"sync\"]", "\"fast\"]"),
+        11,
+        &["flush", "`fast`"],
+    );
+    check(
+        "matrix_axis",
+        &text.replace("${flush}", "${flash}"),
+        11,
+        &["${flash}", "names no [matrix] axis"],
+    );
+}
+
+#[test]
+fn a_cell_for_a_scenario_without_a_matrix_is_bad_usage() {
+    let output = sim(&["run", "scenarios/lost-ack.toml", "--cell", "flush=sync"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("has no [matrix]"), "{stderr}");
+}
+
+#[test]
+fn a_promotion_must_name_a_slave() {
+    let text = GOOD.replace("name = \"broker-a\"", "name = \"broker-a\"\nslaves = 1")
+        + "\n[[fault]]\nat = \"10s\"\nkind = \"promote\"\nnode = \"broker-a\"\n";
+    check(
+        "promote_master",
+        &text,
+        24,
+        &["fault[0].node", "not a slave"],
+    );
+}

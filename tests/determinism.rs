@@ -32,16 +32,26 @@ fn different_seeds_give_different_digests() {
     assert_ne!(digest("7"), digest("8"));
 }
 
+/// Twice in one process, for scenarios that use every part: storage faults, consumers,
+/// replication, an operator's failover, a matrix cell.
 #[test]
 fn the_built_in_determinism_check_passes() {
-    let output = sim(&[
-        "run",
-        "scenarios/lost-ack.toml",
-        "--seed",
-        "3",
-        "--check-determinism",
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("same digest"), "{stderr}");
+    let runs: [&[&str]; 3] = [
+        &["run", "scenarios/lost-ack.toml", "--seed", "3"],
+        &["run", "scenarios/read-from-slave.toml", "--seed", "3"],
+        &[
+            "run",
+            "scenarios/reliability-matrix.toml",
+            "--cell",
+            "flush=sync,fault=power-off",
+            "--seed",
+            "3",
+        ],
+    ];
+    for args in runs {
+        let output = sim(&[args, &["--check-determinism"]].concat());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains("same digest"), "{args:?}: {stderr}");
+    }
 }
