@@ -201,8 +201,12 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
     config.broadcasting = spec.broadcasting;
     config.strategy = spec.strategy;
     config.consume_from_first_offset = spec.consume_from_first;
-    config.consume_message_batch_max_size = spec.batch;
-    config.consume_thread_max = spec.threads;
+    if let Some(batch) = spec.batch {
+        config.consume_message_batch_max_size = batch;
+    }
+    if let Some(threads) = spec.threads {
+        config.consume_thread_max = threads;
+    }
     config.max_reconsume_times = spec.max_reconsume_times;
     config.bugs = ConsumerBugs {
         commit_before_consume: scenario.bugs.commit_before_consume,

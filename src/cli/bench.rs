@@ -30,12 +30,9 @@ pub fn main(args: BenchArgs) -> i32 {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
-    let seeds = match super::parse_seeds(&args.seeds) {
+    let seeds = match super::seeds_arg(&args.seeds) {
         Ok(seeds) => seeds,
-        Err(err) => {
-            eprintln!("error: --seeds: {err}");
-            return super::BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     // One warm-up run, so that the first measured one does not pay for page faults.
     let _ = run(&scenario, seeds.start, &RunOptions::default());

@@ -48,12 +48,9 @@ pub fn main(args: MatrixArgs) -> i32 {
             return super::BAD_INPUT;
         }
     };
-    let seeds = match super::parse_seeds(&args.seeds.seeds) {
+    let seeds = match super::seeds_arg(&args.seeds.seeds) {
         Ok(seeds) => seeds,
-        Err(err) => {
-            eprintln!("error: --seeds: {err}");
-            return super::BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();

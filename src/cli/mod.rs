@@ -20,6 +20,14 @@ pub fn load(path: &str, cell: Option<&str>) -> Result<Scenario, i32> {
     })
 }
 
+/// The `--seeds` range, or the exit code after saying why not.
+pub fn seeds_arg(text: &str) -> Result<std::ops::Range<u64>, i32> {
+    parse_seeds(text).map_err(|err| {
+        eprintln!("error: --seeds: {err}");
+        BAD_INPUT
+    })
+}
+
 /// Parses `A..B` (B excluded) or a single seed.
 pub fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>, String> {
     let parse = |s: &str| {

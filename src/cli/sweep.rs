@@ -44,8 +44,8 @@ pub struct SeedResult {
 #[derive(Clone, Debug, Default)]
 struct ConsumerTotals {
     redelivered: u64,
-    /// (cause, count), in a fixed order.
-    causes: [(&'static str, u64); 7],
+    /// Per cause, in the order of `RedeliveryCauses::named`.
+    causes: [u64; 7],
     reordered: u64,
     rewinds: u64,
     skipped: u64,
@@ -53,22 +53,20 @@ struct ConsumerTotals {
     abandoned: u64,
 }
 
+/// The redelivery causes' names, in the order `ConsumerTotals::causes` keeps them.
+fn cause_names() -> [&'static str; 7] {
+    sim::check::RedeliveryCauses::default()
+        .named()
+        .map(|(name, _)| name)
+}
+
 impl ConsumerTotals {
     fn of(groups: &[sim::check::GroupFigures]) -> ConsumerTotals {
         let mut totals = ConsumerTotals::default();
         for g in groups {
-            let c = &g.redelivered_by_cause;
-            let causes = [
-                ("consumer_crash", c.consumer_crash),
-                ("consumer_shutdown", c.consumer_shutdown),
-                ("rebalance", c.rebalance),
-                ("broker_restart", c.broker_restart),
-                ("slave_offsets", c.slave_offsets),
-                ("offset_reset", c.offset_reset),
-                ("unexplained", c.unexplained),
-            ];
-            for (total, (name, count)) in totals.causes.iter_mut().zip(causes) {
-                *total = (name, total.1 + count);
+            for (total, (_, count)) in totals.causes.iter_mut().zip(g.redelivered_by_cause.named())
+            {
+                *total += count;
             }
             totals.redelivered += g.redelivered;
             totals.reordered += g.reordered;
@@ -128,12 +126,9 @@ pub fn main(args: SweepArgs) -> i32 {
         Ok(scenario) => scenario,
         Err(code) => return code,
     };
-    let seeds = match super::parse_seeds(&args.seeds.seeds) {
+    let seeds = match super::seeds_arg(&args.seeds.seeds) {
         Ok(seeds) => seeds,
-        Err(err) => {
-            eprintln!("error: --seeds: {err}");
-            return super::BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
@@ -237,9 +232,8 @@ fn report(
             "consumers": (!scenario.consumers.is_empty()).then(|| serde_json::json!({
                 "seeds_with_redelivery": count(&|r| r.consumers.redelivered > 0),
                 "redelivered": sum(&|r| r.consumers.redelivered),
-                "redelivered_by_cause": (0..7).map(|i| {
-                    let name = results.first().map_or("", |r| r.consumers.causes[i].0);
-                    (name.to_string(), serde_json::json!(sum(&|r| r.consumers.causes[i].1)))
+                "redelivered_by_cause": cause_names().iter().enumerate().map(|(i, name)| {
+                    (name.to_string(), serde_json::json!(sum(&|r| r.consumers.causes[i])))
                 }).collect::<serde_json::Map<_, _>>(),
                 "seeds_with_reordering": count(&|r| r.consumers.reordered > 0),
                 "reordered": sum(&|r| r.consumers.reordered),
@@ -280,10 +274,11 @@ fn report(
         sum(&|r| r.recovered)
     );
     if !scenario.consumers.is_empty() {
-        let causes: Vec<String> = (0..7)
-            .filter_map(|i| {
-                let total = sum(&|r| r.consumers.causes[i].1);
-                let name = results.first()?.consumers.causes[i].0;
+        let causes: Vec<String> = cause_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let total = sum(&|r| r.consumers.causes[i]);
                 (total > 0).then(|| format!("{} {total}", name.replace('_', " ")))
             })
             .collect();

@@ -41,6 +41,21 @@ pub struct RedeliveryCauses {
     pub unexplained: u64,
 }
 
+impl RedeliveryCauses {
+    /// Every cause with its count, in a fixed order, named as the JSON names them.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("consumer_crash", self.consumer_crash),
+            ("consumer_shutdown", self.consumer_shutdown),
+            ("rebalance", self.rebalance),
+            ("broker_restart", self.broker_restart),
+            ("slave_offsets", self.slave_offsets),
+            ("offset_reset", self.offset_reset),
+            ("unexplained", self.unexplained),
+        ]
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct GroupFigures {
     /// The group, or `group/consumer` for an instance of a broadcasting group.

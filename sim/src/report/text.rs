@@ -193,19 +193,12 @@ fn format_bytes(bytes: u64) -> String {
 
 /// ` (consumer crash 3, rebalance 14)`, or nothing without redeliveries.
 fn describe_causes(causes: &RedeliveryCauses) -> String {
-    let parts: Vec<String> = [
-        ("consumer crash", causes.consumer_crash),
-        ("consumer shutdown", causes.consumer_shutdown),
-        ("rebalance", causes.rebalance),
-        ("broker restart", causes.broker_restart),
-        ("offsets on slave", causes.slave_offsets),
-        ("offset reset", causes.offset_reset),
-        ("unexplained", causes.unexplained),
-    ]
-    .iter()
-    .filter(|(_, count)| *count > 0)
-    .map(|(name, count)| format!("{name} {count}"))
-    .collect();
+    let parts: Vec<String> = causes
+        .named()
+        .iter()
+        .filter(|(_, count)| *count > 0)
+        .map(|(name, count)| format!("{} {count}", name.replace('_', " ")))
+        .collect();
     if parts.is_empty() {
         String::new()
     } else {

@@ -121,8 +121,10 @@ pub struct ConsumerGroup {
     pub mode: ConsumeMode,
     pub strategy: model::client::consumer::Strategy,
     pub consume_from_first: bool,
-    pub batch: usize,
-    pub threads: usize,
+    /// `consumeMessageBatchMaxSize` and `consumeThreadMax`, when the file sets them (the
+    /// model's defaults otherwise).
+    pub batch: Option<usize>,
+    pub threads: Option<usize>,
     pub max_reconsume_times: Option<u32>,
     pub nodes: Vec<NodeId>,
     /// When each instance boots, if not with the cluster.
@@ -699,11 +701,8 @@ fn consumer_groups(
                 AllocateName::ConsistentHash => model::client::consumer::Strategy::ConsistentHash,
             },
             consume_from_first: block.consume_from == ConsumeFromName::First,
-            batch: block.batch.unwrap_or(1) as usize,
-            threads: block
-                .threads
-                .unwrap_or(if mode == ConsumeMode::LitePull { 1 } else { 20 })
-                as usize,
+            batch: block.batch.map(|b| b as usize),
+            threads: block.threads.map(|t| t as usize),
             max_reconsume_times: block.max_reconsume_times,
             nodes: Vec::new(),
             starts_ms: Vec::new(),

@@ -3,7 +3,10 @@
 //! the slave asked, as far as the sockets' buffers allow, with an empty heartbeat every 5 s
 //! when idle; and housekeeping that drops a connection whose slave has been silent for 20 s.
 
-use super::{HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS, WINDOW_BYTES};
+use super::{
+    HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_CHECK_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS,
+    WINDOW_BYTES,
+};
 use crate::broker::{Broker, BrokerTimer};
 use crate::event::Event;
 use crate::ids::NodeId;
@@ -16,13 +19,12 @@ use std::collections::BTreeMap;
 /// One slave's connection (`HAConnection`).
 #[derive(Clone, Debug)]
 struct Connection {
-    /// `slaveRequestOffset`: the slave's first report on this connection.
-    request_offset: u64,
     /// `slaveAckOffset`: its latest report.
     ack_offset: u64,
-    /// `nextTransferFromWhere`, once the loop has started.
-    next_transfer: Option<u64>,
-    /// Where the transfer started: the window counts from here until the slave reports past.
+    /// `nextTransferFromWhere`.
+    next_transfer: u64,
+    /// Where the transfer started (from `slaveRequestOffset`, the first report): the window
+    /// counts from here until the slave reports past it.
     transfer_start: u64,
     last_read: Time,
     last_write: Time,
@@ -58,10 +60,6 @@ pub struct HaMaster {
 }
 
 impl HaMaster {
-    pub fn connections(&self) -> usize {
-        self.connections.len()
-    }
-
     /// `isSlaveOK`: a slave is connected and not too far behind `master_put_where`.
     pub fn is_slave_ok(&self, master_put_where: u64, fallbehind_max: u64) -> bool {
         !self.connections.is_empty()
@@ -80,13 +78,20 @@ impl Broker {
             return;
         }
         let now = ctx.now();
-        if !self.ha_master.connections.contains_key(&slave) {
+        let opened = !self.ha_master.connections.contains_key(&slave);
+        if opened {
+            let start = if max_offset == 0 {
+                // A new slave starts from the beginning of the master's last file.
+                let max = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
+                max - max % self.config.store.commit_log_file_size
+            } else {
+                max_offset
+            };
             self.ha_master.next_generation += 1;
             let connection = Connection {
-                request_offset: max_offset,
                 ack_offset: max_offset,
-                next_transfer: None,
-                transfer_start: 0,
+                next_transfer: start,
+                transfer_start: start,
                 last_read: now,
                 last_write: now,
                 wake_at: None,
@@ -95,12 +100,12 @@ impl Broker {
             self.ha_master.connections.insert(slave, connection);
             if !self.ha_master.housekeeping_armed {
                 self.ha_master.housekeeping_armed = true;
-                ctx.set_timer(super::SLAVE_TICK_MS, ha_timer(HaTimer::Housekeeping));
+                ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
             }
         }
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
         connection.last_read = now;
-        let advanced = max_offset > connection.ack_offset || connection.next_transfer.is_none();
+        let advanced = opened || max_offset > connection.ack_offset;
         connection.ack_offset = max_offset;
         // `notifyTransferSome`: the report is trusted as it is.
         self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(max_offset);
@@ -170,7 +175,7 @@ impl Broker {
         if self.ha_master.connections.is_empty() {
             self.ha_master.housekeeping_armed = false;
         } else {
-            ctx.set_timer(super::SLAVE_TICK_MS, ha_timer(HaTimer::Housekeeping));
+            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
         }
     }
 
@@ -187,23 +192,11 @@ impl Broker {
             return;
         };
         let batch = self.config.store.ha_transfer_batch_size;
-        let file_size = self.config.store.commit_log_file_size;
         let ack_early = self.config.bugs.ack_before_slave_has_data;
         let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
             return;
         };
-        if connection.next_transfer.is_none() {
-            let start = if connection.request_offset == 0 {
-                // A new slave starts from the beginning of the master's last file.
-                let max = store.max_physical_offset();
-                max - max % file_size
-            } else {
-                connection.request_offset
-            };
-            connection.next_transfer = Some(start);
-            connection.transfer_start = start;
-        }
-        let mut next = connection.next_transfer.expect("set above");
+        let mut next = connection.next_transfer;
         let acknowledged = connection.ack_offset.max(connection.transfer_start);
         let mut sent = false;
         while next.saturating_sub(acknowledged) < WINDOW_BYTES {
@@ -215,7 +208,7 @@ impl Broker {
             ctx.oneway(slave, Request::HaTransfer { offset, data });
             sent = true;
         }
-        connection.next_transfer = Some(next);
+        connection.next_transfer = next;
         if sent {
             connection.last_write = now;
             if ack_early {

@@ -23,6 +23,8 @@ pub const IDLE_WAIT_MS: u64 = 100;
 pub const WINDOW_BYTES: u64 = 256 * 1024;
 /// The slave's loop wakes at least this often (`selector.select(1000)`).
 pub const SLAVE_TICK_MS: u64 = 1_000;
+/// The master checks its connections' silence this often (its read loop's `select(1000)`).
+pub const HOUSEKEEPING_CHECK_MS: u64 = 1_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HaTimer {
