@@ -2,7 +2,8 @@
 //! is in the `sim` crate.
 //!
 //! Exit codes: 0 every expectation holds; 1 an expectation failed; 2 bad input or usage;
-//! 3 liveness (the run did not drain); 4 the simulation panicked or was not deterministic.
+//! 3 liveness (the run did not drain); 4 the simulation panicked or was not deterministic;
+//! 5 a model invariant was violated.
 
 mod cli;
 

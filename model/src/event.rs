@@ -151,6 +151,14 @@ pub enum Event {
         master_offset: u64,
         slave_offset: u64,
     },
+    /// A master closed a slave's connection whose later report claimed more than the master
+    /// holds (`HAConnection`, 4.9.3+).
+    ReplicaOverclaimed {
+        broker: String,
+        slave: NodeId,
+        reported: u64,
+        master_offset: u64,
+    },
     /// The store recovered at start.
     Recovered {
         broker: String,

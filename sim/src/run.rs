@@ -6,6 +6,7 @@ use crate::cluster;
 use crate::disk::DiskConfig;
 use crate::runtime::{self, Outcome, Setup};
 use crate::scenario::Scenario;
+use model::Time;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,10 +22,51 @@ pub struct Finished {
     pub report: Report,
 }
 
+/// A run that did not finish: a model invariant was violated, or something panicked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crash {
+    /// The violated invariant's name (see `model::invariant`), or `None` for another panic.
+    pub invariant: Option<String>,
+    /// What the invariant or the panic said.
+    pub message: String,
+    /// The node step it happened in: (simulated time, node name).
+    pub step: Option<(Time, String)>,
+}
+
+impl Crash {
+    fn of(message: String, step: Option<(Time, String)>) -> Crash {
+        match model::invariant::parse(&message) {
+            Some((name, detail)) => Crash {
+                invariant: Some(name.to_string()),
+                message: detail.to_string(),
+                step,
+            },
+            None => Crash {
+                invariant: None,
+                message,
+                step,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Crash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.invariant {
+            Some(name) => write!(f, "invariant {name} violated")?,
+            None => f.write_str("panic")?,
+        }
+        if let Some((at, node)) = &self.step {
+            write!(f, " on {node} at {at}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
 pub struct RunResult {
     pub seed: u64,
-    /// The run, or the panic message if the model or the harness panicked.
-    pub result: Result<Finished, String>,
+    /// The run, or how it crashed (a violated model invariant, or a panic).
+    pub result: Result<Finished, Crash>,
     /// Wall-clock time of the simulation and the check.
     pub wall: Duration,
 }
@@ -69,11 +111,18 @@ pub fn run(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunResult {
                 let report = check::check(&scenario, &outcome.history, outcome.ending);
                 Finished { outcome, report }
             }))
+            .map_err(|payload| {
+                let step = runtime::host::current_step().map(|(at, node)| {
+                    let name = scenario.nodes.get(node.index()).map(|n| n.name.clone());
+                    (at, name.unwrap_or_else(|| format!("node {}", node.0)))
+                });
+                Crash::of(panic_message(payload.as_ref()), step)
+            })
         })
         .expect("spawn a thread for the seed");
     let result = match thread.join() {
-        Ok(Ok(finished)) => Ok(finished),
-        Ok(Err(payload)) | Err(payload) => Err(panic_message(payload.as_ref())),
+        Ok(result) => result,
+        Err(payload) => Err(Crash::of(panic_message(payload.as_ref()), None)),
     };
     RunResult {
         seed,
@@ -89,5 +138,29 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         text.clone()
     } else {
         "a panic without a message".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invariant_violation_is_told_from_a_panic() {
+        let step = Some((Time::from_ms(41_269), "broker-a-s1".to_string()));
+        let message = format!(
+            "{}replica-append-at-end: 100 bytes for offset 163401 would be stored at 0",
+            model::invariant::PREFIX
+        );
+        let crash = Crash::of(message, step.clone());
+        assert_eq!(crash.invariant.as_deref(), Some("replica-append-at-end"));
+        assert_eq!(
+            crash.to_string(),
+            "invariant replica-append-at-end violated on broker-a-s1 at 41.269s: \
+             100 bytes for offset 163401 would be stored at 0"
+        );
+        let other = Crash::of("index out of bounds".to_string(), step);
+        assert_eq!(other.invariant, None);
+        assert!(other.to_string().starts_with("panic on broker-a-s1"));
     }
 }

@@ -203,6 +203,8 @@ fn report(
     let failing: Vec<&SeedResult> = results.iter().filter(|r| r.exit_code != 0).collect();
     let code = if failing.iter().any(|r| r.exit_code == 4) {
         4
+    } else if failing.iter().any(|r| r.exit_code == 5) {
+        5
     } else if failing.iter().any(|r| r.exit_code == 1) {
         1
     } else if failing.is_empty() {
@@ -223,6 +225,7 @@ fn report(
             "fail": count(&|r| r.exit_code == 1),
             "unknown": count(&|r| r.exit_code == 3),
             "panic": count(&|r| r.exit_code == 4),
+            "invariant": count(&|r| r.exit_code == 5),
             "seeds_with_loss": count(&|r| r.lost > 0),
             "lost": sum(&|r| r.lost),
             "lost_unconfirmed": sum(&|r| r.lost_unconfirmed),
@@ -258,11 +261,12 @@ fn report(
         ratio
     );
     println!(
-        "  pass {}  fail {}  unknown {}  panic {}",
+        "  pass {}  fail {}  unknown {}  panic {}  invariant {}",
         count(&|r| r.exit_code == 0),
         count(&|r| r.exit_code == 1),
         count(&|r| r.exit_code == 3),
-        count(&|r| r.exit_code == 4)
+        count(&|r| r.exit_code == 4),
+        count(&|r| r.exit_code == 5)
     );
     println!(
         "  seeds with loss {}  lost {}  lost_unconfirmed {}  lost_unexplained {}  duplicated {}  recovered {}",

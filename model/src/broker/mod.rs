@@ -250,10 +250,15 @@ impl Node for Broker {
             Request::GetAllTopicConfig
             | Request::GetAllConsumerOffset
             | Request::GetAllDelayOffset => self.handle_sync_request(ctx, inbound, &request),
-            Request::HaReport { max_offset } => self.on_ha_report(ctx, inbound.from, max_offset),
-            Request::HaTransfer { offset, data } => {
-                self.on_ha_transfer(ctx, inbound.from, offset, &data)
-            }
+            Request::HaReport {
+                session,
+                max_offset,
+            } => self.on_ha_report(ctx, inbound.from, session, max_offset),
+            Request::HaTransfer {
+                session,
+                offset,
+                data,
+            } => self.on_ha_transfer(ctx, inbound.from, session, offset, &data),
             _ => ctx.not_supported(inbound),
         }
     }

@@ -128,7 +128,12 @@ impl Broker {
             ctx.set_timer(timeout, Timer::Broker(BrokerTimer::FlushTimeout(id)));
         }
         let awaits_replica = waiting.replica.is_none();
-        self.waiting_sends.insert(id, waiting);
+        let earlier = self.waiting_sends.insert(id, waiting);
+        crate::invariant!(
+            earlier.is_none(),
+            "send-answered-once",
+            "waiting send {id} was registered twice"
+        );
         if awaits_replica {
             let timeout = self.config.store.slave_timeout_ms;
             ctx.set_timer(timeout, Timer::Broker(BrokerTimer::ReplicaTimeout(id)));

@@ -74,11 +74,23 @@ pub enum Request {
     GetAllConsumerOffset,
     /// Slave -> master, every 10 s: the master's delay-level progress.
     GetAllDelayOffset,
-    /// Slave -> master (oneway): the slave's max commitlog offset.
-    HaReport { max_offset: u64 },
-    /// Master -> slave (oneway): commitlog bytes starting at `offset`; empty = heartbeat.
-    HaTransfer { offset: u64, data: Vec<u8> },
+    /// Slave -> master (oneway): the slave's max commitlog offset. `session` stands for the
+    /// HA socket it travels on: each `connectMaster` opens a new one (not on the wire).
+    HaReport { session: HaSession, max_offset: u64 },
+    /// Master -> slave (oneway): commitlog bytes starting at `offset`; empty = heartbeat. It
+    /// travels on the socket of the report that opened the master's connection.
+    HaTransfer {
+        session: HaSession,
+        offset: u64,
+        data: Vec<u8>,
+    },
 }
+
+/// One HA socket between a slave and its master. A slave opens a new one each time it
+/// connects (`HAClient.connectMaster`); the master makes a new `HAConnection` for each, so
+/// nothing said on a dead socket reaches the connection that replaced it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HaSession(pub u64);
 
 impl Request {
     pub fn code(&self) -> RequestCode {

@@ -486,7 +486,7 @@ pub fn analyse(scenario: &Scenario, history: &History, sends: &sends::Analysis) 
     }
 
     for audience in &mut audiences {
-        settle(audience, sends, &mut anomalies);
+        settle(audience, scenario, sends, &mut anomalies);
     }
     Analysis {
         groups: audiences.into_iter().map(|a| a.figures).collect(),
@@ -533,7 +533,12 @@ fn audiences(scenario: &Scenario) -> Vec<Audience> {
 }
 
 /// After the history: what became of every message of the audience's topic.
-fn settle(audience: &mut Audience, sends: &sends::Analysis, anomalies: &mut Vec<Anomaly>) {
+fn settle(
+    audience: &mut Audience,
+    scenario: &Scenario,
+    sends: &sends::Analysis,
+    anomalies: &mut Vec<Anomaly>,
+) {
     let mut latencies = Vec::new();
     for (producer, list) in sends.records.iter().enumerate() {
         for (seq, record) in list.iter().enumerate() {
@@ -627,7 +632,7 @@ fn settle(audience: &mut Audience, sends: &sends::Analysis, anomalies: &mut Vec<
                 )
             } else {
                 audience.figures.lost += 1;
-                match sends::explain_loss(ack, sends.brokers.get(&ack.store_host)) {
+                match sends::loss_cause(&sends.brokers, scenario, ack) {
                     Some(cause) => (AnomalyKind::Lost, format!("{acked}; {cause}")),
                     None => {
                         audience.figures.lost_unexplained += 1;

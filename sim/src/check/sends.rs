@@ -193,8 +193,8 @@ type Position = (String, String, u32, u64);
 pub(super) struct BrokerTimeline {
     /// Whether its group has slaves: then a message survives its master if a slave has it.
     replicated_group: bool,
-    /// What its slaves reported holding: (time, commitlog offset).
-    replicated: Vec<(Time, u64)>,
+    /// What its slaves reported holding: (time, commitlog offset, slave).
+    replicated: Vec<(Time, u64, NodeId)>,
     /// Where its group's slaves' copies of the log begin: (time, commitlog offset).
     replica_starts: Vec<(Time, u64)>,
     /// Rotted bytes: (time, commitlog offset).
@@ -347,9 +347,9 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                         .push((at, *truncated_bytes, *max_offset));
                 }
             }
-            Event::Replicated { offset, .. } => {
+            Event::Replicated { offset, slave, .. } => {
                 if let Some(timeline) = entry.node.and_then(|node| brokers.get_mut(&node)) {
-                    timeline.replicated.push((at, *offset));
+                    timeline.replicated.push((at, *offset, *slave));
                 }
             }
             Event::ReplicaStarted { broker, offset } => {
@@ -515,7 +515,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
             if unread_queue {
                 continue; // Its fate is unknown: the read-back could not reach it.
             }
-            let cause = explain_loss(ack, brokers.get(&ack.store_host));
+            let cause = loss_cause(&brokers, scenario, ack);
             let kind = if ack.status == SendStatus::SendOk {
                 counts.lost += 1;
                 if cause.is_none() {
@@ -624,8 +624,28 @@ pub(super) fn describe_ack(ack: &Ack) -> String {
     )
 }
 
-/// Why an acknowledged message is gone, if the durability model explains it.
-pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Option<String> {
+/// Why an acknowledged message is gone, from the timelines of its group's nodes.
+pub(super) fn loss_cause(
+    brokers: &BTreeMap<NodeId, BrokerTimeline>,
+    scenario: &Scenario,
+    ack: &Ack,
+) -> Option<String> {
+    explain_loss(ack, brokers.get(&ack.store_host), &|node| {
+        let name = scenario.nodes.get(node.index())?.name.as_str();
+        brokers.get(&node).map(|timeline| (timeline, name))
+    })
+}
+
+/// A broker node's timeline and name, by node.
+pub(super) type Timelines<'a> = dyn Fn(NodeId) -> Option<(&'a BrokerTimeline, &'a str)> + 'a;
+
+/// Why an acknowledged message is gone, if the durability model explains it. `slaves` finds
+/// the timelines of the slaves that reported holding it: their copies must be gone too.
+pub(super) fn explain_loss(
+    ack: &Ack,
+    timeline: Option<&BrokerTimeline>,
+    slaves: &Timelines<'_>,
+) -> Option<String> {
     let timeline = timeline?;
     // A rotted byte ends the next recovery at the damaged record: the log is cut at or before
     // the byte, and everything past the cut is gone.
@@ -667,9 +687,9 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
             let (reported_at, reported) = timeline
                 .replicated
                 .iter()
-                .take_while(|(reported_at, _)| reported_at <= at)
-                .max_by_key(|(_, offset)| *offset)
-                .copied()
+                .take_while(|(reported_at, ..)| reported_at <= at)
+                .max_by_key(|(_, offset, _)| *offset)
+                .map(|(t, o, _)| (*t, *o))
                 .unwrap_or((Time::ZERO, 0));
             let since = timeline
                 .replica_starts
@@ -680,12 +700,12 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
             let end = ack.commit_log_offset + u64::from(ack.size);
             let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
             if started_before && reported >= end {
-                if matches!(how, Stop::DiskLoss | Stop::PowerOff) {
-                    return None; // A slave had it: nothing here explains its loss.
+                if !matches!(how, Stop::DiskLoss | Stop::PowerOff) {
+                    continue;
                 }
-                continue;
-            }
-            if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
+                // A slave had it: the loss needs every such slave's copy gone as well.
+                slave_copies_lost(timeline, (ack.sent_at, *at), end, slaves)?
+            } else if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
                 format!(
                     "; its slave's copy of the log begins at offset {since} (a new slave starts at the \
                      beginning of the master's last file), so it never had this message"
@@ -741,6 +761,65 @@ pub(super) fn explain_loss(ack: &Ack, timeline: Option<&BrokerTimeline>) -> Opti
         }
     }
     None
+}
+
+/// How every slave that reported holding the log up to `end` by `by` lost its copy, if each
+/// did: its disk, or a power loss before its own flush reached `end`, at any time after the
+/// send began at `sent_at` (a report can arrive after the slave that sent it died).
+fn slave_copies_lost(
+    master: &BrokerTimeline,
+    (sent_at, by): (Time, Time),
+    end: u64,
+    slaves: &Timelines<'_>,
+) -> Option<String> {
+    let mut holders: Vec<(NodeId, Time, u64)> = Vec::new();
+    for (at, offset, slave) in master.replicated.iter().take_while(|(at, ..)| *at <= by) {
+        if *offset >= end && !holders.iter().any(|(s, ..)| s == slave) {
+            holders.push((*slave, *at, *offset));
+        }
+    }
+    let mut stories = Vec::new();
+    for (slave, since, offset) in holders {
+        let (timeline, name) = slaves(slave)?;
+        if since < sent_at {
+            // The report came before the message existed: it claimed the slave's own log.
+            stories.push(format!(
+                "; its slave {name} had reported holding the log up to offset {offset} at {since}, \
+                 before the message was sent: 4.9.8 trusts a connection's first report as it is \
+                 (#3015), so SYNC_MASTER counted a copy the slave never had"
+            ));
+            continue;
+        }
+        let story = copy_lost(timeline, sent_at, end)?;
+        stories.push(format!(
+            "; its slave {name} had reported holding it at {since}, then {story}"
+        ));
+    }
+    (!stories.is_empty()).then(|| stories.concat())
+}
+
+/// How a node that held the log up to `end` after `since` lost that part of it, if it did.
+fn copy_lost(timeline: &BrokerTimeline, since: Time, end: u64) -> Option<String> {
+    timeline
+        .stops
+        .iter()
+        .filter(|(at, _)| *at >= since)
+        .find_map(|(at, how)| match how {
+            Stop::DiskLoss => Some(format!("lost its disk at {at}")),
+            Stop::PowerOff => {
+                let flushed_to = timeline
+                    .flushes
+                    .iter()
+                    .take_while(|(flushed_at, _)| flushed_at <= at)
+                    .map(|(_, offset)| *offset)
+                    .max()
+                    .unwrap_or(0);
+                (flushed_to < end).then(|| {
+                    format!("lost power at {at} with its own flush at offset {flushed_to}")
+                })
+            }
+            Stop::Kill | Stop::Shutdown => None,
+        })
 }
 
 fn describe_attempts(r: &Record) -> String {

@@ -37,6 +37,18 @@ pub enum Stop {
     Shutdown,
 }
 
+impl Stop {
+    /// The fault kind's name in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stop::Kill => "kill",
+            Stop::PowerOff => "power-off",
+            Stop::DiskLoss => "disk-loss",
+            Stop::Shutdown => "shutdown",
+        }
+    }
+}
+
 /// What the harness itself records.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -57,6 +69,12 @@ pub enum SimEvent {
     },
     FaultOff {
         fault: usize,
+    },
+    /// A fault action that could not apply, and why (a kill of a process already down, the
+    /// restart of a machine lost for good, ...): every action of the plan leaves a trace.
+    Skipped {
+        action: String,
+        reason: String,
     },
     /// A byte of a file on this node's disk rotted.
     Corrupted {

@@ -79,7 +79,10 @@ impl Summary {
                 scenario: scenario.name.clone(),
                 seed: run.seed,
                 verdict: Verdict::Fail,
-                problem: Some(format!("the simulation panicked: {panic}")),
+                problem: Some(match panic.invariant {
+                    Some(_) => format!("the model broke an invariant: {panic}"),
+                    None => format!("the simulation panicked: {panic}"),
+                }),
                 simulated_ms: 0,
                 expectations: Vec::new(),
                 sends: None,
@@ -159,9 +162,10 @@ fn witnesses(anomalies: &[Anomaly]) -> Vec<Anomaly> {
 }
 
 /// The process exit code of a run: 0 pass, 1 an expectation failed, 3 liveness (did not
-/// drain), 4 the simulation panicked.
+/// drain), 4 the simulation panicked, 5 a model invariant was violated.
 pub fn exit_code(run: &RunResult) -> i32 {
     match &run.result {
+        Err(crash) if crash.invariant.is_some() => 5,
         Err(_) => 4,
         Ok(finished) => match finished.report.verdict {
             Verdict::Pass => 0,

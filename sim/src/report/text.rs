@@ -208,6 +208,9 @@ fn describe_causes(causes: &RedeliveryCauses) -> String {
 
 fn verdict_text(verdict: Verdict, run: &RunResult) -> &'static str {
     match (&run.result, verdict) {
+        (Err(crash), _) if crash.invariant.is_some() => {
+            "FAIL (a model invariant was violated: a bug in the model)"
+        }
         (Err(_), _) => "PANIC (a bug in the model or the harness)",
         (_, Verdict::Pass) => "PASS",
         (_, Verdict::Fail) => "FAIL",

@@ -180,6 +180,16 @@ fn dispatch(
     }
 }
 
+thread_local! {
+    /// The step being run on this thread (each seed has its own): where a panic happened.
+    static STEP: std::cell::Cell<Option<(Time, NodeId)>> = const { std::cell::Cell::new(None) };
+}
+
+/// The node step this thread was running when it panicked, if it was in one.
+pub fn current_step() -> Option<(Time, NodeId)> {
+    STEP.with(std::cell::Cell::get)
+}
+
 /// Runs one handler of the node with a context onto the world and its disk.
 fn step(
     world: &mut World,
@@ -195,7 +205,9 @@ fn step(
         node,
         now,
     };
+    STEP.with(|step| step.set(Some((now, node))));
     handler(&mut Context::new(now, node, &mut io));
+    STEP.with(|step| step.set(None));
     let flushes = std::mem::take(&mut io.disk.flushes);
     for (flush, at) in flushes {
         world.schedule(node, at, NodeEvent::Flushed(flush));

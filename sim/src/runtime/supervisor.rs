@@ -172,7 +172,14 @@ pub async fn supervise(
         sleep_until(base, timed.at).await;
         let mut w = world.lock().expect("world lock");
         let t = w.now();
-        apply(&mut w, &handle, &madsim_ids, t, timed.action);
+        apply(
+            &mut w,
+            &handle,
+            &madsim_ids,
+            &plan.never_return,
+            t,
+            timed.action,
+        );
     }
 
     // Heal: faults stop, paused nodes resume, stopped nodes restart with their disks.
@@ -192,7 +199,7 @@ pub async fn supervise(
         for (index, id) in madsim_ids.iter().enumerate() {
             let node = NodeId(index as u16);
             let Some(id) = id else { continue };
-            if w.status(node) != Status::Running && !plan.never_return.contains(&node) {
+            if w.status(node) != Status::Running && !w.lost_for_good.contains(&node) {
                 w.start(t, node);
                 handle.restart(*id);
             }
@@ -277,7 +284,9 @@ async fn housekeeping(world: Arc<Mutex<World>>) {
         let mut w = world.lock().expect("world lock");
         let now = w.now();
         for (node, madsim_id) in w.due_restarts(now) {
-            if w.status(node) != Status::Running {
+            if w.lost_for_good.contains(&node) {
+                skipped(&mut w, now, node, "start", "the machine was lost for good");
+            } else if w.status(node) != Status::Running {
                 w.start(now, node);
                 handle.restart(madsim_id);
             }
@@ -298,18 +307,55 @@ async fn sleep_until(base: std::time::Instant, at: Time) {
 /// How long an operator's restart of a switched node takes.
 const SWITCH_RESTART_MS: u64 = 1_000;
 
+/// Records that an action of the plan did not apply.
+fn skipped(world: &mut World, now: Time, node: NodeId, action: &str, reason: &str) {
+    let event = SimEvent::Skipped {
+        action: action.to_string(),
+        reason: reason.to_string(),
+    };
+    world.record_sim(now, Some(node), event);
+}
+
+/// A stop aimed at a node whose process is already down. A machine can still lose power or
+/// its disk while its process is down: those apply (the page cache or the disk goes); a kill
+/// or a shutdown has nothing left to stop.
+fn stop_stopped(world: &mut World, now: Time, node: NodeId, how: Stop) {
+    let disks = madsim::plugin::simulator::<DiskSim>();
+    match how {
+        Stop::Kill | Stop::Shutdown => {
+            skipped(world, now, node, how.name(), "the process is already down");
+        }
+        Stop::PowerOff => {
+            world.stop(now, node, how);
+            disks.lock().power_loss(node, now);
+        }
+        Stop::DiskLoss => {
+            world.stop(now, node, how);
+            disks.lock().machine(node).wipe();
+        }
+    }
+}
+
 fn apply(
     world: &mut World,
     handle: &madsim::runtime::Handle,
     madsim_ids: &[Option<madsim::task::NodeId>],
+    never_return: &[NodeId],
     now: Time,
     action: Action,
 ) {
     let id = |node: NodeId| madsim_ids[node.index()];
     match action {
         Action::Stop { node, how } => {
-            let Some(madsim_id) = id(node) else { return };
+            let Some(madsim_id) = id(node) else {
+                skipped(world, now, node, how.name(), "the node has not booted yet");
+                return;
+            };
+            if how == Stop::DiskLoss && never_return.contains(&node) {
+                world.lost_for_good.insert(node);
+            }
             if world.status(node) != Status::Running {
+                stop_stopped(world, now, node, how);
                 return;
             }
             if how == Stop::Shutdown {
@@ -330,6 +376,11 @@ fn apply(
         Action::Start { node } => {
             let Some(madsim_id) = id(node) else { return };
             if world.status(node) == Status::Running {
+                skipped(world, now, node, "start", "the process is running");
+                return;
+            }
+            if world.lost_for_good.contains(&node) {
+                skipped(world, now, node, "start", "the machine was lost for good");
                 return;
             }
             world.start(now, node);
@@ -352,6 +403,10 @@ fn apply(
             }
         }
         Action::Pause { node } => {
+            if world.status(node) != Status::Running {
+                skipped(world, now, node, "pause", "the process is down");
+                return;
+            }
             if let Some(madsim_id) = id(node) {
                 world.record_sim(now, Some(node), SimEvent::Paused);
                 handle.pause(madsim_id);

@@ -143,6 +143,8 @@ pub struct World {
     exits: BTreeMap<NodeId, Option<u64>>,
     /// Crashed nodes to start again: when, and which madsim node.
     restarts: Vec<(Time, NodeId, madsim::task::NodeId)>,
+    /// Machines whose disk was lost for good (`returns = false`): nothing starts them again.
+    pub lost_for_good: BTreeSet<NodeId>,
 }
 
 /// Milestones of the workload, noted as the history records them.
@@ -185,6 +187,7 @@ impl World {
             progress: RunProgress::default(),
             exits: BTreeMap::new(),
             restarts: Vec::new(),
+            lost_for_good: BTreeSet::new(),
         }
     }
 

@@ -1,7 +1,9 @@
-//! The master's side of replication (`HAService`, `HAConnection`): a connection per slave,
-//! created by the slave's first report; a transfer loop that pushes commitlog bytes from where
-//! the slave asked, as far as the sockets' buffers allow, with an empty heartbeat every 5 s
-//! when idle; and housekeeping that drops a connection whose slave has been silent for 20 s.
+//! The master's side of replication (`HAService`, `HAConnection`): a connection per slave
+//! socket, created by that socket's first report (a slave that reconnects gets a new
+//! connection, whatever the old one was doing); a transfer loop that pushes commitlog bytes
+//! from where the slave asked, as far as the sockets' buffers allow, with an empty heartbeat
+//! every 5 s when idle; a later report past the master's end closes the connection (4.9.3+);
+//! and housekeeping that drops a connection whose slave has been silent for 20 s.
 
 use super::{
     HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_CHECK_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS,
@@ -11,7 +13,7 @@ use crate::broker::{Broker, BrokerTimer};
 use crate::event::Event;
 use crate::ids::NodeId;
 use crate::node::Context;
-use crate::protocol::Request;
+use crate::protocol::{HaSession, Request};
 use crate::time::Time;
 use crate::timer::Timer;
 use std::collections::BTreeMap;
@@ -19,6 +21,8 @@ use std::collections::BTreeMap;
 /// One slave's connection (`HAConnection`).
 #[derive(Clone, Debug)]
 struct Connection {
+    /// The slave's socket this connection serves.
+    session: HaSession,
     /// `slaveAckOffset`: its latest report.
     ack_offset: u64,
     /// `nextTransferFromWhere`.
@@ -72,45 +76,46 @@ fn ha_timer(timer: HaTimer) -> Timer {
 }
 
 impl Broker {
-    /// `HA_REPORT` from a slave: the first one opens its connection; each one moves its ack.
-    pub(crate) fn on_ha_report(&mut self, ctx: &mut Context<'_>, slave: NodeId, max_offset: u64) {
+    /// `HA_REPORT` from a slave: the first one on a socket opens that socket's connection
+    /// (replacing any connection of the slave's earlier socket); each one moves its ack.
+    pub(crate) fn on_ha_report(
+        &mut self,
+        ctx: &mut Context<'_>,
+        slave: NodeId,
+        session: HaSession,
+        max_offset: u64,
+    ) {
         if !self.config.role.is_master() {
             return;
         }
-        let now = ctx.now();
-        let opened = !self.ha_master.connections.contains_key(&slave);
+        let master_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
+        let opened = self
+            .ha_master
+            .connections
+            .get(&slave)
+            .is_none_or(|c| c.session != session);
         if opened {
-            let start = if max_offset == 0 {
-                // A new slave starts from the beginning of the master's last file.
-                let max = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
-                max - max % self.config.store.commit_log_file_size
-            } else {
-                max_offset
-            };
-            self.ha_master.next_generation += 1;
-            let connection = Connection {
-                ack_offset: max_offset,
-                next_transfer: start,
-                transfer_start: start,
-                last_read: now,
-                last_write: now,
-                wake_at: None,
-                generation: self.ha_master.next_generation,
-            };
-            self.ha_master.connections.insert(slave, connection);
-            if !self.ha_master.housekeeping_armed {
-                self.ha_master.housekeeping_armed = true;
-                ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
-            }
+            self.open_ha_connection(ctx, slave, session, max_offset, master_offset);
+        } else if max_offset > master_offset {
+            // `processReadEvent` (4.9.3+, #3016): a later report past the master's end
+            // closes the connection; the first report is trusted as it is.
+            self.ha_master.connections.remove(&slave);
+            ctx.emit(Event::ReplicaOverclaimed {
+                broker: self.config.broker_name.clone(),
+                slave,
+                reported: max_offset,
+                master_offset,
+            });
+            ctx.close_connection(slave);
+            return;
         }
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
-        connection.last_read = now;
+        connection.last_read = ctx.now();
         let advanced = opened || max_offset > connection.ack_offset;
         connection.ack_offset = max_offset;
         // `notifyTransferSome`: the report is trusted as it is.
         self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(max_offset);
         if advanced {
-            let master_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
             ctx.emit(Event::Replicated {
                 broker: self.config.broker_name.clone(),
                 slave,
@@ -120,6 +125,40 @@ impl Broker {
         }
         self.release_replicated_sends(ctx);
         self.transfer(ctx, slave);
+    }
+
+    /// A new `HAConnection` for the slave's socket `session`, from its first report.
+    fn open_ha_connection(
+        &mut self,
+        ctx: &mut Context<'_>,
+        slave: NodeId,
+        session: HaSession,
+        max_offset: u64,
+        master_offset: u64,
+    ) {
+        let start = if max_offset == 0 {
+            // A new slave starts from the beginning of the master's last file.
+            master_offset - master_offset % self.config.store.commit_log_file_size
+        } else {
+            max_offset
+        };
+        self.ha_master.next_generation += 1;
+        let now = ctx.now();
+        let connection = Connection {
+            session,
+            ack_offset: max_offset,
+            next_transfer: start,
+            transfer_start: start,
+            last_read: now,
+            last_write: now,
+            wake_at: None,
+            generation: self.ha_master.next_generation,
+        };
+        self.ha_master.connections.insert(slave, connection);
+        if !self.ha_master.housekeeping_armed {
+            self.ha_master.housekeeping_armed = true;
+            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
+        }
     }
 
     /// New data was appended: wake every transfer loop at its next look (SYNC_MASTER wakes
@@ -196,6 +235,7 @@ impl Broker {
         let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
             return;
         };
+        let session = connection.session;
         let mut next = connection.next_transfer;
         let acknowledged = connection.ack_offset.max(connection.transfer_start);
         let mut sent = false;
@@ -205,9 +245,22 @@ impl Broker {
             };
             let offset = next;
             next += data.len() as u64;
-            ctx.oneway(slave, Request::HaTransfer { offset, data });
+            ctx.oneway(
+                slave,
+                Request::HaTransfer {
+                    session,
+                    offset,
+                    data,
+                },
+            );
             sent = true;
         }
+        crate::invariant!(
+            next >= connection.next_transfer,
+            "ha-push-monotonic",
+            "the push to {slave:?} went back from {} to {next}",
+            connection.next_transfer
+        );
         connection.next_transfer = next;
         if sent {
             connection.last_write = now;
@@ -219,6 +272,7 @@ impl Broker {
             ctx.oneway(
                 slave,
                 Request::HaTransfer {
+                    session,
                     offset: next,
                     data: Vec::new(),
                 },
@@ -232,5 +286,61 @@ impl Broker {
         if sent && ack_early {
             self.release_replicated_sends(ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::config::BrokerConfig;
+    use crate::node::Node;
+    use crate::testing::TestIo;
+
+    const SLAVE: NodeId = NodeId(7);
+
+    fn master(io: &mut TestIo) -> Broker {
+        let mut broker = Broker::new(BrokerConfig::new("c", "broker-a", Vec::new()));
+        broker.on_start(&mut io.ctx());
+        broker
+    }
+
+    fn report(broker: &mut Broker, io: &mut TestIo, session: u64, max_offset: u64) {
+        broker.on_ha_report(&mut io.ctx(), SLAVE, HaSession(session), max_offset);
+    }
+
+    /// A report from a slave's dead socket opens a connection; the restarted, empty slave's
+    /// first report on its new socket must open a new one from where an empty slave starts,
+    /// not continue the dead socket's transfer (which would store bytes at the wrong offset).
+    #[test]
+    fn a_new_socket_is_a_new_connection() {
+        let mut io = TestIo::new();
+        let mut broker = master(&mut io);
+        report(&mut broker, &mut io, 1, 163_401);
+        assert_eq!(broker.ha_master.connections[&SLAVE].next_transfer, 163_401);
+        report(&mut broker, &mut io, 2, 0);
+        let connection = &broker.ha_master.connections[&SLAVE];
+        assert_eq!(connection.session, HaSession(2));
+        assert_eq!(connection.next_transfer, 0);
+        assert_eq!(connection.ack_offset, 0);
+    }
+
+    /// 4.9.3+: a later report past the master's end closes the connection; the first is
+    /// trusted as it is.
+    #[test]
+    fn a_later_report_past_the_masters_end_closes_the_connection() {
+        let mut io = TestIo::new();
+        let mut broker = master(&mut io);
+        report(&mut broker, &mut io, 1, 0);
+        report(&mut broker, &mut io, 1, 4_096);
+        assert!(broker.ha_master.connections.is_empty());
+        assert!(io.events.iter().any(|e| matches!(
+            e,
+            Event::ReplicaOverclaimed {
+                reported: 4_096,
+                ..
+            }
+        )));
+        report(&mut broker, &mut io, 2, 4_096);
+        assert_eq!(broker.ha_master.connections[&SLAVE].ack_offset, 4_096);
     }
 }

@@ -9,7 +9,7 @@ use crate::broker::{Broker, BrokerTimer};
 use crate::event::Event;
 use crate::ids::NodeId;
 use crate::node::Context;
-use crate::protocol::Request;
+use crate::protocol::{HaSession, Request};
 use crate::time::Time;
 use crate::timer::Timer;
 
@@ -18,6 +18,8 @@ use crate::timer::Timer;
 pub struct HaSlave {
     /// The master this slave is connected to (`socketChannel`).
     connected: Option<NodeId>,
+    /// The socket of that connection: a new one for each `connectMaster`.
+    session: HaSession,
     /// `currentReportedOffset`.
     reported: u64,
     /// `lastWriteTimestamp`: the last report.
@@ -51,6 +53,9 @@ impl Broker {
                 return;
             };
             slave.connected = Some(master);
+            // Unique per slave process and connect: connects happen on 1 s ticks, and a
+            // restarted process starts later than its previous incarnation connected.
+            slave.session = HaSession(now.as_ms() + 1);
             slave.reported = max_offset;
             slave.last_write = now;
             return;
@@ -58,13 +63,11 @@ impl Broker {
         if now.ms_since(slave.last_write) > HEARTBEAT_INTERVAL_MS {
             let master = slave.connected.expect("connected");
             slave.last_write = now;
-            let reported = slave.reported;
-            ctx.oneway(
-                master,
-                Request::HaReport {
-                    max_offset: reported,
-                },
-            );
+            let report = Request::HaReport {
+                session: slave.session,
+                max_offset: slave.reported,
+            };
+            ctx.oneway(master, report);
         }
     }
 
@@ -73,11 +76,13 @@ impl Broker {
         &mut self,
         ctx: &mut Context<'_>,
         master: NodeId,
+        session: HaSession,
         offset: u64,
         data: &[u8],
     ) {
-        if self.config.role.is_master() || self.ha_slave.connected != Some(master) {
-            return;
+        let current = self.ha_slave.connected == Some(master) && self.ha_slave.session == session;
+        if self.config.role.is_master() || !current {
+            return; // Not this socket: a dead connection's data never arrives on a new one.
         }
         let Some(store) = self.store.as_mut() else {
             return;
@@ -110,7 +115,14 @@ impl Broker {
         if max_offset > self.ha_slave.reported {
             self.ha_slave.reported = max_offset;
             self.ha_slave.last_write = ctx.now();
-            ctx.oneway(master, Request::HaReport { max_offset });
+            let session = self.ha_slave.session;
+            ctx.oneway(
+                master,
+                Request::HaReport {
+                    session,
+                    max_offset,
+                },
+            );
         }
     }
 

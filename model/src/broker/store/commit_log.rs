@@ -131,6 +131,12 @@ impl CommitLog {
         }
         let file = &self.files.files[index];
         let physical_offset = file.from + file.wrote;
+        crate::invariant!(
+            physical_offset == self.files.max_offset(false),
+            "commitlog-append-contiguous",
+            "a record at {physical_offset}, but the log ends at {}",
+            self.files.max_offset(false)
+        );
         let bytes = record::encode(
             request,
             queue_offset,
@@ -151,6 +157,7 @@ impl CommitLog {
 
     /// Writes `bytes` at the file's wrote position and advances it by `advance`.
     fn write(&mut self, disk: &mut dyn Disk, index: usize, bytes: &[u8], advance: u64) {
+        let file_size = self.file_size();
         let file = &mut self.files.files[index];
         if self.transient {
             let buffer = self.write_buffers.entry(file.from).or_default();
@@ -161,6 +168,17 @@ impl CommitLog {
             file.committed = file.wrote + advance;
         }
         file.wrote += advance;
+        crate::invariant!(
+            file.flushed <= file.committed
+                && file.committed <= file.wrote
+                && file.wrote <= file_size,
+            "mapped-file-positions",
+            "{}: flushed {} committed {} wrote {} size {file_size}",
+            file.path,
+            file.flushed,
+            file.committed,
+            file.wrote
+        );
     }
 
     /// Copies buffered appends to the page cache (`MappedFileQueue.commit`): one file per
@@ -236,10 +254,12 @@ impl CommitLog {
     pub fn append_replica(&mut self, disk: &mut dyn Disk, offset: u64, data: &[u8]) {
         let index = self.files.last_or_create(disk, offset);
         let file = &self.files.files[index];
-        debug_assert_eq!(
-            file.from + file.wrote,
-            offset,
-            "replica data must continue the log"
+        crate::invariant!(
+            file.from + file.wrote == offset,
+            "replica-append-at-end",
+            "{} bytes for offset {offset} would be stored at {}",
+            data.len(),
+            file.from + file.wrote
         );
         self.write(disk, index, data, data.len() as u64);
     }

@@ -135,7 +135,7 @@ impl ConsumeQueue {
     pub fn put(&mut self, disk: &mut dyn Disk, entry: Entry, queue_offset: u64) -> Put {
         let end = (entry.commit_log_offset + u64::from(entry.size)) as i64;
         if end <= self.max_physic_offset {
-            return Put::Repeated;
+            return Put::Repeated; // Dispatch is monotonic: an entry not past the last is a repeat.
         }
         let expected = queue_offset * ENTRY_BYTES;
         let index = self.files.last_or_create(disk, expected);
@@ -182,11 +182,15 @@ impl ConsumeQueue {
         self.max_physic_offset = end;
         let path = file.path.clone();
         let position = file.wrote;
+        crate::invariant!(
+            position.is_multiple_of(ENTRY_BYTES) && position + ENTRY_BYTES <= file_size,
+            "consume-queue-entry-aligned",
+            "{path}: an entry at byte {position} of a {file_size}-byte file"
+        );
         disk.write(&path, position, &encode(entry));
         let file = &mut self.files.files[index];
         file.wrote += ENTRY_BYTES;
         file.committed = file.wrote;
-        debug_assert!(file.wrote <= file_size);
         outcome
     }
 
