@@ -206,6 +206,32 @@ pub(super) struct BrokerTimeline {
     transient_pool: bool,
 }
 
+/// Sends of `%RETRY%` copies by consumers themselves, open by (sender, id): a message is
+/// indexed by (id, topic), and these share the id of the message they retry.
+#[derive(Default)]
+struct RetrySends {
+    open: BTreeSet<(NodeId, MessageId)>,
+}
+
+impl RetrySends {
+    /// Whether `event` belongs to a consumer's send of a retry copy (and notes its opening and
+    /// its end).
+    fn is_retry_send(&mut self, node: Option<NodeId>, event: &Event) -> bool {
+        let Some(node) = node else { return false };
+        match event {
+            Event::SendInvoke { id, topic, .. } if topic.starts_with("%RETRY%") => {
+                self.open.insert((node, *id));
+                true
+            }
+            Event::SendAttemptFailed { id, .. } => self.open.contains(&(node, *id)),
+            Event::SendOk { id, .. } | Event::SendFail { id, .. } | Event::SendInfo { id, .. } => {
+                self.open.remove(&(node, *id))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// `consumed` lists the topics some consumer group reads: whether their messages are lost is
 /// decided per group by the consumer checks, from deliveries.
 pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<String>) -> Analysis {
@@ -234,6 +260,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
     let mut diverged: BTreeSet<Position> = BTreeSet::new();
 
     let record = super::dense_entry::<Record>;
+    let mut retry_sends = RetrySends::default();
 
     for entry in history.entries() {
         let at = entry.at;
@@ -258,6 +285,11 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
             _ => {}
         }
         let Some(event) = entry.model() else { continue };
+        if retry_sends.is_retry_send(entry.node, event) {
+            // A consumer's own send of a retry copy (CONSUMER_SEND_MSG_BACK failed): the same
+            // id on another topic; the consumer checks judge it from deliveries.
+            continue;
+        }
         match event {
             Event::SendInvoke {
                 id,
