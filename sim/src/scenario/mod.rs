@@ -5,12 +5,13 @@
 
 pub mod error;
 pub mod matrix;
+pub mod resolved;
 pub mod schema;
 pub mod units;
 mod validate;
 
 pub use error::ScenarioError;
-pub use validate::{
+pub use resolved::{
     BrokerGroup, Bugs, ConsumerGroup, Expectations, Fault, FaultSpec, Listener, NodeDecl,
     NodeFault, NodeRole, Producer, Scenario, Topic,
 };
