@@ -23,7 +23,7 @@ use model::{NodeId, Time};
 use std::sync::Arc;
 
 /// Time the read-back may take after the drain.
-const READ_BACK_TIMEOUT_MS: u64 = 120_000;
+use crate::scenario::resolved::READ_BACK_TIMEOUT_MS;
 
 /// When each role's processes boot, as a window the seed draws from: name servers first,
 /// then brokers, then clients.

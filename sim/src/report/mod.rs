@@ -9,6 +9,7 @@ use crate::check::{
     Anomaly, ExpectationResult, GroupFigures, ReplicaFigures, RouteFigures, SendFigures, Verdict,
     describe_samples,
 };
+use crate::exit::Exit;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -158,15 +159,15 @@ fn witnesses(anomalies: &[Anomaly]) -> Vec<Anomaly> {
     chosen.into_iter().map(|i| anomalies[i].clone()).collect()
 }
 
-/// The process exit code of a run: 0 pass, 1 an expectation failed, 3 liveness (did not
-/// drain), 4 the simulation panicked.
-pub fn exit_code(run: &RunResult) -> i32 {
+/// The exit code of a run: pass, fail, liveness (did not drain, or over budget), or a bug (the
+/// simulation panicked).
+pub fn exit_code(run: &RunResult) -> Exit {
     match &run.result {
-        Err(_) => 4,
+        Err(_) => Exit::Bug,
         Ok(finished) => match finished.report.verdict {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Unknown => 3,
+            Verdict::Pass => Exit::Pass,
+            Verdict::Fail => Exit::Fail,
+            Verdict::Unknown => Exit::Liveness,
         },
     }
 }

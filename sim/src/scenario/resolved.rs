@@ -21,6 +21,8 @@ pub struct Scenario {
     pub teaches: String,
     pub duration_ms: u64,
     pub drain_timeout_ms: u64,
+    /// How much simulated time and how many events the run may take.
+    pub budget: Budget,
     pub latency: MillisRange,
     pub flush_latency: MillisRange,
     pub cluster_name: String,
@@ -33,6 +35,20 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     pub expect: Expectations,
     pub bugs: Bugs,
+}
+
+/// How long the drain may take by default before the run counts as not drained.
+pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 300_000;
+/// How long the read-back may take before the run counts as not read back.
+pub const READ_BACK_TIMEOUT_MS: u64 = 120_000;
+
+/// What a run may spend; past either, it ends as liveness-unknown with the reason.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Simulated time from zero.
+    pub simulated_ms: u64,
+    /// Events handled by all nodes together.
+    pub events: u64,
 }
 
 #[derive(Clone, Debug)]

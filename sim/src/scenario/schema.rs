@@ -37,6 +37,9 @@ pub struct ScenarioFile {
     /// Deliberate defects, to prove the checker sees what they break.
     #[serde(default)]
     pub bugs: BugsSection,
+    /// What a run may spend before it ends as liveness-unknown. Default: from the phases.
+    #[serde(default)]
+    pub budget: BudgetSection,
     /// Axes of a scenario matrix (see `matrix`); already substituted when this is read.
     #[serde(default)]
     pub matrix: Option<toml::Table>,
@@ -585,4 +588,16 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers go back to offset 0.
     #[serde(default)]
     pub reset_offset_to_zero: bool,
+}
+
+/// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSection {
+    /// Simulated time from zero. Default: the run phase, the drain timeout, the read-back
+    /// timeout (120 s) and a minute.
+    pub simulated_time: Option<Millis>,
+    /// Events all nodes handle together. Default: 1,000 per node and simulated second of those
+    /// phases, plus 500 per message sent (at most 500,000,000).
+    pub events: Option<u64>,
 }

@@ -97,6 +97,13 @@ pub(super) fn validate_fault(
     };
     let codes = match &fault.request {
         None => Vec::new(),
+        Some(list) if list.to_vec().is_empty() => {
+            return Err(check.error(
+                &path("request"),
+                "must name at least one request code",
+                Some("leave `request` out to match every code".into()),
+            ));
+        }
         Some(list) => {
             let mut codes = Vec::new();
             for name in list.to_vec() {

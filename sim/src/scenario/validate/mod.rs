@@ -2,7 +2,9 @@
 //! the limits of `limits`), and its resolution into a [`Scenario`]. Faults, consumers and node
 //! names have their own files.
 
+mod budget;
 mod consumers;
+mod counts;
 mod faults;
 mod names;
 
@@ -44,7 +46,71 @@ pub(super) fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
 
 pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
     let check = Checker { text, file };
+    basics(&check, &raw)?;
+    counts::check(&check, &raw)?;
+    counts::storage(&check, &raw)?;
+    let mut nodes = name_servers(raw.cluster.name_servers);
+    let broker_groups = broker_groups(&check, &raw, &mut nodes)?;
+    let topics = topics(&check, &raw, &broker_groups)?;
+    let producers = producers(&check, &raw, &topics, &mut nodes)?;
+    let consumers = consumers::consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
+    nodes.push(NodeDecl {
+        name: "auditor".to_string(),
+        role: NodeRole::Auditor,
+    });
+    unique_names(&check, &nodes)?;
+    let names = NodeNames {
+        nodes: &nodes,
+        producer_groups: producers
+            .iter()
+            .map(|p| (p.group.clone(), p.nodes.clone()))
+            .collect(),
+    };
+    let mut faults = Vec::new();
+    for (index, fault) in raw.faults.iter().enumerate() {
+        faults.push(faults::validate_fault(
+            &check,
+            &names,
+            index,
+            fault,
+            raw.duration,
+        )?);
+    }
+    let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
+    let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
+    let expect = expectations(&raw.expect, !consumers.is_empty());
+    Ok(Scenario {
+        file: file.to_string(),
+        cell: None,
+        name: raw.name,
+        summary: raw.summary.trim().to_string(),
+        teaches: raw.teaches.trim().to_string(),
+        duration_ms: raw.duration.0,
+        drain_timeout_ms,
+        budget,
+        latency: raw.network.latency,
+        flush_latency: raw.disk.flush_latency,
+        cluster_name: raw.cluster.name,
+        nodes,
+        broker_groups,
+        topics,
+        producers,
+        consumers,
+        faults,
+        expect,
+        bugs: Bugs {
+            ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
+            skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
+            ack_before_slave_has_data: raw.bugs.ack_before_slave_has_data,
+            commit_before_consume: raw.bugs.commit_before_consume,
+            consume_dropped_queue: raw.bugs.consume_dropped_queue,
+            reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
+        },
+    })
+}
 
+/// Checks of the file as a whole: its name, phases, latency and cluster.
+fn basics(check: &Checker<'_>, raw: &ScenarioFile) -> Result<(), Box<ScenarioError>> {
     if raw.name.trim().is_empty() {
         return Err(check.error(&[key("name")], "must not be empty", None));
     }
@@ -72,15 +138,26 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             None,
         ));
     }
+    Ok(())
+}
 
-    // Nodes, in id order: name servers, brokers (master then slaves), producers, auditor.
-    let mut nodes = Vec::new();
-    for i in 0..raw.cluster.name_servers {
-        nodes.push(NodeDecl {
+/// Nodes, in id order: name servers, brokers (master then slaves), producers, consumers, the
+/// auditor. These are the first.
+fn name_servers(count: u32) -> Vec<NodeDecl> {
+    (0..count)
+        .map(|i| NodeDecl {
             name: format!("namesrv-{i}"),
             role: NodeRole::NameServer,
-        });
-    }
+        })
+        .collect()
+}
+
+/// The broker groups, declaring their nodes.
+fn broker_groups(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    nodes: &mut Vec<NodeDecl>,
+) -> Result<Vec<BrokerGroup>, Box<ScenarioError>> {
     let mut broker_groups = Vec::new();
     for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
         let path = |field| {
@@ -125,9 +202,6 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
                 Some("set `slaves = 1`, or use role = \"async-master\"".into()),
             ));
         }
-        if group.slaves > 8 {
-            return Err(check.error(&path("slaves"), "at most 8 slaves", None));
-        }
         let mut ids = Vec::new();
         for broker_id in 0..=u64::from(group.slaves) {
             ids.push(NodeId(nodes.len() as u16));
@@ -158,6 +232,14 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         });
     }
 
+    Ok(broker_groups)
+}
+
+fn topics(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    broker_groups: &[BrokerGroup],
+) -> Result<Vec<Topic>, Box<ScenarioError>> {
     let mut topics = Vec::new();
     for (index, topic) in raw.topics.iter().enumerate() {
         if topic.name.is_empty() || topic.name.len() > 127 || topic.name.contains(['/', ' ']) {
@@ -174,15 +256,18 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
                 None,
             ));
         }
-        if topic.queues == 0 || topic.queues > 1024 {
-            return Err(check.error(
-                &at("topic", index, "queues"),
-                "must be between 1 and 1024",
-                None,
-            ));
+        if topic.queues == 0 {
+            return Err(check.error(&at("topic", index, "queues"), "must be at least 1", None));
         }
         let groups = match &topic.brokers {
             None => (0..broker_groups.len()).collect(),
+            Some(names) if names.is_empty() => {
+                return Err(check.error(
+                    &at("topic", index, "brokers"),
+                    "must name at least one broker group",
+                    Some("leave `brokers` out for every group".into()),
+                ));
+            }
             Some(names) => {
                 let mut groups = Vec::new();
                 for (i, name) in names.iter().enumerate() {
@@ -210,6 +295,16 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         });
     }
 
+    Ok(topics)
+}
+
+/// The producers, declaring their nodes.
+fn producers(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    topics: &[Topic],
+    nodes: &mut Vec<NodeDecl>,
+) -> Result<Vec<Producer>, Box<ScenarioError>> {
     let mut producers = Vec::new();
     let mut client = 0;
     for (index, producer) in raw.producers.iter().enumerate() {
@@ -285,73 +380,21 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             nodes: ids,
         });
     }
-    let consumers = consumers::consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
-    nodes.push(NodeDecl {
-        name: "auditor".to_string(),
-        role: NodeRole::Auditor,
-    });
-    if nodes.len() > usize::from(u16::MAX) {
-        return Err(check.error(&[key("cluster")], "too many nodes", None));
-    }
-    {
-        let mut seen = std::collections::BTreeSet::new();
-        for node in &nodes {
-            if !seen.insert(node.name.as_str()) {
-                return Err(check.error(
-                    &[],
-                    format!("two nodes would both be named `{}`", node.name),
-                    Some("rename a broker group or producer group".into()),
-                ));
-            }
+    Ok(producers)
+}
+
+fn unique_names(check: &Checker<'_>, nodes: &[NodeDecl]) -> Result<(), Box<ScenarioError>> {
+    let mut seen = std::collections::BTreeSet::new();
+    for node in nodes {
+        if !seen.insert(node.name.as_str()) {
+            return Err(check.error(
+                &[],
+                format!("two nodes would both be named `{}`", node.name),
+                Some("rename a broker group or producer group".into()),
+            ));
         }
     }
-
-    let names = NodeNames {
-        nodes: &nodes,
-        producer_groups: producers
-            .iter()
-            .map(|p| (p.group.clone(), p.nodes.clone()))
-            .collect(),
-    };
-    let mut faults = Vec::new();
-    for (index, fault) in raw.faults.iter().enumerate() {
-        faults.push(faults::validate_fault(
-            &check,
-            &names,
-            index,
-            fault,
-            raw.duration,
-        )?);
-    }
-
-    let expect = expectations(&raw.expect, !consumers.is_empty());
-    Ok(Scenario {
-        file: file.to_string(),
-        cell: None,
-        name: raw.name,
-        summary: raw.summary.trim().to_string(),
-        teaches: raw.teaches.trim().to_string(),
-        duration_ms: raw.duration.0,
-        drain_timeout_ms: raw.drain_timeout.map_or(300_000, |d| d.0),
-        latency: raw.network.latency,
-        flush_latency: raw.disk.flush_latency,
-        cluster_name: raw.cluster.name,
-        nodes,
-        broker_groups,
-        topics,
-        producers,
-        consumers,
-        faults,
-        expect,
-        bugs: Bugs {
-            ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
-            skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
-            ack_before_slave_has_data: raw.bugs.ack_before_slave_has_data,
-            commit_before_consume: raw.bugs.commit_before_consume,
-            consume_dropped_queue: raw.bugs.consume_dropped_queue,
-            reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
-        },
-    })
+    Ok(())
 }
 
 fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {

@@ -50,8 +50,12 @@ impl NodeNames<'_> {
         &self,
         names: &Names,
     ) -> Result<Vec<NodeId>, (String, Option<String>)> {
+        let names = names.to_vec();
+        if names.is_empty() {
+            return Err(("must name at least one node".into(), None));
+        }
         let mut ids = Vec::new();
-        for name in names.to_vec() {
+        for name in names {
             for id in self.resolve(&name)? {
                 if !ids.contains(&id) {
                     ids.push(id);
