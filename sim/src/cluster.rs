@@ -427,6 +427,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
         never_return,
         drain_timeout_ms: scenario.drain_timeout_ms,
         read_back_timeout_ms: READ_BACK_TIMEOUT_MS,
+        time_budget: Time::from_ms(scenario.budget.simulated_ms),
     }
 }
 
