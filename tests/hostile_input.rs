@@ -488,3 +488,13 @@ fn help_lists_the_exit_codes() {
         assert!(stdout.contains(line), "{stdout}");
     }
 }
+
+#[test]
+fn the_readme_states_every_limit() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", root())).unwrap();
+    let table = sim::scenario::limits::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md needs the limits table:\n{table}"
+    );
+}

@@ -1,9 +1,11 @@
 //! The scenario file format, as serde reads it. Defaults are stated where each field is
-//! declared. Semantic checks (names that must exist, values that must fit together) live in
+//! declared; the broker's store defaults are the model's own (`StoreConfig::default()`), so
+//! they have one home. Semantic checks (names that must exist, values that must fit together) live in
 //! `validate`.
 
 use super::units::{Bandwidth, Bytes, CountCondition, Millis, MillisRange, Rate, TimeCondition};
 use crate::ratio::Ratio;
+use model::broker::config::StoreConfig;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -164,7 +166,7 @@ pub struct BrokerGroupSection {
 }
 
 fn default_memory() -> Bytes {
-    Bytes(8 * 1024 * 1024 * 1024)
+    Bytes(StoreConfig::default().total_memory_bytes)
 }
 
 fn default_flush() -> FlushMode {
@@ -176,15 +178,15 @@ fn default_role() -> MasterRole {
 }
 
 fn default_commit_log_file_size() -> Bytes {
-    Bytes(64 * 1024)
+    Bytes(StoreConfig::default().commit_log_file_size)
 }
 
 fn default_consume_queue_file_entries() -> u64 {
-    1_000
+    StoreConfig::default().consume_queue_entries_per_file
 }
 
 fn default_sync_flush_timeout() -> Millis {
-    Millis(5_000)
+    Millis(StoreConfig::default().sync_flush_timeout_ms)
 }
 
 #[derive(Debug, Deserialize)]
