@@ -1,20 +1,21 @@
 //! `sim`: the command line of rmq-sim. Argument parsing, output and exit codes only; the work
 //! is in the `sim` crate.
 //!
-//! Exit codes: 0 every expectation holds; 1 an expectation failed; 2 bad input or usage;
-//! 3 liveness (the run did not drain); 4 the simulation panicked or was not deterministic;
-//! 5 a model invariant was violated.
+//! Exit codes are `sim::exit::Exit` (0 pass, 1 fail, 2 bad input, 3 liveness, 4 a bug), and
+//! `--help` lists them.
 
 mod cli;
 
 use clap::{Parser, Subcommand};
+use sim::exit::Exit;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "sim",
     version,
-    about = "Deterministic simulation testbed for a RocketMQ-style message queue"
+    about = "Deterministic simulation testbed for a RocketMQ-style message queue",
+    after_help = Exit::HELP
 )]
 struct Args {
     #[command(subcommand)]
@@ -40,12 +41,9 @@ enum Command {
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
-        Err(err) => {
-            let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
-        }
+        Err(err) => return ExitCode::from(usage(&err).code()),
     };
-    let code = match args.command {
+    let exit = match args.command {
         Command::Run(args) => cli::run::main(args),
         Command::Sweep(args) => cli::sweep::main(args),
         Command::Matrix(args) => cli::matrix::main(args),
@@ -53,5 +51,18 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::main(args),
         Command::Bench(args) => cli::bench::main(args),
     };
-    ExitCode::from(code as u8)
+    ExitCode::from(exit.code())
+}
+
+/// Prints clap's usage error, help or version: bad usage is exit 2, help and version 0 (or
+/// 2 when they cannot be written; a closed pipe is quiet).
+fn usage(err: &clap::Error) -> Exit {
+    if let Err(write) = err.print() {
+        cli::output::failed(write);
+    }
+    if err.use_stderr() {
+        Exit::BadInput
+    } else {
+        Exit::Pass
+    }
 }

@@ -6,6 +6,7 @@ compile_error!("build with --cfg madsim (see .cargo/config.toml)");
 pub mod check;
 pub mod cluster;
 pub mod disk;
+pub mod exit;
 pub mod history;
 pub mod net;
 pub mod ratio;

@@ -39,6 +39,12 @@ impl Ratio {
     /// Parses `"1/5"`, `"20%"` or `"0.2"` (at most six decimals).
     pub fn parse(text: &str) -> Result<Ratio, String> {
         let text = text.trim();
+        let allowed = |c: char| c.is_ascii_digit() || matches!(c, '.' | '/' | '%' | ' ');
+        if text.is_empty() || !text.chars().all(allowed) {
+            return Err(format!(
+                "`{text}` is not a probability; write one such as \"1/5\", \"20%\" or 0.2"
+            ));
+        }
         let ratio = if let Some((n, d)) = text.split_once('/') {
             let n = parse_u64(n)?;
             let d = parse_u64(d)?;
@@ -77,7 +83,11 @@ fn parse_decimal(text: &str) -> Result<(u64, u64), String> {
     } else {
         parse_u64(fraction)?
     };
-    Ok((whole * scale + fraction, scale))
+    let value = whole
+        .checked_mul(scale)
+        .and_then(|w| w.checked_add(fraction))
+        .ok_or_else(|| format!("`{text}` is not a probability between 0 and 1"))?;
+    Ok((value, scale))
 }
 
 impl fmt::Display for Ratio {
@@ -111,6 +121,17 @@ mod tests {
         assert!(Ratio::parse("1/0").is_err());
         assert!(Ratio::parse("-1").is_err());
         assert!(Ratio::parse("abc").is_err());
+        assert!(
+            Ratio::parse("NaN")
+                .unwrap_err()
+                .contains("is not a probability;")
+        );
+        assert!(
+            Ratio::parse("inf")
+                .unwrap_err()
+                .contains("is not a probability;")
+        );
+        assert!(Ratio::parse("99999999999999999.999999").is_err());
         assert!(Ratio::parse("0.1234567").is_err());
     }
 }

@@ -95,6 +95,7 @@ fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
         },
         progress: Arc::new(cluster::ScenarioProgress::of(scenario)),
         keep_trace: options.keep_trace,
+        event_budget: scenario.budget.events,
     }
 }
 
@@ -108,7 +109,11 @@ pub fn run(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunResult {
         .spawn(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let outcome = runtime::run(setup(&scenario, seed, &options));
-                let report = check::check(&scenario, &outcome.history, outcome.ending);
+                let mut report = check::check(&scenario, &outcome.history, outcome.ending);
+                if let Some(reason) = &outcome.over_budget {
+                    report.verdict = check::Verdict::Unknown;
+                    report.liveness = Some(reason.clone());
+                }
                 Finished { outcome, report }
             }))
             .map_err(|payload| {

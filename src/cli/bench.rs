@@ -2,6 +2,7 @@
 //! (ratios of one run are what compare; machines here are noisy).
 
 use clap::Args;
+use sim::exit::Exit;
 use sim::run::{RunOptions, run};
 use std::time::Instant;
 
@@ -15,6 +16,8 @@ pub struct BenchArgs {
     /// Seeds to run, one after another on one core.
     #[arg(long, default_value = "0..50")]
     pub seeds: String,
+    #[command(flatten)]
+    pub budget: super::BudgetArgs,
 }
 
 /// Resident memory in KiB, from /proc (Linux); 0 elsewhere.
@@ -25,9 +28,9 @@ fn rss_kib() -> u64 {
         .map_or(0, |pages| pages * 4)
 }
 
-pub fn main(args: BenchArgs) -> i32 {
+pub fn main(args: BenchArgs) -> Exit {
     let scenario = match super::load(&args.file, args.cell.as_deref()) {
-        Ok(scenario) => scenario,
+        Ok(scenario) => args.budget.apply(scenario),
         Err(code) => return code,
     };
     let seeds = match super::seeds_arg(&args.seeds) {
@@ -54,32 +57,33 @@ pub fn main(args: BenchArgs) -> i32 {
     walls.sort_by(|a, b| a.total_cmp(b));
     let median = walls[walls.len() / 2];
     let runs = walls.len() as f64;
-    println!("{}: {} runs on one core", scenario.name, walls.len());
-    println!(
+    outln!("{}: {} runs on one core", scenario.name, walls.len());
+    outln!(
         "  wall per run      median {median:.2}ms  min {:.2}ms  max {:.2}ms",
         walls[0],
         walls[walls.len() - 1]
     );
-    println!(
+    outln!(
         "  simulated per run {:.1}s",
         simulated as f64 / runs / 1000.0
     );
-    println!(
+    outln!(
         "  speed             {:.0}x real time",
         simulated as f64 / (wall * 1000.0)
     );
-    println!(
+    outln!(
         "  events            {:.0} per run, {:.0} per second",
         events as f64 / runs,
         events as f64 / wall
     );
-    println!(
+    outln!(
         "  10,000 seeds      about {:.0}s on 2 cores at this speed",
         median / 1000.0 * 10_000.0 / 2.0
     );
-    println!(
+    outln!(
         "  memory            {} KiB resident after warm-up, {} KiB at most during the runs",
-        rss_before, rss_peak
+        rss_before,
+        rss_peak
     );
-    0
+    Exit::Pass
 }

@@ -1,6 +1,7 @@
 //! `sim list`: the bundled scenarios and what each teaches, in one line each.
 
 use clap::Args;
+use sim::exit::Exit;
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -9,7 +10,7 @@ pub struct ListArgs {
     pub dir: String,
 }
 
-pub fn main(args: ListArgs) -> i32 {
+pub fn main(args: ListArgs) -> Exit {
     let mut files: Vec<String> = match std::fs::read_dir(&args.dir) {
         Ok(entries) => entries
             .filter_map(|entry| entry.ok())
@@ -17,19 +18,19 @@ pub fn main(args: ListArgs) -> i32 {
             .filter(|path| path.ends_with(".toml"))
             .collect(),
         Err(err) => {
-            eprintln!("error: cannot read {}: {err}", args.dir);
-            return super::BAD_INPUT;
+            errln!("error: cannot read {}: {err}", args.dir);
+            return Exit::BadInput;
         }
     };
     files.sort();
     let width = files.iter().map(String::len).max().unwrap_or(0);
-    let mut code = 0;
+    let mut code = Exit::Pass;
     for file in files {
         match sim::scenario::load(&file) {
-            Ok(scenario) => println!("{file:<width$}  {}", scenario.summary),
+            Ok(scenario) => outln!("{file:<width$}  {}", scenario.summary),
             Err(err) => {
-                println!("{file:<width$}  INVALID: {}", err.message);
-                code = super::BAD_INPUT;
+                outln!("{file:<width$}  INVALID: {}", err.message);
+                code = Exit::BadInput;
             }
         }
     }

@@ -2,9 +2,11 @@
 //! with loss, messages lost (SEND_OK and weaker), the median of the seeds' p99 send latency,
 //! and beside each cell the command that reproduces it.
 
-use super::sweep::{SeedResult, SeedsArgs, jobs, sweep};
+use super::sweep::{SeedsArgs, Totals, jobs, sweep};
 use clap::Args;
 use model::time::format_ms;
+use sim::exit::Exit;
+use sim::scenario;
 use sim::scenario::matrix::Matrix;
 use std::time::Instant;
 
@@ -21,31 +23,20 @@ pub struct MatrixArgs {
 struct Row {
     cell: Vec<(String, String)>,
     spec: String,
-    seeds: usize,
-    seeds_with_loss: usize,
+    seeds: u64,
+    seeds_with_loss: u64,
     lost: u64,
     lost_unconfirmed: u64,
     p99_ms: u64,
-    failing: usize,
+    failing: u64,
 }
 
-pub fn main(args: MatrixArgs) -> i32 {
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("error: {}: cannot read the file: {err}", args.file);
-            return super::BAD_INPUT;
-        }
-    };
-    let matrix = match Matrix::of(&text, &args.file) {
-        Ok(Some(matrix)) => matrix,
-        Ok(None) => {
-            eprintln!("error: {}: this scenario has no [matrix]", args.file);
-            return super::BAD_INPUT;
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            return super::BAD_INPUT;
+pub fn main(args: MatrixArgs) -> Exit {
+    let (text, matrix) = match read_matrix(&args.file) {
+        Ok(read) => read,
+        Err(message) => {
+            errln!("error: {message}");
+            return Exit::BadInput;
         }
     };
     let seeds = match super::seeds_arg(&args.seeds.seeds) {
@@ -57,13 +48,16 @@ pub fn main(args: MatrixArgs) -> i32 {
     let mut rows = Vec::new();
     for cell in matrix.cells() {
         let spec = cell.spec();
-        let scenario = match super::load(&args.file, Some(&spec)) {
-            Ok(scenario) => scenario,
-            Err(code) => return code,
+        let scenario = match scenario::parse_cell(&text, &args.file, Some(&spec)) {
+            Ok(scenario) => args.seeds.budget.apply(scenario),
+            Err(err) => {
+                errln!("error: {err}");
+                return Exit::BadInput;
+            }
         };
-        eprintln!("{spec}");
-        let results = sweep(&scenario, seeds.clone(), jobs);
-        rows.push(row(cell.0, spec, &results));
+        errln!("{spec}");
+        let totals = sweep(&scenario, seeds.clone(), jobs);
+        rows.push(row(cell.0, spec, &totals));
     }
     let wall = started.elapsed();
     if args.seeds.json {
@@ -78,10 +72,10 @@ pub fn main(args: MatrixArgs) -> i32 {
             })
             .collect();
         let out = serde_json::json!({ "file": args.file, "seeds": args.seeds.seeds, "wall_ms": wall.as_millis() as u64, "cells": cells });
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         print_table(&matrix, &rows, &args);
-        println!(
+        outln!(
             "\n{} cells x {} seeds in {:.1}s wall on {jobs} workers",
             rows.len(),
             seeds.end - seeds.start,
@@ -89,38 +83,46 @@ pub fn main(args: MatrixArgs) -> i32 {
         );
     }
     if rows.iter().any(|r| r.failing > 0) {
-        1
+        Exit::Fail
     } else {
-        0
+        Exit::Pass
     }
 }
 
-fn row(cell: Vec<(String, String)>, spec: String, results: &[SeedResult]) -> Row {
-    let mut p99s: Vec<u64> = results.iter().map(|r| r.latency_p99_ms).collect();
-    p99s.sort_unstable();
+/// The file's text (read once, so `/dev/stdin` works) and its matrix.
+fn read_matrix(file: &str) -> Result<(String, Matrix), String> {
+    let text = scenario::read(file).map_err(|err| err.to_string())?;
+    match Matrix::of(&text, file) {
+        Ok(Some(matrix)) => Ok((text, matrix)),
+        Ok(None) => Err(format!("{file}: this scenario has no [matrix]")),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+fn row(cell: Vec<(String, String)>, spec: String, totals: &Totals) -> Row {
     Row {
         cell,
         spec,
-        seeds: results.len(),
-        seeds_with_loss: results.iter().filter(|r| r.lost > 0).count(),
-        lost: results.iter().map(|r| r.lost).sum(),
-        lost_unconfirmed: results.iter().map(|r| r.lost_unconfirmed).sum(),
-        p99_ms: p99s.get(p99s.len() / 2).copied().unwrap_or(0),
-        failing: results.iter().filter(|r| r.exit_code != 0).count(),
+        seeds: totals.seeds,
+        seeds_with_loss: totals.seeds_with_loss,
+        lost: totals.lost,
+        lost_unconfirmed: totals.lost_unconfirmed,
+        p99_ms: totals.median_p99_ms(),
+        failing: totals.failing_count,
     }
 }
 
 /// A markdown table, ready for a README.
 fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
     let axes: Vec<&str> = matrix.axes.iter().map(|(axis, _)| axis.as_str()).collect();
-    println!(
+    outln!(
         "| {} | seeds with loss | lost SEND_OK | lost, weaker status | p99 send latency | reproduce |",
         axes.join(" | ")
     );
-    println!("|{}", "---|".repeat(axes.len() + 5));
+    outln!("|{}", "---|".repeat(axes.len() + 5));
     for row in rows {
         let values: Vec<&str> = row.cell.iter().map(|(_, value)| value.as_str()).collect();
-        println!(
+        outln!(
             "| {} | {} of {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
             values.join(" | "),
             row.seeds_with_loss,

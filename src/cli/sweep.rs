@@ -4,6 +4,7 @@
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sim::check::Verdict;
+use sim::exit::Exit;
 use sim::report::{exit_code, replay_command};
 use sim::run::{RunOptions, run};
 use sim::scenario::Scenario;
@@ -26,7 +27,7 @@ pub struct SweepArgs {
 #[derive(Clone, Debug)]
 pub struct SeedResult {
     pub seed: u64,
-    pub exit_code: i32,
+    pub exit_code: Exit,
     pub simulated_ms: u64,
     pub lost: u64,
     pub lost_unconfirmed: u64,
@@ -61,6 +62,18 @@ fn cause_names() -> [&'static str; 7] {
 }
 
 impl ConsumerTotals {
+    fn add(&mut self, other: &ConsumerTotals) {
+        for (total, count) in self.causes.iter_mut().zip(other.causes) {
+            *total += count;
+        }
+        self.redelivered += other.redelivered;
+        self.reordered += other.reordered;
+        self.rewinds += other.rewinds;
+        self.skipped += other.skipped;
+        self.dead_lettered += other.dead_lettered;
+        self.abandoned += other.abandoned;
+    }
+
     fn of(groups: &[sim::check::GroupFigures]) -> ConsumerTotals {
         let mut totals = ConsumerTotals::default();
         for g in groups {
@@ -113,17 +126,19 @@ pub struct SeedsArgs {
     /// Seeds to run: A..B (B excluded).
     #[arg(long, default_value = "0..100")]
     pub seeds: String,
-    /// Parallel workers. Default: one per core.
-    #[arg(long)]
+    #[command(flatten)]
+    pub budget: super::BudgetArgs,
+    /// Parallel workers, 1 to 256. Default: one per core.
+    #[arg(long, value_parser = super::parse_jobs)]
     pub jobs: Option<usize>,
     /// Print the closing summary as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn main(args: SweepArgs) -> i32 {
+pub fn main(args: SweepArgs) -> Exit {
     let scenario = match super::load(&args.file, args.cell.as_deref()) {
-        Ok(scenario) => scenario,
+        Ok(scenario) => args.seeds.budget.apply(scenario),
         Err(code) => return code,
     };
     let seeds = match super::seeds_arg(&args.seeds.seeds) {
@@ -132,14 +147,8 @@ pub fn main(args: SweepArgs) -> i32 {
     };
     let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
-    let results = sweep(&scenario, seeds, jobs);
-    report(
-        &scenario,
-        &results,
-        started.elapsed(),
-        jobs,
-        args.seeds.json,
-    )
+    let totals = sweep(&scenario, seeds, jobs);
+    report(&scenario, &totals, started.elapsed(), jobs, args.seeds.json)
 }
 
 /// The worker count: as asked, else one per core.
@@ -149,19 +158,96 @@ pub fn jobs(asked: Option<usize>) -> usize {
         .max(1)
 }
 
-/// Runs `seeds` on `jobs` threads (a fresh one per seed) behind a progress bar; the results
-/// in seed order.
-pub fn sweep(scenario: &Scenario, seeds: std::ops::Range<u64>, jobs: usize) -> Vec<SeedResult> {
+/// Failing seeds a sweep keeps for its report (the lowest ones); the rest are counted.
+const KEPT_FAILING_SEEDS: usize = 1_000;
+
+/// What a sweep keeps of its seeds: sums and counts, each seed's p99 send latency (8 bytes a
+/// seed), and the lowest failing seeds. Nothing is allocated per seed up front.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub seeds: u64,
+    pub pass: u64,
+    pub fail: u64,
+    pub unknown: u64,
+    pub panic: u64,
+    /// Seeds that violated a model invariant.
+    pub invariant: u64,
+    pub seeds_with_loss: u64,
+    pub lost: u64,
+    pub lost_unconfirmed: u64,
+    lost_unexplained: u64,
+    duplicated: u64,
+    recovered: u64,
+    simulated_ms: u64,
+    consumers: ConsumerTotals,
+    seeds_with_redelivery: u64,
+    seeds_with_reordering: u64,
+    pub latency_p99s_ms: Vec<u64>,
+    /// The lowest failing seeds, in seed order (at most `KEPT_FAILING_SEEDS`).
+    pub failing: Vec<SeedResult>,
+    /// Every failing seed, kept or not.
+    pub failing_count: u64,
+    /// The worst exit code of any seed.
+    pub worst: Exit,
+}
+
+impl Totals {
+    fn add(&mut self, result: SeedResult) {
+        self.seeds += 1;
+        match result.exit_code {
+            Exit::Pass => self.pass += 1,
+            Exit::Fail => self.fail += 1,
+            Exit::Liveness => self.unknown += 1,
+            Exit::Invariant => self.invariant += 1,
+            Exit::Bug | Exit::BadInput => self.panic += 1,
+        }
+        self.worst = self.worst.worst(result.exit_code);
+        self.seeds_with_loss += u64::from(result.lost > 0);
+        self.lost += result.lost;
+        self.lost_unconfirmed += result.lost_unconfirmed;
+        self.lost_unexplained += result.lost_unexplained;
+        self.duplicated += result.duplicated;
+        self.recovered += result.recovered;
+        self.simulated_ms += result.simulated_ms;
+        self.seeds_with_redelivery += u64::from(result.consumers.redelivered > 0);
+        self.seeds_with_reordering += u64::from(result.consumers.reordered > 0);
+        self.consumers.add(&result.consumers);
+        self.latency_p99s_ms.push(result.latency_p99_ms);
+        if result.exit_code != Exit::Pass {
+            self.failing_count += 1;
+            self.keep_failing(result);
+        }
+    }
+
+    /// Keeps the lowest failing seeds whatever order the workers finish in.
+    fn keep_failing(&mut self, result: SeedResult) {
+        let at = self.failing.partition_point(|kept| kept.seed < result.seed);
+        if at < KEPT_FAILING_SEEDS {
+            self.failing.insert(at, result);
+            self.failing.truncate(KEPT_FAILING_SEEDS);
+        }
+    }
+
+    /// The median of the seeds' p99 send latency.
+    pub fn median_p99_ms(&self) -> u64 {
+        let mut p99s = self.latency_p99s_ms.clone();
+        p99s.sort_unstable();
+        p99s.get(p99s.len() / 2).copied().unwrap_or(0)
+    }
+}
+
+/// Runs `seeds` on `jobs` threads (a fresh one per seed) behind a progress bar, adding each
+/// result to the totals as it comes.
+pub fn sweep(scenario: &Scenario, seeds: std::ops::Range<u64>, jobs: usize) -> Totals {
     let total = seeds.end - seeds.start;
     let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds, {msg}",
-        )
-        .expect("a valid template"),
-    );
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds, {msg}",
+    ) {
+        bar.set_style(style);
+    }
     let next = AtomicU64::new(seeds.start);
-    let results = Mutex::new(Vec::with_capacity(total as usize));
+    let totals = Mutex::new(Totals::default());
     let failures = AtomicU64::new(0);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
@@ -174,10 +260,10 @@ pub fn sweep(scenario: &Scenario, seeds: std::ops::Range<u64>, jobs: usize) -> V
                     let run = run(scenario, seed, &RunOptions::default());
                     let result = summarize(scenario, seed, &run);
                     drop(run);
-                    if result.exit_code != 0 {
+                    if result.exit_code != Exit::Pass {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
-                    results.lock().expect("results lock").push(result);
+                    totals.lock().unwrap_or_else(|p| p.into_inner()).add(result);
                     bar.set_message(format!("{} failing", failures.load(Ordering::Relaxed)));
                     bar.inc(1);
                 }
@@ -185,136 +271,126 @@ pub fn sweep(scenario: &Scenario, seeds: std::ops::Range<u64>, jobs: usize) -> V
         }
     });
     bar.finish_and_clear();
-    let mut results = results.into_inner().expect("results lock");
-    results.sort_by_key(|r| r.seed);
-    results
+    totals.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
-fn report(
-    scenario: &Scenario,
-    results: &[SeedResult],
-    wall: Duration,
-    jobs: usize,
-    json: bool,
-) -> i32 {
-    let count = |f: &dyn Fn(&SeedResult) -> bool| results.iter().filter(|r| f(r)).count();
-    let simulated: u64 = results.iter().map(|r| r.simulated_ms).sum();
-    let ratio = simulated as f64 / (wall.as_secs_f64() * 1000.0).max(1e-9);
-    let failing: Vec<&SeedResult> = results.iter().filter(|r| r.exit_code != 0).collect();
-    let code = if failing.iter().any(|r| r.exit_code == 4) {
-        4
-    } else if failing.iter().any(|r| r.exit_code == 5) {
-        5
-    } else if failing.iter().any(|r| r.exit_code == 1) {
-        1
-    } else if failing.is_empty() {
-        0
-    } else {
-        3
-    };
-    let sum = |f: &dyn Fn(&SeedResult) -> u64| results.iter().map(f).sum::<u64>();
+fn report(scenario: &Scenario, totals: &Totals, wall: Duration, jobs: usize, json: bool) -> Exit {
+    let ratio = totals.simulated_ms as f64 / (wall.as_secs_f64() * 1000.0).max(1e-9);
     if json {
-        let out = serde_json::json!({
-            "scenario": scenario.name,
-            "seeds": results.len(),
-            "jobs": jobs,
-            "wall_ms": wall.as_millis() as u64,
-            "simulated_ms": simulated,
-            "speed": ratio,
-            "pass": count(&|r| r.exit_code == 0),
-            "fail": count(&|r| r.exit_code == 1),
-            "unknown": count(&|r| r.exit_code == 3),
-            "panic": count(&|r| r.exit_code == 4),
-            "invariant": count(&|r| r.exit_code == 5),
-            "seeds_with_loss": count(&|r| r.lost > 0),
-            "lost": sum(&|r| r.lost),
-            "lost_unconfirmed": sum(&|r| r.lost_unconfirmed),
-            "lost_unexplained": sum(&|r| r.lost_unexplained),
-            "duplicated": sum(&|r| r.duplicated),
-            "recovered": sum(&|r| r.recovered),
-            "consumers": (!scenario.consumers.is_empty()).then(|| serde_json::json!({
-                "seeds_with_redelivery": count(&|r| r.consumers.redelivered > 0),
-                "redelivered": sum(&|r| r.consumers.redelivered),
-                "redelivered_by_cause": cause_names().iter().enumerate().map(|(i, name)| {
-                    (name.to_string(), serde_json::json!(sum(&|r| r.consumers.causes[i])))
-                }).collect::<serde_json::Map<_, _>>(),
-                "seeds_with_reordering": count(&|r| r.consumers.reordered > 0),
-                "reordered": sum(&|r| r.consumers.reordered),
-                "rewinds": sum(&|r| r.consumers.rewinds),
-                "skipped": sum(&|r| r.consumers.skipped),
-                "dead_lettered": sum(&|r| r.consumers.dead_lettered),
-                "abandoned": sum(&|r| r.consumers.abandoned),
-            })),
-            "failing": failing.iter().map(|r| serde_json::json!({
-                "seed": r.seed, "exit_code": r.exit_code, "replay": replay_command(scenario, r.seed),
-                "expectations": r.failed_expectations, "problem": r.problem,
-            })).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&out).expect("json"));
-        return code;
+        outln!("{}", json_report(scenario, totals, wall, jobs, ratio));
+    } else {
+        text_report(scenario, totals, wall, jobs, ratio);
     }
-    println!(
+    totals.worst
+}
+
+fn json_report(scenario: &Scenario, t: &Totals, wall: Duration, jobs: usize, ratio: f64) -> String {
+    let c = &t.consumers;
+    let out = serde_json::json!({
+        "scenario": scenario.name,
+        "seeds": t.seeds,
+        "jobs": jobs,
+        "wall_ms": wall.as_millis() as u64,
+        "simulated_ms": t.simulated_ms,
+        "speed": ratio,
+        "pass": t.pass,
+        "fail": t.fail,
+        "unknown": t.unknown,
+        "panic": t.panic,
+        "invariant": t.invariant,
+        "seeds_with_loss": t.seeds_with_loss,
+        "lost": t.lost,
+        "lost_unconfirmed": t.lost_unconfirmed,
+        "lost_unexplained": t.lost_unexplained,
+        "duplicated": t.duplicated,
+        "recovered": t.recovered,
+        "consumers": (!scenario.consumers.is_empty()).then(|| serde_json::json!({
+            "seeds_with_redelivery": t.seeds_with_redelivery,
+            "redelivered": c.redelivered,
+            "redelivered_by_cause": cause_names().iter().zip(c.causes).map(|(name, count)| {
+                (name.to_string(), serde_json::json!(count))
+            }).collect::<serde_json::Map<_, _>>(),
+            "seeds_with_reordering": t.seeds_with_reordering,
+            "reordered": c.reordered,
+            "rewinds": c.rewinds,
+            "skipped": c.skipped,
+            "dead_lettered": c.dead_lettered,
+            "abandoned": c.abandoned,
+        })),
+        "failing_count": t.failing_count,
+        "failing": t.failing.iter().map(|r| serde_json::json!({
+            "seed": r.seed, "exit_code": r.exit_code.code(), "replay": replay_command(scenario, r.seed),
+            "expectations": r.failed_expectations, "problem": r.problem,
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+fn text_report(scenario: &Scenario, t: &Totals, wall: Duration, jobs: usize, ratio: f64) {
+    outln!(
         "{}: {} seeds on {jobs} workers in {:.2}s wall ({:.0}x real time)",
         scenario.name,
-        results.len(),
+        t.seeds,
         wall.as_secs_f64(),
         ratio
     );
-    println!(
+    outln!(
         "  pass {}  fail {}  unknown {}  panic {}  invariant {}",
-        count(&|r| r.exit_code == 0),
-        count(&|r| r.exit_code == 1),
-        count(&|r| r.exit_code == 3),
-        count(&|r| r.exit_code == 4),
-        count(&|r| r.exit_code == 5)
+        t.pass,
+        t.fail,
+        t.unknown,
+        t.panic,
+        t.invariant
     );
-    println!(
+    outln!(
         "  seeds with loss {}  lost {}  lost_unconfirmed {}  lost_unexplained {}  duplicated {}  recovered {}",
-        count(&|r| r.lost > 0),
-        sum(&|r| r.lost),
-        sum(&|r| r.lost_unconfirmed),
-        sum(&|r| r.lost_unexplained),
-        sum(&|r| r.duplicated),
-        sum(&|r| r.recovered)
+        t.seeds_with_loss,
+        t.lost,
+        t.lost_unconfirmed,
+        t.lost_unexplained,
+        t.duplicated,
+        t.recovered
     );
     if !scenario.consumers.is_empty() {
-        let causes: Vec<String> = cause_names()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| {
-                let total = sum(&|r| r.consumers.causes[i]);
-                (total > 0).then(|| format!("{} {total}", name.replace('_', " ")))
-            })
-            .collect();
-        println!(
-            "  consumers: redelivered {} in {} seeds ({})  reordered {} in {} seeds  rewinds {}  skipped {}  dead-lettered {}  abandoned {}",
-            sum(&|r| r.consumers.redelivered),
-            count(&|r| r.consumers.redelivered > 0),
-            if causes.is_empty() {
-                "none".to_string()
-            } else {
-                causes.join(", ")
-            },
-            sum(&|r| r.consumers.reordered),
-            count(&|r| r.consumers.reordered > 0),
-            sum(&|r| r.consumers.rewinds),
-            sum(&|r| r.consumers.skipped),
-            sum(&|r| r.consumers.dead_lettered),
-            sum(&|r| r.consumers.abandoned)
-        );
+        consumer_line(t);
     }
-    if !failing.is_empty() {
-        println!("failing seeds:");
-        for r in failing.iter().take(25) {
+    if !t.failing.is_empty() {
+        outln!("failing seeds:");
+        for r in t.failing.iter().take(25) {
             let why = r
                 .problem
                 .clone()
                 .unwrap_or_else(|| r.failed_expectations.join("; "));
-            println!("  {}   # {why}", replay_command(scenario, r.seed));
+            outln!("  {}   # {why}", replay_command(scenario, r.seed));
         }
-        if failing.len() > 25 {
-            println!("  ... and {} more", failing.len() - 25);
+        if t.failing_count > 25 {
+            outln!("  ... and {} more", t.failing_count - 25);
         }
     }
-    code
+}
+
+fn consumer_line(t: &Totals) {
+    let c = &t.consumers;
+    let causes: Vec<String> = cause_names()
+        .iter()
+        .zip(c.causes)
+        .filter(|(_, total)| *total > 0)
+        .map(|(name, total)| format!("{} {total}", name.replace('_', " ")))
+        .collect();
+    outln!(
+        "  consumers: redelivered {} in {} seeds ({})  reordered {} in {} seeds  rewinds {}  skipped {}  dead-lettered {}  abandoned {}",
+        c.redelivered,
+        t.seeds_with_redelivery,
+        if causes.is_empty() {
+            "none".to_string()
+        } else {
+            causes.join(", ")
+        },
+        c.reordered,
+        t.seeds_with_reordering,
+        c.rewinds,
+        c.skipped,
+        c.dead_lettered,
+        c.abandoned
+    );
 }

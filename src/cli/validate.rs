@@ -2,7 +2,9 @@
 //! a matrix scenario).
 
 use clap::Args;
+use sim::exit::Exit;
 use sim::scenario::matrix::Matrix;
+use sim::scenario::{self, Scenario, ScenarioError};
 
 #[derive(Args)]
 pub struct ValidateArgs {
@@ -11,47 +13,47 @@ pub struct ValidateArgs {
     pub files: Vec<String>,
 }
 
-pub fn main(args: ValidateArgs) -> i32 {
-    let mut code = 0;
+pub fn main(args: ValidateArgs) -> Exit {
+    let mut code = Exit::Pass;
     for file in &args.files {
-        let cells = match cells(file) {
-            Ok(cells) => cells,
-            Err(err) => {
-                eprintln!("error: {err}");
-                code = super::BAD_INPUT;
-                continue;
-            }
-        };
-        for cell in &cells {
-            match sim::scenario::load_cell(file, cell.as_deref()) {
-                Ok(scenario) => {
-                    let cell = cell.as_ref().map_or(String::new(), |c| format!(" [{c}]"));
-                    println!(
-                        "ok: {file} ({}){cell}: {} nodes, {} fault{}, run phase {}",
-                        scenario.name,
-                        scenario.nodes.len(),
-                        scenario.faults.len(),
-                        if scenario.faults.len() == 1 { "" } else { "s" },
-                        model::time::format_ms(scenario.duration_ms)
-                    )
-                }
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    code = super::BAD_INPUT;
-                }
-            }
+        if let Err(err) = validate_file(file) {
+            errln!("error: {err}");
+            code = Exit::BadInput;
         }
     }
     code
 }
 
-/// The cells to check: each of a matrix, or the file itself.
-fn cells(file: &str) -> Result<Vec<Option<String>>, Box<sim::scenario::ScenarioError>> {
-    let Ok(text) = std::fs::read_to_string(file) else {
-        return Ok(vec![None]); // `load_cell` reports the read error.
-    };
-    Ok(match Matrix::of(&text, file)? {
+/// Reads a file once (so that `/dev/stdin` works) and checks each of its cells; the first
+/// error of each cell is printed, and the last one returned.
+fn validate_file(file: &str) -> Result<(), Box<ScenarioError>> {
+    let text = scenario::read(file)?;
+    let cells: Vec<Option<String>> = match Matrix::of(&text, file)? {
         Some(matrix) => matrix.cells().iter().map(|c| Some(c.spec())).collect(),
         None => vec![None],
-    })
+    };
+    let mut last_error = None;
+    for cell in &cells {
+        match scenario::parse_cell(&text, file, cell.as_deref()) {
+            Ok(scenario) => report_ok(file, cell.as_deref(), &scenario),
+            Err(err) => {
+                if let Some(previous) = last_error.replace(err) {
+                    errln!("error: {previous}");
+                }
+            }
+        }
+    }
+    last_error.map_or(Ok(()), Err)
+}
+
+fn report_ok(file: &str, cell: Option<&str>, scenario: &Scenario) {
+    let cell = cell.map_or(String::new(), |c| format!(" [{c}]"));
+    outln!(
+        "ok: {file} ({}){cell}: {} nodes, {} fault{}, run phase {}",
+        scenario.name,
+        scenario.nodes.len(),
+        scenario.faults.len(),
+        if scenario.faults.len() == 1 { "" } else { "s" },
+        model::time::format_ms(scenario.duration_ms)
+    )
 }

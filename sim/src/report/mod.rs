@@ -9,6 +9,7 @@ use crate::check::{
     Anomaly, ExpectationResult, GroupFigures, ReplicaFigures, RouteFigures, SendFigures, Verdict,
     describe_samples,
 };
+use crate::exit::Exit;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -161,16 +162,16 @@ fn witnesses(anomalies: &[Anomaly]) -> Vec<Anomaly> {
     chosen.into_iter().map(|i| anomalies[i].clone()).collect()
 }
 
-/// The process exit code of a run: 0 pass, 1 an expectation failed, 3 liveness (did not
-/// drain), 4 the simulation panicked, 5 a model invariant was violated.
-pub fn exit_code(run: &RunResult) -> i32 {
+/// The exit code of a run: pass, fail, liveness (did not drain, or over budget), a violated
+/// model invariant, or a bug (the simulation panicked).
+pub fn exit_code(run: &RunResult) -> Exit {
     match &run.result {
-        Err(crash) if crash.invariant.is_some() => 5,
-        Err(_) => 4,
+        Err(crash) if crash.invariant.is_some() => Exit::Invariant,
+        Err(_) => Exit::Bug,
         Ok(finished) => match finished.report.verdict {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Unknown => 3,
+            Verdict::Pass => Exit::Pass,
+            Verdict::Fail => Exit::Fail,
+            Verdict::Unknown => Exit::Liveness,
         },
     }
 }

@@ -30,6 +30,9 @@ pub async fn host_loop(
     factories: (NodeFactory, Option<NodeFactory>),
     boot_delay_ms: u64,
 ) {
+    if world.lock().expect("world lock").over_budget.is_some() {
+        return; // The run is over: nothing starts any more.
+    }
     let first_boot = world.lock().expect("world lock").incarnation(node) == 0;
     if first_boot && boot_delay_ms > 0 {
         madsim::time::sleep(std::time::Duration::from_millis(boot_delay_ms)).await;
@@ -57,7 +60,9 @@ pub async fn host_loop(
         let mut guard = world.lock().expect("world lock");
         let now = guard.now();
         let mut handled = 0;
-        while let Some(event) = guard.pop_due(node, now) {
+        while guard.over_budget.is_none()
+            && let Some(event) = guard.pop_due(node, now)
+        {
             guard.trace_event(now, node, &event);
             if let NodeEvent::Shutdown = event {
                 step(&mut guard, &disks, node, now, |ctx| {
@@ -77,6 +82,9 @@ pub async fn host_loop(
                 "{} handled {handled} events at {now}: a zero-delay loop",
                 guard.name(node)
             );
+        }
+        if guard.over_budget.is_some() {
+            return; // Past the event budget: the supervisor ends the run.
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Setup {
     pub progress: Arc<dyn Progress>,
     /// Keep a human-readable line per handled event.
     pub keep_trace: bool,
+    /// Events the run may handle (its simulated-time budget is `plan.time_budget`).
+    pub event_budget: u64,
 }
 
 /// What one run left behind.
@@ -39,6 +41,8 @@ pub struct Outcome {
     pub events_handled: u64,
     pub names: Vec<String>,
     pub trace: Option<Vec<String>>,
+    /// Why the run ended early, when it exceeded its simulated-time or event budget.
+    pub over_budget: Option<String>,
 }
 
 /// Runs one seed to the end. Call it on a fresh thread (see `crate::run`).
@@ -54,6 +58,8 @@ pub fn run(setup: Setup) -> Outcome {
     if setup.keep_trace {
         world.trace = Some(Vec::new());
     }
+    world.event_budget = setup.event_budget;
+    let time_budget = setup.plan.time_budget;
     let world = Arc::new(Mutex::new(world));
 
     let runtime =
@@ -78,6 +84,10 @@ pub fn run(setup: Setup) -> Outcome {
         events_handled: world.events_handled,
         names,
         trace: world.trace.take(),
+        over_budget: world.over_budget.take().or_else(|| {
+            (end >= time_budget)
+                .then(|| format!("the run reached its simulated-time budget of {time_budget}"))
+        }),
     }
 }
 
@@ -152,6 +162,7 @@ mod tests {
                 duration: Time::from_ms(200_000),
                 never_return: vec![],
                 drain_timeout_ms: 1_000,
+                time_budget: Time::from_ms(u64::MAX / 2),
                 read_back_timeout_ms: 1_000,
             },
             latency_min_ms: 1,
@@ -159,6 +170,7 @@ mod tests {
             disk: DiskConfig::default(),
             progress: Arc::new(Never),
             keep_trace: false,
+            event_budget: u64::MAX,
         }
     }
 

@@ -95,6 +95,8 @@ pub struct Plan {
     /// How long the drain may take before the run counts as not drained.
     pub drain_timeout_ms: u64,
     pub read_back_timeout_ms: u64,
+    /// The run ends here at the latest: its simulated-time budget.
+    pub time_budget: Time,
 }
 
 /// How a run ended.
@@ -168,7 +170,12 @@ pub async fn supervise(
 
     let mut actions = plan.actions.clone();
     actions.sort_by_key(|timed| timed.at);
-    for timed in actions.into_iter().filter(|t| t.at < plan.duration) {
+    let over_budget = || world.lock().expect("world lock").over_budget.is_some();
+    let run_end = plan.duration.min(plan.time_budget);
+    for timed in actions.into_iter().filter(|t| t.at < run_end) {
+        if over_budget() {
+            break;
+        }
         sleep_until(base, timed.at).await;
         let mut w = world.lock().expect("world lock");
         let t = w.now();
@@ -183,7 +190,9 @@ pub async fn supervise(
     }
 
     // Heal: faults stop, paused nodes resume, stopped nodes restart with their disks.
-    sleep_until(base, plan.duration).await;
+    if !over_budget() {
+        sleep_until(base, run_end).await;
+    }
     {
         let mut w = world.lock().expect("world lock");
         let t = w.now();
@@ -214,12 +223,12 @@ pub async fn supervise(
         );
     }
 
-    let drain_deadline = now().plus_ms(plan.drain_timeout_ms);
+    let drain_deadline = now().plus_ms(plan.drain_timeout_ms).min(plan.time_budget);
     let ending = loop {
         if progress.drained(&world.lock().expect("world lock")) {
             break None;
         }
-        if now() >= drain_deadline {
+        if now() >= drain_deadline || over_budget() {
             break Some(Ending::DrainTimeout);
         }
         madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
@@ -243,12 +252,14 @@ pub async fn supervise(
                     madsim_ids[node.index()] = Some(builder.build().id());
                 }
             }
-            let deadline = now().plus_ms(plan.read_back_timeout_ms);
+            let deadline = now()
+                .plus_ms(plan.read_back_timeout_ms)
+                .min(plan.time_budget);
             loop {
                 if progress.read_back(&world.lock().expect("world lock")) {
                     break Ending::Complete;
                 }
-                if now() >= deadline {
+                if now() >= deadline || over_budget() {
                     break Ending::ReadBackTimeout;
                 }
                 madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;

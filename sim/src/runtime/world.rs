@@ -135,8 +135,12 @@ pub struct World {
     next_request: u64,
     /// The madsim instant of time zero.
     base: Option<Instant>,
-    /// Node events handled, for speed figures.
+    /// Node events handled, for speed figures and the event budget.
     pub events_handled: u64,
+    /// How many events the run may handle; past it every host stops (see `over_budget`).
+    pub event_budget: u64,
+    /// Why the run stopped early, once it exceeded a budget.
+    pub over_budget: Option<String>,
     /// What the supervisor watches to end the drain and the read-back.
     pub progress: RunProgress,
     /// Nodes that asked to crash themselves during the current step, with their restart delay.
@@ -184,6 +188,8 @@ impl World {
             next_request: 0,
             base: None,
             events_handled: 0,
+            event_budget: u64::MAX,
+            over_budget: None,
             progress: RunProgress::default(),
             exits: BTreeMap::new(),
             restarts: Vec::new(),
@@ -590,6 +596,12 @@ impl World {
     /// Adds a handled event to the digest (and the trace log, if kept).
     pub fn trace_event(&mut self, at: Time, node: NodeId, event: &NodeEvent) {
         self.events_handled += 1;
+        if self.events_handled >= self.event_budget && self.over_budget.is_none() {
+            self.over_budget = Some(format!(
+                "the run exceeded its event budget of {} events at {at}",
+                self.event_budget
+            ));
+        }
         let (kind, peer, code, id) = match event {
             NodeEvent::Request { from, id, request } => {
                 (1, from.0, request.code().number(), id.map_or(0, |id| id.0))

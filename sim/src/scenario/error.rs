@@ -12,8 +12,8 @@ pub struct ScenarioError {
     pub field: String,
     pub message: String,
     pub hint: Option<String>,
-    /// The text of the line in question, shown under the message with a caret.
-    pub source_line: Option<String>,
+    /// A bounded excerpt of the line in question, shown under the message with a caret.
+    pub source_line: Option<Excerpt>,
 }
 
 impl ScenarioError {
@@ -26,18 +26,74 @@ impl ScenarioError {
         message: String,
         hint: Option<String>,
     ) -> Box<ScenarioError> {
-        let source_line = place
-            .and_then(|(line, _)| text.lines().nth(line - 1))
-            .map(str::to_string);
+        let source_line = place.and_then(|(line, column)| {
+            let text = text.lines().nth(line.checked_sub(1)?)?;
+            Some(Excerpt::of(text, column))
+        });
         Box::new(ScenarioError {
-            file: file.to_string(),
+            file: bounded(file, MAX_QUOTED_CHARS),
             place,
-            field,
-            message,
-            hint,
+            field: bounded(&field, MAX_QUOTED_CHARS),
+            message: bounded(&message, MAX_MESSAGE_CHARS),
+            hint: hint.map(|hint| bounded(&hint, MAX_MESSAGE_CHARS)),
             source_line,
         })
     }
+}
+
+/// Characters of the offending line an error quotes, around its column.
+const EXCERPT_CHARS: usize = 100;
+/// Characters of a file name or field path an error quotes.
+const MAX_QUOTED_CHARS: usize = 200;
+/// Characters of a message or hint (which may quote a value from the file).
+const MAX_MESSAGE_CHARS: usize = 600;
+
+/// A bounded piece of the offending line, with where the caret goes in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt {
+    /// At most [`EXCERPT_CHARS`] characters, control characters shown as spaces, `…` where cut.
+    pub text: String,
+    /// 1-based character position of the error in `text`.
+    pub caret: usize,
+}
+
+impl Excerpt {
+    /// The part of `line` around the 1-based byte `column`.
+    pub fn of(line: &str, column: usize) -> Excerpt {
+        let chars: Vec<char> = line.chars().collect();
+        let byte = column.saturating_sub(1).min(line.len());
+        let at = line
+            .char_indices()
+            .take_while(|(offset, _)| *offset < byte)
+            .count();
+        let start = at.saturating_sub(EXCERPT_CHARS / 2);
+        let end = (start + EXCERPT_CHARS).min(chars.len());
+        let start = end.saturating_sub(EXCERPT_CHARS).min(start);
+        let shown = chars[start..end]
+            .iter()
+            .map(|&c| if c.is_control() { ' ' } else { c });
+        let mut text: String = if start > 0 {
+            "…".into()
+        } else {
+            String::new()
+        };
+        text.extend(shown);
+        if end < chars.len() {
+            text.push('…');
+        }
+        let caret = at - start + 1 + usize::from(start > 0);
+        Excerpt { text, caret }
+    }
+}
+
+/// `text`, cut to `max` characters with `…` where it was cut.
+pub fn bounded(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
 }
 
 impl fmt::Display for ScenarioError {
@@ -50,10 +106,11 @@ impl fmt::Display for ScenarioError {
             write!(f, ": {}", self.field)?;
         }
         write!(f, ": {}", self.message)?;
-        if let (Some(line), Some((number, column))) = (&self.source_line, self.place) {
-            let gutter = number.to_string().len();
-            write!(f, "\n  {number} | {line}")?;
-            write!(f, "\n  {:gutter$} | {:>column$}", "", "^")?;
+        if let (Some(excerpt), Some((number, _))) = (&self.source_line, self.place) {
+            let gutter = " ".repeat(number.to_string().len());
+            let pad = " ".repeat(excerpt.caret - 1);
+            write!(f, "\n  {number} | {}", excerpt.text)?;
+            write!(f, "\n  {gutter} | {pad}^")?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
@@ -242,6 +299,26 @@ mod tests {
     fn names_the_field_at_an_offset() {
         let offset = TEXT.find("\"b\"").unwrap();
         assert_eq!(path_at(TEXT, offset), "fault[1].node");
+    }
+
+    #[test]
+    fn a_far_column_quotes_a_bounded_excerpt() {
+        let line = format!("x = \"{}\" # {}", "a".repeat(70_000), "b".repeat(70_000));
+        let column = line.find('#').unwrap() + 1;
+        let text = format!("{line}\n");
+        let error = ScenarioError::at("f", &text, Some((1, column)), "x".into(), "m".into(), None);
+        let shown = error.to_string();
+        assert!(shown.len() < 1_000, "{} bytes", shown.len());
+        let lines: Vec<&str> = shown.lines().collect();
+        let caret = lines[2].find('^').unwrap();
+        assert_eq!(lines[1].chars().nth(caret), Some('#'), "{shown}");
+    }
+
+    #[test]
+    fn an_excerpt_counts_characters_not_bytes() {
+        let excerpt = Excerpt::of("é = \tx", 5);
+        assert_eq!(excerpt.text, "é =  x");
+        assert_eq!(excerpt.caret, 4);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! point at the right line.
 
 use super::error::{self, ScenarioError};
+use super::limits;
 
 /// The axes of a matrix, in the order the file declares them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +69,42 @@ impl Matrix {
         }
         // The file's order, not the table's.
         axes.sort_by_key(|(axis, _)| text.find(&format!("\n{axis} =")).unwrap_or(usize::MAX));
-        Ok(Some(Matrix { axes }))
+        let matrix = Matrix { axes };
+        matrix
+            .check_limits()
+            .map_err(|message| fail(vec![error::key("matrix")], &message))?;
+        Ok(Some(matrix))
+    }
+
+    /// Axes, values per axis and cells within their limits, before any cell is built.
+    fn check_limits(&self) -> Result<(), String> {
+        let render = |n| limits::render(n, limits::Unit::Count);
+        if self.axes.len() as u64 > limits::MAX_MATRIX_AXES {
+            return Err(format!(
+                "has {} axes; the limit is {}",
+                self.axes.len(),
+                render(limits::MAX_MATRIX_AXES)
+            ));
+        }
+        let mut cells: u64 = 1;
+        for (axis, values) in &self.axes {
+            if values.len() as u64 > limits::MAX_MATRIX_VALUES {
+                return Err(format!(
+                    "axis `{axis}` has {} values; the limit is {}",
+                    values.len(),
+                    render(limits::MAX_MATRIX_VALUES)
+                ));
+            }
+            cells = cells.saturating_mul(values.len() as u64);
+        }
+        if cells > limits::MAX_MATRIX_CELLS {
+            return Err(format!(
+                "has {} cells; the limit is {}",
+                render(cells),
+                render(limits::MAX_MATRIX_CELLS)
+            ));
+        }
+        Ok(())
     }
 
     /// Every cell, the first axis changing slowest.
@@ -96,6 +132,10 @@ impl Matrix {
             .iter()
             .map(|(axis, values)| (axis.clone(), values[0].clone()))
             .collect();
+        if spec.is_some_and(|spec| spec.trim().is_empty()) {
+            return Err("is empty: write axis=value,...".to_string());
+        }
+        let mut given: Vec<&str> = Vec::new();
         for part in spec
             .unwrap_or("")
             .split(',')
@@ -105,6 +145,10 @@ impl Matrix {
                 return Err(format!("`{part}`: write axis=value"));
             };
             let (axis, value) = (axis.trim(), value.trim());
+            if given.contains(&axis) {
+                return Err(format!("`{axis}` is given twice"));
+            }
+            given.push(axis);
             let Some((_, values)) = self.axes.iter().find(|(name, _)| name == axis) else {
                 let names: Vec<&str> = self.axes.iter().map(|(name, _)| name.as_str()).collect();
                 return Err(format!(
@@ -128,22 +172,36 @@ impl Matrix {
     }
 }
 
-/// The file's text for one cell: every `${axis}` replaced by the cell's value.
-pub fn substitute(text: &str, cell: &Cell) -> String {
+/// The file's text for one cell: every `${axis}` replaced by the cell's value; `None` if the
+/// result would be longer than a scenario file may be.
+pub fn substitute(text: &str, cell: &Cell) -> Option<String> {
     let mut text = text.to_string();
     for (axis, value) in &cell.0 {
-        text = text.replace(&format!("${{{axis}}}"), value);
+        let placeholder = format!("${{{axis}}}");
+        let uses = text.matches(&placeholder).count() as u64;
+        let grown = uses.saturating_mul(value.len().saturating_sub(placeholder.len()) as u64);
+        if text.len() as u64 + grown > limits::MAX_FILE_BYTES {
+            return None;
+        }
+        text = text.replace(&placeholder, value);
     }
-    text
+    Some(text)
 }
 
-/// The first `${...}` left after substitution: a placeholder no axis defines.
+/// Characters of a placeholder an error quotes at most.
+const MAX_PLACEHOLDER_CHARS: usize = 40;
+
+/// The first `${...}` left after substitution: a placeholder no axis defines. An unclosed one
+/// ends at its line's end.
 pub fn unknown_placeholder(text: &str) -> Option<(usize, String)> {
     let start = text.find("${")?;
-    let end = text[start..]
-        .find('}')
-        .map_or(text.len(), |e| start + e + 1);
-    Some((start, text[start..end].to_string()))
+    let rest = &text[start..];
+    let line = rest.split('\n').next().unwrap_or(rest);
+    let quoted = match line.find('}') {
+        Some(end) => &line[..=end],
+        None => line,
+    };
+    Some((start, error::bounded(quoted, MAX_PLACEHOLDER_CHARS)))
 }
 
 #[cfg(test)]
@@ -186,10 +244,51 @@ mod tests {
     }
 
     #[test]
+    fn a_cell_is_not_empty_and_names_each_axis_once() {
+        let matrix = Matrix::of(FILE, "f").unwrap().unwrap();
+        assert!(matrix.cell(Some("")).unwrap_err().contains("empty"));
+        let twice = matrix.cell(Some("flush=sync,flush=async")).unwrap_err();
+        assert!(twice.contains("`flush` is given twice"), "{twice}");
+    }
+
+    #[test]
+    fn cells_are_counted_before_they_are_built() {
+        let axes: String = (0..10)
+            .map(|i| {
+                format!(
+                    "a{i} = [{}]\n",
+                    (0..10)
+                        .map(|v| format!("\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
+        let err = Matrix::of(&format!("[matrix]\n{axes}"), "f").unwrap_err();
+        assert!(
+            err.message
+                .contains("10,000,000,000 cells; the limit is 256"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn substitution_cannot_grow_past_the_file_limit() {
+        let cell = Cell(vec![("v".into(), "x".repeat(1_000))]);
+        assert_eq!(substitute(&"${v}".repeat(2_000), &cell), None);
+    }
+
+    #[test]
+    fn an_unclosed_placeholder_quotes_only_its_line() {
+        let text = format!("a = \"${{flush\nb = \"{}\"\n", "z".repeat(5_000));
+        assert_eq!(unknown_placeholder(&text), Some((5, "${flush".into())));
+    }
+
+    #[test]
     fn substitution_keeps_lines_in_place() {
         let cell = Cell(vec![("flush".into(), "sync".into())]);
         let text = "a = \"${flush}\"\nb = 1\n";
-        assert_eq!(substitute(text, &cell), "a = \"sync\"\nb = 1\n");
+        assert_eq!(substitute(text, &cell).unwrap(), "a = \"sync\"\nb = 1\n");
         assert_eq!(
             unknown_placeholder("x = \"${nope}\""),
             Some((5, "${nope}".into()))

@@ -4,14 +4,16 @@
 //! in here panics on bad input.
 
 pub mod error;
+pub mod limits;
 pub mod matrix;
+pub mod resolved;
 pub mod schema;
 pub mod units;
 mod validate;
 
 pub use error::ScenarioError;
-pub use validate::{
-    BrokerGroup, Bugs, ConsumerGroup, Expectations, Fault, FaultSpec, Listener, NodeDecl,
+pub use resolved::{
+    BrokerGroup, Budget, Bugs, ConsumerGroup, Expectations, Fault, FaultSpec, Listener, NodeDecl,
     NodeFault, NodeRole, Producer, Scenario, Topic,
 };
 
@@ -23,17 +25,40 @@ pub fn load(path: &str) -> Result<Scenario, Box<ScenarioError>> {
 /// Reads and validates one cell of a scenario file (`flush=sync,fault=kill`; axes left out
 /// take their first value).
 pub fn load_cell(path: &str, cell: Option<&str>) -> Result<Scenario, Box<ScenarioError>> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        ScenarioError::at(
-            path,
-            "",
-            None,
-            String::new(),
-            format!("cannot read the file: {err}"),
-            None,
-        )
-    })?;
+    let text = read(path)?;
     parse_cell(&text, path, cell)
+}
+
+/// Reads a scenario file as text, refusing one over [`limits::MAX_FILE_BYTES`] without
+/// reading past the limit (so `/dev/zero` fails at once). Reads once: `/dev/stdin` works.
+pub fn read(path: &str) -> Result<String, Box<ScenarioError>> {
+    use std::io::Read;
+    let fail = |message: String| ScenarioError::at(path, "", None, String::new(), message, None);
+    let too_large = || {
+        fail(format!(
+            "the file is larger than the limit of {} for a scenario",
+            limits::render(limits::MAX_FILE_BYTES, limits::Unit::Bytes)
+        ))
+    };
+    let file =
+        std::fs::File::open(path).map_err(|err| fail(format!("cannot read the file: {err}")))?;
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > limits::MAX_FILE_BYTES)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| fail(format!("cannot read the file: {err}")))?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let offset = err.utf8_error().valid_up_to();
+        fail(format!("is not UTF-8 text (byte {offset} is not)"))
+    })
 }
 
 /// Parses and validates scenario text; `file` names it in errors.
@@ -47,6 +72,20 @@ pub fn parse_cell(
     file: &str,
     cell: Option<&str>,
 ) -> Result<Scenario, Box<ScenarioError>> {
+    if text.len() as u64 > limits::MAX_FILE_BYTES {
+        let message = format!(
+            "the text is larger than the limit of {} for a scenario",
+            limits::render(limits::MAX_FILE_BYTES, limits::Unit::Bytes)
+        );
+        return Err(ScenarioError::at(
+            file,
+            "",
+            None,
+            String::new(),
+            message,
+            None,
+        ));
+    }
     let Some(matrix) = matrix::Matrix::of(text, file)? else {
         if let Some(cell) = cell {
             let message = format!("--cell {cell}: this scenario has no [matrix]");
@@ -61,7 +100,7 @@ pub fn parse_cell(
         }
         if let Some((offset, placeholder)) = matrix::unknown_placeholder(text) {
             let place = Some(error::line_column(text, offset));
-            let message = format!("{placeholder} needs a [matrix] axis of that name");
+            let message = placeholder_message(&placeholder, "needs a [matrix] axis of that name");
             return Err(ScenarioError::at(
                 file,
                 text,
@@ -83,10 +122,24 @@ pub fn parse_cell(
             None,
         )
     })?;
-    let substituted = matrix::substitute(text, &chosen);
+    let Some(substituted) = matrix::substitute(text, &chosen) else {
+        let message = format!(
+            "cell {}: the file after substitution is larger than the limit of {}",
+            chosen.spec(),
+            limits::render(limits::MAX_FILE_BYTES, limits::Unit::Bytes)
+        );
+        return Err(ScenarioError::at(
+            file,
+            text,
+            None,
+            "matrix".into(),
+            message,
+            None,
+        ));
+    };
     if let Some((offset, placeholder)) = matrix::unknown_placeholder(&substituted) {
         let place = Some(error::line_column(&substituted, offset));
-        let message = format!("{placeholder} names no [matrix] axis");
+        let message = placeholder_message(&placeholder, "names no [matrix] axis");
         return Err(ScenarioError::at(
             file,
             &substituted,
@@ -99,6 +152,15 @@ pub fn parse_cell(
     let mut scenario = parse_text(&substituted, file)?;
     scenario.cell = Some(chosen.spec());
     Ok(scenario)
+}
+
+/// What is wrong with a placeholder left in the text: unclosed, or naming no axis.
+fn placeholder_message(placeholder: &str, unknown: &str) -> String {
+    if placeholder.ends_with('}') {
+        format!("`{placeholder}` {unknown}")
+    } else {
+        format!("`{placeholder}` is not closed: write `${{axis}}`")
+    }
 }
 
 fn parse_text(text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {

@@ -1,9 +1,11 @@
 //! The scenario file format, as serde reads it. Defaults are stated where each field is
-//! declared. Semantic checks (names that must exist, values that must fit together) live in
+//! declared; the broker's store defaults are the model's own (`StoreConfig::default()`), so
+//! they have one home. Semantic checks (names that must exist, values that must fit together) live in
 //! `validate`.
 
 use super::units::{Bandwidth, Bytes, CountCondition, Millis, MillisRange, Rate, TimeCondition};
 use crate::ratio::Ratio;
+use model::broker::config::StoreConfig;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -37,6 +39,9 @@ pub struct ScenarioFile {
     /// Deliberate defects, to prove the checker sees what they break.
     #[serde(default)]
     pub bugs: BugsSection,
+    /// What a run may spend before it ends as liveness-unknown. Default: from the phases.
+    #[serde(default)]
+    pub budget: BudgetSection,
     /// Axes of a scenario matrix (see `matrix`); already substituted when this is read.
     #[serde(default)]
     pub matrix: Option<toml::Table>,
@@ -161,7 +166,7 @@ pub struct BrokerGroupSection {
 }
 
 fn default_memory() -> Bytes {
-    Bytes(8 * 1024 * 1024 * 1024)
+    Bytes(StoreConfig::default().total_memory_bytes)
 }
 
 fn default_flush() -> FlushMode {
@@ -173,15 +178,15 @@ fn default_role() -> MasterRole {
 }
 
 fn default_commit_log_file_size() -> Bytes {
-    Bytes(64 * 1024)
+    Bytes(StoreConfig::default().commit_log_file_size)
 }
 
 fn default_consume_queue_file_entries() -> u64 {
-    1_000
+    StoreConfig::default().consume_queue_entries_per_file
 }
 
 fn default_sync_flush_timeout() -> Millis {
-    Millis(5_000)
+    Millis(StoreConfig::default().sync_flush_timeout_ms)
 }
 
 #[derive(Debug, Deserialize)]
@@ -585,4 +590,16 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers go back to offset 0.
     #[serde(default)]
     pub reset_offset_to_zero: bool,
+}
+
+/// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSection {
+    /// Simulated time from zero. Default: the run phase, the drain timeout, the read-back
+    /// timeout (120 s) and a minute.
+    pub simulated_time: Option<Millis>,
+    /// Events all nodes handle together. Default: 1,000 per node and simulated second of those
+    /// phases, plus 500 per message sent (at most 500,000,000).
+    pub events: Option<u64>,
 }

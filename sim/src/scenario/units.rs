@@ -2,6 +2,7 @@
 //! them (`"1ms..3ms"`), sizes (`"64KiB"`), rates (`"200/s"`, `"64KiB/s"`), probabilities
 //! (`"1/5"`, `"20%"`, `0.2`) and conditions on counts and times (`0`, `"<= 5"`, `"120s..130s"`).
 
+use super::limits;
 use crate::ratio::Ratio;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -19,16 +20,23 @@ impl Millis {
         }
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("`{text}` needs a unit: ms, s, m or h (e.g. \"1.5s\")"))?;
+            .ok_or_else(|| format!("`{text}` needs a unit: ms, s, m, h or d (e.g. \"1.5s\")"))?;
         let (number, unit) = text.split_at(split);
         let scale: u64 = match unit.trim() {
             "ms" => 1,
             "s" => 1_000,
             "m" | "min" => 60_000,
             "h" => 3_600_000,
-            other => return Err(format!("unknown time unit `{other}`; use ms, s, m or h")),
+            "d" => 86_400_000,
+            other => return Err(format!("unknown time unit `{other}`; use ms, s, m, h or d")),
         };
         let ms = scaled(number, scale).ok_or_else(|| format!("`{text}` is not a duration"))?;
+        if ms > limits::MAX_DURATION_MS {
+            return Err(format!(
+                "`{text}` is longer than the limit of {} for any duration",
+                limits::render(limits::MAX_DURATION_MS, limits::Unit::Millis)
+            ));
+        }
         Ok(Millis(ms))
     }
 }
@@ -125,9 +133,15 @@ impl Bytes {
             "" | "B" => 1,
             "KiB" | "K" => 1024,
             "MiB" | "M" => 1024 * 1024,
+            "GiB" | "G" => 1024 * 1024 * 1024,
             "KB" => 1000,
             "MB" => 1_000_000,
-            other => return Err(format!("unknown size unit `{other}`; use B, KiB or MiB")),
+            "GB" => 1_000_000_000,
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}`; use B, KiB, MiB or GiB"
+                ));
+            }
         };
         let number: u64 = number
             .parse()
@@ -370,6 +384,10 @@ mod tests {
         assert!(Millis::parse("5").is_err());
         assert!(Millis::parse("5 days").is_err());
         assert!(Millis::parse("1.5ms").is_err());
+        assert_eq!(Millis::parse("1d"), Ok(Millis(86_400_000)));
+        assert!(Millis::parse("2d").unwrap_err().contains("limit of 24h"));
+        assert!(Millis::parse("240000h").unwrap_err().contains("limit"));
+        assert!(Millis::parse("18446744073709551615ms").is_err());
     }
 
     #[test]
@@ -378,6 +396,7 @@ mod tests {
         assert!(MillisRange::parse("3ms..1ms").is_err());
         assert_eq!(Bytes::parse("64KiB"), Ok(Bytes(65536)));
         assert_eq!(Bytes::parse("128"), Ok(Bytes(128)));
+        assert_eq!(Bytes::parse("8GiB"), Ok(Bytes(8 << 30)));
         assert!(Bytes::parse("12 parsecs").is_err());
         assert_eq!(Rate::parse("200/s").unwrap().interval_ms(), 5);
         assert_eq!(Rate::parse("5/100ms").unwrap().interval_ms(), 20);

@@ -1,0 +1,255 @@
+//! A scenario as a run sees it: checked, with node names resolved to ids and scenario words
+//! turned into model settings. `validate` builds it; `cluster` and the checker read it.
+
+use super::schema::{FlushMode, MasterRole};
+use super::units::{Condition, MillisRange};
+use crate::net::Direction;
+use crate::ratio::Ratio;
+use model::NodeId;
+use model::client::consumer::ConsumeMode;
+use model::event::SendMode;
+use model::protocol::RequestCode;
+
+/// A scenario, checked and resolved.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub file: String,
+    /// The matrix cell this scenario is, e.g. `flush=sync,fault=kill`.
+    pub cell: Option<String>,
+    pub name: String,
+    pub summary: String,
+    pub teaches: String,
+    pub duration_ms: u64,
+    pub drain_timeout_ms: u64,
+    /// How much simulated time and how many events the run may take.
+    pub budget: Budget,
+    pub latency: MillisRange,
+    pub flush_latency: MillisRange,
+    pub cluster_name: String,
+    /// Every node, in id order.
+    pub nodes: Vec<NodeDecl>,
+    pub broker_groups: Vec<BrokerGroup>,
+    pub topics: Vec<Topic>,
+    pub producers: Vec<Producer>,
+    pub consumers: Vec<ConsumerGroup>,
+    pub faults: Vec<Fault>,
+    pub expect: Expectations,
+    pub bugs: Bugs,
+}
+
+/// How long the drain may take by default before the run counts as not drained.
+pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 300_000;
+/// How long the read-back may take before the run counts as not read back.
+pub const READ_BACK_TIMEOUT_MS: u64 = 120_000;
+
+/// What a run may spend; past either, it ends as liveness-unknown with the reason.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Simulated time from zero.
+    pub simulated_ms: u64,
+    /// Events handled by all nodes together.
+    pub events: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeDecl {
+    pub name: String,
+    pub role: NodeRole,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NodeRole {
+    NameServer,
+    /// A broker of group `group` (index into `broker_groups`) with this broker id.
+    Broker {
+        group: usize,
+        broker_id: u64,
+    },
+    /// Instance `instance` of producer `producer`; `client` numbers every producer instance of
+    /// the scenario densely (it is the producer part of message ids).
+    Producer {
+        producer: usize,
+        instance: u32,
+        client: u32,
+    },
+    /// Instance `instance` of consumer group `group` (index into `consumers`).
+    Consumer {
+        group: usize,
+        instance: u32,
+    },
+    /// Reads every queue back after the drain.
+    Auditor,
+}
+
+#[derive(Clone, Debug)]
+pub struct BrokerGroup {
+    pub name: String,
+    pub flush: FlushMode,
+    pub role: MasterRole,
+    pub transient_store_pool: bool,
+    pub commit_log_file_size: u64,
+    pub consume_queue_file_entries: u64,
+    pub sync_flush_timeout_ms: u64,
+    pub slave_read_enable: bool,
+    /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
+    pub memory_bytes: u64,
+    /// Master first, then slaves.
+    pub nodes: Vec<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub name: String,
+    pub queues: u32,
+    /// Indexes into `broker_groups`.
+    pub groups: Vec<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Producer {
+    pub group: String,
+    pub topic: String,
+    pub send: SendMode,
+    pub messages: u32,
+    pub interval_ms: u64,
+    pub start_ms: u64,
+    pub keys: Option<u32>,
+    pub hash_selector: bool,
+    pub body_bytes: u64,
+    pub retries: u32,
+    pub timeout_ms: u64,
+    pub latency_fault_tolerance: bool,
+    pub retry_when_not_store_ok: bool,
+    pub app_retries: u32,
+    pub nodes: Vec<NodeId>,
+}
+
+/// A consumer group: its settings and its instances.
+#[derive(Clone, Debug)]
+pub struct ConsumerGroup {
+    pub group: String,
+    pub topic: String,
+    pub broadcasting: bool,
+    pub mode: ConsumeMode,
+    pub strategy: model::client::consumer::Strategy,
+    pub consume_from_first: bool,
+    /// `consumeMessageBatchMaxSize` and `consumeThreadMax`, when the file sets them (the
+    /// model's defaults otherwise).
+    pub batch: Option<usize>,
+    pub threads: Option<usize>,
+    pub max_reconsume_times: Option<u32>,
+    pub nodes: Vec<NodeId>,
+    /// When each instance boots, if not with the cluster.
+    pub starts_ms: Vec<Option<u64>>,
+    /// What each instance's listener does.
+    pub listeners: Vec<Listener>,
+}
+
+/// What a consumer instance's listener does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listener {
+    pub consume_time: MillisRange,
+    pub fail: Ratio,
+    pub crash_after: Option<u32>,
+    pub restart_after_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Fault {
+    /// Position in the file, from 0; names the fault in the history.
+    pub index: usize,
+    pub at: MillisRange,
+    pub lasts_ms: Option<u64>,
+    pub spec: FaultSpec,
+    /// A one-line description for the history and reports.
+    pub description: String,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NodeFault {
+    Kill,
+    Shutdown,
+    /// An operator switches a broker between master and slave.
+    SwitchRole,
+    PowerOff,
+    DiskLoss {
+        returns: bool,
+    },
+    Pause,
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultSpec {
+    /// Something happens to one node, drawn per seed from `candidates`.
+    Node {
+        fault: NodeFault,
+        candidates: Vec<NodeId>,
+    },
+    Partition {
+        a: Vec<NodeId>,
+        b: Vec<NodeId>,
+        one_way: bool,
+    },
+    Drop {
+        direction: Direction,
+        from: Option<Vec<NodeId>>,
+        to: Option<Vec<NodeId>>,
+        codes: Vec<RequestCode>,
+        probability: Ratio,
+    },
+    Delay {
+        from: Option<Vec<NodeId>>,
+        to: Option<Vec<NodeId>>,
+        codes: Vec<RequestCode>,
+        extra: MillisRange,
+    },
+    Bandwidth {
+        from: Option<Vec<NodeId>>,
+        to: Option<Vec<NodeId>>,
+        codes: Vec<RequestCode>,
+        bytes_per_second: u64,
+    },
+    SlowDisk {
+        candidates: Vec<NodeId>,
+        extra_ms: u64,
+    },
+    /// A byte of a broker's newest commitlog file rots.
+    BitRot { candidates: Vec<NodeId> },
+}
+
+/// What must hold; `None` or `Observe` means reported only.
+#[derive(Clone, Debug, Default)]
+pub struct Expectations {
+    pub lost: Option<Condition>,
+    pub lost_unconfirmed: Option<Condition>,
+    pub lost_unexplained: Option<Condition>,
+    pub recovered: Option<Condition>,
+    pub duplicated: Option<Condition>,
+    pub redelivered: Option<Condition>,
+    pub redelivered_unexplained: Option<Condition>,
+    pub stale_deliveries: Option<Condition>,
+    pub abandoned: Option<Condition>,
+    pub reordered: Option<Condition>,
+    pub skipped: Option<Condition>,
+    pub rewinds: Option<Condition>,
+    pub dead_lettered: Option<Condition>,
+    pub unexpected: Option<Condition>,
+    pub corrupt: Option<Condition>,
+    pub diverged: Option<Condition>,
+    pub weak_acks: Option<Condition>,
+    pub failed: Option<Condition>,
+    pub unavailable: Option<Condition>,
+    pub removal_after_kill: Option<Condition>,
+    pub removal_after_silence: Option<Condition>,
+    pub route_catch_up: Option<Condition>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Bugs {
+    pub ack_before_sync_flush: bool,
+    pub skip_crc_check_on_recover: bool,
+    pub ack_before_slave_has_data: bool,
+    pub commit_before_consume: bool,
+    pub consume_dropped_queue: bool,
+    pub reset_offset_to_zero: bool,
+}

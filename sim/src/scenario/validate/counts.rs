@@ -1,0 +1,333 @@
+//! The limits of `limits`, checked on the parsed file before anything is built from it: counts
+//! first (so that `instances = 4294967295` allocates nothing), then what a run would store
+//! and preallocate.
+
+use super::Checker;
+use crate::ratio::Ratio;
+use crate::scenario::error::{ScenarioError, Step, key};
+use crate::scenario::limits::{self, Unit};
+use crate::scenario::schema::{ConsumerSection, ScenarioFile};
+
+type Checked = Result<(), Box<ScenarioError>>;
+
+impl Checker<'_> {
+    /// `value` must not exceed `max`; the error names the field and the limit.
+    pub(super) fn at_most(&self, path: &[Step], value: u64, max: u64, unit: Unit) -> Checked {
+        if value <= max {
+            return Ok(());
+        }
+        Err(self.error(
+            path,
+            format!(
+                "is {}; the limit is {}",
+                limits::render(value, unit),
+                limits::render(max, unit)
+            ),
+            Some("the README's limits table lists every limit".into()),
+        ))
+    }
+}
+
+fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
+    super::at(list, index, field)
+}
+
+/// Every count, size and their products, before any node or table exists.
+pub(super) fn check(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    cluster(check, raw)?;
+    lists(check, raw)?;
+    producers(check, raw)?;
+    consumers(check, &raw.consumers)?;
+    nodes(check, raw)
+}
+
+fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    let cluster = &raw.cluster;
+    let name_servers = [key("cluster"), key("name_servers")];
+    check.at_most(
+        &name_servers,
+        u64::from(cluster.name_servers),
+        limits::MAX_NAME_SERVERS,
+        Unit::Count,
+    )?;
+    let groups = cluster.broker_groups.len() as u64;
+    check.at_most(
+        &[key("cluster"), key("broker_group")],
+        groups,
+        limits::MAX_BROKER_GROUPS,
+        Unit::Count,
+    )?;
+    let mut machines = 0;
+    for (index, group) in cluster.broker_groups.iter().enumerate() {
+        let path = |field| {
+            vec![
+                key("cluster"),
+                key("broker_group"),
+                Step::Index(index),
+                key(field),
+            ]
+        };
+        let slaves = u64::from(group.slaves);
+        check.at_most(&path("slaves"), slaves, limits::MAX_SLAVES, Unit::Count)?;
+        check.at_most(
+            &path("commit_log_file_size"),
+            group.commit_log_file_size.0,
+            limits::MAX_COMMIT_LOG_FILE_BYTES,
+            Unit::Bytes,
+        )?;
+        check.at_most(
+            &path("consume_queue_file_entries"),
+            group.consume_queue_file_entries,
+            limits::MAX_CONSUME_QUEUE_FILE_ENTRIES,
+            Unit::Count,
+        )?;
+        machines += slaves + 1;
+    }
+    check
+        .at_most(
+            &[key("cluster")],
+            machines,
+            limits::MAX_BROKER_MACHINES,
+            Unit::Count,
+        )
+        .map_err(|err| rename(err, "broker machines (masters and slaves)"))
+}
+
+fn lists(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    let topics = raw.topics.len() as u64;
+    check.at_most(&[key("topic")], topics, limits::MAX_TOPICS, Unit::Count)?;
+    for (index, topic) in raw.topics.iter().enumerate() {
+        let queues = u64::from(topic.queues);
+        check.at_most(
+            &at("topic", index, "queues"),
+            queues,
+            limits::MAX_QUEUES,
+            Unit::Count,
+        )?;
+    }
+    let faults = raw.faults.len() as u64;
+    check.at_most(&[key("fault")], faults, limits::MAX_FAULTS, Unit::Count)
+}
+
+fn producers(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    let mut total_messages = 0u64;
+    for (index, producer) in raw.producers.iter().enumerate() {
+        let path = |field| at("producer", index, field);
+        let instances = u64::from(producer.instances);
+        check.at_most(
+            &path("instances"),
+            instances,
+            limits::MAX_INSTANCES,
+            Unit::Count,
+        )?;
+        let messages = u64::from(producer.messages);
+        check.at_most(
+            &path("messages"),
+            messages,
+            limits::MAX_MESSAGES,
+            Unit::Count,
+        )?;
+        check.at_most(
+            &path("body"),
+            producer.body.0,
+            limits::MAX_BODY_BYTES,
+            Unit::Bytes,
+        )?;
+        let keys = u64::from(producer.keys.unwrap_or(0));
+        check.at_most(&path("keys"), keys, limits::MAX_KEYS, Unit::Count)?;
+        for (field, value) in [
+            ("retries", producer.retries),
+            ("app_retries", producer.app_retries),
+        ] {
+            check.at_most(
+                &path(field),
+                u64::from(value),
+                limits::MAX_RETRIES,
+                Unit::Count,
+            )?;
+        }
+        total_messages += instances * messages;
+        check
+            .at_most(
+                &path("messages"),
+                total_messages,
+                limits::MAX_TOTAL_MESSAGES,
+                Unit::Count,
+            )
+            .map_err(|err| rename(err, "messages of all producers so far"))?;
+    }
+    Ok(())
+}
+
+fn consumers(check: &Checker<'_>, blocks: &[ConsumerSection]) -> Checked {
+    let mut total = 0u64;
+    for (index, block) in blocks.iter().enumerate() {
+        let path = |field| at("consumer", index, field);
+        let instances = u64::from(block.instances);
+        check.at_most(
+            &path("instances"),
+            instances,
+            limits::MAX_INSTANCES,
+            Unit::Count,
+        )?;
+        let threads = u64::from(block.threads.unwrap_or(1));
+        check.at_most(&path("threads"), threads, limits::MAX_THREADS, Unit::Count)?;
+        let batch = u64::from(block.batch.unwrap_or(1));
+        check.at_most(&path("batch"), batch, limits::MAX_BATCH, Unit::Count)?;
+        let reconsume = u64::from(block.max_reconsume_times.unwrap_or(0));
+        check.at_most(
+            &path("max_reconsume_times"),
+            reconsume,
+            limits::MAX_RECONSUME_TIMES,
+            Unit::Count,
+        )?;
+        total += instances;
+        check
+            .at_most(
+                &path("instances"),
+                total,
+                limits::MAX_CONSUMERS,
+                Unit::Count,
+            )
+            .map_err(|err| rename(err, "consumer instances so far"))?;
+    }
+    Ok(())
+}
+
+/// Every node the scenario would declare, counted without declaring any.
+fn nodes(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    let brokers: u64 = raw
+        .cluster
+        .broker_groups
+        .iter()
+        .map(|g| u64::from(g.slaves) + 1)
+        .sum();
+    let producers: u64 = raw.producers.iter().map(|p| u64::from(p.instances)).sum();
+    let consumers: u64 = raw.consumers.iter().map(|c| u64::from(c.instances)).sum();
+    let total = u64::from(raw.cluster.name_servers) + brokers + producers + consumers + 1;
+    if total <= limits::MAX_NODES {
+        return Ok(());
+    }
+    Err(check.error(
+        &[key("cluster")],
+        format!(
+            "too many nodes: {total} (name servers, brokers, producer and consumer instances \
+             and the auditor); the limit is {}",
+            limits::MAX_NODES
+        ),
+        None,
+    ))
+}
+
+/// The limit error, with the quantity it counts named in front.
+fn rename(mut err: Box<ScenarioError>, what: &str) -> Box<ScenarioError> {
+    err.message = format!("{what}: {}", err.message);
+    err
+}
+
+/// Bytes a record needs besides its body (header, topic, properties), with room to spare.
+const RECORD_OVERHEAD_BYTES: u64 = 1024;
+/// Queues every broker hosts besides the topics': the delay levels of `SCHEDULE_TOPIC_XXXX`.
+const SCHEDULE_QUEUES: u64 = 18;
+/// Retries a concurrent consumer makes by default (`maxReconsumeTimes`).
+const DEFAULT_RECONSUME_TIMES: u64 = 16;
+/// A page-cache copy and a durable copy of every file.
+const COPIES: u64 = 2;
+
+/// What a run could store, and what each broker machine preallocates; run after [`check`],
+/// whose limits keep these products far from overflowing.
+pub(super) fn storage(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
+    let largest_body = raw.producers.iter().map(|p| p.body.0).max().unwrap_or(0);
+    for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
+        let path = |field| {
+            vec![
+                key("cluster"),
+                key("broker_group"),
+                Step::Index(index),
+                key(field),
+            ]
+        };
+        let file = group.commit_log_file_size.0;
+        if file < largest_body + RECORD_OVERHEAD_BYTES {
+            return Err(check.error(
+                &path("commit_log_file_size"),
+                format!(
+                    "is {}, too small for a body of {} (a record must fit one file: body + 1KiB)",
+                    limits::render(file, Unit::Bytes),
+                    limits::render(largest_body, Unit::Bytes)
+                ),
+                None,
+            ));
+        }
+        let preallocated =
+            preallocated_bytes(raw, &group.name, file, group.consume_queue_file_entries);
+        check
+            .at_most(
+                &path("consume_queue_file_entries"),
+                preallocated,
+                limits::MAX_PREALLOCATED_BYTES_PER_BROKER,
+                Unit::Bytes,
+            )
+            .map_err(|err| rename(err, "store files preallocated per machine"))?;
+    }
+    let stored = stored_bytes(raw);
+    check
+        .at_most(
+            &[key("producer")],
+            stored.min(u128::from(u64::MAX)) as u64,
+            limits::MAX_STORED_BYTES,
+            Unit::Bytes,
+        )
+        .map_err(|err| {
+            rename(
+                err,
+                "bytes the run may store (instances x messages x body x resends x consumer retries)",
+            )
+        })
+}
+
+/// Two commitlog files and one ConsumeQueue file per hosted queue, each kept twice.
+fn preallocated_bytes(raw: &ScenarioFile, group: &str, file: u64, entries: u64) -> u64 {
+    let topic_queues: u64 = raw
+        .topics
+        .iter()
+        .filter(|t| {
+            t.brokers
+                .as_ref()
+                .is_none_or(|b| b.iter().any(|n| n == group))
+        })
+        .map(|t| u64::from(t.queues))
+        .sum();
+    let consumer_groups = {
+        let mut names: Vec<&str> = raw.consumers.iter().map(|c| c.group.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names.len() as u64
+    };
+    let queues = topic_queues + SCHEDULE_QUEUES + 2 * consumer_groups;
+    let consume_queue_file = entries * model::broker::store::consume_queue::ENTRY_BYTES;
+    COPIES * (2 * file + queues * consume_queue_file)
+}
+
+/// Every body sent, resent, retried and sent back by failing consumers.
+fn stored_bytes(raw: &ScenarioFile) -> u128 {
+    let consumer_retries: u128 = raw
+        .consumers
+        .iter()
+        .filter(|c| c.fail.is_some_and(|f| f != Ratio::ZERO))
+        .map(|c| {
+            let times = c
+                .max_reconsume_times
+                .map_or(DEFAULT_RECONSUME_TIMES, u64::from);
+            u128::from(2 * times + 1) // a retry is stored twice (schedule, retry topic), then the DLQ
+        })
+        .sum();
+    raw.producers
+        .iter()
+        .map(|p| {
+            let sends = u128::from(p.instances) * u128::from(p.messages);
+            let resends = u128::from(p.app_retries + 1) * u128::from(p.retries + 1);
+            sends * u128::from(p.body.0) * resends * (1 + consumer_retries)
+        })
+        .sum()
+}

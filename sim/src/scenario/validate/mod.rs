@@ -1,0 +1,430 @@
+//! Semantic checks of a parsed scenario (names that must exist, values that must fit together,
+//! the limits of `limits`), and its resolution into a [`Scenario`]. Faults, consumers and node
+//! names have their own files.
+
+mod budget;
+mod consumers;
+mod counts;
+mod faults;
+mod names;
+
+use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
+use super::resolved::*;
+use super::schema::{ExpectSection, MasterRole, ScenarioFile, SelectorName, SendModeName};
+use super::units::Condition;
+use model::NodeId;
+use model::event::SendMode;
+use names::NodeNames;
+
+/// Collects the first error with its place in the file.
+pub(super) struct Checker<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Checker<'_> {
+    pub(super) fn error(
+        &self,
+        path: &[Step],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Box<ScenarioError> {
+        ScenarioError::at(
+            self.file,
+            self.text,
+            locate(self.text, path),
+            render_path(path),
+            message.into(),
+            hint,
+        )
+    }
+}
+
+pub(super) fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
+    vec![key(list), Step::Index(index), key(field)]
+}
+
+pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
+    let check = Checker { text, file };
+    basics(&check, &raw)?;
+    counts::check(&check, &raw)?;
+    counts::storage(&check, &raw)?;
+    let mut nodes = name_servers(raw.cluster.name_servers);
+    let broker_groups = broker_groups(&check, &raw, &mut nodes)?;
+    let topics = topics(&check, &raw, &broker_groups)?;
+    let producers = producers(&check, &raw, &topics, &mut nodes)?;
+    let consumers = consumers::consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
+    nodes.push(NodeDecl {
+        name: "auditor".to_string(),
+        role: NodeRole::Auditor,
+    });
+    unique_names(&check, &nodes)?;
+    let names = NodeNames {
+        nodes: &nodes,
+        producer_groups: producers
+            .iter()
+            .map(|p| (p.group.clone(), p.nodes.clone()))
+            .collect(),
+    };
+    let mut faults = Vec::new();
+    for (index, fault) in raw.faults.iter().enumerate() {
+        faults.push(faults::validate_fault(
+            &check,
+            &names,
+            index,
+            fault,
+            raw.duration,
+        )?);
+    }
+    let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
+    let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
+    let expect = expectations(&raw.expect, !consumers.is_empty());
+    Ok(Scenario {
+        file: file.to_string(),
+        cell: None,
+        name: raw.name,
+        summary: raw.summary.trim().to_string(),
+        teaches: raw.teaches.trim().to_string(),
+        duration_ms: raw.duration.0,
+        drain_timeout_ms,
+        budget,
+        latency: raw.network.latency,
+        flush_latency: raw.disk.flush_latency,
+        cluster_name: raw.cluster.name,
+        nodes,
+        broker_groups,
+        topics,
+        producers,
+        consumers,
+        faults,
+        expect,
+        bugs: Bugs {
+            ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
+            skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
+            ack_before_slave_has_data: raw.bugs.ack_before_slave_has_data,
+            commit_before_consume: raw.bugs.commit_before_consume,
+            consume_dropped_queue: raw.bugs.consume_dropped_queue,
+            reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
+        },
+    })
+}
+
+/// Checks of the file as a whole: its name, phases, latency and cluster.
+fn basics(check: &Checker<'_>, raw: &ScenarioFile) -> Result<(), Box<ScenarioError>> {
+    if raw.name.trim().is_empty() {
+        return Err(check.error(&[key("name")], "must not be empty", None));
+    }
+    if raw.duration.0 == 0 {
+        return Err(check.error(&[key("duration")], "must be longer than 0s", None));
+    }
+    if raw.network.latency.min.0 == 0 {
+        return Err(check.error(
+            &[key("network"), key("latency")],
+            "must be at least 1ms",
+            Some("a message never arrives in the instant it is sent".into()),
+        ));
+    }
+    if raw.cluster.name_servers == 0 {
+        return Err(check.error(
+            &[key("cluster"), key("name_servers")],
+            "needs at least one name server",
+            None,
+        ));
+    }
+    if raw.cluster.broker_groups.is_empty() {
+        return Err(check.error(
+            &[key("cluster")],
+            "needs at least one [[cluster.broker_group]]",
+            None,
+        ));
+    }
+    Ok(())
+}
+
+/// Nodes, in id order: name servers, brokers (master then slaves), producers, consumers, the
+/// auditor. These are the first.
+fn name_servers(count: u32) -> Vec<NodeDecl> {
+    (0..count)
+        .map(|i| NodeDecl {
+            name: format!("namesrv-{i}"),
+            role: NodeRole::NameServer,
+        })
+        .collect()
+}
+
+/// The broker groups, declaring their nodes.
+fn broker_groups(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    nodes: &mut Vec<NodeDecl>,
+) -> Result<Vec<BrokerGroup>, Box<ScenarioError>> {
+    let mut broker_groups = Vec::new();
+    for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
+        let path = |field| {
+            vec![
+                key("cluster"),
+                key("broker_group"),
+                Step::Index(index),
+                key(field),
+            ]
+        };
+        if group.name.is_empty() || group.name.contains(char::is_whitespace) {
+            return Err(check.error(
+                &path("name"),
+                "must be a non-empty name without spaces",
+                None,
+            ));
+        }
+        if broker_groups
+            .iter()
+            .any(|g: &BrokerGroup| g.name == group.name)
+        {
+            return Err(check.error(
+                &path("name"),
+                format!("`{}` is declared twice", group.name),
+                None,
+            ));
+        }
+        if group.commit_log_file_size.0 < 4096 {
+            return Err(check.error(&path("commit_log_file_size"), "must be at least 4KiB", None));
+        }
+        if group.consume_queue_file_entries == 0 {
+            return Err(check.error(
+                &path("consume_queue_file_entries"),
+                "must be at least 1",
+                None,
+            ));
+        }
+        if group.role == MasterRole::SyncMaster && group.slaves == 0 {
+            return Err(check.error(
+                &path("role"),
+                "a sync-master needs at least one slave",
+                Some("set `slaves = 1`, or use role = \"async-master\"".into()),
+            ));
+        }
+        let mut ids = Vec::new();
+        for broker_id in 0..=u64::from(group.slaves) {
+            ids.push(NodeId(nodes.len() as u16));
+            let name = if broker_id == 0 {
+                group.name.clone()
+            } else {
+                format!("{}-s{broker_id}", group.name)
+            };
+            nodes.push(NodeDecl {
+                name,
+                role: NodeRole::Broker {
+                    group: index,
+                    broker_id,
+                },
+            });
+        }
+        broker_groups.push(BrokerGroup {
+            name: group.name.clone(),
+            flush: group.flush,
+            role: group.role,
+            transient_store_pool: group.transient_store_pool,
+            commit_log_file_size: group.commit_log_file_size.0,
+            consume_queue_file_entries: group.consume_queue_file_entries,
+            sync_flush_timeout_ms: group.sync_flush_timeout.0,
+            slave_read_enable: group.slave_read_enable,
+            memory_bytes: group.memory.0,
+            nodes: ids,
+        });
+    }
+
+    Ok(broker_groups)
+}
+
+fn topics(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    broker_groups: &[BrokerGroup],
+) -> Result<Vec<Topic>, Box<ScenarioError>> {
+    let mut topics = Vec::new();
+    for (index, topic) in raw.topics.iter().enumerate() {
+        if topic.name.is_empty() || topic.name.len() > 127 || topic.name.contains(['/', ' ']) {
+            return Err(check.error(
+                &at("topic", index, "name"),
+                "must be 1 to 127 characters without `/` or spaces",
+                None,
+            ));
+        }
+        if topics.iter().any(|t: &Topic| t.name == topic.name) {
+            return Err(check.error(
+                &at("topic", index, "name"),
+                format!("`{}` is declared twice", topic.name),
+                None,
+            ));
+        }
+        if topic.queues == 0 {
+            return Err(check.error(&at("topic", index, "queues"), "must be at least 1", None));
+        }
+        let groups = match &topic.brokers {
+            None => (0..broker_groups.len()).collect(),
+            Some(names) if names.is_empty() => {
+                return Err(check.error(
+                    &at("topic", index, "brokers"),
+                    "must name at least one broker group",
+                    Some("leave `brokers` out for every group".into()),
+                ));
+            }
+            Some(names) => {
+                let mut groups = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    let Some(group) = broker_groups.iter().position(|g| &g.name == name) else {
+                        let hint =
+                            did_you_mean(name, broker_groups.iter().map(|g| g.name.as_str()))
+                                .map(|near| format!("did you mean `{near}`?"));
+                        let mut path = at("topic", index, "brokers");
+                        path.push(Step::Index(i));
+                        return Err(check.error(
+                            &path,
+                            format!("no broker group named `{name}`"),
+                            hint,
+                        ));
+                    };
+                    groups.push(group);
+                }
+                groups
+            }
+        };
+        topics.push(Topic {
+            name: topic.name.clone(),
+            queues: topic.queues,
+            groups,
+        });
+    }
+
+    Ok(topics)
+}
+
+/// The producers, declaring their nodes.
+fn producers(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    topics: &[Topic],
+    nodes: &mut Vec<NodeDecl>,
+) -> Result<Vec<Producer>, Box<ScenarioError>> {
+    let mut producers = Vec::new();
+    let mut client = 0;
+    for (index, producer) in raw.producers.iter().enumerate() {
+        let path = |field| at("producer", index, field);
+        if !topics.iter().any(|t| t.name == producer.topic) {
+            let hint = did_you_mean(&producer.topic, topics.iter().map(|t| t.name.as_str()))
+                .map(|near| format!("did you mean `{near}`?"))
+                .or_else(|| Some("declare it in a [[topic]] table".into()));
+            return Err(check.error(
+                &path("topic"),
+                format!("no topic named `{}`", producer.topic),
+                hint,
+            ));
+        }
+        if producer.instances == 0 {
+            return Err(check.error(&path("instances"), "must be at least 1", None));
+        }
+        if producer.keys == Some(0) {
+            return Err(check.error(&path("keys"), "must be at least 1", None));
+        }
+        if producer.selector == SelectorName::HashKey && producer.keys.is_none() {
+            return Err(check.error(
+                &path("selector"),
+                "the hash-key selector needs sharding keys",
+                Some("set `keys = 8` (or any count)".into()),
+            ));
+        }
+        if producer.timeout.0 == 0 {
+            return Err(check.error(&path("timeout"), "must be longer than 0s", None));
+        }
+        if producers
+            .iter()
+            .any(|p: &Producer| p.group == producer.group)
+        {
+            return Err(check.error(
+                &path("group"),
+                format!("`{}` is declared twice", producer.group),
+                None,
+            ));
+        }
+        let mut ids = Vec::new();
+        for instance in 0..producer.instances {
+            ids.push(NodeId(nodes.len() as u16));
+            nodes.push(NodeDecl {
+                name: format!("{}-{instance}", producer.group),
+                role: NodeRole::Producer {
+                    producer: index,
+                    instance,
+                    client,
+                },
+            });
+            client += 1;
+        }
+        producers.push(Producer {
+            group: producer.group.clone(),
+            topic: producer.topic.clone(),
+            send: match producer.send {
+                SendModeName::Sync => SendMode::Sync,
+                SendModeName::Async => SendMode::Async,
+                SendModeName::Oneway => SendMode::Oneway,
+            },
+            messages: producer.messages,
+            interval_ms: producer.rate.interval_ms(),
+            start_ms: producer.start.0,
+            keys: producer.keys,
+            hash_selector: producer.selector == SelectorName::HashKey,
+            body_bytes: producer.body.0,
+            retries: producer.retries,
+            timeout_ms: producer.timeout.0,
+            latency_fault_tolerance: producer.latency_fault_tolerance,
+            retry_when_not_store_ok: producer.retry_when_not_store_ok,
+            app_retries: producer.app_retries,
+            nodes: ids,
+        });
+    }
+    Ok(producers)
+}
+
+fn unique_names(check: &Checker<'_>, nodes: &[NodeDecl]) -> Result<(), Box<ScenarioError>> {
+    let mut seen = std::collections::BTreeSet::new();
+    for node in nodes {
+        if !seen.insert(node.name.as_str()) {
+            return Err(check.error(
+                &[],
+                format!("two nodes would both be named `{}`", node.name),
+                Some("rename a broker group or producer group".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
+    let count = |c: &Option<super::units::CountCondition>| c.as_ref().map(|c| c.0.clone());
+    let invariant = |c: &Option<super::units::CountCondition>| {
+        count(c).or(has_consumers.then_some(Condition::Equal(0)))
+    };
+    let time = |c: &Option<super::units::TimeCondition>| c.as_ref().map(|c| c.0.clone());
+    Expectations {
+        lost: count(&raw.lost),
+        lost_unconfirmed: count(&raw.lost_unconfirmed),
+        lost_unexplained: count(&raw.lost_unexplained),
+        recovered: count(&raw.recovered),
+        duplicated: count(&raw.duplicated),
+        redelivered: count(&raw.redelivered),
+        redelivered_unexplained: invariant(&raw.redelivered_unexplained),
+        stale_deliveries: invariant(&raw.stale_deliveries),
+        abandoned: count(&raw.abandoned),
+        reordered: count(&raw.reordered),
+        skipped: count(&raw.skipped),
+        rewinds: count(&raw.rewinds),
+        dead_lettered: count(&raw.dead_lettered),
+        unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
+        corrupt: count(&raw.corrupt),
+        diverged: count(&raw.diverged),
+        weak_acks: count(&raw.weak_acks),
+        failed: count(&raw.failed),
+        unavailable: time(&raw.unavailable),
+        removal_after_kill: time(&raw.removal_after_kill),
+        removal_after_silence: time(&raw.removal_after_silence),
+        route_catch_up: time(&raw.route_catch_up),
+    }
+}

@@ -1,0 +1,67 @@
+//! Node names: how fault fields name nodes (exact names, `prefix*`, a producer group, a list)
+//! and the check that no two nodes share a name.
+
+use crate::scenario::error::did_you_mean;
+use crate::scenario::resolved::NodeDecl;
+use crate::scenario::schema::Names;
+use model::NodeId;
+
+/// Resolves node names: exact names, `prefix*` patterns, producer group names, or `*`.
+pub(super) struct NodeNames<'a> {
+    pub(super) nodes: &'a [NodeDecl],
+    pub(super) producer_groups: Vec<(String, Vec<NodeId>)>,
+}
+
+impl NodeNames<'_> {
+    pub(super) fn resolve(&self, name: &str) -> Result<Vec<NodeId>, (String, Option<String>)> {
+        let ids: Vec<NodeId> = if let Some(prefix) = name.strip_suffix('*') {
+            self.nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, node)| node.name.starts_with(prefix))
+                .map(|(i, _)| NodeId(i as u16))
+                .collect()
+        } else if let Some(index) = self.nodes.iter().position(|node| node.name == name) {
+            vec![NodeId(index as u16)]
+        } else if let Some((_, ids)) = self.producer_groups.iter().find(|(g, _)| g == name) {
+            ids.clone()
+        } else {
+            Vec::new()
+        };
+        if ids.is_empty() {
+            let names = self.nodes.iter().map(|node| node.name.as_str());
+            let hint = match did_you_mean(name, names) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!(
+                    "nodes are {}",
+                    self.nodes
+                        .iter()
+                        .map(|n| n.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err((format!("no node named `{name}`"), Some(hint)));
+        }
+        Ok(ids)
+    }
+
+    pub(super) fn resolve_all(
+        &self,
+        names: &Names,
+    ) -> Result<Vec<NodeId>, (String, Option<String>)> {
+        let names = names.to_vec();
+        if names.is_empty() {
+            return Err(("must name at least one node".into(), None));
+        }
+        let mut ids = Vec::new();
+        for name in names {
+            for id in self.resolve(&name)? {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Ok(ids)
+    }
+}
