@@ -56,7 +56,12 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
             };
             let mut switched: Option<crate::runtime::NodeFactory> = None;
             let (factory, boot): (crate::runtime::NodeFactory, Boot) = match node.role {
-                NodeRole::NameServer => (Arc::new(|| Box::new(NameServer::new())), at_start),
+                NodeRole::NameServer => {
+                    let never_expire = scenario.bugs.never_expire_brokers;
+                    let factory: crate::runtime::NodeFactory =
+                        Arc::new(move || Box::new(NameServer::new().never_expiring(never_expire)));
+                    (factory, at_start)
+                }
                 NodeRole::Broker { group, broker_id } => {
                     let config = broker_config(scenario, group, broker_id, &name_servers);
                     // Promoted, a slave becomes the master (id 0); demoted, the master becomes
@@ -184,6 +189,7 @@ fn broker_config(
         ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
         skip_crc_check_on_recover: scenario.bugs.skip_crc_check_on_recover,
         ack_before_slave_has_data: scenario.bugs.ack_before_slave_has_data,
+        reput_stops_at_file_end: scenario.bugs.reput_stops_at_file_end,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
@@ -270,7 +276,8 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
     let mut stream = Stream::new(seed, "faults");
     let mut actions = Vec::new();
     let mut never_return = Vec::new();
-    for fault in &scenario.faults {
+    let drawn = crate::swarm::draw(scenario, seed);
+    for fault in scenario.faults.iter().chain(&drawn) {
         let start = stream.between(fault.at.min.0, fault.at.max.0);
         let at = Time::from_ms(start);
         let end = fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts));

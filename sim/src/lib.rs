@@ -15,4 +15,5 @@ pub mod rng;
 pub mod run;
 pub mod runtime;
 pub mod scenario;
+pub mod swarm;
 pub mod workload;

@@ -34,6 +34,8 @@ pub struct BrokerBugs {
     pub skip_crc_check_on_recover: bool,
     /// SYNC_MASTER counts the slave's ack before the slave has the data.
     pub ack_before_slave_has_data: bool,
+    /// Reput stops at a commitlog file's end instead of going on in the next file.
+    pub reput_stops_at_file_end: bool,
 }
 
 #[derive(Clone, Debug)]

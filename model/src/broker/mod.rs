@@ -256,9 +256,10 @@ impl Node for Broker {
             } => self.on_ha_report(ctx, inbound.from, session, max_offset),
             Request::HaTransfer {
                 session,
+                seq,
                 offset,
                 data,
-            } => self.on_ha_transfer(ctx, inbound.from, session, offset, &data),
+            } => self.on_ha_transfer(ctx, inbound.from, (session, seq), offset, &data),
             _ => ctx.not_supported(inbound),
         }
     }

@@ -24,11 +24,21 @@ pub enum NameServerTimer {
 #[derive(Debug, Default)]
 pub struct NameServer {
     routes: RouteInfo,
+    /// The deliberate defect `never_expire_brokers`: the 10 s scan drops nobody.
+    never_expire: bool,
 }
 
 impl NameServer {
     pub fn new() -> NameServer {
         NameServer::default()
+    }
+
+    /// With the deliberate defect `never_expire_brokers` switched on or off.
+    pub fn never_expiring(self, never_expire: bool) -> NameServer {
+        NameServer {
+            never_expire,
+            ..self
+        }
     }
 
     fn emit_removed(ctx: &mut Context<'_>, removed: RemovedBroker) {
@@ -78,8 +88,10 @@ impl Node for NameServer {
 
     fn on_timer(&mut self, ctx: &mut Context<'_>, timer: Timer) {
         if timer == Timer::NameServer(NameServerTimer::ScanNotActiveBroker) {
-            for removed in self.routes.scan_not_active(ctx.now()) {
-                Self::emit_removed(ctx, removed);
+            if !self.never_expire {
+                for removed in self.routes.scan_not_active(ctx.now()) {
+                    Self::emit_removed(ctx, removed);
+                }
             }
             ctx.set_timer(SCAN_INTERVAL_MS, timer);
         }

@@ -81,6 +81,9 @@ pub enum Request {
     /// travels on the socket of the report that opened the master's connection.
     HaTransfer {
         session: HaSession,
+        /// The packet's place in its socket's stream, from 0 (TCP's sequence numbers, not on
+        /// the wire): a slave that sees one missing closes the socket, as TCP would give up.
+        seq: u64,
         offset: u64,
         data: Vec<u8>,
     },

@@ -63,6 +63,17 @@ pub struct Summary {
     /// Witnesses, a few of each kind.
     pub anomalies: Vec<Anomaly>,
     pub anomaly_totals: Vec<(String, usize)>,
+    /// The faults this seed drew from the scenario's `[swarm]`, one line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub swarm: Vec<String>,
+}
+
+/// The faults a seed drew from the scenario's `[swarm]` (empty without one).
+pub fn swarm_plan(scenario: &Scenario, seed: u64) -> Vec<String> {
+    crate::swarm::draw(scenario, seed)
+        .into_iter()
+        .map(|fault| fault.description)
+        .collect()
 }
 
 /// The replay command of a seed.
@@ -92,6 +103,7 @@ impl Summary {
                 replication: Vec::new(),
                 anomalies: Vec::new(),
                 anomaly_totals: Vec::new(),
+                swarm: swarm_plan(scenario, run.seed),
             },
             Ok(finished) => {
                 let report = &finished.report;
@@ -117,6 +129,7 @@ impl Summary {
                     replication: report.replication.clone(),
                     anomalies,
                     anomaly_totals: totals,
+                    swarm: swarm_plan(scenario, run.seed),
                 }
             }
         }

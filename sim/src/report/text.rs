@@ -34,6 +34,12 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
     if let Some(problem) = &summary.problem {
         let _ = writeln!(out, "problem   {problem}");
     }
+    if !summary.swarm.is_empty() {
+        let _ = writeln!(out, "\nswarm plan (drawn for this seed)");
+        for fault in &summary.swarm {
+            let _ = writeln!(out, "  {fault}");
+        }
+    }
     if !summary.expectations.is_empty() {
         let _ = writeln!(out, "\nexpectations");
         for e in &summary.expectations {

@@ -35,6 +35,19 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     pub expect: Expectations,
     pub bugs: Bugs,
+    /// Random fault schedules drawn per seed (see `crate::swarm`).
+    pub swarm: Option<Swarm>,
+}
+
+/// A resolved `[swarm]` table.
+#[derive(Clone, Debug)]
+pub struct Swarm {
+    pub kinds: Vec<super::schema::FaultKind>,
+    pub targets: Vec<NodeId>,
+    pub min_faults: u32,
+    pub max_faults: u32,
+    pub window: MillisRange,
+    pub lasts: MillisRange,
 }
 
 /// How long the drain may take by default before the run counts as not drained.
@@ -244,12 +257,5 @@ pub struct Expectations {
     pub route_catch_up: Option<Condition>,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct Bugs {
-    pub ack_before_sync_flush: bool,
-    pub skip_crc_check_on_recover: bool,
-    pub ack_before_slave_has_data: bool,
-    pub commit_before_consume: bool,
-    pub consume_dropped_queue: bool,
-    pub reset_offset_to_zero: bool,
-}
+/// Deliberate defects (`[bugs]`): the table as written, every switch off by default.
+pub use super::schema::BugsSection as Bugs;

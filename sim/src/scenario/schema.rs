@@ -39,6 +39,9 @@ pub struct ScenarioFile {
     /// Deliberate defects, to prove the checker sees what they break.
     #[serde(default)]
     pub bugs: BugsSection,
+    /// Random fault schedules: each seed draws its own faults from this atlas.
+    #[serde(default)]
+    pub swarm: Option<SwarmSection>,
     /// What a run may spend before it ends as liveness-unknown. Default: from the phases.
     #[serde(default)]
     pub budget: BudgetSection,
@@ -514,6 +517,31 @@ pub struct FaultSection {
     pub rate: Option<Bandwidth>,
 }
 
+/// `[swarm]`: each seed enables a random subset of `kinds` and draws its own faults from it
+/// (how many, which kind, which target, when, for how long), as VOPR's swarm testing does.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwarmSection {
+    /// The atlas: fault kinds a seed may draw (kill, shutdown, power-off, disk-loss, pause,
+    /// partition, drop-request, drop-response, delay, slow-disk, bit-rot).
+    pub kinds: Vec<FaultKind>,
+    /// Nodes the faults may hit. Default: every broker.
+    #[serde(default)]
+    pub targets: Option<Names>,
+    /// Faults per seed, at least. Default 1.
+    #[serde(default)]
+    pub min_faults: Option<u32>,
+    /// Faults per seed, at most. Default 4.
+    #[serde(default)]
+    pub max_faults: Option<u32>,
+    /// When faults may start. Default: from a tenth to four fifths of the run phase.
+    #[serde(default)]
+    pub window: Option<MillisRange>,
+    /// How long each lasts. Default "1s..20s".
+    #[serde(default)]
+    pub lasts: Option<MillisRange>,
+}
+
 /// What must hold at the end of a run. Anything not listed is observed only, except the
 /// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
 /// so do `redelivered_unexplained` and `stale_deliveries`.
@@ -569,7 +597,9 @@ pub struct ExpectSection {
     pub route_catch_up: Option<TimeCondition>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Deliberate defects, one realistic bug each, to prove the checker sees what it breaks. To
+/// add one: a field here, its use in the model (through `cluster`), a negative test.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BugsSection {
     /// SYNC_FLUSH answers SEND_OK before the flush completes.
@@ -590,6 +620,12 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers go back to offset 0.
     #[serde(default)]
     pub reset_offset_to_zero: bool,
+    /// Dispatch (reput) stops at a commitlog file's end instead of going on in the next file.
+    #[serde(default)]
+    pub reput_stops_at_file_end: bool,
+    /// Name servers never drop a broker for silence (no 120 s expiry).
+    #[serde(default)]
+    pub never_expire_brokers: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 struct Connection {
     /// The slave's socket this connection serves.
     session: HaSession,
+    /// Packets sent on it so far (the next one's sequence number).
+    sent: u64,
     /// `slaveAckOffset`: its latest report.
     ack_offset: u64,
     /// `nextTransferFromWhere`.
@@ -146,6 +148,7 @@ impl Broker {
         let now = ctx.now();
         let connection = Connection {
             session,
+            sent: 0,
             ack_offset: max_offset,
             next_transfer: start,
             transfer_start: start,
@@ -249,10 +252,12 @@ impl Broker {
                 slave,
                 Request::HaTransfer {
                     session,
+                    seq: connection.sent,
                     offset,
                     data,
                 },
             );
+            connection.sent += 1;
             sent = true;
         }
         crate::invariant!(
@@ -273,10 +278,12 @@ impl Broker {
                 slave,
                 Request::HaTransfer {
                     session,
+                    seq: connection.sent,
                     offset: next,
                     data: Vec::new(),
                 },
             );
+            connection.sent += 1;
             connection.last_write = now;
         }
         // Sleep until the next heartbeat is due; new data wakes the loop sooner.

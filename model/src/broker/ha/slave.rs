@@ -20,6 +20,8 @@ pub struct HaSlave {
     connected: Option<NodeId>,
     /// The socket of that connection: a new one for each `connectMaster`.
     session: HaSession,
+    /// The sequence number of the next packet expected on it.
+    next_seq: u64,
     /// `currentReportedOffset`.
     reported: u64,
     /// `lastWriteTimestamp`: the last report.
@@ -56,6 +58,7 @@ impl Broker {
             // Unique per slave process and connect: connects happen on 1 s ticks, and a
             // restarted process starts later than its previous incarnation connected.
             slave.session = HaSession(now.as_ms() + 1);
+            slave.next_seq = 0;
             slave.reported = max_offset;
             slave.last_write = now;
             return;
@@ -76,7 +79,7 @@ impl Broker {
         &mut self,
         ctx: &mut Context<'_>,
         master: NodeId,
-        session: HaSession,
+        (session, seq): (HaSession, u64),
         offset: u64,
         data: &[u8],
     ) {
@@ -84,6 +87,14 @@ impl Broker {
         if self.config.role.is_master() || !current {
             return; // Not this socket: a dead connection's data never arrives on a new one.
         }
+        if seq != self.ha_slave.next_seq {
+            // Part of the stream vanished (a partition, a dropped packet): TCP would stall
+            // and reset the socket, never deliver what follows. Reconnect.
+            self.ha_slave.connected = None;
+            ctx.close_connection(master);
+            return;
+        }
+        self.ha_slave.next_seq += 1;
         let Some(store) = self.store.as_mut() else {
             return;
         };

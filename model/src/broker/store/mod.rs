@@ -311,6 +311,10 @@ impl MessageStore {
                         position += request.size as usize;
                         self.reput_from += u64::from(request.size);
                     }
+                    Scan::EndOfFile if self.settings.bugs.reput_stops_at_file_end => {
+                        stop = true;
+                        break;
+                    }
                     Scan::EndOfFile => {
                         self.reput_from = self.commit_log.roll_next_file(self.reput_from);
                         break;

@@ -7,6 +7,7 @@ mod consumers;
 mod counts;
 mod faults;
 mod names;
+mod swarm;
 
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::resolved::*;
@@ -76,6 +77,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             raw.duration,
         )?);
     }
+    let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
     let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
     let expect = expectations(&raw.expect, !consumers.is_empty());
@@ -98,14 +100,8 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         consumers,
         faults,
         expect,
-        bugs: Bugs {
-            ack_before_sync_flush: raw.bugs.ack_before_sync_flush,
-            skip_crc_check_on_recover: raw.bugs.skip_crc_check_on_recover,
-            ack_before_slave_has_data: raw.bugs.ack_before_slave_has_data,
-            commit_before_consume: raw.bugs.commit_before_consume,
-            consume_dropped_queue: raw.bugs.consume_dropped_queue,
-            reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
-        },
+        bugs: raw.bugs.clone(),
+        swarm,
     })
 }
 
