@@ -193,20 +193,3 @@ fn resetting_offsets_to_zero_is_caught() {
         "seed {seed} has unexplained redeliveries without the defect"
     );
 }
-
-/// A SYNC_MASTER that counts data as replicated once it has sent it, before the slave has it,
-/// answers SEND_OK for messages only the master holds: the master's lost disk takes them.
-#[test]
-fn acknowledging_before_the_slave_has_the_data_is_caught() {
-    let buggy = bundled_with("sync-master", "[bugs]\nack_before_slave_has_data = true");
-    let caught = first_caught(&buggy, 0..10, |s| {
-        s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
-    });
-    let seed = caught.expect("no seed of 0..10 lost a SEND_OK message with the defect on");
-    let sound = summary(&bundled("sync-master"), seed);
-    assert_eq!(
-        count(&sound, |c| c.lost),
-        0,
-        "seed {seed} loses messages without the defect"
-    );
-}

@@ -58,4 +58,7 @@ snapshots! {
     read_from_slave => "read-from-slave",
     reliability_matrix => "reliability-matrix",
     manual_failover => "manual-failover",
+    swarm_masters => "swarm-masters",
+    swarm_replication => "swarm-replication",
+    swarm_consumers => "swarm-consumers",
 }

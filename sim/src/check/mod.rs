@@ -133,10 +133,15 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
             } else {
                 Verdict::Fail
             };
+            let observed = if verdict == Verdict::Unknown {
+                "unknown".to_string()
+            } else {
+                value.to_string()
+            };
             results.push(ExpectationResult {
                 name,
                 condition: condition.describe(false),
-                observed: value.to_string(),
+                observed,
                 verdict,
             });
         };

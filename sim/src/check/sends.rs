@@ -73,6 +73,18 @@ pub enum AnomalyKind {
 }
 
 impl AnomalyKind {
+    /// Whether the kind is judged from what the read-back found (and so unknown without it).
+    pub fn needs_read_back(self) -> bool {
+        matches!(
+            self,
+            AnomalyKind::Lost
+                | AnomalyKind::LostUnconfirmed
+                | AnomalyKind::LostUnexplained
+                | AnomalyKind::Skipped
+                | AnomalyKind::Recovered
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             AnomalyKind::Lost => "lost",

@@ -63,6 +63,10 @@ pub struct Summary {
     /// Witnesses, a few of each kind.
     pub anomalies: Vec<Anomaly>,
     pub anomaly_totals: Vec<(String, usize)>,
+    /// The run ended before the read-back finished: what is stored, and so every loss figure,
+    /// could not be measured (the counts are what was seen, not what is true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unmeasured: bool,
     /// The faults this seed drew from the scenario's `[swarm]`, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub swarm: Vec<String>,
@@ -103,6 +107,7 @@ impl Summary {
                 replication: Vec::new(),
                 anomalies: Vec::new(),
                 anomaly_totals: Vec::new(),
+                unmeasured: true,
                 swarm: swarm_plan(scenario, run.seed),
             },
             Ok(finished) => {
@@ -115,7 +120,12 @@ impl Summary {
                         None => totals.push((name, 1)),
                     }
                 }
-                let anomalies = witnesses(&report.anomalies);
+                let unmeasured = finished.outcome.ending != crate::runtime::Ending::Complete;
+                let mut anomalies = witnesses(&report.anomalies);
+                if unmeasured {
+                    // A message the read-back never reached is not a witness of a loss.
+                    anomalies.retain(|a| !a.kind.needs_read_back());
+                }
                 Summary {
                     scenario: scenario.name.clone(),
                     seed: run.seed,
@@ -129,6 +139,7 @@ impl Summary {
                     replication: report.replication.clone(),
                     anomalies,
                     anomaly_totals: totals,
+                    unmeasured,
                     swarm: swarm_plan(scenario, run.seed),
                 }
             }

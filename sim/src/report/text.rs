@@ -60,18 +60,25 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             "\nsends     messages {}  sends {}  acked {}  weak acks {}  failed {}  unknown {}  stored {}",
             c.messages, c.sends, c.acked, c.weak_acks, c.failed, c.unknown, c.stored
         );
-        let _ = writeln!(
-            out,
-            "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}",
-            c.lost,
-            c.lost_unconfirmed,
-            c.lost_unexplained,
-            c.recovered,
-            c.duplicated,
-            c.unexpected,
-            c.corrupt,
-            c.diverged
-        );
+        if summary.unmeasured {
+            let _ = writeln!(
+                out,
+                "anomalies unknown: the read-back did not finish, so what is stored (and lost) was not measured"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}",
+                c.lost,
+                c.lost_unconfirmed,
+                c.lost_unexplained,
+                c.recovered,
+                c.duplicated,
+                c.unexpected,
+                c.corrupt,
+                c.diverged
+            );
+        }
         let _ = writeln!(
             out,
             "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}  throughput {} acks/s",

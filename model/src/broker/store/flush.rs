@@ -69,8 +69,19 @@ impl MessageStore {
             return false;
         };
         let path = self.commit_log.files.files[file].path.clone();
+        let store_timestamp_ms = self
+            .commit_log
+            .files
+            .files
+            .last()
+            .map_or(0, |f| f.store_timestamp_ms);
         let id = ctx.disk().flush(&path);
-        self.commit_log_flush = Some(InFlight { id, file, position });
+        self.commit_log_flush = Some(InFlight {
+            id,
+            file,
+            position,
+            store_timestamp_ms,
+        });
         true
     }
 
@@ -99,8 +110,13 @@ impl MessageStore {
             };
             let path = cq.files.files[file].path.clone();
             let id = ctx.disk().flush(&path);
-            self.consume_queue_flushes
-                .insert(id, (key, InFlight { id, file, position }));
+            let flight = InFlight {
+                id,
+                file,
+                position,
+                store_timestamp_ms: 0,
+            };
+            self.consume_queue_flushes.insert(id, (key, flight));
         }
         if thorough {
             self.checkpoint_after_round = true;
@@ -130,9 +146,14 @@ impl MessageStore {
         };
         let before = self.flushed_where();
         self.commit_log.files.flushed(flight.file, flight.position);
-        let file = &self.commit_log.files.files[flight.file];
-        if file.store_timestamp_ms > 0 {
-            self.checkpoint.physic_msg_timestamp_ms = file.store_timestamp_ms;
+        // FlushRealTimeService takes the timestamp before it flushes: records appended while
+        // the flush ran are not claimed. GroupCommitService takes it after its flush.
+        let store_timestamp_ms = match self.settings.flush_disk_type {
+            FlushDiskType::AsyncFlush => flight.store_timestamp_ms,
+            FlushDiskType::SyncFlush => self.commit_log.files.files[flight.file].store_timestamp_ms,
+        };
+        if store_timestamp_ms > 0 {
+            self.checkpoint.physic_msg_timestamp_ms = store_timestamp_ms;
         }
         let moved = self.flushed_where() > before;
         if moved {

@@ -70,6 +70,9 @@ struct InFlight {
     id: FlushId,
     file: usize,
     position: u64,
+    /// The log's store timestamp when the flush was issued (`getStoreTimestamp` before
+    /// `flush`): what the checkpoint may claim once it completes.
+    store_timestamp_ms: u64,
 }
 
 pub struct MessageStore {
@@ -203,8 +206,20 @@ impl MessageStore {
 
     /// `DefaultMessageStore.shutdown`: the write buffers go to the page cache and the abort
     /// file goes away, so that the next start recovers normally.
+    /// A clean shutdown (`DefaultMessageStore.shutdown`): the write buffers are committed, the
+    /// flush services' last round forces every file with unflushed data (FlushRealTimeService
+    /// and FlushConsumeQueueService flush once more when stopped), the checkpoint is written,
+    /// and the abort file goes.
     pub fn shutdown(&mut self, disk: &mut dyn Disk) {
         while self.commit_log.commit(disk, 0) {}
+        let logs = std::iter::once(&self.commit_log.files)
+            .chain(self.consume_queues.values().map(|cq| &cq.files));
+        for files in logs {
+            for file in files.files.iter().filter(|f| f.flushed < f.wrote) {
+                disk.flush(&file.path);
+            }
+        }
+        self.checkpoint.flush(disk);
         disk.delete(ABORT_PATH);
     }
 
