@@ -70,3 +70,17 @@ fn a_loss_of_both_replicas_copies_is_explained() {
         "no seed lost a message on both replicas"
     );
 }
+
+/// A kill aimed at a node that another fault certainly has down does nothing: validation says
+/// so, naming both faults, instead of running a file that does not mean what it says.
+#[test]
+fn a_fault_that_would_do_nothing_is_rejected() {
+    let path = "tests/regressions/disk-loss-while-down.toml";
+    let text = std::fs::read_to_string(format!("{}/{path}", common::root())).expect("it exists");
+    let overlapping =
+        format!("{text}\n[[fault]]\nat = \"20s\"\nkind = \"kill\"\nnode = \"broker-a\"\n");
+    let error = scenario::parse(&overlapping, path).expect_err("the kill would do nothing");
+    let message = error.to_string();
+    assert!(message.contains("fault[3].at"), "{message}");
+    assert!(message.contains("which fault[0] has down"), "{message}");
+}

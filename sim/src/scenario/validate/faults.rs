@@ -305,6 +305,65 @@ pub(super) fn validate_fault(
     })
 }
 
+/// Rejects a fault that certainly does nothing: a kill, shutdown or pause aimed at a node that
+/// another fault certainly has down at that moment (both on one node, at fixed times). Such a
+/// file says something it does not mean. A power-off or disk loss of a stopped node is kept:
+/// it applies to the machine (its page cache, its disk).
+pub(super) fn no_fault_without_effect(
+    check: &Checker<'_>,
+    faults: &[Fault],
+    nodes: &[crate::scenario::resolved::NodeDecl],
+    duration: Millis,
+) -> Result<(), Box<ScenarioError>> {
+    let fixed_node = |fault: &Fault| match &fault.spec {
+        FaultSpec::Node {
+            fault: kind,
+            candidates,
+        } if candidates.len() == 1 && fault.at.min == fault.at.max => {
+            Some((*kind, candidates[0], fault.at.min.0))
+        }
+        _ => None,
+    };
+    for down in faults {
+        let Some((kind, node, from)) = fixed_node(down) else {
+            continue;
+        };
+        if matches!(kind, NodeFault::Pause | NodeFault::SwitchRole) {
+            continue;
+        }
+        let until = down.lasts_ms.map_or(duration.0, |lasts| from + lasts);
+        for other in faults.iter().filter(|f| f.index != down.index) {
+            let Some((other_kind, other_node, at)) = fixed_node(other) else {
+                continue;
+            };
+            let needs_process = matches!(
+                other_kind,
+                NodeFault::Kill | NodeFault::Shutdown | NodeFault::Pause
+            );
+            if other_node == node && needs_process && from < at && at < until {
+                return Err(check.error(
+                    &at_path(other.index),
+                    format!(
+                        "`{}` at {} hits {}, which fault[{}] has down from {} to {}: it would do nothing",
+                        other.description,
+                        Millis(at),
+                        nodes[node.index()].name,
+                        down.index,
+                        Millis(from),
+                        Millis(until)
+                    ),
+                    Some("move it outside that window, or drop it".into()),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn at_path(index: usize) -> Vec<crate::scenario::error::Step> {
+    at("fault", index, "at")
+}
+
 fn describe(fault: &FaultSection, _names: &NodeNames<'_>) -> String {
     let list = |names: &Option<Names>| names.as_ref().map(|n| n.to_vec().join("|"));
     let mut parts = vec![format!("{:?}", fault.kind).to_lowercase()];

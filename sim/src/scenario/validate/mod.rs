@@ -77,6 +77,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             raw.duration,
         )?);
     }
+    faults::no_fault_without_effect(&check, &faults, &nodes, raw.duration)?;
     let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
     let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
