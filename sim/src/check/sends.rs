@@ -914,3 +914,114 @@ fn explain_recovered(r: &Record) -> String {
     }
     story
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER: NodeId = NodeId(1);
+    const SLAVE: NodeId = NodeId(2);
+
+    fn ms(ms: u64) -> Time {
+        Time::from_ms(ms)
+    }
+
+    /// SEND_OK at 1.000s for a message at commitlog 1000..1100, sent at 0.990s.
+    fn ack() -> Ack {
+        Ack {
+            sent_at: ms(990),
+            at: ms(1_000),
+            status: SendStatus::SendOk,
+            broker: "broker-a".into(),
+            queue_id: 0,
+            queue_offset: 3,
+            commit_log_offset: 1_000,
+            store_host: MASTER,
+            size: 100,
+        }
+    }
+
+    fn master(stop: Stop, flushed_to: u64) -> BrokerTimeline {
+        BrokerTimeline {
+            flushes: vec![(ms(500), flushed_to)],
+            stops: vec![(ms(2_000), stop)],
+            ..BrokerTimeline::default()
+        }
+    }
+
+    fn replicated(mut timeline: BrokerTimeline, report_at: u64) -> BrokerTimeline {
+        timeline.replicated_group = true;
+        timeline.replica_starts = vec![(ms(100), 0)];
+        timeline.replicated = vec![(ms(report_at), 1_100, SLAVE)];
+        timeline
+    }
+
+    fn explain(master: &BrokerTimeline, slave: &BrokerTimeline) -> Option<String> {
+        explain_loss(&ack(), Some(master), &|node| {
+            (node == SLAVE).then_some((slave, "broker-a-s1"))
+        })
+    }
+
+    #[test]
+    fn a_power_loss_before_the_flush_explains_a_loss() {
+        let story = explain(&master(Stop::PowerOff, 800), &BrokerTimeline::default());
+        assert!(story.expect("explained").contains("only in the page cache"));
+    }
+
+    #[test]
+    fn a_power_loss_after_the_flush_explains_nothing() {
+        assert_eq!(
+            explain(&master(Stop::PowerOff, 1_100), &BrokerTimeline::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_lost_disk_explains_a_loss() {
+        let story = explain(&master(Stop::DiskLoss, 1_100), &BrokerTimeline::default());
+        assert!(story.expect("explained").contains("lost its disk"));
+    }
+
+    #[test]
+    fn a_slaves_copy_that_survives_leaves_the_loss_unexplained() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 1_000);
+        assert_eq!(explain(&master, &BrokerTimeline::default()), None);
+    }
+
+    #[test]
+    fn a_slave_that_lost_its_copy_too_explains_the_loss() {
+        let master = replicated(master(Stop::PowerOff, 800), 1_000);
+        let slave = BrokerTimeline {
+            stops: vec![(ms(995), Stop::DiskLoss)],
+            ..BrokerTimeline::default()
+        };
+        let story = explain(&master, &slave).expect("explained");
+        assert!(
+            story.contains("broker-a-s1 had reported holding it"),
+            "{story}"
+        );
+        assert!(story.contains("then lost its disk at 0.995s"), "{story}");
+    }
+
+    #[test]
+    fn a_slave_that_lost_power_before_its_own_flush_explains_the_loss() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 1_000);
+        let slave = BrokerTimeline {
+            flushes: vec![(ms(900), 1_050)],
+            stops: vec![(ms(3_000), Stop::PowerOff)],
+            ..BrokerTimeline::default()
+        };
+        let story = explain(&master, &slave).expect("explained");
+        assert!(
+            story.contains("with its own flush at offset 1050"),
+            "{story}"
+        );
+    }
+
+    #[test]
+    fn a_first_report_made_before_the_send_is_named_an_over_claim() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 500);
+        let story = explain(&master, &BrokerTimeline::default()).expect("explained");
+        assert!(story.contains("#3015"), "{story}");
+    }
+}
