@@ -21,6 +21,26 @@
 //! never reaches a group (see `consumers` for the delivery anomalies: redelivered by cause,
 //! reordered, skipped, rewinds, stale deliveries, abandoned, dead-lettered).
 //!
+//! Which facts each verdict rests on, and who reports them. A fact reported by the part of the
+//! model under test can be wrong in the same way as the model; a fact from the harness, the
+//! disk plugin or the auditor cannot.
+//! - *Stored / lost / duplicated / corrupt / diverged*: what the auditor read back from every
+//!   replica at the end (`ReadBack`: the record's own bytes, its CRC and id), against what the
+//!   producer application invoked and was answered (`SendInvoke`, `SendOk`, ...). The auditor
+//!   is a separate client reading the disks' final state: a broker that forgot to store, index
+//!   or replicate a message cannot make it appear there.
+//! - *Explanations of a loss*: stops and disk faults (`Stopped`, `Corrupted`: recorded by the
+//!   harness as it applies them, `Skipped` when it cannot), flushes (`Flushed`, from the store)
+//!   and slave reports (`Replicated`, from the master). The last two are the model's own word:
+//!   a model that reports a flush it never made turns a loss into an "explained" one, so the
+//!   verdicts that matter (`lost = 0` under SYNC_FLUSH or SYNC_MASTER) never depend on them.
+//! - *Deliveries and redeliveries*: what the listener was handed (`Delivered`, emitted where
+//!   the consumer calls the application's listener) and the read-back; redelivery causes use
+//!   the harness's stops and the consumers' queue assignments (`QueueAssigned`,
+//!   `QueueDropped`, reported by the client model).
+//! - *Model invariants* (`model::invariant!`) are not facts but assertions: a violation ends
+//!   the run, whatever the checker would have said.
+//!
 //! A message whose queue could not be read back has an unknown fate; the verdicts that depend
 //! on it are `unknown`, as are all of them when the run did not drain.
 
