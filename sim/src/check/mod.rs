@@ -54,8 +54,8 @@ pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
 pub use sends::{Anomaly, AnomalyKind, SendCounts, SendFigures};
 
+use crate::history::Ending;
 use crate::history::History;
-use crate::runtime::Ending;
 use crate::scenario::Scenario;
 use crate::scenario::units::Condition;
 use serde::Serialize;
@@ -137,83 +137,35 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         Ending::ReadBackTimeout => Some("the read-back did not finish in time".into()),
     };
     let complete = liveness.is_none();
-    let counts = &sends.figures.counts;
-    let expect = &scenario.expect;
     let mut results = Vec::new();
-    let mut count =
-        |name: &'static str, condition: &Option<Condition>, value: u64, needs_drain: bool| {
-            let Some(condition) = condition else { return };
-            if condition.is_observe() {
-                return;
-            }
-            let verdict = if needs_drain && !complete {
-                Verdict::Unknown
-            } else if condition.holds(value) {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            };
-            let observed = if verdict == Verdict::Unknown {
-                "unknown".to_string()
-            } else {
-                value.to_string()
-            };
-            results.push(ExpectationResult {
-                name,
-                condition: condition.describe(false),
-                observed,
-                verdict,
-            });
+    for expectation in COUNTS {
+        let Some(condition) = (expectation.condition)(&scenario.expect) else {
+            continue;
         };
-    count("lost", &expect.lost, counts.lost, true);
-    count(
-        "lost_unconfirmed",
-        &expect.lost_unconfirmed,
-        counts.lost_unconfirmed,
-        true,
-    );
-    count(
-        "lost_unexplained",
-        &expect.lost_unexplained,
-        counts.lost_unexplained,
-        true,
-    );
-    count("recovered", &expect.recovered, counts.recovered, true);
-    count("duplicated", &expect.duplicated, counts.duplicated, true);
-    let sum = |pick: fn(&GroupFigures) -> u64| consumers.groups.iter().map(pick).sum::<u64>();
-    count(
-        "redelivered",
-        &expect.redelivered,
-        sum(|g| g.redelivered),
-        true,
-    );
-    count(
-        "redelivered_unexplained",
-        &expect.redelivered_unexplained,
-        sum(|g| g.redelivered_unexplained),
-        true,
-    );
-    count(
-        "stale_deliveries",
-        &expect.stale_deliveries,
-        sum(|g| g.stale_deliveries),
-        false,
-    );
-    count("abandoned", &expect.abandoned, sum(|g| g.abandoned), true);
-    count("reordered", &expect.reordered, sum(|g| g.reordered), true);
-    count("skipped", &expect.skipped, sum(|g| g.skipped), true);
-    count("rewinds", &expect.rewinds, sum(|g| g.rewinds), false);
-    count(
-        "dead_lettered",
-        &expect.dead_lettered,
-        sum(|g| g.dead_lettered),
-        true,
-    );
-    count("unexpected", &expect.unexpected, counts.unexpected, true);
-    count("corrupt", &expect.corrupt, counts.corrupt, true);
-    count("diverged", &expect.diverged, counts.diverged, true);
-    count("weak_acks", &expect.weak_acks, counts.weak_acks, false);
-    count("failed", &expect.failed, counts.failed, false);
+        if condition.is_observe() {
+            continue;
+        }
+        let value = (expectation.observed)(&sends.figures.counts, &consumers.groups);
+        let verdict = if expectation.needs_read_back && !complete {
+            Verdict::Unknown
+        } else if condition.holds(value) {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        };
+        let observed = if verdict == Verdict::Unknown {
+            "unknown".to_string()
+        } else {
+            value.to_string()
+        };
+        results.push(ExpectationResult {
+            name: expectation.name,
+            condition: condition.describe(false),
+            observed,
+            verdict,
+        });
+    }
+    let expect = &scenario.expect;
 
     let mut time = |name: &'static str, condition: &Option<Condition>, samples: &[u64]| {
         let Some(condition) = condition else { return };
@@ -273,6 +225,133 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         anomalies,
     }
 }
+
+/// One count expectation: its name in `[expect]`, where the scenario keeps its condition, how
+/// the checker measures it, and whether it needs the read-back (unknown without it). Its
+/// default lives in `scenario::validate` (`expectations`).
+struct CountExpectation {
+    name: &'static str,
+    needs_read_back: bool,
+    condition: fn(&crate::scenario::Expectations) -> &Option<Condition>,
+    observed: fn(&SendCounts, &[GroupFigures]) -> u64,
+}
+
+/// The sum of a figure over the consumer groups.
+fn groups(groups: &[GroupFigures], pick: fn(&GroupFigures) -> u64) -> u64 {
+    groups.iter().map(pick).sum()
+}
+
+/// Every count expectation, in report order.
+const COUNTS: &[CountExpectation] = &[
+    CountExpectation {
+        name: "lost",
+        needs_read_back: true,
+        condition: |e| &e.lost,
+        observed: |c, _| c.lost,
+    },
+    CountExpectation {
+        name: "lost_unconfirmed",
+        needs_read_back: true,
+        condition: |e| &e.lost_unconfirmed,
+        observed: |c, _| c.lost_unconfirmed,
+    },
+    CountExpectation {
+        name: "lost_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.lost_unexplained,
+        observed: |c, _| c.lost_unexplained,
+    },
+    CountExpectation {
+        name: "recovered",
+        needs_read_back: true,
+        condition: |e| &e.recovered,
+        observed: |c, _| c.recovered,
+    },
+    CountExpectation {
+        name: "duplicated",
+        needs_read_back: true,
+        condition: |e| &e.duplicated,
+        observed: |c, _| c.duplicated,
+    },
+    CountExpectation {
+        name: "redelivered",
+        needs_read_back: true,
+        condition: |e| &e.redelivered,
+        observed: |_, g| groups(g, |g| g.redelivered),
+    },
+    CountExpectation {
+        name: "redelivered_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.redelivered_unexplained,
+        observed: |_, g| groups(g, |g| g.redelivered_unexplained),
+    },
+    CountExpectation {
+        name: "stale_deliveries",
+        needs_read_back: false,
+        condition: |e| &e.stale_deliveries,
+        observed: |_, g| groups(g, |g| g.stale_deliveries),
+    },
+    CountExpectation {
+        name: "abandoned",
+        needs_read_back: true,
+        condition: |e| &e.abandoned,
+        observed: |_, g| groups(g, |g| g.abandoned),
+    },
+    CountExpectation {
+        name: "reordered",
+        needs_read_back: true,
+        condition: |e| &e.reordered,
+        observed: |_, g| groups(g, |g| g.reordered),
+    },
+    CountExpectation {
+        name: "skipped",
+        needs_read_back: true,
+        condition: |e| &e.skipped,
+        observed: |_, g| groups(g, |g| g.skipped),
+    },
+    CountExpectation {
+        name: "rewinds",
+        needs_read_back: false,
+        condition: |e| &e.rewinds,
+        observed: |_, g| groups(g, |g| g.rewinds),
+    },
+    CountExpectation {
+        name: "dead_lettered",
+        needs_read_back: true,
+        condition: |e| &e.dead_lettered,
+        observed: |_, g| groups(g, |g| g.dead_lettered),
+    },
+    CountExpectation {
+        name: "unexpected",
+        needs_read_back: true,
+        condition: |e| &e.unexpected,
+        observed: |c, _| c.unexpected,
+    },
+    CountExpectation {
+        name: "corrupt",
+        needs_read_back: true,
+        condition: |e| &e.corrupt,
+        observed: |c, _| c.corrupt,
+    },
+    CountExpectation {
+        name: "diverged",
+        needs_read_back: true,
+        condition: |e| &e.diverged,
+        observed: |c, _| c.diverged,
+    },
+    CountExpectation {
+        name: "weak_acks",
+        needs_read_back: false,
+        condition: |e| &e.weak_acks,
+        observed: |c, _| c.weak_acks,
+    },
+    CountExpectation {
+        name: "failed",
+        needs_read_back: false,
+        condition: |e| &e.failed,
+        observed: |c, _| c.failed,
+    },
+];
 
 /// A message's entry in a table indexed densely by producer and sequence number, which grows
 /// as needed (message ids are dense, so the table stays small and lookups stay O(1)).

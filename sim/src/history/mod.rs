@@ -49,6 +49,17 @@ impl Stop {
     }
 }
 
+/// How a run ended: the last fact of its history, which the checker reads with the rest.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Drained and read back.
+    Complete,
+    /// The drain did not finish in time.
+    DrainTimeout,
+    /// The read-back did not finish in time.
+    ReadBackTimeout,
+}
+
 /// What the harness itself records.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]

@@ -120,7 +120,7 @@ impl Summary {
                         None => totals.push((name, 1)),
                     }
                 }
-                let unmeasured = finished.outcome.ending != crate::runtime::Ending::Complete;
+                let unmeasured = finished.outcome.ending != crate::history::Ending::Complete;
                 let mut anomalies = witnesses(&report.anomalies);
                 if unmeasured {
                     // A message the read-back never reached is not a witness of a loss.

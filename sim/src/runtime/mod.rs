@@ -5,8 +5,9 @@ pub mod host;
 pub mod supervisor;
 pub mod world;
 
+pub use crate::history::Ending;
 pub use host::NodeFactory;
-pub use supervisor::{Action, Boot, Ending, NodeSpec, Plan, Progress, Timed};
+pub use supervisor::{Action, Boot, NodeSpec, Plan, Progress, Timed};
 pub use world::{Status, World};
 
 use crate::disk::{DiskConfig, DiskSim};

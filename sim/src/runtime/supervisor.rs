@@ -4,7 +4,7 @@
 use super::host::{NodeFactory, host_loop};
 use super::world::{NodeEvent, Status, World};
 use crate::disk::{DiskConfig, DiskSim};
-use crate::history::{Phase, SimEvent, Stop};
+use crate::history::{Ending, Phase, SimEvent, Stop};
 use crate::net::Rule;
 use crate::rng::Stream;
 use model::{NodeId, Time};
@@ -97,17 +97,6 @@ pub struct Plan {
     pub read_back_timeout_ms: u64,
     /// The run ends here at the latest: its simulated-time budget.
     pub time_budget: Time,
-}
-
-/// How a run ended.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// Drained and read back.
-    Complete,
-    /// The drain did not finish in time.
-    DrainTimeout,
-    /// The read-back did not finish in time.
-    ReadBackTimeout,
 }
 
 /// Reports whether the run has drained or read back, looking only at the world's progress.
