@@ -244,6 +244,48 @@ impl RetrySends {
     }
 }
 
+/// Which replica of a group holds each queue position read back, and how far each replica's
+/// read-back reached in the commitlog: a position one replica holds and another lacks, inside
+/// the part of the log the other holds, is a hole in the other's copy.
+#[derive(Default)]
+struct ReplicaHoldings {
+    /// Position -> (replica, commitlog offset) of each replica that holds it.
+    held: BTreeMap<Position, Vec<(NodeId, u64)>>,
+    /// Replica -> (group, lowest and highest commitlog offset read back from it).
+    spans: BTreeMap<NodeId, (String, u64, u64)>,
+}
+
+impl ReplicaHoldings {
+    fn held(&mut self, position: &Position, replica: NodeId, commit_log_offset: u64) {
+        let holders = self.held.entry(position.clone()).or_default();
+        if !holders.iter().any(|(node, _)| *node == replica) {
+            holders.push((replica, commit_log_offset));
+        }
+        let span = self.spans.entry(replica).or_insert((
+            position.0.clone(),
+            commit_log_offset,
+            commit_log_offset,
+        ));
+        span.1 = span.1.min(commit_log_offset);
+        span.2 = span.2.max(commit_log_offset);
+    }
+
+    /// (position, a replica holding it, a replica of the same group missing it).
+    fn holes(&self) -> Vec<(Position, NodeId, NodeId)> {
+        let mut holes = Vec::new();
+        for (position, holders) in &self.held {
+            let (holder, offset) = holders[0];
+            for (replica, (group, low, high)) in &self.spans {
+                let covers = *group == position.0 && *low <= offset && offset <= *high;
+                if covers && !holders.iter().any(|(node, _)| node == replica) {
+                    holes.push((position.clone(), holder, *replica));
+                }
+            }
+        }
+        holes
+    }
+}
+
 /// `consumed` lists the topics some consumer group reads: whether their messages are lost is
 /// decided per group by the consumer checks, from deliveries.
 pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<String>) -> Analysis {
@@ -270,6 +312,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
     // differ between replicas.
     let mut positions: BTreeMap<Position, (NodeId, Option<MessageId>)> = BTreeMap::new();
     let mut diverged: BTreeSet<Position> = BTreeSet::new();
+    let mut replicas = ReplicaHoldings::default();
 
     let record = super::dense_entry::<Record>;
     let mut retry_sends = RetrySends::default();
@@ -415,6 +458,7 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
                 ..
             } => {
                 let position = (broker.clone(), topic.clone(), *queue_id, *queue_offset);
+                replicas.held(&position, *replica, *commit_log_offset);
                 match positions.get(&position) {
                     Some((other, other_id)) if other != replica && other_id != id => {
                         if diverged.insert(position.clone()) {
@@ -485,6 +529,25 @@ pub fn analyse(scenario: &Scenario, history: &History, consumed: &BTreeSet<Strin
 
     let counts = &mut figures.counts;
     counts.unread_queues = unread.len() as u64;
+    for (position, holder, missing) in replicas.holes() {
+        if !diverged.insert(position.clone()) {
+            continue;
+        }
+        let name = |node: NodeId| scenario.nodes[node.index()].name.clone();
+        let (broker, topic, queue_id, queue_offset) = &position;
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::Diverged,
+            message: None,
+            at_ms: last_outcome.as_ms(),
+            cause: Some("missing on a replica"),
+            explanation: format!(
+                "{broker}/{topic}/{queue_id}@{queue_offset} is on {} but missing on {}, whose log \
+                 covers that commitlog offset: the replicas' logs went separate ways",
+                name(holder),
+                name(missing)
+            ),
+        });
+    }
     counts.diverged = diverged.len() as u64;
     for (producer, list) in records.iter().enumerate() {
         for (seq, r) in list.iter().enumerate() {
@@ -1016,6 +1079,22 @@ mod tests {
             story.contains("with its own flush at offset 1050"),
             "{story}"
         );
+    }
+
+    #[test]
+    fn a_position_missing_inside_a_replicas_log_is_a_hole() {
+        let position = |offset: u64| ("broker-a".to_string(), "orders".to_string(), 0, offset);
+        let mut replicas = ReplicaHoldings::default();
+        for (queue_offset, commit_log_offset) in [(0, 0), (1, 100), (2, 200)] {
+            replicas.held(&position(queue_offset), MASTER, commit_log_offset);
+        }
+        // The slave holds 0 and 2, so its log covers 0..=200, but not position 1.
+        replicas.held(&position(0), SLAVE, 0);
+        replicas.held(&position(2), SLAVE, 200);
+        // A slave whose copy begins later lacks what lies before it: no hole.
+        let late = NodeId(3);
+        replicas.held(&position(2), late, 200);
+        assert_eq!(replicas.holes(), vec![(position(1), MASTER, SLAVE)]);
     }
 
     #[test]
