@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::GOOD;
+
 use common::sim;
 
 /// Writes a scenario into a temporary file and validates it with the CLI.
@@ -19,26 +21,6 @@ fn validate(name: &str, text: &str) -> (i32, String) {
     );
     (output.status.code().unwrap_or(-1), stderr)
 }
-
-const GOOD: &str = r#"name = "t"
-summary = "s"
-teaches = "t"
-duration = "60s"
-
-[cluster]
-name_servers = 1
-
-[[cluster.broker_group]]
-name = "broker-a"
-
-[[topic]]
-name = "orders"
-
-[[producer]]
-group = "p"
-topic = "orders"
-messages = 10
-"#;
 
 fn check(name: &str, text: &str, line: usize, needles: &[&str]) {
     let (code, stderr) = validate(name, text);

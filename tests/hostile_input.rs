@@ -4,30 +4,12 @@
 
 mod common;
 
+use common::GOOD;
+
 use common::root;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const GOOD: &str = r#"name = "t"
-summary = "s"
-teaches = "t"
-duration = "60s"
-
-[cluster]
-name_servers = 1
-
-[[cluster.broker_group]]
-name = "broker-a"
-
-[[topic]]
-name = "orders"
-
-[[producer]]
-group = "p"
-topic = "orders"
-messages = 10
-"#;
 
 fn sim_command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sim"));

@@ -38,3 +38,24 @@ pub fn bundled_with(name: &str, extra: &str) -> Scenario {
 pub fn summary(scenario: &Scenario, seed: u64) -> Summary {
     Summary::of(scenario, &run(scenario, seed, &RunOptions::default()))
 }
+
+/// The smallest valid scenario, for tests that change one thing in it.
+pub const GOOD: &str = r#"name = "t"
+summary = "s"
+teaches = "t"
+duration = "60s"
+
+[cluster]
+name_servers = 1
+
+[[cluster.broker_group]]
+name = "broker-a"
+
+[[topic]]
+name = "orders"
+
+[[producer]]
+group = "p"
+topic = "orders"
+messages = 10
+"#;
