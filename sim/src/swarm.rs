@@ -10,7 +10,7 @@
 use crate::ratio::Ratio;
 use crate::rng::Stream;
 use crate::scenario::Scenario;
-use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, Swarm};
+use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Swarm};
 use crate::scenario::schema::FaultKind;
 use crate::scenario::units::{Millis, MillisRange};
 use model::NodeId;
@@ -60,7 +60,7 @@ fn one_fault(
 ) -> Fault {
     let at = stream.between(swarm.window.min.0, swarm.window.max.0);
     let lasts = stream.between(swarm.lasts.min.0, swarm.lasts.max.0);
-    let target = swarm.targets[stream.below(swarm.targets.len() as u64) as usize];
+    let target = pick_target(stream, scenario, swarm, kind);
     let name = |node: NodeId| scenario.nodes[node.index()].name.clone();
     let node = |fault: NodeFault| FaultSpec::Node {
         fault,
@@ -134,6 +134,24 @@ fn one_fault(
         spec,
         description,
     }
+}
+
+/// A target for `kind`: a disk fault only means something on a broker's commitlog, so slow
+/// disks and rot pick among the targets that are brokers (any target if there are none).
+fn pick_target(stream: &mut Stream, scenario: &Scenario, swarm: &Swarm, kind: FaultKind) -> NodeId {
+    let on_disk = matches!(kind, FaultKind::SlowDisk | FaultKind::BitRot);
+    let brokers: Vec<NodeId> = swarm
+        .targets
+        .iter()
+        .copied()
+        .filter(|node| matches!(scenario.nodes[node.index()].role, NodeRole::Broker { .. }))
+        .collect();
+    let pool = if on_disk && !brokers.is_empty() {
+        &brokers
+    } else {
+        &swarm.targets
+    };
+    pool[stream.below(pool.len() as u64) as usize]
 }
 
 /// A drop of packets to (requests) or from (responses) the target, with a drawn probability.
