@@ -84,3 +84,13 @@ fn a_fault_that_would_do_nothing_is_rejected() {
     assert!(message.contains("fault[3].at"), "{message}");
     assert!(message.contains("which fault[0] has down"), "{message}");
 }
+
+/// The read-back waits until every group has consumed everything; with long retry chains that
+/// takes longer than a fixed 120 s. `drain_timeout` governs that wait too: this seed of the
+/// consumer swarm ended UNKNOWN at 210 s before, and now reads back after about 458 s.
+#[test]
+fn the_read_back_waits_as_long_as_the_drain_may() {
+    let summary = common::summary(&common::bundled("swarm-consumers"), 79);
+    assert_eq!(summary.verdict, sim::check::Verdict::Pass, "{:?}", summary.problem);
+    assert!(summary.simulated_ms > 210_000, "{}", summary.simulated_ms);
+}

@@ -23,7 +23,7 @@ use model::{NodeId, Time};
 use std::sync::Arc;
 
 /// Time the read-back may take after the drain.
-use crate::scenario::resolved::READ_BACK_TIMEOUT_MS;
+use crate::scenario::resolved::read_back_timeout_ms;
 
 /// When each role's processes boot, as a window the seed draws from: name servers first,
 /// then brokers, then clients.
@@ -433,7 +433,7 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
         duration: Time::from_ms(scenario.duration_ms),
         never_return,
         drain_timeout_ms: scenario.drain_timeout_ms,
-        read_back_timeout_ms: READ_BACK_TIMEOUT_MS,
+        read_back_timeout_ms: read_back_timeout_ms(scenario.drain_timeout_ms),
         time_budget: Time::from_ms(scenario.budget.simulated_ms),
     }
 }

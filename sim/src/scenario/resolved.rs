@@ -55,6 +55,13 @@ pub const DEFAULT_DRAIN_TIMEOUT_MS: u64 = 300_000;
 /// How long the read-back may take before the run counts as not read back.
 pub const READ_BACK_TIMEOUT_MS: u64 = 120_000;
 
+/// How long the read-back may take: consumers may still be working through long retry chains
+/// (the delay levels reach hours), so it is as long as the drain may be, and no less than
+/// [`READ_BACK_TIMEOUT_MS`].
+pub fn read_back_timeout_ms(drain_timeout_ms: u64) -> u64 {
+    drain_timeout_ms.max(READ_BACK_TIMEOUT_MS)
+}
+
 /// What a run may spend; past either, it ends as liveness-unknown with the reason.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Budget {

@@ -5,7 +5,7 @@
 use super::Checker;
 use crate::scenario::error::{ScenarioError, key};
 use crate::scenario::limits::{self, Unit};
-use crate::scenario::resolved::{Budget, READ_BACK_TIMEOUT_MS};
+use crate::scenario::resolved::{Budget, read_back_timeout_ms};
 use crate::scenario::schema::ScenarioFile;
 
 /// The budget a scenario declares, or its defaults.
@@ -15,7 +15,7 @@ pub(super) fn resolve(
     nodes: u64,
     drain_timeout_ms: u64,
 ) -> Result<Budget, Box<ScenarioError>> {
-    let phases_ms = raw.duration.0 + drain_timeout_ms + READ_BACK_TIMEOUT_MS;
+    let phases_ms = raw.duration.0 + drain_timeout_ms + read_back_timeout_ms(drain_timeout_ms);
     let default = Budget {
         simulated_ms: phases_ms + limits::DEFAULT_TIME_BUDGET_SLACK_MS,
         events: default_events(raw, nodes, phases_ms),
