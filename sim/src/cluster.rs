@@ -22,9 +22,6 @@ use model::protocol::route::{dlq_topic, retry_topic};
 use model::{NodeId, Time};
 use std::sync::Arc;
 
-/// Time the read-back may take after the drain.
-const READ_BACK_TIMEOUT_MS: u64 = 120_000;
-
 /// When each role's processes boot, as a window the seed draws from: name servers first,
 /// then brokers, then clients.
 fn boot_window_ms(role: NodeRole) -> (u64, u64) {
@@ -129,7 +126,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 }
                 NodeRole::Auditor => {
                     let targets = audit_targets(scenario, lost_for_good);
-                    let watched = watched(scenario, lost_for_good);
+                    let watched = watched(scenario, lost_for_good, &name_servers);
                     let factory = move || {
                         Box::new(Auditor::new(targets.clone(), watched.clone()))
                             as Box<dyn model::node::Node>
@@ -248,13 +245,32 @@ fn audit_targets(scenario: &Scenario, lost_for_good: &[NodeId]) -> Vec<AuditTarg
 }
 
 /// What the auditor watches before reading back: every clustering group's progress on every
-/// broker group's master (or, with the master lost for good, its first slave).
-fn watched(scenario: &Scenario, lost_for_good: &[NodeId]) -> Watched {
+/// broker group's current master, as the name servers' routes of every topic name it (with
+/// no route naming a group: its first node not lost for good).
+fn watched(scenario: &Scenario, lost_for_good: &[NodeId], name_servers: &[NodeId]) -> Watched {
+    let clustering = || scenario.consumers.iter().filter(|c| !c.broadcasting);
+    let mut topics: Vec<String> = scenario.topics.iter().map(|t| t.name.clone()).collect();
+    topics.extend(clustering().map(|c| retry_topic(&c.group)));
     Watched {
-        masters: scenario
+        name_servers: name_servers
+            .iter()
+            .filter(|n| !lost_for_good.contains(n))
+            .copied()
+            .collect(),
+        topics,
+        brokers: scenario
             .broker_groups
             .iter()
-            .filter_map(|g| g.nodes.iter().find(|n| !lost_for_good.contains(n)).copied())
+            .map(|g| crate::workload::roles::GroupReplicas {
+                broker: g.name.clone(),
+                nodes: g
+                    .nodes
+                    .iter()
+                    .filter(|n| !lost_for_good.contains(n))
+                    .copied()
+                    .collect(),
+            })
+            .filter(|g| !g.nodes.is_empty())
             .collect(),
         groups: scenario
             .consumers
@@ -426,7 +442,9 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
         duration: Time::from_ms(scenario.duration_ms),
         never_return,
         drain_timeout_ms: scenario.drain_timeout_ms,
-        read_back_timeout_ms: READ_BACK_TIMEOUT_MS,
+        // The read-back waits for the consumer groups to catch up (a retry chain can take
+        // minutes) and then reads every queue: the scenario's `drain_timeout` bounds it too.
+        read_back_timeout_ms: scenario.drain_timeout_ms,
     }
 }
 

@@ -38,3 +38,10 @@ pub fn bundled_with(name: &str, extra: &str) -> Scenario {
 pub fn summary(scenario: &Scenario, seed: u64) -> Summary {
     Summary::of(scenario, &run(scenario, seed, &RunOptions::default()))
 }
+
+/// A test fixture scenario from `tests/fixtures/`, by name.
+pub fn fixture(name: &str) -> Scenario {
+    let path = format!("tests/fixtures/{name}.toml");
+    let text = std::fs::read_to_string(format!("{}/{path}", root())).expect("the fixture exists");
+    scenario::parse(&text, &path).expect("the fixture is valid")
+}

@@ -175,6 +175,24 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         false,
     );
     count("abandoned", &expect.abandoned, sum(|g| g.abandoned), true);
+    count(
+        "retry_lost",
+        &expect.retry_lost,
+        sum(|g| g.retry_lost),
+        true,
+    );
+    count(
+        "failed_acked",
+        &expect.failed_acked,
+        sum(|g| g.failed_acked),
+        true,
+    );
+    count(
+        "orderly_overlaps",
+        &expect.orderly_overlaps,
+        sum(|g| g.orderly_overlaps),
+        false,
+    );
     count("reordered", &expect.reordered, sum(|g| g.reordered), true);
     count("skipped", &expect.skipped, sum(|g| g.skipped), true);
     count("rewinds", &expect.rewinds, sum(|g| g.rewinds), false);

@@ -511,7 +511,8 @@ pub struct FaultSection {
 
 /// What must hold at the end of a run. Anything not listed is observed only, except the
 /// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
-/// so do `redelivered_unexplained` and `stale_deliveries`.
+/// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
+/// `orderly_overlaps`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSection {
@@ -534,8 +535,17 @@ pub struct ExpectSection {
     /// Messages handed to a listener after its consumer dropped their queue. Defaults to 0
     /// when the scenario has consumers.
     pub stale_deliveries: Option<CountCondition>,
-    /// Messages a group's listener failed and that were never retried nor dead-lettered.
+    /// Messages a broadcasting instance's listener failed and dropped.
     pub abandoned: Option<CountCondition>,
+    /// Messages a clustering group's listener failed, never consumed afterwards nor
+    /// dead-lettered. Defaults to 0 when the scenario has consumers.
+    pub retry_lost: Option<CountCondition>,
+    /// Failed messages never retried whose queue's committed offset passed them. Defaults to
+    /// 0 when the scenario has consumers.
+    pub failed_acked: Option<CountCondition>,
+    /// Two consumers inside the listener for one orderly queue at once. Defaults to 0 when the
+    /// scenario has consumers.
+    pub orderly_overlaps: Option<CountCondition>,
     /// Deliveries out of send order within a sharding key.
     pub reordered: Option<CountCondition>,
     /// Stored messages of a consumed queue that a group never got (nor dead-lettered).
