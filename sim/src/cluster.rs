@@ -209,6 +209,9 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         commit_before_consume: scenario.bugs.commit_before_consume,
         consume_dropped_queue: scenario.bugs.consume_dropped_queue,
         reset_offset_to_zero: scenario.bugs.reset_offset_to_zero,
+        drop_failed_send_back: scenario.bugs.drop_failed_send_back,
+        ack_failed_send_back: scenario.bugs.ack_failed_send_back,
+        orderly_without_lock: scenario.bugs.orderly_without_lock,
     };
     config
 }

@@ -595,4 +595,13 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers go back to offset 0.
     #[serde(default)]
     pub reset_offset_to_zero: bool,
+    /// A failed CONSUMER_SEND_MSG_BACK is taken as done: no client-side retry, no local one.
+    #[serde(default)]
+    pub drop_failed_send_back: bool,
+    /// The offset passes messages whose send-back failed (they wait for a local retry).
+    #[serde(default)]
+    pub ack_failed_send_back: bool,
+    /// Orderly consumers take and consume queues without the broker lock.
+    #[serde(default)]
+    pub orderly_without_lock: bool,
 }

@@ -243,6 +243,9 @@ pub struct Bugs {
     pub commit_before_consume: bool,
     pub consume_dropped_queue: bool,
     pub reset_offset_to_zero: bool,
+    pub drop_failed_send_back: bool,
+    pub ack_failed_send_back: bool,
+    pub orderly_without_lock: bool,
 }
 
 /// Collects the first error with its place in the file.
@@ -628,6 +631,9 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             commit_before_consume: raw.bugs.commit_before_consume,
             consume_dropped_queue: raw.bugs.consume_dropped_queue,
             reset_offset_to_zero: raw.bugs.reset_offset_to_zero,
+            drop_failed_send_back: raw.bugs.drop_failed_send_back,
+            ack_failed_send_back: raw.bugs.ack_failed_send_back,
+            orderly_without_lock: raw.bugs.orderly_without_lock,
         },
     })
 }

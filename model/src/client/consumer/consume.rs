@@ -380,7 +380,7 @@ impl Consumer {
                 ..
             })
         );
-        if ok {
+        if ok || self.config.bugs.drop_failed_send_back {
             self.send_back_settled(ctx, core, id, index, true);
         } else {
             self.send_back_fallback(ctx, core, id, index);
@@ -505,6 +505,9 @@ impl Consumer {
             // Consumed again here, 5 s later, with its reconsume count raised.
             for msg in failed.iter_mut() {
                 msg.reconsume_times += 1;
+            }
+            if self.config.bugs.ack_failed_send_back {
+                done.extend(failed.iter().cloned());
             }
             let again = self.consume.add(&request.queue, request.pq, failed);
             ctx.set_timer(
