@@ -51,6 +51,7 @@ snapshots! {
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",
+    retry_outage => "retry-outage",
     broadcasting => "broadcasting",
     offset_reuse => "offset-reuse",
     slave_lag => "slave-lag",

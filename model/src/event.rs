@@ -56,6 +56,20 @@ pub struct RouteBroker {
     pub ids: Vec<u64>,
 }
 
+/// One message of a listener call, as the application saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ListenedMessage {
+    /// `None` when the message carries no readable `UNIQ_KEY`.
+    pub id: Option<MessageId>,
+    /// The queue it came from: its topic (possibly `%RETRY%group`), id and offset, on the
+    /// broker that stored it.
+    pub topic: String,
+    pub queue_id: u32,
+    pub queue_offset: u64,
+    pub store_host: NodeId,
+    pub reconsume_times: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -233,6 +247,28 @@ pub enum Event {
     ConsumerLag { group: String, behind: u64 },
     /// The auditor saw every clustering group consume everything (the drain is over).
     ConsumersCaughtUp,
+    /// The auditor's last look at a group's progress on a queue, from the broker group's
+    /// current master (`GET_CONSUME_STATS`): the group's committed offset there.
+    ConsumerProgress {
+        group: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        consumer_offset: u64,
+        broker_offset: u64,
+    },
+
+    // --- the application (the workload's listener), never the model ---
+    /// The application's listener was called with a batch at this time; it stays inside for
+    /// `duration_ms` and answers `success`, unless its process dies in the middle (`crashed`).
+    /// The application emits this itself, so a consumer model that calls its listener when it
+    /// should not cannot hide the call.
+    ListenerCall {
+        messages: Vec<ListenedMessage>,
+        duration_ms: u64,
+        success: bool,
+        crashed: bool,
+    },
 
     // --- final read-back (the auditor) ---
     /// A stored message found when reading a queue back after heal.

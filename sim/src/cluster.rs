@@ -134,7 +134,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 }
                 NodeRole::Auditor => {
                     let targets = audit_targets(scenario, lost_for_good);
-                    let watched = watched(scenario, lost_for_good);
+                    let watched = watched(scenario, lost_for_good, &name_servers);
                     let factory = move || {
                         Box::new(Auditor::new(targets.clone(), watched.clone()))
                             as Box<dyn model::node::Node>
@@ -218,6 +218,9 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         commit_before_consume: scenario.bugs.commit_before_consume,
         consume_dropped_queue: scenario.bugs.consume_dropped_queue,
         reset_offset_to_zero: scenario.bugs.reset_offset_to_zero,
+        drop_failed_send_back: scenario.bugs.drop_failed_send_back,
+        ack_failed_send_back: scenario.bugs.ack_failed_send_back,
+        orderly_without_lock: scenario.bugs.orderly_without_lock,
     };
     config
 }
@@ -254,13 +257,32 @@ fn audit_targets(scenario: &Scenario, lost_for_good: &[NodeId]) -> Vec<AuditTarg
 }
 
 /// What the auditor watches before reading back: every clustering group's progress on every
-/// broker group's master (or, with the master lost for good, its first slave).
-fn watched(scenario: &Scenario, lost_for_good: &[NodeId]) -> Watched {
+/// broker group's current master, as the name servers' routes of every topic name it (with
+/// no route naming a group: its first node not lost for good).
+fn watched(scenario: &Scenario, lost_for_good: &[NodeId], name_servers: &[NodeId]) -> Watched {
+    let clustering = || scenario.consumers.iter().filter(|c| !c.broadcasting);
+    let mut topics: Vec<String> = scenario.topics.iter().map(|t| t.name.clone()).collect();
+    topics.extend(clustering().map(|c| retry_topic(&c.group)));
     Watched {
-        masters: scenario
+        name_servers: name_servers
+            .iter()
+            .filter(|n| !lost_for_good.contains(n))
+            .copied()
+            .collect(),
+        topics,
+        brokers: scenario
             .broker_groups
             .iter()
-            .filter_map(|g| g.nodes.iter().find(|n| !lost_for_good.contains(n)).copied())
+            .map(|g| crate::workload::roles::GroupReplicas {
+                broker: g.name.clone(),
+                nodes: g
+                    .nodes
+                    .iter()
+                    .filter(|n| !lost_for_good.contains(n))
+                    .copied()
+                    .collect(),
+            })
+            .filter(|g| !g.nodes.is_empty())
             .collect(),
         groups: scenario
             .consumers

@@ -59,3 +59,10 @@ group = "p"
 topic = "orders"
 messages = 10
 "#;
+
+/// A test fixture scenario from `tests/fixtures/`, by name.
+pub fn fixture(name: &str) -> Scenario {
+    let path = format!("tests/fixtures/{name}.toml");
+    let text = std::fs::read_to_string(format!("{}/{path}", root())).expect("the fixture exists");
+    scenario::parse(&text, &path).expect("the fixture is valid")
+}

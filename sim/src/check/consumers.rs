@@ -17,8 +17,18 @@
 //! - `skipped`: stored in the group's topic, never delivered, not dead-lettered.
 //! - `rewinds`: a consumer took a queue below what the group had already consumed there.
 //! - `stale_deliveries`: handed to the listener after its consumer had dropped the queue.
-//! - `abandoned`: delivered, never consumed, not dead-lettered (broadcasting drops failures).
+//! - `abandoned`: a broadcasting instance's listener failed it and it was never consumed
+//!   (broadcasting drops failures). Clustering groups retry: see `retry_lost`.
 //! - `dead_lettered`: parked in the group's `%DLQ%` topic (delivered there, not lost).
+//!
+//! `listener` judges the guarantees that must not rest on the model's own reports (orderly
+//! exclusivity, at-least-once with retries, failures never acknowledged) from the
+//! application's listener calls and what the auditor read from the brokers. The facts the
+//! checks above use: `Delivered` (the model's consume service), `QueueAssigned` and
+//! `QueueDropped` (its rebalance) for redeliveries, stale deliveries and rewinds; the
+//! read-back for what is stored and dead-lettered.
+
+mod listener;
 
 use super::sends::{self, Anomaly, AnomalyKind};
 use crate::history::{History, SimEvent, Stop};
@@ -84,6 +94,12 @@ pub struct GroupFigures {
     pub stale_deliveries: u64,
     pub abandoned: u64,
     pub dead_lettered: u64,
+    /// Orderly: two consumers inside the listener for one queue at once (from listener calls).
+    pub orderly_overlaps: u64,
+    /// Clustering: failed by the listener, never consumed afterwards, not dead-lettered.
+    pub retry_lost: u64,
+    /// Clustering: failed, never retried, yet the committed offset passed it.
+    pub failed_acked: u64,
     /// From the first send to the first delivery the listener consumed.
     pub end_to_end_p50_ms: u64,
     pub end_to_end_p99_ms: u64,
@@ -488,6 +504,15 @@ pub fn analyse(scenario: &Scenario, history: &History, sends: &sends::Analysis) 
     for audience in &mut audiences {
         settle(audience, scenario, sends, &mut anomalies);
     }
+    let (judged, listener_anomalies) = listener::judge(scenario, history);
+    for audience in audiences.iter_mut().filter(|a| a.consumer.is_none()) {
+        if let Some(figures) = judged.get(&audience.group) {
+            audience.figures.orderly_overlaps = figures.orderly_overlaps;
+            audience.figures.retry_lost = figures.retry_lost;
+            audience.figures.failed_acked = figures.failed_acked;
+        }
+    }
+    anomalies.extend(listener_anomalies);
     Analysis {
         groups: audiences.into_iter().map(|a| a.figures).collect(),
         anomalies,
@@ -583,6 +608,11 @@ fn settle(
                 continue;
             }
             if let Some(fate) = fate.filter(|f| f.first.is_some()) {
+                // A clustering group retries what failed: its fate is `retry_lost`, judged
+                // from the listener's calls (and unknown without the DLQ read back).
+                if audience.consumer.is_none() {
+                    continue;
+                }
                 audience.figures.abandoned += 1;
                 let deliveries: u32 = fate.copies.iter().map(|c| c.count).sum();
                 anomalies.push(Anomaly {

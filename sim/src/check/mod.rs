@@ -298,6 +298,24 @@ const COUNTS: &[CountExpectation] = &[
         observed: |_, g| groups(g, |g| g.abandoned),
     },
     CountExpectation {
+        name: "retry_lost",
+        needs_read_back: true,
+        condition: |e| &e.retry_lost,
+        observed: |_, g| groups(g, |g| g.retry_lost),
+    },
+    CountExpectation {
+        name: "failed_acked",
+        needs_read_back: true,
+        condition: |e| &e.failed_acked,
+        observed: |_, g| groups(g, |g| g.failed_acked),
+    },
+    CountExpectation {
+        name: "orderly_overlaps",
+        needs_read_back: false,
+        condition: |e| &e.orderly_overlaps,
+        observed: |_, g| groups(g, |g| g.orderly_overlaps),
+    },
+    CountExpectation {
         name: "reordered",
         needs_read_back: true,
         condition: |e| &e.reordered,

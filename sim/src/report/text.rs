@@ -106,14 +106,17 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         );
         let _ = writeln!(
             out,
-            "          redelivered {}{}  reordered {}  skipped {}  rewinds {} ({} msgs)  stale deliveries {}",
+            "          redelivered {}{}  reordered {}  skipped {}  rewinds {} ({} msgs)  stale deliveries {}  retries lost {}  failures acked {}  orderly overlaps {}",
             group.redelivered,
             describe_causes(&group.redelivered_by_cause),
             group.reordered,
             group.skipped,
             group.rewinds,
             group.rewound_messages,
-            group.stale_deliveries
+            group.stale_deliveries,
+            group.retry_lost,
+            group.failed_acked,
+            group.orderly_overlaps
         );
     }
     for replica in &summary.replication {

@@ -544,7 +544,8 @@ pub struct SwarmSection {
 
 /// What must hold at the end of a run. Anything not listed is observed only, except the
 /// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
-/// so do `redelivered_unexplained` and `stale_deliveries`.
+/// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
+/// `orderly_overlaps`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSection {
@@ -567,8 +568,17 @@ pub struct ExpectSection {
     /// Messages handed to a listener after its consumer dropped their queue. Defaults to 0
     /// when the scenario has consumers.
     pub stale_deliveries: Option<CountCondition>,
-    /// Messages a group's listener failed and that were never retried nor dead-lettered.
+    /// Messages a broadcasting instance's listener failed and dropped.
     pub abandoned: Option<CountCondition>,
+    /// Messages a clustering group's listener failed, never consumed afterwards nor
+    /// dead-lettered. Defaults to 0 when the scenario has consumers.
+    pub retry_lost: Option<CountCondition>,
+    /// Failed messages never retried whose queue's committed offset passed them. Defaults to
+    /// 0 when the scenario has consumers.
+    pub failed_acked: Option<CountCondition>,
+    /// Two consumers inside the listener for one orderly queue at once. Defaults to 0 when the
+    /// scenario has consumers.
+    pub orderly_overlaps: Option<CountCondition>,
     /// Deliveries out of send order within a sharding key.
     pub reordered: Option<CountCondition>,
     /// Stored messages of a consumed queue that a group never got (nor dead-lettered).
@@ -626,6 +636,15 @@ pub struct BugsSection {
     /// Name servers never drop a broker for silence (no 120 s expiry).
     #[serde(default)]
     pub never_expire_brokers: bool,
+    /// A failed CONSUMER_SEND_MSG_BACK is taken as done: no client-side retry, no local one.
+    #[serde(default)]
+    pub drop_failed_send_back: bool,
+    /// The offset passes messages whose send-back failed (they wait for a local retry).
+    #[serde(default)]
+    pub ack_failed_send_back: bool,
+    /// Orderly consumers take and consume queues without the broker lock.
+    #[serde(default)]
+    pub orderly_without_lock: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

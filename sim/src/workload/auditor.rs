@@ -2,7 +2,11 @@
 //! everything (what `mqadmin consumerProgress` shows), then reads every queue of every broker
 //! group back from its first offset and records each message it finds. The checker's "stored
 //! at the end" is this.
+//!
+//! Each look at the progress first asks the name servers who each group's master is now
+//! (see `roles`): an operator may have promoted a slave and demoted the declared master.
 
+use super::roles::{self, GroupReplicas};
 use super::{App, app_timer};
 use model::broker::store::record;
 use model::disk::FlushId;
@@ -10,8 +14,8 @@ use model::event::Event;
 use model::ids::{NodeId, RequestId};
 use model::message::property;
 use model::node::{Context, Inbound, Node, RpcError};
-use model::protocol::route::retry_topic;
-use model::protocol::{PullMessage, Request, Response, ResponseBody, ResponseCode};
+use model::protocol::route::{TopicRouteData, retry_topic};
+use model::protocol::{PullMessage, QueueProgress, Request, Response, ResponseBody, ResponseCode};
 use model::timer::Timer;
 use std::collections::BTreeMap;
 
@@ -28,7 +32,11 @@ const CLEAN_ROUNDS: u32 = 2;
 /// The consumer groups to wait for, and where to ask.
 #[derive(Clone, Debug, Default)]
 pub struct Watched {
-    pub masters: Vec<NodeId>,
+    /// Asked for the routes of `topics`, to find each group's current master.
+    pub name_servers: Vec<NodeId>,
+    pub topics: Vec<String>,
+    /// Every broker group, with the nodes to ask if no route names it.
+    pub brokers: Vec<GroupReplicas>,
     /// (group, topic) of every clustering group.
     pub groups: Vec<(String, String)>,
 }
@@ -36,7 +44,9 @@ pub struct Watched {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Pending {
     Pull(usize),
-    Progress,
+    Route,
+    /// A group's progress on a topic (its index in `watched.groups`), or the runtime info.
+    Progress(Option<usize>),
 }
 
 /// A queue to read back, on one broker group.
@@ -66,6 +76,10 @@ pub struct Auditor {
     outstanding: usize,
     caught_up: bool,
     clean_rounds: u32,
+    /// The routes the current round's name servers answered.
+    routes: Vec<TopicRouteData>,
+    /// The progress the current round saw: (group, queue).
+    progress: Vec<(String, QueueProgress)>,
 }
 
 impl Auditor {
@@ -86,38 +100,102 @@ impl Auditor {
             outstanding: 0,
             caught_up: true,
             clean_rounds: 0,
+            routes: Vec::new(),
+            progress: Vec::new(),
         }
     }
 
-    /// One round of progress queries to every master.
+    /// One round: the routes of every topic from every name server, then progress queries
+    /// to each group's current master.
     fn watch_round(&mut self, ctx: &mut Context<'_>) {
         self.caught_up = true;
+        self.routes.clear();
+        self.progress.clear();
+        if self.watched.name_servers.is_empty() {
+            return self.ask_progress(ctx, Ok(Vec::new()));
+        }
         let mut requests = Vec::new();
-        for master in &self.watched.masters {
-            for (group, topic) in &self.watched.groups {
+        for name_server in &self.watched.name_servers {
+            for topic in &self.watched.topics {
+                let request = Request::GetRouteInfoByTopic {
+                    topic: topic.clone(),
+                };
+                requests.push((*name_server, request));
+            }
+        }
+        self.outstanding = requests.len();
+        for (to, request) in requests {
+            let id = ctx.request(to, request, PULL_TIMEOUT_MS);
+            self.pending.insert(id, Pending::Route);
+        }
+    }
+
+    fn on_route(&mut self, ctx: &mut Context<'_>, result: Result<Response, RpcError>) {
+        // No answer (a topic no broker hosts yet, or a name server down): the others may know.
+        if let Ok(Response {
+            body: ResponseBody::Route(route),
+            ..
+        }) = result
+        {
+            self.routes.push(route);
+        }
+        self.outstanding -= 1;
+        if self.outstanding == 0 {
+            let masters = roles::current_masters(&self.routes, &self.watched.brokers);
+            self.ask_progress(ctx, masters);
+        }
+    }
+
+    fn ask_progress(&mut self, ctx: &mut Context<'_>, masters: Result<Vec<NodeId>, String>) {
+        let masters = match masters {
+            Ok(masters) if !masters.is_empty() => masters,
+            Ok(_) => self
+                .watched
+                .brokers
+                .iter()
+                .filter_map(|b| b.nodes.first().copied())
+                .collect(),
+            Err(_) => return self.end_round(ctx, false),
+        };
+        let mut requests = Vec::new();
+        for master in &masters {
+            for (index, (group, topic)) in self.watched.groups.iter().enumerate() {
                 for topic in [topic.clone(), retry_topic(group)] {
                     let request = Request::GetConsumeStats {
                         group: group.clone(),
                         topic,
                     };
-                    requests.push((*master, request));
+                    requests.push((*master, request, Some(index)));
                 }
             }
-            requests.push((*master, Request::GetBrokerRuntimeInfo));
+            requests.push((*master, Request::GetBrokerRuntimeInfo, None));
         }
         self.outstanding = requests.len();
-        for (to, request) in requests {
+        for (to, request, group) in requests {
             let id = ctx.request(to, request, PULL_TIMEOUT_MS);
-            self.pending.insert(id, Pending::Progress);
+            self.pending.insert(id, Pending::Progress(group));
         }
     }
 
-    fn on_progress(&mut self, ctx: &mut Context<'_>, result: Result<Response, RpcError>) {
+    fn on_progress(
+        &mut self,
+        ctx: &mut Context<'_>,
+        group: Option<usize>,
+        result: Result<Response, RpcError>,
+    ) {
         let caught_up = match result {
             Ok(Response {
                 body: ResponseBody::ConsumeStats(queues),
                 ..
-            }) => queues.iter().all(|q| q.consumer_offset >= q.broker_offset),
+            }) => {
+                let all = queues.iter().all(|q| q.consumer_offset >= q.broker_offset);
+                if let Some(index) = group {
+                    let name = &self.watched.groups[index].0;
+                    self.progress
+                        .extend(queues.into_iter().map(|q| (name.clone(), q)));
+                }
+                all
+            }
             Ok(Response {
                 body: ResponseBody::RuntimeInfo(info),
                 ..
@@ -131,15 +209,25 @@ impl Auditor {
         };
         self.caught_up &= caught_up;
         self.outstanding -= 1;
-        if self.outstanding > 0 {
-            return;
+        if self.outstanding == 0 {
+            let clean = self.caught_up;
+            self.end_round(ctx, clean);
         }
-        self.clean_rounds = if self.caught_up {
-            self.clean_rounds + 1
-        } else {
-            0
-        };
+    }
+
+    fn end_round(&mut self, ctx: &mut Context<'_>, clean: bool) {
+        self.clean_rounds = if clean { self.clean_rounds + 1 } else { 0 };
         if self.clean_rounds >= CLEAN_ROUNDS {
+            for (group, progress) in std::mem::take(&mut self.progress) {
+                ctx.emit(Event::ConsumerProgress {
+                    group,
+                    broker: progress.queue.broker_name,
+                    topic: progress.queue.topic,
+                    queue_id: progress.queue.queue_id,
+                    consumer_offset: progress.consumer_offset,
+                    broker_offset: progress.broker_offset,
+                });
+            }
             ctx.emit(Event::ConsumersCaughtUp);
             self.read_back(ctx);
         } else {
@@ -219,7 +307,8 @@ impl Node for Auditor {
     ) {
         let index = match self.pending.remove(&id) {
             Some(Pending::Pull(index)) => index,
-            Some(Pending::Progress) => return self.on_progress(ctx, result),
+            Some(Pending::Route) => return self.on_route(ctx, result),
+            Some(Pending::Progress(group)) => return self.on_progress(ctx, group, result),
             None => return,
         };
         let response = match result {

@@ -7,6 +7,7 @@ use crate::scenario::units::MillisRange;
 use model::broker::store::record::StoredMessage;
 use model::client::consumer::{Consumer, ConsumerConfig, ListenerAnswer, MessageListener};
 use model::client::{Client, ClientConfig};
+use model::event::{Event, ListenedMessage};
 use model::ids::RequestId;
 use model::node::{Context, Inbound, Node, RpcError};
 use model::protocol::{Request, Response};
@@ -30,7 +31,33 @@ struct AppListener {
 }
 
 impl MessageListener for AppListener {
+    /// Decides the answer, and tells the history about the call itself: the checker judges
+    /// the consumer model by these, not by what the model says it delivered.
     fn consume(&mut self, ctx: &mut Context<'_>, msgs: &[StoredMessage]) -> ListenerAnswer {
+        let answer = self.answer(ctx, msgs);
+        ctx.emit(Event::ListenerCall {
+            messages: msgs.iter().map(listened).collect(),
+            duration_ms: answer.duration_ms,
+            success: answer.success,
+            crashed: answer.crash.is_some(),
+        });
+        answer
+    }
+}
+
+fn listened(msg: &StoredMessage) -> ListenedMessage {
+    ListenedMessage {
+        id: msg.message_id(),
+        topic: msg.topic.clone(),
+        queue_id: msg.queue_id,
+        queue_offset: msg.queue_offset,
+        store_host: msg.store_host,
+        reconsume_times: msg.reconsume_times,
+    }
+}
+
+impl AppListener {
+    fn answer(&mut self, ctx: &mut Context<'_>, msgs: &[StoredMessage]) -> ListenerAnswer {
         self.delivered += msgs.len() as u32;
         let duration_ms = self.spec.consume_time.min.0
             + ctx.random_below(self.spec.consume_time.max.0 - self.spec.consume_time.min.0 + 1);

@@ -5,6 +5,7 @@
 pub mod auditor;
 pub mod consumer;
 pub mod producer;
+pub mod roles;
 
 pub use auditor::{AuditTarget, Auditor, Watched};
 pub use consumer::{ConsumerApp, ListenerSpec};

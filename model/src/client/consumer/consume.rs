@@ -171,7 +171,7 @@ impl Consumer {
                 self.consume.requests.remove(&id);
                 return true;
             };
-            if !self.config.broadcasting && (!pq.locked || pq.lock_expired(now)) {
+            if self.config.locks_queues() && (!pq.locked || pq.lock_expired(now)) {
                 ctx.set_timer(
                     ORDERLY_RELOCK_DELAY_MS,
                     consumer_timer(ConsumerTimer::Resubmit { request: id }),
@@ -380,7 +380,7 @@ impl Consumer {
                 ..
             })
         );
-        if ok {
+        if ok || self.config.bugs.drop_failed_send_back {
             self.send_back_settled(ctx, core, id, index, true);
         } else {
             self.send_back_fallback(ctx, core, id, index);
@@ -404,7 +404,9 @@ impl Consumer {
         else {
             return;
         };
-        match self.send_retry_copy(ctx, core, &msg) {
+        // `DefaultMQPushConsumerImpl.sendMessageBack`, its catch block: the copy carries the
+        // reconsume count raised by one, as the broker's own send-back would store it.
+        match self.send_retry_copy(ctx, core, &msg, 1) {
             Some((op, None)) => {
                 self.consume.fallbacks.insert(op, (id, index));
             }
@@ -417,12 +419,16 @@ impl Consumer {
     }
 
     /// Sends a copy of `msg` to the group's retry topic with the inner producer, due after its
-    /// next delay level (the broker turns it into a dead letter past `maxReconsumeTimes`).
+    /// next delay level (the broker turns it into a dead letter once its reconsume count
+    /// reaches `maxReconsumeTimes`, `handleRetryAndDLQ`). The copy's reconsume count is the
+    /// message's plus `raise`: 1 for the concurrent service, 0 for the orderly one
+    /// (`ConsumeMessageOrderlyService.sendMessageBack` in 4.9.8 does not raise it).
     fn send_retry_copy(
         &mut self,
         ctx: &mut Context<'_>,
         core: &mut ClientCore,
         msg: &StoredMessage,
+        raise: u32,
     ) -> Option<(u64, Option<SendOutcome>)> {
         let message_id = msg.message_id()?;
         let mut message = Message::new(retry_topic(&self.config.group), msg.body.clone());
@@ -442,7 +448,10 @@ impl Consumer {
             property::DELAY_TIME_LEVEL,
             (3 + msg.reconsume_times).to_string(),
         );
-        message.set_property(property::RECONSUME_TIME, msg.reconsume_times.to_string());
+        message.set_property(
+            property::RECONSUME_TIME,
+            (msg.reconsume_times + raise).to_string(),
+        );
         Some(
             self.inner
                 .send(ctx, core, message_id, message, SendMode::Sync, None),
@@ -497,12 +506,17 @@ impl Consumer {
             for msg in failed.iter_mut() {
                 msg.reconsume_times += 1;
             }
+            if self.config.bugs.ack_failed_send_back {
+                done.extend(failed.iter().cloned());
+            }
             let again = self.consume.add(&request.queue, request.pq, failed);
             ctx.set_timer(
                 RECONSUME_LATER_LOCALLY_MS,
                 consumer_timer(ConsumerTimer::Resubmit { request: again }),
             );
         }
+        // `processConsumeResult`: what could not be sent back stays in the process queue,
+        // so the committed offset cannot pass it.
         self.finish(ctx, core, id, done);
     }
 
@@ -585,7 +599,7 @@ impl Consumer {
             // Out of retries: off to the retry topic, where the broker parks it in the DLQ.
             // (RocketMQ suspends the queue again if that send fails; here it is not retried.)
             for msg in &request.msgs {
-                self.send_retry_copy(ctx, core, msg);
+                self.send_retry_copy(ctx, core, msg, 0);
             }
         }
         let pq = self.queues.get_mut(&request.queue).expect("checked above");

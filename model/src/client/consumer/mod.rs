@@ -106,7 +106,7 @@ impl ConsumerConfig {
 
     /// Orderly in clustering: queues are locked on their broker before they are consumed.
     fn locks_queues(&self) -> bool {
-        self.orderly() && !self.broadcasting
+        self.orderly() && !self.broadcasting && !self.bugs.orderly_without_lock
     }
 }
 
@@ -132,6 +132,14 @@ pub struct ConsumerBugs {
     /// After PULL_OFFSET_MOVED the offset goes back to 0 (as up to 4.9.3 when the queue's min
     /// offset is 0), not to the broker's corrected offset.
     pub reset_offset_to_zero: bool,
+    /// A CONSUMER_SEND_MSG_BACK that fails is taken as done: no copy sent by the client, no
+    /// local re-consumption (breaks at-least-once with retries).
+    pub drop_failed_send_back: bool,
+    /// The offset passes messages whose send-back (and the client's own retry send) failed;
+    /// they are still consumed again locally, if the process keeps the queue that long.
+    pub ack_failed_send_back: bool,
+    /// An orderly consumer takes and consumes queues without the broker lock.
+    pub orderly_without_lock: bool,
 }
 
 /// What the application's listener did with a batch.

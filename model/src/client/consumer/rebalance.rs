@@ -209,12 +209,10 @@ impl Consumer {
             }
             return;
         }
-        // `fetchConsumeOffsetFromBroker`: the master only.
-        let Some(addr) = core
-            .routes
-            .broker_addrs(&queue.broker_name)
-            .and_then(|a| a.get(&MASTER_ID).copied())
-        else {
+        // `RemoteBrokerOffsetStore.fetchConsumeOffsetFromBroker`: the master; without one in
+        // the route, `findBrokerAddressInSubscribe(.., onlyThisBroker = false)`: the first
+        // listed address, a slave, which knows the offsets it synchronised from its master.
+        let Some((addr, _)) = find_broker(core, &queue.broker_name, MASTER_ID) else {
             self.assigning.remove(&queue);
             return;
         };
