@@ -23,7 +23,7 @@ impl Broker {
         for consumer in heartbeat.consumers.iter().filter(|c| !c.broadcasting) {
             created |= self
                 .topics
-                .create_if_missing(&retry_topic(&consumer.group), 1);
+                .create_if_missing(ctx.disk(), &retry_topic(&consumer.group), 1);
         }
         if created {
             self.register_all(ctx);

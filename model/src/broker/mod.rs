@@ -183,6 +183,7 @@ impl Node for Broker {
         });
         self.store = Some(store);
         self.offsets = Offsets::load(ctx.disk());
+        self.topics = Topics::load(&self.config.topics, ctx.disk());
         self.schedule = ScheduleOffsets::load(ctx.disk());
         self.register_all(ctx);
         ctx.set_timer(REGISTER_INITIAL_DELAY_MS, timer(BrokerTimer::RegisterAll));

@@ -165,7 +165,7 @@ impl Broker {
         send.message.topic = dlq.clone();
         send.message.properties.remove(property::DELAY_TIME_LEVEL);
         send.queue_id = 0;
-        if self.topics.create_if_missing(&dlq, 1) {
+        if self.topics.create_if_missing(ctx.disk(), &dlq, 1) {
             self.register_all(ctx);
         }
     }

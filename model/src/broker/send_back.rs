@@ -38,7 +38,7 @@ impl Broker {
             if original.reconsume_times >= back.max_reconsume_times || back.delay_level < 0 {
                 properties.remove(property::DELAY_TIME_LEVEL);
                 let topic = dlq_topic(&back.group);
-                let created = self.topics.create_if_missing(&topic, 1);
+                let created = self.topics.create_if_missing(ctx.disk(), &topic, 1);
                 (topic, created)
             } else {
                 let level = if back.delay_level == 0 {
@@ -48,7 +48,7 @@ impl Broker {
                 };
                 properties.insert(property::DELAY_TIME_LEVEL.to_string(), level.to_string());
                 let topic = retry_topic(&back.group);
-                let created = self.topics.create_if_missing(&topic, 1);
+                let created = self.topics.create_if_missing(ctx.disk(), &topic, 1);
                 (topic, created)
             };
         let mut request = StoreRequest {

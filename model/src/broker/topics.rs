@@ -1,9 +1,14 @@
 //! The broker's topics (`TopicConfigManager`): those configured, plus the retry and dead-letter
-//! topics it creates for consumer groups (`createTopicInSendMessageBackMethod`).
+//! topics it creates for consumer groups (`createTopicInSendMessageBackMethod`), which it
+//! persists to `topics.json` (written, not forced, like every config file) and loads at start.
 
+use crate::disk::Disk;
 use crate::protocol::TopicConfig;
 use crate::protocol::route::perm;
 use std::collections::BTreeMap;
+
+/// `topics.json`.
+const PATH: &str = "config/topics.json";
 
 #[derive(Clone, Debug, Default)]
 pub struct Topics {
@@ -18,6 +23,28 @@ impl Topics {
                 .map(|t| (t.name.clone(), t.clone()))
                 .collect(),
         }
+    }
+
+    /// The configured topics and those a previous run of the process created and persisted.
+    pub fn load(configured: &[TopicConfig], disk: &dyn Disk) -> Topics {
+        let mut topics = Topics::new(configured);
+        let persisted = disk
+            .len(PATH)
+            .and_then(|len| {
+                serde_json::from_slice::<Vec<TopicConfig>>(disk.read(PATH, 0, len as usize)).ok()
+            })
+            .unwrap_or_default();
+        for topic in persisted {
+            topics.table.entry(topic.name.clone()).or_insert(topic);
+        }
+        topics
+    }
+
+    /// `persist`: the whole table, in the page cache (no fsync).
+    pub fn persist(&self, disk: &mut dyn Disk) {
+        let json = serde_json::to_vec(&self.all()).expect("topic configs serialize");
+        disk.truncate(PATH, 0);
+        disk.write(PATH, 0, &json);
     }
 
     pub fn get(&self, topic: &str) -> Option<&TopicConfig> {
@@ -36,10 +63,16 @@ impl Topics {
 
     /// Creates a one-queue topic if missing. Returns whether it was created (the broker then
     /// registers again, so that clients find it).
-    pub fn create_if_missing(&mut self, topic: &str, queues: u32) -> bool {
+    pub fn create_if_missing(&mut self, disk: &mut dyn Disk, topic: &str, queues: u32) -> bool {
         if self.table.contains_key(topic) {
             return false;
         }
+        self.insert_one(topic, queues);
+        self.persist(disk);
+        true
+    }
+
+    fn insert_one(&mut self, topic: &str, queues: u32) {
         self.table.insert(
             topic.to_string(),
             TopicConfig {
@@ -49,6 +82,26 @@ impl Topics {
                 perm: perm::READ_WRITE,
             },
         );
-        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::MemDisk;
+
+    /// A retry topic created at run time survives a restart of the process: it is in
+    /// `topics.json`, which the next process loads with the configured topics.
+    #[test]
+    fn created_topics_survive_a_restart() {
+        let mut disk = MemDisk::new();
+        let mut topics = Topics::new(&[]);
+        assert!(topics.create_if_missing(&mut disk, "%RETRY%billing", 1));
+        assert!(!topics.create_if_missing(&mut disk, "%RETRY%billing", 1));
+        let restarted = Topics::load(&[], &disk);
+        assert_eq!(
+            restarted.get("%RETRY%billing").map(|t| t.write_queue_nums),
+            Some(1)
+        );
     }
 }
