@@ -188,3 +188,28 @@ fn a_group_joining_during_an_outage_reads_the_slave() {
         );
     }
 }
+
+/// A run that did not drain never read anything back: its loss figures were not measured, so
+/// the expectations that need them say `unknown`, the summary says `unmeasured`, and no
+/// message is listed as lost.
+#[test]
+fn an_unfinished_run_reports_unknown_figures_not_losses() {
+    let text = common::GOOD
+        .replace(
+            "duration = \"60s\"",
+            "duration = \"10s\"\ndrain_timeout = \"1s\"",
+        )
+        .replace("messages = 10", "messages = 1000\nrate = \"20/s\"")
+        + "\n[expect]\nlost = 0\n";
+    let scenario = scenario::parse(&text, "unfinished.toml").expect("valid");
+    let summary = common::summary(&scenario, 1);
+    assert_eq!(summary.verdict, sim::check::Verdict::Unknown);
+    assert!(summary.unmeasured);
+    let lost = summary
+        .expectations
+        .iter()
+        .find(|e| e.name == "lost")
+        .expect("lost");
+    assert_eq!(lost.observed, "unknown");
+    assert!(summary.anomalies.iter().all(|a| !a.kind.needs_read_back()));
+}
