@@ -1,25 +1,19 @@
 //! Regression tests for defects the checker once missed (issue 8): each runs a scenario under
-//! `tests/regressions/` or `tests/fixtures/`, or a bundled one, and requires what the fix made
+//! `tests/fixtures/`, or a bundled one, and requires what the fix made
 //! true.
 
 mod common;
 
 use sim::history::{SimEvent, Stop};
 use sim::run::{RunOptions, run};
-use sim::scenario::{self, Scenario};
-
-fn regression(name: &str) -> Scenario {
-    let path = format!("tests/regressions/{name}.toml");
-    let text = std::fs::read_to_string(format!("{}/{path}", common::root())).expect("it exists");
-    scenario::parse(&text, &path).expect("the regression scenario is valid")
-}
+use sim::scenario;
 
 /// A disk lost (for good) while the broker's process is down still applies: the broker never
 /// comes back, its messages are lost with a named cause, and the second kill, aimed at a
 /// process already down, is recorded as skipped instead of vanishing.
 #[test]
 fn faults_on_a_stopped_broker_apply_or_are_recorded() {
-    let scenario = regression("disk-loss-while-down");
+    let scenario = common::fixture("disk-loss-while-down");
     let index = scenario.nodes.iter().position(|n| n.name == "broker-a");
     let broker = model::NodeId(index.expect("broker-a exists") as u16);
     for seed in 0..3 {
@@ -54,7 +48,7 @@ fn faults_on_a_stopped_broker_apply_or_are_recorded() {
 /// page cache in a power loss, the slave its disk). The checker names both losses.
 #[test]
 fn a_loss_of_both_replicas_copies_is_explained() {
-    let scenario = regression("both-replicas-lose");
+    let scenario = common::fixture("both-replicas-lose");
     let mut seeds_with_loss = 0;
     for seed in 0..12 {
         let summary = common::summary(&scenario, seed);
@@ -76,7 +70,7 @@ fn a_loss_of_both_replicas_copies_is_explained() {
 /// so, naming both faults, instead of running a file that does not mean what it says.
 #[test]
 fn a_fault_that_would_do_nothing_is_rejected() {
-    let path = "tests/regressions/disk-loss-while-down.toml";
+    let path = "tests/fixtures/disk-loss-while-down.toml";
     let text = std::fs::read_to_string(format!("{}/{path}", common::root())).expect("it exists");
     let overlapping =
         format!("{text}\n[[fault]]\nat = \"20s\"\nkind = \"kill\"\nnode = \"broker-a\"\n");
