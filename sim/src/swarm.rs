@@ -122,7 +122,7 @@ fn one_fault(
     };
     let description = format!(
         "swarm: {} {}{detail} at {} for {}",
-        kind_name(kind),
+        kind.name(),
         name(target),
         format_ms(at),
         format_ms(lasts)
@@ -171,24 +171,4 @@ fn drop(stream: &mut Stream, kind: FaultKind, target: NodeId) -> (FaultSpec, Str
         probability,
     };
     (spec, format!(" p={tenths}/10"))
-}
-
-/// The kind's name in scenario files.
-fn kind_name(kind: FaultKind) -> &'static str {
-    match kind {
-        FaultKind::Kill => "kill",
-        FaultKind::Shutdown => "shutdown",
-        FaultKind::PowerOff => "power-off",
-        FaultKind::DiskLoss => "disk-loss",
-        FaultKind::Pause => "pause",
-        FaultKind::Partition => "partition",
-        FaultKind::DropRequest => "drop-request",
-        FaultKind::DropResponse => "drop-response",
-        FaultKind::Delay => "delay",
-        FaultKind::Bandwidth => "bandwidth",
-        FaultKind::SlowDisk => "slow-disk",
-        FaultKind::BitRot => "bit-rot",
-        FaultKind::Promote => "promote",
-        FaultKind::Demote => "demote",
-    }
 }

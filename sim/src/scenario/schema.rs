@@ -458,6 +458,28 @@ pub enum FaultKind {
     Demote,
 }
 
+impl FaultKind {
+    /// The kind's name in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Shutdown => "shutdown",
+            FaultKind::PowerOff => "power-off",
+            FaultKind::DiskLoss => "disk-loss",
+            FaultKind::Pause => "pause",
+            FaultKind::Partition => "partition",
+            FaultKind::DropRequest => "drop-request",
+            FaultKind::DropResponse => "drop-response",
+            FaultKind::Delay => "delay",
+            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::SlowDisk => "slow-disk",
+            FaultKind::BitRot => "bit-rot",
+            FaultKind::Promote => "promote",
+            FaultKind::Demote => "demote",
+        }
+    }
+}
+
 /// A string or a list of strings.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]

@@ -2,7 +2,7 @@
 //! first (so that `instances = 4294967295` allocates nothing), then what a run would store
 //! and preallocate.
 
-use super::Checker;
+use super::{Checker, at, broker_group_path};
 use crate::ratio::Ratio;
 use crate::scenario::error::{ScenarioError, Step, key};
 use crate::scenario::limits::{self, Unit};
@@ -26,10 +26,6 @@ impl Checker<'_> {
             Some("the README's limits table lists every limit".into()),
         ))
     }
-}
-
-fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
-    super::at(list, index, field)
 }
 
 /// Every count, size and their products, before any node or table exists.
@@ -59,14 +55,7 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     )?;
     let mut machines = 0;
     for (index, group) in cluster.broker_groups.iter().enumerate() {
-        let path = |field| {
-            vec![
-                key("cluster"),
-                key("broker_group"),
-                Step::Index(index),
-                key(field),
-            ]
-        };
+        let path = |field| broker_group_path(index, field);
         let slaves = u64::from(group.slaves);
         check.at_most(&path("slaves"), slaves, limits::MAX_SLAVES, Unit::Count)?;
         check.at_most(
@@ -239,14 +228,7 @@ const COPIES: u64 = 2;
 pub(super) fn storage(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     let largest_body = raw.producers.iter().map(|p| p.body.0).max().unwrap_or(0);
     for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
-        let path = |field| {
-            vec![
-                key("cluster"),
-                key("broker_group"),
-                Step::Index(index),
-                key(field),
-            ]
-        };
+        let path = |field| broker_group_path(index, field);
         let file = group.commit_log_file_size.0;
         if file < largest_body + RECORD_OVERHEAD_BYTES {
             return Err(check.error(

@@ -41,6 +41,16 @@ impl Checker<'_> {
     }
 }
 
+/// The path of a field of `cluster.broker_group[index]`.
+pub(super) fn broker_group_path(index: usize, field: &str) -> Vec<Step> {
+    vec![
+        key("cluster"),
+        key("broker_group"),
+        Step::Index(index),
+        key(field),
+    ]
+}
+
 pub(super) fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
     vec![key(list), Step::Index(index), key(field)]
 }
@@ -157,14 +167,7 @@ fn broker_groups(
 ) -> Result<Vec<BrokerGroup>, Box<ScenarioError>> {
     let mut broker_groups = Vec::new();
     for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
-        let path = |field| {
-            vec![
-                key("cluster"),
-                key("broker_group"),
-                Step::Index(index),
-                key(field),
-            ]
-        };
+        let path = |field| broker_group_path(index, field);
         if group.name.is_empty() || group.name.contains(char::is_whitespace) {
             return Err(check.error(
                 &path("name"),

@@ -31,7 +31,7 @@ pub(super) fn resolve(
     }) {
         return Err(check.error(
             &path("kinds"),
-            format!("{kind:?} cannot be drawn at random"),
+            format!("`{}` cannot be drawn at random", kind.name()),
             Some("promote and demote are operator actions, bandwidth needs a rate: declare them as [[fault]]".into()),
         ));
     }
