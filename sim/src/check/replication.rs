@@ -3,10 +3,8 @@
 //! moment the master went down (what an ASYNC_MASTER could lose then), and how often a slave
 //! refused its master's data (a slave ahead of, or diverged from, its master).
 
-use super::sends;
-use crate::history::{History, SimEvent};
-use crate::scenario::{NodeRole, Scenario};
-use model::event::Event;
+use super::index::{Index, LagMark};
+use crate::scenario::NodeRole;
 use model::{NodeId, Time};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,116 +36,97 @@ pub struct ReplicaFigures {
 /// What a master acknowledged, in commitlog order: (offset just past the record, ack time).
 type Acked = Vec<(u64, Time)>;
 
-pub fn analyse(
-    scenario: &Scenario,
-    history: &History,
-    sends: &sends::Analysis,
-) -> Vec<ReplicaFigures> {
-    let mut figures: BTreeMap<NodeId, ReplicaFigures> = BTreeMap::new();
-    for (index, node) in scenario.nodes.iter().enumerate() {
-        if let NodeRole::Broker { group, .. } = node.role
-            && scenario.broker_groups[group].nodes.len() > 1
-        {
-            let figure = ReplicaFigures {
-                master: node.name.clone(),
-                ..ReplicaFigures::default()
-            };
-            figures.insert(NodeId(index as u16), figure);
+/// Per master with slaves: the lag over time, at its worst, and at each stop.
+pub(super) fn judge(index: &Index<'_>) -> Vec<ReplicaFigures> {
+    let scenario = index.scenario;
+    let acked = acked_by_node(index);
+    let mut figures = Vec::new();
+    for (node, spec) in scenario.nodes.iter().enumerate() {
+        let NodeRole::Broker { group, .. } = spec.role else {
+            continue;
+        };
+        if scenario.broker_groups[group].nodes.len() < 2 {
+            continue;
+        }
+        let node = NodeId(node as u16);
+        let Some(timeline) = index.brokers.timelines.get(&node) else {
+            continue;
+        };
+        let acked = acked.get(&node).map_or(&[][..], Vec::as_slice);
+        let mut figure = lags(&timeline.lag_marks, acked);
+        figure.master = spec.name.clone();
+        figure.mismatches = timeline.mismatches;
+        // Slaves appear only if they became masters (and had slaves report to them).
+        let declared_master = scenario.broker_groups[group].nodes[0] == node;
+        if declared_master || !figure.lag.is_empty() {
+            figures.push(figure);
         }
     }
-    if figures.is_empty() {
-        return Vec::new();
-    }
+    figures
+}
+
+/// What each node acknowledged, in commitlog order.
+fn acked_by_node(index: &Index<'_>) -> BTreeMap<NodeId, Acked> {
     let mut acked: BTreeMap<NodeId, Acked> = BTreeMap::new();
-    for ack in sends
-        .records
-        .iter()
-        .flatten()
-        .filter_map(|r| r.ok.as_ref().or(r.weak.as_ref()))
-    {
+    for (_, record) in index.sends.messages() {
+        let Some(ack) = record.ack() else { continue };
         let end = ack.commit_log_offset + u64::from(ack.size);
         acked.entry(ack.store_host).or_default().push((end, ack.at));
     }
     for list in acked.values_mut() {
         list.sort_unstable();
     }
-    // Per master: the furthest any slave reported.
-    let mut reported: BTreeMap<NodeId, u64> = BTreeMap::new();
-    let acked_of = |node: NodeId| acked.get(&node).map_or(&[][..], |l| l.as_slice());
-    // While running: the records between the slaves' report and the master's end.
-    let lag_between = |node: NodeId, reported: u64, master_end: u64, at: Time| -> Lag {
-        let list = acked_of(node);
-        let from = list.partition_point(|(end, _)| *end <= reported);
-        let to = list.partition_point(|(end, _)| *end <= master_end);
-        Lag {
-            at_ms: at.as_ms(),
-            bytes: master_end.saturating_sub(reported),
-            messages: to.saturating_sub(from) as u64,
-        }
-    };
-    // At a stop (rare): everything acknowledged by then past the report.
-    let lag_at_stop = |node: NodeId, reported: u64, at: Time| -> Lag {
-        let behind: Vec<u64> = acked_of(node)
-            .iter()
-            .filter(|(end, acked)| *end > reported && *acked <= at)
-            .map(|(end, _)| *end)
-            .collect();
-        Lag {
-            at_ms: at.as_ms(),
-            bytes: behind.iter().max().map_or(0, |end| end - reported),
-            messages: behind.len() as u64,
-        }
-    };
-    for entry in history.entries() {
-        let Some(node) = entry.node else { continue };
-        if let Some(SimEvent::Stopped { .. }) = entry.sim() {
-            if let Some(figure) = figures.get_mut(&node) {
-                let lag = lag_at_stop(node, reported.get(&node).copied().unwrap_or(0), entry.at);
-                figure.lag_at_stops.push(lag);
-            }
-            continue;
-        }
-        match entry.model() {
-            Some(Event::Replicated {
+    acked
+}
+
+/// The lag at each report (sampled) and each stop of one master.
+fn lags(marks: &[LagMark], acked: &[(u64, Time)]) -> ReplicaFigures {
+    let mut figure = ReplicaFigures::default();
+    // The furthest any slave reported.
+    let mut reported = 0;
+    for mark in marks {
+        match *mark {
+            LagMark::Report {
+                at,
                 offset,
                 master_offset,
-                ..
-            }) => {
-                let Some(figure) = figures.get_mut(&node) else {
-                    continue;
-                };
-                let furthest = reported.entry(node).or_insert(0);
-                *furthest = (*furthest).max(*offset);
-                let lag = lag_between(node, *furthest, *master_offset, entry.at);
+            } => {
+                reported = reported.max(offset);
+                let lag = lag_between(acked, reported, master_offset, at);
                 if lag.bytes > figure.max_lag.bytes {
                     figure.max_lag = lag.clone();
                 }
-                let due = figure
-                    .lag
-                    .last()
-                    .is_none_or(|last| entry.at.as_ms() >= last.at_ms + SAMPLE_EVERY_MS);
-                if due {
+                let due = figure.lag.last();
+                if due.is_none_or(|last| at.as_ms() >= last.at_ms + SAMPLE_EVERY_MS) {
                     figure.lag.push(lag);
                 }
             }
-            Some(Event::ReplicaMismatch { broker, .. }) => {
-                let master = scenario
-                    .broker_groups
-                    .iter()
-                    .find(|g| g.name == *broker)
-                    .map(|g| g.nodes[0]);
-                if let Some(figure) = master.and_then(|m| figures.get_mut(&m)) {
-                    figure.mismatches += 1;
-                }
-            }
-            _ => {}
+            LagMark::Stop { at } => figure.lag_at_stops.push(lag_at_stop(acked, reported, at)),
         }
     }
-    // Slaves appear only if they became masters (and had slaves report to them).
-    let masters: Vec<NodeId> = scenario.broker_groups.iter().map(|g| g.nodes[0]).collect();
-    figures
-        .into_iter()
-        .filter(|(node, figure)| masters.contains(node) || !figure.lag.is_empty())
-        .map(|(_, figure)| figure)
-        .collect()
+    figure
+}
+
+/// While running: the records between the slaves' report and the master's end.
+fn lag_between(acked: &[(u64, Time)], reported: u64, master_end: u64, at: Time) -> Lag {
+    let from = acked.partition_point(|(end, _)| *end <= reported);
+    let to = acked.partition_point(|(end, _)| *end <= master_end);
+    Lag {
+        at_ms: at.as_ms(),
+        bytes: master_end.saturating_sub(reported),
+        messages: to.saturating_sub(from) as u64,
+    }
+}
+
+/// At a stop (rare): everything acknowledged by then past the report.
+fn lag_at_stop(acked: &[(u64, Time)], reported: u64, at: Time) -> Lag {
+    let behind = acked
+        .iter()
+        .filter(|(end, acked_at)| *end > reported && *acked_at <= at);
+    let (count, furthest) = behind.fold((0, 0), |(n, max), (end, _)| (n + 1, max.max(*end)));
+    Lag {
+        at_ms: at.as_ms(),
+        bytes: if count == 0 { 0 } else { furthest - reported },
+        messages: count,
+    }
 }

@@ -25,11 +25,11 @@
 //! The failure checks need the read-back: without it the DLQ's contents are unknown, and the
 //! figures are not counted (the verdict is unknown anyway).
 
-use crate::check::sends::{Anomaly, AnomalyKind};
-use crate::history::{History, SimEvent};
+use crate::check::index::{Call, Index, Queue};
+use crate::check::{Anomaly, AnomalyKind};
 use crate::scenario::Scenario;
 use model::client::consumer::ConsumeMode;
-use model::event::{Event, ListenedMessage};
+use model::event::ListenedMessage;
 use model::protocol::route::dlq_topic;
 use model::{MessageId, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
@@ -42,134 +42,29 @@ pub(super) struct ListenerFigures {
     pub failed_acked: u64,
 }
 
-/// A queue: (broker, topic, queue id).
-type Queue = (String, String, u32);
-
-/// One listener call, as the application reported it.
-struct Call {
-    at: Time,
-    /// When it left the listener: its start plus its duration, or its process's stop.
-    end: Time,
-    consumer: String,
-    success: bool,
-    crashed: bool,
-    messages: Vec<ListenedMessage>,
-}
-
-/// The facts, gathered in one pass over the history.
-#[derive(Default)]
-struct Facts {
-    /// Per consumer group: its listener calls, in time order.
-    calls: BTreeMap<String, Vec<Call>>,
-    /// Per group: the ids read back from its dead-letter queues.
-    dead: BTreeMap<String, BTreeSet<MessageId>>,
-    /// Per (group, queue): the committed offset on the group's master at the end.
-    committed: BTreeMap<(String, Queue), u64>,
-    read_back_done: bool,
-    /// Groups whose dead-letter queues could not all be read.
-    dlq_unread: BTreeSet<String>,
-}
-
-/// The figures of every group, and the anomalies with their witnesses.
+/// The figures of every clustering group, and the anomalies with their witnesses.
 pub(super) fn judge(
-    scenario: &Scenario,
-    history: &History,
-) -> (BTreeMap<String, ListenerFigures>, Vec<Anomaly>) {
-    let facts = gather(scenario, history);
+    index: &Index<'_>,
+    anomalies: &mut Vec<Anomaly>,
+) -> BTreeMap<String, ListenerFigures> {
+    let scenario = index.scenario;
+    let read_back = &index.read_back;
     let mut figures: BTreeMap<String, ListenerFigures> = BTreeMap::new();
-    let mut anomalies = Vec::new();
     for group in scenario.consumers.iter().filter(|g| !g.broadcasting) {
-        let calls = facts.calls.get(&group.group).map_or(&[][..], Vec::as_slice);
+        let calls = index.listener.calls.get(&group.group);
+        let calls = calls.map_or(&[][..], Vec::as_slice);
         let entry = figures.entry(group.group.clone()).or_default();
         if group.mode == ConsumeMode::Orderly {
-            entry.orderly_overlaps += overlaps(scenario, calls, &mut anomalies);
+            entry.orderly_overlaps += overlaps(scenario, calls, anomalies);
         }
-        let dlq_known = facts.read_back_done && !facts.dlq_unread.contains(&group.group);
+        let dlq_known = read_back.done && !read_back.dlq_unread.contains(&group.group);
         if group.mode != ConsumeMode::LitePull && dlq_known {
-            let (lost, acked) = failures(scenario, &group.group, calls, &facts, &mut anomalies);
+            let (lost, acked) = failures(index, &group.group, calls, anomalies);
             entry.retry_lost += lost;
             entry.failed_acked += acked;
         }
     }
-    (figures, anomalies)
-}
-
-fn gather(scenario: &Scenario, history: &History) -> Facts {
-    let mut facts = Facts::default();
-    let group_of = |node: NodeId| {
-        scenario
-            .consumers
-            .iter()
-            .find(|g| g.nodes.contains(&node))
-            .map(|g| g.group.clone())
-    };
-    for entry in history.entries() {
-        let at = entry.at;
-        if let (Some(SimEvent::Stopped { .. }), Some(node)) = (entry.sim(), entry.node) {
-            // A stopped process is out of its listener.
-            let Some(group) = group_of(node) else {
-                continue;
-            };
-            let name = &scenario.nodes[node.index()].name;
-            for call in facts.calls.entry(group).or_default().iter_mut().rev() {
-                if call.consumer == *name && call.end > at {
-                    call.end = at;
-                }
-            }
-            continue;
-        }
-        match entry.model() {
-            Some(Event::ListenerCall {
-                messages,
-                duration_ms,
-                success,
-                crashed,
-            }) => {
-                let Some(node) = entry.node else { continue };
-                let Some(group) = group_of(node) else {
-                    continue;
-                };
-                facts.calls.entry(group).or_default().push(Call {
-                    at,
-                    end: at.plus_ms(if *crashed { 0 } else { *duration_ms }),
-                    consumer: scenario.nodes[node.index()].name.clone(),
-                    success: *success,
-                    crashed: *crashed,
-                    messages: messages.clone(),
-                });
-            }
-            Some(Event::ReadBack {
-                topic,
-                id: Some(id),
-                ..
-            }) => {
-                if let Some(group) = topic.strip_prefix("%DLQ%") {
-                    facts.dead.entry(group.to_string()).or_default().insert(*id);
-                }
-            }
-            Some(Event::ReadBackFailed { topic, .. }) => {
-                if let Some(group) = topic.strip_prefix("%DLQ%") {
-                    facts.dlq_unread.insert(group.to_string());
-                }
-            }
-            Some(Event::ReadBackDone { .. }) => facts.read_back_done = true,
-            Some(Event::ConsumerProgress {
-                group,
-                broker,
-                topic,
-                queue_id,
-                consumer_offset,
-                ..
-            }) => {
-                let queue = (broker.clone(), topic.clone(), *queue_id);
-                facts
-                    .committed
-                    .insert((group.clone(), queue), *consumer_offset);
-            }
-            _ => {}
-        }
-    }
-    facts
+    figures
 }
 
 /// The broker group that stored a message (its store host is one of the group's nodes).
@@ -212,12 +107,11 @@ fn overlaps(scenario: &Scenario, calls: &[Call], anomalies: &mut Vec<Anomaly>) -
                 }
                 count += 1;
                 let offset = |c: &Call| c.messages.first().map_or(0, |m| m.queue_offset);
-                anomalies.push(Anomaly {
-                    kind: AnomalyKind::OrderlyOverlap,
-                    message: call.messages.first().and_then(|m| m.id).map(|id| id.to_string()),
-                    at_ms: call.at.as_ms(),
-                    cause: None,
-                    explanation: format!(
+                anomalies.push(Anomaly::new(
+                    AnomalyKind::OrderlyOverlap,
+                    call.messages.first().and_then(|m| m.id),
+                    call.at,
+                    format!(
                         "{other} was inside the listener for {broker}/{topic}/{queue_id} from {} to {} \
                          (offset {}), when {} entered it at {} (offset {}): two consumers of one orderly queue at once",
                         earlier.at,
@@ -227,7 +121,7 @@ fn overlaps(scenario: &Scenario, calls: &[Call], anomalies: &mut Vec<Anomaly>) -
                         call.at,
                         offset(call)
                     ),
-                });
+                ));
             }
             let last = inside.entry(call.consumer.as_str()).or_insert(call);
             if call.end > last.end {
@@ -240,13 +134,13 @@ fn overlaps(scenario: &Scenario, calls: &[Call], anomalies: &mut Vec<Anomaly>) -
 
 /// What became of each failure: (retry_lost, failed_acked) of one group.
 fn failures(
-    scenario: &Scenario,
+    index: &Index<'_>,
     group: &str,
     calls: &[Call],
-    facts: &Facts,
     anomalies: &mut Vec<Anomaly>,
 ) -> (u64, u64) {
-    let dead = facts.dead.get(group);
+    let scenario = index.scenario;
+    let dead = index.read_back.dead.get(group);
     let is_dead = |id: &MessageId| dead.is_some_and(|d| d.contains(id));
     // Per message: when a call consumed it, and its calls' times.
     let mut consumed: BTreeSet<MessageId> = BTreeSet::new();
@@ -269,35 +163,36 @@ fn failures(
                 continue;
             }
             if lost.insert(id) {
-                anomalies.push(Anomaly {
-                    kind: AnomalyKind::RetryLost,
-                    message: Some(id.to_string()),
-                    at_ms: call.at.as_ms(),
-                    cause: None,
-                    explanation: format!(
+                anomalies.push(Anomaly::new(
+                    AnomalyKind::RetryLost,
+                    Some(id),
+                    call.at,
+                    format!(
                         "{}'s listener failed {id} at {}; no listener of {group} ever consumed it, and it \
                          is in no {} queue: its retry was lost",
                         call.consumer,
                         call.at,
                         dlq_topic(group)
                     ),
-                });
+                ));
             }
             let followed_up = last_call.get(&id).is_some_and(|last| *last > call.at);
             let queue = queue_of(scenario, message);
-            let committed = facts.committed.get(&(group.to_string(), queue.clone()));
+            let committed = index
+                .listener
+                .committed
+                .get(&(group.to_string(), queue.clone()));
             if !followed_up
                 && let Some(committed) = committed
                 && *committed > message.queue_offset
                 && acked.insert(id)
             {
                 let (broker, topic, queue_id) = queue;
-                anomalies.push(Anomaly {
-                    kind: AnomalyKind::FailedAcked,
-                    message: Some(id.to_string()),
-                    at_ms: call.at.as_ms(),
-                    cause: None,
-                    explanation: format!(
+                anomalies.push(Anomaly::new(
+                    AnomalyKind::FailedAcked,
+                    Some(id),
+                    call.at,
+                    format!(
                         "{}'s listener failed {id} ({broker}/{topic}/{queue_id}@{}) at {}; it was never \
                          handed to a listener again nor dead-lettered, yet {group}'s committed offset there is \
                          {committed}: a failure acknowledged as consumed",
@@ -305,7 +200,7 @@ fn failures(
                         message.queue_offset,
                         call.at
                     ),
-                });
+                ));
             }
         }
     }

@@ -1,0 +1,135 @@
+//! What became of every message of an audience's topic, after the history: consumed
+//! (`delivered`, and `lost_after_delivery` when the broker lost it afterwards), parked in the
+//! group's `%DLQ%` topic (`dead_lettered`), failed and dropped by a broadcasting instance
+//! (`abandoned`), stored but never handed over (`skipped`), or acknowledged and never
+//! delivered (`lost`, `lost_unconfirmed`, `lost_unexplained`, with the durability model's
+//! cause). A clustering group's failures are judged by `listener` (`retry_lost`).
+
+use super::GroupFigures;
+use crate::check::explain::{describe_ack, loss_cause, reused_offset};
+use crate::check::index::{Audience, Fate, Index, Record};
+use crate::check::sends::percentile;
+use crate::check::{Anomaly, AnomalyKind};
+use model::MessageId;
+use model::event::SendStatus;
+
+/// After the history: what became of every message of the audience's topic.
+pub(super) fn judge(
+    index: &Index<'_>,
+    audience: &Audience,
+    figures: &mut GroupFigures,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    let mut latencies = Vec::new();
+    let messages = index.sends.messages();
+    for (id, record) in messages.filter(|(_, r)| r.topic == audience.topic) {
+        let fate = audience.messages.get(id.producer as usize);
+        let fate = fate.and_then(|list| list.get(id.seq as usize));
+        if let Some(consumed) = fate.and_then(|f| f.consumed) {
+            figures.delivered += 1;
+            if record.copies.is_empty() && record.ok.is_some() {
+                figures.lost_after_delivery += 1;
+            }
+            if let Some(sent) = record.first_invoke {
+                latencies.push(consumed.ms_since(sent));
+            }
+            continue;
+        }
+        let sent_at = record.first_invoke.unwrap_or_default();
+        if let Some(story) = dead_lettered(audience, id, record, fate) {
+            figures.dead_lettered += 1;
+            let anomaly = Anomaly::new(AnomalyKind::DeadLettered, Some(id), sent_at, story);
+            anomalies.push(anomaly);
+            continue;
+        }
+        if let Some(fate) = fate.filter(|f| f.first.is_some()) {
+            // A clustering group retries what failed: its fate is `retry_lost`, judged
+            // from the listener's calls (and unknown without the DLQ read back).
+            if audience.consumer.is_none() {
+                continue;
+            }
+            figures.abandoned += 1;
+            let deliveries: u32 = fate.copies.iter().map(|c| c.count).sum();
+            let story = format!(
+                "{} failed {id} {deliveries} time(s) and never retried it (a broadcasting \
+                 consumer drops what its listener fails)",
+                audience.name
+            );
+            anomalies.push(Anomaly::new(
+                AnomalyKind::Abandoned,
+                Some(id),
+                sent_at,
+                story,
+            ));
+            continue;
+        }
+        if let Some(copy) = record.copies.first() {
+            figures.skipped += 1;
+            let story = format!(
+                "stored at {}/{}/{}@{}, but {} never got it",
+                copy.broker, copy.topic, copy.queue_id, copy.queue_offset, audience.name
+            );
+            anomalies.push(Anomaly::new(AnomalyKind::Skipped, Some(id), sent_at, story));
+        }
+        if let Some(anomaly) = lost(index, audience, figures, id, record) {
+            anomalies.push(anomaly);
+        }
+    }
+    if !latencies.is_empty() {
+        figures.end_to_end_p50_ms = percentile(&mut latencies, 50);
+        figures.end_to_end_p99_ms = percentile(&mut latencies, 99);
+    }
+}
+
+/// The story of a message parked in the audience's dead-letter queue, if it is.
+fn dead_lettered(
+    audience: &Audience,
+    id: MessageId,
+    record: &Record,
+    fate: Option<&Fate>,
+) -> Option<String> {
+    let mut letters = record.dead_letters.iter();
+    let (_, copy) = letters.find(|(group, _)| *group == audience.group)?;
+    let failures: u32 = fate.map_or(0, |f| f.copies.iter().map(|c| c.count).sum());
+    Some(format!(
+        "{}'s listener failed {id} {failures} time(s); out of retries, it is parked in {}/{}@{}",
+        audience.name, copy.broker, copy.topic, copy.queue_offset
+    ))
+}
+
+/// An acknowledged message the audience never got: why, as far as the facts tell.
+fn lost(
+    index: &Index<'_>,
+    audience: &Audience,
+    figures: &mut GroupFigures,
+    id: MessageId,
+    record: &Record,
+) -> Option<Anomaly> {
+    let ack = record.ack()?;
+    let acked = describe_ack(ack);
+    let name = &audience.name;
+    let (kind, story) = if ack.status != SendStatus::SendOk {
+        figures.lost_unconfirmed += 1;
+        let story = format!("{acked}; {name} never got it");
+        (AnomalyKind::LostUnconfirmed, story)
+    } else if let Some(story) = reused_offset(audience, &index.brokers, record, id) {
+        figures.lost += 1;
+        (AnomalyKind::Lost, format!("{acked}; {story}"))
+    } else if !record.copies.is_empty() {
+        figures.lost += 1;
+        figures.lost_unexplained += 1;
+        let story = format!("{acked}; it is stored, but {name} never got it");
+        (AnomalyKind::LostUnexplained, story)
+    } else {
+        figures.lost += 1;
+        match loss_cause(index, ack) {
+            Some(cause) => (AnomalyKind::Lost, format!("{acked}; {cause}")),
+            None => {
+                figures.lost_unexplained += 1;
+                let story = format!("{acked}; nothing in the durability model explains its loss");
+                (AnomalyKind::LostUnexplained, story)
+            }
+        }
+    };
+    Some(Anomaly::new(kind, Some(id), ack.at, story))
+}

@@ -1,0 +1,141 @@
+//! The consumer checks: per consumer group (per instance for broadcasting groups, where every
+//! instance must get every message), from `Delivered` events and the read-back.
+//!
+//! A delivery is a message the listener (or a lite pull application) was done with: it either
+//! consumed it or asked for it again. A batch the process died in was never delivered.
+//!
+//! - `lost`: acknowledged SEND_OK, never delivered, not in the group's dead-letter queue.
+//! - `lost_unconfirmed`: the same for weaker acknowledgements.
+//! - `lost_after_delivery`: acknowledged and delivered, then lost by the broker (a figure:
+//!   the group got it, a later reader would not).
+//! - `redelivered`: one stored copy delivered again with the same reconsume count (a retry
+//!   raises it, a duplicate does not): consumer-side duplicates. Each has a cause: the first
+//!   consumer crashed or shut down before committing past it, the queue moved to another
+//!   consumer (rebalance), the broker restarted and lost the newest committed offsets, or an
+//!   offset reset went below what the group had consumed; `unexplained` when nothing did.
+//! - `reordered`: a message delivered after a later message of its sharding key.
+//! - `skipped`: stored in the group's topic, never delivered, not dead-lettered.
+//! - `rewinds`: a consumer took a queue below what the group had already consumed there.
+//! - `stale_deliveries`: handed to the listener after its consumer had dropped the queue.
+//! - `abandoned`: a broadcasting instance's listener failed it and it was never consumed
+//!   (broadcasting drops failures). Clustering groups retry: see `retry_lost`.
+//! - `dead_lettered`: parked in the group's `%DLQ%` topic (delivered there, not lost).
+//!
+//! `listener` judges the guarantees that must not rest on the model's own reports (orderly
+//! exclusivity, at-least-once with retries, failures never acknowledged) from the
+//! application's listener calls and what the auditor read from the brokers. The facts the
+//! checks above use: `Delivered` (the model's consume service), `QueueAssigned` and
+//! `QueueDropped` (its rebalance) for redeliveries, stale deliveries and rewinds; the
+//! read-back for what is stored and dead-lettered.
+//!
+//! The checks, one file each: `deliveries` (stale, odd, reordered, rewinds), `redeliveries`
+//! (with their causes), `fates` (what became of every message: delivered, dead-lettered,
+//! abandoned, skipped, lost), `listener`.
+
+mod deliveries;
+mod fates;
+mod listener;
+mod redeliveries;
+
+use super::index::Index;
+use super::{Anomaly, SendCounts};
+use serde::Serialize;
+
+/// Consumer-side duplicates by cause.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RedeliveryCauses {
+    pub consumer_crash: u64,
+    pub consumer_shutdown: u64,
+    pub rebalance: u64,
+    pub broker_restart: u64,
+    pub slave_offsets: u64,
+    pub offset_reset: u64,
+    pub unexplained: u64,
+}
+
+impl RedeliveryCauses {
+    /// Every cause with its count, in a fixed order, named as the JSON names them.
+    pub fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("consumer_crash", self.consumer_crash),
+            ("consumer_shutdown", self.consumer_shutdown),
+            ("rebalance", self.rebalance),
+            ("broker_restart", self.broker_restart),
+            ("slave_offsets", self.slave_offsets),
+            ("offset_reset", self.offset_reset),
+            ("unexplained", self.unexplained),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GroupFigures {
+    /// The group, or `group/consumer` for an instance of a broadcasting group.
+    pub group: String,
+    /// Messages handed over and done with, retries and duplicates included.
+    pub deliveries: u64,
+    /// Messages consumed (the listener said so) at least once.
+    pub delivered: u64,
+    /// Deliveries of a retried message (reconsume count above 0).
+    pub retries: u64,
+    pub lost: u64,
+    pub lost_unconfirmed: u64,
+    pub lost_unexplained: u64,
+    /// Acknowledged, delivered to the group, then lost by the broker: a group that reads it
+    /// later never sees it.
+    pub lost_after_delivery: u64,
+    pub redelivered: u64,
+    pub redelivered_by_cause: RedeliveryCauses,
+    /// Redeliveries no fault, rebalance or legitimate offset move explains.
+    pub redelivered_unexplained: u64,
+    pub reordered: u64,
+    pub skipped: u64,
+    pub rewinds: u64,
+    /// Messages a rewind made the group read again.
+    pub rewound_messages: u64,
+    pub stale_deliveries: u64,
+    pub abandoned: u64,
+    pub dead_lettered: u64,
+    /// Orderly: two consumers inside the listener for one queue at once (from listener calls).
+    pub orderly_overlaps: u64,
+    /// Clustering: failed by the listener, never consumed afterwards, not dead-lettered.
+    pub retry_lost: u64,
+    /// Clustering: failed, never retried, yet the committed offset passed it.
+    pub failed_acked: u64,
+    /// From the first send to the first delivery the listener consumed.
+    pub end_to_end_p50_ms: u64,
+    pub end_to_end_p99_ms: u64,
+}
+
+/// The figures of every audience (in the scenario's order), and their anomalies.
+pub(super) fn judge(
+    index: &Index<'_>,
+    counts: &mut SendCounts,
+    anomalies: &mut Vec<Anomaly>,
+) -> Vec<GroupFigures> {
+    let facts = &index.consumers;
+    let mut groups: Vec<GroupFigures> = facts
+        .audiences
+        .iter()
+        .map(|a| GroupFigures {
+            group: a.name.clone(),
+            deliveries: a.deliveries,
+            retries: a.retries,
+            ..GroupFigures::default()
+        })
+        .collect();
+    deliveries::judge(index, &mut groups, counts, anomalies);
+    redeliveries::judge(index, &mut groups, anomalies);
+    for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
+        fates::judge(index, audience, figures, anomalies);
+    }
+    let judged = listener::judge(index, anomalies);
+    for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
+        if let (None, Some(judged)) = (&audience.consumer, judged.get(&audience.group)) {
+            figures.orderly_overlaps = judged.orderly_overlaps;
+            figures.retry_lost = judged.retry_lost;
+            figures.failed_acked = judged.failed_acked;
+        }
+    }
+    groups
+}

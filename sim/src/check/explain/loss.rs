@@ -1,0 +1,348 @@
+//! Why an acknowledged message is gone: the durability model. A loss is explained by a stop
+//! or disk fault the harness applied (kill with the transient pool, power loss before the
+//! flush reached the message, a lost disk, a rotted byte that recovery cut at) and, in a group
+//! with slaves, by every slave that reported holding the message losing its copy as well (or
+//! by a report 4.9.8 trusts that claimed more than the slave had, #3015).
+
+use crate::check::index::{Ack, BrokerTimeline, Index};
+use crate::history::Stop;
+use model::time::format_ms;
+use model::{NodeId, Time};
+
+/// `acked SEND_OK at 1.234s (broker-a queue 2 offset 17, commitlog 4096)`.
+pub(in crate::check) fn describe_ack(ack: &Ack) -> String {
+    format!(
+        "acked {} at {} ({} queue {} offset {}, commitlog {})",
+        ack.status.name(),
+        ack.at,
+        ack.broker,
+        ack.queue_id,
+        ack.queue_offset,
+        ack.commit_log_offset
+    )
+}
+
+/// Why an acknowledged message is gone, from the timelines of its group's nodes.
+pub(in crate::check) fn loss_cause(index: &Index<'_>, ack: &Ack) -> Option<String> {
+    let timelines = &index.brokers.timelines;
+    explain_loss(ack, timelines.get(&ack.store_host), &|node| {
+        let name = index.scenario.nodes.get(node.index())?.name.as_str();
+        timelines.get(&node).map(|timeline| (timeline, name))
+    })
+}
+
+/// A broker node's timeline and name, by node.
+pub(in crate::check) type Timelines<'a> =
+    dyn Fn(NodeId) -> Option<(&'a BrokerTimeline, &'a str)> + 'a;
+
+/// Why an acknowledged message is gone, if the durability model explains it. `slaves` finds
+/// the timelines of the slaves that reported holding it: their copies must be gone too.
+pub(in crate::check) fn explain_loss(
+    ack: &Ack,
+    timeline: Option<&BrokerTimeline>,
+    slaves: &Timelines<'_>,
+) -> Option<String> {
+    let timeline = timeline?;
+    // A rotted byte ends the next recovery at the damaged record: the log is cut at or before
+    // the byte, and everything past the cut is gone.
+    for (rotted_at, offset) in &timeline.corruptions {
+        let later = (*rotted_at).max(ack.sent_at);
+        let Some((recovered_at, _, cut)) =
+            timeline.recoveries.iter().find(|(at, _, _)| *at >= later)
+        else {
+            continue;
+        };
+        if cut <= offset && *cut <= ack.commit_log_offset {
+            return Some(format!(
+                "a byte of {}'s commitlog at offset {offset} rotted at {rotted_at}; recovery at {recovered_at} \
+                 stopped at the damaged record (offset {cut}) and cut everything after it",
+                ack.broker
+            ));
+        }
+    }
+    // The ack may still be on its way when the broker goes down: any stop after the send began
+    // may have been the one that lost it.
+    for (at, how) in timeline.stops.iter().filter(|(at, _)| *at >= ack.sent_at) {
+        let flushed = timeline
+            .flushes
+            .iter()
+            .take_while(|(flushed_at, _)| flushed_at <= at)
+            .last();
+        let (flushed_at, flushed_to) = flushed.map_or((Time::ZERO, 0), |(t, o)| (*t, *o));
+        let recovery = timeline
+            .recoveries
+            .iter()
+            .find(|(recovered_at, _, _)| recovered_at >= at)
+            .filter(|(_, cut, _)| *cut > 0)
+            .map(|(_, cut, _)| {
+                format!("; on restart, recovery cut {cut} torn bytes from the log's tail")
+            })
+            .unwrap_or_default();
+        // With slaves, what a slave holds survives the master: the loss needs both.
+        let replica = if timeline.replicated_group {
+            let (reported_at, reported) = timeline
+                .replicated
+                .iter()
+                .take_while(|(reported_at, ..)| reported_at <= at)
+                .max_by_key(|(_, offset, _)| *offset)
+                .map(|(t, o, _)| (*t, *o))
+                .unwrap_or((Time::ZERO, 0));
+            let since = timeline
+                .replica_starts
+                .iter()
+                .take_while(|(started, _)| started <= at)
+                .last()
+                .map(|(_, offset)| *offset);
+            let end = ack.commit_log_offset + u64::from(ack.size);
+            let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
+            if started_before && reported >= end {
+                if !matches!(how, Stop::DiskLoss | Stop::PowerOff) {
+                    continue;
+                }
+                // A slave had it: the loss needs every such slave's copy gone as well.
+                slave_copies_lost(timeline, (ack.sent_at, *at), end, slaves)?
+            } else if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
+                format!(
+                    "; its slave's copy of the log begins at offset {since} (a new slave starts at the \
+                     beginning of the master's last file), so it never had this message"
+                )
+            } else if reported == 0 || since.is_none() {
+                "; no slave had reported holding any of it".to_string()
+            } else {
+                format!(
+                    "; its slaves had reported holding the log only up to offset {reported} (at {reported_at}, {} \
+                     bytes short of the message's end)",
+                    ack.commit_log_offset + u64::from(ack.size) - reported
+                )
+            }
+        } else {
+            String::new()
+        };
+        match how {
+            Stop::DiskLoss => {
+                return Some(format!(
+                    "{} lost its disk at {at}, and every message with it{replica}",
+                    ack.broker
+                ));
+            }
+            Stop::PowerOff if ack.commit_log_offset >= flushed_to => {
+                let last_flush = if flushed_to == 0 {
+                    "no flush had completed yet".to_string()
+                } else {
+                    format!(
+                        "its last flush before that, at {flushed_at}, had reached commitlog offset {flushed_to}"
+                    )
+                };
+                let when = if *at >= ack.at {
+                    format!("{} after the ack", format_ms(at.ms_since(ack.at)))
+                } else {
+                    "while the ack was on its way".to_string()
+                };
+                return Some(format!(
+                    "{} lost power at {at} ({when}); {last_flush}: the message was only in the page cache{replica}{recovery}",
+                    ack.broker
+                ));
+            }
+            Stop::PowerOff => return None,
+            Stop::Kill if timeline.transient_pool => {
+                return Some(format!(
+                    "{} was killed at {at}; with transientStorePoolEnable the message was still in the \
+                     write buffer, outside the page cache that survives a kill{replica}{recovery}",
+                    ack.broker
+                ));
+            }
+            // The page cache survives a kill, and a clean shutdown commits the write buffers
+            // first: look for a later stop.
+            Stop::Kill | Stop::Shutdown => {}
+        }
+    }
+    None
+}
+
+/// How every slave that reported holding the log up to `end` by `by` lost its copy, if each
+/// did: its disk, or a power loss before its own flush reached `end`, at any time after the
+/// send began at `sent_at` (a report can arrive after the slave that sent it died).
+fn slave_copies_lost(
+    master: &BrokerTimeline,
+    (sent_at, by): (Time, Time),
+    end: u64,
+    slaves: &Timelines<'_>,
+) -> Option<String> {
+    let mut holders: Vec<(NodeId, Time, u64)> = Vec::new();
+    for (at, offset, slave) in master.replicated.iter().take_while(|(at, ..)| *at <= by) {
+        if *offset >= end && !holders.iter().any(|(s, ..)| s == slave) {
+            holders.push((*slave, *at, *offset));
+        }
+    }
+    let mut stories = Vec::new();
+    for (slave, since, offset) in holders {
+        let (timeline, name) = slaves(slave)?;
+        if since < sent_at {
+            // The report came before the message existed: it claimed the slave's own log.
+            stories.push(format!(
+                "; its slave {name} had reported holding the log up to offset {offset} at {since}, \
+                 before the message was sent: 4.9.8 trusts a connection's first report as it is \
+                 (#3015), so SYNC_MASTER counted a copy the slave never had"
+            ));
+            continue;
+        }
+        let story = copy_lost(timeline, sent_at, end)?;
+        stories.push(format!(
+            "; its slave {name} had reported holding it at {since}, then {story}"
+        ));
+    }
+    (!stories.is_empty()).then(|| stories.concat())
+}
+
+/// How a node that held the log up to `end` after `since` lost that part of it, if it did.
+fn copy_lost(timeline: &BrokerTimeline, since: Time, end: u64) -> Option<String> {
+    timeline
+        .stops
+        .iter()
+        .filter(|(at, _)| *at >= since)
+        .find_map(|(at, how)| match how {
+            Stop::DiskLoss => Some(format!("lost its disk at {at}")),
+            Stop::PowerOff => {
+                let flushed_to = timeline
+                    .flushes
+                    .iter()
+                    .take_while(|(flushed_at, _)| flushed_at <= at)
+                    .map(|(_, offset)| *offset)
+                    .max()
+                    .unwrap_or(0);
+                (flushed_to < end).then(|| {
+                    format!("lost power at {at} with its own flush at offset {flushed_to}")
+                })
+            }
+            Stop::Kill | Stop::Shutdown => None,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::index::ReplicaHoldings;
+    use model::event::SendStatus;
+
+    const MASTER: NodeId = NodeId(1);
+    const SLAVE: NodeId = NodeId(2);
+
+    fn ms(ms: u64) -> Time {
+        Time::from_ms(ms)
+    }
+
+    /// SEND_OK at 1.000s for a message at commitlog 1000..1100, sent at 0.990s.
+    fn ack() -> Ack {
+        Ack {
+            sent_at: ms(990),
+            at: ms(1_000),
+            status: SendStatus::SendOk,
+            broker: "broker-a".into(),
+            queue_id: 0,
+            queue_offset: 3,
+            commit_log_offset: 1_000,
+            store_host: MASTER,
+            size: 100,
+        }
+    }
+
+    fn master(stop: Stop, flushed_to: u64) -> BrokerTimeline {
+        BrokerTimeline {
+            flushes: vec![(ms(500), flushed_to)],
+            stops: vec![(ms(2_000), stop)],
+            ..BrokerTimeline::default()
+        }
+    }
+
+    fn replicated(mut timeline: BrokerTimeline, report_at: u64) -> BrokerTimeline {
+        timeline.replicated_group = true;
+        timeline.replica_starts = vec![(ms(100), 0)];
+        timeline.replicated = vec![(ms(report_at), 1_100, SLAVE)];
+        timeline
+    }
+
+    fn explain(master: &BrokerTimeline, slave: &BrokerTimeline) -> Option<String> {
+        explain_loss(&ack(), Some(master), &|node| {
+            (node == SLAVE).then_some((slave, "broker-a-s1"))
+        })
+    }
+
+    #[test]
+    fn a_power_loss_before_the_flush_explains_a_loss() {
+        let story = explain(&master(Stop::PowerOff, 800), &BrokerTimeline::default());
+        assert!(story.expect("explained").contains("only in the page cache"));
+    }
+
+    #[test]
+    fn a_power_loss_after_the_flush_explains_nothing() {
+        assert_eq!(
+            explain(&master(Stop::PowerOff, 1_100), &BrokerTimeline::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_lost_disk_explains_a_loss() {
+        let story = explain(&master(Stop::DiskLoss, 1_100), &BrokerTimeline::default());
+        assert!(story.expect("explained").contains("lost its disk"));
+    }
+
+    #[test]
+    fn a_slaves_copy_that_survives_leaves_the_loss_unexplained() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 1_000);
+        assert_eq!(explain(&master, &BrokerTimeline::default()), None);
+    }
+
+    #[test]
+    fn a_slave_that_lost_its_copy_too_explains_the_loss() {
+        let master = replicated(master(Stop::PowerOff, 800), 1_000);
+        let slave = BrokerTimeline {
+            stops: vec![(ms(995), Stop::DiskLoss)],
+            ..BrokerTimeline::default()
+        };
+        let story = explain(&master, &slave).expect("explained");
+        assert!(
+            story.contains("broker-a-s1 had reported holding it"),
+            "{story}"
+        );
+        assert!(story.contains("then lost its disk at 0.995s"), "{story}");
+    }
+
+    #[test]
+    fn a_slave_that_lost_power_before_its_own_flush_explains_the_loss() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 1_000);
+        let slave = BrokerTimeline {
+            flushes: vec![(ms(900), 1_050)],
+            stops: vec![(ms(3_000), Stop::PowerOff)],
+            ..BrokerTimeline::default()
+        };
+        let story = explain(&master, &slave).expect("explained");
+        assert!(
+            story.contains("with its own flush at offset 1050"),
+            "{story}"
+        );
+    }
+
+    #[test]
+    fn a_position_missing_inside_a_replicas_log_is_a_hole() {
+        let position = |offset: u64| ("broker-a".to_string(), "orders".to_string(), 0, offset);
+        let mut replicas = ReplicaHoldings::default();
+        for (queue_offset, commit_log_offset) in [(0, 0), (1, 100), (2, 200)] {
+            replicas.held(&position(queue_offset), MASTER, commit_log_offset);
+        }
+        // The slave holds 0 and 2, so its log covers 0..=200, but not position 1.
+        replicas.held(&position(0), SLAVE, 0);
+        replicas.held(&position(2), SLAVE, 200);
+        // A slave whose copy begins later lacks what lies before it: no hole.
+        let late = NodeId(3);
+        replicas.held(&position(2), late, 200);
+        assert_eq!(replicas.holes(), vec![(position(1), MASTER, SLAVE)]);
+    }
+
+    #[test]
+    fn a_first_report_made_before_the_send_is_named_an_over_claim() {
+        let master = replicated(master(Stop::DiskLoss, 1_100), 500);
+        let story = explain(&master, &BrokerTimeline::default()).expect("explained");
+        assert!(story.contains("#3015"), "{story}");
+    }
+}

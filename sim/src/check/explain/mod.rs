@@ -1,0 +1,17 @@
+//! Causal text shared by the checkers: for each anomaly with more than one possible mechanism,
+//! which one the facts show, and the story that proves it.
+//!
+//! - `loss`: why an acknowledged message is gone (the durability model).
+//! - `sends`: the stories of a message's sends (attempts, duplicates, recoveries).
+//! - `redelivery`: why a copy reached an audience twice.
+//! - `reuse`: why a stored message was never read by a group already past its offset.
+
+mod loss;
+mod redelivery;
+mod reuse;
+mod sends;
+
+pub(super) use loss::{describe_ack, loss_cause};
+pub(super) use redelivery::explain_redelivery;
+pub(super) use reuse::reused_offset;
+pub(super) use sends::{explain_duplicate, explain_recovered};

@@ -1,0 +1,174 @@
+//! Why one stored copy was delivered twice to one audience: the consumer that had it stopped
+//! before committing past it, an offset reset sent a consumer below it, the group committed to
+//! a slave the master never heard from, the broker came back with older offsets, or the queue
+//! moved to another consumer (rebalance); `unexplained` when none of these happened.
+
+use crate::check::RedeliveryCauses;
+use crate::check::index::{BrokerFacts, Redelivery, Story};
+use crate::history::Stop;
+use model::Time;
+use model::time::format_ms;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(in crate::check) enum Cause {
+    ConsumerCrash,
+    ConsumerShutdown,
+    OffsetReset,
+    BrokerRestart,
+    SlaveOffsets,
+    Rebalance,
+    Unexplained,
+}
+
+impl Cause {
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::ConsumerCrash => "consumer crash",
+            Cause::ConsumerShutdown => "consumer shutdown",
+            Cause::OffsetReset => "offset reset",
+            Cause::BrokerRestart => "broker restart",
+            Cause::SlaveOffsets => "offsets on slave",
+            Cause::Rebalance => "rebalance",
+            Cause::Unexplained => "unexplained",
+        }
+    }
+
+    pub fn count(self, causes: &mut RedeliveryCauses) -> &mut u64 {
+        match self {
+            Cause::ConsumerCrash => &mut causes.consumer_crash,
+            Cause::ConsumerShutdown => &mut causes.consumer_shutdown,
+            Cause::OffsetReset => &mut causes.offset_reset,
+            Cause::BrokerRestart => &mut causes.broker_restart,
+            Cause::SlaveOffsets => &mut causes.slave_offsets,
+            Cause::Rebalance => &mut causes.rebalance,
+            Cause::Unexplained => &mut causes.unexplained,
+        }
+    }
+
+    /// An offset reset below consumed, still stored messages is a defect, not a trade-off.
+    pub fn explained(self) -> bool {
+        !matches!(self, Cause::OffsetReset | Cause::Unexplained)
+    }
+}
+
+/// Why a stored copy was delivered twice, and the story: who had it, what happened to them
+/// or to the broker, and who took the queue over from where.
+pub(in crate::check) fn explain_redelivery(
+    brokers: &BrokerFacts,
+    story: &Story,
+    redelivery: &Redelivery,
+) -> (Cause, String) {
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let (t1, first) = &redelivery.first;
+    let (t2, second) = &redelivery.second;
+    let within = |at: &Time| at >= t1 && at <= t2;
+    let queue = (broker.clone(), topic.clone(), *queue_id);
+    let mut parts = vec![format!(
+        "{broker}/{topic}/{queue_id}@{offset} went to {first} at {t1}"
+    )];
+
+    let first_stop = story
+        .consumer_stops
+        .get(first)
+        .and_then(|stops| stops.iter().find(|(at, _)| within(at)));
+    let reset = story.offset_moves.get(&queue).and_then(|moves| {
+        moves
+            .iter()
+            .find(|(at, _, _, to)| within(at) && to <= offset)
+    });
+    let broker_stop = brokers
+        .group_timelines(broker)
+        .filter_map(|timeline| timeline.stops.iter().find(|(at, ..)| within(at)))
+        .min_by_key(|(at, _)| *at);
+    // The commit of the first delivery leaves within 5 s: if the group read the queue from a
+    // slave by then, the commit went to the slave, and the master never saw it.
+    let slave_read = story.slave_reads.get(&queue).and_then(|reads| {
+        reads
+            .iter()
+            .find(|read| read.plus_ms(5_000) >= *t1 && *read <= t2)
+    });
+    let cause = match (first_stop, reset, broker_stop) {
+        (Some((at, Stop::Shutdown)), ..) => {
+            parts.push(format!(
+                "{first} shut down at {at} having committed only what its last auto commit (or \
+                 persist) took"
+            ));
+            Cause::ConsumerShutdown
+        }
+        (Some((at, how)), ..) => {
+            let how = match how {
+                Stop::PowerOff => "lost power",
+                _ => "crashed",
+            };
+            parts.push(format!(
+                "{first} {how} at {at} before its offset was committed past it"
+            ));
+            Cause::ConsumerCrash
+        }
+        (None, Some((at, consumer, from, to)), _) => {
+            parts.push(format!(
+                "at {at} PULL_OFFSET_MOVED sent {consumer} from offset {from} back to {to}, below \
+                 messages the group had consumed and the broker still stores"
+            ));
+            Cause::OffsetReset
+        }
+        (None, None, _) if slave_read.is_some() => {
+            let read = slave_read.expect("checked");
+            parts.push(format!(
+                "from {read} the group read the queue from {broker}'s slave and committed its offsets \
+                 there, which the master never saw"
+            ));
+            Cause::SlaveOffsets
+        }
+        (None, None, Some((at, how))) => {
+            let how = match how {
+                Stop::PowerOff => "lost power",
+                Stop::DiskLoss => "lost its disk",
+                Stop::Shutdown => "shut down",
+                Stop::Kill => "was killed",
+            };
+            parts.push(format!(
+                "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came \
+                 back with older ones"
+            ));
+            Cause::BrokerRestart
+        }
+        (None, None, None) => Cause::Rebalance,
+    };
+    let takeovers = story
+        .takeovers
+        .get(&queue)
+        .map_or(&[][..], |list| list.as_slice());
+    let takeover = takeovers
+        .iter()
+        .rev()
+        .find(|(at, _, from)| within(at) && from <= offset);
+    // Rebalancing is not coordinated: with different views of the group or of the route, two
+    // consumers can own one queue at once.
+    let shared = takeovers.iter().rev().find(|(at, consumer, from)| {
+        at <= t2 && consumer == second && consumer != first && from <= offset
+    });
+    let cause = match (takeover, shared) {
+        (Some((at, consumer, from)), _) => {
+            parts.push(format!(
+                "{consumer} took the queue at {at} from the committed offset {from} ({} behind)",
+                offset - from + 1
+            ));
+            cause
+        }
+        (None, Some((at, consumer, from))) => {
+            parts.push(format!(
+                "{consumer} had owned the queue too since {at} (from offset {from}): the two consumers' \
+                 views of the group or of the topic's queues differed"
+            ));
+            cause
+        }
+        (None, None) if cause == Cause::Rebalance => Cause::Unexplained,
+        (None, None) => cause,
+    };
+    parts.push(format!(
+        "{second} got it again at {t2} ({} later)",
+        format_ms(t2.ms_since(*t1))
+    ));
+    (cause, parts.join("; "))
+}

@@ -1,0 +1,149 @@
+//! What happened to each broker node over time: its stops (recorded by the harness), its
+//! rotted bytes (the disk plugin), its flushes and recoveries (the store), and what its slaves
+//! reported holding (the master's HA service).
+
+use crate::history::{SimEvent, Stop};
+use crate::scenario::Scenario;
+use model::event::Event;
+use model::{NodeId, Time};
+use std::collections::BTreeMap;
+
+/// One broker node's timeline.
+#[derive(Clone, Debug, Default)]
+pub(in crate::check) struct BrokerTimeline {
+    /// Whether its group has slaves: then a message survives its master if a slave has it.
+    pub replicated_group: bool,
+    /// What its slaves reported holding: (time, commitlog offset, slave).
+    pub replicated: Vec<(Time, u64, NodeId)>,
+    /// Where its group's slaves' copies of the log begin: (time, commitlog offset).
+    pub replica_starts: Vec<(Time, u64)>,
+    /// Rotted bytes: (time, commitlog offset).
+    pub corruptions: Vec<(Time, u64)>,
+    pub flushes: Vec<(Time, u64)>,
+    pub stops: Vec<(Time, Stop)>,
+    /// (time, truncated bytes, max offset after recovery).
+    pub recoveries: Vec<(Time, u64, u64)>,
+    pub transient_pool: bool,
+    /// Slave reports and stops in history order, for the lag at each moment.
+    pub lag_marks: Vec<LagMark>,
+    /// Times one of its group's slaves refused data that did not continue its log (counted
+    /// on the group's declared master).
+    pub mismatches: u64,
+}
+
+/// A moment the replication lag is measured at.
+#[derive(Clone, Debug)]
+pub(in crate::check) enum LagMark {
+    /// A slave reported holding the log up to `offset` while the master's log ended at
+    /// `master_offset`.
+    Report {
+        at: Time,
+        offset: u64,
+        master_offset: u64,
+    },
+    /// The node stopped.
+    Stop { at: Time },
+}
+
+/// Every broker node's timeline, and each group's nodes.
+pub(in crate::check) struct BrokerFacts {
+    pub timelines: BTreeMap<NodeId, BrokerTimeline>,
+    /// Each broker group's nodes, master first.
+    pub groups: BTreeMap<String, Vec<NodeId>>,
+}
+
+impl BrokerFacts {
+    pub fn new(scenario: &Scenario) -> BrokerFacts {
+        let mut timelines: BTreeMap<NodeId, BrokerTimeline> = BTreeMap::new();
+        let mut groups = BTreeMap::new();
+        for spec in &scenario.broker_groups {
+            groups.insert(spec.name.clone(), spec.nodes.clone());
+            for node in &spec.nodes {
+                let timeline = timelines.entry(*node).or_default();
+                timeline.transient_pool = spec.transient_store_pool;
+                timeline.replicated_group = spec.nodes.len() > 1;
+            }
+        }
+        BrokerFacts { timelines, groups }
+    }
+
+    /// The timelines of a broker group's nodes.
+    pub fn group_timelines<'a>(
+        &'a self,
+        group: &str,
+    ) -> impl Iterator<Item = &'a BrokerTimeline> + 'a {
+        self.groups
+            .get(group)
+            .into_iter()
+            .flatten()
+            .filter_map(|node| self.timelines.get(node))
+    }
+
+    pub fn observe_sim(&mut self, at: Time, node: Option<NodeId>, event: &SimEvent) {
+        let Some(timeline) = node.and_then(|node| self.timelines.get_mut(&node)) else {
+            return;
+        };
+        match event {
+            SimEvent::Stopped { how } => {
+                timeline.stops.push((at, *how));
+                timeline.lag_marks.push(LagMark::Stop { at });
+            }
+            SimEvent::Corrupted { file, position } => {
+                // Commitlog files are named by their first byte's offset.
+                let base = file
+                    .rsplit('/')
+                    .next()
+                    .and_then(|name| name.parse::<u64>().ok());
+                if let Some(base) = base {
+                    timeline.corruptions.push((at, base + position));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn observe(&mut self, at: Time, node: Option<NodeId>, event: &Event) {
+        if let Event::ReplicaStarted { broker, offset } = event {
+            for node in self.groups.get(broker).into_iter().flatten() {
+                if let Some(timeline) = self.timelines.get_mut(node) {
+                    timeline.replica_starts.push((at, *offset));
+                }
+            }
+            return;
+        }
+        if let Event::ReplicaMismatch { broker, .. } = event {
+            let master = self.groups.get(broker).map(|nodes| nodes[0]);
+            if let Some(timeline) = master.and_then(|m| self.timelines.get_mut(&m)) {
+                timeline.mismatches += 1;
+            }
+            return;
+        }
+        let Some(timeline) = node.and_then(|node| self.timelines.get_mut(&node)) else {
+            return;
+        };
+        match event {
+            Event::Flushed { offset, .. } => timeline.flushes.push((at, *offset)),
+            Event::Recovered {
+                truncated_bytes,
+                max_offset,
+                ..
+            } => timeline
+                .recoveries
+                .push((at, *truncated_bytes, *max_offset)),
+            Event::Replicated {
+                offset,
+                slave,
+                master_offset,
+                ..
+            } => {
+                timeline.replicated.push((at, *offset, *slave));
+                timeline.lag_marks.push(LagMark::Report {
+                    at,
+                    offset: *offset,
+                    master_offset: *master_offset,
+                });
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! What consumers were handed and did: per audience (a clustering group, or one instance of a
+//! broadcasting group) each message's deliveries from `Delivered` (emitted where the consumer
+//! calls the application's listener), and the story redeliveries are explained by: consumer
+//! stops (the harness), queue takes and drops, offset moves and slave reads (the client).
+
+use super::sends::SendFacts;
+use crate::history::{SimEvent, Stop};
+use crate::scenario::Scenario;
+use model::event::Event;
+use model::{MessageId, NodeId, Time};
+use std::collections::BTreeMap;
+
+/// A queue: (broker, topic, queue id).
+pub(in crate::check) type Queue = (String, String, u32);
+/// A stored copy: (broker, topic, queue id, queue offset).
+pub(in crate::check) type CopyAt = (String, String, u32, u64);
+
+/// Who must receive a group's messages, and what they were handed.
+pub(in crate::check) struct Audience {
+    pub group: String,
+    pub topic: String,
+    /// `Some` for one instance of a broadcasting group.
+    pub consumer: Option<String>,
+    /// The group, or `group/consumer` for an instance of a broadcasting group.
+    pub name: String,
+    pub deliveries: u64,
+    /// Deliveries of a retried message (reconsume count above 0).
+    pub retries: u64,
+    /// Per message, by producer and sequence number.
+    pub messages: Vec<Vec<Fate>>,
+    /// Per queue: one past the highest offset delivered so far.
+    frontier: BTreeMap<Queue, u64>,
+    /// Per queue offset: the first message delivered from it, and when it was handed over.
+    /// After a truncation a queue offset can hold another message.
+    pub seen_at: BTreeMap<(Queue, u64), (MessageId, Time)>,
+}
+
+/// What became of one message in one audience.
+#[derive(Clone, Debug, Default)]
+pub(in crate::check) struct Fate {
+    pub first: Option<Time>,
+    /// When the listener first consumed it.
+    pub consumed: Option<Time>,
+    /// Deliveries per (copy, reconsume count).
+    pub copies: Vec<CopyDeliveries>,
+}
+
+#[derive(Clone, Debug)]
+pub(in crate::check) struct CopyDeliveries {
+    pub copy: CopyAt,
+    pub reconsume_times: u32,
+    pub count: u32,
+    /// When the first delivery was handed to the listener, and to whom.
+    pub first: (Time, String),
+}
+
+/// A copy delivered a second time; times are when each was handed to the listener.
+pub(in crate::check) struct Redelivery {
+    pub id: MessageId,
+    pub copy: CopyAt,
+    pub first: (Time, String),
+    pub second: (Time, String),
+}
+
+pub(in crate::check) struct StaleDelivery {
+    pub id: Option<MessageId>,
+    pub consumer: String,
+    pub copy: CopyAt,
+    pub dropped: Time,
+    pub handed: Time,
+}
+
+/// A delivery of a record without a readable id, of an id nobody sent, or of another body.
+pub(in crate::check) struct OddDelivery {
+    pub at: Time,
+    pub consumer: String,
+    pub copy: CopyAt,
+    pub id: Option<MessageId>,
+    /// Whether the id was sent (then the body differs).
+    pub sent: bool,
+}
+
+pub(in crate::check) struct Take {
+    pub at: Time,
+    pub consumer: String,
+    pub queue: Queue,
+    pub offset: u64,
+    /// One past the highest offset the audience had been handed from the queue by then.
+    pub frontier: u64,
+}
+
+/// What happened to consumers and queues, for explaining redeliveries.
+#[derive(Default)]
+pub(in crate::check) struct Story {
+    /// Per node (by name): its stops.
+    pub consumer_stops: BTreeMap<String, Vec<(Time, Stop)>>,
+    /// Per queue: (time, consumer, offset) of every take.
+    pub takeovers: BTreeMap<Queue, Vec<(Time, String, u64)>>,
+    /// Per queue: (time, consumer, from, to) of every PULL_OFFSET_MOVED.
+    pub offset_moves: BTreeMap<Queue, Vec<(Time, String, u64, u64)>>,
+    /// Per (consumer, queue): when the consumer last dropped it, if it has not taken it since.
+    dropped: BTreeMap<(String, Queue), Time>,
+    /// Per queue: when some consumer started pulling it from a slave.
+    pub slave_reads: BTreeMap<Queue, Vec<Time>>,
+}
+
+/// The consumers' side of the history. The lists are in history order, each entry with the
+/// index of its audience.
+pub(in crate::check) struct ConsumerFacts {
+    pub audiences: Vec<Audience>,
+    pub story: Story,
+    /// Deliveries after the consumer had dropped the queue.
+    pub stale: Vec<(usize, StaleDelivery)>,
+    /// Deliveries of something that is not a message as sent.
+    pub odd: Vec<(usize, OddDelivery)>,
+    /// First deliveries of messages with a sharding key from their own topic:
+    /// (message, queue, when, consumer).
+    pub first_keyed: Vec<(usize, (MessageId, Queue, Time, String))>,
+    /// Every queue take, with how far the audience had consumed the queue then.
+    pub takes: Vec<(usize, Take)>,
+    /// Copies delivered a second time with the same reconsume count.
+    pub redeliveries: Vec<(usize, Redelivery)>,
+}
+
+/// What one delivery adds to the lists of `ConsumerFacts`.
+#[derive(Default)]
+struct Findings {
+    stale: Option<StaleDelivery>,
+    odd: Option<OddDelivery>,
+    first_keyed: Option<(MessageId, Queue, Time, String)>,
+    redelivery: Option<Redelivery>,
+}
+
+impl ConsumerFacts {
+    pub fn new(scenario: &Scenario) -> ConsumerFacts {
+        ConsumerFacts {
+            audiences: audiences(scenario),
+            story: Story::default(),
+            stale: Vec::new(),
+            odd: Vec::new(),
+            first_keyed: Vec::new(),
+            takes: Vec::new(),
+            redeliveries: Vec::new(),
+        }
+    }
+
+    fn find(&self, group: &str, consumer: &str) -> Option<usize> {
+        self.audiences
+            .iter()
+            .position(|a| a.group == group && a.consumer.as_deref().is_none_or(|c| c == consumer))
+    }
+
+    pub fn observe_sim(&mut self, at: Time, name: &str, event: &SimEvent) {
+        if let SimEvent::Stopped { how } = event {
+            let stops = self.story.consumer_stops.entry(name.to_string());
+            stops.or_default().push((at, *how));
+            // A new process owns nothing.
+            self.story
+                .dropped
+                .retain(|(consumer, _), _| consumer != name);
+        }
+    }
+
+    pub fn observe(&mut self, at: Time, event: &Event, sends: &SendFacts) {
+        match event {
+            Event::Delivered {
+                group, consumer, ..
+            } => {
+                if let Some(index) = self.find(group, consumer) {
+                    let dropped = &self.story.dropped;
+                    let found = self.audiences[index].delivered(at, event, dropped, sends);
+                    self.stale.extend(found.stale.map(|f| (index, f)));
+                    self.odd.extend(found.odd.map(|f| (index, f)));
+                    self.first_keyed
+                        .extend(found.first_keyed.map(|f| (index, f)));
+                    self.redeliveries
+                        .extend(found.redelivery.map(|f| (index, f)));
+                }
+            }
+            Event::QueueAssigned {
+                group,
+                consumer,
+                broker,
+                topic,
+                queue_id,
+                offset,
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                let takes = self.story.takeovers.entry(queue.clone()).or_default();
+                takes.push((at, consumer.clone(), *offset));
+                self.story
+                    .dropped
+                    .remove(&(consumer.clone(), queue.clone()));
+                if let Some(index) = self.find(group, consumer) {
+                    let audience = &mut self.audiences[index];
+                    let frontier = audience.frontier.get(&queue).copied().unwrap_or(0);
+                    let take = Take {
+                        at,
+                        consumer: consumer.clone(),
+                        queue,
+                        offset: *offset,
+                        frontier,
+                    };
+                    self.takes.push((index, take));
+                }
+            }
+            Event::QueueDropped {
+                consumer,
+                broker,
+                topic,
+                queue_id,
+                ..
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                self.story.dropped.insert((consumer.clone(), queue), at);
+            }
+            Event::PullReplica {
+                broker,
+                topic,
+                queue_id,
+                slave: true,
+                ..
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                self.story.slave_reads.entry(queue).or_default().push(at);
+            }
+            Event::OffsetMoved {
+                consumer,
+                broker,
+                topic,
+                queue_id,
+                from,
+                to,
+                ..
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                let moves = self.story.offset_moves.entry(queue).or_default();
+                moves.push((at, consumer.clone(), *from, *to));
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Audience {
+    /// Notes one `Delivered` event for this audience.
+    fn delivered(
+        &mut self,
+        at: Time,
+        event: &Event,
+        dropped: &BTreeMap<(String, Queue), Time>,
+        sends: &SendFacts,
+    ) -> Findings {
+        let mut found = Findings::default();
+        let Event::Delivered {
+            consumer,
+            id,
+            topic,
+            broker,
+            queue_topic,
+            queue_id,
+            queue_offset,
+            reconsume_times,
+            body_crc,
+            consumed,
+            took_ms,
+            ..
+        } = event
+        else {
+            return found;
+        };
+        self.deliveries += 1;
+        let queue = (broker.clone(), queue_topic.clone(), *queue_id);
+        let copy = (
+            broker.clone(),
+            queue_topic.clone(),
+            *queue_id,
+            *queue_offset,
+        );
+        let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
+        if let Some(dropped) = dropped.get(&(consumer.clone(), queue.clone()))
+            && handed > *dropped
+        {
+            found.stale = Some(StaleDelivery {
+                id: *id,
+                consumer: consumer.clone(),
+                copy: copy.clone(),
+                dropped: *dropped,
+                handed,
+            });
+        }
+        let frontier = self.frontier.entry(queue.clone()).or_insert(0);
+        *frontier = (*frontier).max(queue_offset + 1);
+        if let Some(id) = id {
+            let seen = self.seen_at.entry((queue.clone(), *queue_offset));
+            seen.or_insert((*id, handed));
+        }
+        let record = id.and_then(|id| sends.record(id));
+        let (Some(id), Some(record)) = (id, record) else {
+            let odd = OddDelivery {
+                at,
+                consumer: consumer.clone(),
+                copy,
+                id: *id,
+                sent: false,
+            };
+            found.odd = Some(odd);
+            return found;
+        };
+        if *body_crc != record.body_crc {
+            let odd = OddDelivery {
+                at,
+                consumer: consumer.clone(),
+                copy: copy.clone(),
+                id: Some(*id),
+                sent: true,
+            };
+            found.odd = Some(odd);
+        }
+        if *reconsume_times > 0 {
+            self.retries += 1;
+        }
+        let fate = super::dense_entry(&mut self.messages, *id);
+        let first_time = fate.first.is_none();
+        fate.first.get_or_insert(at);
+        if *consumed && fate.consumed.is_none() {
+            fate.consumed = Some(at);
+        }
+        let same =
+            |c: &&mut CopyDeliveries| c.copy == copy && c.reconsume_times == *reconsume_times;
+        match fate.copies.iter_mut().find(same) {
+            Some(seen) => {
+                seen.count += 1;
+                if seen.count == 2 {
+                    // Two consumers may hold one copy at once: order them by hand-over.
+                    let mut pair = [seen.first.clone(), (handed, consumer.clone())];
+                    pair.sort_by_key(|(at, _)| *at);
+                    let [first, second] = pair;
+                    let id = *id;
+                    found.redelivery = Some(Redelivery {
+                        id,
+                        copy,
+                        first,
+                        second,
+                    });
+                }
+            }
+            None => fate.copies.push(CopyDeliveries {
+                copy,
+                reconsume_times: *reconsume_times,
+                count: 1,
+                first: (handed, consumer.clone()),
+            }),
+        }
+        if first_time && topic == queue_topic && record.key.is_some() {
+            found.first_keyed = Some((*id, queue, at, consumer.clone()));
+        }
+        found
+    }
+}
+
+/// One audience per clustering group, one per instance of a broadcasting group.
+fn audiences(scenario: &Scenario) -> Vec<Audience> {
+    let mut audiences = Vec::new();
+    for group in &scenario.consumers {
+        let consumers: Vec<Option<String>> = if group.broadcasting {
+            let name = |node: &NodeId| Some(scenario.nodes[node.index()].name.clone());
+            group.nodes.iter().map(name).collect()
+        } else {
+            vec![None]
+        };
+        for consumer in consumers {
+            let name = match &consumer {
+                Some(c) => format!("{}/{c}", group.group),
+                None => group.group.clone(),
+            };
+            audiences.push(Audience {
+                group: group.group.clone(),
+                topic: group.topic.clone(),
+                consumer,
+                name,
+                deliveries: 0,
+                retries: 0,
+                messages: Vec::new(),
+                frontier: BTreeMap::new(),
+                seen_at: BTreeMap::new(),
+            });
+        }
+    }
+    audiences
+}

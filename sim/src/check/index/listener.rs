@@ -1,0 +1,91 @@
+//! The application's own record of each listener call (`ListenerCall`, emitted by the
+//! workload's listener when it is called), closed by its process's stop, and the committed
+//! offsets the auditor read from each group's current master at the end (`ConsumerProgress`).
+
+use super::consumers::Queue;
+use crate::history::SimEvent;
+use crate::scenario::Scenario;
+use model::event::{Event, ListenedMessage};
+use model::{NodeId, Time};
+use std::collections::BTreeMap;
+
+/// One listener call, as the application reported it.
+pub(in crate::check) struct Call {
+    pub at: Time,
+    /// When it left the listener: its start plus its duration, or its process's stop.
+    pub end: Time,
+    pub consumer: String,
+    pub success: bool,
+    pub crashed: bool,
+    pub messages: Vec<ListenedMessage>,
+}
+
+#[derive(Default)]
+pub(in crate::check) struct ListenerFacts {
+    /// Per consumer group: its listener calls, in time order.
+    pub calls: BTreeMap<String, Vec<Call>>,
+    /// Per (group, queue): the committed offset on the group's master at the end.
+    pub committed: BTreeMap<(String, Queue), u64>,
+}
+
+/// The consumer group a node belongs to.
+fn group_of(scenario: &Scenario, node: NodeId) -> Option<&str> {
+    let group = scenario.consumers.iter().find(|g| g.nodes.contains(&node));
+    group.map(|g| g.group.as_str())
+}
+
+impl ListenerFacts {
+    pub fn observe_sim(&mut self, scenario: &Scenario, at: Time, node: NodeId, event: &SimEvent) {
+        let SimEvent::Stopped { .. } = event else {
+            return;
+        };
+        // A stopped process is out of its listener.
+        let Some(group) = group_of(scenario, node) else {
+            return;
+        };
+        let name = &scenario.nodes[node.index()].name;
+        let calls = self.calls.entry(group.to_string()).or_default();
+        for call in calls.iter_mut().rev() {
+            if call.consumer == *name && call.end > at {
+                call.end = at;
+            }
+        }
+    }
+
+    pub fn observe(&mut self, scenario: &Scenario, at: Time, node: Option<NodeId>, event: &Event) {
+        match event {
+            Event::ListenerCall {
+                messages,
+                duration_ms,
+                success,
+                crashed,
+            } => {
+                let Some(node) = node else { return };
+                let Some(group) = group_of(scenario, node) else {
+                    return;
+                };
+                self.calls.entry(group.to_string()).or_default().push(Call {
+                    at,
+                    end: at.plus_ms(if *crashed { 0 } else { *duration_ms }),
+                    consumer: scenario.nodes[node.index()].name.clone(),
+                    success: *success,
+                    crashed: *crashed,
+                    messages: messages.clone(),
+                });
+            }
+            Event::ConsumerProgress {
+                group,
+                broker,
+                topic,
+                queue_id,
+                consumer_offset,
+                ..
+            } => {
+                let queue = (broker.clone(), topic.clone(), *queue_id);
+                let key = (group.clone(), queue);
+                self.committed.insert(key, *consumer_offset);
+            }
+            _ => {}
+        }
+    }
+}

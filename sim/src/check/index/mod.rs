@@ -1,0 +1,98 @@
+//! The index: the single fold over the history that every checker reads. Each part keeps the
+//! facts of one side of the system, keyed for the checkers' lookups; none of them judges.
+//!
+//! - `sends`: what producers invoked and were answered, one record per message.
+//! - `brokers`: each broker node's stops, rotted bytes, flushes, recoveries, slave reports.
+//! - `read_back`: what the auditor read from every replica at the end (into the records, and
+//!   per queue position), and what it could not read.
+//! - `consumers`: what each audience was handed, and the story of consumers and queues.
+//! - `listener`: the application's listener calls and the committed offsets at the end.
+//! - `routes`: removal and route catch-up times.
+
+mod brokers;
+mod consumers;
+mod listener;
+mod read_back;
+mod routes;
+mod sends;
+
+pub(super) use brokers::{BrokerFacts, BrokerTimeline, LagMark};
+pub(super) use consumers::{Audience, ConsumerFacts, Fate, Queue, Redelivery, Story};
+pub(super) use listener::{Call, ListenerFacts};
+pub(super) use read_back::{Position, ReadBackFacts};
+pub(super) use routes::RouteFacts;
+pub(super) use sends::{Ack, Record, SendFacts};
+
+#[cfg(test)]
+pub(super) use read_back::ReplicaHoldings;
+
+use crate::history::{History, Recorded};
+use crate::scenario::Scenario;
+
+pub(super) struct Index<'a> {
+    pub scenario: &'a Scenario,
+    pub sends: SendFacts,
+    pub brokers: BrokerFacts,
+    pub read_back: ReadBackFacts,
+    pub consumers: ConsumerFacts,
+    pub listener: ListenerFacts,
+    pub routes: RouteFacts,
+}
+
+impl<'a> Index<'a> {
+    /// Folds the history into the facts, in one pass.
+    pub fn build(scenario: &'a Scenario, history: &History) -> Index<'a> {
+        let mut index = Index {
+            scenario,
+            sends: SendFacts::default(),
+            brokers: BrokerFacts::new(scenario),
+            read_back: ReadBackFacts::default(),
+            consumers: ConsumerFacts::new(scenario),
+            listener: ListenerFacts::default(),
+            routes: RouteFacts::default(),
+        };
+        for entry in history.entries() {
+            let (at, node) = (entry.at, entry.node);
+            match &entry.event {
+                Recorded::Sim(event) => {
+                    index.brokers.observe_sim(at, node, event);
+                    let Some(node) = node else { continue };
+                    let name = &scenario.nodes[node.index()].name;
+                    index.consumers.observe_sim(at, name, event);
+                    index.listener.observe_sim(scenario, at, node, event);
+                    index.routes.observe_sim(at, node, event);
+                }
+                Recorded::Model(event) => {
+                    index.sends.observe(at, node, event);
+                    index.brokers.observe(at, node, event);
+                    index.read_back.observe(at, event, &mut index.sends);
+                    index.consumers.observe(at, event, &index.sends);
+                    index.listener.observe(scenario, at, node, event);
+                    if let Some(node) = node {
+                        index.routes.observe(at, node, event);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// A node's name.
+    pub fn name(&self, node: model::NodeId) -> &str {
+        &self.scenario.nodes[node.index()].name
+    }
+}
+
+/// A message's entry in a table indexed densely by producer and sequence number, which grows
+/// as needed (message ids are dense, so the table stays small and lookups stay O(1)).
+pub(super) fn dense_entry<T: Default>(table: &mut Vec<Vec<T>>, id: model::MessageId) -> &mut T {
+    let producer = id.producer as usize;
+    if table.len() <= producer {
+        table.resize_with(producer + 1, Vec::new);
+    }
+    let seq = id.seq as usize;
+    if table[producer].len() <= seq {
+        table[producer].resize_with(seq + 1, T::default);
+    }
+    &mut table[producer][seq]
+}

@@ -1,0 +1,222 @@
+//! What producers invoked and were answered: one `Record` per message, indexed densely by
+//! producer and sequence number, and the times the send figures are measured from.
+
+use model::event::{Event, SendStatus};
+use model::{MessageId, NodeId, Time};
+use std::collections::BTreeSet;
+
+/// An acknowledged send: what the broker answered, and when.
+#[derive(Clone, Debug)]
+pub(in crate::check) struct Ack {
+    /// When the send that was acknowledged began: the earliest the broker could store it.
+    pub sent_at: Time,
+    pub at: Time,
+    pub status: SendStatus,
+    pub broker: String,
+    pub queue_id: u32,
+    pub queue_offset: u64,
+    pub commit_log_offset: u64,
+    pub store_host: NodeId,
+    pub size: u32,
+}
+
+/// A stored copy of a message, as the read-back found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(in crate::check) struct Copy {
+    pub broker: String,
+    pub topic: String,
+    pub queue_id: u32,
+    pub queue_offset: u64,
+    pub commit_log_offset: u64,
+    pub body_crc: u32,
+}
+
+/// Everything known about one message.
+#[derive(Clone, Debug, Default)]
+pub(in crate::check) struct Record {
+    pub topic: String,
+    pub key: Option<String>,
+    /// CRC32 of the body the producer sent.
+    pub body_crc: u32,
+    pub first_invoke: Option<Time>,
+    open_invoke: Option<Time>,
+    pub invokes: u32,
+    pub outcomes: u32,
+    pub ok: Option<Ack>,
+    pub weak: Option<Ack>,
+    pub fails: u32,
+    pub infos: u32,
+    /// Failed attempts, for the story: (time, broker, error).
+    pub attempts: Vec<(Time, String, String)>,
+    pub last_error: Option<(Time, String)>,
+    /// Copies in the queues of the message's own topic.
+    pub copies: Vec<Copy>,
+    /// Copies parked in dead-letter topics: (group, copy).
+    pub dead_letters: Vec<(String, Copy)>,
+}
+
+impl Record {
+    /// The acknowledgement the broker gave, the strongest first.
+    pub fn ack(&self) -> Option<&Ack> {
+        self.ok.as_ref().or(self.weak.as_ref())
+    }
+}
+
+/// The producers' side of the history.
+#[derive(Default)]
+pub(in crate::check) struct SendFacts {
+    /// Every message sent, by producer and sequence number.
+    pub records: Vec<Vec<Record>>,
+    /// Send operations (an application resend is another operation).
+    pub sends: u64,
+    pub weak_acks: u64,
+    /// Invoke-to-answer latencies of acknowledged sends.
+    pub latencies: Vec<u64>,
+    /// When each SEND_OK came back.
+    pub ok_times: Vec<Time>,
+    pub first_invoke: Option<Time>,
+    pub last_outcome: Time,
+    retry_sends: RetrySends,
+}
+
+impl SendFacts {
+    /// The message's record, if it was ever sent.
+    pub fn record(&self, id: MessageId) -> Option<&Record> {
+        self.records
+            .get(id.producer as usize)?
+            .get(id.seq as usize)
+            .filter(|r| r.invokes > 0)
+    }
+
+    /// Every message sent, with its id.
+    pub fn messages(&self) -> impl Iterator<Item = (MessageId, &Record)> {
+        self.records
+            .iter()
+            .enumerate()
+            .flat_map(|(producer, list)| {
+                list.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.invokes > 0)
+                    .map(move |(seq, r)| {
+                        let id = MessageId {
+                            producer: producer as u32,
+                            seq: seq as u32,
+                        };
+                        (id, r)
+                    })
+            })
+    }
+
+    pub fn record_mut(&mut self, id: MessageId) -> &mut Record {
+        super::dense_entry(&mut self.records, id)
+    }
+
+    pub fn observe(&mut self, at: Time, node: Option<NodeId>, event: &Event) {
+        if self.retry_sends.is_retry_send(node, event) {
+            // A consumer's own send of a retry copy (CONSUMER_SEND_MSG_BACK failed): the same
+            // id on another topic; the consumer checks judge it from deliveries.
+            return;
+        }
+        match event {
+            Event::SendInvoke {
+                id,
+                body_crc,
+                topic,
+                key,
+                ..
+            } => {
+                self.sends += 1;
+                self.first_invoke.get_or_insert(at);
+                let r = self.record_mut(*id);
+                r.body_crc = *body_crc;
+                r.topic.clone_from(topic);
+                r.key.clone_from(key);
+                r.first_invoke.get_or_insert(at);
+                r.open_invoke = Some(at);
+                r.invokes += 1;
+            }
+            Event::SendAttemptFailed {
+                id, broker, error, ..
+            } => {
+                let r = self.record_mut(*id);
+                if r.attempts.len() < 8 {
+                    r.attempts.push((at, broker.clone(), error.clone()));
+                }
+            }
+            Event::SendOk {
+                id,
+                status,
+                broker,
+                queue_id,
+                queue_offset,
+                commit_log_offset,
+                store_host,
+                size,
+                ..
+            } => {
+                self.last_outcome = at;
+                let r = super::dense_entry(&mut self.records, *id);
+                r.outcomes += 1;
+                let sent_at = r.open_invoke.take().unwrap_or(at);
+                let ack = Ack {
+                    sent_at,
+                    at,
+                    status: *status,
+                    broker: broker.clone(),
+                    queue_id: *queue_id,
+                    queue_offset: *queue_offset,
+                    commit_log_offset: *commit_log_offset,
+                    store_host: *store_host,
+                    size: *size,
+                };
+                if *status == SendStatus::SendOk {
+                    r.ok.get_or_insert(ack);
+                    self.ok_times.push(at);
+                } else {
+                    r.weak.get_or_insert(ack);
+                    self.weak_acks += 1;
+                }
+                self.latencies.push(at.ms_since(sent_at));
+            }
+            Event::SendFail { id, error, .. } | Event::SendInfo { id, error, .. } => {
+                self.last_outcome = at;
+                let r = self.record_mut(*id);
+                r.outcomes += 1;
+                r.open_invoke = None;
+                r.last_error = Some((at, error.clone()));
+                if matches!(event, Event::SendFail { .. }) {
+                    r.fails += 1;
+                } else {
+                    r.infos += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Sends of `%RETRY%` copies by consumers themselves, open by (sender, id): a message is
+/// indexed by (id, topic), and these share the id of the message they retry.
+#[derive(Default)]
+struct RetrySends {
+    open: BTreeSet<(NodeId, MessageId)>,
+}
+
+impl RetrySends {
+    /// Whether `event` belongs to a consumer's send of a retry copy (and notes its opening and
+    /// its end).
+    fn is_retry_send(&mut self, node: Option<NodeId>, event: &Event) -> bool {
+        let Some(node) = node else { return false };
+        match event {
+            Event::SendInvoke { id, topic, .. } if topic.starts_with("%RETRY%") => {
+                self.open.insert((node, *id));
+                true
+            }
+            Event::SendAttemptFailed { id, .. } => self.open.contains(&(node, *id)),
+            Event::SendOk { id, .. } | Event::SendFail { id, .. } | Event::SendInfo { id, .. } => {
+                self.open.remove(&(node, *id))
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! What is stored, judged from the auditor's read-back against what producers invoked and
+//! were answered: each message stored once (`duplicated` when at two queue offsets), as sent
+//! (`corrupt` when another body or no readable id), and only if sent (`unexpected`);
+//! `recovered` when every send of it failed or ended unknown, yet it is stored.
+
+use super::explain::{explain_duplicate, explain_recovered};
+use super::index::Index;
+use super::{Anomaly, AnomalyKind, SendCounts};
+
+/// The per-message counts and anomalies.
+pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    for (id, r) in index.sends.messages() {
+        counts.messages += 1;
+        let sent_at = r.first_invoke.unwrap_or_default();
+        for copy in r.copies.iter().filter(|copy| copy.body_crc != r.body_crc) {
+            counts.corrupt += 1;
+            let story = format!(
+                "stored at {}/{}@{} (commitlog {}) with a body that is not the one sent \
+                 (CRC {:08x}, sent {:08x})",
+                copy.broker,
+                copy.queue_id,
+                copy.queue_offset,
+                copy.commit_log_offset,
+                copy.body_crc,
+                r.body_crc
+            );
+            anomalies.push(Anomaly::new(AnomalyKind::Corrupt, Some(id), sent_at, story));
+        }
+        let stored = !r.copies.is_empty();
+        counts.stored += u64::from(stored);
+        if r.ok.is_some() {
+            counts.acked += 1;
+        } else if r.infos > 0 || r.outcomes < r.invokes {
+            counts.unknown += 1;
+        } else if r.weak.is_none() {
+            counts.failed += 1;
+        }
+        if r.copies.len() > 1 {
+            counts.duplicated += 1;
+            let story = explain_duplicate(r);
+            anomalies.push(Anomaly::new(
+                AnomalyKind::Duplicated,
+                Some(id),
+                sent_at,
+                story,
+            ));
+        }
+        if stored && r.ack().is_none() {
+            counts.recovered += 1;
+            let story = explain_recovered(r);
+            anomalies.push(Anomaly::new(
+                AnomalyKind::Recovered,
+                Some(id),
+                sent_at,
+                story,
+            ));
+        }
+    }
+}
+
+/// Records read back that no producer sent, or without a readable id.
+pub(super) fn strays(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    for (at, copy, id) in &index.read_back.strays {
+        let place = format!(
+            "{} queue {} offset {}",
+            copy.broker, copy.queue_id, copy.queue_offset
+        );
+        let anomaly = match id {
+            Some(id) => {
+                counts.unexpected += 1;
+                let story = format!("{id} stored at {place}, but never sent");
+                Anomaly::new(AnomalyKind::Unexpected, Some(*id), *at, story)
+            }
+            None => {
+                counts.corrupt += 1;
+                let story = format!(
+                    "a record at {place} (commitlog {}) has no readable UNIQ_KEY: its properties \
+                     were torn, and recovery checks only the body's CRC",
+                    copy.commit_log_offset
+                );
+                Anomaly::new(AnomalyKind::Corrupt, None, *at, story)
+            }
+        };
+        anomalies.push(anomaly);
+    }
+}
