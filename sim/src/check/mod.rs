@@ -61,6 +61,8 @@ mod replication;
 mod routes;
 mod sends;
 mod storage;
+#[cfg(test)]
+mod tests;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use consumers::{GroupFigures, RedeliveryCauses};

@@ -221,7 +221,6 @@ fn copy_lost(timeline: &BrokerTimeline, since: Time, end: u64) -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::index::ReplicaHoldings;
     use model::event::SendStatus;
 
     const MASTER: NodeId = NodeId(1);
@@ -321,22 +320,6 @@ mod tests {
             story.contains("with its own flush at offset 1050"),
             "{story}"
         );
-    }
-
-    #[test]
-    fn a_position_missing_inside_a_replicas_log_is_a_hole() {
-        let position = |offset: u64| ("broker-a".to_string(), "orders".to_string(), 0, offset);
-        let mut replicas = ReplicaHoldings::default();
-        for (queue_offset, commit_log_offset) in [(0, 0), (1, 100), (2, 200)] {
-            replicas.held(&position(queue_offset), MASTER, commit_log_offset);
-        }
-        // The slave holds 0 and 2, so its log covers 0..=200, but not position 1.
-        replicas.held(&position(0), SLAVE, 0);
-        replicas.held(&position(2), SLAVE, 200);
-        // A slave whose copy begins later lacks what lies before it: no hole.
-        let late = NodeId(3);
-        replicas.held(&position(2), late, 200);
-        assert_eq!(replicas.holes(), vec![(position(1), MASTER, SLAVE)]);
     }
 
     #[test]

@@ -23,9 +23,6 @@ pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
 
-#[cfg(test)]
-pub(super) use read_back::ReplicaHoldings;
-
 use crate::history::{History, Recorded};
 use crate::scenario::Scenario;
 

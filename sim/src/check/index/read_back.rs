@@ -165,3 +165,27 @@ impl ReplicaHoldings {
         holes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER: NodeId = NodeId(1);
+    const SLAVE: NodeId = NodeId(2);
+
+    #[test]
+    fn a_position_missing_inside_a_replicas_log_is_a_hole() {
+        let position = |offset: u64| ("broker-a".to_string(), "orders".to_string(), 0, offset);
+        let mut replicas = ReplicaHoldings::default();
+        for (queue_offset, commit_log_offset) in [(0, 0), (1, 100), (2, 200)] {
+            replicas.held(&position(queue_offset), MASTER, commit_log_offset);
+        }
+        // The slave holds 0 and 2, so its log covers 0..=200, but not position 1.
+        replicas.held(&position(0), SLAVE, 0);
+        replicas.held(&position(2), SLAVE, 200);
+        // A slave whose copy begins later lacks what lies before it: no hole.
+        let late = NodeId(3);
+        replicas.held(&position(2), late, 200);
+        assert_eq!(replicas.holes(), vec![(position(1), MASTER, SLAVE)]);
+    }
+}

@@ -1,0 +1,187 @@
+//! The consumer side: every delivery, fate and listener anomaly from a hand-built history.
+
+use super::{Story, id, only};
+use crate::check::AnomalyKind;
+use crate::history::Stop;
+use model::event::Event;
+
+#[test]
+fn a_stored_message_the_group_never_got_is_skipped_and_lost_unexplained() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::Skipped, "billing never got it");
+    only(
+        &report,
+        AnomalyKind::LostUnexplained,
+        "it is stored, but billing never got it",
+    );
+    assert_eq!(report.consumers[0].lost_unexplained, 1);
+}
+
+#[test]
+fn a_message_the_broker_lost_before_delivery_is_lost_with_its_cause() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .stop(1_200, "broker-a", Stop::DiskLoss)
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::Lost, "lost its disk");
+}
+
+#[test]
+fn an_offset_handed_out_twice_explains_a_loss() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .sent(1_100, 2, "orders")
+        .delivered(
+            2_000,
+            "billing-0",
+            "billing",
+            2,
+            ("orders", "orders"),
+            1,
+            0,
+            true,
+        )
+        .stored(8_000, 1, "orders")
+        .stored(8_001, 2, "orders")
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::Lost,
+        "an offset billing had already consumed (p0-2",
+    );
+}
+
+#[test]
+fn a_delivery_after_the_queue_was_dropped_is_stale() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .dropped(1_500, "billing-0", "billing", "orders")
+        .consumed(2_000, "billing-0", 1)
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::StaleDelivery,
+        "dropped broker-a/orders/0 at 1.500s",
+    );
+}
+
+#[test]
+fn a_key_delivered_out_of_send_order_is_reordered() {
+    let report = Story::new()
+        .invoke(1_000, 1, "orders", Some("k"))
+        .invoke(1_010, 2, "orders", Some("k"))
+        .consumed(2_000, "billing-0", 2)
+        .consumed(2_100, "billing-0", 1)
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::Reordered,
+        "after p0-2 of the same key from the same queue",
+    );
+}
+
+#[test]
+fn taking_a_queue_below_what_was_consumed_is_a_rewind() {
+    let mut story = Story::new();
+    for seq in 0..3 {
+        story
+            .sent(1_000, seq, "orders")
+            .consumed(2_000, "billing-0", seq);
+    }
+    let report = story
+        .assigned(3_000, "billing-1", "billing", "orders", 1)
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::Rewind, "2 messages again");
+    assert_eq!(report.consumers[0].rewound_messages, 2);
+}
+
+#[test]
+fn a_broadcasting_failure_never_consumed_is_abandoned() {
+    let topics = ("prices", "prices");
+    let report = Story::new()
+        .sent(1_000, 1, "prices")
+        .delivered(2_000, "cache-0", "cache", 1, topics, 1, 0, false)
+        .delivered(2_000, "cache-1", "cache", 1, topics, 1, 0, true)
+        .stored(8_000, 1, "prices")
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::Abandoned,
+        "cache/cache-0 failed p0-1 1 time(s)",
+    );
+}
+
+#[test]
+fn a_message_in_the_groups_dead_letter_queue_is_dead_lettered() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .held(8_000, "broker-a", "%DLQ%billing", 0, Some(id(1)), 1)
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::DeadLettered,
+        "parked in broker-a/%DLQ%billing@0",
+    );
+}
+
+#[test]
+fn a_failure_never_consumed_nor_dead_lettered_is_a_lost_retry() {
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .listened(2_000, "billing-0", ("orders", &[1]), 10, false)
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::RetryLost, "its retry was lost");
+}
+
+#[test]
+fn a_failure_the_committed_offset_passed_is_acknowledged() {
+    let progress = Event::ConsumerProgress {
+        group: "billing".into(),
+        broker: "broker-a".into(),
+        topic: "orders".into(),
+        queue_id: 0,
+        consumer_offset: 5,
+        broker_offset: 5,
+    };
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .listened(2_000, "billing-0", ("orders", &[1]), 10, false)
+        .model(8_000, "auditor", progress)
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::FailedAcked,
+        "committed offset there is 5",
+    );
+}
+
+#[test]
+fn two_consumers_inside_one_orderly_queue_overlap() {
+    let report = Story::new()
+        .sent(1_000, 1, "ledger")
+        .listened(2_000, "books-0", ("ledger", &[1]), 100, true)
+        .listened(2_050, "books-1", ("ledger", &[1]), 100, true)
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::OrderlyOverlap,
+        "two consumers of one orderly queue at once",
+    );
+}

@@ -1,0 +1,126 @@
+//! Every cause of a redelivery, from a hand-built history: the copy goes to billing-0 at 1 s
+//! and to billing-1 at 5 s; what happens in between decides the cause.
+
+use super::{Story, only};
+use crate::check::AnomalyKind;
+use crate::history::Stop;
+use model::event::Event;
+
+/// Message 1 consumed by billing-0 at 1 s, then by billing-1 at 5 s, with `between` written
+/// in between.
+fn redelivered(between: impl FnOnce(&mut Story)) -> (Option<&'static str>, String) {
+    let mut story = Story::new();
+    story.sent(500, 1, "orders").consumed(1_000, "billing-0", 1);
+    between(&mut story);
+    let report = story
+        .consumed(5_000, "billing-1", 1)
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    let anomaly = only(
+        &report,
+        AnomalyKind::Redelivered,
+        "billing-1 got it again at 4.999s",
+    );
+    (anomaly.cause, anomaly.explanation.clone())
+}
+
+fn take_over(story: &mut Story) {
+    story.assigned(3_000, "billing-1", "billing", "orders", 0);
+}
+
+fn queue_event(moved: bool) -> Event {
+    let (group, consumer, broker, topic) = ("billing", "billing-1", "broker-a", "orders");
+    if moved {
+        Event::OffsetMoved {
+            group: group.into(),
+            consumer: consumer.into(),
+            broker: broker.into(),
+            topic: topic.into(),
+            queue_id: 0,
+            from: 9,
+            to: 0,
+        }
+    } else {
+        Event::PullReplica {
+            group: group.into(),
+            consumer: consumer.into(),
+            broker: broker.into(),
+            topic: topic.into(),
+            queue_id: 0,
+            slave: true,
+        }
+    }
+}
+
+#[test]
+fn a_crash_before_the_commit_is_a_consumer_crash() {
+    let (cause, story) = redelivered(|s| {
+        s.stop(2_000, "billing-0", Stop::Kill);
+        take_over(s);
+    });
+    assert_eq!(cause, Some("consumer crash"));
+    assert!(
+        story.contains("billing-1 took the queue at 3.000s"),
+        "{story}"
+    );
+}
+
+#[test]
+fn a_clean_stop_is_a_consumer_shutdown() {
+    let (cause, _) = redelivered(|s| {
+        s.stop(2_000, "billing-0", Stop::Shutdown);
+        take_over(s);
+    });
+    assert_eq!(cause, Some("consumer shutdown"));
+}
+
+#[test]
+fn an_offset_moved_below_consumed_is_an_offset_reset() {
+    let (cause, story) = redelivered(|s| {
+        s.model(2_000, "billing-1", queue_event(true));
+        take_over(s);
+    });
+    assert_eq!(cause, Some("offset reset"));
+    assert!(story.contains("PULL_OFFSET_MOVED"), "{story}");
+}
+
+#[test]
+fn offsets_committed_to_a_slave_are_named() {
+    let (cause, _) = redelivered(|s| {
+        s.model(2_000, "billing-1", queue_event(false));
+        take_over(s);
+    });
+    assert_eq!(cause, Some("offsets on slave"));
+}
+
+#[test]
+fn a_broker_restart_loses_recent_offsets() {
+    let (cause, story) = redelivered(|s| {
+        s.stop(2_000, "broker-a", Stop::Kill);
+        take_over(s);
+    });
+    assert_eq!(cause, Some("broker restart"));
+    assert!(story.contains("broker-a was killed at 2.000s"), "{story}");
+}
+
+#[test]
+fn a_queue_taken_over_is_a_rebalance() {
+    let (cause, _) = redelivered(take_over);
+    assert_eq!(cause, Some("rebalance"));
+}
+
+#[test]
+fn two_owners_at_once_are_a_rebalance() {
+    let (cause, story) = redelivered(|s| {
+        s.assigned(200, "billing-1", "billing", "orders", 0);
+    });
+    assert_eq!(cause, Some("rebalance"));
+    assert!(story.contains("had owned the queue too"), "{story}");
+}
+
+#[test]
+fn a_redelivery_nothing_explains_is_unexplained() {
+    let (cause, _) = redelivered(|_| {});
+    assert_eq!(cause, Some("unexplained"));
+}
