@@ -43,120 +43,156 @@ pub(in crate::check) fn explain_loss(
     slaves: &Timelines<'_>,
 ) -> Option<String> {
     let timeline = timeline?;
-    // A rotted byte ends the next recovery at the damaged record: the log is cut at or before
-    // the byte, and everything past the cut is gone.
-    for (rotted_at, offset) in &timeline.corruptions {
-        let later = (*rotted_at).max(ack.sent_at);
-        let Some((recovered_at, _, cut)) =
-            timeline.recoveries.iter().find(|(at, _, _)| *at >= later)
-        else {
-            continue;
-        };
-        if cut <= offset && *cut <= ack.commit_log_offset {
-            return Some(format!(
-                "a byte of {}'s commitlog at offset {offset} rotted at {rotted_at}; recovery at {recovered_at} \
-                 stopped at the damaged record (offset {cut}) and cut everything after it",
-                ack.broker
-            ));
-        }
+    if let Some(story) = rotted(ack, timeline) {
+        return Some(story);
     }
     // The ack may still be on its way when the broker goes down: any stop after the send began
     // may have been the one that lost it.
     for (at, how) in timeline.stops.iter().filter(|(at, _)| *at >= ack.sent_at) {
-        let flushed = timeline
-            .flushes
-            .iter()
-            .take_while(|(flushed_at, _)| flushed_at <= at)
-            .last();
-        let (flushed_at, flushed_to) = flushed.map_or((Time::ZERO, 0), |(t, o)| (*t, *o));
-        let recovery = timeline
-            .recoveries
-            .iter()
-            .find(|(recovered_at, _, _)| recovered_at >= at)
-            .filter(|(_, cut, _)| *cut > 0)
-            .map(|(_, cut, _)| {
-                format!("; on restart, recovery cut {cut} torn bytes from the log's tail")
-            })
-            .unwrap_or_default();
-        // With slaves, what a slave holds survives the master: the loss needs both.
-        let replica = if timeline.replicated_group {
-            let (reported_at, reported) = timeline
-                .replicated
-                .iter()
-                .take_while(|(reported_at, ..)| reported_at <= at)
-                .max_by_key(|(_, offset, _)| *offset)
-                .map(|(t, o, _)| (*t, *o))
-                .unwrap_or((Time::ZERO, 0));
-            let since = timeline
-                .replica_starts
-                .iter()
-                .take_while(|(started, _)| started <= at)
-                .last()
-                .map(|(_, offset)| *offset);
-            let end = ack.commit_log_offset + u64::from(ack.size);
-            let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
-            if started_before && reported >= end {
-                if !matches!(how, Stop::DiskLoss | Stop::PowerOff) {
-                    continue;
-                }
-                // A slave had it: the loss needs every such slave's copy gone as well.
-                slave_copies_lost(timeline, (ack.sent_at, *at), end, slaves)?
-            } else if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
-                format!(
-                    "; its slave's copy of the log begins at offset {since} (a new slave starts at the \
-                     beginning of the master's last file), so it never had this message"
-                )
-            } else if reported == 0 || since.is_none() {
-                "; no slave had reported holding any of it".to_string()
-            } else {
-                format!(
-                    "; its slaves had reported holding the log only up to offset {reported} (at {reported_at}, {} \
-                     bytes short of the message's end)",
-                    ack.commit_log_offset + u64::from(ack.size) - reported
-                )
-            }
-        } else {
-            String::new()
+        let replica = match replica_story(ack, timeline, (*at, *how), slaves) {
+            Replica::Story(story) => story,
+            Replica::NotThisStop => continue,
+            Replica::Survived => return None,
         };
-        match how {
-            Stop::DiskLoss => {
-                return Some(format!(
-                    "{} lost its disk at {at}, and every message with it{replica}",
-                    ack.broker
-                ));
-            }
-            Stop::PowerOff if ack.commit_log_offset >= flushed_to => {
-                let last_flush = if flushed_to == 0 {
-                    "no flush had completed yet".to_string()
-                } else {
-                    format!(
-                        "its last flush before that, at {flushed_at}, had reached commitlog offset {flushed_to}"
-                    )
-                };
-                let when = if *at >= ack.at {
-                    format!("{} after the ack", format_ms(at.ms_since(ack.at)))
-                } else {
-                    "while the ack was on its way".to_string()
-                };
-                return Some(format!(
-                    "{} lost power at {at} ({when}); {last_flush}: the message was only in the page cache{replica}{recovery}",
-                    ack.broker
-                ));
-            }
-            Stop::PowerOff => return None,
-            Stop::Kill if timeline.transient_pool => {
-                return Some(format!(
-                    "{} was killed at {at}; with transientStorePoolEnable the message was still in the \
-                     write buffer, outside the page cache that survives a kill{replica}{recovery}",
-                    ack.broker
-                ));
-            }
-            // The page cache survives a kill, and a clean shutdown commits the write buffers
-            // first: look for a later stop.
-            Stop::Kill | Stop::Shutdown => {}
+        match stop_story(ack, timeline, (*at, *how), &replica) {
+            Found::Cause(story) => return Some(story),
+            Found::Nothing => return None,
+            Found::Later => {}
         }
     }
     None
+}
+
+/// A rotted byte ends the next recovery at the damaged record: the log is cut at or before
+/// the byte, and everything past the cut is gone.
+fn rotted(ack: &Ack, timeline: &BrokerTimeline) -> Option<String> {
+    timeline.corruptions.iter().find_map(|(rotted_at, offset)| {
+        let later = (*rotted_at).max(ack.sent_at);
+        let recoveries = &timeline.recoveries;
+        let (recovered_at, _, cut) = recoveries.iter().find(|(at, _, _)| *at >= later)?;
+        (cut <= offset && *cut <= ack.commit_log_offset).then(|| {
+            format!(
+                "a byte of {}'s commitlog at offset {offset} rotted at {rotted_at}; recovery at \
+                 {recovered_at} stopped at the damaged record (offset {cut}) and cut everything \
+                 after it",
+                ack.broker
+            )
+        })
+    })
+}
+
+/// What the slaves of a master that stopped had of the message.
+enum Replica {
+    /// The part of the story that tells it (empty without slaves).
+    Story(String),
+    /// A slave had it and this stop cannot have taken the master's copy: look at later stops.
+    NotThisStop,
+    /// A slave had it and kept it: nothing explains the loss.
+    Survived,
+}
+
+/// With slaves, what a slave holds survives the master: the loss needs both.
+fn replica_story(
+    ack: &Ack,
+    timeline: &BrokerTimeline,
+    (at, how): (Time, Stop),
+    slaves: &Timelines<'_>,
+) -> Replica {
+    if !timeline.replicated_group {
+        return Replica::Story(String::new());
+    }
+    let reports = timeline.replicated.iter().take_while(|(t, ..)| *t <= at);
+    let furthest = reports.max_by_key(|(_, offset, _)| *offset);
+    let (reported_at, reported) = furthest.map_or((Time::ZERO, 0), |(t, o, _)| (*t, *o));
+    let starts = timeline.replica_starts.iter().take_while(|(t, _)| *t <= at);
+    let since = starts.last().map(|(_, offset)| *offset);
+    let end = ack.commit_log_offset + u64::from(ack.size);
+    let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
+    if started_before && reported >= end {
+        if !matches!(how, Stop::DiskLoss | Stop::PowerOff) {
+            return Replica::NotThisStop;
+        }
+        // A slave had it: the loss needs every such slave's copy gone as well.
+        return match slave_copies_lost(timeline, (ack.sent_at, at), end, slaves) {
+            Some(story) => Replica::Story(story),
+            None => Replica::Survived,
+        };
+    }
+    let story = if let Some(since) = since.filter(|since| *since > ack.commit_log_offset) {
+        format!(
+            "; its slave's copy of the log begins at offset {since} (a new slave starts at the \
+             beginning of the master's last file), so it never had this message"
+        )
+    } else if reported == 0 || since.is_none() {
+        "; no slave had reported holding any of it".to_string()
+    } else {
+        format!(
+            "; its slaves had reported holding the log only up to offset {reported} (at \
+             {reported_at}, {} bytes short of the message's end)",
+            end - reported
+        )
+    };
+    Replica::Story(story)
+}
+
+/// What one stop of the master says about the loss.
+enum Found {
+    Cause(String),
+    /// The stop could not have lost it, and no later one counts (a power loss after the flush).
+    Nothing,
+    /// This stop kept the message (the page cache survives a kill): look at later ones.
+    Later,
+}
+
+/// Whether the master's stop at `at` lost the message; `replica` is the slaves' part.
+fn stop_story(
+    ack: &Ack,
+    timeline: &BrokerTimeline,
+    (at, how): (Time, Stop),
+    replica: &str,
+) -> Found {
+    let flushes = timeline.flushes.iter().take_while(|(t, _)| *t <= at);
+    let (flushed_at, flushed_to) = flushes.last().map_or((Time::ZERO, 0), |(t, o)| (*t, *o));
+    let recovery = (timeline.recoveries.iter())
+        .find(|(recovered_at, _, _)| *recovered_at >= at)
+        .filter(|(_, cut, _)| *cut > 0)
+        .map(|(_, cut, _)| {
+            format!("; on restart, recovery cut {cut} torn bytes from the log's tail")
+        })
+        .unwrap_or_default();
+    let broker = &ack.broker;
+    match how {
+        Stop::DiskLoss => Found::Cause(format!(
+            "{broker} lost its disk at {at}, and every message with it{replica}"
+        )),
+        Stop::PowerOff if ack.commit_log_offset >= flushed_to => {
+            let last_flush = if flushed_to == 0 {
+                "no flush had completed yet".to_string()
+            } else {
+                format!(
+                    "its last flush before that, at {flushed_at}, had reached commitlog offset \
+                     {flushed_to}"
+                )
+            };
+            let when = if at >= ack.at {
+                format!("{} after the ack", format_ms(at.ms_since(ack.at)))
+            } else {
+                "while the ack was on its way".to_string()
+            };
+            Found::Cause(format!(
+                "{broker} lost power at {at} ({when}); {last_flush}: the message was only in the \
+                 page cache{replica}{recovery}"
+            ))
+        }
+        Stop::PowerOff => Found::Nothing,
+        Stop::Kill if timeline.transient_pool => Found::Cause(format!(
+            "{broker} was killed at {at}; with transientStorePoolEnable the message was still in \
+             the write buffer, outside the page cache that survives a kill{replica}{recovery}"
+        )),
+        // The page cache survives a kill, and a clean shutdown commits the write buffers
+        // first: look for a later stop.
+        Stop::Kill | Stop::Shutdown => Found::Later,
+    }
 }
 
 /// How every slave that reported holding the log up to `end` by `by` lost its copy, if each

@@ -59,116 +59,124 @@ pub(in crate::check) fn explain_redelivery(
     redelivery: &Redelivery,
 ) -> (Cause, String) {
     let (broker, topic, queue_id, offset) = &redelivery.copy;
-    let (t1, first) = &redelivery.first;
-    let (t2, second) = &redelivery.second;
-    let within = |at: &Time| at >= t1 && at <= t2;
-    let queue = (broker.clone(), topic.clone(), *queue_id);
+    let ((t1, first), (t2, second)) = (&redelivery.first, &redelivery.second);
     let mut parts = vec![format!(
         "{broker}/{topic}/{queue_id}@{offset} went to {first} at {t1}"
     )];
+    let (mut cause, why) = first_cause(brokers, story, redelivery);
+    parts.extend(why);
+    match handover(story, redelivery) {
+        Some(how) => parts.push(how),
+        None if cause == Cause::Rebalance => cause = Cause::Unexplained,
+        None => {}
+    }
+    parts.push(format!(
+        "{second} got it again at {t2} ({} later)",
+        format_ms(t2.ms_since(*t1))
+    ));
+    (cause, parts.join("; "))
+}
 
-    let first_stop = story
-        .consumer_stops
-        .get(first)
-        .and_then(|stops| stops.iter().find(|(at, _)| within(at)));
-    let reset = story.offset_moves.get(&queue).and_then(|moves| {
-        moves
-            .iter()
-            .find(|(at, _, _, to)| within(at) && to <= offset)
-    });
+/// What let the first delivery go uncommitted, between the two deliveries: a stop of the
+/// first consumer, an offset reset, commits to a slave, a broker restart; else a rebalance.
+fn first_cause(
+    brokers: &BrokerFacts,
+    story: &Story,
+    redelivery: &Redelivery,
+) -> (Cause, Option<String>) {
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let ((t1, first), (t2, _)) = (&redelivery.first, &redelivery.second);
+    let within = |at: &Time| at >= t1 && at <= t2;
+    let queue = (broker.clone(), topic.clone(), *queue_id);
+    let stops = story.consumer_stops.get(first);
+    let first_stop = stops.and_then(|stops| stops.iter().find(|(at, _)| within(at)));
+    let moves = story.offset_moves.get(&queue);
+    let reset = moves.and_then(|m| m.iter().find(|(at, _, _, to)| within(at) && to <= offset));
     let broker_stop = brokers
         .group_timelines(broker)
         .filter_map(|timeline| timeline.stops.iter().find(|(at, ..)| within(at)))
         .min_by_key(|(at, _)| *at);
     // The commit of the first delivery leaves within 5 s: if the group read the queue from a
     // slave by then, the commit went to the slave, and the master never saw it.
-    let slave_read = story.slave_reads.get(&queue).and_then(|reads| {
-        reads
-            .iter()
+    let reads = story.slave_reads.get(&queue);
+    let slave_read = reads.and_then(|r| {
+        r.iter()
             .find(|read| read.plus_ms(5_000) >= *t1 && *read <= t2)
     });
-    let cause = match (first_stop, reset, broker_stop) {
-        (Some((at, Stop::Shutdown)), ..) => {
-            parts.push(format!(
+    let (cause, story) = match (first_stop, reset, slave_read, broker_stop) {
+        (Some((at, Stop::Shutdown)), ..) => (
+            Cause::ConsumerShutdown,
+            format!(
                 "{first} shut down at {at} having committed only what its last auto commit (or \
                  persist) took"
-            ));
-            Cause::ConsumerShutdown
-        }
+            ),
+        ),
         (Some((at, how)), ..) => {
-            let how = match how {
-                Stop::PowerOff => "lost power",
-                _ => "crashed",
+            let how = if *how == Stop::PowerOff {
+                "lost power"
+            } else {
+                "crashed"
             };
-            parts.push(format!(
-                "{first} {how} at {at} before its offset was committed past it"
-            ));
-            Cause::ConsumerCrash
+            let story = format!("{first} {how} at {at} before its offset was committed past it");
+            (Cause::ConsumerCrash, story)
         }
-        (None, Some((at, consumer, from, to)), _) => {
-            parts.push(format!(
+        (None, Some((at, consumer, from, to)), ..) => (
+            Cause::OffsetReset,
+            format!(
                 "at {at} PULL_OFFSET_MOVED sent {consumer} from offset {from} back to {to}, below \
                  messages the group had consumed and the broker still stores"
-            ));
-            Cause::OffsetReset
-        }
-        (None, None, _) if slave_read.is_some() => {
-            let read = slave_read.expect("checked");
-            parts.push(format!(
-                "from {read} the group read the queue from {broker}'s slave and committed its offsets \
-                 there, which the master never saw"
-            ));
-            Cause::SlaveOffsets
-        }
-        (None, None, Some((at, how))) => {
+            ),
+        ),
+        (None, None, Some(read), _) => (
+            Cause::SlaveOffsets,
+            format!(
+                "from {read} the group read the queue from {broker}'s slave and committed its \
+                 offsets there, which the master never saw"
+            ),
+        ),
+        (None, None, None, Some((at, how))) => {
             let how = match how {
                 Stop::PowerOff => "lost power",
                 Stop::DiskLoss => "lost its disk",
                 Stop::Shutdown => "shut down",
                 Stop::Kill => "was killed",
             };
-            parts.push(format!(
+            let story = format!(
                 "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came \
                  back with older ones"
-            ));
-            Cause::BrokerRestart
+            );
+            (Cause::BrokerRestart, story)
         }
-        (None, None, None) => Cause::Rebalance,
+        (None, None, None, None) => return (Cause::Rebalance, None),
     };
-    let takeovers = story
-        .takeovers
-        .get(&queue)
-        .map_or(&[][..], |list| list.as_slice());
+    (cause, Some(story))
+}
+
+/// Who got the copy the second time, and how they came to own its queue: a take-over between
+/// the deliveries, or an ownership shared since before (rebalancing is not coordinated: with
+/// different views of the group or of the route, two consumers can own one queue at once).
+fn handover(story: &Story, redelivery: &Redelivery) -> Option<String> {
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let ((t1, first), (t2, second)) = (&redelivery.first, &redelivery.second);
+    let queue = (broker.clone(), topic.clone(), *queue_id);
+    let takeovers = story.takeovers.get(&queue).map_or(&[][..], Vec::as_slice);
     let takeover = takeovers
         .iter()
         .rev()
-        .find(|(at, _, from)| within(at) && from <= offset);
-    // Rebalancing is not coordinated: with different views of the group or of the route, two
-    // consumers can own one queue at once.
+        .find(|(at, _, from)| at >= t1 && at <= t2 && from <= offset);
+    if let Some((at, consumer, from)) = takeover {
+        return Some(format!(
+            "{consumer} took the queue at {at} from the committed offset {from} ({} behind)",
+            offset - from + 1
+        ));
+    }
     let shared = takeovers.iter().rev().find(|(at, consumer, from)| {
         at <= t2 && consumer == second && consumer != first && from <= offset
     });
-    let cause = match (takeover, shared) {
-        (Some((at, consumer, from)), _) => {
-            parts.push(format!(
-                "{consumer} took the queue at {at} from the committed offset {from} ({} behind)",
-                offset - from + 1
-            ));
-            cause
-        }
-        (None, Some((at, consumer, from))) => {
-            parts.push(format!(
-                "{consumer} had owned the queue too since {at} (from offset {from}): the two consumers' \
-                 views of the group or of the topic's queues differed"
-            ));
-            cause
-        }
-        (None, None) if cause == Cause::Rebalance => Cause::Unexplained,
-        (None, None) => cause,
-    };
-    parts.push(format!(
-        "{second} got it again at {t2} ({} later)",
-        format_ms(t2.ms_since(*t1))
-    ));
-    (cause, parts.join("; "))
+    shared.map(|(at, consumer, from)| {
+        format!(
+            "{consumer} had owned the queue too since {at} (from offset {from}): the two \
+             consumers' views of the group or of the topic's queues differed"
+        )
+    })
 }
