@@ -207,3 +207,22 @@ fn an_unfinished_run_reports_unknown_figures_not_losses() {
     assert_eq!(lost.observed, "unknown");
     assert!(summary.anomalies.iter().all(|a| !a.kind.needs_read_back()));
 }
+
+/// Defect 6 (#3473): a broker restart rewinds ScheduleMessageService to the delay offsets it
+/// persisted up to 10 s before, so retry copies move to `%RETRY%` again and the group gets
+/// them twice. Before, two retry copies at one reconsume count were neither `duplicated` nor
+/// `redelivered`; now each is a redelivery named `schedule replay` (or `send-back retried`
+/// when the client sent the copy itself), and none is unexplained.
+#[test]
+fn a_schedule_replay_after_a_restart_is_a_named_redelivery() {
+    let scenario = common::bundled("retry-outage");
+    let mut replays = 0;
+    for seed in 0..4 {
+        let summary = common::summary(&scenario, seed);
+        for group in &summary.consumers {
+            assert_eq!(group.redelivered_unexplained, 0, "seed {seed}: {}", group.group);
+            replays += group.redelivered_by_cause.schedule_replay;
+        }
+    }
+    assert!(replays > 0, "no schedule replay was seen in 4 seeds of retry-outage");
+}

@@ -46,7 +46,7 @@ pub struct SeedResult {
 struct ConsumerTotals {
     redelivered: u64,
     /// Per cause, in the order of `RedeliveryCauses::named`.
-    causes: [u64; 7],
+    causes: [u64; sim::check::RedeliveryCauses::COUNT],
     reordered: u64,
     rewinds: u64,
     skipped: u64,
@@ -55,7 +55,7 @@ struct ConsumerTotals {
 }
 
 /// The redelivery causes' names, in the order `ConsumerTotals::causes` keeps them.
-fn cause_names() -> [&'static str; 7] {
+fn cause_names() -> [&'static str; sim::check::RedeliveryCauses::COUNT] {
     sim::check::RedeliveryCauses::default()
         .named()
         .map(|(name, _)| name)

@@ -9,10 +9,13 @@
 //! - `lost_after_delivery`: acknowledged and delivered, then lost by the broker (a figure:
 //!   the group got it, a later reader would not).
 //! - `redelivered`: one stored copy delivered again with the same reconsume count (a retry
-//!   raises it, a duplicate does not): consumer-side duplicates. Each has a cause: the first
-//!   consumer crashed or shut down before committing past it, the queue moved to another
-//!   consumer (rebalance), the broker restarted and lost the newest committed offsets, or an
-//!   offset reset went below what the group had consumed; `unexplained` when nothing did.
+//!   raises it, a duplicate does not), or two retry copies of one message with the same
+//!   reconsume count: consumer-side duplicates. Each has a cause: the first consumer crashed
+//!   or shut down before committing past it, the queue moved to another consumer
+//!   (rebalance), the broker restarted and lost the newest committed offsets, or an offset
+//!   reset went below what the group had consumed; for retry copies, the schedule service
+//!   replayed its delay queue after a restart, or the send-back was stored and sent again by
+//!   the client; `unexplained` when nothing did.
 //! - `reordered`: a message delivered after a later message of its sharding key.
 //! - `skipped`: stored in the group's topic, never delivered, not dead-lettered.
 //! - `rewinds`: a consumer took a queue below what the group had already consumed there.
@@ -49,19 +52,30 @@ pub struct RedeliveryCauses {
     pub rebalance: u64,
     pub broker_restart: u64,
     pub slave_offsets: u64,
+    /// A retry copy moved to `%RETRY%` twice: the broker restarted with an older delay
+    /// offset (ScheduleMessageService persists it every 10 s, #3473).
+    pub schedule_replay: u64,
+    /// A retry copy stored twice: the consumer's send-back failed or timed out after the
+    /// broker had stored it, and the client sent the copy itself.
+    pub send_back_retried: u64,
     pub offset_reset: u64,
     pub unexplained: u64,
 }
 
 impl RedeliveryCauses {
+    /// How many causes there are.
+    pub const COUNT: usize = 9;
+
     /// Every cause with its count, in a fixed order, named as the JSON names them.
-    pub fn named(&self) -> [(&'static str, u64); 7] {
+    pub fn named(&self) -> [(&'static str, u64); Self::COUNT] {
         [
             ("consumer_crash", self.consumer_crash),
             ("consumer_shutdown", self.consumer_shutdown),
             ("rebalance", self.rebalance),
             ("broker_restart", self.broker_restart),
             ("slave_offsets", self.slave_offsets),
+            ("schedule_replay", self.schedule_replay),
+            ("send_back_retried", self.send_back_retried),
             ("offset_reset", self.offset_reset),
             ("unexplained", self.unexplained),
         ]

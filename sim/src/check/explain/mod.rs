@@ -12,6 +12,6 @@ mod reuse;
 mod sends;
 
 pub(super) use loss::{describe_ack, loss_cause};
-pub(super) use redelivery::explain_redelivery;
+pub(super) use redelivery::{Cause, explain_redelivery, explain_retry_copy};
 pub(super) use reuse::reused_offset;
 pub(super) use sends::{explain_duplicate, explain_recovered};

@@ -4,7 +4,7 @@
 //! moved to another consumer (rebalance); `unexplained` when none of these happened.
 
 use crate::check::RedeliveryCauses;
-use crate::check::index::{BrokerFacts, Redelivery, Story};
+use crate::check::index::{BrokerFacts, ExtraCopy, Index, Redelivery, Story};
 use crate::history::Stop;
 use model::Time;
 use model::time::format_ms;
@@ -16,6 +16,8 @@ pub(in crate::check) enum Cause {
     OffsetReset,
     BrokerRestart,
     SlaveOffsets,
+    ScheduleReplay,
+    SendBackRetried,
     Rebalance,
     Unexplained,
 }
@@ -28,6 +30,8 @@ impl Cause {
             Cause::OffsetReset => "offset reset",
             Cause::BrokerRestart => "broker restart",
             Cause::SlaveOffsets => "offsets on slave",
+            Cause::ScheduleReplay => "schedule replay",
+            Cause::SendBackRetried => "send-back retried",
             Cause::Rebalance => "rebalance",
             Cause::Unexplained => "unexplained",
         }
@@ -40,6 +44,8 @@ impl Cause {
             Cause::OffsetReset => &mut causes.offset_reset,
             Cause::BrokerRestart => &mut causes.broker_restart,
             Cause::SlaveOffsets => &mut causes.slave_offsets,
+            Cause::ScheduleReplay => &mut causes.schedule_replay,
+            Cause::SendBackRetried => &mut causes.send_back_retried,
             Cause::Rebalance => &mut causes.rebalance,
             Cause::Unexplained => &mut causes.unexplained,
         }
@@ -179,4 +185,56 @@ fn handover(story: &Story, redelivery: &Redelivery) -> Option<String> {
              consumers' views of the group or of the topic's queues differed"
         )
     })
+}
+
+/// Why an audience got more retry copies of a message at one reconsume count than its
+/// failures sent back: the consumer's send-back was stored although it failed or timed out,
+/// and the client sent the copy itself (`DefaultMQPushConsumerImpl.sendMessageBack`); or a
+/// broker of the group restarted after the failure, and its ScheduleMessageService, whose
+/// delay offsets are persisted every 10 s, moved the copy from its delay level to `%RETRY%`
+/// again (#3473).
+pub(in crate::check) fn explain_retry_copy(
+    index: &Index<'_>,
+    extra: &ExtraCopy,
+) -> (Cause, String) {
+    let (broker, topic, queue_id, offset) = &extra.copy;
+    let ((t1, first), (t2, second)) = (&extra.earlier, &extra.second);
+    let mut parts = vec![format!(
+        "{} failed at {} and was sent back once, yet a retry copy went to {first} at {t1} and \
+         another with the same reconsume count, at {broker}/{topic}/{queue_id}@{offset}, to \
+         {second} at {t2}",
+        extra.id, extra.failed_at
+    )];
+    let own = index.sends.consumer_retry_sends(extra.id);
+    let resent = own
+        .iter()
+        .find(|(at, _)| *at >= extra.failed_at && at <= t2);
+    let restart = (index.brokers)
+        .group_timelines(broker)
+        .filter_map(|timeline| {
+            let stops = timeline.stops.iter();
+            stops
+                .filter(|(at, _)| *at > extra.failed_at && at < t2)
+                .last()
+        })
+        .max_by_key(|(at, _)| *at);
+    let cause = if let Some((at, consumer)) = resent {
+        parts.push(format!(
+            "{} sent the retry copy itself at {at} after its CONSUMER_SEND_MSG_BACK failed, \
+             though the broker had stored the send-back",
+            index.name(*consumer)
+        ));
+        Cause::SendBackRetried
+    } else if let Some((at, how)) = restart {
+        parts.push(format!(
+            "{broker} stopped ({}) at {at}; its ScheduleMessageService persists the delay \
+             levels' offsets every 10 s, so after the restart it moved the copy to %RETRY% \
+             again (#3473)",
+            how.name()
+        ));
+        Cause::ScheduleReplay
+    } else {
+        Cause::Unexplained
+    };
+    (cause, parts.join("; "))
 }

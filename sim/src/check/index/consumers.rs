@@ -50,6 +50,10 @@ pub(in crate::check) struct CopyDeliveries {
     pub copy: CopyAt,
     pub reconsume_times: u32,
     pub count: u32,
+    /// Deliveries the listener did not consume (each one is sent back as a retry copy).
+    pub failures: u32,
+    /// When the listener first failed it.
+    pub first_failure: Option<Time>,
     /// When the first delivery was handed to the listener, and to whom.
     pub first: (Time, String),
 }
@@ -59,6 +63,19 @@ pub(in crate::check) struct Redelivery {
     pub id: MessageId,
     pub copy: CopyAt,
     pub first: (Time, String),
+    pub second: (Time, String),
+}
+
+/// A retry copy more than the failures one reconsume count below sent back.
+pub(in crate::check) struct ExtraCopy {
+    pub id: MessageId,
+    /// The extra copy.
+    pub copy: CopyAt,
+    /// When the listener first failed the message one reconsume count below: the copies
+    /// were sent back after it.
+    pub failed_at: Time,
+    /// When an earlier copy at the same reconsume count was first handed over, and to whom.
+    pub earlier: (Time, String),
     pub second: (Time, String),
 }
 
@@ -120,6 +137,8 @@ pub(in crate::check) struct ConsumerFacts {
     pub takes: Vec<(usize, Take)>,
     /// Copies delivered a second time with the same reconsume count.
     pub redeliveries: Vec<(usize, Redelivery)>,
+    /// Retry copies beyond the failures that sent them back.
+    pub retry_copies: Vec<(usize, ExtraCopy)>,
 }
 
 /// What one delivery adds to the lists of `ConsumerFacts`.
@@ -129,6 +148,7 @@ struct Findings {
     odd: Option<OddDelivery>,
     first_keyed: Option<(MessageId, Queue, Time, String)>,
     redelivery: Option<Redelivery>,
+    retry_copy: Option<ExtraCopy>,
 }
 
 impl ConsumerFacts {
@@ -141,6 +161,7 @@ impl ConsumerFacts {
             first_keyed: Vec::new(),
             takes: Vec::new(),
             redeliveries: Vec::new(),
+            retry_copies: Vec::new(),
         }
     }
 
@@ -175,6 +196,8 @@ impl ConsumerFacts {
                         .extend(found.first_keyed.map(|f| (index, f)));
                     self.redeliveries
                         .extend(found.redelivery.map(|f| (index, f)));
+                    let copies = found.retry_copy.map(|f| (index, f));
+                    self.retry_copies.extend(copies);
                 }
             }
             Event::QueueAssigned {
@@ -331,6 +354,10 @@ impl Audience {
         match fate.copies.iter_mut().find(same) {
             Some(seen) => {
                 seen.count += 1;
+                seen.failures += u32::from(!*consumed);
+                if !*consumed {
+                    seen.first_failure.get_or_insert(at);
+                }
                 if seen.count == 2 {
                     // Two consumers may hold one copy at once: order them by hand-over.
                     let mut pair = [seen.first.clone(), (handed, consumer.clone())];
@@ -345,17 +372,61 @@ impl Audience {
                     });
                 }
             }
-            None => fate.copies.push(CopyDeliveries {
-                copy,
-                reconsume_times: *reconsume_times,
-                count: 1,
-                first: (handed, consumer.clone()),
-            }),
+            None => {
+                let handed_to = (handed, consumer.clone());
+                found.retry_copy = fate.extra_retry_copy(*id, &copy, *reconsume_times, &handed_to);
+                fate.copies.push(CopyDeliveries {
+                    copy,
+                    reconsume_times: *reconsume_times,
+                    count: 1,
+                    failures: u32::from(!*consumed),
+                    first_failure: (!*consumed).then_some(at),
+                    first: handed_to,
+                });
+            }
         }
         if first_time && topic == queue_topic && record.key.is_some() {
             found.first_keyed = Some((*id, queue, at, consumer.clone()));
         }
         found
+    }
+}
+
+impl Fate {
+    /// A new retry copy `copy` handed over as `second`, if it is one more copy at its
+    /// reconsume count than the failures one level below sent back (each failure is one
+    /// send-back, so one copy; a copy beyond them was stored twice).
+    fn extra_retry_copy(
+        &self,
+        id: MessageId,
+        copy: &CopyAt,
+        reconsume_times: u32,
+        second: &(Time, String),
+    ) -> Option<ExtraCopy> {
+        if reconsume_times == 0 || !copy.1.starts_with("%RETRY%") {
+            return None;
+        }
+        let level = |times: u32| {
+            self.copies
+                .iter()
+                .filter(move |c| c.reconsume_times == times)
+        };
+        let failures: u32 = level(reconsume_times - 1).map(|c| c.failures).sum();
+        let copies = level(reconsume_times).count() as u32 + 1;
+        if copies <= failures {
+            return None;
+        }
+        let earlier = level(reconsume_times).next()?;
+        let failed_at = level(reconsume_times - 1)
+            .filter_map(|c| c.first_failure)
+            .min()?;
+        Some(ExtraCopy {
+            id,
+            copy: copy.clone(),
+            failed_at,
+            earlier: earlier.first.clone(),
+            second: second.clone(),
+        })
     }
 }
 

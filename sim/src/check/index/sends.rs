@@ -3,7 +3,7 @@
 
 use model::event::{Event, SendStatus};
 use model::{MessageId, NodeId, Time};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An acknowledged send: what the broker answered, and when.
 #[derive(Clone, Debug)]
@@ -107,12 +107,17 @@ impl SendFacts {
             })
     }
 
+    /// When consumers sent a retry copy of `id` themselves, and which.
+    pub fn consumer_retry_sends(&self, id: MessageId) -> &[(Time, NodeId)] {
+        self.retry_sends.sent.get(&id).map_or(&[], Vec::as_slice)
+    }
+
     pub fn record_mut(&mut self, id: MessageId) -> &mut Record {
         super::dense_entry(&mut self.records, id)
     }
 
     pub fn observe(&mut self, at: Time, node: Option<NodeId>, event: &Event) {
-        if self.retry_sends.is_retry_send(node, event) {
+        if self.retry_sends.is_retry_send(at, node, event) {
             // A consumer's own send of a retry copy (CONSUMER_SEND_MSG_BACK failed): the same
             // id on another topic; the consumer checks judge it from deliveries.
             return;
@@ -200,16 +205,19 @@ impl SendFacts {
 #[derive(Default)]
 struct RetrySends {
     open: BTreeSet<(NodeId, MessageId)>,
+    /// Per message: when and by whom.
+    sent: BTreeMap<MessageId, Vec<(Time, NodeId)>>,
 }
 
 impl RetrySends {
     /// Whether `event` belongs to a consumer's send of a retry copy (and notes its opening and
     /// its end).
-    fn is_retry_send(&mut self, node: Option<NodeId>, event: &Event) -> bool {
+    fn is_retry_send(&mut self, at: Time, node: Option<NodeId>, event: &Event) -> bool {
         let Some(node) = node else { return false };
         match event {
             Event::SendInvoke { id, topic, .. } if topic.starts_with("%RETRY%") => {
                 self.open.insert((node, *id));
+                self.sent.entry(*id).or_default().push((at, node));
                 true
             }
             Event::SendAttemptFailed { id, .. } => self.open.contains(&(node, *id)),

@@ -124,3 +124,68 @@ fn a_redelivery_nothing_explains_is_unexplained() {
     let (cause, _) = redelivered(|_| {});
     assert_eq!(cause, Some("unexplained"));
 }
+
+/// Message 1 failed once by billing-0 at 1 s, then two retry copies at reconsume count 1:
+/// the first consumed at 12 s, the second at 40 s, with `between` written in between.
+fn two_retry_copies(between: impl FnOnce(&mut Story)) -> Vec<(Option<&'static str>, String)> {
+    let retry = ("orders", "%RETRY%billing");
+    let mut story = Story::new();
+    story
+        .sent(500, 1, "orders")
+        .delivered(1_000, "billing-0", "billing", 1, ("orders", "orders"), 1, 0, false)
+        .delivered(12_000, "billing-0", "billing", 1, retry, 0, 1, true);
+    between(&mut story);
+    let report = story
+        .delivered(40_000, "billing-1", "billing", 1, retry, 1, 1, true)
+        .stored(45_000, 1, "orders")
+        .read_back_done(50_000)
+        .check();
+    let found = report.anomalies.iter().filter(|a| a.kind == AnomalyKind::Redelivered);
+    found.map(|a| (a.cause, a.explanation.clone())).collect()
+}
+
+#[test]
+fn a_retry_moved_again_after_a_broker_restart_is_a_schedule_replay() {
+    let found = two_retry_copies(|s| {
+        s.stop(20_000, "broker-a", Stop::Kill);
+    });
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, Some("schedule replay"));
+    assert!(found[0].1.contains("#3473"), "{}", found[0].1);
+}
+
+#[test]
+fn a_retry_the_client_sent_itself_after_a_stored_send_back_is_named() {
+    let found = two_retry_copies(|s| {
+        let resend = Event::SendInvoke {
+            id: super::id(1),
+            topic: "%RETRY%billing".into(),
+            key: None,
+            mode: model::event::SendMode::Sync,
+            body_crc: 1,
+        };
+        s.model(4_000, "billing-0", resend);
+    });
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, Some("send-back retried"));
+}
+
+#[test]
+fn an_extra_retry_copy_nothing_explains_is_unexplained() {
+    let found = two_retry_copies(|_| {});
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, Some("unexplained"));
+}
+
+#[test]
+fn two_failures_sending_back_two_copies_is_no_redelivery() {
+    let found = two_retry_copies(|s| {
+        let topics = ("orders", "orders");
+        s.delivered(2_000, "billing-1", "billing", 1, topics, 1, 0, false);
+    });
+    // The original copy reached two consumers (a redelivery); its two failures were each
+    // sent back, so two retry copies are no further duplicate.
+    let causes: Vec<_> = found.iter().map(|(cause, _)| *cause).collect();
+    assert_eq!(causes, vec![Some("unexplained")], "{found:#?}");
+    assert!(found[0].1.contains("went to billing-0 at 0.999s"), "{}", found[0].1);
+}
