@@ -212,10 +212,8 @@ pub(in crate::check) fn explain_retry_copy(
     let restart = (index.brokers)
         .group_timelines(broker)
         .filter_map(|timeline| {
-            let stops = timeline.stops.iter();
-            stops
-                .filter(|(at, _)| *at > extra.failed_at && at < t2)
-                .last()
+            let stops = timeline.stops.iter().rev();
+            stops.find(|(at, _)| *at > extra.failed_at && at < t2)
         })
         .max_by_key(|(at, _)| *at);
     let cause = if let Some((at, consumer)) = resent {
