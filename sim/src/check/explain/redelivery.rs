@@ -212,7 +212,7 @@ pub(in crate::check) fn explain_retry_copy(
     let restart = (index.brokers)
         .group_timelines(broker)
         .filter_map(|timeline| {
-            let stops = timeline.stops.iter().rev();
+            let mut stops = timeline.stops.iter().rev();
             stops.find(|(at, _)| *at > extra.failed_at && at < t2)
         })
         .max_by_key(|(at, _)| *at);
