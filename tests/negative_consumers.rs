@@ -111,3 +111,13 @@ fn consuming_a_dropped_queue_is_caught_in_a_quarter_of_the_seeds() {
         g.stale_deliveries
     });
 }
+
+/// No stale delivery after a queue moves, judged from the allocation each rebalance computed
+/// rather than from the consumer's own report of dropping the queue: a rebalance that keeps
+/// the queues allocated elsewhere never reports them dropped, and consumes them anyway.
+#[test]
+fn keeping_unallocated_queues_is_caught() {
+    require_caught("rebalance", "", "keep_unallocated_queues", |g| {
+        g.stale_deliveries
+    });
+}

@@ -220,9 +220,16 @@ fn a_schedule_replay_after_a_restart_is_a_named_redelivery() {
     for seed in 0..4 {
         let summary = common::summary(&scenario, seed);
         for group in &summary.consumers {
-            assert_eq!(group.redelivered_unexplained, 0, "seed {seed}: {}", group.group);
+            assert_eq!(
+                group.redelivered_unexplained, 0,
+                "seed {seed}: {}",
+                group.group
+            );
             replays += group.redelivered_by_cause.schedule_replay;
         }
     }
-    assert!(replays > 0, "no schedule replay was seen in 4 seeds of retry-outage");
+    assert!(
+        replays > 0,
+        "no schedule replay was seen in 4 seeds of retry-outage"
+    );
 }

@@ -204,6 +204,18 @@ pub enum Event {
         consumed: bool,
         took_ms: u64,
     },
+    /// A consumer's rebalance computed its share of a topic's queues (the allocate strategy's
+    /// answer, before the process queues follow it): `mine` out of `queues` queues, among
+    /// `consumers` consumer ids.
+    Allocated {
+        group: String,
+        consumer: String,
+        topic: String,
+        /// (broker, queue id) of each queue allocated to it.
+        mine: Vec<(String, u32)>,
+        consumers: u32,
+        queues: u32,
+    },
     /// A consumer took a queue and starts pulling it at `offset`.
     QueueAssigned {
         group: String,

@@ -221,6 +221,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         drop_failed_send_back: scenario.bugs.drop_failed_send_back,
         ack_failed_send_back: scenario.bugs.ack_failed_send_back,
         orderly_without_lock: scenario.bugs.orderly_without_lock,
+        keep_unallocated_queues: scenario.bugs.keep_unallocated_queues,
     };
     config
 }

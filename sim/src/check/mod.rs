@@ -38,6 +38,10 @@
 //!   the consumer calls the application's listener) and the read-back; redelivery causes use
 //!   the harness's stops and the consumers' queue assignments (`QueueAssigned`,
 //!   `QueueDropped`, reported by the client model).
+//! - *Stale deliveries*: `Delivered` against the allocation each rebalance computed
+//!   (`Allocated`: the allocate strategy's answer, emitted before the process queues follow
+//!   it). A consumer model that forgets to drop a queue never reports it dropped, but its
+//!   rebalance still says the queue went elsewhere.
 //! - *Model invariants* (`model::invariant!`) are not facts but assertions: a violation ends
 //!   the run, whatever the checker would have said.
 //!

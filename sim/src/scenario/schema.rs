@@ -667,6 +667,9 @@ pub struct BugsSection {
     /// Orderly consumers take and consume queues without the broker lock.
     #[serde(default)]
     pub orderly_without_lock: bool,
+    /// A rebalance keeps (and consumes) the queues no longer allocated to the consumer.
+    #[serde(default)]
+    pub keep_unallocated_queues: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

@@ -140,6 +140,9 @@ pub struct ConsumerBugs {
     pub ack_failed_send_back: bool,
     /// An orderly consumer takes and consumes queues without the broker lock.
     pub orderly_without_lock: bool,
+    /// A rebalance keeps consuming the queues no longer allocated to it (it never drops
+    /// their process queues, so it never reports them dropped either).
+    pub keep_unallocated_queues: bool,
 }
 
 /// What the application's listener did with a batch.

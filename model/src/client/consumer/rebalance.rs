@@ -78,6 +78,17 @@ impl Consumer {
         };
         ids.sort();
         let mine = allocate(self.config.strategy, &core.config.client_id, all, &ids);
+        ctx.emit(Event::Allocated {
+            group: self.config.group.clone(),
+            consumer: self.client_id.clone(),
+            topic: topic.to_string(),
+            mine: mine
+                .iter()
+                .map(|q| (q.broker_name.clone(), q.queue_id))
+                .collect(),
+            consumers: ids.len() as u32,
+            queues: all.len() as u32,
+        });
         self.update_queues(ctx, core, topic, mine.into_iter().collect());
     }
 
@@ -99,7 +110,7 @@ impl Consumer {
             .collect();
         for queue in owned {
             let pq = self.queues.get_mut(&queue).expect("owned");
-            let reason = if !mine.contains(&queue) {
+            let reason = if !mine.contains(&queue) && !self.config.bugs.keep_unallocated_queues {
                 "rebalanced to another consumer"
             } else if pq.pull_expired(now) {
                 "not pulled for 120 s"

@@ -1,10 +1,11 @@
 //! Checks over single deliveries, in history order: `stale_delivery` (handed to the listener
-//! after its consumer had dropped the queue), deliveries of no message as sent (`corrupt`,
+//! after its consumer's rebalance had allocated the queue elsewhere, or after it had dropped
+//! the queue), deliveries of no message as sent (`corrupt`,
 //! `unexpected`), `reordered` (a message of a sharding key first delivered after a later one),
 //! and `rewind` (a queue taken below what the audience had been handed from it).
 
 use super::GroupFigures;
-use crate::check::index::{Index, Queue};
+use crate::check::index::{Index, Queue, Stale};
 use crate::check::{Anomaly, AnomalyKind, SendCounts};
 use std::collections::BTreeMap;
 
@@ -24,13 +25,26 @@ fn stale(index: &Index<'_>, groups: &mut [GroupFigures], anomalies: &mut Vec<Ano
     for (audience, stale) in &index.consumers.stale {
         groups[*audience].stale_deliveries += 1;
         let (broker, topic, queue_id, offset) = &stale.copy;
-        let story = format!(
-            "{} dropped {broker}/{topic}/{queue_id} at {}, yet handed offset {offset} to its \
-             listener at {}",
-            stale.consumer, stale.dropped, stale.handed
-        );
+        let (consumer, handed) = (&stale.consumer, stale.handed);
+        let (story, cause) = match stale.why {
+            Stale::Dropped(at) => (
+                format!(
+                    "{consumer} dropped {broker}/{topic}/{queue_id} at {at}, yet handed offset \
+                     {offset} to its listener at {handed}"
+                ),
+                "dropped",
+            ),
+            Stale::NotAllocated(at) => (
+                format!(
+                    "{consumer}'s rebalance at {at} allocated {broker}/{topic}/{queue_id} to \
+                     other consumers, yet it handed offset {offset} to its listener at {handed}"
+                ),
+                "not allocated",
+            ),
+        };
         let kind = AnomalyKind::StaleDelivery;
-        anomalies.push(Anomaly::new(kind, stale.id, stale.handed, story));
+        let anomaly = Anomaly::new(kind, stale.id, handed, story);
+        anomalies.push(anomaly.because(cause));
     }
 }
 

@@ -83,8 +83,17 @@ pub(in crate::check) struct StaleDelivery {
     pub id: Option<MessageId>,
     pub consumer: String,
     pub copy: CopyAt,
-    pub dropped: Time,
+    pub why: Stale,
     pub handed: Time,
+}
+
+/// Why a consumer no longer owned a queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(in crate::check) enum Stale {
+    /// Its rebalance allocated the queue elsewhere at this time.
+    NotAllocated(Time),
+    /// It dropped the queue's process queue at this time.
+    Dropped(Time),
 }
 
 /// A delivery of a record without a readable id, of an id nobody sent, or of another body.
@@ -119,6 +128,25 @@ pub(in crate::check) struct Story {
     dropped: BTreeMap<(String, Queue), Time>,
     /// Per queue: when some consumer started pulling it from a slave.
     pub slave_reads: BTreeMap<Queue, Vec<Time>>,
+    /// Per (consumer, topic): the queues each of its rebalances allocated to it, in time
+    /// order, as (broker, queue id); a stopped process owns nothing.
+    allocations: BTreeMap<(String, String), Vec<(Time, Vec<(String, u32)>)>>,
+}
+
+impl Story {
+    /// Whether `consumer` no longer owned `queue` when it handed a message of it over.
+    fn stale(&self, consumer: &str, queue: &Queue, handed: Time) -> Option<Stale> {
+        let dropped = self.dropped.get(&(consumer.to_string(), queue.clone()));
+        if let Some(dropped) = dropped.filter(|dropped| handed > **dropped) {
+            return Some(Stale::Dropped(*dropped));
+        }
+        let key = (consumer.to_string(), queue.1.clone());
+        let allocations = self.allocations.get(&key)?;
+        let (at, mine) = allocations.iter().rev().find(|(at, _)| *at < handed)?;
+        let (broker, _, queue_id) = queue;
+        let owned = mine.iter().any(|(b, q)| b == broker && q == queue_id);
+        (!owned).then_some(Stale::NotAllocated(*at))
+    }
 }
 
 /// The consumers' side of the history. The lists are in history order, each entry with the
@@ -188,8 +216,7 @@ impl ConsumerFacts {
                 group, consumer, ..
             } => {
                 if let Some(index) = self.find(group, consumer) {
-                    let dropped = &self.story.dropped;
-                    let found = self.audiences[index].delivered(at, event, dropped, sends);
+                    let found = self.audiences[index].delivered(at, event, &self.story, sends);
                     self.stale.extend(found.stale.map(|f| (index, f)));
                     self.odd.extend(found.odd.map(|f| (index, f)));
                     self.first_keyed
@@ -199,6 +226,16 @@ impl ConsumerFacts {
                     let copies = found.retry_copy.map(|f| (index, f));
                     self.retry_copies.extend(copies);
                 }
+            }
+            Event::Allocated {
+                consumer,
+                topic,
+                mine,
+                ..
+            } => {
+                let key = (consumer.clone(), topic.clone());
+                let list = self.story.allocations.entry(key).or_default();
+                list.push((at, mine.clone()));
             }
             Event::QueueAssigned {
                 group,
@@ -267,13 +304,7 @@ impl ConsumerFacts {
 
 impl Audience {
     /// Notes one `Delivered` event for this audience.
-    fn delivered(
-        &mut self,
-        at: Time,
-        event: &Event,
-        dropped: &BTreeMap<(String, Queue), Time>,
-        sends: &SendFacts,
-    ) -> Findings {
+    fn delivered(&mut self, at: Time, event: &Event, story: &Story, sends: &SendFacts) -> Findings {
         let mut found = Findings::default();
         let Event::Delivered {
             consumer,
@@ -301,14 +332,12 @@ impl Audience {
             *queue_offset,
         );
         let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
-        if let Some(dropped) = dropped.get(&(consumer.clone(), queue.clone()))
-            && handed > *dropped
-        {
+        if let Some(why) = story.stale(consumer, &queue, handed) {
             found.stale = Some(StaleDelivery {
                 id: *id,
                 consumer: consumer.clone(),
                 copy: copy.clone(),
-                dropped: *dropped,
+                why,
                 handed,
             });
         }

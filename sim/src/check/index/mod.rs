@@ -17,7 +17,9 @@ mod routes;
 mod sends;
 
 pub(super) use brokers::{BrokerFacts, BrokerTimeline, LagMark};
-pub(super) use consumers::{Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Story};
+pub(super) use consumers::{
+    Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
+};
 pub(super) use listener::{Call, ListenerFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;

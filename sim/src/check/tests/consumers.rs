@@ -185,3 +185,26 @@ fn two_consumers_inside_one_orderly_queue_overlap() {
         "two consumers of one orderly queue at once",
     );
 }
+
+#[test]
+fn a_delivery_of_a_queue_allocated_elsewhere_is_stale() {
+    let allocated = |mine: Vec<(String, u32)>| Event::Allocated {
+        group: "billing".into(),
+        consumer: "billing-0".into(),
+        topic: "orders".into(),
+        mine,
+        consumers: 2,
+        queues: 2,
+    };
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .model(1_100, "billing-0", allocated(vec![("broker-a".into(), 0)]))
+        .consumed(1_500, "billing-0", 1)
+        .sent(1_600, 2, "orders")
+        .model(1_700, "billing-0", allocated(vec![("broker-a".into(), 1)]))
+        .consumed(2_000, "billing-0", 2)
+        .read_back_done(9_000)
+        .check();
+    let stale = only(&report, AnomalyKind::StaleDelivery, "rebalance at 1.700s allocated");
+    assert_eq!(stale.cause, Some("not allocated"));
+}

@@ -132,7 +132,16 @@ fn two_retry_copies(between: impl FnOnce(&mut Story)) -> Vec<(Option<&'static st
     let mut story = Story::new();
     story
         .sent(500, 1, "orders")
-        .delivered(1_000, "billing-0", "billing", 1, ("orders", "orders"), 1, 0, false)
+        .delivered(
+            1_000,
+            "billing-0",
+            "billing",
+            1,
+            ("orders", "orders"),
+            1,
+            0,
+            false,
+        )
         .delivered(12_000, "billing-0", "billing", 1, retry, 0, 1, true);
     between(&mut story);
     let report = story
@@ -140,7 +149,10 @@ fn two_retry_copies(between: impl FnOnce(&mut Story)) -> Vec<(Option<&'static st
         .stored(45_000, 1, "orders")
         .read_back_done(50_000)
         .check();
-    let found = report.anomalies.iter().filter(|a| a.kind == AnomalyKind::Redelivered);
+    let found = report
+        .anomalies
+        .iter()
+        .filter(|a| a.kind == AnomalyKind::Redelivered);
     found.map(|a| (a.cause, a.explanation.clone())).collect()
 }
 
@@ -187,5 +199,9 @@ fn two_failures_sending_back_two_copies_is_no_redelivery() {
     // sent back, so two retry copies are no further duplicate.
     let causes: Vec<_> = found.iter().map(|(cause, _)| *cause).collect();
     assert_eq!(causes, vec![Some("unexplained")], "{found:#?}");
-    assert!(found[0].1.contains("went to billing-0 at 0.999s"), "{}", found[0].1);
+    assert!(
+        found[0].1.contains("went to billing-0 at 0.999s"),
+        "{}",
+        found[0].1
+    );
 }
