@@ -87,6 +87,9 @@ pub(in crate::check) struct StaleDelivery {
     pub handed: Time,
 }
 
+/// The queues one rebalance allocated to a consumer: (broker, queue id).
+type Allocation = Vec<(String, u32)>;
+
 /// Why a consumer no longer owned a queue.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(in crate::check) enum Stale {
@@ -130,7 +133,7 @@ pub(in crate::check) struct Story {
     pub slave_reads: BTreeMap<Queue, Vec<Time>>,
     /// Per (consumer, topic): the queues each of its rebalances allocated to it, in time
     /// order, as (broker, queue id); a stopped process owns nothing.
-    allocations: BTreeMap<(String, String), Vec<(Time, Vec<(String, u32)>)>>,
+    allocations: BTreeMap<(String, String), Vec<(Time, Allocation)>>,
 }
 
 impl Story {
