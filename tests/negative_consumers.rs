@@ -121,3 +121,13 @@ fn keeping_unallocated_queues_is_caught() {
         g.stale_deliveries
     });
 }
+
+/// A hand-over completes within the rebalance interval: consumers that ignore the broker's
+/// NOTIFY_CONSUMER_IDS_CHANGED and rebalance every 60 s keep queues for up to a minute after
+/// new consumers were allocated them (measured from the allocations, `handover`).
+#[test]
+fn a_slow_rebalance_is_caught() {
+    require_caught("rebalance", "", "slow_rebalance", |g| {
+        u64::from(g.longest_handover_ms > 20_000)
+    });
+}

@@ -222,6 +222,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         ack_failed_send_back: scenario.bugs.ack_failed_send_back,
         orderly_without_lock: scenario.bugs.orderly_without_lock,
         keep_unallocated_queues: scenario.bugs.keep_unallocated_queues,
+        slow_rebalance: scenario.bugs.slow_rebalance,
     };
     config
 }

@@ -12,6 +12,8 @@ pub(super) struct Observed<'a> {
     pub sends: &'a SendFigures,
     pub groups: &'a [GroupFigures],
     pub routes: &'a RouteFigures,
+    /// How long each hand-over of a queue between consumers took, in ms.
+    pub handovers: &'a [u64],
     /// Whether the run drained and was read back completely.
     pub complete: bool,
 }
@@ -48,7 +50,7 @@ pub(super) fn judge(scenario: &Scenario, observed: &Observed<'_>) -> Vec<Expecta
     }
     let expect = &scenario.expect;
     let routes = observed.routes;
-    let times: [(&'static str, &Option<Condition>, &[u64]); 4] = [
+    let times: [(&'static str, &Option<Condition>, &[u64]); 5] = [
         (
             "unavailable",
             &expect.unavailable,
@@ -69,6 +71,7 @@ pub(super) fn judge(scenario: &Scenario, observed: &Observed<'_>) -> Vec<Expecta
             &expect.route_catch_up,
             &routes.route_catch_up_ms,
         ),
+        ("handover", &expect.handover, observed.handovers),
     ];
     for (name, condition, samples) in times {
         results.extend(time(name, condition, samples));

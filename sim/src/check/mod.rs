@@ -42,6 +42,8 @@
 //!   (`Allocated`: the allocate strategy's answer, emitted before the process queues follow
 //!   it). A consumer model that forgets to drop a queue never reports it dropped, but its
 //!   rebalance still says the queue went elsewhere.
+//! - *Hand-overs* (`handover`): the same allocations, and the consumers' stops (the harness):
+//!   how long a queue stayed allocated to two live consumers of a group.
 //! - *Model invariants* (`model::invariant!`) are not facts but assertions: a violation ends
 //!   the run, whatever the checker would have said.
 //!
@@ -145,10 +147,16 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let routes = routes::judge(&index);
     let replication = replication::judge(&index);
     let liveness = liveness(ending, sends.counts.unread_queues);
+    let ownership = &index.consumers.story.ownership;
+    let handovers: Vec<u64> = (ownership.handovers.values().flatten())
+        .filter(|h| h.same_view)
+        .map(|h| h.took_ms)
+        .collect();
     let observed = expect::Observed {
         sends: &sends,
         groups: &consumers,
         routes: &routes,
+        handovers: &handovers,
         complete: liveness.is_none(),
     };
     let expectations = expect::judge(scenario, &observed);

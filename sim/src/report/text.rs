@@ -118,6 +118,15 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             group.failed_acked,
             group.orderly_overlaps
         );
+        if group.handovers > 0 {
+            let _ = writeln!(
+                out,
+                "          hand-overs {} (longest {}; with routes that differed {})",
+                group.handovers,
+                format_ms(group.longest_handover_ms),
+                format_ms(group.longest_handover_across_views_ms)
+            );
+        }
     }
     for replica in &summary.replication {
         let stops: Vec<String> = replica

@@ -265,6 +265,7 @@ pub struct Expectations {
     pub removal_after_kill: Option<Condition>,
     pub removal_after_silence: Option<Condition>,
     pub route_catch_up: Option<Condition>,
+    pub handover: Option<Condition>,
 }
 
 /// Deliberate defects (`[bugs]`): the table as written, every switch off by default.

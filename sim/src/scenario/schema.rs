@@ -627,6 +627,9 @@ pub struct ExpectSection {
     pub removal_after_silence: Option<TimeCondition>,
     /// From a name server dropping a broker to each client's route dropping it.
     pub route_catch_up: Option<TimeCondition>,
+    /// Each hand-over of a queue between consumers of a group: from the new owner's
+    /// allocation to the old owner's rebalance letting the queue go (or its process stopping).
+    pub handover: Option<TimeCondition>,
 }
 
 /// Deliberate defects, one realistic bug each, to prove the checker sees what it breaks. To
@@ -670,6 +673,9 @@ pub struct BugsSection {
     /// A rebalance keeps (and consumes) the queues no longer allocated to the consumer.
     #[serde(default)]
     pub keep_unallocated_queues: bool,
+    /// Consumers ignore NOTIFY_CONSUMER_IDS_CHANGED and rebalance every 60 s, not 20 s.
+    #[serde(default)]
+    pub slow_rebalance: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

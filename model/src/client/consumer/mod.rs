@@ -143,6 +143,9 @@ pub struct ConsumerBugs {
     /// A rebalance keeps consuming the queues no longer allocated to it (it never drops
     /// their process queues, so it never reports them dropped either).
     pub keep_unallocated_queues: bool,
+    /// NOTIFY_CONSUMER_IDS_CHANGED is ignored and the RebalanceService waits 60 s between
+    /// rebalances, not 20 s: a queue moved to a new consumer stays with its old one as long.
+    pub slow_rebalance: bool,
 }
 
 /// What the application's listener did with a batch.
@@ -285,7 +288,7 @@ impl Consumer {
         ctx.set_timer(1_000, consumer_timer(ConsumerTimer::Heartbeat));
         ctx.set_timer(10_000, consumer_timer(ConsumerTimer::PersistOffsets));
         ctx.set_timer(
-            REBALANCE_INTERVAL_MS,
+            self.rebalance_interval_ms(),
             consumer_timer(ConsumerTimer::Rebalance),
         );
         if self.config.locks_queues() {
@@ -332,7 +335,7 @@ impl Consumer {
             ConsumerTimer::Rebalance => {
                 self.do_rebalance(ctx, core);
                 ctx.set_timer(
-                    REBALANCE_INTERVAL_MS,
+                    self.rebalance_interval_ms(),
                     consumer_timer(ConsumerTimer::Rebalance),
                 );
             }
@@ -399,7 +402,18 @@ impl Consumer {
 
     /// `NOTIFY_CONSUMER_IDS_CHANGED`: rebalance now.
     pub fn on_ids_changed(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
-        self.do_rebalance(ctx, core);
+        if !self.config.bugs.slow_rebalance {
+            self.do_rebalance(ctx, core);
+        }
+    }
+
+    /// The RebalanceService's wait between rebalances.
+    fn rebalance_interval_ms(&self) -> u64 {
+        if self.config.bugs.slow_rebalance {
+            3 * REBALANCE_INTERVAL_MS
+        } else {
+            REBALANCE_INTERVAL_MS
+        }
     }
 
     /// `sendHeartbeatToAllBroker`: a consumer heartbeats every broker of its routes.

@@ -40,7 +40,7 @@ mod fates;
 mod listener;
 mod redeliveries;
 
-use super::index::Index;
+use super::index::{Audience, Handover, Index};
 use super::{Anomaly, SendCounts};
 use serde::Serialize;
 
@@ -116,6 +116,13 @@ pub struct GroupFigures {
     pub retry_lost: u64,
     /// Clustering: failed, never retried, yet the committed offset passed it.
     pub failed_acked: u64,
+    /// Hand-overs of a queue from one consumer to another (from the allocations), and the
+    /// longest: from the new owner's allocation to the old owner's letting go.
+    pub handovers: u64,
+    pub longest_handover_ms: u64,
+    /// The longest hand-over between consumers whose routes had different numbers of the
+    /// topic's queues: it lasts until the old owner's route refresh (30 s).
+    pub longest_handover_across_views_ms: u64,
     /// From the first send to the first delivery the listener consumed.
     pub end_to_end_p50_ms: u64,
     pub end_to_end_p99_ms: u64,
@@ -135,6 +142,9 @@ pub(super) fn judge(
             group: a.name.clone(),
             deliveries: a.deliveries,
             retries: a.retries,
+            handovers: handovers(index, a).len() as u64,
+            longest_handover_ms: longest(handovers(index, a), true),
+            longest_handover_across_views_ms: longest(handovers(index, a), false),
             ..GroupFigures::default()
         })
         .collect();
@@ -152,4 +162,18 @@ pub(super) fn judge(
         }
     }
     groups
+}
+
+/// The longest of the hand-overs between consumers that saw the same queues (or not).
+fn longest(handovers: &[Handover], same_view: bool) -> u64 {
+    let matching = handovers.iter().filter(|h| h.same_view == same_view);
+    matching.map(|h| h.took_ms).max().unwrap_or(0)
+}
+
+/// A clustering group's hand-overs (none for a broadcasting instance).
+fn handovers<'a>(index: &'a Index<'_>, audience: &Audience) -> &'a [Handover] {
+    let ownership = &index.consumers.story.ownership;
+    let list = ownership.handovers.get(&audience.group);
+    let list = list.filter(|_| audience.consumer.is_none());
+    list.map_or(&[], Vec::as_slice)
 }

@@ -3,6 +3,7 @@
 //! calls the application's listener), and the story redeliveries are explained by: consumer
 //! stops (the harness), queue takes and drops, offset moves and slave reads (the client).
 
+use super::ownership::Ownership;
 use super::sends::SendFacts;
 use crate::history::{SimEvent, Stop};
 use crate::scenario::Scenario;
@@ -87,9 +88,6 @@ pub(in crate::check) struct StaleDelivery {
     pub handed: Time,
 }
 
-/// The queues one rebalance allocated to a consumer: (broker, queue id).
-type Allocation = Vec<(String, u32)>;
-
 /// Why a consumer no longer owned a queue.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(in crate::check) enum Stale {
@@ -131,9 +129,8 @@ pub(in crate::check) struct Story {
     dropped: BTreeMap<(String, Queue), Time>,
     /// Per queue: when some consumer started pulling it from a slave.
     pub slave_reads: BTreeMap<Queue, Vec<Time>>,
-    /// Per (consumer, topic): the queues each of its rebalances allocated to it, in time
-    /// order, as (broker, queue id); a stopped process owns nothing.
-    allocations: BTreeMap<(String, String), Vec<(Time, Allocation)>>,
+    /// What each consumer was allocated, and the hand-overs.
+    pub ownership: Ownership,
 }
 
 impl Story {
@@ -143,12 +140,10 @@ impl Story {
         if let Some(dropped) = dropped.filter(|dropped| handed > **dropped) {
             return Some(Stale::Dropped(*dropped));
         }
-        let key = (consumer.to_string(), queue.1.clone());
-        let allocations = self.allocations.get(&key)?;
-        let (at, mine) = allocations.iter().rev().find(|(at, _)| *at < handed)?;
-        let (broker, _, queue_id) = queue;
-        let owned = mine.iter().any(|(b, q)| b == broker && q == queue_id);
-        (!owned).then_some(Stale::NotAllocated(*at))
+        let (broker, topic, queue_id) = queue;
+        let queue = (broker.as_str(), topic.as_str(), *queue_id);
+        let away = self.ownership.allocated_away(consumer, queue, handed);
+        away.map(Stale::NotAllocated)
     }
 }
 
@@ -210,6 +205,7 @@ impl ConsumerFacts {
             self.story
                 .dropped
                 .retain(|(consumer, _), _| consumer != name);
+            self.story.ownership.stopped(at, name);
         }
     }
 
@@ -231,14 +227,16 @@ impl ConsumerFacts {
                 }
             }
             Event::Allocated {
+                group,
                 consumer,
                 topic,
                 mine,
+                queues,
                 ..
             } => {
-                let key = (consumer.clone(), topic.clone());
-                let list = self.story.allocations.entry(key).or_default();
-                list.push((at, mine.clone()));
+                let ownership = &mut self.story.ownership;
+                let who = (group.as_str(), consumer.as_str(), topic.as_str());
+                ownership.allocated(at, who, mine, *queues);
             }
             Event::QueueAssigned {
                 group,

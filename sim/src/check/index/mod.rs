@@ -6,12 +6,15 @@
 //! - `read_back`: what the auditor read from every replica at the end (into the records, and
 //!   per queue position), and what it could not read.
 //! - `consumers`: what each audience was handed, and the story of consumers and queues.
+//! - `ownership`: what each consumer's rebalances allocated to it, and the hand-overs.
 //! - `listener`: the application's listener calls and the committed offsets at the end.
 //! - `routes`: removal and route catch-up times.
 
 mod brokers;
 mod consumers;
 mod listener;
+mod ownership;
+pub(super) use ownership::Handover;
 mod read_back;
 mod routes;
 mod sends;
@@ -73,6 +76,8 @@ impl<'a> Index<'a> {
                 }
             }
         }
+        let end = history.entries().last().map_or(model::Time::ZERO, |e| e.at);
+        index.consumers.story.ownership.finish(end);
         index
     }
 

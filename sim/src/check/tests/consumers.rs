@@ -205,6 +205,31 @@ fn a_delivery_of_a_queue_allocated_elsewhere_is_stale() {
         .consumed(2_000, "billing-0", 2)
         .read_back_done(9_000)
         .check();
-    let stale = only(&report, AnomalyKind::StaleDelivery, "rebalance at 1.700s allocated");
+    let stale = only(
+        &report,
+        AnomalyKind::StaleDelivery,
+        "rebalance at 1.700s allocated",
+    );
     assert_eq!(stale.cause, Some("not allocated"));
+}
+
+#[test]
+fn a_hand_over_lasts_until_the_old_owner_lets_the_queue_go() {
+    let allocated = |consumer: &str, mine: Vec<(String, u32)>| Event::Allocated {
+        group: "billing".into(),
+        consumer: consumer.into(),
+        topic: "orders".into(),
+        mine,
+        consumers: 2,
+        queues: 2,
+    };
+    let q = |id: u32| ("broker-a".to_string(), id);
+    let report = Story::new()
+        .model(1_000, "billing-0", allocated("billing-0", vec![q(0), q(1)]))
+        .model(2_000, "billing-1", allocated("billing-1", vec![q(1)]))
+        .model(9_500, "billing-0", allocated("billing-0", vec![q(0)]))
+        .read_back_done(20_000)
+        .check();
+    let billing = &report.consumers[0];
+    assert_eq!((billing.handovers, billing.longest_handover_ms), (1, 7_500));
 }

@@ -429,5 +429,6 @@ fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
         removal_after_kill: time(&raw.removal_after_kill),
         removal_after_silence: time(&raw.removal_after_silence),
         route_catch_up: time(&raw.route_catch_up),
+        handover: time(&raw.handover),
     }
 }
