@@ -20,6 +20,8 @@ pub struct RunOptions {
 pub struct Finished {
     pub outcome: Outcome,
     pub report: Report,
+    /// Wall-clock time the checker took (part of the run's `wall`).
+    pub check_wall: Duration,
 }
 
 /// A run that did not finish: a model invariant was violated, or something panicked.
@@ -109,12 +111,18 @@ pub fn run(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunResult {
         .spawn(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let outcome = runtime::run(setup(&scenario, seed, &options));
+                let checking = Instant::now();
                 let mut report = check::check(&scenario, &outcome.history, outcome.ending);
+                let check_wall = checking.elapsed();
                 if let Some(reason) = &outcome.over_budget {
                     report.verdict = check::Verdict::Unknown;
                     report.liveness = Some(reason.clone());
                 }
-                Finished { outcome, report }
+                Finished {
+                    outcome,
+                    report,
+                    check_wall,
+                }
             }))
             .map_err(|payload| {
                 let step = runtime::host::current_step().map(|(at, node)| {

@@ -43,6 +43,7 @@ pub fn main(args: BenchArgs) -> Exit {
     let started = Instant::now();
     let mut walls = Vec::new();
     let (mut simulated, mut events) = (0u64, 0u64);
+    let (mut checking, mut history) = (0.0f64, 0u64);
     let mut rss_peak = rss_before;
     for seed in seeds.clone() {
         let result = run(&scenario, seed, &RunOptions::default());
@@ -50,6 +51,8 @@ pub fn main(args: BenchArgs) -> Exit {
         if let Ok(finished) = &result.result {
             simulated += finished.outcome.end.as_ms();
             events += finished.outcome.events_handled;
+            checking += finished.check_wall.as_secs_f64();
+            history += finished.outcome.history.len() as u64;
         }
         rss_peak = rss_peak.max(rss_kib());
     }
@@ -79,6 +82,13 @@ pub fn main(args: BenchArgs) -> Exit {
     outln!(
         "  10,000 seeds      about {:.0}s on 2 cores at this speed",
         median / 1000.0 * 10_000.0 / 2.0
+    );
+    outln!(
+        "  checker           {:.2}ms per run ({:.1}% of the wall), {:.0} history entries per run, {:.2}us per entry",
+        checking * 1000.0 / runs,
+        checking * 100.0 / wall,
+        history as f64 / runs,
+        checking * 1e6 / (history.max(1) as f64)
     );
     outln!(
         "  memory            {} KiB resident after warm-up, {} KiB at most during the runs",
