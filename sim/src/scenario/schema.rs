@@ -629,6 +629,53 @@ pub struct ExpectSection {
     pub route_catch_up: Option<TimeCondition>,
 }
 
+/// Sets `$self.field` to `$other.field` where the latter is set. The destructuring names every
+/// field, so a new expectation cannot be forgotten here.
+macro_rules! overlay_fields {
+    ($self:ident, $other:ident, $($field:ident),* $(,)?) => {
+        let ExpectSection { $($field),* } = $other;
+        $(if $field.is_some() {
+            $self.$field = $field;
+        })*
+    };
+}
+
+impl ExpectSection {
+    /// `other`'s conditions replace these wherever it sets one (a matrix cell's own
+    /// expectations over the file's `[expect]`).
+    pub fn overlay(&mut self, other: ExpectSection) {
+        overlay_fields!(
+            self,
+            other,
+            lost,
+            lost_unconfirmed,
+            lost_unexplained,
+            recovered,
+            duplicated,
+            redelivered,
+            redelivered_unexplained,
+            stale_deliveries,
+            abandoned,
+            retry_lost,
+            failed_acked,
+            orderly_overlaps,
+            reordered,
+            skipped,
+            rewinds,
+            dead_lettered,
+            unexpected,
+            corrupt,
+            diverged,
+            weak_acks,
+            failed,
+            unavailable,
+            removal_after_kill,
+            removal_after_silence,
+            route_catch_up,
+        );
+    }
+}
+
 /// Deliberate defects, one realistic bug each, to prove the checker sees what it breaks. To
 /// add one: a field here, its use in the model (through `cluster`), a negative test.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
