@@ -565,7 +565,8 @@ pub struct SwarmSection {
 }
 
 /// What must hold at the end of a run. Anything not listed is observed only, except the
-/// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
+/// invariants that are always bugs when broken: `unexpected` and `misplaced_unexplained`
+/// default to 0, and with consumers
 /// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
 /// `orderly_overlaps`.
 #[derive(Debug, Default, Deserialize)]
@@ -615,6 +616,10 @@ pub struct ExpectSection {
     pub corrupt: Option<CountCondition>,
     /// Queue positions where a group's replicas hold different messages.
     pub diverged: Option<CountCondition>,
+    /// ConsumeQueue entries that lead to a record of another queue position, or to none.
+    pub misplaced: Option<CountCondition>,
+    /// Misplaced entries no out-of-order dispatch explains: always a bug. Defaults to 0.
+    pub misplaced_unexplained: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -666,6 +671,8 @@ impl ExpectSection {
             unexpected,
             corrupt,
             diverged,
+            misplaced,
+            misplaced_unexplained,
             weak_acks,
             failed,
             unavailable,
@@ -702,6 +709,9 @@ pub struct BugsSection {
     /// Dispatch (reput) stops at a commitlog file's end instead of going on in the next file.
     #[serde(default)]
     pub reput_stops_at_file_end: bool,
+    /// Recovery cuts the commitlog but leaves the ConsumeQueues' entries past the cut.
+    #[serde(default)]
+    pub keep_consume_queue_on_truncation: bool,
     /// Name servers never drop a broker for silence (no 120 s expiry).
     #[serde(default)]
     pub never_expire_brokers: bool,
