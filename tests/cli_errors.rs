@@ -195,6 +195,28 @@ fn a_matrix_cell_with_a_bad_value_is_named() {
 }
 
 #[test]
+fn a_cell_expectation_with_an_unknown_axis_or_value_is_named() {
+    let text = GOOD.replace(
+        "name = \"broker-a\"",
+        "name = \"broker-a\"\nflush = \"${flush}\"",
+    ) + "\n[matrix]\nflush = [\"async\", \"sync\"]\n\n[[matrix.expect]]\nwhen = { flush = \"sync\" }\nlost = 0\n";
+    let (code, stderr) = validate("matrix_expect_ok", &text);
+    assert_eq!(code, 0, "{stderr}");
+    check(
+        "matrix_expect_axis",
+        &text.replace("{ flush =", "{ flash ="),
+        25,
+        &["matrix.expect[0].when.flash", "no axis `flash`"],
+    );
+    check(
+        "matrix_expect_value",
+        &text.replace("{ flush = \"sync\" }", "{ flush = \"fast\" }"),
+        25,
+        &["matrix.expect[0].when.flush", "has no value `fast`"],
+    );
+}
+
+#[test]
 fn a_cell_for_a_scenario_without_a_matrix_is_bad_usage() {
     let output = sim(&["run", "scenarios/lost-ack.toml", "--cell", "flush=sync"]);
     let stderr = String::from_utf8_lossy(&output.stderr);

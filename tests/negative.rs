@@ -107,6 +107,26 @@ fn reput_that_stops_at_a_file_end_is_caught() {
     });
 }
 
+/// Recovery that cuts the commitlog but leaves the ConsumeQueues' entries past the cut: after a
+/// stalled flush and a power loss they point where new records land (another queue position,
+/// or no record at all), and dispatch resumes from their end, never indexing what lies between.
+/// Caught from the read-back: entries whose record names another position
+/// (`misplaced_unexplained`), and records stored but indexed by no queue (`lost_unexplained`).
+#[test]
+fn keeping_the_consume_queue_on_truncation_is_caught() {
+    require_caught(
+        "stalled-flush-power-loss",
+        "keep_consume_queue_on_truncation",
+        |s| {
+            s.verdict == Verdict::Fail
+                && s.expectations.iter().any(|e| {
+                    e.verdict == Verdict::Fail
+                        && (e.name == "misplaced_unexplained" || e.name == "lost_unexplained")
+                })
+        },
+    );
+}
+
 /// Name servers that never expire a silent broker keep routing to a machine that lost power.
 #[test]
 fn brokers_that_never_expire_are_caught() {
@@ -127,6 +147,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "sync-master",
         "lost-ack",
         "route-expiry",
+        "stalled-flush-power-loss",
     ] {
         let scenario = bundled(name);
         let failing = caught_fraction(&scenario, "no defect", |s| s.verdict != Verdict::Pass);

@@ -58,6 +58,7 @@ snapshots! {
     sync_master => "sync-master",
     read_from_slave => "read-from-slave",
     reliability_matrix => "reliability-matrix",
+    stalled_flush_power_loss => "stalled-flush-power-loss",
     manual_failover => "manual-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",

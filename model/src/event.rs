@@ -70,6 +70,14 @@ pub struct ListenedMessage {
     pub reconsume_times: u32,
 }
 
+/// One ConsumeQueue entry: the queue (topic and id) and the entry's offset in it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct QueueEntry {
+    pub topic: String,
+    pub queue_id: u32,
+    pub offset: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
@@ -182,6 +190,19 @@ pub enum Event {
         /// Bytes of torn or partial records cut from the tail.
         truncated_bytes: u64,
     },
+    /// Dispatch wrote a record's ConsumeQueue entry where the queue ended, not at the queue
+    /// offset the record carries, because the entries between were missing (4.9.8 logs
+    /// "[BUG]logic queue order maybe wrong" and writes it anyway). From then on that entry
+    /// points at a record of another queue offset: a slave whose master cut and reused
+    /// offsets after a power loss drifts this way.
+    ConsumeQueueMisplaced {
+        broker: String,
+        /// Where the entry went.
+        entry: QueueEntry,
+        /// The queue offset the record carries.
+        queue_offset: u64,
+        commit_log_offset: u64,
+    },
 
     // --- consumers ---
     /// A consumer's listener (or a lite pull application) is done with a message: it was
@@ -283,11 +304,14 @@ pub enum Event {
     },
 
     // --- final read-back (the auditor) ---
-    /// A stored message found when reading a queue back after heal.
+    /// A stored message found when reading a queue back after heal. `topic`, `queue_id`,
+    /// `queue_offset` and `commit_log_offset` are the record's own fields; `entry` is the
+    /// ConsumeQueue entry the auditor found it through.
     ReadBack {
         broker: String,
         /// The replica read (the master or a slave of the group).
         replica: NodeId,
+        entry: QueueEntry,
         topic: String,
         queue_id: u32,
         queue_offset: u64,
@@ -299,6 +323,17 @@ pub enum Event {
         size: u32,
         /// CRC32 of the body as read back.
         body_crc: u32,
+    },
+    /// ConsumeQueue entries the auditor read that led to no record: the broker found nothing
+    /// readable where they point (past the commitlog's end), or bytes that are no record.
+    ReadBackNoRecord {
+        broker: String,
+        replica: NodeId,
+        topic: String,
+        queue_id: u32,
+        /// The first queue offset concerned, and one past the last.
+        from: u64,
+        to: u64,
     },
     /// A queue could not be read back completely.
     ReadBackFailed {

@@ -190,6 +190,7 @@ fn broker_config(
         skip_crc_check_on_recover: scenario.bugs.skip_crc_check_on_recover,
         ack_before_slave_has_data: scenario.bugs.ack_before_slave_has_data,
         reput_stops_at_file_end: scenario.bugs.reput_stops_at_file_end,
+        keep_consume_queue_on_truncation: scenario.bugs.keep_consume_queue_on_truncation,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

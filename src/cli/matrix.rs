@@ -1,6 +1,7 @@
 //! `sim matrix FILE --seeds A..B`: every cell of a matrix scenario, swept, as one table: seeds
 //! with loss, messages lost (SEND_OK and weaker), the median of the seeds' p99 send latency,
-//! and beside each cell the command that reproduces it.
+//! what the cell's own `[[matrix.expect]]` entries require, how many seeds failed, and beside
+//! each cell the command that reproduces it.
 
 use super::sweep::{SeedsArgs, Totals, jobs, sweep};
 use clap::Args;
@@ -28,6 +29,8 @@ struct Row {
     lost: u64,
     lost_unconfirmed: u64,
     p99_ms: u64,
+    /// The cell's own expectations (`lost = 0`), from `[[matrix.expect]]`.
+    expects: Vec<String>,
     failing: u64,
 }
 
@@ -57,7 +60,8 @@ pub fn main(args: MatrixArgs) -> Exit {
         };
         errln!("{spec}");
         let totals = sweep(&scenario, seeds.clone(), jobs);
-        rows.push(row(cell.0, spec, &totals));
+        let expects = matrix.expect_shown(&cell);
+        rows.push(row(cell.0, spec, expects, &totals));
     }
     let wall = started.elapsed();
     if args.seeds.json {
@@ -67,7 +71,8 @@ pub fn main(args: MatrixArgs) -> Exit {
                 serde_json::json!({
                     "cell": r.spec, "seeds": r.seeds, "seeds_with_loss": r.seeds_with_loss,
                     "lost": r.lost, "lost_unconfirmed": r.lost_unconfirmed,
-                    "p99_send_latency_ms": r.p99_ms, "failing": r.failing,
+                    "p99_send_latency_ms": r.p99_ms, "expects": r.expects,
+                    "failing": r.failing,
                 })
             })
             .collect();
@@ -99,7 +104,7 @@ fn read_matrix(file: &str) -> Result<(String, Matrix), String> {
     }
 }
 
-fn row(cell: Vec<(String, String)>, spec: String, totals: &Totals) -> Row {
+fn row(cell: Vec<(String, String)>, spec: String, expects: Vec<String>, totals: &Totals) -> Row {
     Row {
         cell,
         spec,
@@ -108,6 +113,7 @@ fn row(cell: Vec<(String, String)>, spec: String, totals: &Totals) -> Row {
         lost: totals.lost,
         lost_unconfirmed: totals.lost_unconfirmed,
         p99_ms: totals.median_p99_ms(),
+        expects,
         failing: totals.failing_count,
     }
 }
@@ -116,20 +122,27 @@ fn row(cell: Vec<(String, String)>, spec: String, totals: &Totals) -> Row {
 fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
     let axes: Vec<&str> = matrix.axes.iter().map(|(axis, _)| axis.as_str()).collect();
     outln!(
-        "| {} | seeds with loss | lost SEND_OK | lost, weaker status | p99 send latency | reproduce |",
+        "| {} | seeds with loss | lost SEND_OK | lost, weaker status | p99 send latency | cell expects | failing seeds | reproduce |",
         axes.join(" | ")
     );
-    outln!("|{}", "---|".repeat(axes.len() + 5));
+    outln!("|{}", "---|".repeat(axes.len() + 7));
     for row in rows {
         let values: Vec<&str> = row.cell.iter().map(|(_, value)| value.as_str()).collect();
+        let expects: Vec<String> = row.expects.iter().map(|e| format!("`{e}`")).collect();
         outln!(
-            "| {} | {} of {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
+            "| {} | {} of {} | {} | {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
             values.join(" | "),
             row.seeds_with_loss,
             row.seeds,
             row.lost,
             row.lost_unconfirmed,
             format_ms(row.p99_ms),
+            if expects.is_empty() {
+                "-".to_string()
+            } else {
+                expects.join(", ")
+            },
+            row.failing,
             args.file,
             row.spec,
             args.seeds.seeds

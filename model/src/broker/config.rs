@@ -36,6 +36,9 @@ pub struct BrokerBugs {
     pub ack_before_slave_has_data: bool,
     /// Reput stops at a commitlog file's end instead of going on in the next file.
     pub reput_stops_at_file_end: bool,
+    /// Recovery that cuts the commitlog leaves the ConsumeQueues as they are (no
+    /// `truncateDirtyLogicFiles`): their entries past the cut point at bytes that are gone.
+    pub keep_consume_queue_on_truncation: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -110,7 +110,7 @@ pub fn parse_cell(
                 None,
             ));
         }
-        return parse_text(text, file);
+        return parse_text(text, file, None);
     };
     let chosen = matrix.cell(cell).map_err(|message| {
         ScenarioError::at(
@@ -149,7 +149,11 @@ pub fn parse_cell(
             None,
         ));
     }
-    let mut scenario = parse_text(&substituted, file)?;
+    let overlay = matrix.expect_for(&chosen).map_err(|message| {
+        let message = format!("cell {}: [[matrix.expect]]: {message}", chosen.spec());
+        ScenarioError::at(file, text, None, "matrix.expect".into(), message, None)
+    })?;
+    let mut scenario = parse_text(&substituted, file, overlay)?;
     scenario.cell = Some(chosen.spec());
     Ok(scenario)
 }
@@ -163,8 +167,14 @@ fn placeholder_message(placeholder: &str, unknown: &str) -> String {
     }
 }
 
-fn parse_text(text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
-    let raw: schema::ScenarioFile = toml::from_str(text).map_err(|err| {
+/// Parses and validates one text; `overlay` (a matrix cell's own expectations) replaces the
+/// conditions of `[expect]` it sets.
+fn parse_text(
+    text: &str,
+    file: &str,
+    overlay: Option<schema::ExpectSection>,
+) -> Result<Scenario, Box<ScenarioError>> {
+    let mut raw: schema::ScenarioFile = toml::from_str(text).map_err(|err| {
         let offset = err.span().map(|span| span.start);
         let field = offset.map(|o| error::path_at(text, o)).unwrap_or_default();
         let message = err.message().trim().to_string();
@@ -178,11 +188,14 @@ fn parse_text(text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
             hint,
         )
     })?;
+    if let Some(overlay) = overlay {
+        raw.expect.overlay(overlay);
+    }
     validate::validate(raw, text, file)
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`": the closest expected name.
-fn unknown_field_hint(message: &str) -> Option<String> {
+pub(crate) fn unknown_field_hint(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (unknown, expected) = rest.split_once('`')?;
     let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();

@@ -259,6 +259,8 @@ pub struct Expectations {
     pub unexpected: Option<Condition>,
     pub corrupt: Option<Condition>,
     pub diverged: Option<Condition>,
+    pub misplaced: Option<Condition>,
+    pub misplaced_unexplained: Option<Condition>,
     pub weak_acks: Option<Condition>,
     pub failed: Option<Condition>,
     pub unavailable: Option<Condition>,

@@ -565,7 +565,8 @@ pub struct SwarmSection {
 }
 
 /// What must hold at the end of a run. Anything not listed is observed only, except the
-/// invariants that are always bugs when broken: `unexpected` defaults to 0, and with consumers
+/// invariants that are always bugs when broken: `unexpected` and `misplaced_unexplained`
+/// default to 0, and with consumers
 /// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
 /// `orderly_overlaps`.
 #[derive(Debug, Default, Deserialize)]
@@ -615,6 +616,10 @@ pub struct ExpectSection {
     pub corrupt: Option<CountCondition>,
     /// Queue positions where a group's replicas hold different messages.
     pub diverged: Option<CountCondition>,
+    /// ConsumeQueue entries that lead to a record of another queue position, or to none.
+    pub misplaced: Option<CountCondition>,
+    /// Misplaced entries no out-of-order dispatch explains: always a bug. Defaults to 0.
+    pub misplaced_unexplained: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -630,6 +635,56 @@ pub struct ExpectSection {
     /// Each hand-over of a queue between consumers of a group: from the new owner's
     /// allocation to the old owner's rebalance letting the queue go (or its process stopping).
     pub handover: Option<TimeCondition>,
+}
+
+/// Sets `$self.field` to `$other.field` where the latter is set. The destructuring names every
+/// field, so a new expectation cannot be forgotten here.
+macro_rules! overlay_fields {
+    ($self:ident, $other:ident, $($field:ident),* $(,)?) => {
+        let ExpectSection { $($field),* } = $other;
+        $(if $field.is_some() {
+            $self.$field = $field;
+        })*
+    };
+}
+
+impl ExpectSection {
+    /// `other`'s conditions replace these wherever it sets one (a matrix cell's own
+    /// expectations over the file's `[expect]`).
+    pub fn overlay(&mut self, other: ExpectSection) {
+        overlay_fields!(
+            self,
+            other,
+            lost,
+            lost_unconfirmed,
+            lost_unexplained,
+            recovered,
+            duplicated,
+            redelivered,
+            redelivered_unexplained,
+            stale_deliveries,
+            abandoned,
+            retry_lost,
+            failed_acked,
+            orderly_overlaps,
+            reordered,
+            skipped,
+            rewinds,
+            dead_lettered,
+            unexpected,
+            corrupt,
+            diverged,
+            misplaced,
+            misplaced_unexplained,
+            weak_acks,
+            failed,
+            unavailable,
+            removal_after_kill,
+            removal_after_silence,
+            route_catch_up,
+            handover,
+        );
+    }
 }
 
 /// Deliberate defects, one realistic bug each, to prove the checker sees what it breaks. To
@@ -658,6 +713,9 @@ pub struct BugsSection {
     /// Dispatch (reput) stops at a commitlog file's end instead of going on in the next file.
     #[serde(default)]
     pub reput_stops_at_file_end: bool,
+    /// Recovery cuts the commitlog but leaves the ConsumeQueues' entries past the cut.
+    #[serde(default)]
+    pub keep_consume_queue_on_truncation: bool,
     /// Name servers never drop a broker for silence (no 120 s expiry).
     #[serde(default)]
     pub never_expire_brokers: bool,

@@ -5,17 +5,25 @@
 //!
 //! Each look at the progress first asks the name servers who each group's master is now
 //! (see `roles`): an operator may have promoted a slave and demoted the declared master.
+//!
+//! Each record is reported with the ConsumeQueue entry it was found through, so that the
+//! checker can compare the entry with the queue and offset the record carries. A pull answers
+//! the records of consecutive entries, skipping entries whose record the broker cannot read;
+//! when a batch holds fewer records than the entries it covers, the auditor reads that range
+//! again one entry per pull, and reports the entries that led to no record.
 
 use super::roles::{self, GroupReplicas};
 use super::{App, app_timer};
 use model::broker::store::record;
 use model::disk::FlushId;
-use model::event::Event;
+use model::event::{Event, QueueEntry};
 use model::ids::{NodeId, RequestId};
 use model::message::property;
 use model::node::{Context, Inbound, Node, RpcError};
 use model::protocol::route::{TopicRouteData, retry_topic};
-use model::protocol::{PullMessage, QueueProgress, Request, Response, ResponseBody, ResponseCode};
+use model::protocol::{
+    PullMessage, PullResult, QueueProgress, Request, Response, ResponseBody, ResponseCode,
+};
 use model::timer::Timer;
 use std::collections::BTreeMap;
 
@@ -63,6 +71,8 @@ pub struct AuditTarget {
 struct QueueState {
     target: AuditTarget,
     offset: u64,
+    /// Below this offset, pulls ask for one entry each (a batch here skipped some).
+    single_until: u64,
     failures: u32,
     done: bool,
 }
@@ -90,6 +100,7 @@ impl Auditor {
                 .map(|target| QueueState {
                     target,
                     offset: 0,
+                    single_until: 0,
                     failures: 0,
                     done: false,
                 })
@@ -250,7 +261,11 @@ impl Auditor {
             topic: queue.target.topic.clone(),
             queue_id: queue.target.queue_id,
             queue_offset: queue.offset,
-            max_msg_nums: PULL_BATCH,
+            max_msg_nums: if queue.offset < queue.single_until {
+                1
+            } else {
+                PULL_BATCH
+            },
             commit_offset: None,
             suspend_timeout_ms: 0,
         });
@@ -284,6 +299,73 @@ impl Auditor {
             });
         }
     }
+}
+
+impl Auditor {
+    /// A pull found records: each is reported with its entry, unless the batch skipped
+    /// entries, which are then read again one at a time.
+    fn on_records(&mut self, ctx: &mut Context<'_>, index: usize, pull: PullResult) {
+        let queue = &mut self.queues[index];
+        let from = queue.offset;
+        let found = pull.messages.len() as u64;
+        let entries = pull.next_begin_offset.saturating_sub(from);
+        if from >= queue.single_until && found != entries {
+            queue.single_until = pull.next_begin_offset;
+            return self.pull(ctx, index);
+        }
+        // Exact, or a single record: the entries before it led to none.
+        let first = pull.next_begin_offset.saturating_sub(found).max(from);
+        if first > from {
+            emit_no_record(ctx, &queue.target, from, first);
+        }
+        for (position, bytes) in (first..).zip(&pull.messages) {
+            let entry = QueueEntry {
+                topic: queue.target.topic.clone(),
+                queue_id: queue.target.queue_id,
+                offset: position,
+            };
+            match record::decode(bytes) {
+                Some(message) => ctx.emit(read_back(&queue.target, entry, bytes, &message)),
+                None => emit_no_record(ctx, &queue.target, position, position + 1),
+            }
+        }
+        queue.offset = pull.next_begin_offset;
+        queue.failures = 0;
+        self.pull(ctx, index);
+    }
+}
+
+/// The fact of one record read back through `entry`.
+fn read_back(
+    target: &AuditTarget,
+    entry: QueueEntry,
+    bytes: &[u8],
+    message: &record::StoredMessage,
+) -> Event {
+    Event::ReadBack {
+        broker: target.broker.clone(),
+        replica: target.node,
+        entry,
+        topic: message.topic.clone(),
+        queue_id: message.queue_id,
+        queue_offset: message.queue_offset,
+        commit_log_offset: message.commit_log_offset,
+        id: message.message_id(),
+        key: message.property(property::KEYS).map(str::to_string),
+        size: bytes.len() as u32,
+        body_crc: crc32fast::hash(&message.body),
+    }
+}
+
+fn emit_no_record(ctx: &mut Context<'_>, target: &AuditTarget, from: u64, to: u64) {
+    ctx.emit(Event::ReadBackNoRecord {
+        broker: target.broker.clone(),
+        replica: target.node,
+        topic: target.topic.clone(),
+        queue_id: target.queue_id,
+        from,
+        to,
+    });
 }
 
 impl Node for Auditor {
@@ -320,29 +402,13 @@ impl Node for Auditor {
         };
         let queue = &mut self.queues[index];
         match response.code {
-            ResponseCode::Success => {
-                for bytes in &pull.messages {
-                    let Some(message) = record::decode(bytes) else {
-                        continue;
-                    };
-                    ctx.emit(Event::ReadBack {
-                        broker: queue.target.broker.clone(),
-                        replica: queue.target.node,
-                        topic: message.topic.clone(),
-                        queue_id: message.queue_id,
-                        queue_offset: message.queue_offset,
-                        commit_log_offset: message.commit_log_offset,
-                        id: message.message_id(),
-                        key: message.property(property::KEYS).map(str::to_string),
-                        size: bytes.len() as u32,
-                        body_crc: crc32fast::hash(&message.body),
-                    });
-                }
-                queue.offset = pull.next_begin_offset;
-                queue.failures = 0;
-                self.pull(ctx, index);
-            }
+            ResponseCode::Success => self.on_records(ctx, index, pull),
             ResponseCode::PullRetryImmediately => {
+                // Entries that all led to no record (MESSAGE_WAS_REMOVING, NO_MATCHED_MESSAGE).
+                if pull.next_begin_offset > queue.offset && queue.offset >= pull.min_offset {
+                    let (from, to) = (queue.offset, pull.next_begin_offset);
+                    emit_no_record(ctx, &queue.target, from, to);
+                }
                 // A slave does not correct offsets: below its first entry, start there.
                 let next = pull
                     .next_begin_offset

@@ -21,7 +21,7 @@ pub use get::{GetResult, GetStatus};
 
 use super::config::{BrokerBugs, FlushDiskType, StoreConfig};
 use crate::disk::{Disk, FlushId};
-use crate::event::Event;
+use crate::event::{Event, QueueEntry};
 use crate::ids::NodeId;
 use crate::node::Context;
 use checkpoint::Checkpoint;
@@ -90,6 +90,8 @@ pub struct MessageStore {
     checkpoint_after_round: bool,
     /// SYNC_FLUSH: the highest offset some send waits to see flushed.
     group_commit_target: u64,
+    /// Misplaced dispatches not yet reported (dispatch has the disk, not the context).
+    misplaced: Vec<Event>,
 }
 
 impl MessageStore {
@@ -152,6 +154,7 @@ impl MessageStore {
             consume_queue_flushes: BTreeMap::new(),
             checkpoint_after_round: false,
             group_commit_target: 0,
+            misplaced: Vec::new(),
         };
         let disk = ctx.disk();
         for request in &redispatched {
@@ -161,7 +164,9 @@ impl MessageStore {
             for cq in store.consume_queues.values_mut() {
                 cq.destroy(disk);
             }
-        } else if max_physic_in_queues >= recovery.process_offset as i64 {
+        } else if max_physic_in_queues >= recovery.process_offset as i64
+            && !store.settings.bugs.keep_consume_queue_on_truncation
+        {
             for cq in store.consume_queues.values_mut() {
                 cq.truncate_dirty(disk, recovery.process_offset);
             }
@@ -180,6 +185,7 @@ impl MessageStore {
         store.reput_from = (furthest.max(0) as u64).max(min_offset);
         store.reput(disk);
         store.recover_topic_queue_table(disk);
+        store.report_misplaced(ctx);
 
         ctx.emit(Event::Recovered {
             broker: store.settings.broker_name.clone(),
@@ -369,6 +375,18 @@ impl MessageStore {
             tags_code,
         };
         let put = cq.put(disk, entry, request.queue_offset);
+        if let Put::Misplaced { actual, .. } = put {
+            self.misplaced.push(Event::ConsumeQueueMisplaced {
+                broker: self.settings.broker_name.clone(),
+                entry: QueueEntry {
+                    topic: request.topic.clone(),
+                    queue_id: request.queue_id,
+                    offset: actual,
+                },
+                queue_offset: request.queue_offset,
+                commit_log_offset: request.commit_log_offset,
+            });
+        }
         if put != Put::Repeated {
             if self.settings.is_slave {
                 self.checkpoint.physic_msg_timestamp_ms = request.store_timestamp_ms;
@@ -377,12 +395,21 @@ impl MessageStore {
         }
     }
 
+    /// Tells the history of every dispatch that wrote an entry away from its queue offset.
+    fn report_misplaced(&mut self, ctx: &mut Context<'_>) {
+        for event in std::mem::take(&mut self.misplaced) {
+            ctx.emit(event);
+        }
+    }
+
     /// A timer of the store is due. Returns the queues that got new messages.
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: StoreTimer) -> Vec<Arrival> {
         match timer {
             StoreTimer::Reput => {
                 self.reput_scheduled = false;
-                return self.reput(ctx.disk());
+                let arrivals = self.reput(ctx.disk());
+                self.report_misplaced(ctx);
+                return arrivals;
             }
             StoreTimer::FlushCommitLog => self.flush_commit_log_tick(ctx),
             StoreTimer::CommitCommitLog => {

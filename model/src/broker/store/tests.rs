@@ -225,6 +225,57 @@ fn a_consume_queue_ahead_of_the_log_is_cut_back() {
     assert_eq!(recovered.max_offset_in_queue("orders", 1), 4);
 }
 
+/// The bug switch: recovery cuts the log but leaves the queues' entries past the cut.
+#[test]
+fn keeping_the_consume_queue_on_truncation_leaves_entries_past_the_cut() {
+    let bugs = BrokerBugs {
+        keep_consume_queue_on_truncation: true,
+        ..BrokerBugs::default()
+    };
+    let mut io = TestIo::new();
+    let mut store = open(&mut io, bugs.clone());
+    let appended = fill(&mut io, &mut store, 12);
+    zero_log(
+        &mut io,
+        appended[8].physical_offset,
+        appended[11].next_offset(),
+    );
+    let recovered = open(&mut io, bugs);
+    assert_eq!(recovered.max_physical_offset(), appended[8].physical_offset);
+    assert_eq!(recovered.max_offset_in_queue("orders", 0), 6);
+}
+
+/// A record whose queue offset is past its queue's end gets its entry where the queue ends,
+/// and the store reports it.
+#[test]
+fn a_dispatch_past_the_queues_end_is_reported_as_misplaced() {
+    let mut io = TestIo::new();
+    let mut store = open(&mut io, BrokerBugs::default());
+    let appended = fill(&mut io, &mut store, 4);
+    let last = appended[3];
+    let bytes = store
+        .commit_log
+        .read(&io.disk, last.physical_offset, last.bytes)
+        .unwrap();
+    let record::Scan::Record(mut request) = record::scan(&bytes, true) else {
+        panic!("a record");
+    };
+    // Queue 1 holds offsets 0 and 1; this record claims offset 9, further along the log.
+    request.queue_offset = 9;
+    request.commit_log_offset += 10_000;
+    store.dispatch(&mut io.disk, &request, 16);
+    store.report_misplaced(&mut io.ctx());
+    let reported = io.events.iter().find_map(|event| match event {
+        crate::event::Event::ConsumeQueueMisplaced {
+            entry,
+            queue_offset,
+            ..
+        } => Some((entry.queue_id, entry.offset, *queue_offset)),
+        _ => None,
+    });
+    assert_eq!(reported, Some((1, 2, 9)));
+}
+
 #[test]
 fn a_consume_queue_behind_the_log_is_rebuilt() {
     let mut io = TestIo::new();

@@ -423,6 +423,8 @@ fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
         unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
         corrupt: count(&raw.corrupt),
         diverged: count(&raw.diverged),
+        misplaced: count(&raw.misplaced),
+        misplaced_unexplained: count(&raw.misplaced_unexplained).or(Some(Condition::Equal(0))),
         weak_acks: count(&raw.weak_acks),
         failed: count(&raw.failed),
         unavailable: time(&raw.unavailable),

@@ -9,15 +9,23 @@
 //! and `${flush}` inside any string of the file stands for the value of the cell being run.
 //! A cell is written `flush=sync,fault=kill`; an axis left out takes its first value, so a
 //! matrix file runs like any other. Substitution keeps every line where it is, so errors still
-//! point at the right line.
+//! point at the right line. `[[matrix.expect]]` entries set expectations for some cells (see
+//! `expect`); `expect` is therefore no axis name.
+
+mod expect;
+
+pub use expect::CellExpect;
 
 use super::error::{self, ScenarioError};
 use super::limits;
+use super::schema::ExpectSection;
 
-/// The axes of a matrix, in the order the file declares them.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The axes of a matrix, in the order the file declares them, and its per-cell expectations.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Matrix {
     pub axes: Vec<(String, Vec<String>)>,
+    /// The `[[matrix.expect]]` entries, in file order.
+    pub expects: Vec<CellExpect>,
 }
 
 /// One value per axis, in axis order.
@@ -46,16 +54,17 @@ impl Matrix {
         let Some(matrix) = table.get("matrix") else {
             return Ok(None);
         };
-        let fail = |path: Vec<error::Step>, message: &str| {
+        let fail = |path: Vec<error::Step>, message: String, hint: Option<String>| {
             let place = error::locate(text, &path);
             let field = error::render_path(&path);
-            ScenarioError::at(file, text, place, field, message.to_string(), None)
+            ScenarioError::at(file, text, place, field, message, hint)
         };
         let Some(matrix) = matrix.as_table() else {
-            return Err(fail(vec![error::key("matrix")], "must be a table of axes"));
+            let message = "must be a table of axes".to_string();
+            return Err(fail(vec![error::key("matrix")], message, None));
         };
         let mut axes = Vec::new();
-        for (axis, values) in matrix {
+        for (axis, values) in matrix.iter().filter(|(axis, _)| *axis != "expect") {
             let field = vec![error::key("matrix"), error::key(axis)];
             let values: Option<Vec<String>> = values.as_array().and_then(|list| {
                 list.iter()
@@ -64,16 +73,42 @@ impl Matrix {
             });
             match values {
                 Some(values) if !values.is_empty() => axes.push((axis.clone(), values)),
-                _ => return Err(fail(field, "must be a non-empty list of strings")),
+                _ => {
+                    let message = "must be a non-empty list of strings".to_string();
+                    return Err(fail(field, message, None));
+                }
             }
         }
         // The file's order, not the table's.
         axes.sort_by_key(|(axis, _)| text.find(&format!("\n{axis} =")).unwrap_or(usize::MAX));
-        let matrix = Matrix { axes };
-        matrix
-            .check_limits()
-            .map_err(|message| fail(vec![error::key("matrix")], &message))?;
-        Ok(Some(matrix))
+        let mut read = Matrix {
+            axes,
+            expects: Vec::new(),
+        };
+        read.check_limits()
+            .map_err(|message| fail(vec![error::key("matrix")], message, None))?;
+        if let Some(expects) = matrix.get("expect") {
+            read.expects = expect::parse(expects, &read.axes, &fail)?;
+        }
+        Ok(Some(read))
+    }
+
+    /// What `[[matrix.expect]]` sets for `cell` (later entries winning), to lay over the file's
+    /// `[expect]`; `None` when no entry applies.
+    pub fn expect_for(&self, cell: &Cell) -> Result<Option<ExpectSection>, String> {
+        let keys = expect::keys_for(&self.expects, cell);
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        expect::section(keys).map(Some)
+    }
+
+    /// The keys `[[matrix.expect]]` sets for `cell`, as written: `lost = 0`.
+    pub fn expect_shown(&self, cell: &Cell) -> Vec<String> {
+        expect::keys_for(&self.expects, cell)
+            .iter()
+            .map(|(name, value)| format!("{name} = {value}"))
+            .collect()
     }
 
     /// Axes, values per axis and cells within their limits, before any cell is built.

@@ -1,6 +1,16 @@
 //! `CONSUMER_SEND_MSG_BACK` (`consumerSendMsgBack`): a consumer failed a message; store a copy
 //! in the group's retry topic, due after its delay level, or in its dead-letter topic once it
 //! has been retried `maxReconsumeTimes` times.
+//!
+//! The answer is the put's status, as 4.9.8's `asyncConsumerSendMsgBack` gives it: SUCCESS on
+//! PUT_OK, SYSTEM_ERROR on anything else, after which the client sends the retry copy itself.
+//! The copy never waits for a flush or a slave: 4.9.8 calls `msgExt.setWaitStoreMsgOK(false)`
+//! before copying the properties, so `submitFlushRequest` (SYNC_FLUSH) only wakes the group
+//! commit and `submitReplicaRequest` (SYNC_MASTER) answers PUT_OK at once; FLUSH_DISK_TIMEOUT,
+//! FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE cannot come back. What can fail is the store
+//! itself: `checkStoreStatus` refuses a put on a slave (SERVICE_NOT_AVAILABLE, e.g. a broker an
+//! operator demoted that a consumer's route still lists as master), and an oversized record is
+//! MESSAGE_ILLEGAL.
 
 use super::Broker;
 use super::schedule;
@@ -63,11 +73,12 @@ impl Broker {
             reconsume_times: original.reconsume_times + 1,
         };
         schedule::rewrite_for_delay(&mut request);
-        let stored = store.put(ctx, &request).is_ok();
+        // `checkStoreStatus`, then the append; the topic was created either way, as in 4.9.8.
+        let put_ok = self.config.role.is_master() && store.put(ctx, &request).is_ok();
         if created {
             self.register_all(ctx);
         }
-        let code = if stored {
+        let code = if put_ok {
             ResponseCode::Success
         } else {
             ResponseCode::SystemError
@@ -75,3 +86,6 @@ impl Broker {
         ctx.respond(inbound, Response::new(code, ResponseBody::Empty));
     }
 }
+
+#[cfg(test)]
+mod tests;
