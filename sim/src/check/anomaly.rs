@@ -22,6 +22,7 @@ pub enum AnomalyKind {
     FailedAcked,
     OrderlyOverlap,
     Diverged,
+    Misplaced,
     DeadLettered,
     Unexpected,
     Corrupt,
@@ -37,6 +38,7 @@ impl AnomalyKind {
                 | AnomalyKind::LostUnexplained
                 | AnomalyKind::Skipped
                 | AnomalyKind::Recovered
+                | AnomalyKind::Misplaced
         )
     }
 
@@ -57,6 +59,7 @@ impl AnomalyKind {
             AnomalyKind::FailedAcked => "failed_acked",
             AnomalyKind::OrderlyOverlap => "orderly_overlap",
             AnomalyKind::Diverged => "diverged",
+            AnomalyKind::Misplaced => "misplaced",
             AnomalyKind::DeadLettered => "dead_lettered",
             AnomalyKind::Unexpected => "unexpected",
             AnomalyKind::Corrupt => "corrupt",

@@ -231,6 +231,18 @@ const COUNTS: &[CountExpectation] = &[
         observed: |c, _| c.diverged,
     },
     CountExpectation {
+        name: "misplaced",
+        needs_read_back: true,
+        condition: |e| &e.misplaced,
+        observed: |c, _| c.misplaced,
+    },
+    CountExpectation {
+        name: "misplaced_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.misplaced_unexplained,
+        observed: |c, _| c.misplaced_unexplained,
+    },
+    CountExpectation {
         name: "weak_acks",
         needs_read_back: false,
         condition: |e| &e.weak_acks,

@@ -19,97 +19,47 @@
 //! entry is unexplained, and always a bug: a ConsumeQueue entry that recovery should have cut
 //! with the commitlog, for instance.
 
-use super::sends::{Anomaly, AnomalyKind};
-use crate::history::{Entry, History, SimEvent};
-use crate::scenario::Scenario;
+use super::index::{Index, MisplacedFacts};
+use super::{Anomaly, AnomalyKind, SendCounts};
 use model::NodeId;
 use model::event::{Event, QueueEntry};
-use std::collections::BTreeSet;
 
 /// What the read-back shows of misplaced entries.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Misplaced {
+struct Misplaced {
     /// Entries that lead to a record of another queue position, or to no record.
-    pub misplaced: u64,
+    misplaced: u64,
     /// Of those, the ones no misplaced dispatch explains (always a bug).
-    pub unexplained: u64,
+    unexplained: u64,
     /// One witness per misplaced entry (or run of entries without a record).
-    pub anomalies: Vec<Anomaly>,
+    anomalies: Vec<Anomaly>,
 }
 
 /// The cause named for a misplaced entry the store reported writing.
-pub(super) const DISPATCH_OUT_OF_ORDER: &str = "dispatch out of order";
+const DISPATCH_OUT_OF_ORDER: &str = "dispatch out of order";
 /// The cause named for a misplaced entry where a byte of the commitlog rotted.
-pub(super) const BIT_ROT: &str = "bit rot";
+const BIT_ROT: &str = "bit rot";
 
-/// Judges every entry the auditor read; witnesses carry `kind` (`misplaced`).
-pub(super) fn judge(scenario: &Scenario, history: &History, kind: AnomalyKind) -> Misplaced {
-    let name = |node: NodeId| {
-        scenario
-            .nodes
-            .get(node.index())
-            .map_or_else(|| format!("node {}", node.index()), |n| n.name.clone())
-    };
-    judge_entries(history.entries(), kind, &name)
+/// Judges every entry the auditor read.
+pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    let name = |node: NodeId| index.name(node).to_string();
+    let out = judge_facts(&index.misplaced, &name);
+    counts.misplaced = out.misplaced;
+    counts.misplaced_unexplained = out.unexplained;
+    anomalies.extend(out.anomalies);
 }
 
-/// A misplaced dispatch the store reported: on which node, which entry, which record.
-type Dispatched = (NodeId, QueueEntry, u64);
-
-/// The facts that explain misplaced entries, gathered from the history as it goes.
-#[derive(Default)]
-struct Causes {
-    dispatched: BTreeSet<Dispatched>,
-    /// Rotted commitlog bytes: the node and the byte's commitlog offset.
-    rotted: BTreeSet<(NodeId, u64)>,
-}
-
-impl Causes {
-    /// Whether a byte of `node`'s commitlog rotted in `from..to` (any byte: `None`).
-    fn rotted(&self, node: NodeId, range: Option<(u64, u64)>) -> bool {
-        let (from, to) = range.unwrap_or((0, u64::MAX));
-        self.rotted.range((node, from)..(node, to)).next().is_some()
-    }
-}
-
-fn judge_entries(
-    entries: &[Entry],
-    kind: AnomalyKind,
-    name: &dyn Fn(NodeId) -> String,
-) -> Misplaced {
-    let mut causes = Causes::default();
+fn judge_facts(facts: &MisplacedFacts, name: &dyn Fn(NodeId) -> String) -> Misplaced {
     let mut out = Misplaced::default();
-    for entry in entries {
-        let Some(node) = entry.node else { continue };
-        if let Some(SimEvent::Corrupted { file, position }) = entry.sim() {
-            // Commitlog files are named by their first byte's offset.
-            let base = file
-                .strip_prefix("store/commitlog/")
-                .and_then(|n| n.parse::<u64>().ok());
-            if let Some(base) = base {
-                causes.rotted.insert((node, base + position));
-            }
-            continue;
-        }
-        let Some(event) = entry.model() else { continue };
-        let at_ms = entry.at.as_ms();
+    for (at, event) in &facts.read {
+        let at_ms = at.as_ms();
         let witness = match event {
-            Event::ConsumeQueueMisplaced {
-                entry: at,
-                commit_log_offset,
-                ..
-            } => {
-                causes
-                    .dispatched
-                    .insert((node, at.clone(), *commit_log_offset));
-                None
-            }
-            Event::ReadBack { .. } => misplaced_record(at_ms, event, &causes, name),
-            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, &causes, name),
+            Event::ReadBack { .. } => misplaced_record(at_ms, event, facts, name),
+            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, facts, name),
             _ => None,
         };
         if let Some(witness) = witness {
-            out.add(kind, witness);
+            out.add(witness);
         }
     }
     out
@@ -126,13 +76,13 @@ struct Witness {
 }
 
 impl Misplaced {
-    fn add(&mut self, kind: AnomalyKind, witness: Witness) {
+    fn add(&mut self, witness: Witness) {
         self.misplaced += witness.entries;
         if witness.cause.is_none() {
             self.unexplained += witness.entries;
         }
         self.anomalies.push(Anomaly {
-            kind,
+            kind: AnomalyKind::Misplaced,
             message: witness.message,
             at_ms: witness.at_ms,
             cause: witness.cause,
@@ -145,7 +95,7 @@ impl Misplaced {
 fn misplaced_record(
     at_ms: u64,
     event: &Event,
-    causes: &Causes,
+    causes: &MisplacedFacts,
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBack {
@@ -218,7 +168,7 @@ fn misplaced_record(
 fn no_record(
     at_ms: u64,
     event: &Event,
-    causes: &Causes,
+    causes: &MisplacedFacts,
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBackNoRecord {
@@ -257,7 +207,7 @@ fn no_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Recorded;
+    use crate::history::{Entry, Recorded, SimEvent};
     use model::Time;
 
     const SLAVE: NodeId = NodeId(2);
@@ -299,9 +249,15 @@ mod tests {
     }
 
     fn judged(entries: &[Entry]) -> Misplaced {
-        judge_entries(entries, AnomalyKind::Diverged, &|_| {
-            "broker-a-s1".to_string()
-        })
+        let mut facts = MisplacedFacts::default();
+        for entry in entries {
+            let node = entry.node.expect("on a node");
+            match &entry.event {
+                Recorded::Sim(event) => facts.observe_sim(node, event),
+                Recorded::Model(event) => facts.observe(entry.at, node, event),
+            }
+        }
+        judge_facts(&facts, &|_| "broker-a-s1".to_string())
     }
 
     #[test]

@@ -63,6 +63,7 @@ mod durability;
 mod expect;
 mod explain;
 mod index;
+mod misplaced;
 mod replication;
 mod routes;
 mod sends;

@@ -3,7 +3,7 @@
 //! and the send latency and availability measured from the producers' operations.
 
 use super::index::Index;
-use super::{Anomaly, divergence, durability, storage};
+use super::{Anomaly, divergence, durability, misplaced, storage};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -31,6 +31,10 @@ pub struct SendCounts {
     pub corrupt: u64,
     /// Queue positions where two replicas of a group hold different messages.
     pub diverged: u64,
+    /// ConsumeQueue entries that lead to a record of another queue position, or to none.
+    pub misplaced: u64,
+    /// Misplaced entries no out-of-order dispatch or rotted byte explains (always a bug).
+    pub misplaced_unexplained: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
 }
@@ -60,6 +64,7 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> SendFigu
     storage::judge(index, counts, anomalies);
     durability::judge(index, counts, anomalies);
     storage::strays(index, counts, anomalies);
+    misplaced::judge(index, counts, anomalies);
     latency(index, &mut figures);
     figures
 }

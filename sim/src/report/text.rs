@@ -68,7 +68,7 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         } else {
             let _ = writeln!(
                 out,
-                "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}",
+                "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}  misplaced {} ({} unexplained)",
                 c.lost,
                 c.lost_unconfirmed,
                 c.lost_unexplained,
@@ -76,7 +76,9 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
                 c.duplicated,
                 c.unexpected,
                 c.corrupt,
-                c.diverged
+                c.diverged,
+                c.misplaced,
+                c.misplaced_unexplained
             );
         }
         let _ = writeln!(

@@ -9,10 +9,12 @@
 //! - `ownership`: what each consumer's rebalances allocated to it, and the hand-overs.
 //! - `listener`: the application's listener calls and the committed offsets at the end.
 //! - `routes`: removal and route catch-up times.
+//! - `misplaced`: ConsumeQueue entries read back that lead elsewhere, and their known causes.
 
 mod brokers;
 mod consumers;
 mod listener;
+mod misplaced;
 mod ownership;
 pub(super) use ownership::Handover;
 mod read_back;
@@ -24,6 +26,7 @@ pub(super) use consumers::{
     Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
 };
 pub(super) use listener::{Call, ListenerFacts};
+pub(super) use misplaced::MisplacedFacts;
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
@@ -39,6 +42,7 @@ pub(super) struct Index<'a> {
     pub consumers: ConsumerFacts,
     pub listener: ListenerFacts,
     pub routes: RouteFacts,
+    pub misplaced: MisplacedFacts,
 }
 
 impl<'a> Index<'a> {
@@ -52,6 +56,7 @@ impl<'a> Index<'a> {
             consumers: ConsumerFacts::new(scenario),
             listener: ListenerFacts::default(),
             routes: RouteFacts::default(),
+            misplaced: MisplacedFacts::default(),
         };
         for entry in history.entries() {
             let (at, node) = (entry.at, entry.node);
@@ -63,6 +68,7 @@ impl<'a> Index<'a> {
                     index.consumers.observe_sim(at, name, event);
                     index.listener.observe_sim(scenario, at, node, event);
                     index.routes.observe_sim(at, node, event);
+                    index.misplaced.observe_sim(node, event);
                 }
                 Recorded::Model(event) => {
                     index.sends.observe(at, node, event);
@@ -72,6 +78,7 @@ impl<'a> Index<'a> {
                     index.listener.observe(scenario, at, node, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
+                        index.misplaced.observe(at, node, event);
                     }
                 }
             }

@@ -9,7 +9,7 @@ mod sends;
 use super::{Anomaly, AnomalyKind, Report, check};
 use crate::history::{Digest, Ending, Entry, History, Recorded, SimEvent, Stop};
 use crate::scenario::{self, Scenario};
-use model::event::{Event, ListenedMessage, SendMode, SendStatus};
+use model::event::{Event, ListenedMessage, QueueEntry, SendMode, SendStatus};
 use model::{MessageId, NodeId, Time};
 
 /// broker-a (a master and a slave) stores the unconsumed `audit` topic, the `orders` topic of
@@ -189,6 +189,11 @@ impl Story {
         let event = Event::ReadBack {
             broker: "broker-a".into(),
             replica: self.node(replica),
+            entry: QueueEntry {
+                topic: topic.into(),
+                queue_id: 0,
+                offset,
+            },
             topic: topic.into(),
             queue_id: 0,
             queue_offset: offset,
