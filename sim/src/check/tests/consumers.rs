@@ -188,20 +188,12 @@ fn two_consumers_inside_one_orderly_queue_overlap() {
 
 #[test]
 fn a_delivery_of_a_queue_allocated_elsewhere_is_stale() {
-    let allocated = |mine: Vec<(String, u32)>| Event::Allocated {
-        group: "billing".into(),
-        consumer: "billing-0".into(),
-        topic: "orders".into(),
-        mine,
-        consumers: 2,
-        queues: 2,
-    };
     let report = Story::new()
         .sent(1_000, 1, "orders")
-        .model(1_100, "billing-0", allocated(vec![("broker-a".into(), 0)]))
+        .allocated(1_100, "billing-0", &[0])
         .consumed(1_500, "billing-0", 1)
         .sent(1_600, 2, "orders")
-        .model(1_700, "billing-0", allocated(vec![("broker-a".into(), 1)]))
+        .allocated(1_700, "billing-0", &[1])
         .consumed(2_000, "billing-0", 2)
         .read_back_done(9_000)
         .check();
@@ -215,19 +207,10 @@ fn a_delivery_of_a_queue_allocated_elsewhere_is_stale() {
 
 #[test]
 fn a_hand_over_lasts_until_the_old_owner_lets_the_queue_go() {
-    let allocated = |consumer: &str, mine: Vec<(String, u32)>| Event::Allocated {
-        group: "billing".into(),
-        consumer: consumer.into(),
-        topic: "orders".into(),
-        mine,
-        consumers: 2,
-        queues: 2,
-    };
-    let q = |id: u32| ("broker-a".to_string(), id);
     let report = Story::new()
-        .model(1_000, "billing-0", allocated("billing-0", vec![q(0), q(1)]))
-        .model(2_000, "billing-1", allocated("billing-1", vec![q(1)]))
-        .model(9_500, "billing-0", allocated("billing-0", vec![q(0)]))
+        .allocated(1_000, "billing-0", &[0, 1])
+        .allocated(2_000, "billing-1", &[1])
+        .allocated(9_500, "billing-0", &[0])
         .read_back_done(20_000)
         .check();
     let billing = &report.consumers[0];

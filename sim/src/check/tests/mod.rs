@@ -280,6 +280,22 @@ impl Story {
         self.model(at, consumer, event)
     }
 
+    /// `consumer`'s rebalance allocated it these queues of `orders` on broker-a (of two).
+    pub fn allocated(&mut self, at: u64, consumer: &str, queues: &[u32]) -> &mut Story {
+        let event = Event::Allocated {
+            group: "billing".into(),
+            consumer: consumer.into(),
+            topic: "orders".into(),
+            mine: queues
+                .iter()
+                .map(|q| ("broker-a".to_string(), *q))
+                .collect(),
+            consumers: 2,
+            queues: 2,
+        };
+        self.model(at, consumer, event)
+    }
+
     pub fn dropped(&mut self, at: u64, consumer: &str, group: &str, topic: &str) -> &mut Story {
         let event = Event::QueueDropped {
             group: group.into(),
