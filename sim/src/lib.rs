@@ -3,6 +3,7 @@
 #[cfg(not(madsim))]
 compile_error!("build with --cfg madsim (see .cargo/config.toml)");
 
+pub mod baseline;
 pub mod check;
 pub mod cluster;
 pub mod disk;

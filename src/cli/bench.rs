@@ -16,6 +16,10 @@ pub struct BenchArgs {
     /// Seeds to run, one after another on one core.
     #[arg(long, default_value = "0..50")]
     pub seeds: String,
+    /// Also run a bare madsim program of the same shape (nodes, request/response pairs,
+    /// simulated span) with no model, and report the scenario's cost against it.
+    #[arg(long)]
+    pub baseline: bool,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
 }
@@ -44,6 +48,7 @@ pub fn main(args: BenchArgs) -> Exit {
     let mut walls = Vec::new();
     let (mut simulated, mut events) = (0u64, 0u64);
     let (mut checking, mut history) = (0.0f64, 0u64);
+    let mut messages = 0u64;
     let mut rss_peak = rss_before;
     for seed in seeds.clone() {
         let result = run(&scenario, seed, &RunOptions::default());
@@ -53,6 +58,7 @@ pub fn main(args: BenchArgs) -> Exit {
             events += finished.outcome.events_handled;
             checking += finished.check_wall.as_secs_f64();
             history += finished.outcome.history.len() as u64;
+            messages += finished.report.sends.counts.sends;
         }
         rss_peak = rss_peak.max(rss_kib());
     }
@@ -95,5 +101,69 @@ pub fn main(args: BenchArgs) -> Exit {
         rss_before,
         rss_peak
     );
+    if args.baseline {
+        let shape = sim::baseline::Shape {
+            nodes: scenario.nodes.len(),
+            messages: messages / walls.len() as u64,
+            span_ms: simulated / walls.len() as u64,
+        };
+        let scenario_cost = Cost {
+            wall,
+            events,
+            messages,
+        };
+        compare(shape, seeds, scenario_cost);
+    }
     Exit::Pass
+}
+
+/// What a series of runs cost: wall time, events handled and messages sent in all.
+struct Cost {
+    wall: f64,
+    events: u64,
+    messages: u64,
+}
+
+impl Cost {
+    fn per_event_us(&self) -> f64 {
+        self.wall * 1e6 / self.events.max(1) as f64
+    }
+
+    fn per_message_us(&self) -> f64 {
+        self.wall * 1e6 / self.messages.max(1) as f64
+    }
+}
+
+/// Runs the bare baseline over the same seeds and prints both costs and their ratio.
+fn compare(shape: sim::baseline::Shape, seeds: std::ops::Range<u64>, scenario: Cost) {
+    let started = Instant::now();
+    let mut baseline = Cost {
+        wall: 0.0,
+        events: 0,
+        messages: 0,
+    };
+    for seed in seeds {
+        let run = sim::baseline::run(shape, seed);
+        baseline.events += run.events;
+        baseline.messages += shape.messages;
+    }
+    baseline.wall = started.elapsed().as_secs_f64();
+    outln!(
+        "  baseline          bare madsim, {} nodes, {} request/response pairs over {:.1}s",
+        shape.nodes,
+        shape.messages,
+        shape.span_ms as f64 / 1000.0
+    );
+    outln!(
+        "  per event         {:.2}us (baseline {:.2}us): {:.2}x",
+        scenario.per_event_us(),
+        baseline.per_event_us(),
+        scenario.per_event_us() / baseline.per_event_us()
+    );
+    outln!(
+        "  per message       {:.2}us (baseline {:.2}us): {:.2}x",
+        scenario.per_message_us(),
+        baseline.per_message_us(),
+        scenario.per_message_us() / baseline.per_message_us()
+    );
 }
