@@ -98,3 +98,23 @@ async fn ask(shape: Shape, servers: usize) {
     }
     answers.await.expect("every answer arrives");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pair_is_answered_over_the_span() {
+        let shape = Shape {
+            nodes: 3,
+            messages: 40,
+            span_ms: 2_000,
+        };
+        let run = std::thread::spawn(move || run(shape, 7))
+            .join()
+            .expect("runs");
+        assert_eq!(run.events, 80);
+        // The last request leaves after the span's last interval; its answer needs a round trip.
+        assert!((1_950..2_500).contains(&run.simulated_ms), "{run:?}");
+    }
+}
