@@ -16,6 +16,10 @@
 //! - `duplicated`: stored at two or more queue offsets (the producer stored it twice).
 //! - `unexpected`: stored with a well-formed id that was never sent.
 //! - `corrupt`: stored, but not as sent: torn properties (no readable id), or another body.
+//! - `diverged`: a queue position two replicas of a group disagree on, or that one lacks.
+//! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
+//!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
+//!   explains it: always a bug).
 //!
 //! With consumer groups, a message of a consumed topic is lost when an acknowledged message
 //! never reaches a group (see `consumers` for the delivery anomalies: redelivered by cause,
@@ -24,10 +28,10 @@
 //! Which facts each verdict rests on, and who reports them. A fact reported by the part of the
 //! model under test can be wrong in the same way as the model; a fact from the harness, the
 //! disk plugin or the auditor cannot.
-//! - *Stored / lost / duplicated / corrupt / diverged*: what the auditor read back from every
-//!   replica at the end (`ReadBack`: the record's own bytes, its CRC and id), against what the
-//!   producer application invoked and was answered (`SendInvoke`, `SendOk`, ...). The auditor
-//!   is a separate client reading the disks' final state: a broker that forgot to store, index
+//! - *Stored / lost / duplicated / corrupt / diverged / misplaced*: what the auditor read back
+//!   from every replica at the end (`ReadBack`: the record's own bytes, its CRC and id, and the
+//!   ConsumeQueue entry it was read through), against what the producer application invoked
+//!   and was answered (`SendInvoke`, `SendOk`, ...). The auditor is a separate client reading the disks' final state: a broker that forgot to store, index
 //!   or replicate a message cannot make it appear there.
 //! - *Explanations of a loss*: stops and disk faults (`Stopped`, `Corrupted`: recorded by the
 //!   harness as it applies them, `Skipped` when it cannot), flushes (`Flushed`, from the store)
