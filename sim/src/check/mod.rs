@@ -31,8 +31,9 @@
 //! - *Stored / lost / duplicated / corrupt / diverged / misplaced*: what the auditor read back
 //!   from every replica at the end (`ReadBack`: the record's own bytes, its CRC and id, and the
 //!   ConsumeQueue entry it was read through), against what the producer application invoked
-//!   and was answered (`SendInvoke`, `SendOk`, ...). The auditor is a separate client reading the disks' final state: a broker that forgot to store, index
-//!   or replicate a message cannot make it appear there.
+//!   and was answered (`SendInvoke`, `SendOk`, ...). The auditor is a separate client reading
+//!   the disks' final state: a broker that forgot to store, index or replicate a message
+//!   cannot make it appear there.
 //! - *Explanations of a loss*: stops and disk faults (`Stopped`, `Corrupted`: recorded by the
 //!   harness as it applies them, `Skipped` when it cannot), flushes (`Flushed`, from the store)
 //!   and slave reports (`Replicated`, from the master). The last two are the model's own word:
