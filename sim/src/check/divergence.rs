@@ -33,7 +33,7 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
             story,
         ));
     }
-    let holes = read_back.holdings.holes();
+    let holes = read_back.holes();
     for (position, holder, missing) in &holes {
         if !diverged.insert(position) {
             continue;

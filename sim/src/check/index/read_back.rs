@@ -18,14 +18,69 @@ pub(in crate::check) struct Conflict {
     pub second: (NodeId, Option<MessageId>),
 }
 
+/// A replica, and the message it holds at a position (`None`: an unreadable record).
+type Held = (NodeId, Option<MessageId>);
+
+/// A queue of a broker group: (group, topic, queue id).
+type QueueKey = (String, String, u32);
+
+/// Queues by key, each with a small index, and the last one looked up (the auditor reads a
+/// queue's entries one after another, so most lookups hit it).
+#[derive(Default)]
+struct Queues {
+    index: BTreeMap<QueueKey, usize>,
+    last: Option<(QueueKey, usize)>,
+}
+
+impl Queues {
+    /// A queue position by its queue's index.
+    fn position(&self, queue: usize, offset: u64) -> Position {
+        let key = self
+            .index
+            .iter()
+            .find(|(_, i)| **i == queue)
+            .map(|(k, _)| k);
+        let (group, topic, queue_id) = key.cloned().expect("an interned queue");
+        (group, topic, queue_id, offset)
+    }
+
+    fn of(&mut self, broker: &str, topic: &str, queue_id: u32) -> usize {
+        if let Some(((b, t, q), index)) = &self.last
+            && b == broker
+            && t == topic
+            && *q == queue_id
+        {
+            return *index;
+        }
+        let key = (broker.to_string(), topic.to_string(), queue_id);
+        let next = self.index.len();
+        let index = *self.index.entry(key.clone()).or_insert(next);
+        self.last = Some((key, index));
+        index
+    }
+}
+
+/// A table per queue, dense by queue offset (queue offsets are dense).
+fn slot<T: Default>(table: &mut Vec<Vec<T>>, queue: usize, offset: u64) -> &mut T {
+    if table.len() <= queue {
+        table.resize_with(queue + 1, Vec::new);
+    }
+    let offset = offset as usize;
+    if table[queue].len() <= offset {
+        table[queue].resize_with(offset + 1, T::default);
+    }
+    &mut table[queue][offset]
+}
+
 #[derive(Default)]
 pub(in crate::check) struct ReadBackFacts {
-    /// What the first replica read back holds at each queue position.
-    positions: BTreeMap<Position, (NodeId, Option<MessageId>)>,
+    queues: Queues,
+    /// Per queue and offset: what the first replica read back holds there.
+    positions: Vec<Vec<Option<Held>>>,
     /// Positions where replicas differ, first seen in history order.
     pub conflicts: Vec<Conflict>,
     conflicted: BTreeSet<Position>,
-    pub holdings: ReplicaHoldings,
+    holdings: ReplicaHoldings,
     /// Records with an id nobody sent, or with no readable id: (when read, copy, id).
     pub strays: Vec<(Time, Copy, Option<MessageId>)>,
     /// Queues that could not be read to the end: (broker, topic, queue id).
@@ -52,8 +107,10 @@ impl ReadBackFacts {
                 body_crc,
                 ..
             } => {
-                let position = (broker.clone(), topic.clone(), *queue_id, *queue_offset);
-                self.holdings.held(&position, *replica, *commit_log_offset);
+                let queue = self.queues.of(broker, topic, *queue_id);
+                let position = (queue, *queue_offset);
+                self.holdings
+                    .held(position, *replica, (broker, *commit_log_offset));
                 self.compare(at, position, *replica, *id);
                 let copy = Copy {
                     broker: broker.clone(),
@@ -97,9 +154,17 @@ impl ReadBackFacts {
     }
 
     /// Notes what `replica` holds at `position`, and a conflict with the first replica read.
-    fn compare(&mut self, at: Time, position: Position, replica: NodeId, id: Option<MessageId>) {
-        match self.positions.get(&position) {
-            Some(&(other, other_id)) if other != replica && other_id != id => {
+    fn compare(
+        &mut self,
+        at: Time,
+        (queue, offset): (usize, u64),
+        replica: NodeId,
+        id: Option<MessageId>,
+    ) {
+        let first = slot(&mut self.positions, queue, offset);
+        match *first {
+            Some((other, other_id)) if other != replica && other_id != id => {
+                let position = self.queues.position(queue, offset);
                 if self.conflicted.insert(position.clone()) {
                     self.conflicts.push(Conflict {
                         at,
@@ -110,10 +175,19 @@ impl ReadBackFacts {
                 }
             }
             Some(_) => {}
-            None => {
-                self.positions.insert(position, (replica, id));
-            }
+            None => *first = Some((replica, id)),
         }
+    }
+
+    /// (position, a replica holding it, a replica of the same group missing it).
+    pub fn holes(&self) -> Vec<(Position, NodeId, NodeId)> {
+        let holes = self.holdings.holes(&self.queues);
+        let named = holes.into_iter();
+        named
+            .map(|((queue, offset), holder, missing)| {
+                (self.queues.position(queue, offset), holder, missing)
+            })
+            .collect()
     }
 
     /// Whether the read-back could not reach the queue (its fate is unknown).
@@ -128,37 +202,47 @@ impl ReadBackFacts {
 /// read-back reached in the commitlog: a position one replica holds and another lacks, inside
 /// the part of the log the other holds, is a hole in the other's copy.
 #[derive(Default)]
-pub(in crate::check) struct ReplicaHoldings {
-    /// Position -> (replica, commitlog offset) of each replica that holds it.
-    held: BTreeMap<Position, Vec<(NodeId, u64)>>,
+struct ReplicaHoldings {
+    /// Per queue and offset: (replica, commitlog offset) of each replica that holds it.
+    held: Vec<Vec<Vec<(NodeId, u64)>>>,
     /// Replica -> (group, lowest and highest commitlog offset read back from it).
     spans: BTreeMap<NodeId, (String, u64, u64)>,
 }
 
 impl ReplicaHoldings {
-    pub fn held(&mut self, position: &Position, replica: NodeId, commit_log_offset: u64) {
-        let holders = self.held.entry(position.clone()).or_default();
+    fn held(&mut self, (queue, offset): (usize, u64), replica: NodeId, (group, at): (&str, u64)) {
+        let holders = slot(&mut self.held, queue, offset);
         if !holders.iter().any(|(node, _)| *node == replica) {
-            holders.push((replica, commit_log_offset));
+            holders.push((replica, at));
         }
-        let span = self.spans.entry(replica).or_insert((
-            position.0.clone(),
-            commit_log_offset,
-            commit_log_offset,
-        ));
-        span.1 = span.1.min(commit_log_offset);
-        span.2 = span.2.max(commit_log_offset);
+        let span = match self.spans.get_mut(&replica) {
+            Some(span) => span,
+            None => self
+                .spans
+                .entry(replica)
+                .or_insert((group.to_string(), at, at)),
+        };
+        span.1 = span.1.min(at);
+        span.2 = span.2.max(at);
     }
 
-    /// (position, a replica holding it, a replica of the same group missing it).
-    pub fn holes(&self) -> Vec<(Position, NodeId, NodeId)> {
+    /// ((queue, offset), a replica holding it, a replica of the same group missing it), in
+    /// the order of the queues' keys and then offsets.
+    fn holes(&self, queues: &Queues) -> Vec<((usize, u64), NodeId, NodeId)> {
         let mut holes = Vec::new();
-        for (position, holders) in &self.held {
-            let (holder, offset) = holders[0];
-            for (replica, (group, low, high)) in &self.spans {
-                let covers = *group == position.0 && *low <= offset && offset <= *high;
-                if covers && !holders.iter().any(|(node, _)| node == replica) {
-                    holes.push((position.clone(), holder, *replica));
+        for ((group, _, _), queue) in &queues.index {
+            let Some(offsets) = self.held.get(*queue) else {
+                continue;
+            };
+            for (offset, holders) in offsets.iter().enumerate() {
+                let Some(&(holder, at)) = holders.first() else {
+                    continue;
+                };
+                for (replica, (g, low, high)) in &self.spans {
+                    let covers = g == group && *low <= at && at <= *high;
+                    if covers && !holders.iter().any(|(node, _)| node == replica) {
+                        holes.push(((*queue, offset as u64), holder, *replica));
+                    }
                 }
             }
         }
@@ -176,16 +260,20 @@ mod tests {
     #[test]
     fn a_position_missing_inside_a_replicas_log_is_a_hole() {
         let position = |offset: u64| ("broker-a".to_string(), "orders".to_string(), 0, offset);
-        let mut replicas = ReplicaHoldings::default();
-        for (queue_offset, commit_log_offset) in [(0, 0), (1, 100), (2, 200)] {
-            replicas.held(&position(queue_offset), MASTER, commit_log_offset);
+        let mut facts = ReadBackFacts::default();
+        let queue = facts.queues.of("broker-a", "orders", 0);
+        let mut held = |offset: u64, replica: NodeId| {
+            let at = ("broker-a", offset * 100);
+            facts.holdings.held((queue, offset), replica, at);
+        };
+        for offset in 0..3 {
+            held(offset, MASTER);
         }
         // The slave holds 0 and 2, so its log covers 0..=200, but not position 1.
-        replicas.held(&position(0), SLAVE, 0);
-        replicas.held(&position(2), SLAVE, 200);
+        held(0, SLAVE);
+        held(2, SLAVE);
         // A slave whose copy begins later lacks what lies before it: no hole.
-        let late = NodeId(3);
-        replicas.held(&position(2), late, 200);
-        assert_eq!(replicas.holes(), vec![(position(1), MASTER, SLAVE)]);
+        held(2, NodeId(3));
+        assert_eq!(facts.holes(), vec![(position(1), MASTER, SLAVE)]);
     }
 }
