@@ -55,3 +55,27 @@ fn the_built_in_determinism_check_passes() {
         assert!(stderr.contains("same digest"), "{args:?}: {stderr}");
     }
 }
+
+/// `sweep --json` lists every seed's verdict and digest, the same digests `run` prints.
+#[test]
+fn a_sweep_reports_each_seeds_digest() {
+    let output = sim(&[
+        "sweep",
+        "scenarios/route-expiry.toml",
+        "--seeds",
+        "7..9",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json output");
+    let seeds = json["per_seed"].as_array().expect("per-seed outcomes");
+    let listed: Vec<(u64, String)> = seeds
+        .iter()
+        .map(|s| {
+            let digest = s["digest"].as_str().expect("a digest").to_string();
+            (s["seed"].as_u64().expect("a seed"), digest)
+        })
+        .collect();
+    assert_eq!(listed, vec![(7, digest("7")), (8, digest("8"))]);
+    assert!(seeds.iter().all(|s| s["verdict"] == "pass"));
+}

@@ -39,6 +39,8 @@ pub struct SeedResult {
     consumers: ConsumerTotals,
     failed_expectations: Vec<String>,
     problem: Option<String>,
+    /// The trace digest (none for a run that crashed).
+    digest: Option<String>,
 }
 
 /// Consumer figures of one seed, summed over its groups.
@@ -117,6 +119,7 @@ fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> SeedR
             .map(|e| format!("{} {} (observed {})", e.name, e.condition, e.observed))
             .collect(),
         problem: summary.problem,
+        digest: run.result.as_ref().ok().map(|f| f.outcome.digest.clone()),
     }
 }
 
@@ -161,8 +164,9 @@ pub fn jobs(asked: Option<usize>) -> usize {
 /// Failing seeds a sweep keeps for its report (the lowest ones); the rest are counted.
 const KEPT_FAILING_SEEDS: usize = 1_000;
 
-/// What a sweep keeps of its seeds: sums and counts, each seed's p99 send latency (8 bytes a
-/// seed), and the lowest failing seeds. Nothing is allocated per seed up front.
+/// What a sweep keeps of its seeds: sums and counts, each seed's p99 send latency, verdict and
+/// digest (a few dozen bytes a seed), and the lowest failing seeds. Nothing is allocated per
+/// seed up front.
 #[derive(Debug, Default)]
 pub struct Totals {
     pub seeds: u64,
@@ -189,6 +193,16 @@ pub struct Totals {
     pub failing_count: u64,
     /// The worst exit code of any seed.
     pub worst: Exit,
+    /// Every seed's verdict and trace digest, in the order the seeds finished.
+    pub per_seed: Vec<SeedOutcome>,
+}
+
+/// One seed's outcome in a sweep's JSON: enough to compare two sweeps seed by seed.
+#[derive(Clone, Debug)]
+pub struct SeedOutcome {
+    pub seed: u64,
+    pub exit_code: Exit,
+    pub digest: Option<String>,
 }
 
 impl Totals {
@@ -213,6 +227,11 @@ impl Totals {
         self.seeds_with_reordering += u64::from(result.consumers.reordered > 0);
         self.consumers.add(&result.consumers);
         self.latency_p99s_ms.push(result.latency_p99_ms);
+        self.per_seed.push(SeedOutcome {
+            seed: result.seed,
+            exit_code: result.exit_code,
+            digest: result.digest.clone(),
+        });
         if result.exit_code != Exit::Pass {
             self.failing_count += 1;
             self.keep_failing(result);
@@ -317,6 +336,7 @@ fn json_report(scenario: &Scenario, t: &Totals, wall: Duration, jobs: usize, rat
             "dead_lettered": c.dead_lettered,
             "abandoned": c.abandoned,
         })),
+        "per_seed": per_seed_json(t),
         "failing_count": t.failing_count,
         "failing": t.failing.iter().map(|r| serde_json::json!({
             "seed": r.seed, "exit_code": r.exit_code.code(), "replay": replay_command(scenario, r.seed),
@@ -324,6 +344,21 @@ fn json_report(scenario: &Scenario, t: &Totals, wall: Duration, jobs: usize, rat
         })).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// Every seed's verdict and digest, in seed order.
+fn per_seed_json(t: &Totals) -> Vec<serde_json::Value> {
+    let mut seeds = t.per_seed.clone();
+    seeds.sort_by_key(|s| s.seed);
+    let verdict = |code: Exit| match code {
+        Exit::Pass => "pass",
+        Exit::Fail => "fail",
+        Exit::Liveness => "unknown",
+        Exit::Invariant => "invariant",
+        Exit::Bug | Exit::BadInput => "panic",
+    };
+    let one = |s: &SeedOutcome| serde_json::json!({"seed": s.seed, "verdict": verdict(s.exit_code), "digest": s.digest});
+    seeds.iter().map(one).collect()
 }
 
 fn text_report(scenario: &Scenario, t: &Totals, wall: Duration, jobs: usize, ratio: f64) {
