@@ -43,19 +43,27 @@ const BIT_ROT: &str = "bit rot";
 /// Judges every entry the auditor read.
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
     let name = |node: NodeId| index.name(node).to_string();
-    let out = judge_facts(&index.misplaced, &name);
+    let rotted = |node, range| index.brokers.rotted(node, range);
+    let out = judge_facts(&index.misplaced, &rotted, &name);
     counts.misplaced = out.misplaced;
     counts.misplaced_unexplained = out.unexplained;
     anomalies.extend(out.anomalies);
 }
 
-fn judge_facts(facts: &MisplacedFacts, name: &dyn Fn(NodeId) -> String) -> Misplaced {
+/// Whether a byte of a node's commitlog rotted in a range (any byte: `None`).
+type Rotted<'a> = dyn Fn(NodeId, Option<(u64, u64)>) -> bool + 'a;
+
+fn judge_facts(
+    facts: &MisplacedFacts,
+    rotted: &Rotted<'_>,
+    name: &dyn Fn(NodeId) -> String,
+) -> Misplaced {
     let mut out = Misplaced::default();
     for (at, event) in &facts.read {
         let at_ms = at.as_ms();
         let witness = match event {
-            Event::ReadBack { .. } => misplaced_record(at_ms, event, facts, name),
-            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, facts, name),
+            Event::ReadBack { .. } => misplaced_record(at_ms, event, (facts, rotted), name),
+            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, rotted, name),
             _ => None,
         };
         if let Some(witness) = witness {
@@ -95,7 +103,7 @@ impl Misplaced {
 fn misplaced_record(
     at_ms: u64,
     event: &Event,
-    causes: &MisplacedFacts,
+    (causes, rotted): (&MisplacedFacts, &Rotted<'_>),
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBack {
@@ -142,7 +150,7 @@ fn misplaced_record(
                 "its dispatch met that record past the queue's end and wrote the entry where the \
              queue ended, as 4.9.8 does (\"[BUG]logic queue order maybe wrong\")",
             )
-        } else if causes.rotted(*replica, Some(record)) {
+        } else if rotted(*replica, Some(record)) {
             (
                 Some(BIT_ROT),
                 "a byte of that record rotted; recovery checks only the body's CRC, so a record \
@@ -168,7 +176,7 @@ fn misplaced_record(
 fn no_record(
     at_ms: u64,
     event: &Event,
-    causes: &MisplacedFacts,
+    rotted: &Rotted<'_>,
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBackNoRecord {
@@ -183,7 +191,7 @@ fn no_record(
         return None;
     };
     let count = to.saturating_sub(*from);
-    let rotted = causes.rotted(*replica, None);
+    let rotted = rotted(*replica, None);
     let story = if rotted {
         "; a byte of that replica's commitlog rotted, and a record with a rotted header is no \
          record"
@@ -207,6 +215,7 @@ fn no_record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::index::rotted_offset;
     use crate::history::{Entry, Recorded, SimEvent};
     use model::Time;
 
@@ -250,14 +259,24 @@ mod tests {
 
     fn judged(entries: &[Entry]) -> Misplaced {
         let mut facts = MisplacedFacts::default();
+        let mut rotted_bytes = Vec::new();
         for entry in entries {
             let node = entry.node.expect("on a node");
             match &entry.event {
-                Recorded::Sim(event) => facts.observe_sim(node, event),
+                Recorded::Sim(SimEvent::Corrupted { file, position }) => {
+                    rotted_bytes.extend(rotted_offset(file, *position));
+                }
+                Recorded::Sim(_) => {}
                 Recorded::Model(event) => facts.observe(entry.at, node, event),
             }
         }
-        judge_facts(&facts, &|_| "broker-a-s1".to_string())
+        let rotted = |_, range: Option<(u64, u64)>| {
+            let (from, to) = range.unwrap_or((0, u64::MAX));
+            rotted_bytes
+                .iter()
+                .any(|offset| (from..to).contains(offset))
+        };
+        judge_facts(&facts, &rotted, &|_| "broker-a-s1".to_string())
     }
 
     #[test]

@@ -138,14 +138,17 @@ pub(super) fn judge(
     let mut groups: Vec<GroupFigures> = facts
         .audiences
         .iter()
-        .map(|a| GroupFigures {
-            group: a.name.clone(),
-            deliveries: a.deliveries,
-            retries: a.retries,
-            handovers: handovers(index, a).len() as u64,
-            longest_handover_ms: longest(handovers(index, a), true),
-            longest_handover_across_views_ms: longest(handovers(index, a), false),
-            ..GroupFigures::default()
+        .map(|a| {
+            let handovers = handovers(index, a);
+            GroupFigures {
+                group: a.name.clone(),
+                deliveries: a.deliveries,
+                retries: a.retries,
+                handovers: handovers.len() as u64,
+                longest_handover_ms: longest(handovers, true),
+                longest_handover_across_views_ms: longest(handovers, false),
+                ..GroupFigures::default()
+            }
         })
         .collect();
     deliveries::judge(index, &mut groups, counts, anomalies);

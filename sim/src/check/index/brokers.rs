@@ -8,6 +8,13 @@ use model::event::Event;
 use model::{NodeId, Time};
 use std::collections::BTreeMap;
 
+/// The commitlog offset of a rotted byte at `position` of `file` (commitlog files are named
+/// by their first byte's offset).
+pub(in crate::check) fn rotted_offset(file: &str, position: u64) -> Option<u64> {
+    let base = file.rsplit('/').next()?.parse::<u64>().ok()?;
+    Some(base + position)
+}
+
 /// One broker node's timeline.
 #[derive(Clone, Debug, Default)]
 pub(in crate::check) struct BrokerTimeline {
@@ -79,6 +86,14 @@ impl BrokerFacts {
             .filter_map(|node| self.timelines.get(node))
     }
 
+    /// Whether a byte of `node`'s commitlog rotted in `from..to` (any byte: `None`).
+    pub fn rotted(&self, node: NodeId, range: Option<(u64, u64)>) -> bool {
+        let (from, to) = range.unwrap_or((0, u64::MAX));
+        let timeline = self.timelines.get(&node);
+        let mut corruptions = timeline.into_iter().flat_map(|t| &t.corruptions);
+        corruptions.any(|(_, offset)| (from..to).contains(offset))
+    }
+
     pub fn observe_sim(&mut self, at: Time, node: Option<NodeId>, event: &SimEvent) {
         let Some(timeline) = node.and_then(|node| self.timelines.get_mut(&node)) else {
             return;
@@ -89,13 +104,8 @@ impl BrokerFacts {
                 timeline.lag_marks.push(LagMark::Stop { at });
             }
             SimEvent::Corrupted { file, position } => {
-                // Commitlog files are named by their first byte's offset.
-                let base = file
-                    .rsplit('/')
-                    .next()
-                    .and_then(|name| name.parse::<u64>().ok());
-                if let Some(base) = base {
-                    timeline.corruptions.push((at, base + position));
+                if let Some(offset) = rotted_offset(file, *position) {
+                    timeline.corruptions.push((at, offset));
                 }
             }
             _ => {}

@@ -21,6 +21,8 @@ mod read_back;
 mod routes;
 mod sends;
 
+#[cfg(test)]
+pub(super) use brokers::rotted_offset;
 pub(super) use brokers::{BrokerFacts, BrokerTimeline, LagMark};
 pub(super) use consumers::{
     Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
@@ -68,7 +70,6 @@ impl<'a> Index<'a> {
                     index.consumers.observe_sim(at, name, event);
                     index.listener.observe_sim(scenario, at, node, event);
                     index.routes.observe_sim(at, node, event);
-                    index.misplaced.observe_sim(node, event);
                 }
                 Recorded::Model(event) => {
                     index.sends.observe(at, node, event);

@@ -27,12 +27,19 @@ pub(in crate::check) struct Handover {
     pub same_view: bool,
 }
 
+/// What one consumer owns of one topic.
+struct Owned {
+    group: String,
+    /// The view of its latest allocation.
+    view: View,
+    /// Its allocations in time order; a stopped process owns nothing.
+    allocations: Vec<(Time, Allocation)>,
+}
+
 #[derive(Default)]
 pub(in crate::check) struct Ownership {
-    /// Per (consumer, topic): its allocations in time order; a stopped process owns nothing.
-    allocations: BTreeMap<(String, String), Vec<(Time, Allocation)>>,
-    /// Per (consumer, topic): its group, and the view of its latest allocation.
-    groups: BTreeMap<(String, String), (String, View)>,
+    /// Per consumer, per topic: what it owns (looked up by `&str` on every delivery).
+    consumers: BTreeMap<String, BTreeMap<String, Owned>>,
     /// Queues allocated to two or more live consumers at once: since when, and whether
     /// their views have agreed all along.
     shared: BTreeMap<GroupQueue, (Time, bool)>,
@@ -48,26 +55,32 @@ impl Ownership {
         mine: &[(String, u32)],
         view: View,
     ) {
-        let key = (consumer.to_string(), topic.to_string());
-        self.groups.insert(key.clone(), (group.to_string(), view));
-        let list = self.allocations.entry(key).or_default();
-        list.push((at, mine.to_vec()));
+        let topics = self.consumers.entry(consumer.to_string()).or_default();
+        let owned = topics.entry(topic.to_string()).or_insert_with(|| Owned {
+            group: group.to_string(),
+            view,
+            allocations: Vec::new(),
+        });
+        owned.group = group.to_string();
+        owned.view = view;
+        owned.allocations.push((at, mine.to_vec()));
         self.settle(at, group, topic);
     }
 
     /// A stopped process owns nothing.
     pub fn stopped(&mut self, at: Time, consumer: &str) {
+        let Some(topics) = self.consumers.get_mut(consumer) else {
+            return;
+        };
         let mut touched = Vec::new();
-        for ((owner, topic), list) in &mut self.allocations {
-            if owner == consumer && list.last().is_some_and(|(_, mine)| !mine.is_empty()) {
+        for (topic, owned) in topics {
+            let list = &mut owned.allocations;
+            if list.last().is_some_and(|(_, mine)| !mine.is_empty()) {
                 list.push((at, Vec::new()));
-                touched.push(topic.clone());
+                touched.push((owned.group.clone(), topic.clone()));
             }
         }
-        for topic in touched {
-            let group = self.groups[&(consumer.to_string(), topic.clone())]
-                .0
-                .clone();
+        for (group, topic) in touched {
             self.settle(at, &group, &topic);
         }
     }
@@ -90,25 +103,25 @@ impl Ownership {
         (broker, topic, queue_id): (&str, &str, u32),
         handed: Time,
     ) -> Option<Time> {
-        let key = (consumer.to_string(), topic.to_string());
-        let allocations = self.allocations.get(&key)?;
-        let (at, mine) = allocations.iter().rev().find(|(at, _)| *at < handed)?;
-        let owned = mine.iter().any(|(b, q)| b == broker && *q == queue_id);
-        (!owned).then_some(*at)
+        let owned = self.consumers.get(consumer)?.get(topic)?;
+        let mut allocations = owned.allocations.iter().rev();
+        let (at, mine) = allocations.find(|(at, _)| *at < handed)?;
+        let owns = mine.iter().any(|(b, q)| b == broker && *q == queue_id);
+        (!owns).then_some(*at)
     }
 
     /// Per queue of `group` on `topic`: how many live consumers hold it, and their views.
     fn holders(&self, group: &str, topic: &str) -> BTreeMap<(String, u32), Vec<View>> {
         let mut holders: BTreeMap<(String, u32), Vec<View>> = BTreeMap::new();
-        for ((consumer, t), list) in &self.allocations {
-            let Some((g, view)) = self.groups.get(&(consumer.clone(), t.clone())) else {
+        for topics in self.consumers.values() {
+            let Some(owned) = topics.get(topic).filter(|o| o.group == group) else {
                 continue;
             };
-            let Some((_, mine)) = list.last().filter(|_| t == topic && g == group) else {
+            let Some((_, mine)) = owned.allocations.last() else {
                 continue;
             };
             for queue in mine {
-                holders.entry(queue.clone()).or_default().push(*view);
+                holders.entry(queue.clone()).or_default().push(owned.view);
             }
         }
         holders
