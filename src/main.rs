@@ -28,6 +28,8 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Run many seeds on all cores and list the failing ones with their replay commands.
     Sweep(cli::sweep::SweepArgs),
+    /// Merge the shard files of a sharded sweep into the summary of one sweep.
+    Merge(cli::merge::MergeArgs),
     /// Sweep every cell of a matrix scenario and print the table.
     Matrix(cli::matrix::MatrixArgs),
     /// List the bundled scenarios with their summaries.
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
     let exit = match args.command {
         Command::Run(args) => cli::run::main(args),
         Command::Sweep(args) => cli::sweep::main(args),
+        Command::Merge(args) => cli::merge::main(args),
         Command::Matrix(args) => cli::matrix::main(args),
         Command::List(args) => cli::list::main(args),
         Command::Validate(args) => cli::validate::main(args),

@@ -26,6 +26,31 @@ impl Exit {
         self as u8
     }
 
+    /// The ending an exit code stands for.
+    pub fn from_code(code: u8) -> Option<Exit> {
+        [
+            Exit::Pass,
+            Exit::Fail,
+            Exit::BadInput,
+            Exit::Liveness,
+            Exit::Bug,
+            Exit::Invariant,
+        ]
+        .into_iter()
+        .find(|exit| exit.code() == code)
+    }
+
+    /// The verdict word of a run that ended so.
+    pub fn verdict(self) -> &'static str {
+        match self {
+            Exit::Pass => "pass",
+            Exit::Fail => "fail",
+            Exit::Liveness => "unknown",
+            Exit::Invariant => "invariant",
+            Exit::Bug | Exit::BadInput => "panic",
+        }
+    }
+
     /// The more serious of two endings of runs: a bug, then a failure, then liveness.
     pub fn worst(self, other: Exit) -> Exit {
         if other.severity() > self.severity() {
@@ -47,9 +72,32 @@ impl Exit {
     }
 }
 
+/// Written as its number, as the process would exit.
+impl serde::Serialize for Exit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Exit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Exit, D::Error> {
+        let code = u8::deserialize(deserializer)?;
+        Exit::from_code(code)
+            .ok_or_else(|| serde::de::Error::custom(format!("{code} is not an exit code")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Exit;
+
+    #[test]
+    fn codes_read_back() {
+        for code in 0..=5 {
+            assert_eq!(Exit::from_code(code).map(Exit::code), Some(code));
+        }
+        assert_eq!(Exit::from_code(6), None);
+    }
 
     #[test]
     fn the_worst_ending_wins() {

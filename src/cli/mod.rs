@@ -7,7 +7,9 @@ pub mod output;
 pub mod bench;
 pub mod list;
 pub mod matrix;
+pub mod merge;
 pub mod run;
+pub mod shard;
 pub mod sweep;
 pub mod validate;
 

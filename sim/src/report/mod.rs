@@ -82,9 +82,14 @@ pub fn swarm_plan(scenario: &Scenario, seed: u64) -> Vec<String> {
 
 /// The replay command of a seed.
 pub fn replay_command(scenario: &Scenario, seed: u64) -> String {
-    match &scenario.cell {
-        Some(cell) => format!("sim run {} --cell {cell} --seed {seed}", scenario.file),
-        None => format!("sim run {} --seed {seed}", scenario.file),
+    replay_line(&scenario.file, scenario.cell.as_deref(), seed)
+}
+
+/// The command that replays `seed` of the scenario in `file` (one cell of it, if given).
+pub fn replay_line(file: &str, cell: Option<&str>, seed: u64) -> String {
+    match cell {
+        Some(cell) => format!("sim run {file} --cell {cell} --seed {seed}"),
+        None => format!("sim run {file} --seed {seed}"),
     }
 }
 
