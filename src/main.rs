@@ -30,6 +30,8 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Merge the shard files of a sharded sweep into the summary of one sweep.
     Merge(cli::merge::MergeArgs),
+    /// Reduce a failing seed to a smaller scenario that fails the same way.
+    Shrink(cli::shrink::ShrinkArgs),
     /// Sweep every cell of a matrix scenario and print the table.
     Matrix(cli::matrix::MatrixArgs),
     /// List the bundled scenarios with their summaries.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(args),
         Command::Sweep(args) => cli::sweep::main(args),
         Command::Merge(args) => cli::merge::main(args),
+        Command::Shrink(args) => cli::shrink::main(args),
         Command::Matrix(args) => cli::matrix::main(args),
         Command::List(args) => cli::list::main(args),
         Command::Validate(args) => cli::validate::main(args),

@@ -296,14 +296,36 @@ fn watched(scenario: &Scenario, lost_for_good: &[NodeId], name_servers: &[NodeId
     }
 }
 
+/// What the `faults` stream drew for one fault of a seed: its start, and its node when it
+/// has candidates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultDraw {
+    pub start_ms: u64,
+    pub node: Option<NodeId>,
+}
+
 /// The fault plan of one seed.
 pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
+    plan_and_draws(scenario, seed).0
+}
+
+/// What each fault of a seed drew (the file's faults, then the swarm's), in order.
+pub fn fault_draws(scenario: &Scenario, seed: u64) -> Vec<FaultDraw> {
+    plan_and_draws(scenario, seed).1
+}
+
+fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
     let mut stream = Stream::new(seed, "faults");
+    let mut draws = Vec::new();
     let mut actions = Vec::new();
     let mut never_return = Vec::new();
     let drawn = crate::swarm::draw(scenario, seed);
     for fault in scenario.faults.iter().chain(&drawn) {
         let start = stream.between(fault.at.min.0, fault.at.max.0);
+        draws.push(FaultDraw {
+            start_ms: start,
+            node: None,
+        });
         let at = Time::from_ms(start);
         let end = fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts));
         let mut push = |at: Time, action: Action| actions.push(Timed { at, action });
@@ -315,6 +337,9 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
                 candidates,
             } => {
                 let node = candidates[stream.below(candidates.len() as u64) as usize];
+                if let Some(draw) = draws.last_mut() {
+                    draw.node = Some(node);
+                }
                 match node_fault {
                     NodeFault::Pause => {
                         push(at, Action::Pause { node });
@@ -351,6 +376,9 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
                 extra_ms,
             } => {
                 let node = candidates[stream.below(candidates.len() as u64) as usize];
+                if let Some(draw) = draws.last_mut() {
+                    draw.node = Some(node);
+                }
                 push(
                     at,
                     Action::SlowDisk {
@@ -372,6 +400,9 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
             }
             FaultSpec::BitRot { candidates } => {
                 let node = candidates[stream.below(candidates.len() as u64) as usize];
+                if let Some(draw) = draws.last_mut() {
+                    draw.node = Some(node);
+                }
                 push(
                     at,
                     Action::BitRot {
@@ -453,14 +484,15 @@ pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
             }
         }
     }
-    Plan {
+    let plan = Plan {
         actions,
         duration: Time::from_ms(scenario.duration_ms),
         never_return,
         drain_timeout_ms: scenario.drain_timeout_ms,
         read_back_timeout_ms: read_back_timeout_ms(scenario.drain_timeout_ms),
         time_budget: Time::from_ms(scenario.budget.simulated_ms),
-    }
+    };
+    (plan, draws)
 }
 
 /// The drain ends when every producer finished and every broadcasting consumer has nothing

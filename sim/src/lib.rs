@@ -16,5 +16,6 @@ pub mod rng;
 pub mod run;
 pub mod runtime;
 pub mod scenario;
+pub mod shrink;
 pub mod swarm;
 pub mod workload;

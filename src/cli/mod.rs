@@ -10,6 +10,7 @@ pub mod matrix;
 pub mod merge;
 pub mod run;
 pub mod shard;
+pub mod shrink;
 pub mod sweep;
 pub mod validate;
 

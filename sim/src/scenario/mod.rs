@@ -72,6 +72,29 @@ pub fn parse_cell(
     file: &str,
     cell: Option<&str>,
 ) -> Result<Scenario, Box<ScenarioError>> {
+    let source = cell_source(text, file, cell)?;
+    let mut scenario = parse_text(&source.text, file, source.overlay)?;
+    scenario.cell = source.spec;
+    Ok(scenario)
+}
+
+/// One cell of a scenario's text: the text with the cell's values substituted (the text
+/// itself without a `[matrix]`), and what the cell's `[[matrix.expect]]` entries set.
+pub struct CellSource<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    overlay: Option<schema::ExpectSection>,
+    /// The cell, as axis=value,... (none without a `[matrix]`).
+    pub spec: Option<String>,
+    /// The cell's own expectations as written (`lost = 0`).
+    pub expect_shown: Vec<String>,
+}
+
+/// The text of one cell of a scenario, or why there is no such cell.
+pub fn cell_source<'a>(
+    text: &'a str,
+    file: &str,
+    cell: Option<&str>,
+) -> Result<CellSource<'a>, Box<ScenarioError>> {
     if text.len() as u64 > limits::MAX_FILE_BYTES {
         let message = format!(
             "the text is larger than the limit of {} for a scenario",
@@ -110,7 +133,12 @@ pub fn parse_cell(
                 None,
             ));
         }
-        return parse_text(text, file, None);
+        return Ok(CellSource {
+            text: std::borrow::Cow::Borrowed(text),
+            overlay: None,
+            spec: None,
+            expect_shown: Vec::new(),
+        });
     };
     let chosen = matrix.cell(cell).map_err(|message| {
         ScenarioError::at(
@@ -153,9 +181,12 @@ pub fn parse_cell(
         let message = format!("cell {}: [[matrix.expect]]: {message}", chosen.spec());
         ScenarioError::at(file, text, None, "matrix.expect".into(), message, None)
     })?;
-    let mut scenario = parse_text(&substituted, file, overlay)?;
-    scenario.cell = Some(chosen.spec());
-    Ok(scenario)
+    Ok(CellSource {
+        text: std::borrow::Cow::Owned(substituted),
+        overlay,
+        spec: Some(chosen.spec()),
+        expect_shown: matrix.expect_shown(&chosen),
+    })
 }
 
 /// What is wrong with a placeholder left in the text: unclosed, or naming no axis.
