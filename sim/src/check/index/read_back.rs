@@ -130,6 +130,8 @@ impl ReadBackFacts {
                             r.dead_letters.push((group.to_string(), copy));
                         } else if *topic == r.topic && !r.copies.contains(&copy) {
                             // Retry topics and the schedule topic hold copies in transit.
+                            // Most messages have one copy: room for exactly one at first.
+                            r.copies.reserve_exact(1);
                             r.copies.push(copy);
                         }
                     }
@@ -213,6 +215,8 @@ impl ReplicaHoldings {
     fn held(&mut self, (queue, offset): (usize, u64), replica: NodeId, (group, at): (&str, u64)) {
         let holders = slot(&mut self.held, queue, offset);
         if !holders.iter().any(|(node, _)| *node == replica) {
+            // Most positions are read from one replica: room for exactly one at first.
+            holders.reserve_exact(1);
             holders.push((replica, at));
         }
         let span = match self.spans.get_mut(&replica) {
