@@ -30,9 +30,9 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         counts.stored += u64::from(stored);
         if r.ok.is_some() {
             counts.acked += 1;
-        } else if r.infos > 0 || r.outcomes < r.invokes {
+        } else if r.infos() > 0 || r.outcomes < r.invokes {
             counts.unknown += 1;
-        } else if r.weak.is_none() {
+        } else if r.weak().is_none() {
             counts.failed += 1;
         }
         if r.copies.len() > 1 {

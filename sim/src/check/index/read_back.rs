@@ -113,8 +113,8 @@ impl ReadBackFacts {
                     .held(position, *replica, (broker, *commit_log_offset));
                 self.compare(at, position, *replica, *id);
                 let copy = Copy {
-                    broker: broker.clone(),
-                    topic: topic.clone(),
+                    broker: sends.names.get(broker),
+                    topic: sends.names.get(topic),
                     queue_id: *queue_id,
                     queue_offset: *queue_offset,
                     commit_log_offset: *commit_log_offset,
@@ -127,8 +127,8 @@ impl ReadBackFacts {
                     Some(id) if sends.record(*id).is_some() => {
                         let r = sends.record_mut(*id);
                         if let Some(group) = topic.strip_prefix("%DLQ%") {
-                            r.dead_letters.push((group.to_string(), copy));
-                        } else if *topic == r.topic && !r.copies.contains(&copy) {
+                            r.add_dead_letter(group, copy);
+                        } else if **topic == *r.topic && !r.copies.contains(&copy) {
                             // Retry topics and the schedule topic hold copies in transit.
                             // Most messages have one copy: room for exactly one at first.
                             r.copies.reserve_exact(1);
