@@ -11,7 +11,7 @@ use super::{Anomaly, AnomalyKind, SendCounts};
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
     for (id, r) in index.sends.messages() {
         counts.messages += 1;
-        let sent_at = r.first_invoke.unwrap_or_default();
+        let sent_at = r.first_invoke().unwrap_or_default();
         for copy in r.copies.iter().filter(|copy| copy.body_crc != r.body_crc) {
             counts.corrupt += 1;
             let story = format!(

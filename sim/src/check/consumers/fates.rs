@@ -30,12 +30,12 @@ pub(super) fn judge(
             if record.copies.is_empty() && record.ok.is_some() {
                 figures.lost_after_delivery += 1;
             }
-            if let Some(sent) = record.first_invoke {
+            if let Some(sent) = record.first_invoke() {
                 latencies.push(consumed.ms_since(sent));
             }
             continue;
         }
-        let sent_at = record.first_invoke.unwrap_or_default();
+        let sent_at = record.first_invoke().unwrap_or_default();
         if let Some(story) = dead_lettered(audience, id, record, fate) {
             figures.dead_lettered += 1;
             let anomaly = Anomaly::new(AnomalyKind::DeadLettered, Some(id), sent_at, story);

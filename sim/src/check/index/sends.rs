@@ -60,8 +60,8 @@ pub(in crate::check) struct Record {
     pub key: Option<Name>,
     /// CRC32 of the body the producer sent.
     pub body_crc: u32,
-    pub first_invoke: Option<Time>,
-    open_invoke: Option<Time>,
+    /// When it was first sent (meaningful once `invokes` counts a send).
+    first_sent: Time,
     pub invokes: u32,
     pub outcomes: u32,
     pub ok: Option<Ack>,
@@ -83,6 +83,11 @@ struct Rare {
 }
 
 impl Record {
+    /// When the application first sent it.
+    pub fn first_invoke(&self) -> Option<Time> {
+        (self.invokes > 0).then_some(self.first_sent)
+    }
+
     /// The acknowledgement the broker gave, the strongest first.
     pub fn ack(&self) -> Option<&Ack> {
         self.ok.as_ref().or(self.weak())
@@ -137,6 +142,8 @@ pub(in crate::check) struct SendFacts {
     pub first_invoke: Option<Time>,
     pub last_outcome: Time,
     retry_sends: RetrySends,
+    /// Messages sent and not answered yet, with when the open send began.
+    open: BTreeMap<MessageId, Time>,
     /// The names the records share (also those of the copies read back).
     pub names: Names,
 }
@@ -200,9 +207,11 @@ impl SendFacts {
                 r.body_crc = *body_crc;
                 r.topic = topic;
                 r.key = key;
-                r.first_invoke.get_or_insert(at);
-                r.open_invoke = Some(at);
+                if r.invokes == 0 {
+                    r.first_sent = at;
+                }
                 r.invokes += 1;
+                self.open.insert(*id, at);
             }
             Event::SendAttemptFailed {
                 id, broker, error, ..
@@ -228,7 +237,7 @@ impl SendFacts {
                 let broker = self.names.get(broker);
                 let r = super::dense_entry(&mut self.records, *id);
                 r.outcomes += 1;
-                let sent_at = r.open_invoke.take().unwrap_or(at);
+                let sent_at = self.open.remove(id).unwrap_or(at);
                 let ack = Ack {
                     sent_at,
                     at,
@@ -251,9 +260,9 @@ impl SendFacts {
             }
             Event::SendFail { id, error, .. } | Event::SendInfo { id, error, .. } => {
                 self.last_outcome = at;
+                self.open.remove(id);
                 let r = self.record_mut(*id);
                 r.outcomes += 1;
-                r.open_invoke = None;
                 let rare = r.rare_mut();
                 rare.last_error = Some((at, error.clone()));
                 if matches!(event, Event::SendInfo { .. }) {
