@@ -20,9 +20,12 @@ fn faults_on_a_stopped_broker_apply_or_are_recorded() {
         let result = run(&scenario, seed, &RunOptions::default());
         let finished = result.result.as_ref().expect("the run finishes");
         let history = &finished.outcome.history;
-        let on_broker = || history.entries().iter().filter(|e| e.node == Some(broker));
-        let sim_events: Vec<&SimEvent> = on_broker().filter_map(|e| e.sim()).collect();
-        assert!(sim_events.contains(&&SimEvent::Stopped {
+        let sim_events: Vec<SimEvent> = history
+            .entries()
+            .filter(|e| e.node == Some(broker))
+            .filter_map(|e| e.sim().cloned())
+            .collect();
+        assert!(sim_events.contains(&SimEvent::Stopped {
             how: Stop::DiskLoss
         }));
         assert!(
@@ -164,7 +167,6 @@ fn a_group_joining_during_an_outage_reads_the_slave() {
             .outcome
             .history
             .entries()
-            .iter()
             .filter(|e| e.at.as_ms() < master_back_ms)
             .filter(|e| {
                 matches!(e.model(), Some(model::event::Event::Delivered { broker, consumed: true, .. })

@@ -5,6 +5,7 @@
 //! only knows that data is durable once the flush it asked for has completed
 //! ([`crate::node::Node::on_flushed`]). [`MemDisk`] is a plain in-memory disk for unit tests.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Names one flush request; its completion is reported with the same id.
@@ -17,7 +18,9 @@ pub trait Disk {
     /// The file's length, or `None` if it does not exist.
     fn len(&self, path: &str) -> Option<u64>;
     /// Up to `len` bytes from `offset`; shorter at the end of the file, empty past it.
-    fn read(&self, path: &str, offset: u64, len: usize) -> &[u8];
+    /// Borrowed where the disk holds the bytes contiguously (a page-cache disk copies a read
+    /// that spans pages).
+    fn read(&self, path: &str, offset: u64, len: usize) -> Cow<'_, [u8]>;
     /// Writes into the page cache, creating or extending the file (with zeros) as needed.
     fn write(&mut self, path: &str, offset: u64, data: &[u8]);
     /// Creates a zero-filled file of `len` bytes (a preallocated mapped file), or keeps an
@@ -71,13 +74,13 @@ impl Disk for MemDisk {
         self.files.get(path).map(|data| data.len() as u64)
     }
 
-    fn read(&self, path: &str, offset: u64, len: usize) -> &[u8] {
+    fn read(&self, path: &str, offset: u64, len: usize) -> Cow<'_, [u8]> {
         let Some(data) = self.files.get(path) else {
-            return &[];
+            return Cow::Borrowed(&[]);
         };
         let start = (offset as usize).min(data.len());
         let end = start.saturating_add(len).min(data.len());
-        &data[start..end]
+        Cow::Borrowed(&data[start..end])
     }
 
     fn write(&mut self, path: &str, offset: u64, bytes: &[u8]) {
@@ -123,11 +126,11 @@ mod tests {
         disk.write("store/commitlog/00000000000000000000", 2, b"abc");
         disk.create("store/checkpoint", 8);
         assert_eq!(
-            disk.read("store/commitlog/00000000000000000000", 0, 10),
+            &*disk.read("store/commitlog/00000000000000000000", 0, 10),
             b"\0\0abc"
         );
         assert_eq!(
-            disk.read("store/commitlog/00000000000000000000", 9, 10),
+            &*disk.read("store/commitlog/00000000000000000000", 9, 10),
             b""
         );
         assert_eq!(disk.list("store/commitlog"), vec!["00000000000000000000"]);

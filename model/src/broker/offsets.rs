@@ -46,7 +46,7 @@ impl Offsets {
     fn read(disk: &dyn Disk, path: &str) -> Option<Offsets> {
         let len = disk.len(path)?;
         let bytes = disk.read(path, 0, len as usize);
-        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let mut table = BTreeMap::new();
         for (topic_group, queues) in json.get("offsetTable")?.as_object()? {
             let mut offsets = BTreeMap::new();
@@ -61,7 +61,7 @@ impl Offsets {
     /// `persist`: back the old file up, then write the new one. No fsync.
     pub fn persist(&self, disk: &mut dyn Disk) {
         if let Some(len) = disk.len(PATH) {
-            let previous = disk.read(PATH, 0, len as usize).to_vec();
+            let previous = disk.read(PATH, 0, len as usize).into_owned();
             replace(disk, BACKUP_PATH, &previous);
         }
         let table: serde_json::Map<String, serde_json::Value> = self

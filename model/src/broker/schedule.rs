@@ -69,7 +69,7 @@ impl ScheduleOffsets {
             return offsets;
         };
         let Ok(json) =
-            serde_json::from_slice::<serde_json::Value>(disk.read(PATH, 0, len as usize))
+            serde_json::from_slice::<serde_json::Value>(&disk.read(PATH, 0, len as usize))
         else {
             return offsets;
         };

@@ -31,7 +31,7 @@ impl Topics {
         let persisted = disk
             .len(PATH)
             .and_then(|len| {
-                serde_json::from_slice::<Vec<TopicConfig>>(disk.read(PATH, 0, len as usize)).ok()
+                serde_json::from_slice::<Vec<TopicConfig>>(&disk.read(PATH, 0, len as usize)).ok()
             })
             .unwrap_or_default();
         for topic in persisted {

@@ -11,7 +11,7 @@ use super::{Anomaly, AnomalyKind, SendCounts};
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
     for (id, r) in index.sends.messages() {
         counts.messages += 1;
-        let sent_at = r.first_invoke.unwrap_or_default();
+        let sent_at = r.first_invoke().unwrap_or_default();
         for copy in r.copies.iter().filter(|copy| copy.body_crc != r.body_crc) {
             counts.corrupt += 1;
             let story = format!(
@@ -30,9 +30,9 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         counts.stored += u64::from(stored);
         if r.ok.is_some() {
             counts.acked += 1;
-        } else if r.infos > 0 || r.outcomes < r.invokes {
+        } else if r.infos() > 0 || r.outcomes < r.invokes {
             counts.unknown += 1;
-        } else if r.weak.is_none() {
+        } else if r.weak().is_none() {
             counts.failed += 1;
         }
         if r.copies.len() > 1 {

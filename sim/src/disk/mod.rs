@@ -23,6 +23,7 @@ pub use file::{File, PAGE_BYTES, SECTOR_BYTES};
 use crate::rng::Stream;
 use model::disk::{Disk, FlushId};
 use model::{NodeId, Time};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
@@ -141,10 +142,12 @@ impl DiskState {
             .files
             .iter_mut()
             .rfind(|(path, _)| path.starts_with(&prefix))?;
-        let written = file.cached.iter().rposition(|b| *b != 0)? + 1;
+        let written = file.written_end();
+        if written == 0 {
+            return None;
+        }
         let position = stream.below(written as u64) as usize;
-        file.cached[position] ^= 0xFF;
-        file.durable[position] ^= 0xFF;
+        file.rot(position);
         Some((path.clone(), position as u64))
     }
 
@@ -276,13 +279,11 @@ impl Disk for NodeDisk<'_> {
         self.state.files.get(path).map(|f| f.len() as u64)
     }
 
-    fn read(&self, path: &str, offset: u64, len: usize) -> &[u8] {
+    fn read(&self, path: &str, offset: u64, len: usize) -> Cow<'_, [u8]> {
         let Some(file) = self.state.files.get(path) else {
-            return &[];
+            return Cow::Borrowed(&[]);
         };
-        let start = (offset as usize).min(file.len());
-        let end = start.saturating_add(len).min(file.len());
-        &file.cached[start..end]
+        file.read(offset as usize, len)
     }
 
     fn write(&mut self, path: &str, offset: u64, data: &[u8]) {
@@ -360,9 +361,9 @@ mod tests {
         assert_eq!(done, Time::from_ms(15));
         let machine = disks.machine(node());
         machine.settle(Time::from_ms(14));
-        assert_eq!(machine.file(LOG).unwrap().durable[0], 0);
+        assert_eq!(machine.file(LOG).unwrap().durable()[0], 0);
         machine.settle(Time::from_ms(15));
-        assert_eq!(machine.file(LOG).unwrap().durable[..100], [7; 100]);
+        assert_eq!(machine.file(LOG).unwrap().durable()[..100], [7; 100]);
         assert_eq!(machine.dirty_pages(), 0);
     }
 
@@ -372,7 +373,7 @@ mod tests {
         disks.handle(node(), Time::ZERO).write(LOG, 0, b"unflushed");
         // A kill touches nothing on the machine: the next process reads what the last wrote.
         let disk = disks.handle(node(), Time::from_ms(100));
-        assert_eq!(disk.read(LOG, 0, 9), b"unflushed");
+        assert_eq!(&*disk.read(LOG, 0, 9), b"unflushed");
     }
 
     #[test]
@@ -387,9 +388,9 @@ mod tests {
         disks.writeback(Time::from_ms(31_000));
         let machine = disks.machine(node());
         machine.power_loss(Time::from_ms(31_000), &mut Stream::new(1, "t"));
-        let file = machine.file(LOG).unwrap();
-        assert_eq!(&file.cached[..3], b"old");
-        assert_eq!(&file.cached[8192..8195], &[0, 0, 0]);
+        let cached = machine.file(LOG).unwrap().cached();
+        assert_eq!(&cached[..3], b"old");
+        assert_eq!(&cached[8192..8195], &[0, 0, 0]);
     }
 
     #[test]
@@ -400,12 +401,13 @@ mod tests {
         let machine = disks.machine(node());
         machine.power_loss(done, &mut Stream::new(1, "t"));
         let file = machine.file(LOG).unwrap();
-        assert_eq!(file.cached[..5000], [1; 5000]);
+        let cached = file.cached();
+        assert_eq!(cached[..5000], [1; 5000]);
         assert!(
-            file.cached[5000..].iter().all(|b| *b == 0),
+            cached[5000..].iter().all(|b| *b == 0),
             "unflushed data survived"
         );
-        assert_eq!(file.cached, file.durable);
+        assert_eq!(cached, file.durable());
     }
 
     #[test]
@@ -418,7 +420,7 @@ mod tests {
             write_and_flush(&mut disks, &[9; 3 * PAGE_BYTES], 0);
             let machine = disks.machine(node());
             machine.power_loss(Time::from_ms(1), &mut Stream::new(seed, "t"));
-            let durable = &machine.file(LOG).unwrap().durable;
+            let durable = machine.file(LOG).unwrap().durable();
             let written = durable.iter().take_while(|b| **b == 9).count();
             assert!(durable[written..].iter().all(|b| *b == 0), "not a prefix");
             assert_eq!(written % SECTOR_BYTES, 0);
@@ -467,8 +469,8 @@ mod tests {
         assert!(position < 10);
         // Unflushed: the media held a zero there, the cache a 7; both changed.
         let file = disks.machine(node()).file(&path).unwrap();
-        assert_eq!(file.durable[position as usize], 0xFF);
-        assert_eq!(file.cached[position as usize], 7 ^ 0xFF);
+        assert_eq!(file.durable()[position as usize], 0xFF);
+        assert_eq!(file.cached()[position as usize], 7 ^ 0xFF);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! The checker reads nothing else. Written out as JSON Lines (`history.jsonl`), one entry per
 //! line: `{"at_ms": .., "node": "..", "event": "..", ...}`.
 
+mod codec;
 pub mod digest;
 
 use model::NodeId;
@@ -125,27 +126,82 @@ impl Entry {
     }
 }
 
+/// The recorded entries, encoded compactly (`codec`) in chunks of about `CHUNK_BYTES`, so
+/// that the history grows without ever copying what it holds. Read back in order, one entry
+/// at a time.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    entries: Vec<Entry>,
+    chunks: Vec<Vec<u8>>,
+    strings: codec::Strings,
+    len: usize,
+    /// When the last entry happened.
+    end: Time,
+    /// The entry being encoded.
+    scratch: Vec<u8>,
 }
+
+const CHUNK_BYTES: usize = 1 << 20;
 
 impl History {
     pub fn record(&mut self, digest: &mut Digest, entry: Entry) {
         digest.add(&entry);
-        self.entries.push(entry);
+        self.encode(&entry, self.end);
+        let full = self
+            .chunks
+            .last()
+            .is_none_or(|chunk| chunk.len() + self.scratch.len() > chunk.capacity());
+        if full {
+            // A chunk's first entry counts its time from zero, so each chunk decodes alone.
+            self.encode(&entry, Time::ZERO);
+            let capacity = CHUNK_BYTES.max(self.scratch.len());
+            self.chunks.push(Vec::with_capacity(capacity));
+        }
+        let chunk = self.chunks.last_mut().expect("a chunk");
+        chunk.extend_from_slice(&self.scratch);
+        self.len += 1;
+        self.end = entry.at;
     }
 
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// Encodes `entry` into `scratch`, its time counted from `previous`.
+    fn encode(&mut self, entry: &Entry, previous: Time) {
+        self.scratch.clear();
+        let mut writer = codec::Writer {
+            bytes: &mut self.scratch,
+            strings: &mut self.strings,
+        };
+        codec::put_entry(entry, previous, &mut writer);
+    }
+
+    /// Every entry, in the order recorded, decoded one at a time.
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.chunks.iter().flat_map(move |chunk| {
+            let mut previous = Time::ZERO;
+            let mut reader = codec::Reader {
+                bytes: chunk,
+                strings: &self.strings,
+            };
+            std::iter::from_fn(move || {
+                if reader.bytes.is_empty() {
+                    return None;
+                }
+                let entry = codec::take_entry(previous, &mut reader);
+                previous = entry.at;
+                Some(entry)
+            })
+        })
+    }
+
+    /// When the last entry happened (`Time::ZERO` if there is none).
+    pub fn end(&self) -> Time {
+        self.end
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Writes the history as JSON Lines, naming nodes by `names`.
@@ -161,7 +217,7 @@ impl History {
             #[serde(flatten)]
             event: &'a Recorded,
         }
-        for entry in &self.entries {
+        for entry in self.entries() {
             let node = entry
                 .node
                 .map_or("harness", |id| names[id.index()].as_str());

@@ -134,7 +134,7 @@ impl ProducerApp {
 impl Node for ProducerApp {
     fn on_start(&mut self, ctx: &mut Context<'_>) {
         let saved = ctx.disk().read(PROGRESS_PATH, 0, 4);
-        if let Ok(bytes) = <[u8; 4]>::try_from(saved) {
+        if let Ok(bytes) = <[u8; 4]>::try_from(&*saved) {
             self.next_seq = u32::from_be_bytes(bytes);
         }
         self.client.start(ctx);

@@ -225,7 +225,7 @@ impl CommitLog {
             file.wrote
         };
         (position + size <= readable)
-            .then(|| disk.read(&file.path, position, size as usize).to_vec())
+            .then(|| disk.read(&file.path, position, size as usize).into_owned())
     }
 
     /// The readable bytes from `offset` to the end of its file's readable part (`getData`).
@@ -245,7 +245,7 @@ impl CommitLog {
         };
         (position < readable).then(|| {
             let len = (readable - position).min(max);
-            disk.read(&file.path, position, len as usize).to_vec()
+            disk.read(&file.path, position, len as usize).into_owned()
         })
     }
 
@@ -291,7 +291,7 @@ impl CommitLog {
                 .rev()
                 .find(|i| {
                     let first = disk.read(&self.files.files[*i].path, 0, 64);
-                    record::store_timestamp(first).is_some_and(|ts| ts != 0 && ts <= min_timestamp)
+                    record::store_timestamp(&first).is_some_and(|ts| ts != 0 && ts <= min_timestamp)
                 })
                 .unwrap_or(0),
         };
@@ -300,7 +300,7 @@ impl CommitLog {
             let file = &self.files.files[index];
             let content = disk
                 .read(&file.path, 0, self.files.file_size as usize)
-                .to_vec();
+                .into_owned();
             process_offset = file.from;
             let mut position = 0usize;
             let mut next_file = false;
@@ -401,7 +401,7 @@ mod tests {
             .max()
             .unwrap();
         let tail = disk.read(&log.files.files[0].path, first_end, 8);
-        assert_eq!(record::scan(tail, true), Scan::EndOfFile);
+        assert_eq!(record::scan(&tail, true), Scan::EndOfFile);
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl ConsumeQueue {
         let mut process_offset;
         loop {
             let file = &self.files.files[index];
-            let content = disk.read(&file.path, 0, file_size as usize).to_vec();
+            let content = disk.read(&file.path, 0, file_size as usize).into_owned();
             process_offset = file.from;
             let mut position = 0;
             while position < file_size {
@@ -233,7 +233,7 @@ impl ConsumeQueue {
         self.max_physic_offset = physical_offset as i64;
         let file_size = self.files.file_size;
         while let Some(last) = self.files.files.last() {
-            let content = disk.read(&last.path, 0, file_size as usize).to_vec();
+            let content = disk.read(&last.path, 0, file_size as usize).into_owned();
             let mut keep = 0;
             let mut delete_file = false;
             let mut position = 0;

@@ -64,7 +64,7 @@ impl OffsetStore {
             return store;
         };
         let Ok(serde_json::Value::Array(entries)) =
-            serde_json::from_slice(disk.read(&path, 0, len as usize))
+            serde_json::from_slice(&disk.read(&path, 0, len as usize))
         else {
             return store;
         };

@@ -22,7 +22,7 @@ pub(super) fn judge(
 ) {
     let mut latencies = Vec::new();
     let messages = index.sends.messages();
-    for (id, record) in messages.filter(|(_, r)| r.topic == audience.topic) {
+    for (id, record) in messages.filter(|(_, r)| *r.topic == *audience.topic) {
         let fate = audience.messages.get(id.producer as usize);
         let fate = fate.and_then(|list| list.get(id.seq as usize));
         if let Some(consumed) = fate.and_then(|f| f.consumed) {
@@ -30,12 +30,12 @@ pub(super) fn judge(
             if record.copies.is_empty() && record.ok.is_some() {
                 figures.lost_after_delivery += 1;
             }
-            if let Some(sent) = record.first_invoke {
+            if let Some(sent) = record.first_invoke() {
                 latencies.push(consumed.ms_since(sent));
             }
             continue;
         }
-        let sent_at = record.first_invoke.unwrap_or_default();
+        let sent_at = record.first_invoke().unwrap_or_default();
         if let Some(story) = dead_lettered(audience, id, record, fate) {
             figures.dead_lettered += 1;
             let anomaly = Anomaly::new(AnomalyKind::DeadLettered, Some(id), sent_at, story);
@@ -88,7 +88,7 @@ fn dead_lettered(
     record: &Record,
     fate: Option<&Fate>,
 ) -> Option<String> {
-    let mut letters = record.dead_letters.iter();
+    let mut letters = record.dead_letters().iter();
     let (_, copy) = letters.find(|(group, _)| *group == audience.group)?;
     let failures: u32 = fate.map_or(0, |f| f.copies.iter().map(|c| c.count).sum());
     Some(format!(

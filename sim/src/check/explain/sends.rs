@@ -5,7 +5,7 @@ use crate::check::index::Record;
 
 fn describe_attempts(r: &Record) -> String {
     let attempts: Vec<String> = r
-        .attempts
+        .attempts()
         .iter()
         .map(|(at, broker, error)| format!("{at} {broker}: {error}"))
         .collect();
@@ -35,7 +35,7 @@ pub(in crate::check) fn explain_duplicate(r: &Record) -> String {
 }
 
 pub(in crate::check) fn explain_recovered(r: &Record) -> String {
-    let ending = match &r.last_error {
+    let ending = match r.last_error() {
         Some((at, error)) => format!("its send ended at {at} with `{error}`"),
         None => "its send never ended (the producer stopped)".to_string(),
     };

@@ -84,7 +84,7 @@ impl<'a> Index<'a> {
                 }
             }
         }
-        let end = history.entries().last().map_or(model::Time::ZERO, |e| e.at);
+        let end = history.end();
         index.consumers.story.ownership.finish(end);
         index
     }

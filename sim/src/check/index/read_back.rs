@@ -113,8 +113,8 @@ impl ReadBackFacts {
                     .held(position, *replica, (broker, *commit_log_offset));
                 self.compare(at, position, *replica, *id);
                 let copy = Copy {
-                    broker: broker.clone(),
-                    topic: topic.clone(),
+                    broker: sends.names.get(broker),
+                    topic: sends.names.get(topic),
                     queue_id: *queue_id,
                     queue_offset: *queue_offset,
                     commit_log_offset: *commit_log_offset,
@@ -127,9 +127,11 @@ impl ReadBackFacts {
                     Some(id) if sends.record(*id).is_some() => {
                         let r = sends.record_mut(*id);
                         if let Some(group) = topic.strip_prefix("%DLQ%") {
-                            r.dead_letters.push((group.to_string(), copy));
-                        } else if *topic == r.topic && !r.copies.contains(&copy) {
+                            r.add_dead_letter(group, copy);
+                        } else if **topic == *r.topic && !r.copies.contains(&copy) {
                             // Retry topics and the schedule topic hold copies in transit.
+                            // Most messages have one copy: room for exactly one at first.
+                            r.copies.reserve_exact(1);
                             r.copies.push(copy);
                         }
                     }
@@ -213,6 +215,8 @@ impl ReplicaHoldings {
     fn held(&mut self, (queue, offset): (usize, u64), replica: NodeId, (group, at): (&str, u64)) {
         let holders = slot(&mut self.held, queue, offset);
         if !holders.iter().any(|(node, _)| *node == replica) {
+            // Most positions are read from one replica: room for exactly one at first.
+            holders.reserve_exact(1);
             holders.push((replica, at));
         }
         let span = match self.spans.get_mut(&replica) {

@@ -4,6 +4,27 @@
 use model::event::{Event, SendStatus};
 use model::{MessageId, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// A name that many facts share (a topic, a broker group, a key): stored once.
+pub(in crate::check) type Name = Rc<str>;
+
+/// Each distinct name once.
+#[derive(Default)]
+pub(in crate::check) struct Names {
+    set: BTreeSet<Name>,
+}
+
+impl Names {
+    pub fn get(&mut self, name: &str) -> Name {
+        if let Some(known) = self.set.get(name) {
+            return known.clone();
+        }
+        let name: Name = Rc::from(name);
+        self.set.insert(name.clone());
+        name
+    }
+}
 
 /// An acknowledged send: what the broker answered, and when.
 #[derive(Clone, Debug)]
@@ -12,7 +33,7 @@ pub(in crate::check) struct Ack {
     pub sent_at: Time,
     pub at: Time,
     pub status: SendStatus,
-    pub broker: String,
+    pub broker: Name,
     pub queue_id: u32,
     pub queue_offset: u64,
     pub commit_log_offset: u64,
@@ -23,42 +44,86 @@ pub(in crate::check) struct Ack {
 /// A stored copy of a message, as the read-back found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(in crate::check) struct Copy {
-    pub broker: String,
-    pub topic: String,
+    pub broker: Name,
+    pub topic: Name,
     pub queue_id: u32,
     pub queue_offset: u64,
     pub commit_log_offset: u64,
     pub body_crc: u32,
 }
 
-/// Everything known about one message.
+/// Everything known about one message. What few messages have is kept apart (`Rare`), so
+/// that a message sent once and acknowledged stays small.
 #[derive(Clone, Debug, Default)]
 pub(in crate::check) struct Record {
-    pub topic: String,
-    pub key: Option<String>,
+    pub topic: Name,
+    pub key: Option<Name>,
     /// CRC32 of the body the producer sent.
     pub body_crc: u32,
-    pub first_invoke: Option<Time>,
-    open_invoke: Option<Time>,
+    /// When it was first sent (meaningful once `invokes` counts a send).
+    first_sent: Time,
     pub invokes: u32,
     pub outcomes: u32,
     pub ok: Option<Ack>,
-    pub weak: Option<Ack>,
-    pub fails: u32,
-    pub infos: u32,
-    /// Failed attempts, for the story: (time, broker, error).
-    pub attempts: Vec<(Time, String, String)>,
-    pub last_error: Option<(Time, String)>,
     /// Copies in the queues of the message's own topic.
     pub copies: Vec<Copy>,
+    rare: Option<Box<Rare>>,
+}
+
+/// The facts of a message that a plain send does not produce.
+#[derive(Clone, Debug, Default)]
+struct Rare {
+    weak: Option<Ack>,
+    infos: u32,
+    /// Failed attempts, for the story: (time, broker, error).
+    attempts: Vec<(Time, String, String)>,
+    last_error: Option<(Time, String)>,
     /// Copies parked in dead-letter topics: (group, copy).
-    pub dead_letters: Vec<(String, Copy)>,
+    dead_letters: Vec<(String, Copy)>,
 }
 
 impl Record {
+    /// When the application first sent it.
+    pub fn first_invoke(&self) -> Option<Time> {
+        (self.invokes > 0).then_some(self.first_sent)
+    }
+
     /// The acknowledgement the broker gave, the strongest first.
     pub fn ack(&self) -> Option<&Ack> {
-        self.ok.as_ref().or(self.weak.as_ref())
+        self.ok.as_ref().or(self.weak())
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// An acknowledgement weaker than SEND_OK (a flush or slave timeout).
+    pub fn weak(&self) -> Option<&Ack> {
+        self.rare.as_ref()?.weak.as_ref()
+    }
+
+    /// Outcomes that left it unknown whether the message was stored.
+    pub fn infos(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |rare| rare.infos)
+    }
+
+    /// Failed attempts (the first eight): (time, broker, error).
+    pub fn attempts(&self) -> &[(Time, String, String)] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.attempts)
+    }
+
+    /// The last failed or unknown outcome: (time, error).
+    pub fn last_error(&self) -> Option<&(Time, String)> {
+        self.rare.as_ref()?.last_error.as_ref()
+    }
+
+    /// Copies parked in dead-letter topics: (group, copy).
+    pub fn dead_letters(&self) -> &[(String, Copy)] {
+        self.rare.as_ref().map_or(&[], |rare| &rare.dead_letters)
+    }
+
+    pub fn add_dead_letter(&mut self, group: &str, copy: Copy) {
+        self.rare_mut().dead_letters.push((group.to_string(), copy));
     }
 }
 
@@ -77,6 +142,10 @@ pub(in crate::check) struct SendFacts {
     pub first_invoke: Option<Time>,
     pub last_outcome: Time,
     retry_sends: RetrySends,
+    /// Messages sent and not answered yet, with when the open send began.
+    open: BTreeMap<MessageId, Time>,
+    /// The names the records share (also those of the copies read back).
+    pub names: Names,
 }
 
 impl SendFacts {
@@ -132,20 +201,25 @@ impl SendFacts {
             } => {
                 self.sends += 1;
                 self.first_invoke.get_or_insert(at);
+                let topic = self.names.get(topic);
+                let key = key.as_deref().map(|key| self.names.get(key));
                 let r = self.record_mut(*id);
                 r.body_crc = *body_crc;
-                r.topic.clone_from(topic);
-                r.key.clone_from(key);
-                r.first_invoke.get_or_insert(at);
-                r.open_invoke = Some(at);
+                r.topic = topic;
+                r.key = key;
+                if r.invokes == 0 {
+                    r.first_sent = at;
+                }
                 r.invokes += 1;
+                self.open.insert(*id, at);
             }
             Event::SendAttemptFailed {
                 id, broker, error, ..
             } => {
                 let r = self.record_mut(*id);
-                if r.attempts.len() < 8 {
-                    r.attempts.push((at, broker.clone(), error.clone()));
+                if r.attempts().len() < 8 {
+                    let attempts = &mut r.rare_mut().attempts;
+                    attempts.push((at, broker.clone(), error.clone()));
                 }
             }
             Event::SendOk {
@@ -160,14 +234,15 @@ impl SendFacts {
                 ..
             } => {
                 self.last_outcome = at;
+                let broker = self.names.get(broker);
                 let r = super::dense_entry(&mut self.records, *id);
                 r.outcomes += 1;
-                let sent_at = r.open_invoke.take().unwrap_or(at);
+                let sent_at = self.open.remove(id).unwrap_or(at);
                 let ack = Ack {
                     sent_at,
                     at,
                     status: *status,
-                    broker: broker.clone(),
+                    broker,
                     queue_id: *queue_id,
                     queue_offset: *queue_offset,
                     commit_log_offset: *commit_log_offset,
@@ -178,21 +253,20 @@ impl SendFacts {
                     r.ok.get_or_insert(ack);
                     self.ok_times.push(at);
                 } else {
-                    r.weak.get_or_insert(ack);
+                    r.rare_mut().weak.get_or_insert(ack);
                     self.weak_acks += 1;
                 }
                 self.latencies.push(at.ms_since(sent_at));
             }
             Event::SendFail { id, error, .. } | Event::SendInfo { id, error, .. } => {
                 self.last_outcome = at;
+                self.open.remove(id);
                 let r = self.record_mut(*id);
                 r.outcomes += 1;
-                r.open_invoke = None;
-                r.last_error = Some((at, error.clone()));
-                if matches!(event, Event::SendFail { .. }) {
-                    r.fails += 1;
-                } else {
-                    r.infos += 1;
+                let rare = r.rare_mut();
+                rare.last_error = Some((at, error.clone()));
+                if matches!(event, Event::SendInfo { .. }) {
+                    rare.infos += 1;
                 }
             }
             _ => {}
