@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{bundled_with, summary};
+use common::{RETRIES_LOST, SEND_BACKS_LOST, bundled_with, summary};
 use sim::check::{GroupFigures, Verdict};
 use sim::report::Summary;
 
@@ -44,18 +44,6 @@ fn require_caught(name: &str, overrides: &str, bug: &str, pick: fn(&GroupFigures
     );
 }
 
-/// The consumers' send-backs are lost on the network for 15 s (the brokers stay up, so no
-/// broker restart re-delivers what they had taken).
-const SEND_BACKS_LOST: &str = r#"
-[[fault]]
-at = "8s"
-for = "15s"
-kind = "drop-request"
-from = "ledger*"
-request = "CONSUMER_SEND_MSG_BACK"
-probability = 1
-"#;
-
 /// At-least-once with retries and the DLQ: a failed send-back taken as done loses the retry.
 #[test]
 fn dropping_a_failed_send_back_is_caught() {
@@ -72,23 +60,7 @@ fn dropping_a_failed_send_back_is_caught() {
 /// loses it when the consumer dies first.
 #[test]
 fn acknowledging_a_failed_send_back_is_caught() {
-    let overrides = format!(
-        r#"{SEND_BACKS_LOST}
-[[fault]]
-at = "8s"
-for = "15s"
-kind = "drop-request"
-from = "ledger*"
-request = "SEND_MESSAGE"
-probability = 1
-
-[[fault]]
-at = "18s..22s"
-for = "5s"
-kind = "kill"
-node = "ledger-0"
-"#
-    );
+    let overrides = format!("{SEND_BACKS_LOST}{RETRIES_LOST}");
     require_caught("retry-outage", &overrides, "ack_failed_send_back", |g| {
         g.failed_acked
     });

@@ -4,39 +4,11 @@
 
 mod common;
 
-use common::{root, sim};
+use common::{RETRIES_LOST, SEND_BACKS_LOST, root, sim};
 use sim::run::{RunOptions, run};
 use sim::scenario::{self, Scenario};
 use sim::shrink::{self, BudgetOverride, Fingerprint, Input, Options, Shrunk};
 use std::time::Duration;
-
-/// The consumers' send-backs lost for 15 s (as the consumer negative tests set it up).
-const SEND_BACKS_LOST: &str = r#"
-[[fault]]
-at = "8s"
-for = "15s"
-kind = "drop-request"
-from = "ledger*"
-request = "CONSUMER_SEND_MSG_BACK"
-probability = 1
-"#;
-
-/// The client's own retry send lost too, and the consumer killed while it waits.
-const RETRIES_LOST: &str = r#"
-[[fault]]
-at = "8s"
-for = "15s"
-kind = "drop-request"
-from = "ledger*"
-request = "SEND_MESSAGE"
-probability = 1
-
-[[fault]]
-at = "18s..22s"
-for = "5s"
-kind = "kill"
-node = "ledger-0"
-"#;
 
 /// Every bug switch, with the bundled scenario (and extra faults) that catches it.
 fn switches() -> Vec<(&'static str, &'static str, String)> {

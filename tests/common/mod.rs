@@ -66,3 +66,33 @@ pub fn fixture(name: &str) -> Scenario {
     let text = std::fs::read_to_string(format!("{}/{path}", root())).expect("the fixture exists");
     scenario::parse(&text, &path).expect("the fixture is valid")
 }
+
+/// The consumers' send-backs of `retry-outage` lost on the network for 15 s (the brokers stay
+/// up, so no broker restart re-delivers what they had taken).
+pub const SEND_BACKS_LOST: &str = r#"
+[[fault]]
+at = "8s"
+for = "15s"
+kind = "drop-request"
+from = "ledger*"
+request = "CONSUMER_SEND_MSG_BACK"
+probability = 1
+"#;
+
+/// With `SEND_BACKS_LOST`: the client's own retry sends lost too, and a consumer killed while
+/// its failed messages wait for a local retry.
+pub const RETRIES_LOST: &str = r#"
+[[fault]]
+at = "8s"
+for = "15s"
+kind = "drop-request"
+from = "ledger*"
+request = "SEND_MESSAGE"
+probability = 1
+
+[[fault]]
+at = "18s..22s"
+for = "5s"
+kind = "kill"
+node = "ledger-0"
+"#;

@@ -63,16 +63,15 @@ impl ConsumerTotals {
     fn of(groups: &[sim::check::GroupFigures]) -> ConsumerTotals {
         let mut totals = ConsumerTotals::default();
         for g in groups {
-            for (total, (_, count)) in totals.causes.iter_mut().zip(g.redelivered_by_cause.named())
-            {
-                *total += count;
-            }
-            totals.redelivered += g.redelivered;
-            totals.reordered += g.reordered;
-            totals.rewinds += g.rewinds;
-            totals.skipped += g.skipped;
-            totals.dead_lettered += g.dead_lettered;
-            totals.abandoned += g.abandoned;
+            totals.add(&ConsumerTotals {
+                redelivered: g.redelivered,
+                causes: g.redelivered_by_cause.named().map(|(_, count)| count),
+                reordered: g.reordered,
+                rewinds: g.rewinds,
+                skipped: g.skipped,
+                dead_lettered: g.dead_lettered,
+                abandoned: g.abandoned,
+            });
         }
         totals
     }
