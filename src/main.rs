@@ -6,7 +6,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use sim::exit::Exit;
 use std::process::ExitCode;
 
@@ -40,6 +40,10 @@ enum Command {
     Validate(cli::validate::ValidateArgs),
     /// Measure speed: simulated time per wall-clock time, events per second, memory.
     Bench(cli::bench::BenchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,8 @@ fn main() -> ExitCode {
         Command::List(args) => cli::list::main(args),
         Command::Validate(args) => cli::validate::main(args),
         Command::Bench(args) => cli::bench::main(args),
+        Command::Completions(args) => cli::completions::completions(args, Args::command()),
+        Command::Man => cli::completions::man(Args::command()),
     };
     ExitCode::from(exit.code())
 }

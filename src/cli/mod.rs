@@ -5,6 +5,7 @@
 pub mod output;
 
 pub mod bench;
+pub mod completions;
 pub mod list;
 pub mod matrix;
 pub mod merge;
