@@ -46,14 +46,10 @@ const HOSTILE_VALUES: &[&str] = &[
 fn bundled() -> &'static [(String, String)] {
     static TEXTS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
     TEXTS.get_or_init(|| {
-        let dir = format!("{}/scenarios", common::root());
-        let mut files: Vec<String> = std::fs::read_dir(&dir)
-            .expect("the scenarios folder")
-            .filter_map(|entry| entry.ok())
-            .map(|entry| entry.path().to_string_lossy().into_owned())
-            .filter(|path| path.ends_with(".toml"))
+        let files: Vec<String> = common::bundled_files()
+            .iter()
+            .map(|path| path.to_string_lossy().into_owned())
             .collect();
-        files.sort();
         files
             .into_iter()
             .map(|path| {

@@ -6,17 +6,9 @@ mod common;
 use sim::check::Verdict;
 
 fn sweep(seeds: std::ops::Range<u64>) {
-    let dir = format!("{}/scenarios", common::root());
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .path()
-                .file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
+    let mut names: Vec<String> = common::bundled_files()
+        .iter()
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
     for name in names {

@@ -29,9 +29,7 @@ macro_rules! snapshots {
         #[test]
         fn every_bundled_scenario_is_snapshotted() {
             let covered = [$($name),*];
-            let dir = format!("{}/scenarios", common::root());
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
+            for path in common::bundled_files() {
                 let name = path.file_stem().unwrap().to_string_lossy().into_owned();
                 assert!(covered.contains(&name.as_str()), "scenarios/{name}.toml has no snapshot test");
             }

@@ -20,6 +20,22 @@ pub fn sim(args: &[&str]) -> Output {
         .expect("the sim binary runs")
 }
 
+/// The bundled scenarios' files (`scenarios/*.toml`), sorted; shrunk ones (`*.min.toml`,
+/// which `sim shrink` writes beside their source) are not bundled.
+pub fn bundled_files() -> Vec<std::path::PathBuf> {
+    let dir = format!("{}/scenarios", root());
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .expect("the scenarios folder")
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| {
+            let name = path.to_string_lossy();
+            name.ends_with(".toml") && !name.ends_with(".min.toml")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 /// A bundled scenario by name.
 pub fn bundled(name: &str) -> Scenario {
     let path = format!("scenarios/{name}.toml");

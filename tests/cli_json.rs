@@ -1,0 +1,55 @@
+//! `--json` on `list` and `validate`: what scripts read instead of the text.
+
+mod common;
+
+use common::sim;
+use serde_json::Value;
+
+fn json(args: &[&str]) -> (Option<i32>, Value) {
+    let out = sim(args);
+    let value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    (out.status.code(), value)
+}
+
+#[test]
+fn list_json_names_every_bundled_scenario() {
+    let (code, list) = json(&["list", "--json"]);
+    assert_eq!(code, Some(0));
+    let entries = list.as_array().expect("a list");
+    assert_eq!(entries.len(), common::bundled_files().len());
+    for entry in entries {
+        assert!(
+            entry["name"].is_string() && entry["teaches"].is_string(),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn validate_json_has_a_line_per_cell_and_per_error() {
+    let (code, cells) = json(&["validate", "--json", "scenarios/reliability-matrix.toml"]);
+    assert_eq!(code, Some(0));
+    let cells = cells.as_array().expect("a list");
+    assert_eq!(cells.len(), 12, "every cell of the matrix");
+    assert!(
+        cells
+            .iter()
+            .all(|c| c["ok"] == true && c["cell"].is_string())
+    );
+    let (code, checked) = json(&[
+        "validate",
+        "--json",
+        "scenarios/lost-ack.toml",
+        "/nonexistent.toml",
+    ]);
+    assert_eq!(code, Some(2));
+    let checked = checked.as_array().expect("a list");
+    assert_eq!(checked[0]["nodes"], 6);
+    assert_eq!(checked[1]["ok"], false);
+    assert!(
+        checked[1]["error"]
+            .as_str()
+            .expect("why")
+            .contains("cannot read")
+    );
+}
