@@ -79,3 +79,28 @@ fn a_sweep_reports_each_seeds_digest() {
     assert_eq!(listed, vec![(7, digest("7")), (8, digest("8"))]);
     assert!(seeds.iter().all(|s| s["verdict"] == "pass"));
 }
+
+#[test]
+fn summary_json_carries_the_digest_of_the_run() {
+    let dir = std::env::temp_dir().join(format!("rmq-sim-summary-{}", std::process::id()));
+    let out = dir.display().to_string();
+    let args = [
+        "run",
+        "scenarios/route-expiry.toml",
+        "--seed",
+        "7",
+        "--out",
+        &out,
+        "--force",
+    ];
+    assert_eq!(sim(&args).status.code(), Some(0));
+    let text = std::fs::read_to_string(dir.join("summary.json")).expect("summary.json");
+    let summary: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(summary["digest"].as_str(), Some(digest("7").as_str()));
+    assert!(
+        summary["replay"]
+            .as_str()
+            .expect("a replay line")
+            .ends_with("--seed 7")
+    );
+}

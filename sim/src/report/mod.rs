@@ -213,8 +213,14 @@ pub fn write_files(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let summary = Summary::of(scenario, run);
-    let json = serde_json::to_string_pretty(&summary).expect("a summary serializes");
-    std::fs::write(dir.join("summary.json"), json + "\n")?;
+    let mut json = serde_json::to_value(&summary).map_err(std::io::Error::other)?;
+    if let (Ok(finished), Some(object)) = (&run.result, json.as_object_mut()) {
+        object.insert("digest".into(), finished.outcome.digest.clone().into());
+        object.insert("events".into(), finished.outcome.events_handled.into());
+        object.insert("replay".into(), replay_command(scenario, run.seed).into());
+    }
+    let text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("summary.json"), text + "\n")?;
     if let Ok(finished) = &run.result {
         let mut history =
             std::io::BufWriter::new(std::fs::File::create(dir.join("history.jsonl"))?);
