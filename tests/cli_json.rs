@@ -53,3 +53,25 @@ fn validate_json_has_a_line_per_cell_and_per_error() {
             .contains("cannot read")
     );
 }
+
+#[test]
+fn bench_json_reports_speed_and_the_baseline_ratio() {
+    let args = [
+        "bench",
+        "scenarios/lost-ack.toml",
+        "--seeds",
+        "0..2",
+        "--baseline",
+        "--json",
+    ];
+    let (code, bench) = json(&args);
+    assert_eq!(code, Some(0));
+    assert_eq!(bench["runs"], 2);
+    assert!(bench["speed"].as_f64().expect("a speed") > 0.0);
+    assert!(
+        bench["baseline"]["per_event_ratio"]
+            .as_f64()
+            .expect("a ratio")
+            > 0.0
+    );
+}

@@ -20,6 +20,9 @@ pub struct BenchArgs {
     /// simulated span) with no model, and report the scenario's cost against it.
     #[arg(long)]
     pub baseline: bool,
+    /// Print the measurements as JSON.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
 }
@@ -41,80 +44,163 @@ pub fn main(args: BenchArgs) -> Exit {
         Ok(seeds) => seeds,
         Err(code) => return code,
     };
-    // One warm-up run, so that the first measured one does not pay for page faults.
-    let _ = run(&scenario, seeds.start, &RunOptions::default());
-    let rss_before = rss_kib();
-    let started = Instant::now();
-    let mut walls = Vec::new();
-    let (mut simulated, mut events) = (0u64, 0u64);
-    let (mut checking, mut history) = (0.0f64, 0u64);
-    let mut messages = 0u64;
-    let mut rss_peak = rss_before;
-    for seed in seeds.clone() {
-        let result = run(&scenario, seed, &RunOptions::default());
-        walls.push(result.wall.as_secs_f64() * 1000.0);
-        if let Ok(finished) = &result.result {
-            simulated += finished.outcome.end.as_ms();
-            events += finished.outcome.events_handled;
-            checking += finished.check_wall.as_secs_f64();
-            history += finished.outcome.history.len() as u64;
-            messages += finished.report.sends.counts.sends;
+    let m = measure(&scenario, seeds.clone());
+    let baseline = args.baseline.then(|| {
+        let runs = m.walls.len() as u64;
+        let shape = sim::baseline::Shape {
+            nodes: scenario.nodes.len(),
+            messages: m.messages / runs,
+            span_ms: m.simulated / runs,
+        };
+        (shape, baseline(shape, seeds))
+    });
+    if args.json {
+        outln!("{}", json(&scenario.name, &m, baseline.as_ref()));
+    } else {
+        text(&scenario.name, &m);
+        if let Some((shape, cost)) = &baseline {
+            compare(*shape, &m.cost(), cost);
         }
-        rss_peak = rss_peak.max(rss_kib());
     }
-    let wall = started.elapsed().as_secs_f64();
-    walls.sort_by(|a, b| a.total_cmp(b));
-    let median = walls[walls.len() / 2];
-    let runs = walls.len() as f64;
-    outln!("{}: {} runs on one core", scenario.name, walls.len());
+    Exit::Pass
+}
+
+/// What the seeds' runs took, together.
+struct Measured {
+    /// Wall time per run, in ms, ascending.
+    walls: Vec<f64>,
+    wall: f64,
+    simulated: u64,
+    events: u64,
+    checking: f64,
+    history: u64,
+    messages: u64,
+    rss_before: u64,
+    rss_peak: u64,
+}
+
+impl Measured {
+    fn runs(&self) -> f64 {
+        self.walls.len() as f64
+    }
+
+    fn median(&self) -> f64 {
+        self.walls[self.walls.len() / 2]
+    }
+
+    fn speed(&self) -> f64 {
+        self.simulated as f64 / (self.wall * 1000.0)
+    }
+
+    fn cost(&self) -> Cost {
+        Cost {
+            wall: self.wall,
+            events: self.events,
+            messages: self.messages,
+        }
+    }
+}
+
+/// Runs the seeds one after another, after one warm-up run (so that the first measured one
+/// does not pay for page faults).
+fn measure(scenario: &sim::scenario::Scenario, seeds: std::ops::Range<u64>) -> Measured {
+    let _ = run(scenario, seeds.start, &RunOptions::default());
+    let rss_before = rss_kib();
+    let mut m = Measured {
+        walls: Vec::new(),
+        wall: 0.0,
+        simulated: 0,
+        events: 0,
+        checking: 0.0,
+        history: 0,
+        messages: 0,
+        rss_before,
+        rss_peak: rss_before,
+    };
+    let started = Instant::now();
+    for seed in seeds {
+        let result = run(scenario, seed, &RunOptions::default());
+        m.walls.push(result.wall.as_secs_f64() * 1000.0);
+        if let Ok(finished) = &result.result {
+            m.simulated += finished.outcome.end.as_ms();
+            m.events += finished.outcome.events_handled;
+            m.checking += finished.check_wall.as_secs_f64();
+            m.history += finished.outcome.history.len() as u64;
+            m.messages += finished.report.sends.counts.sends;
+        }
+        m.rss_peak = m.rss_peak.max(rss_kib());
+    }
+    m.wall = started.elapsed().as_secs_f64();
+    m.walls.sort_by(|a, b| a.total_cmp(b));
+    m
+}
+
+fn text(name: &str, m: &Measured) {
+    let runs = m.runs();
+    outln!("{name}: {} runs on one core", m.walls.len());
     outln!(
-        "  wall per run      median {median:.2}ms  min {:.2}ms  max {:.2}ms",
-        walls[0],
-        walls[walls.len() - 1]
+        "  wall per run      median {:.2}ms  min {:.2}ms  max {:.2}ms",
+        m.median(),
+        m.walls[0],
+        m.walls[m.walls.len() - 1]
     );
     outln!(
         "  simulated per run {:.1}s",
-        simulated as f64 / runs / 1000.0
+        m.simulated as f64 / runs / 1000.0
     );
-    outln!(
-        "  speed             {:.0}x real time",
-        simulated as f64 / (wall * 1000.0)
-    );
+    outln!("  speed             {:.0}x real time", m.speed());
     outln!(
         "  events            {:.0} per run, {:.0} per second",
-        events as f64 / runs,
-        events as f64 / wall
+        m.events as f64 / runs,
+        m.events as f64 / m.wall
     );
     outln!(
         "  10,000 seeds      about {:.0}s on 2 cores at this speed",
-        median / 1000.0 * 10_000.0 / 2.0
+        m.median() / 1000.0 * 10_000.0 / 2.0
     );
     outln!(
         "  checker           {:.2}ms per run ({:.1}% of the wall), {:.0} history entries per run, {:.2}us per entry",
-        checking * 1000.0 / runs,
-        checking * 100.0 / wall,
-        history as f64 / runs,
-        checking * 1e6 / (history.max(1) as f64)
+        m.checking * 1000.0 / runs,
+        m.checking * 100.0 / m.wall,
+        m.history as f64 / runs,
+        m.checking * 1e6 / (m.history.max(1) as f64)
     );
     outln!(
         "  memory            {} KiB resident after warm-up, {} KiB at most during the runs",
-        rss_before,
-        rss_peak
+        m.rss_before,
+        m.rss_peak
     );
-    if args.baseline {
-        let shape = sim::baseline::Shape {
-            nodes: scenario.nodes.len(),
-            messages: messages / walls.len() as u64,
-            span_ms: simulated / walls.len() as u64,
-        };
-        let scenario_cost = Cost {
-            wall,
-            events,
-            messages,
-        };
-        compare(shape, seeds, scenario_cost);
-    }
-    Exit::Pass
+}
+
+fn json(name: &str, m: &Measured, baseline: Option<&(sim::baseline::Shape, Cost)>) -> String {
+    let runs = m.runs();
+    let scenario = m.cost();
+    let value = serde_json::json!({
+        "scenario": name,
+        "runs": m.walls.len(),
+        "wall_ms": m.wall * 1000.0,
+        "wall_per_run_ms": {"median": m.median(), "min": m.walls[0], "max": m.walls[m.walls.len() - 1]},
+        "simulated_per_run_ms": m.simulated as f64 / runs,
+        "speed": m.speed(),
+        "events_per_run": m.events as f64 / runs,
+        "events_per_second": m.events as f64 / m.wall,
+        "ten_thousand_seeds_on_two_cores_s": m.median() / 1000.0 * 10_000.0 / 2.0,
+        "checker_ms_per_run": m.checking * 1000.0 / runs,
+        "checker_share": m.checking / m.wall,
+        "history_entries_per_run": m.history as f64 / runs,
+        "checker_us_per_entry": m.checking * 1e6 / (m.history.max(1) as f64),
+        "rss_kib_after_warm_up": m.rss_before,
+        "rss_kib_peak": m.rss_peak,
+        "per_event_us": scenario.per_event_us(),
+        "per_message_us": scenario.per_message_us(),
+        "baseline": baseline.map(|(shape, cost)| serde_json::json!({
+            "nodes": shape.nodes, "messages": shape.messages, "span_ms": shape.span_ms,
+            "per_event_us": cost.per_event_us(), "per_message_us": cost.per_message_us(),
+            "per_event_ratio": scenario.per_event_us() / cost.per_event_us(),
+            "per_message_ratio": scenario.per_message_us() / cost.per_message_us(),
+        })),
+    });
+    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 /// What a series of runs cost: wall time, events handled and messages sent in all.
@@ -134,8 +220,8 @@ impl Cost {
     }
 }
 
-/// Runs the bare baseline over the same seeds and prints both costs and their ratio.
-fn compare(shape: sim::baseline::Shape, seeds: std::ops::Range<u64>, scenario: Cost) {
+/// Runs the bare baseline over the same seeds: what it cost.
+fn baseline(shape: sim::baseline::Shape, seeds: std::ops::Range<u64>) -> Cost {
     let started = Instant::now();
     let mut baseline = Cost {
         wall: 0.0,
@@ -148,6 +234,11 @@ fn compare(shape: sim::baseline::Shape, seeds: std::ops::Range<u64>, scenario: C
         baseline.messages += shape.messages;
     }
     baseline.wall = started.elapsed().as_secs_f64();
+    baseline
+}
+
+/// Prints both costs and their ratio.
+fn compare(shape: sim::baseline::Shape, scenario: &Cost, baseline: &Cost) {
     outln!(
         "  baseline          bare madsim, {} nodes, {} request/response pairs over {:.1}s",
         shape.nodes,
