@@ -359,3 +359,46 @@ impl Shrinker<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::failing_expectations_only;
+    use crate::exit::Exit;
+    use crate::shrink::Fingerprint;
+    use toml_edit::DocumentMut;
+
+    #[test]
+    fn only_failing_expectations_stay_as_the_cell_or_the_file_states_them() {
+        let doc: DocumentMut =
+            "[expect]\nlost = \"observe\"\nduplicated = \">= 1\"\nrecovered = 3\n"
+                .parse()
+                .expect("toml");
+        let target = Fingerprint {
+            exit: Exit::Fail,
+            failing: vec!["lost", "recovered", "unexpected"],
+            unmeasured: Vec::new(),
+            invariant: None,
+        };
+        let cell = ["lost = 0".to_string()];
+        let (kept, removed) = failing_expectations_only(&doc, &target, &cell);
+        let expect = kept["expect"].as_table().expect("[expect]");
+        let shown = |key: &str| {
+            expect
+                .get(key)
+                .map(|item| item.to_string().trim().to_string())
+        };
+        assert_eq!(
+            shown("lost").as_deref(),
+            Some("0"),
+            "the cell's condition wins"
+        );
+        assert_eq!(
+            shown("recovered").as_deref(),
+            Some("3"),
+            "the file's condition"
+        );
+        assert_eq!(shown("unexpected").as_deref(), Some("0"), "a default is 0");
+        assert_eq!(shown("duplicated"), None);
+        assert_eq!(removed, vec!["expect.duplicated = \">= 1\" (it passed)"]);
+    }
+}
