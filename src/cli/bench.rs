@@ -2,6 +2,7 @@
 //! (ratios of one run are what compare; machines here are noisy).
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use sim::exit::Exit;
 use sim::run::{RunOptions, run};
 use std::time::Instant;
@@ -117,8 +118,15 @@ fn measure(scenario: &sim::scenario::Scenario, seeds: std::ops::Range<u64>) -> M
         rss_before,
         rss_peak: rss_before,
     };
+    let bar = ProgressBar::new(seeds.end - seeds.start);
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} runs")
+    {
+        bar.set_style(style);
+    }
     let started = Instant::now();
     for seed in seeds {
+        bar.inc(1);
         let result = run(scenario, seed, &RunOptions::default());
         m.walls.push(result.wall.as_secs_f64() * 1000.0);
         if let Ok(finished) = &result.result {
@@ -131,6 +139,7 @@ fn measure(scenario: &sim::scenario::Scenario, seeds: std::ops::Range<u64>) -> M
         m.rss_peak = m.rss_peak.max(rss_kib());
     }
     m.wall = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
     m.walls.sort_by(|a, b| a.total_cmp(b));
     m
 }
