@@ -186,6 +186,12 @@ fn sim_shrink_writes_the_smaller_file_and_its_replay_line() {
     );
     let written = std::fs::read_to_string(&min).expect("the shrunk file");
     assert!(written.starts_with("# Shrunk by `sim shrink"), "{written}");
+    let over = sim(&["shrink", &file, "--seed", "0", "--out", &file]);
+    assert_eq!(
+        over.status.code(),
+        Some(2),
+        "the source is never written over"
+    );
     let passing = sim(&["shrink", "scenarios/lost-ack.toml", "--seed", "0"]);
     assert_eq!(passing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&passing.stderr).contains("the seed passes"));

@@ -46,6 +46,12 @@ fn parse_wall(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
+/// Whether two paths name one file (the same text, or the same file on disk).
+fn same_file(a: &str, b: &str) -> bool {
+    let canonical = |p: &str| std::fs::canonicalize(p).ok();
+    a == b || canonical(a).is_some_and(|a| Some(a) == canonical(b))
+}
+
 /// `scenarios/x.toml` -> `scenarios/x.min.toml`.
 fn default_out(file: &str) -> String {
     match file.strip_suffix(".toml") {
@@ -69,6 +75,10 @@ pub fn main(args: ShrinkArgs) -> Exit {
     };
     let scenario = args.run_budget.apply(scenario);
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
+    if same_file(&out, &args.file) {
+        errln!("error: --out {out}: that is the scenario being shrunk; choose another file");
+        return Exit::BadInput;
+    }
     let input = Input {
         scenario: &scenario,
         text: &text,
