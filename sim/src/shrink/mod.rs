@@ -134,6 +134,7 @@ pub fn shrink(
         out: input.out,
         options,
         runs: 2,
+        kept: 0,
         started,
         pass: "faults",
         progress,
@@ -172,6 +173,8 @@ pub struct Shrinker<'a> {
     out: &'a str,
     options: &'a Options,
     runs: u64,
+    /// Candidates kept so far.
+    kept: u64,
     started: Instant,
     pass: &'static str,
     progress: &'a mut dyn FnMut(&Progress),
@@ -184,7 +187,7 @@ impl Shrinker<'_> {
     /// Runs rounds of every pass until one changes nothing or the budget ends.
     fn rounds(&mut self) -> Stop {
         loop {
-            let before = self.doc.to_string();
+            let kept_before = self.kept;
             for (name, pass) in passes::ROUND {
                 self.pass = name;
                 pass(self);
@@ -192,7 +195,7 @@ impl Shrinker<'_> {
                     return stop;
                 }
             }
-            if self.doc.to_string() == before {
+            if self.kept == kept_before {
                 return Stop::Fixpoint;
             }
         }
@@ -238,6 +241,7 @@ impl Shrinker<'_> {
                 }
                 self.doc = candidate;
                 self.best = result;
+                self.kept += 1;
                 self.record(change);
                 return true;
             }
