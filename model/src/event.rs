@@ -14,6 +14,35 @@ pub enum SendMode {
     Sync,
     Async,
     Oneway,
+    /// `sendMessageInTransaction`: a sync send of a half message, then the local
+    /// transaction, then END_TRANSACTION.
+    Transaction,
+}
+
+impl SendMode {
+    /// Sends that wait for their answer and retry as sync sends do.
+    pub fn is_sync(self) -> bool {
+        matches!(self, SendMode::Sync | SendMode::Transaction)
+    }
+}
+
+/// A local transaction's state (`LocalTransactionState`), and what END_TRANSACTION asks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransactionState {
+    Commit,
+    Rollback,
+    Unknown,
+}
+
+impl TransactionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransactionState::Commit => "COMMIT_MESSAGE",
+            TransactionState::Rollback => "ROLLBACK_MESSAGE",
+            TransactionState::Unknown => "UNKNOW",
+        }
+    }
 }
 
 /// A broker's answer to a stored message (`SendStatus`). Every one means "stored on the
@@ -146,6 +175,51 @@ pub enum Event {
         id: MessageId,
         error: String,
         attempts: u32,
+    },
+
+    // --- transactions ---
+    /// The application's local transaction of a half message is decided and durable in its
+    /// own database (the producer machine's disk). Emitted by the application, never by the
+    /// model: what "committed" means for the checker.
+    TransactionDecided {
+        id: MessageId,
+        state: TransactionState,
+    },
+    /// A producer sent END_TRANSACTION (oneway) for a half message: after its local
+    /// transaction, or answering a check. `to` is `None` when no master was known.
+    TransactionEndSent {
+        id: MessageId,
+        state: TransactionState,
+        from_check: bool,
+        to: Option<NodeId>,
+    },
+    /// A master handled END_TRANSACTION. `put` is the commitlog offset of the real message
+    /// it stored (a commit); `refused` why it did nothing.
+    TransactionEnded {
+        broker: String,
+        id: Option<MessageId>,
+        state: TransactionState,
+        from_check: bool,
+        half_offset: u64,
+        put: Option<u64>,
+        size: u32,
+        refused: Option<String>,
+    },
+    /// The check service re-put a half message (copy number `times`) and asked a producer of
+    /// its group about it; `producer` is `None` when the group had no channel.
+    TransactionChecked {
+        broker: String,
+        id: Option<MessageId>,
+        times: u32,
+        half_offset: u64,
+        producer: Option<NodeId>,
+    },
+    /// The check service gave a half message up after `times` checks
+    /// (`TRANS_CHECK_MAX_TIME_TOPIC`).
+    TransactionDiscarded {
+        broker: String,
+        id: Option<MessageId>,
+        times: u32,
     },
 
     /// The application driving a producer has sent all its messages and has none in flight.

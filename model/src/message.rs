@@ -19,6 +19,9 @@ pub mod property {
     pub const ORIGIN_MESSAGE_ID: &str = "ORIGIN_MESSAGE_ID";
     pub const MAX_RECONSUME_TIMES: &str = "MAX_RECONSUME_TIMES";
     pub const RECONSUME_TIME: &str = "RECONSUME_TIME";
+    pub const TRANSACTION_PREPARED: &str = "TRAN_MSG";
+    pub const PRODUCER_GROUP: &str = "PGROUP";
+    pub const TRANSACTION_CHECK_TIMES: &str = "TRANSACTION_CHECK_TIMES";
 }
 
 const NAME_VALUE_SEPARATOR: char = '\u{1}';

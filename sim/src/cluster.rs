@@ -87,6 +87,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                     producer_config.retry_another_broker_when_not_store_ok =
                         spec.retry_when_not_store_ok;
                     producer_config.send_latency_fault_enable = spec.latency_fault_tolerance;
+                    producer_config.transactional = spec.transaction.is_some();
                     let workload = ProducerWorkload {
                         topic: spec.topic.clone(),
                         mode: spec.send,
@@ -98,6 +99,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                         body_bytes: spec.body_bytes,
                         app_retries: spec.app_retries,
                         client,
+                        transaction: spec.transaction.clone(),
                     };
                     let factory = move || {
                         Box::new(ProducerApp::new(
@@ -185,12 +187,16 @@ fn broker_config(
     config.store.consume_queue_entries_per_file = spec.consume_queue_file_entries;
     config.store.transient_store_pool_enable = spec.transient_store_pool;
     config.store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
+    config.transaction = spec.transaction.clone();
     config.bugs = BrokerBugs {
         ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
         skip_crc_check_on_recover: scenario.bugs.skip_crc_check_on_recover,
         ack_before_slave_has_data: scenario.bugs.ack_before_slave_has_data,
         reput_stops_at_file_end: scenario.bugs.reput_stops_at_file_end,
         keep_consume_queue_on_truncation: scenario.bugs.keep_consume_queue_on_truncation,
+        rollback_puts_message: scenario.bugs.rollback_puts_message,
+        check_ignores_op_messages: scenario.bugs.check_ignores_op_messages,
+        commit_skips_check_prepare: scenario.bugs.commit_skips_check_prepare,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
@@ -228,8 +234,9 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
     config
 }
 
-/// Every queue to read back: each topic's queues on each group hosting it, and each clustering
-/// consumer group's retry and dead-letter queue on every broker group.
+/// Every queue to read back: each topic's queues on each group hosting it, each clustering
+/// consumer group's retry and dead-letter queue on every broker group, and with transactional
+/// producers every group's queue of discarded half messages.
 fn audit_targets(scenario: &Scenario, lost_for_good: &[NodeId]) -> Vec<AuditTarget> {
     let mut targets = Vec::new();
     let mut add = |group: usize, topic: &str, queues: u32| {
@@ -254,6 +261,11 @@ fn audit_targets(scenario: &Scenario, lost_for_good: &[NodeId]) -> Vec<AuditTarg
         for group in 0..scenario.broker_groups.len() {
             add(group, &retry_topic(&consumer.group), 1);
             add(group, &dlq_topic(&consumer.group), 1);
+        }
+    }
+    if scenario.producers.iter().any(|p| p.transaction.is_some()) {
+        for group in 0..scenario.broker_groups.len() {
+            add(group, model::broker::transaction::DISCARD_TOPIC, 1);
         }
     }
     targets

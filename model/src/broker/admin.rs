@@ -28,9 +28,9 @@ impl Broker {
         if created {
             self.register_all(ctx);
         }
-        let changed = self
-            .consumers
-            .heartbeat(ctx.now(), inbound.from, &heartbeat);
+        let now = ctx.now();
+        (self.producers).heartbeat(now, inbound.from, &heartbeat.producer_groups);
+        let changed = self.consumers.heartbeat(now, inbound.from, &heartbeat);
         self.notify_changed(ctx, &changed);
         ctx.respond(inbound, Response::success(ResponseBody::Empty));
     }
@@ -172,6 +172,7 @@ impl Broker {
         });
         let info = RuntimeInfo {
             schedule_backlog: backlog,
+            transaction_backlog: self.transaction_backlog(),
         };
         ctx.respond(inbound, Response::success(ResponseBody::RuntimeInfo(info)));
     }

@@ -39,6 +39,36 @@ pub struct BrokerBugs {
     /// Recovery that cuts the commitlog leaves the ConsumeQueues as they are (no
     /// `truncateDirtyLogicFiles`): their entries past the cut point at bytes that are gone.
     pub keep_consume_queue_on_truncation: bool,
+    /// END_TRANSACTION with ROLLBACK_MESSAGE puts the real message as a commit would.
+    pub rollback_puts_message: bool,
+    /// The transaction check reads no op messages: it asks about resolved halves again.
+    pub check_ignores_op_messages: bool,
+    /// A commit skips `checkPrepareMessage`: any record at the offset is committed.
+    pub commit_skips_check_prepare: bool,
+}
+
+/// The transaction settings of `BrokerConfig`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransactionConfig {
+    /// `transactionCheckInterval`: how often the check service runs.
+    pub check_interval_ms: u64,
+    /// `transactionTimeOut`: a half message younger than this is not checked yet.
+    pub timeout_ms: u64,
+    /// `transactionCheckMax`: checks before a half message is discarded.
+    pub check_max: u32,
+    /// `rejectTransactionMessage`.
+    pub reject_transaction_message: bool,
+}
+
+impl Default for TransactionConfig {
+    fn default() -> TransactionConfig {
+        TransactionConfig {
+            check_interval_ms: 60_000,
+            timeout_ms: 6_000,
+            check_max: 15,
+            reject_transaction_message: false,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +88,7 @@ pub struct BrokerConfig {
     pub store: StoreConfig,
     /// `slaveReadEnable`: send consumers that fall far behind to a slave.
     pub slave_read_enable: bool,
+    pub transaction: TransactionConfig,
     pub bugs: BrokerBugs,
 }
 
@@ -150,6 +181,7 @@ impl BrokerConfig {
             register_broker_timeout_ms: 6_000,
             store: StoreConfig::default(),
             slave_read_enable: false,
+            transaction: TransactionConfig::default(),
             bugs: BrokerBugs::default(),
         }
     }

@@ -5,7 +5,8 @@
 //! flush, recovery); `send` (SEND_MESSAGE), `pull` (PULL_MESSAGE, offset queries), `long_poll`
 //! (held pulls), `admin` (heartbeats, consumer lists, offsets, locks, progress), `send_back`
 //! (failed messages to retry or dead-letter topics), `schedule` and `delayed` (delayed
-//! delivery), `consumers`, `offsets`, `locks`, `topics` (the broker's tables).
+//! delivery), `transaction` (half messages, END_TRANSACTION and the check service),
+//! `consumers`, `offsets`, `locks`, `topics` (the broker's tables).
 
 mod admin;
 pub mod config;
@@ -22,8 +23,11 @@ mod send_back;
 mod slave_sync;
 pub mod store;
 mod topics;
+pub mod transaction;
 
-pub use config::{BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType, StoreConfig};
+pub use config::{
+    BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType, StoreConfig, TransactionConfig,
+};
 
 use crate::disk::FlushId;
 use crate::ids::{NodeId, RequestId};
@@ -71,6 +75,8 @@ pub enum BrokerTimer {
     Schedule(u32),
     /// `ScheduleMessageService.persist`.
     PersistScheduleOffsets,
+    /// `TransactionalMessageCheckService`'s round.
+    TransactionCheck,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +95,10 @@ pub struct Broker {
     next_wait: u64,
     topics: Topics,
     consumers: Consumers,
+    producers: transaction::Producers,
+    /// When this process started (the transaction check's phase), and whether a round is due.
+    started_at: crate::time::Time,
+    check_armed: bool,
     offsets: Offsets,
     holds: LongPolling,
     locks: QueueLocks,
@@ -109,6 +119,9 @@ impl Broker {
             waiting_sends: BTreeMap::new(),
             next_wait: 0,
             consumers: Consumers::default(),
+            producers: transaction::Producers::default(),
+            started_at: crate::time::Time::ZERO,
+            check_armed: false,
             offsets: Offsets::default(),
             holds: LongPolling::default(),
             locks: QueueLocks::default(),
@@ -150,6 +163,9 @@ impl Broker {
         for arrival in arrivals {
             if arrival.topic == SCHEDULE_TOPIC {
                 self.schedule_arrival(ctx, arrival.queue_id);
+            }
+            if arrival.topic == transaction::HALF_TOPIC {
+                self.arm_transaction_check(ctx);
             }
             for held in self
                 .holds
@@ -199,6 +215,8 @@ impl Node for Broker {
                 timer(BrokerTimer::PersistScheduleOffsets),
             );
             self.start_schedule(ctx);
+            self.started_at = ctx.now();
+            self.arm_transaction_check(ctx);
         } else {
             self.start_ha_slave(ctx);
             let delay = slave_sync::INITIAL_DELAY_MS;
@@ -248,6 +266,7 @@ impl Node for Broker {
                 self.handle_consume_stats(ctx, inbound, &group, &topic)
             }
             Request::GetBrokerRuntimeInfo => self.handle_runtime_info(ctx, inbound),
+            Request::EndTransaction(end) => self.handle_end_transaction(ctx, end),
             Request::GetAllTopicConfig
             | Request::GetAllConsumerOffset
             | Request::GetAllDelayOffset => self.handle_sync_request(ctx, inbound, &request),
@@ -320,6 +339,9 @@ impl Node for Broker {
                 ctx.set_timer(long_poll::CHECK_INTERVAL_MS, timer(BrokerTimer::HoldCheck));
             }
             BrokerTimer::ScanChannels => {
+                for channel in self.producers.expire(ctx.now()) {
+                    ctx.close_connection(channel);
+                }
                 for channel in self.consumers.expired(ctx.now()) {
                     let changed = self.consumers.remove_channel(channel);
                     ctx.close_connection(channel);
@@ -333,6 +355,7 @@ impl Node for Broker {
                 ctx.set_timer(interval, timer(BrokerTimer::PersistOffsets));
             }
             BrokerTimer::Schedule(level) => self.deliver_due(ctx, level),
+            BrokerTimer::TransactionCheck => self.transaction_check(ctx),
             BrokerTimer::PersistScheduleOffsets => {
                 self.schedule.persist(ctx.disk());
                 ctx.set_timer(
@@ -362,6 +385,7 @@ impl Node for Broker {
     fn on_connection_closed(&mut self, ctx: &mut Context<'_>, peer: NodeId) {
         self.ha_connection_closed(peer);
         self.ha_slave_connection_closed(peer);
+        self.producers.remove_channel(peer);
         let changed = self.consumers.remove_channel(peer);
         self.notify_changed(ctx, &changed);
     }

@@ -67,10 +67,6 @@ impl Broker {
             ctx.respond(inbound, Response::error(code));
             return;
         }
-        let Some(store) = self.store.as_mut() else {
-            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
-            return;
-        };
         let message = &send.message;
         let mut request = StoreRequest {
             topic: message.topic.clone(),
@@ -84,6 +80,21 @@ impl Broker {
             reconsume_times: send.reconsume_times,
         };
         super::schedule::rewrite_for_delay(&mut request);
+        if super::transaction::is_half(&message.properties) {
+            if self.config.transaction.reject_transaction_message {
+                ctx.respond(inbound, Response::error(ResponseCode::NoPermission));
+                return;
+            }
+            super::transaction::rewrite_half(&mut request);
+            let topic = super::transaction::HALF_TOPIC;
+            if self.topics.create_if_missing(ctx.disk(), topic, 1) {
+                self.register_all(ctx);
+            }
+        }
+        let Some(store) = self.store.as_mut() else {
+            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
+            return;
+        };
         let appended = match store.put(ctx, &request) {
             Ok(appended) => appended,
             Err(AppendError::MessageSizeExceeded) => {

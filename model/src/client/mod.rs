@@ -12,7 +12,7 @@ use crate::event::SendMode;
 use crate::ids::{MessageId, NodeId, RequestId};
 use crate::message::Message;
 use crate::node::{Context, RpcError};
-use crate::protocol::{Request, Response, ResponseBody, ResponseCode};
+use crate::protocol::{HeartBeat, Request, Response, ResponseBody, ResponseCode};
 use crate::time::Time;
 use crate::timer::Timer;
 use consumer::{Consumer, ConsumerPending, ConsumerTimer};
@@ -53,6 +53,8 @@ impl ClientConfig {
 pub enum ClientTimer {
     /// `updateTopicRouteInfoFromNameServer` for every topic in use.
     UpdateRoutes,
+    /// A transactional producer's `sendHeartbeatToAllBroker`.
+    ProducerHeartbeat,
     Consumer(ConsumerTimer),
 }
 
@@ -71,6 +73,8 @@ pub enum Pending {
         internal: bool,
     },
     Consumer(ConsumerPending),
+    /// A producer's heartbeat: its answer says nothing the client uses.
+    ProducerHeartbeat,
 }
 
 /// What the client shares among its parts: configuration, routes, requests in flight.
@@ -132,6 +136,14 @@ impl Client {
     /// Starts the scheduled tasks (`MQClientInstance.startScheduledTask`) and the consumer.
     pub fn start(&mut self, ctx: &mut Context<'_>) {
         ctx.set_timer(10, Timer::Client(ClientTimer::UpdateRoutes));
+        if self
+            .producer
+            .as_ref()
+            .is_some_and(|p| p.config.transactional)
+        {
+            // `startScheduledTask`: the first heartbeat after 1 s.
+            ctx.set_timer(1_000, Timer::Client(ClientTimer::ProducerHeartbeat));
+        }
         if let Some(consumer) = &mut self.consumer {
             for topic in consumer.topics() {
                 self.core.topics.insert(topic);
@@ -202,6 +214,11 @@ impl Client {
                     Timer::Client(ClientTimer::UpdateRoutes),
                 );
             }
+            ClientTimer::ProducerHeartbeat => {
+                self.producer_heartbeat(ctx);
+                let interval = self.core.config.heartbeat_broker_interval_ms;
+                ctx.set_timer(interval, Timer::Client(ClientTimer::ProducerHeartbeat));
+            }
             ClientTimer::Consumer(timer) => {
                 if let Some(consumer) = &mut self.consumer {
                     consumer.on_timer(ctx, &mut self.core, timer);
@@ -209,6 +226,23 @@ impl Client {
             }
         }
         Vec::new()
+    }
+
+    /// A producer without consumers heartbeats the masters of its routes only.
+    fn producer_heartbeat(&mut self, ctx: &mut Context<'_>) {
+        let Some(producer) = &self.producer else {
+            return;
+        };
+        let heartbeat = HeartBeat {
+            client_id: self.core.config.client_id.clone(),
+            producer_groups: vec![producer.config.group.clone()],
+            consumers: Vec::new(),
+        };
+        for addr in self.core.routes.master_addrs() {
+            let request = Request::HeartBeat(heartbeat.clone());
+            let id = ctx.request(addr, request, self.core.config.mq_client_api_timeout_ms);
+            self.core.pending.insert(id, Pending::ProducerHeartbeat);
+        }
     }
 
     /// Takes the answer to a request. Returns `None` if the request was not the client's.
@@ -281,6 +315,7 @@ impl Client {
                     consumer.on_response(ctx, &mut self.core, pending, result);
                 }
             }
+            Pending::ProducerHeartbeat => {}
         }
         Some(notices)
     }

@@ -108,4 +108,15 @@ impl RouteCache {
         addrs.dedup();
         addrs
     }
+
+    /// Every master address (broker id 0) in any cached route, each once, in address order.
+    pub fn master_addrs(&self) -> Vec<NodeId> {
+        let mut addrs: Vec<NodeId> = (self.routes.values())
+            .flat_map(|route| route.broker_datas.iter())
+            .filter_map(|broker| broker.broker_addrs.get(&0).copied())
+            .collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
+    }
 }

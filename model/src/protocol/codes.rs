@@ -54,6 +54,8 @@ codes! {
         HeartBeat = 34, "HEART_BEAT";
         UnregisterClient = 35, "UNREGISTER_CLIENT";
         ConsumerSendMsgBack = 36, "CONSUMER_SEND_MSG_BACK";
+        EndTransaction = 37, "END_TRANSACTION";
+        CheckTransactionState = 39, "CHECK_TRANSACTION_STATE";
         GetConsumerListByGroup = 38, "GET_CONSUMER_LIST_BY_GROUP";
         NotifyConsumerIdsChanged = 40, "NOTIFY_CONSUMER_IDS_CHANGED";
         LockBatchMq = 41, "LOCK_BATCH_MQ";

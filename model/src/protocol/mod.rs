@@ -10,6 +10,7 @@ pub mod route;
 pub use codes::{RequestCode, ResponseCode};
 pub use route::{BrokerData, MessageQueue, QueueData, TopicConfig, TopicRouteData};
 
+use crate::event::TransactionState;
 use crate::ids::NodeId;
 use crate::message::Message;
 
@@ -68,6 +69,10 @@ pub enum Request {
     GetConsumeStats { group: String, topic: String },
     /// Admin -> broker: runtime figures (here: the delayed messages not yet delivered).
     GetBrokerRuntimeInfo,
+    /// Producer -> master (oneway): commit or roll back a half message.
+    EndTransaction(EndTransaction),
+    /// Broker -> producer (oneway): what became of a half message's local transaction?
+    CheckTransactionState(CheckTransactionState),
     /// Slave -> master, every 10 s: the master's topic configs.
     GetAllTopicConfig,
     /// Slave -> master, every 10 s: the master's consumer offsets.
@@ -115,6 +120,8 @@ impl Request {
             Request::UnlockBatchMq { .. } => RequestCode::UnlockBatchMq,
             Request::GetConsumeStats { .. } => RequestCode::GetConsumeStats,
             Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
+            Request::EndTransaction(_) => RequestCode::EndTransaction,
+            Request::CheckTransactionState(_) => RequestCode::CheckTransactionState,
             Request::HaReport { .. } => RequestCode::HaReport,
             Request::GetAllTopicConfig => RequestCode::GetAllTopicConfig,
             Request::GetAllConsumerOffset => RequestCode::GetAllConsumerOffset,
@@ -192,6 +199,31 @@ pub struct SendMsgBack {
     pub delay_level: i32,
     pub origin_topic: String,
     pub max_reconsume_times: u32,
+}
+
+/// `END_TRANSACTION`'s header (`EndTransactionRequestHeader`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndTransaction {
+    pub producer_group: String,
+    /// The half message's offset in the half queue.
+    pub tran_state_table_offset: u64,
+    /// The half message's commitlog offset (from its `offsetMsgId`).
+    pub commit_log_offset: u64,
+    pub state: TransactionState,
+    pub from_transaction_check: bool,
+    /// The message's `UNIQ_KEY`.
+    pub msg_id: String,
+}
+
+/// `CHECK_TRANSACTION_STATE`'s header, with the half message's group and id from its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckTransactionState {
+    pub producer_group: String,
+    /// The checked copy's half-queue offset and commitlog offset: an answer names these.
+    pub tran_state_table_offset: u64,
+    pub commit_log_offset: u64,
+    /// The message's `UNIQ_KEY`.
+    pub msg_id: String,
 }
 
 /// `HEART_BEAT`'s body (`HeartbeatData`).
@@ -277,6 +309,9 @@ pub struct QueueProgress {
 pub struct RuntimeInfo {
     /// Delayed messages stored but not yet delivered (`scheduleMessageOffset_N` summed).
     pub schedule_backlog: u64,
+    /// Half messages the transaction check has not passed yet (the half queue's max offset
+    /// minus the check's progress).
+    pub transaction_backlog: u64,
 }
 
 /// `REGISTER_BROKER`'s answer: where a slave finds its master.

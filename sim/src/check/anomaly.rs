@@ -26,6 +26,11 @@ pub enum AnomalyKind {
     DeadLettered,
     Unexpected,
     Corrupt,
+    TxnLost,
+    TxnPhantom,
+    TxnDuplicated,
+    TxnDiscarded,
+    TxnRepaired,
 }
 
 impl AnomalyKind {
@@ -39,6 +44,10 @@ impl AnomalyKind {
                 | AnomalyKind::Skipped
                 | AnomalyKind::Recovered
                 | AnomalyKind::Misplaced
+                | AnomalyKind::TxnLost
+                | AnomalyKind::TxnPhantom
+                | AnomalyKind::TxnDuplicated
+                | AnomalyKind::TxnDiscarded
         )
     }
 
@@ -63,6 +72,11 @@ impl AnomalyKind {
             AnomalyKind::DeadLettered => "dead_lettered",
             AnomalyKind::Unexpected => "unexpected",
             AnomalyKind::Corrupt => "corrupt",
+            AnomalyKind::TxnLost => "txn_lost",
+            AnomalyKind::TxnPhantom => "txn_phantom",
+            AnomalyKind::TxnDuplicated => "txn_duplicated",
+            AnomalyKind::TxnDiscarded => "txn_discarded",
+            AnomalyKind::TxnRepaired => "txn_repaired",
         }
     }
 }

@@ -18,7 +18,7 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         .collect();
     for (id, r) in index.sends.messages() {
         let Some(ack) = r.ack() else { continue };
-        if !r.copies.is_empty() || consumed.contains(&*r.topic) {
+        if r.transactional || !r.copies.is_empty() || consumed.contains(&*r.topic) {
             continue;
         }
         if index.read_back.unread_queue(&ack.broker, ack.queue_id) {

@@ -243,6 +243,48 @@ const COUNTS: &[CountExpectation] = &[
         observed: |c, _| c.misplaced_unexplained,
     },
     CountExpectation {
+        name: "txn_lost",
+        needs_read_back: true,
+        condition: |e| &e.txn_lost,
+        observed: |c, _| c.transactions.lost,
+    },
+    CountExpectation {
+        name: "txn_lost_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.txn_lost_unexplained,
+        observed: |c, _| c.transactions.lost_unexplained,
+    },
+    CountExpectation {
+        name: "txn_phantom",
+        needs_read_back: true,
+        condition: |e| &e.txn_phantom,
+        observed: |c, _| c.transactions.phantom,
+    },
+    CountExpectation {
+        name: "txn_duplicated",
+        needs_read_back: true,
+        condition: |e| &e.txn_duplicated,
+        observed: |c, _| c.transactions.duplicated,
+    },
+    CountExpectation {
+        name: "txn_duplicated_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.txn_duplicated_unexplained,
+        observed: |c, _| c.transactions.duplicated_unexplained,
+    },
+    CountExpectation {
+        name: "txn_discarded",
+        needs_read_back: true,
+        condition: |e| &e.txn_discarded,
+        observed: |c, _| c.transactions.discarded,
+    },
+    CountExpectation {
+        name: "txn_repaired",
+        needs_read_back: true,
+        condition: |e| &e.txn_repaired,
+        observed: |c, _| c.transactions.repaired,
+    },
+    CountExpectation {
         name: "weak_acks",
         needs_read_back: false,
         condition: |e| &e.weak_acks,

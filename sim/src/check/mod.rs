@@ -75,6 +75,7 @@ mod sends;
 mod storage;
 #[cfg(test)]
 mod tests;
+mod transactions;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use consumers::{GroupFigures, RedeliveryCauses};
@@ -82,6 +83,7 @@ pub use expect::describe_samples;
 pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
 pub use sends::{SendCounts, SendFigures};
+pub use transactions::TransactionCounts;
 
 use crate::history::Ending;
 use crate::history::History;
@@ -144,6 +146,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let mut anomalies = Vec::new();
     let mut sends = sends::judge(&index, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
+    sends.counts.transactions = transactions::judge(&index, &mut anomalies);
     // Messages of consumed topics count as lost per group, from deliveries.
     for group in &consumers {
         sends.counts.lost += group.lost;

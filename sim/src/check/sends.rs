@@ -37,6 +37,9 @@ pub struct SendCounts {
     pub misplaced_unexplained: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
+    /// Transactional messages (absent without them).
+    #[serde(skip_serializing_if = "super::transactions::TransactionCounts::is_empty")]
+    pub transactions: super::transactions::TransactionCounts,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -35,6 +35,9 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         } else if r.weak().is_none() {
             counts.failed += 1;
         }
+        if r.transactional {
+            continue; // Judged by `transactions`: a commit puts it, a rollback does not.
+        }
         if r.copies.len() > 1 {
             counts.duplicated += 1;
             let story = explain_duplicate(r);

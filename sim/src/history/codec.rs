@@ -8,6 +8,7 @@
 use super::{Entry, Phase, Recorded, SimEvent, Stop};
 use model::event::{
     Event, ListenedMessage, QueueEntry, RemovalReason, RouteBroker, SendMode, SendStatus,
+    TransactionState,
 };
 use model::{MessageId, NodeId, Time};
 use std::collections::BTreeMap;
@@ -230,7 +231,8 @@ macro_rules! enum_field {
     };
 }
 
-enum_field!(SendMode { Sync {} = 0, Async {} = 1, Oneway {} = 2 });
+enum_field!(SendMode { Sync {} = 0, Async {} = 1, Oneway {} = 2, Transaction {} = 3 });
+enum_field!(TransactionState { Commit {} = 0, Rollback {} = 1, Unknown {} = 2 });
 enum_field!(SendStatus {
     SendOk {} = 0,
     FlushDiskTimeout {} = 1,
@@ -285,6 +287,11 @@ enum_field!(Event {
     ReadBackNoRecord { broker, replica, topic, queue_id, from, to } = 27,
     ReadBackFailed { broker, replica, topic, queue_id, error } = 28,
     ReadBackDone { queues } = 29,
+    TransactionDecided { id, state } = 30,
+    TransactionEndSent { id, state, from_check, to } = 31,
+    TransactionEnded { broker, id, state, from_check, half_offset, put, size, refused } = 32,
+    TransactionChecked { broker, id, times, half_offset, producer } = 33,
+    TransactionDiscarded { broker, id, times } = 34,
 });
 
 /// The tag of a model event; a harness event's tag follows it.

@@ -90,6 +90,9 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             format_ms(sends.unavailable_ms),
             sends.acked_per_s
         );
+        if !c.transactions.is_empty() {
+            transactions(&mut out, &c.transactions);
+        }
     }
     for group in &summary.consumers {
         let _ = writeln!(
@@ -210,6 +213,30 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
 }
 
 /// `512B`, `12.3KiB`, `4.0MiB`.
+/// Two lines: the local decisions, then what became of them.
+fn transactions(out: &mut String, t: &crate::check::TransactionCounts) {
+    let _ = writeln!(
+        out,
+        "txn       {} half messages: committed {}  rolled back {}  unknown {}  undecided {}  check-backs {}",
+        t.messages, t.committed, t.rolled_back, t.unknown, t.undecided, t.check_backs
+    );
+    let _ = writeln!(
+        out,
+        "          visible {}  lost {} ({} unexplained)  phantom {}  duplicated {} ({} unexplained)  discarded {}  repaired {}  visibility p50 {} p99 {} max {}",
+        t.visible,
+        t.lost,
+        t.lost_unexplained,
+        t.phantom,
+        t.duplicated,
+        t.duplicated_unexplained,
+        t.discarded,
+        t.repaired,
+        format_ms(t.visibility_p50_ms),
+        format_ms(t.visibility_p99_ms),
+        format_ms(t.visibility_max_ms)
+    );
+}
+
 fn format_bytes(bytes: u64) -> String {
     match bytes {
         0..1024 => format!("{bytes}B"),

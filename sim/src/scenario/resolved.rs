@@ -113,6 +113,7 @@ pub struct BrokerGroup {
     pub slave_read_enable: bool,
     /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
     pub memory_bytes: u64,
+    pub transaction: model::broker::TransactionConfig,
     /// Master first, then slaves.
     pub nodes: Vec<NodeId>,
 }
@@ -141,6 +142,8 @@ pub struct Producer {
     pub latency_fault_tolerance: bool,
     pub retry_when_not_store_ok: bool,
     pub app_retries: u32,
+    /// A transactional producer's local transactions.
+    pub transaction: Option<crate::workload::transaction::TransactionSpec>,
     pub nodes: Vec<NodeId>,
 }
 
@@ -261,6 +264,13 @@ pub struct Expectations {
     pub diverged: Option<Condition>,
     pub misplaced: Option<Condition>,
     pub misplaced_unexplained: Option<Condition>,
+    pub txn_lost: Option<Condition>,
+    pub txn_lost_unexplained: Option<Condition>,
+    pub txn_phantom: Option<Condition>,
+    pub txn_duplicated: Option<Condition>,
+    pub txn_duplicated_unexplained: Option<Condition>,
+    pub txn_discarded: Option<Condition>,
+    pub txn_repaired: Option<Condition>,
     pub weak_acks: Option<Condition>,
     pub failed: Option<Condition>,
     pub unavailable: Option<Condition>,

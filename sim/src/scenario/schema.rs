@@ -5,7 +5,7 @@
 
 use super::units::{Bandwidth, Bytes, CountCondition, Millis, MillisRange, Rate, TimeCondition};
 use crate::ratio::Ratio;
-use model::broker::config::StoreConfig;
+use model::broker::config::{StoreConfig, TransactionConfig};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +166,28 @@ pub struct BrokerGroupSection {
     /// 40 % of it (`accessMessageInMemoryMaxRatio`). Default "8GiB".
     #[serde(default = "default_memory")]
     pub memory: Bytes,
+    /// `transactionCheckInterval`: how often the master checks half messages. Default
+    /// "60s"; at least 1s.
+    #[serde(default = "default_check_interval")]
+    pub transaction_check_interval: Millis,
+    /// `transactionTimeOut`: a half message younger than this is not checked. Default "6s".
+    #[serde(default = "default_transaction_timeout")]
+    pub transaction_timeout: Millis,
+    /// `transactionCheckMax`: checks before a half message is discarded. Default 15.
+    #[serde(default = "default_check_max")]
+    pub transaction_check_max: u32,
+}
+
+fn default_check_interval() -> Millis {
+    Millis(TransactionConfig::default().check_interval_ms)
+}
+
+fn default_transaction_timeout() -> Millis {
+    Millis(TransactionConfig::default().timeout_ms)
+}
+
+fn default_check_max() -> u32 {
+    TransactionConfig::default().check_max
 }
 
 fn default_memory() -> Bytes {
@@ -214,6 +236,43 @@ pub enum SendModeName {
     Sync,
     Async,
     Oneway,
+    /// `sendMessageInTransaction`: a half message, the local transaction, END_TRANSACTION.
+    Transaction,
+}
+
+/// `[producer.transaction]`: how a transactional producer's local transactions turn out.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionSection {
+    /// Odds of a local commit, rollback and unknown (UNKNOW, also to every check), out of
+    /// their sum. Default 1, 0, 0.
+    #[serde(default = "default_one")]
+    pub commit: u32,
+    #[serde(default)]
+    pub rollback: u32,
+    #[serde(default)]
+    pub unknown: u32,
+    /// How long a local transaction takes. Default "10ms..100ms".
+    #[serde(default = "default_local_time")]
+    pub local_time: MillisRange,
+}
+
+impl Default for TransactionSection {
+    fn default() -> TransactionSection {
+        TransactionSection {
+            commit: 1,
+            rollback: 0,
+            unknown: 0,
+            local_time: default_local_time(),
+        }
+    }
+}
+
+fn default_local_time() -> MillisRange {
+    MillisRange {
+        min: Millis(10),
+        max: Millis(100),
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -270,6 +329,9 @@ pub struct ProducerSection {
     /// or ends with an unknown outcome. Default 0.
     #[serde(default)]
     pub app_retries: u32,
+    /// With `send = "transaction"`: the local transactions. Default: all commit.
+    #[serde(default)]
+    pub transaction: Option<TransactionSection>,
 }
 
 fn default_one() -> u32 {
@@ -620,6 +682,23 @@ pub struct ExpectSection {
     pub misplaced: Option<CountCondition>,
     /// Misplaced entries no out-of-order dispatch explains: always a bug. Defaults to 0.
     pub misplaced_unexplained: Option<CountCondition>,
+    /// Transactions the application committed that some group never consumed.
+    pub txn_lost: Option<CountCondition>,
+    /// Of those, the ones no discard or broker stop explains: always a bug. Defaults to 0 with
+    /// transactional producers.
+    pub txn_lost_unexplained: Option<CountCondition>,
+    /// Transactions visible although not committed: always a bug. Defaults to 0 with
+    /// transactional producers.
+    pub txn_phantom: Option<CountCondition>,
+    /// Transactions stored more than once in their topic (#5574, #8158).
+    pub txn_duplicated: Option<CountCondition>,
+    /// Of those, the ones no second commit explains: always a bug. Defaults to 0 with
+    /// transactional producers.
+    pub txn_duplicated_unexplained: Option<CountCondition>,
+    /// Half messages discarded after `transaction_check_max` checks.
+    pub txn_discarded: Option<CountCondition>,
+    /// Transactions a check-back committed (the producer's own END_TRANSACTION did not).
+    pub txn_repaired: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -676,6 +755,13 @@ impl ExpectSection {
             diverged,
             misplaced,
             misplaced_unexplained,
+            txn_lost,
+            txn_lost_unexplained,
+            txn_phantom,
+            txn_duplicated,
+            txn_duplicated_unexplained,
+            txn_discarded,
+            txn_repaired,
             weak_acks,
             failed,
             unavailable,
@@ -719,6 +805,15 @@ pub struct BugsSection {
     /// Name servers never drop a broker for silence (no 120 s expiry).
     #[serde(default)]
     pub never_expire_brokers: bool,
+    /// END_TRANSACTION with a rollback puts the real message, as a commit would.
+    #[serde(default)]
+    pub rollback_puts_message: bool,
+    /// The transaction check reads no op messages: it asks about resolved halves again.
+    #[serde(default)]
+    pub check_ignores_op_messages: bool,
+    /// A commit skips `checkPrepareMessage`: whatever record is at the offset is committed.
+    #[serde(default)]
+    pub commit_skips_check_prepare: bool,
     /// A failed CONSUMER_SEND_MSG_BACK is taken as done: no client-side retry, no local one.
     #[serde(default)]
     pub drop_failed_send_back: bool,

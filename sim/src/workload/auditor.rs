@@ -210,7 +210,7 @@ impl Auditor {
             Ok(Response {
                 body: ResponseBody::RuntimeInfo(info),
                 ..
-            }) => info.schedule_backlog == 0,
+            }) => info.schedule_backlog == 0 && info.transaction_backlog == 0,
             // A retry topic nobody created yet holds nothing.
             Ok(Response {
                 code: ResponseCode::TopicNotExist,

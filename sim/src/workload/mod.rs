@@ -6,6 +6,7 @@ pub mod auditor;
 pub mod consumer;
 pub mod producer;
 pub mod roles;
+pub mod transaction;
 
 pub use auditor::{AuditTarget, Auditor, Watched};
 pub use consumer::{ConsumerApp, ListenerSpec};
@@ -17,6 +18,8 @@ pub enum App {
     SendNext,
     RetryQueue(u32),
     Watch,
+    /// A producer's local transaction of this sequence number returns.
+    LocalTransaction(u32),
 }
 
 impl App {
@@ -25,6 +28,7 @@ impl App {
             App::SendNext => 0,
             App::RetryQueue(index) => (1 << 32) | u64::from(index),
             App::Watch => 2 << 32,
+            App::LocalTransaction(seq) => (3 << 32) | u64::from(seq),
         }
     }
 
@@ -33,6 +37,7 @@ impl App {
             0 => Some(App::SendNext),
             1 => Some(App::RetryQueue(code as u32)),
             2 => Some(App::Watch),
+            3 => Some(App::LocalTransaction(code as u32)),
             _ => None,
         }
     }

@@ -1,12 +1,14 @@
 //! The application behind a producer: sends the scenario's messages at its rate, in its mode,
 //! through the model's producer, and (if asked) resends a message whose send failed or ended
-//! unknown, as applications commonly do; a resend keeps the message id.
+//! unknown, as applications commonly do; a resend keeps the message id. A transactional
+//! producer runs a local transaction after each half message (`transaction`).
 
+use super::transaction::{HalfStored, LocalTransactions, TransactionSpec};
 use super::{App, app_timer};
 use model::client::producer::{Producer, ProducerConfig, SendOutcome};
 use model::client::{Client, ClientConfig, Notice};
 use model::disk::FlushId;
-use model::event::{Event, SendMode};
+use model::event::{Event, SendMode, SendStatus};
 use model::ids::{MessageId, RequestId};
 use model::message::{Message, property};
 use model::node::{Context, Inbound, Node, RpcError};
@@ -31,6 +33,8 @@ pub struct ProducerWorkload {
     pub app_retries: u32,
     /// This producer's number in message ids.
     pub client: u32,
+    /// With `mode = Transaction`: how its local transactions turn out.
+    pub transaction: Option<TransactionSpec>,
 }
 
 pub struct ProducerApp {
@@ -42,6 +46,7 @@ pub struct ProducerApp {
     /// A sync producer's next send is due but waits for the previous one.
     due: bool,
     finished: bool,
+    transactions: Option<LocalTransactions>,
 }
 
 impl ProducerApp {
@@ -52,7 +57,10 @@ impl ProducerApp {
     ) -> ProducerApp {
         let mut client = Client::new(client_config);
         client.producer = Some(Producer::new(producer));
+        let transactions = (workload.transaction.clone())
+            .map(|spec| LocalTransactions::new(spec, workload.client));
         ProducerApp {
+            transactions,
             client,
             workload,
             next_seq: 0,
@@ -106,7 +114,30 @@ impl ProducerApp {
             self.send(ctx, seq, resends + 1);
             return;
         }
-        if self.due && self.in_flight.is_empty() {
+        if let (
+            Some(transactions),
+            SendOutcome::Ok {
+                status,
+                broker,
+                result,
+            },
+        ) = (&mut self.transactions, outcome)
+        {
+            let half = HalfStored { broker, result };
+            if status == SendStatus::SendOk {
+                let took = transactions.begin(ctx, seq, half);
+                ctx.set_timer(took, app_timer(App::LocalTransaction(seq)));
+            } else {
+                transactions.refuse(ctx, seq, half);
+            }
+        }
+        self.next_if_idle(ctx);
+    }
+
+    /// Sends the message that is due, once no send (and no local transaction) is in progress.
+    fn next_if_idle(&mut self, ctx: &mut Context<'_>) {
+        let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
+        if self.due && self.in_flight.is_empty() && busy == 0 {
             self.due = false;
             self.send_next(ctx);
         }
@@ -114,7 +145,9 @@ impl ProducerApp {
     }
 
     fn check_finished(&mut self, ctx: &mut Context<'_>) {
-        if !self.finished && self.next_seq >= self.workload.messages && self.in_flight.is_empty() {
+        let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
+        let idle = self.in_flight.is_empty() && busy == 0;
+        if !self.finished && self.next_seq >= self.workload.messages && idle {
             self.finished = true;
             ctx.emit(Event::WorkloadFinished {
                 messages: self.workload.messages,
@@ -148,8 +181,18 @@ impl Node for ProducerApp {
         self.client.shutdown(ctx);
     }
 
-    fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, _request: Request) {
-        ctx.not_supported(inbound);
+    fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
+        let (Request::CheckTransactionState(check), Some(transactions)) =
+            (&request, &self.transactions)
+        else {
+            return ctx.not_supported(inbound);
+        };
+        let Some(id) = MessageId::from_uniq_key(&check.msg_id) else {
+            return;
+        };
+        let state = transactions.check(ctx, id);
+        let producer = self.client.producer.as_ref().expect("a producer client");
+        producer.answer_check(ctx, inbound.from, check, state);
     }
 
     fn on_response(
@@ -173,16 +216,41 @@ impl Node for ProducerApp {
                 if self.next_seq >= self.workload.messages {
                     return;
                 }
-                if self.workload.mode == SendMode::Sync && !self.in_flight.is_empty() {
+                let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
+                if self.workload.mode.is_sync() && (!self.in_flight.is_empty() || busy > 0) {
                     self.due = true;
                 } else {
                     self.send_next(ctx);
                 }
                 ctx.set_timer(self.workload.interval_ms, timer);
             }
+            Timer::App(code) => {
+                if let (Some(App::LocalTransaction(seq)), Some(transactions)) =
+                    (App::decode(code), &mut self.transactions)
+                {
+                    transactions.finish(ctx, seq);
+                }
+            }
             _ => {}
         }
     }
 
-    fn on_flushed(&mut self, _ctx: &mut Context<'_>, _flush: FlushId) {}
+    /// A local decision is durable: END_TRANSACTION goes out, and the next send may follow.
+    fn on_flushed(&mut self, ctx: &mut Context<'_>, flush: FlushId) {
+        let Some(transactions) = &mut self.transactions else {
+            return;
+        };
+        let Some((seq, half, state)) = transactions.on_flushed(flush) else {
+            return;
+        };
+        let id = MessageId {
+            producer: self.workload.client,
+            seq,
+        };
+        let producer = self.client.producer.as_ref().expect("a producer client");
+        let stored = (half.broker.as_str(), &half.result);
+        producer.end_transaction(ctx, &self.client.core, id, stored, state);
+        self.next_if_idle(ctx);
+        self.check_finished(ctx);
+    }
 }

@@ -8,6 +8,7 @@
 
 mod fault;
 mod publish;
+mod transaction;
 
 pub use publish::TopicPublishInfo;
 
@@ -46,6 +47,9 @@ pub struct ProducerConfig {
     pub send_latency_fault_enable: bool,
     /// Report sends to the history (not for a client's internal producer).
     pub record_operations: bool,
+    /// A `TransactionMQProducer`: it heartbeats its group to the masters, so that their
+    /// transaction checks can ask it.
+    pub transactional: bool,
 }
 
 impl ProducerConfig {
@@ -58,6 +62,7 @@ impl ProducerConfig {
             retry_another_broker_when_not_store_ok: false,
             send_latency_fault_enable: false,
             record_operations: true,
+            transactional: false,
         }
     }
 }
@@ -138,6 +143,12 @@ impl Producer {
         shard_key: Option<String>,
     ) -> (u64, Option<SendOutcome>) {
         message.set_property(property::UNIQ_KEY, id.to_uniq_key());
+        if mode == SendMode::Transaction {
+            // `sendMessageInTransaction`: no delay; marked as a half message of this group.
+            message.properties.remove(property::DELAY_TIME_LEVEL);
+            message.set_property(property::TRANSACTION_PREPARED, "true");
+            message.set_property(property::PRODUCER_GROUP, self.config.group.clone());
+        }
         ctx.emit(Event::SendInvoke {
             id,
             topic: message.topic.clone(),
@@ -207,7 +218,7 @@ impl Producer {
     fn attempts_total(&self, op: &SendOp) -> u32 {
         match op.mode {
             _ if op.shard_key.is_some() => 1,
-            SendMode::Sync => 1 + self.config.retry_times_when_send_failed,
+            SendMode::Sync | SendMode::Transaction => 1 + self.config.retry_times_when_send_failed,
             SendMode::Async => 1 + self.config.retry_times_when_send_async_failed,
             SendMode::Oneway => 1,
         }
@@ -344,7 +355,7 @@ impl Producer {
                     }
                     if status != SendStatus::SendOk
                         && self.config.retry_another_broker_when_not_store_ok
-                        && op.mode == SendMode::Sync
+                        && op.mode.is_sync()
                     {
                         op.unknown = true; // It is stored; a retry will store it again.
                         op.last_error = status.name().to_string();
@@ -359,8 +370,7 @@ impl Producer {
                     }
                 }
                 None => {
-                    let retry =
-                        RETRY_RESPONSE_CODES.contains(&response.code) && op.mode == SendMode::Sync;
+                    let retry = RETRY_RESPONSE_CODES.contains(&response.code) && op.mode.is_sync();
                     (retry, format!("CODE: {} broker: {broker}", response.code))
                 }
             },

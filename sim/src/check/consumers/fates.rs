@@ -35,6 +35,9 @@ pub(super) fn judge(
             }
             continue;
         }
+        if record.transactional {
+            continue; // Whether it should have come at all is the transaction checker's call.
+        }
         let sent_at = record.first_invoke().unwrap_or_default();
         if let Some(story) = dead_lettered(audience, id, record, fate) {
             figures.dead_lettered += 1;

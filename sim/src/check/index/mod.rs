@@ -10,6 +10,7 @@
 //! - `listener`: the application's listener calls and the committed offsets at the end.
 //! - `routes`: removal and route catch-up times.
 //! - `misplaced`: ConsumeQueue entries read back that lead elsewhere, and their known causes.
+//! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
 
 mod brokers;
 mod consumers;
@@ -20,6 +21,7 @@ pub(super) use ownership::Handover;
 mod read_back;
 mod routes;
 mod sends;
+pub(super) mod transactions;
 
 #[cfg(test)]
 pub(super) use brokers::rotted_offset;
@@ -32,6 +34,7 @@ pub(super) use misplaced::MisplacedFacts;
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
+pub(super) use transactions::{Transaction, TransactionFacts};
 
 use crate::history::{History, Recorded};
 use crate::scenario::Scenario;
@@ -45,6 +48,7 @@ pub(super) struct Index<'a> {
     pub listener: ListenerFacts,
     pub routes: RouteFacts,
     pub misplaced: MisplacedFacts,
+    pub transactions: TransactionFacts,
 }
 
 impl<'a> Index<'a> {
@@ -59,6 +63,7 @@ impl<'a> Index<'a> {
             listener: ListenerFacts::default(),
             routes: RouteFacts::default(),
             misplaced: MisplacedFacts::default(),
+            transactions: TransactionFacts::default(),
         };
         for entry in history.entries() {
             let (at, node) = (entry.at, entry.node);
@@ -77,6 +82,7 @@ impl<'a> Index<'a> {
                     index.read_back.observe(at, event, &mut index.sends);
                     index.consumers.observe(at, event, &index.sends);
                     index.listener.observe(scenario, at, node, event);
+                    index.transactions.observe(at, node, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

@@ -64,6 +64,8 @@ pub(in crate::check) struct Record {
     first_sent: Time,
     pub invokes: u32,
     pub outcomes: u32,
+    /// Sent as a half message: judged by the transaction checker, not as a plain message.
+    pub transactional: bool,
     pub ok: Option<Ack>,
     /// Copies in the queues of the message's own topic.
     pub copies: Vec<Copy>,
@@ -197,7 +199,7 @@ impl SendFacts {
                 body_crc,
                 topic,
                 key,
-                ..
+                mode,
             } => {
                 self.sends += 1;
                 self.first_invoke.get_or_insert(at);
@@ -211,6 +213,7 @@ impl SendFacts {
                     r.first_sent = at;
                 }
                 r.invokes += 1;
+                r.transactional |= *mode == model::event::SendMode::Transaction;
                 self.open.insert(*id, at);
             }
             Event::SendAttemptFailed {

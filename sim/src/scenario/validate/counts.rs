@@ -6,7 +6,7 @@ use super::{Checker, at, broker_group_path};
 use crate::ratio::Ratio;
 use crate::scenario::error::{ScenarioError, Step, key};
 use crate::scenario::limits::{self, Unit};
-use crate::scenario::schema::{ConsumerSection, ScenarioFile};
+use crate::scenario::schema::{ConsumerSection, ScenarioFile, SendModeName};
 
 type Checked = Result<(), Box<ScenarioError>>;
 
@@ -304,12 +304,23 @@ fn stored_bytes(raw: &ScenarioFile) -> u128 {
             u128::from(2 * times + 1) // a retry is stored twice (schedule, retry topic), then the DLQ
         })
         .sum();
+    // A half message, a copy per check, the real message, and the discarded copy.
+    let check_max = raw
+        .cluster
+        .broker_groups
+        .iter()
+        .map(|g| g.transaction_check_max);
+    let transaction_copies = u128::from(check_max.max().unwrap_or(0)) + 3;
     raw.producers
         .iter()
         .map(|p| {
             let sends = u128::from(p.instances) * u128::from(p.messages);
             let resends = u128::from(p.app_retries + 1) * u128::from(p.retries + 1);
-            sends * u128::from(p.body.0) * resends * (1 + consumer_retries)
+            let copies = match p.send == SendModeName::Transaction {
+                true => transaction_copies,
+                false => 1,
+            };
+            sends * u128::from(p.body.0) * resends * copies * (1 + consumer_retries)
         })
         .sum()
 }

@@ -11,8 +11,12 @@ mod swarm;
 
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::resolved::*;
-use super::schema::{ExpectSection, MasterRole, ScenarioFile, SelectorName, SendModeName};
+use super::schema::{
+    BrokerGroupSection, ExpectSection, MasterRole, ProducerSection, ScenarioFile, SelectorName,
+    SendModeName,
+};
 use super::units::Condition;
+use crate::workload::transaction::TransactionSpec;
 use model::NodeId;
 use model::event::SendMode;
 use names::NodeNames;
@@ -91,7 +95,8 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
     let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
-    let expect = expectations(&raw.expect, !consumers.is_empty());
+    let transactional = producers.iter().any(|p| p.transaction.is_some());
+    let expect = expectations(&raw.expect, !consumers.is_empty(), transactional);
     Ok(Scenario {
         file: file.to_string(),
         cell: None,
@@ -228,11 +233,72 @@ fn broker_groups(
             sync_flush_timeout_ms: group.sync_flush_timeout.0,
             slave_read_enable: group.slave_read_enable,
             memory_bytes: group.memory.0,
+            transaction: transaction_config(check, index, group)?,
             nodes: ids,
         });
     }
 
     Ok(broker_groups)
+}
+
+/// The group's transaction settings: a check interval of at least a second.
+fn transaction_config(
+    check: &Checker<'_>,
+    index: usize,
+    group: &BrokerGroupSection,
+) -> Result<model::broker::TransactionConfig, Box<ScenarioError>> {
+    if group.transaction_check_interval.0 < 1_000 {
+        return Err(check.error(
+            &broker_group_path(index, "transaction_check_interval"),
+            "must be at least 1s",
+            None,
+        ));
+    }
+    if group.transaction_check_max == 0 || group.transaction_check_max > 1_000 {
+        return Err(check.error(
+            &broker_group_path(index, "transaction_check_max"),
+            "must be 1 to 1000",
+            None,
+        ));
+    }
+    Ok(model::broker::TransactionConfig {
+        check_interval_ms: group.transaction_check_interval.0,
+        timeout_ms: group.transaction_timeout.0,
+        check_max: group.transaction_check_max,
+        reject_transaction_message: false,
+    })
+}
+
+/// A transactional producer's local transactions; the table only with `send = "transaction"`.
+fn transaction_spec(
+    check: &Checker<'_>,
+    index: usize,
+    producer: &ProducerSection,
+) -> Result<Option<TransactionSpec>, Box<ScenarioError>> {
+    let transactional = producer.send == SendModeName::Transaction;
+    if !transactional {
+        if producer.transaction.is_some() {
+            let hint = Some("set `send = \"transaction\"`, or remove the table".into());
+            let message = "is only for a transactional producer";
+            return Err(check.error(&at("producer", index, "transaction"), message, hint));
+        }
+        return Ok(None);
+    }
+    let section = producer.transaction.clone().unwrap_or_default();
+    let odds = [section.commit, section.rollback, section.unknown];
+    if odds.iter().map(|o| u64::from(*o)).sum::<u64>() == 0 || odds.iter().any(|o| *o > 1_000_000) {
+        return Err(check.error(
+            &at("producer", index, "transaction"),
+            "`commit`, `rollback` and `unknown` must each be at most 1000000, and not all 0",
+            None,
+        ));
+    }
+    Ok(Some(TransactionSpec {
+        commit: section.commit,
+        rollback: section.rollback,
+        unknown: section.unknown,
+        duration_ms: (section.local_time.min.0, section.local_time.max.0),
+    }))
 }
 
 fn topics(
@@ -365,6 +431,7 @@ fn producers(
                 SendModeName::Sync => SendMode::Sync,
                 SendModeName::Async => SendMode::Async,
                 SendModeName::Oneway => SendMode::Oneway,
+                SendModeName::Transaction => SendMode::Transaction,
             },
             messages: producer.messages,
             interval_ms: producer.rate.interval_ms(),
@@ -377,6 +444,7 @@ fn producers(
             latency_fault_tolerance: producer.latency_fault_tolerance,
             retry_when_not_store_ok: producer.retry_when_not_store_ok,
             app_retries: producer.app_retries,
+            transaction: transaction_spec(check, index, producer)?,
             nodes: ids,
         });
     }
@@ -397,10 +465,13 @@ fn unique_names(check: &Checker<'_>, nodes: &[NodeDecl]) -> Result<(), Box<Scena
     Ok(())
 }
 
-fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
+fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -> Expectations {
     let count = |c: &Option<super::units::CountCondition>| c.as_ref().map(|c| c.0.clone());
     let invariant = |c: &Option<super::units::CountCondition>| {
         count(c).or(has_consumers.then_some(Condition::Equal(0)))
+    };
+    let txn_invariant = |c: &Option<super::units::CountCondition>| {
+        count(c).or(transactional.then_some(Condition::Equal(0)))
     };
     let time = |c: &Option<super::units::TimeCondition>| c.as_ref().map(|c| c.0.clone());
     Expectations {
@@ -425,6 +496,13 @@ fn expectations(raw: &ExpectSection, has_consumers: bool) -> Expectations {
         diverged: count(&raw.diverged),
         misplaced: count(&raw.misplaced),
         misplaced_unexplained: count(&raw.misplaced_unexplained).or(Some(Condition::Equal(0))),
+        txn_lost: count(&raw.txn_lost),
+        txn_lost_unexplained: txn_invariant(&raw.txn_lost_unexplained),
+        txn_phantom: txn_invariant(&raw.txn_phantom),
+        txn_duplicated: count(&raw.txn_duplicated),
+        txn_duplicated_unexplained: txn_invariant(&raw.txn_duplicated_unexplained),
+        txn_discarded: count(&raw.txn_discarded),
+        txn_repaired: count(&raw.txn_repaired),
         weak_acks: count(&raw.weak_acks),
         failed: count(&raw.failed),
         unavailable: time(&raw.unavailable),
