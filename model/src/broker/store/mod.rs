@@ -46,6 +46,9 @@ pub enum StoreTimer {
     Reput,
 }
 
+/// How long after an append dispatch (reput) makes it readable through the ConsumeQueues.
+pub const REPUT_DELAY_MS: u64 = 1;
+
 /// What the store needs to know of its broker.
 #[derive(Clone, Debug)]
 pub struct StoreSettings {
@@ -297,7 +300,7 @@ impl MessageStore {
     fn schedule_reput(&mut self, ctx: &mut Context<'_>) {
         if !self.reput_scheduled {
             self.reput_scheduled = true;
-            ctx.set_timer(1, store_timer(StoreTimer::Reput));
+            ctx.set_timer(REPUT_DELAY_MS, store_timer(StoreTimer::Reput));
         }
     }
 

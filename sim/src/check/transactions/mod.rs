@@ -20,7 +20,8 @@
 mod story;
 
 use super::explain::loss_cause;
-use super::index::{Ack, Index, Record, Transaction};
+use super::explain::reused_offset;
+use super::index::{Ack, Audience, Index, Record, Transaction};
 use super::sends::percentile;
 use super::{Anomaly, AnomalyKind};
 use model::event::{SendStatus, TransactionState};
@@ -67,7 +68,7 @@ struct Judged<'a> {
     txn: &'a Transaction,
     decided: Option<(Time, TransactionState)>,
     /// When each audience of its topic first consumed it.
-    consumed: Vec<(&'a str, Option<Time>)>,
+    consumed: Vec<(&'a Audience, Option<Time>)>,
 }
 
 impl Judged<'_> {
@@ -119,14 +120,14 @@ fn consumed<'a>(
     index: &'a Index<'_>,
     id: MessageId,
     record: &Record,
-) -> Vec<(&'a str, Option<Time>)> {
+) -> Vec<(&'a Audience, Option<Time>)> {
     let audiences = index.consumers.audiences.iter();
     audiences
         .filter(|a| *a.topic == *record.topic)
         .map(|a| {
             let fate = a.messages.get(id.producer as usize);
             let fate = fate.and_then(|list| list.get(id.seq as usize));
-            (a.name.as_str(), fate.and_then(|f| f.consumed))
+            (a, fate.and_then(|f| f.consumed))
         })
         .collect()
 }
@@ -211,12 +212,15 @@ fn lost_cause(
         let story = format!("{told}; the half message was lost before any commit: {cause}");
         return (Some("half_lost"), story);
     }
-    let missing: Vec<&str> = judged
-        .consumed
+    let missing = judged.consumed.iter().filter(|(_, at)| at.is_none());
+    let missing: Vec<&Audience> = missing.map(|(audience, _)| *audience).collect();
+    let reused = missing
         .iter()
-        .filter(|(_, at)| at.is_none())
-        .map(|(g, _)| *g)
-        .collect();
+        .find_map(|a| reused_offset(a, &index.brokers, judged.record, judged.id));
+    if let Some(reused) = reused {
+        return (Some("offset_reused"), format!("{told}; {reused}"));
+    }
+    let names: Vec<&str> = missing.iter().map(|a| a.name.as_str()).collect();
     let story = match judged.record.copies.first() {
         Some(copy) => format!(
             "{told}; stored at {}/{}/{}@{}, but {} never consumed it",
@@ -224,7 +228,7 @@ fn lost_cause(
             copy.topic,
             copy.queue_id,
             copy.queue_offset,
-            missing.join(", ")
+            names.join(", ")
         ),
         None => format!(
             "{told}; {}; it is stored nowhere",

@@ -13,10 +13,11 @@ fn origin(from_check: bool) -> &'static str {
     }
 }
 
-/// `the producer sent COMMIT_MESSAGE at 1.2s (to broker-a); broker-a stored it at 1.2s`.
+/// `the producer sent COMMIT_MESSAGE at 1.2s after its local transaction (to broker-a);
+/// answers to checks: 2 UNKNOW; broker-a put it at 61.5s ...`.
 pub(super) fn ends(index: &Index<'_>, txn: &Transaction) -> String {
     let mut parts = Vec::new();
-    for sent in txn.ends_sent.iter().take(4) {
+    for sent in txn.ends_sent.iter().filter(|e| !e.from_check).take(4) {
         let to = sent
             .to
             .map_or("no master known".to_string(), |n| index.name(n).to_string());
@@ -27,15 +28,29 @@ pub(super) fn ends(index: &Index<'_>, txn: &Transaction) -> String {
             sent.at
         ));
     }
-    for ended in txn.ended.iter().take(4) {
-        parts.push(handled(ended));
+    let mut answers: std::collections::BTreeMap<&str, u32> = Default::default();
+    for sent in txn.ends_sent.iter().filter(|e| e.from_check) {
+        *answers.entry(sent.state.name()).or_default() += 1;
     }
+    if !answers.is_empty() {
+        let counts: Vec<String> = answers
+            .iter()
+            .map(|(state, n)| format!("{n} {state}"))
+            .collect();
+        parts.push(format!("answers to checks: {}", counts.join(", ")));
+    }
+    let acted = txn
+        .ended
+        .iter()
+        .filter(|e| e.state != TransactionState::Unknown);
+    let acted: Vec<String> = acted.take(4).map(handled).collect();
     if parts.is_empty() {
-        return "no END_TRANSACTION was sent".into();
+        parts.push("no END_TRANSACTION was sent".into());
     }
-    if txn.ended.is_empty() {
-        parts.push("no broker handled any".into());
+    if acted.is_empty() {
+        parts.push("no broker committed or rolled it back".into());
     }
+    parts.extend(acted);
     parts.join("; ")
 }
 
@@ -59,23 +74,28 @@ fn handled(ended: &Ended) -> String {
     }
 }
 
-/// `checked 15 times by broker-a (last at 901.2s); 3 found no producer of the group`.
+/// `checked 15 times by broker-a (last at 901.2s), asking order-producer-1 15 times`.
 pub(super) fn checks(index: &Index<'_>, txn: &Transaction) -> String {
     let Some(last) = txn.checks.last() else {
         return "never checked".into();
     };
-    let unasked = txn.checks.iter().filter(|c| c.producer.is_none()).count();
-    let answers = txn.ends_sent.iter().filter(|e| e.from_check).count();
-    let asked = match last.producer {
-        Some(node) => format!(", last asking {}", index.name(node)),
-        None => String::new(),
-    };
+    let mut asked: std::collections::BTreeMap<&str, u32> = Default::default();
+    for check in &txn.checks {
+        let name = check
+            .producer
+            .map_or("no producer of the group", |n| index.name(n));
+        *asked.entry(name).or_default() += 1;
+    }
+    let asked: Vec<String> = asked
+        .iter()
+        .map(|(who, n)| format!("{who} {n} times"))
+        .collect();
     format!(
-        "checked {} times by {} (last at {}{asked}); {unasked} found no producer of the group; \
-         {answers} answered",
+        "checked {} times by {} (last at {}), asking {}",
         txn.checks.len(),
         last.broker,
-        last.at
+        last.at,
+        asked.join(", ")
     )
 }
 
@@ -113,16 +133,19 @@ pub(super) fn duplicate(
         );
     }
     let checked = puts.iter().filter(|e| e.from_check).count();
-    let cause = if checked > 0 && checked < puts.len() {
-        Some((
-            "check_raced_commit",
-            "a check-back's commit and the producer's own both stored it (#8158)",
-        ))
-    } else if checked == 0 {
-        Some((
-            "repeated_commit",
-            "END_TRANSACTION committed it twice: the broker keeps no state of resolved halves (#5574)",
-        ))
+    // The race: a check read the op queue before the op message of the producer's own commit
+    // was dispatched (`REPUT_DELAY_MS` after the commit; a check in that millisecond may run
+    // first).
+    let own_commit = puts.iter().find(|e| !e.from_check).map(|e| e.at);
+    let dispatched = own_commit.map(|at| at.plus_ms(model::broker::store::REPUT_DELAY_MS));
+    let raced = dispatched.is_some_and(|at| txn.checks.iter().any(|c| c.at <= at));
+    let cause = if checked == 0 {
+        let why = "END_TRANSACTION committed it twice: the broker keeps no state of resolved \
+                   halves (#5574)";
+        Some(("repeated_commit", why))
+    } else if checked < puts.len() && raced {
+        let why = "a check-back's commit and the producer's own both stored it (#8158)";
+        Some(("check_raced_commit", why))
     } else {
         op_lost(index, &puts).map(|why| ("op_lost", why))
     };
@@ -131,7 +154,8 @@ pub(super) fn duplicate(
         None => (
             None,
             format!(
-                "{stored}: two check-backs committed it, and nothing lost the first one's op message; {told}"
+                "{stored}: a check-back committed it again, although nothing lost the earlier commit's \
+                 op message; {told}"
             ),
         ),
     }
@@ -150,19 +174,27 @@ fn op_lost(index: &Index<'_>, puts: &[&Ended]) -> Option<&'static str> {
 }
 
 pub(super) fn discarded(txn: &Transaction, times: u32) -> String {
-    let answers: Vec<&str> = (txn.ends_sent.iter())
-        .filter(|e| e.from_check)
-        .map(|e| e.state.name())
+    let mut answers: std::collections::BTreeMap<&str, u32> = Default::default();
+    for end in txn.ends_sent.iter().filter(|e| e.from_check) {
+        *answers.entry(end.state.name()).or_default() += 1;
+    }
+    let answers: Vec<String> = answers
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
         .collect();
+    let answers = if answers.is_empty() {
+        "none".to_string()
+    } else {
+        answers.join(", ")
+    };
+    let first = txn
+        .checks
+        .first()
+        .map_or(String::new(), |c| format!(" from {}", c.at));
     let (broker, offset) = &txn.discarded[0];
     format!(
-        "checked {times} times without a decision (answers: {}); discarded to \
-         TRANS_CHECK_MAX_TIME_TOPIC on {broker} at offset {offset}",
-        if answers.is_empty() {
-            "none".to_string()
-        } else {
-            answers.join(", ")
-        }
+        "checked {times} times{first} without a decision (answers: {answers}); discarded to \
+         TRANS_CHECK_MAX_TIME_TOPIC on {broker} at offset {offset}"
     )
 }
 
