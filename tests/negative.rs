@@ -214,3 +214,37 @@ fn resetting_offsets_to_zero_is_caught() {
         "seed {seed} has unexplained redeliveries without the defect"
     );
 }
+
+fn transactions(summary: &sim::report::Summary) -> sim::check::TransactionCounts {
+    summary
+        .sends
+        .as_ref()
+        .map(|s| s.counts.transactions.clone())
+        .unwrap_or_default()
+}
+
+/// A rollback that puts the real message makes rolled-back transactions visible.
+#[test]
+fn a_rollback_that_puts_the_message_is_caught() {
+    require_caught("transaction-lost-end", "rollback_puts_message", |s| {
+        s.verdict == Verdict::Fail && transactions(s).phantom > 0
+    });
+}
+
+/// A check that reads no op messages asks about committed halves again, and each answer
+/// commits them again: duplicates no second commit of the producer's explains.
+#[test]
+fn a_check_that_ignores_op_messages_is_caught() {
+    require_caught("transaction-lost-end", "check_ignores_op_messages", |s| {
+        s.verdict == Verdict::Fail && transactions(s).duplicated_unexplained > 0
+    });
+}
+
+/// A half message stored in its real topic is consumed before its commit, and even when it is
+/// rolled back.
+#[test]
+fn a_half_message_in_its_real_topic_is_caught() {
+    require_caught("transaction-lost-end", "half_in_real_topic", |s| {
+        s.verdict == Verdict::Fail && transactions(s).phantom > 0
+    });
+}

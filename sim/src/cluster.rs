@@ -196,7 +196,7 @@ fn broker_config(
         keep_consume_queue_on_truncation: scenario.bugs.keep_consume_queue_on_truncation,
         rollback_puts_message: scenario.bugs.rollback_puts_message,
         check_ignores_op_messages: scenario.bugs.check_ignores_op_messages,
-        commit_skips_check_prepare: scenario.bugs.commit_skips_check_prepare,
+        half_in_real_topic: scenario.bugs.half_in_real_topic,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

@@ -43,8 +43,9 @@ pub struct BrokerBugs {
     pub rollback_puts_message: bool,
     /// The transaction check reads no op messages: it asks about resolved halves again.
     pub check_ignores_op_messages: bool,
-    /// A commit skips `checkPrepareMessage`: any record at the offset is committed.
-    pub commit_skips_check_prepare: bool,
+    /// A half message is stored in its real topic, as a plain message (no
+    /// `parseHalfMessageInner`): consumers see it before, or without, the commit.
+    pub half_in_real_topic: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

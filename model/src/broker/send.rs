@@ -80,7 +80,8 @@ impl Broker {
             reconsume_times: send.reconsume_times,
         };
         super::schedule::rewrite_for_delay(&mut request);
-        if super::transaction::is_half(&message.properties) {
+        let half_in_real_topic = self.config.bugs.half_in_real_topic;
+        if super::transaction::is_half(&message.properties) && !half_in_real_topic {
             if self.config.transaction.reject_transaction_message {
                 ctx.respond(inbound, Response::error(ResponseCode::NoPermission));
                 return;

@@ -811,9 +811,9 @@ pub struct BugsSection {
     /// The transaction check reads no op messages: it asks about resolved halves again.
     #[serde(default)]
     pub check_ignores_op_messages: bool,
-    /// A commit skips `checkPrepareMessage`: whatever record is at the offset is committed.
+    /// A half message is stored in its real topic as a plain message: consumers see it early.
     #[serde(default)]
-    pub commit_skips_check_prepare: bool,
+    pub half_in_real_topic: bool,
     /// A failed CONSUMER_SEND_MSG_BACK is taken as done: no client-side retry, no local one.
     #[serde(default)]
     pub drop_failed_send_back: bool,

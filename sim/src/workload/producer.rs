@@ -47,6 +47,9 @@ pub struct ProducerApp {
     due: bool,
     finished: bool,
     transactions: Option<LocalTransactions>,
+    /// A transactional application sends a message once its number is durable, so that a
+    /// power loss cannot make it reuse an id its database may know: flush -> seq.
+    numbering: BTreeMap<FlushId, u32>,
 }
 
 impl ProducerApp {
@@ -61,6 +64,7 @@ impl ProducerApp {
             .map(|spec| LocalTransactions::new(spec, workload.client));
         ProducerApp {
             transactions,
+            numbering: BTreeMap::new(),
             client,
             workload,
             next_seq: 0,
@@ -102,6 +106,11 @@ impl ProducerApp {
         self.next_seq += 1;
         ctx.disk()
             .write(PROGRESS_PATH, 0, &self.next_seq.to_be_bytes());
+        if self.transactions.is_some() {
+            let flush = ctx.disk().flush(PROGRESS_PATH);
+            self.numbering.insert(flush, seq);
+            return;
+        }
         self.send(ctx, seq, 0);
     }
 
@@ -136,18 +145,21 @@ impl ProducerApp {
 
     /// Sends the message that is due, once no send (and no local transaction) is in progress.
     fn next_if_idle(&mut self, ctx: &mut Context<'_>) {
-        let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
-        if self.due && self.in_flight.is_empty() && busy == 0 {
+        if self.due && self.idle() {
             self.due = false;
             self.send_next(ctx);
         }
         self.check_finished(ctx);
     }
 
-    fn check_finished(&mut self, ctx: &mut Context<'_>) {
+    /// No send, numbering or local transaction in progress.
+    fn idle(&self) -> bool {
         let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
-        let idle = self.in_flight.is_empty() && busy == 0;
-        if !self.finished && self.next_seq >= self.workload.messages && idle {
+        self.in_flight.is_empty() && self.numbering.is_empty() && busy == 0
+    }
+
+    fn check_finished(&mut self, ctx: &mut Context<'_>) {
+        if !self.finished && self.next_seq >= self.workload.messages && self.idle() {
             self.finished = true;
             ctx.emit(Event::WorkloadFinished {
                 messages: self.workload.messages,
@@ -216,8 +228,7 @@ impl Node for ProducerApp {
                 if self.next_seq >= self.workload.messages {
                     return;
                 }
-                let busy = self.transactions.as_ref().map_or(0, |t| t.in_progress());
-                if self.workload.mode.is_sync() && (!self.in_flight.is_empty() || busy > 0) {
+                if self.workload.mode.is_sync() && !self.idle() {
                     self.due = true;
                 } else {
                     self.send_next(ctx);
@@ -235,8 +246,12 @@ impl Node for ProducerApp {
         }
     }
 
-    /// A local decision is durable: END_TRANSACTION goes out, and the next send may follow.
+    /// A message's number is durable: it is sent. A local decision is durable: END_TRANSACTION
+    /// goes out, and the next send may follow.
     fn on_flushed(&mut self, ctx: &mut Context<'_>, flush: FlushId) {
+        if let Some(seq) = self.numbering.remove(&flush) {
+            return self.send(ctx, seq, 0);
+        }
         let Some(transactions) = &mut self.transactions else {
             return;
         };

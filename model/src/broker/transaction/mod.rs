@@ -180,9 +180,6 @@ impl Broker {
         half: &StoredMessage,
         end: &EndTransaction,
     ) -> Result<(), String> {
-        if self.config.bugs.commit_skips_check_prepare {
-            return Ok(());
-        }
         if half.property(property::PRODUCER_GROUP) != Some(end.producer_group.as_str()) {
             return Err("SYSTEM_ERROR: the producer group is different".into());
         }

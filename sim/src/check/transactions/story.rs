@@ -3,6 +3,7 @@
 
 use crate::check::index::transactions::Ended;
 use crate::check::index::{Index, Transaction};
+use model::Time;
 use model::event::TransactionState;
 
 /// Who an END_TRANSACTION came from.
@@ -147,7 +148,7 @@ pub(super) fn duplicate(
         let why = "a check-back's commit and the producer's own both stored it (#8158)";
         Some(("check_raced_commit", why))
     } else {
-        op_lost(index, &puts).map(|why| ("op_lost", why))
+        check_replay(index, txn, &puts)
     };
     match cause {
         Some((name, why)) => (Some(name), format!("{stored}: {why}; {told}")),
@@ -161,16 +162,42 @@ pub(super) fn duplicate(
     }
 }
 
-/// Two check-backs both committed: a stop of the broker between them may have lost the first
-/// one's op message (it sits behind the real message in the page cache).
-fn op_lost(index: &Index<'_>, puts: &[&Ended]) -> Option<&'static str> {
+/// Two check-backs both committed. A stop of the broker between the two commits may have lost
+/// the first one's op message (it sits behind the real message in the page cache); a stop
+/// before a round that checked two copies of the half at once set the check's progress back
+/// (its offsets are persisted every 5 s, without an fsync), so both copies were asked.
+fn check_replay(
+    index: &Index<'_>,
+    txn: &Transaction,
+    puts: &[&Ended],
+) -> Option<(&'static str, &'static str)> {
     let (first, second) = (puts[0], puts[1]);
     let timeline = index.brokers.timelines.get(&first.node?)?;
-    let stopped = timeline
-        .stops
+    let stopped = |from: Time, to: Time| {
+        timeline
+            .stops
+            .iter()
+            .any(|(at, _)| *at >= from && *at <= to)
+    };
+    if stopped(first.at, second.at) {
+        let why = "the broker stopped after the first check-back's commit and lost its op \
+                   message, so the half was checked and committed again";
+        return Some(("op_lost", why));
+    }
+    let round = txn
+        .checks
         .iter()
-        .any(|(at, _)| *at >= first.at && *at <= second.at);
-    stopped.then_some("the broker stopped after the first check-back's commit and lost its op message, so the half was checked and committed again")
+        .filter(|c| c.at <= second.at)
+        .map(|c| c.at)
+        .max()?;
+    let in_round = txn.checks.iter().filter(|c| c.at == round).count();
+    let earlier = txn.checks.iter().map(|c| c.at).min()?;
+    (in_round > 1 && stopped(earlier, round)).then_some((
+        "check_progress_regressed",
+        "the broker restarted with an older check progress (the CID_RMQ_SYS_TRANS offsets are \
+         persisted every 5 s without an fsync), so one round checked the half and its earlier \
+         copy, and both answers committed it",
+    ))
 }
 
 pub(super) fn discarded(txn: &Transaction, times: u32) -> String {
