@@ -61,4 +61,10 @@ snapshots! {
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",
     swarm_consumers => "swarm-consumers",
+    transaction_lost_end => "transaction-lost-end",
+    transaction_producer_crash => "transaction-producer-crash",
+    transaction_broker_crash => "transaction-broker-crash",
+    transaction_unknown => "transaction-unknown",
+    transaction_slow_local => "transaction-slow-local",
+    swarm_transactions => "swarm-transactions",
 }

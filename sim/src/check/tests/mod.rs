@@ -5,6 +5,7 @@
 mod consumers;
 mod redeliveries;
 mod sends;
+mod transactions;
 
 use super::{Anomaly, AnomalyKind, Report, check};
 use crate::history::{Digest, Ending, Entry, History, Recorded, SimEvent, Stop};

@@ -249,7 +249,7 @@ fn duplicates(
         return;
     }
     counts.duplicated += 1;
-    let (cause, story) = story::duplicate(index, judged.txn, judged.record.copies.len());
+    let (cause, story) = story::duplicate(index, judged.txn, judged.record);
     if cause.is_none() {
         counts.duplicated_unexplained += 1;
     }

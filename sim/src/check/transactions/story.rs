@@ -2,7 +2,7 @@
 //! END_TRANSACTION sent and handled, the checks, and the stops between two commits.
 
 use crate::check::index::transactions::Ended;
-use crate::check::index::{Index, Transaction};
+use crate::check::index::{Index, Record, Transaction};
 use model::Time;
 use model::event::TransactionState;
 
@@ -119,8 +119,9 @@ pub(super) fn phantom(
 pub(super) fn duplicate(
     index: &Index<'_>,
     txn: &Transaction,
-    copies: usize,
+    record: &Record,
 ) -> (Option<&'static str>, String) {
+    let copies = record.copies.len();
     let puts: Vec<&Ended> = txn.ended.iter().filter(|e| e.put.is_some()).collect();
     let told = ends(index, txn);
     let stored = format!("stored {copies} times in its topic");
@@ -131,6 +132,12 @@ pub(super) fn duplicate(
                 "{stored}, but only {} commit was handled; {told}",
                 puts.len()
             ),
+        );
+    }
+    if let Some(why) = half_stored_twice(record, &puts) {
+        return (
+            Some("half_stored_twice"),
+            format!("{stored}: {why}; {told}"),
         );
     }
     let checked = puts.iter().filter(|e| e.from_check).count();
@@ -160,6 +167,22 @@ pub(super) fn duplicate(
             ),
         ),
     }
+}
+
+/// Commits on two brokers, one of which a failed attempt of the half's send reached: that
+/// attempt stored a half too (its answer was lost), and each broker committed its own.
+fn half_stored_twice(record: &Record, puts: &[&Ended]) -> Option<String> {
+    let acked = &record.ok.as_ref()?.broker;
+    let other = puts.iter().find(|e| *e.broker != **acked)?;
+    let (at, _, error) = record
+        .attempts()
+        .iter()
+        .find(|(_, broker, _)| *broker == other.broker)?;
+    Some(format!(
+        "an attempt of the half's send to {} failed at {at} ({error}) after {} had stored it; the \
+         producer's retry stored a second half on {acked}, and each broker committed its own",
+        other.broker, other.broker
+    ))
 }
 
 /// Two check-backs both committed. A stop of the broker between the two commits may have lost

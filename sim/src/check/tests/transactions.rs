@@ -1,0 +1,228 @@
+//! Transactional messages: every transaction anomaly and each of its named causes, from
+//! hand-built histories on the unconsumed `audit` topic (visible there means stored).
+
+use super::{Story, id, of, only};
+use crate::check::AnomalyKind;
+use crate::history::Stop;
+use model::event::{Event, SendMode, SendStatus, TransactionState};
+
+const COMMIT: TransactionState = TransactionState::Commit;
+const ROLLBACK: TransactionState = TransactionState::Rollback;
+
+impl Story {
+    /// Half message `seq` sent at `at`, acknowledged SEND_OK 5 ms later.
+    fn half(&mut self, at: u64, seq: u32) -> &mut Story {
+        let event = Event::SendInvoke {
+            id: id(seq),
+            topic: "audit".into(),
+            key: None,
+            mode: SendMode::Transaction,
+            body_crc: seq,
+        };
+        self.model(at, "p-0", event)
+            .answer(at + 5, seq, SendStatus::SendOk)
+    }
+
+    fn decided(&mut self, at: u64, seq: u32, state: TransactionState) -> &mut Story {
+        let event = Event::TransactionDecided { id: id(seq), state };
+        self.model(at, "p-0", event)
+    }
+
+    /// broker-a handled END_TRANSACTION for `seq`; a commit put it at `put`.
+    fn ended(&mut self, at: u64, seq: u32, from_check: bool, put: Option<u64>) -> &mut Story {
+        let state = if put.is_some() { COMMIT } else { ROLLBACK };
+        let event = Event::TransactionEnded {
+            broker: "broker-a".into(),
+            id: Some(id(seq)),
+            state,
+            from_check,
+            half_offset: 0,
+            put,
+            size: 100,
+            refused: None,
+        };
+        self.model(at, "broker-a", event)
+    }
+
+    fn checked(&mut self, at: u64, seq: u32, times: u32) -> &mut Story {
+        let producer = Some(self.node("p-0"));
+        let event = Event::TransactionChecked {
+            broker: "broker-a".into(),
+            id: Some(id(seq)),
+            times,
+            half_offset: 0,
+            producer,
+        };
+        self.model(at, "broker-a", event)
+    }
+}
+
+#[test]
+fn a_committed_transaction_that_is_stored_is_visible() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .ended(1_101, 1, false, Some(500))
+        .stored(8_000, 1, "audit")
+        .read_back_done(9_000)
+        .check();
+    let counts = &report.sends.counts.transactions;
+    assert_eq!((counts.committed, counts.visible, counts.lost), (1, 1, 0));
+    assert!(report.anomalies.is_empty(), "{:?}", report.anomalies);
+}
+
+#[test]
+fn a_commit_discarded_after_its_checks_is_lost_with_that_cause() {
+    let mut story = Story::new();
+    story.half(1_000, 1).decided(1_100, 1, COMMIT);
+    for round in 1..=15 {
+        story.checked(u64::from(round) * 60_000, 1, round);
+    }
+    story.held(
+        950_000,
+        "broker-a",
+        "TRANS_CHECK_MAX_TIME_TOPIC",
+        0,
+        Some(id(1)),
+        1,
+    );
+    let report = story.read_back_done(990_000).check();
+    let lost = only(&report, AnomalyKind::TxnLost, "checked 15 times");
+    assert_eq!(lost.cause, Some("discarded"));
+    only(
+        &report,
+        AnomalyKind::TxnDiscarded,
+        "discarded to TRANS_CHECK_MAX_TIME_TOPIC",
+    );
+    let counts = &report.sends.counts.transactions;
+    assert_eq!(
+        (counts.lost, counts.lost_unexplained, counts.discarded),
+        (1, 0, 1)
+    );
+}
+
+#[test]
+fn a_half_lost_with_the_page_cache_explains_a_lost_commit() {
+    let report = Story::new()
+        .flushed(500, "broker-a", 50)
+        .half(1_000, 1)
+        .stop(1_050, "broker-a", Stop::PowerOff)
+        .decided(1_100, 1, COMMIT)
+        .read_back_done(9_000)
+        .check();
+    let lost = only(&report, AnomalyKind::TxnLost, "the half message was lost");
+    assert_eq!(lost.cause, Some("half_lost"));
+    assert_eq!(report.sends.counts.transactions.lost_unexplained, 0);
+}
+
+#[test]
+fn a_commit_nothing_explains_losing_is_unexplained() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .ended(1_101, 1, false, Some(500))
+        .read_back_done(9_000)
+        .check();
+    let lost = only(&report, AnomalyKind::TxnLost, "it is stored nowhere");
+    assert_eq!(lost.cause, None);
+    assert_eq!(report.sends.counts.transactions.lost_unexplained, 1);
+}
+
+#[test]
+fn a_rolled_back_transaction_that_is_stored_is_a_phantom() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, ROLLBACK)
+        .stored(8_000, 1, "audit")
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::TxnPhantom, "decided ROLLBACK_MESSAGE");
+    assert_eq!(report.sends.counts.transactions.phantom, 1);
+}
+
+#[test]
+fn a_check_racing_the_producers_commit_explains_a_duplicate() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .checked(7_000, 1, 1)
+        .decided(8_000, 1, COMMIT)
+        .ended(8_001, 1, false, Some(500))
+        .ended(67_000, 1, true, Some(900))
+        .stored(80_000, 1, "audit")
+        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(90_000)
+        .check();
+    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "#8158");
+    assert_eq!(duplicate.cause, Some("check_raced_commit"));
+    let counts = &report.sends.counts.transactions;
+    assert_eq!((counts.duplicated, counts.duplicated_unexplained), (1, 0));
+}
+
+#[test]
+fn a_check_after_the_commit_was_dispatched_is_no_race() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(8_000, 1, COMMIT)
+        .ended(8_001, 1, false, Some(500))
+        .checked(60_000, 1, 1)
+        .ended(60_003, 1, true, Some(900))
+        .stored(80_000, 1, "audit")
+        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(90_000)
+        .check();
+    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "although nothing lost");
+    assert_eq!(duplicate.cause, None);
+    assert_eq!(report.sends.counts.transactions.duplicated_unexplained, 1);
+}
+
+#[test]
+fn two_commits_from_the_producer_are_a_repeated_commit() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .ended(1_101, 1, false, Some(500))
+        .ended(1_200, 1, false, Some(900))
+        .stored(8_000, 1, "audit")
+        .held(8_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(9_000)
+        .check();
+    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "#5574");
+    assert_eq!(duplicate.cause, Some("repeated_commit"));
+}
+
+#[test]
+fn a_stop_between_two_check_commits_explains_them_as_a_lost_op_message() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .checked(60_000, 1, 1)
+        .ended(60_003, 1, true, Some(500))
+        .stop(61_000, "broker-a", Stop::PowerOff)
+        .checked(120_000, 1, 2)
+        .ended(120_003, 1, true, Some(900))
+        .stored(130_000, 1, "audit")
+        .held(130_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(140_000)
+        .check();
+    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "lost its op message");
+    assert_eq!(duplicate.cause, Some("op_lost"));
+}
+
+#[test]
+fn a_commit_by_a_check_back_is_a_repair() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .checked(60_000, 1, 1)
+        .ended(60_003, 1, true, Some(500))
+        .stored(70_000, 1, "audit")
+        .read_back_done(90_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::TxnRepaired,
+        "check-back #1 at 60.000s",
+    );
+    assert_eq!(report.sends.counts.transactions.repaired, 1);
+    assert!(of(&report, AnomalyKind::TxnLost).is_empty());
+}
