@@ -1,6 +1,8 @@
 //! What a run reports: the [`Summary`] (stable, serializable: the JSON output and the golden
 //! snapshots), its human rendering, and the files `--out` writes.
 
+pub mod html;
+pub mod story;
 mod text;
 
 pub use text::render;
@@ -205,7 +207,8 @@ pub fn exit_code(run: &RunResult) -> Exit {
     }
 }
 
-/// Writes `summary.json`, `history.jsonl` and (if kept) `trace.log` into `dir`.
+/// Writes `summary.json`, `history.jsonl`, (if kept) `trace.log`, and `report.html` into
+/// `dir`.
 pub fn write_files(
     dir: &std::path::Path,
     scenario: &Scenario,
@@ -230,6 +233,9 @@ pub fn write_files(
             .write_jsonl(&finished.outcome.names, &mut history)?;
         if let Some(trace) = &finished.outcome.trace {
             std::fs::write(dir.join("trace.log"), trace.join("\n") + "\n")?;
+        }
+        if let Some(page) = html::render(scenario, run) {
+            std::fs::write(dir.join("report.html"), page)?;
         }
     }
     Ok(())
