@@ -4,7 +4,7 @@
 use super::{packets, series};
 use crate::check::Anomaly;
 use crate::history::{History, Recorded, SimEvent};
-use crate::report::story::{Lives, Step, parse_id};
+use crate::report::story::{Lives, Step, numbered_anomalies, parse_id};
 use crate::report::{Summary, replay_command};
 use crate::run::RunResult;
 use crate::scenario::{FaultSpec, NodeRole, Scenario};
@@ -83,12 +83,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         &finished.report.anomalies,
     );
     let all = &finished.report.anomalies;
-    let measured = !summary.unmeasured;
-    let shown: Vec<Anomaly> = (all.iter())
-        .filter(|a| measured || !a.kind.needs_read_back())
-        .take(MAX_WITNESSES)
-        .cloned()
-        .collect();
+    let shown = numbered_anomalies(finished, MAX_WITNESSES);
     let witnesses = witnesses(&shown, &lives);
     let (stories, stories_total) = stories(&lives, &witnesses);
     Some(Payload {

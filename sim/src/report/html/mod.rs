@@ -7,6 +7,7 @@ mod data;
 mod packets;
 mod series;
 
+pub use data::MAX_WITNESSES;
 pub use packets::MAX_ARROWS;
 
 use crate::run::RunResult;

@@ -173,9 +173,15 @@ impl Lives {
                 error,
                 attempts,
             } => self.life(*id).answer = Some((at, node, *attempts, Answer::Info(error.clone()))),
-            Event::Delivered { id: Some(id), .. } => {
+            Event::Delivered {
+                id: Some(id),
+                took_ms,
+                ..
+            } => {
+                // Recorded when the listener returns: the story tells when it was handed over.
+                let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
                 let text = delivered_text(event);
-                self.life(*id).deliveries.push((at, node, text));
+                self.life(*id).deliveries.push((handed, node, text));
             }
             Event::ReadBack {
                 id: Some(id),
@@ -376,9 +382,9 @@ fn delivered_text(event: &Event) -> String {
         return String::new();
     };
     let answer = if *consumed {
-        "consumed"
+        "consumed it"
     } else {
-        "asked for it again later"
+        "asked for it again"
     };
     let retry = if *reconsume_times > 0 {
         format!(", reconsume {reconsume_times}")
@@ -387,7 +393,7 @@ fn delivered_text(event: &Event) -> String {
     };
     format!(
         "({group}) is handed it from {broker} {queue_topic} queue {queue_id} offset \
-         {queue_offset}{retry}; {answer} after {took_ms} ms"
+         {queue_offset}{retry}; its listener {answer} {took_ms} ms later"
     )
 }
 
@@ -398,6 +404,18 @@ fn answers_sent(packets: &[PacketRecord]) -> BTreeMap<(u16, u64), u64> {
         .filter(|p| p.direction == crate::net::Direction::Response)
         .filter(|p| p.code == RequestCode::SendMessage)
         .filter_map(|p| Some(((p.to.0, p.arrives?.as_ms()), p.sent.as_ms())))
+        .collect()
+}
+
+/// The anomalies a report numbers (the HTML's markers, `sim explain --anomaly K`): the
+/// checker's, in its order, without the read-back's kinds when the read-back did not finish,
+/// at most `limit`.
+pub fn numbered_anomalies(finished: &crate::run::Finished, limit: usize) -> Vec<Anomaly> {
+    let measured = finished.outcome.ending == crate::history::Ending::Complete;
+    (finished.report.anomalies.iter())
+        .filter(|a| measured || !a.kind.needs_read_back())
+        .take(limit)
+        .cloned()
         .collect()
 }
 
