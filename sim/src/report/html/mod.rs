@@ -4,7 +4,7 @@
 //! `report.js` are the page, filled in here.
 
 mod data;
-mod packets;
+pub(crate) mod packets;
 mod series;
 
 pub use data::MAX_WITNESSES;

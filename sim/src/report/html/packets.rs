@@ -24,6 +24,11 @@ pub struct Arrows {
 }
 
 pub fn arrows(packets: &[PacketRecord]) -> Arrows {
+    thinned(packets, MAX_ARROWS)
+}
+
+/// The packets as rows, at most about `max` of them.
+pub fn thinned(packets: &[PacketRecord], max: usize) -> Arrows {
     let mut codes: BTreeMap<&'static str, usize> = BTreeMap::new();
     for p in packets {
         *codes.entry(p.code.name()).or_default() += 1;
@@ -31,8 +36,9 @@ pub fn arrows(packets: &[PacketRecord]) -> Arrows {
     let names: Vec<&'static str> = codes.keys().copied().collect();
     let index = |name: &str| names.iter().position(|n| *n == name).unwrap_or(0) as i64;
     let dropped = packets.iter().filter(|p| p.arrives.is_none()).count();
-    let dropped_stride = dropped.div_ceil(MAX_DROPPED).max(1);
-    let strides = strides(&codes, MAX_ARROWS - dropped.min(MAX_DROPPED));
+    let max_dropped = MAX_DROPPED.min(max / 4);
+    let dropped_stride = dropped.div_ceil(max_dropped.max(1)).max(1);
+    let strides = strides(&codes, max - dropped.min(max_dropped));
     let mut seen_per_code: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut seen_dropped: usize = 0;
     let mut rows = Vec::new();
