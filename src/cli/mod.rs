@@ -9,6 +9,7 @@ pub mod completions;
 pub mod explain;
 pub mod list;
 pub mod matrix;
+pub mod matrix_page;
 pub mod merge;
 pub mod run;
 pub mod shard;
