@@ -374,11 +374,11 @@ function plotBox(titleText, legend) {
   return svg;
 }
 
-/// A time's x in a plot, held inside the plot area.
-function plotX(svg, t) {
-  const w = svg.clientWidth || 540;
-  const px = PLOT_LEFT + (t - state.t0) / (state.t1 - state.t0) * (w - PLOT_LEFT - 8);
-  return Math.min(Math.max(px, PLOT_LEFT), w - 8);
+/// A time's x in a plot whose area starts at `left`, held inside the area.
+function plotX(svg, t, left) {
+  const l = left === undefined ? PLOT_LEFT : left, w = svg.clientWidth || 540;
+  const px = l + (t - state.t0) / (state.t1 - state.t0) * (w - l - 8);
+  return Math.min(Math.max(px, l), w - 8);
 }
 
 function lineChart(titleText, series, format, faultNodes) {
@@ -436,14 +436,14 @@ function ownershipChart(rows) {
   svg.setAttribute("height", h);
   const w = svg.clientWidth || 540;
   svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+  const left = 170;
   rows.forEach((row, i) => {
-    el("text", { x: 2, y: 14 * i + 13, "font-size": 9 }, svg).textContent =
-      row.queue.split(" ").pop();
+    el("text", { x: 2, y: 14 * i + 13, "font-size": 9 }, svg).textContent = row.queue;
     for (const [from, to, node] of row.spans) {
       if (!visible(from, to)) continue;
-      const x0 = plotX(svg, from);
+      const x0 = plotX(svg, from, left);
       const r = el("rect", { x: x0, y: 14 * i + 4, height: 11, class: "owner",
-        width: Math.max(plotX(svg, to) - x0, 1),
+        width: Math.max(plotX(svg, to, left) - x0, 1),
         fill: LINE_COLORS[consumers.indexOf(node) % 6] }, svg);
       title(r, row.queue + ": " + name(node) + " " + fmtMs(from) + " – " + fmtMs(to));
     }
