@@ -82,15 +82,8 @@ fn write_run(name: &str, seed: u64, dir: &Path) -> (PathBuf, usize, usize) {
     )
 }
 
-/// Renders one run's report; the screenshot is `height` pixels tall, at `hash` (a witness
-/// selected, a zoom).
-fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
-    let out = Path::new(common::root()).join("reports/out/browser");
-    let (report, nodes, witnesses) = write_run(name, seed, &out.join(name));
-    let url = format!("file://{}", report.display());
-    let profile =
-        std::env::temp_dir().join(format!("rmq-sim-chromium-{}-{name}", std::process::id()));
-    let (dom, console) = browse(browser, &url, "--dump-dom", &profile, 1200);
+/// The DOM checks of a rendered report that hold for any run.
+fn check_dom(name: &str, dom: &str, console: &[String], nodes: usize, witnesses: usize) {
     assert!(
         console.is_empty(),
         "{name}: the page logged:\n{}",
@@ -105,17 +98,29 @@ fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
         "{name}: the script did not finish"
     );
     assert_eq!(
-        count(&dom, "class=\"lane\""),
+        count(dom, "class=\"lane\""),
         nodes,
         "{name}: one lane per node"
     );
-    assert!(count(&dom, "class=\"arrow") > 100, "{name}: arrows");
-    assert!(count(&dom, "class=\"fault") > 0, "{name}: fault spans");
+    assert!(count(dom, "class=\"arrow") > 100, "{name}: arrows");
     assert_eq!(
-        count(&dom, "class=\"witness"),
+        count(dom, "class=\"witness"),
         witnesses,
         "{name}: one marker per witness"
     );
+}
+
+/// Renders one run's report; the screenshot is `height` pixels tall, at `hash` (a witness
+/// selected, a zoom).
+fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
+    let out = Path::new(common::root()).join("reports/out/browser");
+    let (report, nodes, witnesses) = write_run(name, seed, &out.join(name));
+    let url = format!("file://{}", report.display());
+    let profile =
+        std::env::temp_dir().join(format!("rmq-sim-chromium-{}-{name}", std::process::id()));
+    let (dom, console) = browse(browser, &url, "--dump-dom", &profile, 1200);
+    check_dom(name, &dom, &console, nodes, witnesses);
+    assert!(count(&dom, "class=\"fault") > 0, "{name}: fault spans");
     assert!(witnesses > 0, "{name}: this run has witnesses to show");
     let shot = out.join(format!("{name}.png"));
     let mode = format!("--screenshot={}", shot.display());
@@ -130,6 +135,31 @@ fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
         "{name}: a screenshot"
     );
     let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Every bundled scenario's report (seed 1; a matrix scenario's first cell) renders without
+/// an error. About 3 s a scenario: `cargo test --release --test html_report -- --ignored`.
+#[test]
+#[ignore]
+fn every_bundled_scenario_renders() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on the PATH");
+        return;
+    };
+    let out = Path::new(common::root()).join("reports/out/browser/all");
+    for file in common::bundled_files() {
+        let name = file
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let (report, nodes, witnesses) = write_run(&name, 1, &out.join(&name));
+        let profile = std::env::temp_dir().join(format!("rmq-sim-chromium-{}", std::process::id()));
+        let url = format!("file://{}", report.display());
+        let (dom, console) = browse(&browser, &url, "--dump-dom", &profile, 1200);
+        check_dom(&name, &dom, &console, nodes, witnesses);
+        let _ = std::fs::remove_dir_all(&profile);
+    }
 }
 
 #[test]
