@@ -4,7 +4,7 @@
 use super::{packets, series};
 use crate::check::Anomaly;
 use crate::history::{History, Recorded, SimEvent};
-use crate::report::story::{Lives, Step, numbered_anomalies, parse_id};
+use crate::report::story::{Lives, Step, StepKind, numbered_anomalies, parse_id};
 use crate::report::{Summary, replay_command};
 use crate::run::RunResult;
 use crate::scenario::{FaultSpec, NodeRole, Scenario};
@@ -267,6 +267,11 @@ fn witnesses(anomalies: &[Anomaly], lives: &Lives) -> Vec<Witness> {
                 .and_then(parse_id)
                 .and_then(|id| lives.story(id));
             let node = story.and_then(|steps| {
+                // A loss belongs to the broker that stored the message.
+                let stored = steps.iter().find(|s| s.kind == StepKind::Store);
+                if a.kind.name().starts_with("lost") && stored.is_some() {
+                    return stored.and_then(|s| s.node);
+                }
                 let placed = steps.iter().filter(|s| s.node.is_some());
                 let before = placed.clone().rfind(|s| s.at_ms <= a.at_ms);
                 before.or(placed.clone().next()).and_then(|s| s.node)

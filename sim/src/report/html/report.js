@@ -412,8 +412,8 @@ function renderPlots() {
   box.textContent = "";
   const P = D.plots;
   for (const p of P.positions) {
-    lineChart("commitlog positions of " + name(p.node) + " (the loss window is acked above " +
-      "flushed and replicated at a power loss)", [
+    lineChart(name(p.node) + " commitlog: a power loss can lose what is acked above " +
+      "flushed and replicated", [
       { label: "acked", points: p.acked }, { label: "flushed", points: p.flushed },
       { label: "replicated", points: p.replicated }, { label: "written", points: p.written },
     ], fmtBytes, [p.node]);
