@@ -130,3 +130,24 @@ fn the_shiviz_log_parses_with_its_header_and_its_clocks_count_each_hosts_events(
         packets.iter().filter(|p| p.arrives.is_some()).count()
     );
 }
+
+#[test]
+fn the_report_page_is_the_same_for_the_same_seed_and_loads_nothing() {
+    let scenario = common::bundled("lost-ack");
+    let page = || {
+        let result = run(&scenario, 3, &RunOptions { keep_trace: true });
+        sim::report::html::render(&scenario, &result).expect("a page")
+    };
+    let first = page();
+    assert!(first == page(), "two runs of one seed, two pages");
+    assert!(
+        !first.contains(" wall "),
+        "no wall-clock figure in the page"
+    );
+    for outside in ["<link", " src=", "url(", "import("] {
+        assert!(
+            !first.contains(outside),
+            "the page loads something: `{outside}`"
+        );
+    }
+}

@@ -183,3 +183,29 @@ fn reports_render_in_headless_chromium() {
     // The crashed consumer's queues handed over to the others, in the ownership plot.
     check(&browser, "consumer-crash", 1, "", 2000);
 }
+
+/// A one-hour run of 100,000 messages (consumer-crash, stretched, with a slave and a power
+/// loss) keeps its report under 10 MB. About a minute: run it with `-- --ignored`.
+#[test]
+#[ignore]
+fn a_one_hour_run_of_100k_messages_has_a_report_under_10_mb() {
+    let path = format!("{}/scenarios/consumer-crash.toml", common::root());
+    let text = std::fs::read_to_string(path).expect("the scenario");
+    let text = text
+        .replace("duration = \"90s\"", "duration = \"1h\"")
+        .replace(
+            "messages = 1200\nrate = \"20/s\"",
+            "messages = 100000\nrate = \"28/s\"",
+        )
+        .replacen(
+            "name = \"broker-a\"\n",
+            "name = \"broker-a\"\nslaves = 1\n",
+            1,
+        )
+        + "\n[[fault]]\nat = \"20m\"\nfor = \"30s\"\nkind = \"power-off\"\nnode = \"broker-a\"\n";
+    let scenario = sim::scenario::parse(&text, "long.toml").expect("valid");
+    let result = run(&scenario, 1, &RunOptions { keep_trace: true });
+    let page = sim::report::html::render(&scenario, &result).expect("a page");
+    eprintln!("report of a one-hour run: {} bytes", page.len());
+    assert!(page.len() < 10 << 20, "{} bytes", page.len());
+}

@@ -91,7 +91,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         teaches: scenario.teaches.clone(),
         replay: replay_command(scenario, run.seed),
         digest: outcome.digest.clone(),
-        text: crate::report::render(scenario, run),
+        text: text_without_wall_clock(&crate::report::render(scenario, run), outcome),
         end_ms: outcome.end.as_ms(),
         lanes: lanes(scenario),
         arrows: packets::arrows(packets.unwrap_or(&[])),
@@ -104,6 +104,25 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         plots: series::plots(scenario, &outcome.history),
         summary,
     })
+}
+
+/// The text report with its wall-clock figures (wall time, speed) left out, so that the page
+/// is the same for the same seed.
+fn text_without_wall_clock(text: &str, outcome: &crate::runtime::Outcome) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.starts_with("simulated ") && line.contains(" wall ") {
+            let simulated = model::time::format_ms(outcome.end.as_ms());
+            let (events, digest) = (outcome.events_handled, &outcome.digest);
+            out.push_str(&format!(
+                "simulated {simulated}  events {events}  digest {digest}"
+            ));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn lanes(scenario: &Scenario) -> Vec<Lane> {
