@@ -478,14 +478,18 @@ function wire() {
   }, { passive: false });
   let drag = null;
   svg.addEventListener("mousedown", (e) => { drag = { px: e.clientX, t0: state.t0, t1: state.t1 }; });
-  window.addEventListener("mouseup", () => { drag = null; });
+  window.addEventListener("mouseup", () => {
+    // The plots follow a pan once it ends; the diagram follows it as it goes.
+    if (drag && drag.moved) renderPlots();
+    drag = null;
+  });
   window.addEventListener("mousemove", (e) => {
     if (!drag) return;
     const dt = (e.clientX - drag.px) / (width() - LEFT - RIGHT) * (drag.t1 - drag.t0);
+    drag.moved = true;
     setWindow(drag.t0 - dt, drag.t1 - dt);
     renderDiagram();
   });
-  window.addEventListener("mouseup", () => renderPlots());
   document.getElementById("zoom-in").onclick = () => zoom(0.5);
   document.getElementById("zoom-out").onclick = () => zoom(2);
   document.getElementById("zoom-fit").onclick = () => { setWindow(0, D.end_ms); renderAll(); };

@@ -108,6 +108,16 @@ impl Lives {
         self.names.get(node.index()).map_or("?", String::as_str)
     }
 
+    /// The life of a message a producer sent; `None` for any other id (a read-back of rotted
+    /// properties may carry any id, and must not grow the table).
+    fn known(&mut self, id: MessageId) -> Option<&mut Life> {
+        let life = self
+            .table
+            .get_mut(id.producer as usize)?
+            .get_mut(id.seq as usize)?;
+        life.invoke.is_some().then_some(life)
+    }
+
     fn life(&mut self, id: MessageId) -> &mut Life {
         let producer = id.producer as usize;
         if self.table.len() <= producer {
@@ -141,7 +151,9 @@ impl Lives {
                 error,
             } => {
                 let text = format!("attempt {attempt} to {broker} failed: {error}");
-                self.life(*id).attempts.push((at, node, text));
+                if let Some(life) = self.known(*id) {
+                    life.attempts.push((at, node, text));
+                }
             }
             Event::SendOk {
                 id,
@@ -161,18 +173,20 @@ impl Lives {
                     start: *commit_log_offset,
                     end: commit_log_offset + u64::from(*size),
                 };
-                self.life(*id).answer = Some((at, node, *attempts, answer));
+                if let Some(life) = self.known(*id) {
+                    life.answer = Some((at, node, *attempts, answer));
+                }
             }
             Event::SendFail {
                 id,
                 error,
                 attempts,
-            } => self.life(*id).answer = Some((at, node, *attempts, Answer::Fail(error.clone()))),
+            } => self.answer(*id, (at, node, *attempts, Answer::Fail(error.clone()))),
             Event::SendInfo {
                 id,
                 error,
                 attempts,
-            } => self.life(*id).answer = Some((at, node, *attempts, Answer::Info(error.clone()))),
+            } => self.answer(*id, (at, node, *attempts, Answer::Info(error.clone()))),
             Event::Delivered {
                 id: Some(id),
                 took_ms,
@@ -181,7 +195,9 @@ impl Lives {
                 // Recorded when the listener returns: the story tells when it was handed over.
                 let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
                 let text = delivered_text(event);
-                self.life(*id).deliveries.push((handed, node, text));
+                if let Some(life) = self.known(*id) {
+                    life.deliveries.push((handed, node, text));
+                }
             }
             Event::ReadBack {
                 id: Some(id),
@@ -196,9 +212,17 @@ impl Lives {
                     entry.queue_id,
                     entry.offset
                 );
-                self.life(*id).read_backs.push((at, *replica, text));
+                if let Some(life) = self.known(*id) {
+                    life.read_backs.push((at, *replica, text));
+                }
             }
             _ => self.timelines.observe(at, node, event),
+        }
+    }
+
+    fn answer(&mut self, id: MessageId, answer: (Time, NodeId, u32, Answer)) {
+        if let Some(life) = self.known(id) {
+            life.answer = Some(answer);
         }
     }
 
@@ -208,7 +232,7 @@ impl Lives {
             lives
                 .iter()
                 .enumerate()
-                .filter(|(_, life)| life.invoke.is_some() || !life.deliveries.is_empty())
+                .filter(|(_, life)| life.invoke.is_some())
                 .map(move |(seq, _)| MessageId {
                     producer: producer as u32,
                     seq: seq as u32,
@@ -219,9 +243,7 @@ impl Lives {
     /// The message's story, in time order, or `None` if the run never saw it.
     pub fn story(&self, id: MessageId) -> Option<Vec<Step>> {
         let life = self.table.get(id.producer as usize)?.get(id.seq as usize)?;
-        if life.invoke.is_none() && life.deliveries.is_empty() {
-            return None;
-        }
+        life.invoke.as_ref()?;
         let mut steps = Vec::new();
         if let Some((at, node, topic)) = &life.invoke {
             let name = self.name(*node);
