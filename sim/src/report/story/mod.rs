@@ -60,9 +60,10 @@ enum Answer {
 
 #[derive(Clone, Debug, Default)]
 struct Life {
-    invoke: Option<(Time, NodeId, String)>,
+    /// Every send of it: the application may send it again (same id) after a failure.
+    invokes: Vec<(Time, NodeId, String)>,
     attempts: Vec<(Time, NodeId, String)>,
-    answer: Option<(Time, NodeId, u32, Answer)>,
+    answers: Vec<(Time, NodeId, u32, Answer)>,
     deliveries: Vec<(Time, NodeId, String)>,
     read_backs: Vec<(Time, NodeId, String)>,
 }
@@ -115,7 +116,7 @@ impl Lives {
             .table
             .get_mut(id.producer as usize)?
             .get_mut(id.seq as usize)?;
-        life.invoke.is_some().then_some(life)
+        (!life.invokes.is_empty()).then_some(life)
     }
 
     fn life(&mut self, id: MessageId) -> &mut Life {
@@ -142,7 +143,7 @@ impl Lives {
     fn observe_model(&mut self, at: Time, node: NodeId, event: &Event) {
         match event {
             Event::SendInvoke { id, topic, .. } => {
-                self.life(*id).invoke = Some((at, node, topic.clone()));
+                self.life(*id).invokes.push((at, node, topic.clone()));
             }
             Event::SendAttemptFailed {
                 id,
@@ -174,7 +175,7 @@ impl Lives {
                     end: commit_log_offset + u64::from(*size),
                 };
                 if let Some(life) = self.known(*id) {
-                    life.answer = Some((at, node, *attempts, answer));
+                    life.answers.push((at, node, *attempts, answer));
                 }
             }
             Event::SendFail {
@@ -222,7 +223,7 @@ impl Lives {
 
     fn answer(&mut self, id: MessageId, answer: (Time, NodeId, u32, Answer)) {
         if let Some(life) = self.known(id) {
-            life.answer = Some(answer);
+            life.answers.push(answer);
         }
     }
 
@@ -232,7 +233,7 @@ impl Lives {
             lives
                 .iter()
                 .enumerate()
-                .filter(|(_, life)| life.invoke.is_some())
+                .filter(|(_, life)| !life.invokes.is_empty())
                 .map(move |(seq, _)| MessageId {
                     producer: producer as u32,
                     seq: seq as u32,
@@ -243,9 +244,11 @@ impl Lives {
     /// The message's story, in time order, or `None` if the run never saw it.
     pub fn story(&self, id: MessageId) -> Option<Vec<Step>> {
         let life = self.table.get(id.producer as usize)?.get(id.seq as usize)?;
-        life.invoke.as_ref()?;
+        if life.invokes.is_empty() {
+            return None;
+        }
         let mut steps = Vec::new();
-        if let Some((at, node, topic)) = &life.invoke {
+        for (at, node, topic) in &life.invokes {
             let name = self.name(*node);
             let text = format!("{name} sends {id} to topic {topic}");
             steps.push(step(*at, Some(*node), StepKind::Send, text));
@@ -253,7 +256,7 @@ impl Lives {
         for (at, node, text) in &life.attempts {
             steps.push(step(*at, Some(*node), StepKind::Attempt, text.clone()));
         }
-        if let Some(answer) = &life.answer {
+        for answer in &life.answers {
             self.answer_steps(life, answer, &mut steps);
         }
         for (at, node, text) in &life.deliveries {
@@ -316,7 +319,10 @@ impl Lives {
             status.name()
         );
         out.push(step(*at, Some(*producer), StepKind::Ack, text));
-        let since = life.invoke.as_ref().map_or(*at, |(t, _, _)| *t);
+        // The bytes were written after the last send before this answer.
+        let since = (life.invokes.iter())
+            .rfind(|(t, _, _)| t <= at)
+            .map_or(*at, |(t, _, _)| *t);
         self.position_steps(store_host, since, end, out);
     }
 
@@ -449,3 +455,6 @@ pub fn parse_id(text: &str) -> Option<MessageId> {
         seq: seq.parse().ok()?,
     })
 }
+
+#[cfg(test)]
+mod tests;
