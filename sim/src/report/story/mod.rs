@@ -42,6 +42,9 @@ pub struct Step {
     pub node: Option<u16>,
     pub kind: StepKind,
     pub text: String,
+    /// Where the fact it tells came in the history, to order steps of one millisecond.
+    #[serde(skip)]
+    order: u64,
 }
 
 /// The outcome a producer was told.
@@ -61,11 +64,31 @@ enum Answer {
 #[derive(Clone, Debug, Default)]
 struct Life {
     /// Every send of it: the application may send it again (same id) after a failure.
-    invokes: Vec<(Time, NodeId, String)>,
-    attempts: Vec<(Time, NodeId, String)>,
-    answers: Vec<(Time, NodeId, u32, Answer)>,
-    deliveries: Vec<(Time, NodeId, String)>,
-    read_backs: Vec<(Time, NodeId, String)>,
+    invokes: Vec<Fact<String>>,
+    attempts: Vec<Fact<String>>,
+    answers: Vec<Fact<(u32, Answer)>>,
+    deliveries: Vec<Fact<String>>,
+    read_backs: Vec<Fact<String>>,
+}
+
+impl<T> Fact<T> {
+    fn new(at: Time, node: NodeId, order: u64, what: T) -> Fact<T> {
+        Fact {
+            at,
+            node,
+            order,
+            what,
+        }
+    }
+}
+
+/// Something the history said about a message: when, where, its place in the history, what.
+#[derive(Clone, Debug)]
+struct Fact<T> {
+    at: Time,
+    node: NodeId,
+    order: u64,
+    what: T,
 }
 
 /// Every message's facts, and the broker timelines their stories need.
@@ -76,6 +99,8 @@ pub struct Lives {
     /// SEND_MESSAGE responses by (receiver, arrival): when the broker answered.
     answers_sent: BTreeMap<(u16, u64), u64>,
     anomalies: BTreeMap<String, Vec<Anomaly>>,
+    /// Entries folded so far: each fact's place in the history.
+    folded: u64,
 }
 
 impl Lives {
@@ -92,6 +117,7 @@ impl Lives {
             timelines: Timelines::default(),
             answers_sent: answers_sent(packets.unwrap_or(&[])),
             anomalies: BTreeMap::new(),
+            folded: 0,
         };
         for anomaly in anomalies {
             if let Some(id) = &anomaly.message {
@@ -132,6 +158,7 @@ impl Lives {
     }
 
     fn observe(&mut self, entry: &Entry) {
+        self.folded += 1;
         let (at, node) = (entry.at, entry.node.unwrap_or_default());
         match &entry.event {
             Recorded::Sim(SimEvent::Stopped { how }) => self.timelines.stop(node, at, *how),
@@ -141,9 +168,12 @@ impl Lives {
     }
 
     fn observe_model(&mut self, at: Time, node: NodeId, event: &Event) {
+        let order = self.folded;
         match event {
             Event::SendInvoke { id, topic, .. } => {
-                self.life(*id).invokes.push((at, node, topic.clone()));
+                self.life(*id)
+                    .invokes
+                    .push(Fact::new(at, node, order, topic.clone()));
             }
             Event::SendAttemptFailed {
                 id,
@@ -153,7 +183,7 @@ impl Lives {
             } => {
                 let text = format!("attempt {attempt} to {broker} failed: {error}");
                 if let Some(life) = self.known(*id) {
-                    life.attempts.push((at, node, text));
+                    life.attempts.push(Fact::new(at, node, order, text));
                 }
             }
             Event::SendOk {
@@ -175,19 +205,26 @@ impl Lives {
                     end: commit_log_offset + u64::from(*size),
                 };
                 if let Some(life) = self.known(*id) {
-                    life.answers.push((at, node, *attempts, answer));
+                    life.answers
+                        .push(Fact::new(at, node, order, (*attempts, answer)));
                 }
             }
             Event::SendFail {
                 id,
                 error,
                 attempts,
-            } => self.answer(*id, (at, node, *attempts, Answer::Fail(error.clone()))),
+            } => self.answer(
+                *id,
+                Fact::new(at, node, order, (*attempts, Answer::Fail(error.clone()))),
+            ),
             Event::SendInfo {
                 id,
                 error,
                 attempts,
-            } => self.answer(*id, (at, node, *attempts, Answer::Info(error.clone()))),
+            } => self.answer(
+                *id,
+                Fact::new(at, node, order, (*attempts, Answer::Info(error.clone()))),
+            ),
             Event::Delivered {
                 id: Some(id),
                 took_ms,
@@ -197,7 +234,7 @@ impl Lives {
                 let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
                 let text = delivered_text(event);
                 if let Some(life) = self.known(*id) {
-                    life.deliveries.push((handed, node, text));
+                    life.deliveries.push(Fact::new(handed, node, order, text));
                 }
             }
             Event::ReadBack {
@@ -214,14 +251,14 @@ impl Lives {
                     entry.offset
                 );
                 if let Some(life) = self.known(*id) {
-                    life.read_backs.push((at, *replica, text));
+                    life.read_backs.push(Fact::new(at, *replica, order, text));
                 }
             }
             _ => self.timelines.observe(at, node, event),
         }
     }
 
-    fn answer(&mut self, id: MessageId, answer: (Time, NodeId, u32, Answer)) {
+    fn answer(&mut self, id: MessageId, answer: Fact<(u32, Answer)>) {
         if let Some(life) = self.known(id) {
             life.answers.push(answer);
         }
@@ -248,23 +285,22 @@ impl Lives {
             return None;
         }
         let mut steps = Vec::new();
-        for (at, node, topic) in &life.invokes {
-            let name = self.name(*node);
-            let text = format!("{name} sends {id} to topic {topic}");
-            steps.push(step(*at, Some(*node), StepKind::Send, text));
+        for f in &life.invokes {
+            let text = format!("{} sends {id} to topic {}", self.name(f.node), f.what);
+            steps.push(step(f, StepKind::Send, text));
         }
-        for (at, node, text) in &life.attempts {
-            steps.push(step(*at, Some(*node), StepKind::Attempt, text.clone()));
+        for f in &life.attempts {
+            steps.push(step(f, StepKind::Attempt, f.what.clone()));
         }
         for answer in &life.answers {
             self.answer_steps(life, answer, &mut steps);
         }
-        for (at, node, text) in &life.deliveries {
-            let text = format!("{} {text}", self.name(*node));
-            steps.push(step(*at, Some(*node), StepKind::Deliver, text));
+        for f in &life.deliveries {
+            let text = format!("{} {}", self.name(f.node), f.what);
+            steps.push(step(f, StepKind::Deliver, text));
         }
-        for (at, node, text) in &life.read_backs {
-            steps.push(step(*at, Some(*node), StepKind::ReadBack, text.clone()));
+        for f in &life.read_backs {
+            steps.push(step(f, StepKind::ReadBack, f.what.clone()));
         }
         for anomaly in self.anomalies.get(&id.to_string()).into_iter().flatten() {
             let text = format!("{}: {}", anomaly.kind.name(), anomaly.explanation);
@@ -273,29 +309,30 @@ impl Lives {
                 node: None,
                 kind: StepKind::Anomaly,
                 text,
+                order: u64::MAX,
             });
         }
-        // Stable: facts at the same millisecond keep their causal order above.
-        steps.sort_by_key(|s| s.at_ms);
+        // Facts of one millisecond in the order the history recorded them.
+        steps.sort_by_key(|s| (s.at_ms, s.order));
         Some(steps)
     }
 
-    fn answer_steps(&self, life: &Life, answer: &(Time, NodeId, u32, Answer), out: &mut Vec<Step>) {
-        let (at, producer, attempts, answer) = answer;
+    fn answer_steps(&self, life: &Life, answer: &Fact<(u32, Answer)>, out: &mut Vec<Step>) {
+        let (attempts, outcome) = &answer.what;
         let tries = if *attempts == 1 {
             String::new()
         } else {
             format!(" after {attempts} attempts")
         };
-        let (status, store_host, queue, start, end) = match answer {
+        let (status, store_host, queue, start, end) = match outcome {
             Answer::Fail(error) => {
                 let text = format!("the send failed{tries}: {error} (certainly not stored)");
-                out.push(step(*at, Some(*producer), StepKind::Ack, text));
+                out.push(step(answer, StepKind::Ack, text));
                 return;
             }
             Answer::Info(error) => {
                 let text = format!("the outcome is unknown{tries}: {error}");
-                out.push(step(*at, Some(*producer), StepKind::Ack, text));
+                out.push(step(answer, StepKind::Ack, text));
                 return;
             }
             Answer::Ok {
@@ -306,23 +343,27 @@ impl Lives {
                 end,
             } => (status, *store_host, queue, *start, *end),
         };
-        let host = self.name(store_host);
-        let stored_at = self
-            .answers_sent
-            .get(&(producer.0, at.as_ms()))
-            .map_or(*at, |sent| Time::from_ms(*sent));
-        let text = format!("{host} stores it: {queue}, commitlog bytes {start}..{end}");
-        out.push(step(stored_at, Some(store_host), StepKind::Store, text));
+        let (at, producer) = (answer.at, answer.node);
+        let stored_at = (self.answers_sent.get(&(producer.0, at.as_ms())))
+            .map_or(at, |sent| Time::from_ms(*sent));
+        let text = format!(
+            "{} stores it: {queue}, commitlog bytes {start}..{end}",
+            self.name(store_host)
+        );
+        let stored = Fact {
+            at: stored_at,
+            node: store_host,
+            ..answer.clone()
+        };
+        out.push(step(&stored, StepKind::Store, text));
         let text = format!(
             "{} is answered {}{tries}",
-            self.name(*producer),
+            self.name(producer),
             status.name()
         );
-        out.push(step(*at, Some(*producer), StepKind::Ack, text));
+        out.push(step(answer, StepKind::Ack, text));
         // The bytes were written after the last send before this answer.
-        let since = (life.invokes.iter())
-            .rfind(|(t, _, _)| t <= at)
-            .map_or(*at, |(t, _, _)| *t);
+        let since = (life.invokes.iter().rfind(|f| f.at <= at)).map_or(at, |f| f.at);
         self.position_steps(store_host, since, end, out);
     }
 
@@ -331,13 +372,19 @@ impl Lives {
         let host_name = self.name(host);
         let flushed = self.timelines.flushed(host, since, end);
         let replicated = self.timelines.replicated(host, since, end);
+        let at_time = |at: Time, node: NodeId| Fact {
+            at,
+            node,
+            order: u64::MAX,
+            what: (),
+        };
         if let Some(at) = flushed {
             let text = format!("{host_name} flushes it to disk (flushed position past {end})");
-            out.push(step(at, Some(host), StepKind::Flush, text));
+            out.push(step(&at_time(at, host), StepKind::Flush, text));
         }
         if let Some((at, slave)) = replicated {
             let text = format!("{} holds it (slave report past {end})", self.name(slave));
-            out.push(step(at, Some(slave), StepKind::Replicate, text));
+            out.push(step(&at_time(at, slave), StepKind::Replicate, text));
         }
         let Some((at, how)) = self.timelines.loss_after(host, since) else {
             return;
@@ -351,7 +398,7 @@ impl Lives {
             _ if flushed.is_some_and(|f| f <= at) => return,
             _ => format!("{host_name} loses power before flushing it; {copy}"),
         };
-        out.push(step(at, Some(host), StepKind::Lost, text));
+        out.push(step(&at_time(at, host), StepKind::Lost, text));
     }
 
     /// The story as text, one line per step.
@@ -370,12 +417,13 @@ impl Lives {
     }
 }
 
-fn step(at: Time, node: Option<NodeId>, kind: StepKind, text: String) -> Step {
+fn step<T>(fact: &Fact<T>, kind: StepKind, text: String) -> Step {
     Step {
-        at_ms: at.as_ms(),
-        node: node.map(|n| n.0),
+        at_ms: fact.at.as_ms(),
+        node: Some(fact.node.0),
         kind,
         text,
+        order: fact.order,
     }
 }
 
@@ -384,7 +432,7 @@ fn kind_name(kind: StepKind) -> &'static str {
         StepKind::Send => "send",
         StepKind::Attempt => "attempt",
         StepKind::Store => "store",
-        StepKind::Ack => "ack",
+        StepKind::Ack => "answer",
         StepKind::Flush => "flush",
         StepKind::Replicate => "replicate",
         StepKind::Lost => "at risk",
