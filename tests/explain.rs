@@ -24,7 +24,7 @@ fn an_anomaly_tells_its_message_from_send_to_loss() {
     for step in [
         "send ",
         "store ",
-        "ack ",
+        "answer ",
         "checker ",
         "loses power before flushing it",
     ] {
@@ -49,7 +49,7 @@ fn a_consumed_message_is_delivered_flushed_and_read_back() {
     for step in [
         "send ",
         "store ",
-        "ack ",
+        "answer ",
         "deliver ",
         "flush ",
         "read back ",
