@@ -381,7 +381,8 @@ function plotX(svg, t, left) {
   return Math.min(Math.max(px, l), w - 8);
 }
 
-function lineChart(titleText, series, format, faultNodes) {
+function lineChart(titleText, allSeries, format, faultNodes) {
+  const series = allSeries.filter((s) => s.points.length);
   const svg = plotBox(titleText, series.map((s, i) => [s.label, LINE_COLORS[i % 6]]));
   const w = svg.clientWidth || 540;
   svg.setAttribute("viewBox", "0 0 " + w + " " + PLOT_H);
@@ -506,13 +507,31 @@ function wireFilters() {
   const codeSel = document.getElementById("filter-code");
   D.arrows.codes.forEach((c, i) => { html("option", c, codeSel).value = i; });
   nodeSel.onchange = () => { state.node = nodeSel.value; renderDiagram(); };
-  codeSel.onchange = () => { state.code = codeSel.value; renderDiagram(); };
+  codeSel.onchange = () => { state.code = codeSel.value; renderLegend(); renderDiagram(); };
   const responses = document.getElementById("show-responses");
   responses.onchange = () => { state.responses = responses.checked; renderDiagram(); };
   const search = document.getElementById("search");
   const go = () => { state.selected = null; showStory(search.value.trim() || null, null); };
   document.getElementById("search-go").onclick = go;
   search.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+}
+
+/// The request codes' colours; a click shows only that code's arrows (again: all).
+function renderLegend() {
+  const box = document.getElementById("legend");
+  box.textContent = "";
+  html("b", "arrows by request code (responses dashed, × dropped): ", box);
+  D.arrows.codes.forEach((code, i) => {
+    const s = html("span", null, box, state.code === String(i) ? "on" : "");
+    html("i", null, s).style.background = codeColor(i);
+    s.appendChild(document.createTextNode(code));
+    s.addEventListener("click", () => {
+      state.code = state.code === String(i) ? "" : String(i);
+      document.getElementById("filter-code").value = state.code;
+      renderLegend();
+      renderDiagram();
+    });
+  });
 }
 
 /// `#witness=K` or `#message=ID` in the address selects it at load; `&focus=MS` then zooms
@@ -540,6 +559,7 @@ function main() {
   html("summary", "the text report", details);
   html("pre", D.text, details);
   wire();
+  renderLegend();
   renderAll();
   fromHash();
   document.body.setAttribute("data-ready", "1");
