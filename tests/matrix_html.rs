@@ -33,3 +33,15 @@ fn every_cell_links_a_report_that_exists() {
     assert!(text.contains("<td>power-off</td>") && text.contains("class=\"lossy\""));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_page_name_without_html_is_bad_usage() {
+    let file = "scenarios/reliability-matrix.toml";
+    let out = common::sim(&["matrix", file, "--seeds", "0..1", "--html", "reports/out/m"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--html reports/out/m: give a file name ending in .html"),
+        "{err}"
+    );
+}

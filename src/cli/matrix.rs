@@ -54,6 +54,16 @@ pub fn main(args: MatrixArgs) -> Exit {
         Ok(seeds) => seeds,
         Err(code) => return code,
     };
+    if let Some(page) = &args.html
+        && page.extension().is_none_or(|e| e != "html")
+    {
+        errln!(
+            "error: --html {}: give a file name ending in .html (the example runs go into the \
+             folder of the same name without it)",
+            page.display()
+        );
+        return Exit::BadInput;
+    }
     let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
     let mut rows = Vec::new();
