@@ -186,45 +186,14 @@ impl Lives {
                     life.attempts.push(Fact::new(at, node, order, text));
                 }
             }
-            Event::SendOk {
-                id,
-                status,
-                store_host,
-                queue_id,
-                queue_offset,
-                commit_log_offset,
-                size,
-                attempts,
-                broker,
-            } => {
-                let answer = Answer::Ok {
-                    status: *status,
-                    store_host: *store_host,
-                    queue: format!("{broker} queue {queue_id} offset {queue_offset}"),
-                    start: *commit_log_offset,
-                    end: commit_log_offset + u64::from(*size),
-                };
-                if let Some(life) = self.known(*id) {
-                    life.answers
-                        .push(Fact::new(at, node, order, (*attempts, answer)));
+            Event::SendOk { id, .. } | Event::SendFail { id, .. } | Event::SendInfo { id, .. } => {
+                if let Some(answer) = answer_of(event) {
+                    let fact = Fact::new(at, node, order, answer);
+                    if let Some(life) = self.known(*id) {
+                        life.answers.push(fact);
+                    }
                 }
             }
-            Event::SendFail {
-                id,
-                error,
-                attempts,
-            } => self.answer(
-                *id,
-                Fact::new(at, node, order, (*attempts, Answer::Fail(error.clone()))),
-            ),
-            Event::SendInfo {
-                id,
-                error,
-                attempts,
-            } => self.answer(
-                *id,
-                Fact::new(at, node, order, (*attempts, Answer::Info(error.clone()))),
-            ),
             Event::Delivered {
                 id: Some(id),
                 took_ms,
@@ -255,12 +224,6 @@ impl Lives {
                 }
             }
             _ => self.timelines.observe(at, node, event),
-        }
-    }
-
-    fn answer(&mut self, id: MessageId, answer: Fact<(u32, Answer)>) {
-        if let Some(life) = self.known(id) {
-            life.answers.push(answer);
         }
     }
 
@@ -440,6 +403,39 @@ fn kind_name(kind: StepKind) -> &'static str {
         StepKind::ReadBack => "read back",
         StepKind::Anomaly => "checker",
     }
+}
+
+/// A producer's answer: its attempts and what it was told.
+fn answer_of(event: &Event) -> Option<(u32, Answer)> {
+    Some(match event {
+        Event::SendOk {
+            status,
+            store_host,
+            queue_id,
+            queue_offset,
+            commit_log_offset,
+            size,
+            attempts,
+            broker,
+            ..
+        } => {
+            let answer = Answer::Ok {
+                status: *status,
+                store_host: *store_host,
+                queue: format!("{broker} queue {queue_id} offset {queue_offset}"),
+                start: *commit_log_offset,
+                end: commit_log_offset + u64::from(*size),
+            };
+            (*attempts, answer)
+        }
+        Event::SendFail {
+            error, attempts, ..
+        } => (*attempts, Answer::Fail(error.clone())),
+        Event::SendInfo {
+            error, attempts, ..
+        } => (*attempts, Answer::Info(error.clone())),
+        _ => return None,
+    })
 }
 
 fn delivered_text(event: &Event) -> String {
