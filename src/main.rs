@@ -30,6 +30,8 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Merge the shard files of a sharded sweep into the summary of one sweep.
     Merge(cli::merge::MergeArgs),
+    /// Tell one message's life story (or an anomaly's), from a run of a seed.
+    Explain(cli::explain::ExplainArgs),
     /// Reduce a failing seed to a smaller scenario that fails the same way.
     Shrink(cli::shrink::ShrinkArgs),
     /// Sweep every cell of a matrix scenario and print the table.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::main(args),
         Command::Sweep(args) => cli::sweep::main(args),
         Command::Merge(args) => cli::merge::main(args),
+        Command::Explain(args) => cli::explain::main(args),
         Command::Shrink(args) => cli::shrink::main(args),
         Command::Matrix(args) => cli::matrix::main(args),
         Command::List(args) => cli::list::main(args),

@@ -4,8 +4,8 @@ mod common;
 
 use common::sim;
 
-const SUBCOMMANDS: [&str; 8] = [
-    "run", "sweep", "merge", "shrink", "matrix", "list", "validate", "bench",
+const SUBCOMMANDS: [&str; 9] = [
+    "run", "sweep", "merge", "explain", "shrink", "matrix", "list", "validate", "bench",
 ];
 
 #[test]

@@ -3,12 +3,14 @@
 //! what the cell's own `[[matrix.expect]]` entries require, how many seeds failed, and beside
 //! each cell the command that reproduces it.
 
+use super::matrix_page;
 use super::sweep::{SeedsArgs, Totals, jobs, sweep};
 use clap::Args;
 use model::time::format_ms;
 use sim::exit::Exit;
 use sim::scenario;
 use sim::scenario::matrix::Matrix;
+use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Args)]
@@ -18,6 +20,10 @@ pub struct MatrixArgs {
     /// The seeds run in every cell.
     #[command(flatten)]
     pub seeds: SeedsArgs,
+    /// Also write the table as a page, each cell linking an example run's report (written
+    /// into a folder beside it: FILE without .html).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 /// One cell's figures.
@@ -32,6 +38,8 @@ struct Row {
     /// The cell's own expectations (`lost = 0`), from `[[matrix.expect]]`.
     expects: Vec<String>,
     failing: u64,
+    /// The example run's seed and report, with `--html`.
+    example: Option<(u64, String)>,
 }
 
 pub fn main(args: MatrixArgs) -> Exit {
@@ -46,6 +54,16 @@ pub fn main(args: MatrixArgs) -> Exit {
         Ok(seeds) => seeds,
         Err(code) => return code,
     };
+    if let Some(page) = &args.html
+        && page.extension().is_none_or(|e| e != "html")
+    {
+        errln!(
+            "error: --html {}: give a file name ending in .html (the example runs go into the \
+             folder of the same name without it)",
+            page.display()
+        );
+        return Exit::BadInput;
+    }
     let jobs = jobs(args.seeds.jobs);
     let started = Instant::now();
     let mut rows = Vec::new();
@@ -61,7 +79,20 @@ pub fn main(args: MatrixArgs) -> Exit {
         errln!("{spec}");
         let totals = sweep(&scenario, seeds.clone(), jobs);
         let expects = matrix.expect_shown(&cell);
-        rows.push(row(cell.0, spec, expects, &totals));
+        let mut row = row(cell.0, spec, expects, &totals);
+        if let Some(page) = &args.html {
+            match example(page, &row, &scenario, &seeds, &totals) {
+                Ok(example) => row.example = Some(example),
+                Err(err) => {
+                    errln!(
+                        "error: cannot write the example run beside {}: {err}",
+                        page.display()
+                    );
+                    return Exit::BadInput;
+                }
+            }
+        }
+        rows.push(row);
     }
     let wall = started.elapsed();
     if args.seeds.json {
@@ -86,6 +117,12 @@ pub fn main(args: MatrixArgs) -> Exit {
             seeds.end - seeds.start,
             wall.as_secs_f64()
         );
+    }
+    if let Some(page) = &args.html
+        && let Err(err) = write_page(page, &matrix, &rows, &args)
+    {
+        errln!("error: cannot write {}: {err}", page.display());
+        return Exit::BadInput;
     }
     if rows.iter().any(|r| r.failing > 0) {
         Exit::Fail
@@ -115,7 +152,73 @@ fn row(cell: Vec<(String, String)>, spec: String, expects: Vec<String>, totals: 
         p99_ms: totals.median_p99_ms(),
         expects,
         failing: totals.failing_count,
+        example: None,
     }
+}
+
+/// Runs and writes a cell's example run; its seed and its report's path from the page.
+fn example(
+    page: &std::path::Path,
+    row: &Row,
+    scenario: &sim::scenario::Scenario,
+    seeds: &std::ops::Range<u64>,
+    totals: &Totals,
+) -> std::io::Result<(u64, String)> {
+    let failing = totals.failing.first().map(|f| f.seed);
+    let seed = matrix_page::example_seed(scenario, seeds, failing, row.lost > 0);
+    let link = matrix_page::write_example(page, &row.spec, scenario, seed)?;
+    Ok((seed, link))
+}
+
+const HEADERS: [&str; 6] = [
+    "seeds with loss",
+    "lost SEND_OK",
+    "lost, weaker status",
+    "p99 send latency",
+    "cell expects",
+    "failing seeds",
+];
+
+/// The table as a page beside the cells' example runs.
+fn write_page(
+    page: &std::path::Path,
+    matrix: &Matrix,
+    rows: &[Row],
+    args: &MatrixArgs,
+) -> std::io::Result<()> {
+    let axes: Vec<&str> = matrix.axes.iter().map(|(axis, _)| axis.as_str()).collect();
+    let page_rows: Vec<matrix_page::PageRow> = rows
+        .iter()
+        .map(|r| {
+            let (example_seed, example) = r.example.clone().unwrap_or_default();
+            matrix_page::PageRow {
+                values: r.cell.iter().map(|(_, v)| v.clone()).collect(),
+                figures: vec![
+                    format!("{} of {}", r.seeds_with_loss, r.seeds),
+                    r.lost.to_string(),
+                    r.lost_unconfirmed.to_string(),
+                    format_ms(r.p99_ms),
+                    if r.expects.is_empty() {
+                        "-".into()
+                    } else {
+                        r.expects.join(", ")
+                    },
+                    r.failing.to_string(),
+                ],
+                lossy: r.lost + r.lost_unconfirmed > 0,
+                failing: r.failing > 0,
+                example,
+                example_seed,
+            }
+        })
+        .collect();
+    let text = matrix_page::render(&args.file, &args.seeds.seeds, &axes, &HEADERS, &page_rows);
+    if let Some(parent) = page.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(page, text)?;
+    errln!("wrote {}", page.display());
+    Ok(())
 }
 
 /// A markdown table, ready for a README.

@@ -6,8 +6,10 @@ pub mod output;
 
 pub mod bench;
 pub mod completions;
+pub mod explain;
 pub mod list;
 pub mod matrix;
+pub mod matrix_page;
 pub mod merge;
 pub mod run;
 pub mod shard;

@@ -1,6 +1,9 @@
 //! What a run reports: the [`Summary`] (stable, serializable: the JSON output and the golden
 //! snapshots), its human rendering, and the files `--out` writes.
 
+pub mod export;
+pub mod html;
+pub mod story;
 mod text;
 
 pub use text::render;
@@ -13,6 +16,7 @@ use crate::exit::Exit;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use serde::Serialize;
+use std::io::Write as _;
 
 /// How many witnesses of each anomaly kind a summary keeps.
 pub const WITNESSES_PER_KIND: usize = 5;
@@ -205,7 +209,8 @@ pub fn exit_code(run: &RunResult) -> Exit {
     }
 }
 
-/// Writes `summary.json`, `history.jsonl` and (if kept) `trace.log` into `dir`.
+/// Writes `summary.json`, `history.jsonl`, (if kept) `trace.log`, `report.html`,
+/// `history.edn` and `shiviz.log` into `dir`.
 pub fn write_files(
     dir: &std::path::Path,
     scenario: &Scenario,
@@ -231,6 +236,17 @@ pub fn write_files(
         if let Some(trace) = &finished.outcome.trace {
             std::fs::write(dir.join("trace.log"), trace.join("\n") + "\n")?;
         }
+        if let Some(page) = html::render(scenario, run) {
+            std::fs::write(dir.join("report.html"), page)?;
+        }
+        let outcome = &finished.outcome;
+        let mut edn = std::io::BufWriter::new(std::fs::File::create(dir.join("history.edn"))?);
+        export::edn::write(&outcome.history, &mut edn)?;
+        edn.flush()?;
+        let mut log = std::io::BufWriter::new(std::fs::File::create(dir.join("shiviz.log"))?);
+        let packets = outcome.packets.as_deref().unwrap_or(&[]);
+        export::shiviz::write(&outcome.names, &outcome.history, packets, &mut log)?;
+        log.flush()?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ pub mod world;
 pub use crate::history::Ending;
 pub use host::NodeFactory;
 pub use supervisor::{Action, Boot, NodeSpec, Plan, Progress, Timed};
-pub use world::{Status, World};
+pub use world::{PacketRecord, Status, World};
 
 use crate::disk::{DiskConfig, DiskSim};
 use crate::history::History;
@@ -42,6 +42,8 @@ pub struct Outcome {
     pub events_handled: u64,
     pub names: Vec<String>,
     pub trace: Option<Vec<String>>,
+    /// Every packet sent, when the trace was kept (for the report's diagram).
+    pub packets: Option<Vec<PacketRecord>>,
     /// Why the run ended early, when it exceeded its simulated-time or event budget.
     pub over_budget: Option<String>,
 }
@@ -58,6 +60,7 @@ pub fn run(setup: Setup) -> Outcome {
     let mut world = World::new(setup.seed, names.clone(), network);
     if setup.keep_trace {
         world.trace = Some(Vec::new());
+        world.packets = Some(Vec::new());
     }
     world.event_budget = setup.event_budget;
     let time_budget = setup.plan.time_budget;
@@ -85,6 +88,7 @@ pub fn run(setup: Setup) -> Outcome {
         events_handled: world.events_handled,
         names,
         trace: world.trace.take(),
+        packets: world.packets.take(),
         over_budget: world.over_budget.take().or_else(|| {
             (end >= time_budget)
                 .then(|| format!("the run reached its simulated-time budget of {time_budget}"))

@@ -112,6 +112,18 @@ struct Slot {
     switched: bool,
 }
 
+/// One packet as it was sent, for the report's space-time diagram (kept with the trace).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PacketRecord {
+    pub sent: Time,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub code: RequestCode,
+    pub direction: Direction,
+    /// When it arrives, or `None` if it vanished (a rule dropped it, or the receiver was down).
+    pub arrives: Option<Time>,
+}
+
 /// One processed event, as the trace digest sees it.
 #[derive(Hash)]
 struct TraceItem {
@@ -131,6 +143,8 @@ pub struct World {
     pub digest: Digest,
     /// Human-readable trace lines, kept only when asked for.
     pub trace: Option<Vec<String>>,
+    /// Every packet sent, kept with the trace.
+    pub packets: Option<Vec<PacketRecord>>,
     next_seq: u64,
     next_request: u64,
     /// The madsim instant of time zero.
@@ -184,6 +198,7 @@ impl World {
             history: History::default(),
             digest: Digest::default(),
             trace: None,
+            packets: None,
             next_seq: 0,
             next_request: 0,
             base: None,
@@ -363,10 +378,28 @@ impl World {
 
     fn transmit(&mut self, now: Time, packet: Packet, event: NodeEvent) {
         if self.slots[packet.to.index()].status != Status::Running {
+            self.log_packet(now, &packet, None);
             return;
         }
-        if let Fate::Deliver(at, starts) = self.net.send(now, &packet) {
-            self.schedule_sent(packet.to, at, event, Some((packet.from, starts)));
+        match self.net.send(now, &packet) {
+            Fate::Deliver(at, starts) => {
+                self.log_packet(now, &packet, Some(at));
+                self.schedule_sent(packet.to, at, event, Some((packet.from, starts)));
+            }
+            Fate::Drop { .. } => self.log_packet(now, &packet, None),
+        }
+    }
+
+    fn log_packet(&mut self, now: Time, packet: &Packet, arrives: Option<Time>) {
+        if let Some(packets) = &mut self.packets {
+            packets.push(PacketRecord {
+                sent: now,
+                from: packet.from,
+                to: packet.to,
+                code: packet.code,
+                direction: packet.direction,
+                arrives,
+            });
         }
     }
 

@@ -1,0 +1,329 @@
+//! The report's payload: the run as compact JSON for the page's script. Lanes, faults,
+//! restarts and witnesses here; arrows in `packets`, plots in `series`, stories in `story`.
+
+use super::{packets, series};
+use crate::check::Anomaly;
+use crate::history::{History, Recorded, SimEvent};
+use crate::report::story::{Lives, Step, StepKind, numbered_anomalies, parse_id};
+use crate::report::{Summary, replay_command};
+use crate::run::RunResult;
+use crate::scenario::{FaultSpec, NodeRole, Scenario};
+use model::NodeId;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// At most this many bytes of life stories are embedded (the rest: `sim explain`).
+const STORY_BYTES: usize = 4 << 20;
+
+/// At most this many of the checker's witnesses become markers.
+pub const MAX_WITNESSES: usize = 2_000;
+
+/// One lane of the diagram.
+#[derive(Serialize)]
+pub struct Lane {
+    pub name: String,
+    /// `namesrv`, `broker`, `producer`, `consumer` or `auditor`.
+    pub kind: &'static str,
+    /// The lane's group: the broker group, the producer or consumer group.
+    pub group: String,
+}
+
+/// A fault as a span (or, without an end, a moment) on a lane.
+#[derive(Serialize)]
+pub struct FaultSpan {
+    pub node: u16,
+    pub kind: String,
+    pub from: u64,
+    pub to: Option<u64>,
+    pub label: String,
+}
+
+/// A checker witness, placed on the lane of the node it concerns.
+#[derive(Serialize)]
+pub struct Witness {
+    pub kind: &'static str,
+    pub message: Option<String>,
+    pub at: u64,
+    pub node: Option<u16>,
+    pub cause: Option<&'static str>,
+    pub explanation: String,
+}
+
+#[derive(Serialize)]
+pub struct Payload {
+    pub summary: Summary,
+    pub cell: Option<String>,
+    pub teaches: String,
+    pub replay: String,
+    pub digest: String,
+    pub text: String,
+    pub end_ms: u64,
+    pub lanes: Vec<Lane>,
+    pub arrows: packets::Arrows,
+    pub faults: Vec<FaultSpan>,
+    pub restarts: Vec<(u16, u64)>,
+    pub witnesses: Vec<Witness>,
+    /// Anomalies the checker reported (markers: the first `MAX_WITNESSES`).
+    pub witnesses_total: usize,
+    pub stories: BTreeMap<String, Vec<Step>>,
+    pub stories_total: usize,
+    pub plots: series::Plots,
+}
+
+/// Builds the payload of a finished run (`None` if it crashed: there is no history to draw).
+pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
+    let finished = run.result.as_ref().ok()?;
+    let outcome = &finished.outcome;
+    let summary = Summary::of(scenario, run);
+    let packets = outcome.packets.as_deref();
+    let lives = Lives::build(
+        scenario,
+        &outcome.history,
+        packets,
+        &finished.report.anomalies,
+    );
+    let all = &finished.report.anomalies;
+    let shown = numbered_anomalies(finished, MAX_WITNESSES);
+    let witnesses = witnesses(&shown, &lives);
+    let (stories, stories_total) = stories(&lives, &witnesses);
+    Some(Payload {
+        cell: scenario.cell.clone(),
+        teaches: scenario.teaches.clone(),
+        replay: replay_command(scenario, run.seed),
+        digest: outcome.digest.clone(),
+        text: text_without_wall_clock(&crate::report::render(scenario, run), outcome),
+        end_ms: outcome.end.as_ms(),
+        lanes: lanes(scenario),
+        arrows: packets::arrows(packets.unwrap_or(&[])),
+        faults: faults(scenario, run.seed, &outcome.history),
+        restarts: restarts(&outcome.history),
+        witnesses,
+        witnesses_total: all.len(),
+        stories,
+        stories_total,
+        plots: series::plots(scenario, &outcome.history),
+        summary,
+    })
+}
+
+/// The text report with its wall-clock figures (wall time, speed) left out, so that the page
+/// is the same for the same seed.
+fn text_without_wall_clock(text: &str, outcome: &crate::runtime::Outcome) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        if line.starts_with("simulated ") && line.contains(" wall ") {
+            let simulated = model::time::format_ms(outcome.end.as_ms());
+            let (events, digest) = (outcome.events_handled, &outcome.digest);
+            out.push_str(&format!(
+                "simulated {simulated}  events {events}  digest {digest}"
+            ));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn lanes(scenario: &Scenario) -> Vec<Lane> {
+    let lane = |name: &str, kind, group: String| Lane {
+        name: name.to_string(),
+        kind,
+        group,
+    };
+    scenario
+        .nodes
+        .iter()
+        .map(|node| match node.role {
+            NodeRole::NameServer => lane(&node.name, "namesrv", "name servers".into()),
+            NodeRole::Broker { group, .. } => lane(
+                &node.name,
+                "broker",
+                scenario.broker_groups[group].name.clone(),
+            ),
+            NodeRole::Producer { producer, .. } => lane(
+                &node.name,
+                "producer",
+                scenario.producers[producer].group.clone(),
+            ),
+            NodeRole::Consumer { group, .. } => lane(
+                &node.name,
+                "consumer",
+                scenario.consumers[group].group.clone(),
+            ),
+            NodeRole::Auditor => lane(&node.name, "auditor", "auditor".into()),
+        })
+        .collect()
+}
+
+/// The kind of each fault (the file's, then the swarm's) and the nodes a network rule
+/// touches.
+fn fault_table(scenario: &Scenario, seed: u64) -> BTreeMap<usize, (String, Vec<NodeId>)> {
+    let mut table = BTreeMap::new();
+    let drawn = crate::swarm::draw(scenario, seed);
+    for fault in scenario.faults.iter().chain(&drawn) {
+        let (kind, nodes) = match &fault.spec {
+            FaultSpec::Node { fault, .. } => (format!("{fault:?}").to_lowercase(), Vec::new()),
+            FaultSpec::Partition { a, b, .. } => {
+                ("partition".into(), [a.clone(), b.clone()].concat())
+            }
+            FaultSpec::Drop { from, to, .. } => ("drop".into(), ends(from, to)),
+            FaultSpec::Delay { from, to, .. } => ("delay".into(), ends(from, to)),
+            FaultSpec::Bandwidth { from, to, .. } => ("bandwidth".into(), ends(from, to)),
+            FaultSpec::SlowDisk { .. } => ("slow-disk".into(), Vec::new()),
+            FaultSpec::BitRot { .. } => ("bit-rot".into(), Vec::new()),
+        };
+        table.insert(fault.index, (kind, nodes));
+    }
+    table
+}
+
+fn ends(from: &Option<Vec<NodeId>>, to: &Option<Vec<NodeId>>) -> Vec<NodeId> {
+    let mut nodes: Vec<NodeId> = from.iter().chain(to).flatten().copied().collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    nodes
+}
+
+/// Stops (until the next start), pauses, and every fault rule, as spans on their lanes.
+fn faults(scenario: &Scenario, seed: u64, history: &History) -> Vec<FaultSpan> {
+    let table = fault_table(scenario, seed);
+    let everyone: Vec<NodeId> = (0..scenario.nodes.len() as u16).map(NodeId).collect();
+    let mut spans: Vec<FaultSpan> = Vec::new();
+    let mut open: BTreeMap<(u16, String), usize> = BTreeMap::new();
+    let mut rules: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for entry in history.entries() {
+        let Recorded::Sim(event) = &entry.event else {
+            continue;
+        };
+        let at = entry.at.as_ms();
+        let node = entry.node.map(|n| n.0);
+        let begin = |node: u16, kind: String, label: String, spans: &mut Vec<FaultSpan>| {
+            spans.push(FaultSpan {
+                node,
+                kind,
+                from: at,
+                to: None,
+                label,
+            });
+            spans.len() - 1
+        };
+        match (event, node) {
+            (SimEvent::Stopped { how }, Some(n)) => {
+                let i = begin(n, how.name().into(), how.name().into(), &mut spans);
+                open.insert((n, "down".into()), i);
+            }
+            (SimEvent::Started, Some(n)) => close(&mut spans, open.remove(&(n, "down".into())), at),
+            (SimEvent::Paused, Some(n)) => {
+                let i = begin(n, "pause".into(), "paused".into(), &mut spans);
+                open.insert((n, "pause".into()), i);
+            }
+            (SimEvent::Resumed, Some(n)) => {
+                close(&mut spans, open.remove(&(n, "pause".into())), at)
+            }
+            (SimEvent::FaultOn { fault, description }, _) => {
+                let (kind, targets) = table.get(fault).cloned().unwrap_or_default();
+                let targets = match node {
+                    Some(n) => vec![NodeId(n)],
+                    None if targets.is_empty() => everyone.clone(),
+                    None => targets,
+                };
+                let ids = targets
+                    .iter()
+                    .map(|t| begin(t.0, kind.clone(), description.clone(), &mut spans))
+                    .collect();
+                rules.insert(*fault, ids);
+            }
+            (SimEvent::FaultOff { fault }, _) => {
+                for i in rules.remove(fault).unwrap_or_default() {
+                    close(&mut spans, Some(i), at);
+                }
+            }
+            _ => {}
+        }
+    }
+    // Stops nobody ended last until the end; moments (bit rot, a role switch) stay points.
+    let end = history.end().as_ms();
+    for i in open.into_values() {
+        close(&mut spans, Some(i), end);
+    }
+    spans
+}
+
+fn close(spans: &mut [FaultSpan], index: Option<usize>, at: u64) {
+    if let Some(span) = index.and_then(|i| spans.get_mut(i)) {
+        span.to = Some(at.max(span.from));
+    }
+}
+
+/// Every start after the first boot.
+fn restarts(history: &History) -> Vec<(u16, u64)> {
+    let mut stopped = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for entry in history.entries() {
+        let Some(node) = entry.node else { continue };
+        match entry.sim() {
+            Some(SimEvent::Stopped { .. }) => {
+                stopped.insert(node);
+            }
+            Some(SimEvent::Started) if stopped.remove(&node) => {
+                out.push((node.0, entry.at.as_ms()))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The summary's witnesses, each on the lane of the message's last step before the witness.
+fn witnesses(anomalies: &[Anomaly], lives: &Lives) -> Vec<Witness> {
+    anomalies
+        .iter()
+        .map(|a| {
+            let story = a
+                .message
+                .as_deref()
+                .and_then(parse_id)
+                .and_then(|id| lives.story(id));
+            let node = story.and_then(|steps| {
+                // A loss belongs to the broker that stored the message.
+                let stored = steps.iter().find(|s| s.kind == StepKind::Store);
+                if a.kind.name().starts_with("lost") && stored.is_some() {
+                    return stored.and_then(|s| s.node);
+                }
+                let placed = steps.iter().filter(|s| s.node.is_some());
+                let before = placed.clone().rfind(|s| s.at_ms <= a.at_ms);
+                before.or(placed.clone().next()).and_then(|s| s.node)
+            });
+            Witness {
+                kind: a.kind.name(),
+                message: a.message.clone(),
+                at: a.at_ms,
+                node,
+                cause: a.cause,
+                explanation: a.explanation.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Every witness's story, then every message's in id order while they fit in `STORY_BYTES`;
+/// and how many messages the run had.
+fn stories(lives: &Lives, witnesses: &[Witness]) -> (BTreeMap<String, Vec<Step>>, usize) {
+    let mut out = BTreeMap::new();
+    let mut bytes = 0;
+    let first = witnesses
+        .iter()
+        .filter_map(|w| w.message.as_deref().and_then(parse_id));
+    for id in first.chain(lives.ids()) {
+        let key = id.to_string();
+        if bytes > STORY_BYTES || out.contains_key(&key) {
+            continue;
+        }
+        if let Some(steps) = lives.story(id) {
+            bytes += steps.iter().map(|s| s.text.len() + 60).sum::<usize>();
+            out.insert(key, steps);
+        }
+    }
+    (out, lives.ids().count())
+}

@@ -1,0 +1,572 @@
+// rmq-sim report: draws the run embedded in #payload. No network, no libraries.
+// Errors go into #errors (and body[data-errors]) so that a headless browser test can read them.
+"use strict";
+
+const errors = [];
+function reportError(message) {
+  errors.push(String(message));
+  const box = document.getElementById("errors");
+  if (box) box.textContent = errors.join("\n");
+  document.body.setAttribute("data-errors", String(errors.length));
+}
+window.onerror = (message, source, line) => reportError(message + " (line " + line + ")");
+window.addEventListener("unhandledrejection", (e) => reportError(e.reason));
+const consoleError = console.error.bind(console);
+console.error = (...args) => { reportError(args.join(" ")); consoleError(...args); };
+
+const SVG = "http://www.w3.org/2000/svg";
+const D = JSON.parse(document.getElementById("payload").textContent);
+const LANE_H = 24, TOP = 28, LEFT = 150, RIGHT = 12, GROUP_GAP = 14, MAX_DRAW = 4000;
+const STEP_COLORS = {
+  send: "#0969da", attempt: "#9a6700", store: "#8250df", ack: "#1a7f37", flush: "#116329",
+  replicate: "#bf3989", lost: "#cf222e", deliver: "#0550ae", "read-back": "#57606a",
+  anomaly: "#cf222e",
+};
+const FAULT_COLORS = {
+  kill: "#cf222e", "power-off": "#a40e26", "disk-loss": "#6e011a", shutdown: "#9a6700",
+  pause: "#bf8700", partition: "#8250df", drop: "#fb8f44", delay: "#d4a72c",
+  bandwidth: "#d4a72c", "slow-disk": "#0969da", "bit-rot": "#1d232a", switchrole: "#57606a",
+};
+const KIND_ORDER = { namesrv: 0, broker: 1, producer: 2, consumer: 3, auditor: 4 };
+const WITNESS_COLORS = ["#cf222e", "#8250df", "#bf3989", "#9a6700", "#0969da", "#1a7f37"];
+
+const state = { t0: 0, t1: Math.max(D.end_ms, 1), node: "", code: "", responses: true,
+  selected: null, story: null };
+
+// ---- small helpers ---------------------------------------------------------------------
+
+function el(tag, attrs, parent) {
+  const e = document.createElementNS(SVG, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+function html(tag, text, parent, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = text;
+  if (cls) e.className = cls;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+function fmtMs(ms) {
+  if (ms < 1000) return ms + "ms";
+  if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + "s";
+  const m = Math.floor(ms / 60000), s = ((ms % 60000) / 1000).toFixed(0);
+  return m + "m" + s.padStart(2, "0") + "s";
+}
+function fmtBytes(b) {
+  if (b < 1024) return b + " B";
+  if (b < 1048576) return (b / 1024).toFixed(1) + " KiB";
+  return (b / 1048576).toFixed(2) + " MiB";
+}
+function codeColor(i) { return "hsl(" + ((i * 137) % 360) + ",65%,42%)"; }
+function title(node, text) { el("title", {}, node).textContent = text; }
+function name(node) { return node === null || node === undefined ? "checker" : D.lanes[node].name; }
+
+// ---- lanes -----------------------------------------------------------------------------
+
+const order = D.lanes.map((lane, i) => i)
+  .sort((a, b) => (KIND_ORDER[D.lanes[a].kind] - KIND_ORDER[D.lanes[b].kind]) ||
+    D.lanes[a].group.localeCompare(D.lanes[b].group) || a - b);
+const laneY = [];
+const groups = [];
+(function layout() {
+  let y = TOP, last = null;
+  for (const i of order) {
+    const key = D.lanes[i].kind + "/" + D.lanes[i].group;
+    if (key !== last) {
+      y += GROUP_GAP;
+      groups.push({ y: y - 4, label: D.lanes[i].group });
+      last = key;
+    }
+    laneY[i] = y + LANE_H / 2;
+    y += LANE_H;
+  }
+  state.height = y + 10;
+})();
+
+function width() { return document.getElementById("diagram-box").clientWidth || 1000; }
+function x(t) { return LEFT + (t - state.t0) / (state.t1 - state.t0) * (width() - LEFT - RIGHT); }
+function tAt(px) { return state.t0 + (px - LEFT) / (width() - LEFT - RIGHT) * (state.t1 - state.t0); }
+function visible(a, b) { return b >= state.t0 && a <= state.t1; }
+
+// ---- the header ------------------------------------------------------------------------
+
+function renderHead() {
+  const s = D.summary, head = document.getElementById("head");
+  const h1 = html("h1", null, head);
+  html("span", s.verdict, h1, "verdict " + s.verdict);
+  h1.appendChild(document.createTextNode(s.scenario + (D.cell ? " [" + D.cell + "]" : "") +
+    " — seed " + s.seed));
+  if (s.problem) html("p", "problem: " + s.problem, head);
+  const p = html("p", null, head);
+  p.appendChild(document.createTextNode("replay: "));
+  html("code", D.replay, p);
+  p.appendChild(document.createTextNode("  simulated " + fmtMs(s.simulated_ms) + "  digest " +
+    D.digest));
+  renderExpectations(head, s.expectations);
+  renderFigures(head, s);
+}
+
+function renderExpectations(head, expectations) {
+  if (!expectations.length) return;
+  const table = html("table", null, head);
+  const tr = html("tr", null, table);
+  for (const h of ["", "expectation", "expected", "observed"]) html("th", h, tr);
+  for (const e of expectations) {
+    const row = html("tr", null, table);
+    html("td", null, row).appendChild(html("span", e.verdict, null, "verdict " + e.verdict));
+    html("td", e.name, row); html("td", e.condition, row); html("td", e.observed, row);
+  }
+}
+
+function renderFigures(head, s) {
+  const f = html("p", null, head, "figures");
+  if (s.sends) {
+    const c = s.sends.counts;
+    for (const [k, v] of [["messages", c.messages], ["acked", c.acked], ["lost", c.lost],
+      ["duplicated", c.duplicated], ["send p50", fmtMs(s.sends.latency_p50_ms)],
+      ["p99", fmtMs(s.sends.latency_p99_ms)]]) {
+      if (v !== undefined) html("span", k + " " + v, f);
+    }
+  }
+  for (const [kind, n] of s.anomaly_totals) html("span", kind + " " + n, f);
+  const a = D.arrows;
+  html("span", "packets " + a.total + " (" + a.dropped + " dropped; " + a.rows.length +
+    " drawn)", f);
+  html("span", "messages " + D.stories_total + " (" + Object.keys(D.stories).length +
+    " stories embedded)", f);
+}
+
+// ---- the space-time diagram ------------------------------------------------------------
+
+function renderDiagram() {
+  const svg = document.getElementById("diagram");
+  svg.textContent = "";
+  svg.setAttribute("height", state.height);
+  svg.setAttribute("viewBox", "0 0 " + width() + " " + state.height);
+  renderAxis(svg, TOP - 6, state.height);
+  renderLanes(svg);
+  renderFaults(svg);
+  renderArrows(svg);
+  renderRestarts(svg);
+  renderPath(svg);
+  renderWitnesses(svg);
+  document.getElementById("window").textContent = fmtMs(Math.round(state.t0)) + " – " +
+    fmtMs(Math.round(state.t1));
+}
+
+function ticks() {
+  const span = state.t1 - state.t0, raw = span / 10;
+  const steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000,
+    60000, 120000, 300000, 600000, 1800000, 3600000];
+  const step = steps.find((s) => s >= raw) || 3600000;
+  const out = [];
+  for (let t = Math.ceil(state.t0 / step) * step; t <= state.t1; t += step) out.push(t);
+  return out;
+}
+
+function renderAxis(svg, y, bottom) {
+  const g = el("g", { class: "axis" }, svg);
+  for (const t of ticks()) {
+    el("line", { x1: x(t), x2: x(t), y1: y + 4, y2: bottom }, g);
+    el("text", { x: x(t) + 2, y: y }, g).textContent = fmtMs(t);
+  }
+}
+
+function renderLanes(svg) {
+  const g = el("g", { id: "lanes" }, svg);
+  for (const gr of groups) {
+    el("text", { x: 4, y: gr.y, class: "group-label" }, g).textContent = gr.label;
+  }
+  for (const i of order) {
+    const lane = el("g", { class: "lane", "data-node": D.lanes[i].name }, g);
+    el("line", { x1: LEFT, x2: width() - RIGHT, y1: laneY[i], y2: laneY[i], class: "lane-line" },
+      lane);
+    el("text", { x: 10, y: laneY[i], class: "lane-label" }, lane).textContent = D.lanes[i].name;
+  }
+}
+
+function renderFaults(svg) {
+  const g = el("g", { id: "faults" }, svg);
+  for (const f of D.faults) {
+    const to = f.to === null ? f.from : f.to;
+    if (!visible(f.from, to)) continue;
+    const color = FAULT_COLORS[f.kind] || "#57606a";
+    const x0 = Math.max(x(f.from), LEFT), x1 = Math.min(x(to), width() - RIGHT);
+    const point = f.to === null || x1 - x0 < 2;
+    const r = el("rect", { x: x0 - (point ? 1.5 : 0), y: laneY[f.node] - LANE_H / 2 + 1,
+      width: Math.max(x1 - x0, 3), height: LANE_H - 2, fill: color,
+      class: "fault" + (point ? " point" : ""), "data-kind": f.kind }, g);
+    title(r, f.label + " on " + name(f.node) + ": " + fmtMs(f.from) +
+      (f.to === null ? "" : " – " + fmtMs(f.to)));
+  }
+}
+
+function arrowRows() {
+  const node = state.node === "" ? -1 : Number(state.node);
+  const code = state.code === "" ? -1 : Number(state.code);
+  const rows = D.arrows.rows.filter((r) => {
+    const end = r[1] < 0 ? r[0] : r[1];
+    if (!visible(r[0], end)) return false;
+    if (node >= 0 && r[2] !== node && r[3] !== node) return false;
+    if (code >= 0 && r[4] !== code) return false;
+    return state.responses || r[5] === 0;
+  });
+  if (rows.length <= MAX_DRAW) return rows;
+  const stride = Math.ceil(rows.length / MAX_DRAW);
+  return rows.filter((r, i) => r[1] < 0 || i % stride === 0);
+}
+
+function renderArrows(svg) {
+  const g = el("g", { id: "arrows" }, svg);
+  const dim = state.story !== null;
+  for (const r of arrowRows()) {
+    const [sent, arrives, from, to, code, response] = r;
+    const color = codeColor(code);
+    const x0 = x(sent), y0 = laneY[from], y1 = laneY[to];
+    const cls = "arrow" + (dim ? " dim" : "") + (arrives < 0 ? " dropped" : "");
+    if (arrives < 0) {
+      const xm = x0 + 6, ym = y0 + (y1 - y0) * 0.4;
+      const line = el("line", { x1: x0, y1: y0, x2: xm, y2: ym, stroke: color, class: cls,
+        "stroke-dasharray": "2,2" }, g);
+      el("path", { d: "M" + (xm - 3) + "," + (ym - 3) + "l6,6m0,-6l-6,6", class: "drop-mark" }, g);
+      title(line, D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
+        " → " + name(to) + " dropped at " + fmtMs(sent));
+      continue;
+    }
+    const line = el("line", { x1: x0, y1: y0, x2: x(arrives), y2: y1, stroke: color,
+      class: cls, "stroke-dasharray": response ? "3,2" : "" }, g);
+    title(line, D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
+      " → " + name(to) + " " + fmtMs(sent) + " → " + fmtMs(arrives));
+  }
+}
+
+function renderRestarts(svg) {
+  const g = el("g", { id: "restarts" }, svg);
+  for (const [node, at] of D.restarts) {
+    if (!visible(at, at)) continue;
+    const xr = x(at), y = laneY[node];
+    const p = el("path", { d: "M" + xr + "," + (y - 6) + "l6,6l-6,6z", class: "restart" }, g);
+    title(p, name(node) + " starts again at " + fmtMs(at));
+  }
+}
+
+function witnessY(w, i) {
+  return w.node === null ? TOP + 2 + (i % 3) * 4 : laneY[w.node] - LANE_H / 2 + 3;
+}
+
+function renderWitnesses(svg) {
+  const g = el("g", { id: "witnesses" }, svg);
+  const kinds = [...new Set(D.witnesses.map((w) => w.kind))];
+  D.witnesses.forEach((w, i) => {
+    const xw = Math.min(Math.max(x(w.at), LEFT), width() - RIGHT), y = witnessY(w, i);
+    const color = WITNESS_COLORS[kinds.indexOf(w.kind) % WITNESS_COLORS.length];
+    const m = el("path", { d: "M" + xw + "," + (y + 8) + "l-5,-9h10z", fill: color,
+      class: "witness" + (state.selected === i ? " selected" : ""), "data-index": i,
+      "data-kind": w.kind, "data-message": w.message || "" }, g);
+    title(m, w.kind + (w.message ? " " + w.message : "") + " at " + fmtMs(w.at) + ": " +
+      w.explanation);
+    m.addEventListener("click", (e) => { e.stopPropagation(); selectWitness(i); });
+  });
+}
+
+function renderPath(svg) {
+  if (state.story === null) return;
+  const g = el("g", { id: "path" }, svg);
+  const steps = state.story.filter((s) => s.node !== null);
+  if (steps.length > 1) {
+    el("polyline", { class: "path", points: steps.map((s) => x(s.at_ms) + "," +
+      laneY[s.node]).join(" ") }, g);
+  }
+  for (const s of steps) {
+    const c = el("circle", { cx: x(s.at_ms), cy: laneY[s.node], r: 5,
+      fill: STEP_COLORS[s.kind] || "#000", class: "path-step", "data-kind": s.kind }, g);
+    title(c, fmtMs(s.at_ms) + " " + s.kind + ": " + s.text);
+  }
+}
+
+// ---- selection, stories ----------------------------------------------------------------
+
+function selectWitness(i) {
+  state.selected = i;
+  const w = D.witnesses[i];
+  for (const li of document.querySelectorAll("#witness-list li")) {
+    li.classList.toggle("selected", Number(li.dataset.index) === i);
+  }
+  showStory(w.message, w);
+}
+
+function showStory(id, witness) {
+  const box = document.getElementById("story");
+  box.textContent = "";
+  document.getElementById("story-title").textContent = "Life story" + (id ? " of " + id : "");
+  if (witness) {
+    html("p", witness.kind + (witness.cause ? " (" + witness.cause + ")" : "") + " at " +
+      fmtMs(witness.at) + ": " + witness.explanation, box);
+  }
+  const steps = id ? D.stories[id] : undefined;
+  state.story = steps || null;
+  if (!id) {
+    renderAll();
+    return;
+  }
+  if (!steps) {
+    html("p", "No story of " + id + " in this report (not a message of the run, or " +
+      "left out to keep the page small): " + "sim explain " + D.replay.replace(/^sim run /, "") +
+      " --message " + id, box, "hint");
+    renderAll();
+    return;
+  }
+  const ol = html("ol", null, box);
+  for (const s of steps) {
+    const li = html("li", null, ol);
+    li.style.borderLeftColor = STEP_COLORS[s.kind] || "#ccc";
+    html("span", fmtMs(s.at_ms), li, "t");
+    html("b", s.kind + " ", li);
+    li.appendChild(document.createTextNode(s.text));
+  }
+  frame(steps, false);
+  renderAll();
+}
+
+/// Zooms out to show the whole story when part of it is outside the window (or, `focus`,
+/// zooms in on it).
+function frame(steps, focus) {
+  const times = steps.map((s) => s.at_ms);
+  const a = Math.min(...times), b = Math.max(...times);
+  if (!focus && a >= state.t0 && b <= state.t1) return;
+  const pad = Math.max((b - a) * 0.1, 200);
+  setWindow(a - pad, b + pad);
+}
+
+function renderWitnessList() {
+  const ol = document.getElementById("witness-list");
+  if (!D.witnesses.length) html("p", "The checker reported no anomaly.", ol, "hint");
+  if (D.witnesses_total > D.witnesses.length) {
+    html("p", "The first " + D.witnesses.length + " of " + D.witnesses_total + " anomalies.",
+      ol, "hint");
+  }
+  D.witnesses.forEach((w, i) => {
+    const li = html("li", w.kind + (w.message ? " " + w.message : "") + " at " + fmtMs(w.at),
+      ol);
+    li.dataset.index = i;
+    li.addEventListener("click", () => selectWitness(i));
+  });
+}
+
+// ---- plots -----------------------------------------------------------------------------
+
+const PLOT_H = 120, PLOT_LEFT = 64;
+const LINE_COLORS = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#9a6700", "#bf3989"];
+
+function plotBox(titleText, legend) {
+  const box = html("div", null, document.getElementById("plots"), "plot");
+  html("h4", titleText, box);
+  const lg = html("div", null, box, "legend");
+  legend.forEach(([label, color]) => {
+    const s = html("span", null, lg);
+    const i = html("i", null, s);
+    i.style.background = color;
+    s.appendChild(document.createTextNode(label));
+  });
+  const svg = el("svg", { height: PLOT_H }, box);
+  return svg;
+}
+
+/// A time's x in a plot whose area starts at `left`, held inside the area.
+function plotX(svg, t, left) {
+  const l = left === undefined ? PLOT_LEFT : left, w = svg.clientWidth || 540;
+  const px = l + (t - state.t0) / (state.t1 - state.t0) * (w - l - 8);
+  return Math.min(Math.max(px, l), w - 8);
+}
+
+function lineChart(titleText, allSeries, format, faultNodes) {
+  const series = allSeries.filter((s) => s.points.length);
+  const svg = plotBox(titleText, series.map((s, i) => [s.label, LINE_COLORS[i % 6]]));
+  const w = svg.clientWidth || 540;
+  svg.setAttribute("viewBox", "0 0 " + w + " " + PLOT_H);
+  const inWindow = series.map((s) => s.points.filter((p, i, all) =>
+    visible(p[0], (all[i + 1] || p)[0])));
+  const values = inWindow.flat().map((p) => p[1]);
+  const max = Math.max(1, ...values), min = Math.min(max - 1, ...values);
+  const y = (v) => PLOT_H - 14 - (v - min) / (max - min) * (PLOT_H - 24);
+  for (const f of D.faults) {
+    if (!faultNodes.includes(f.node) || f.to === null || !visible(f.from, f.to)) continue;
+    const x0 = plotX(svg, f.from);
+    el("rect", { x: x0, y: 4, height: PLOT_H - 18, width: Math.max(plotX(svg, f.to) - x0, 2),
+      fill: FAULT_COLORS[f.kind] || "#888", class: "fault-band", opacity: 0.18 }, svg);
+  }
+  el("text", { x: 2, y: 12, class: "axis", "font-size": 10 }, svg).textContent = format(max);
+  el("text", { x: 2, y: PLOT_H - 14, "font-size": 10 }, svg).textContent = format(min);
+  inWindow.forEach((points, i) => {
+    if (!points.length) return;
+    const d = points.map((p, j) => (j ? "H" + plotX(svg, p[0]) + "V" : "M" + plotX(svg, p[0]) +
+      ",") + y(p[1])).join("");
+    el("path", { d: d, stroke: LINE_COLORS[i % 6], fill: "none", "stroke-width": 1.4 }, svg);
+  });
+  return svg;
+}
+
+function renderPlots() {
+  const box = document.getElementById("plots");
+  box.textContent = "";
+  const P = D.plots;
+  for (const p of P.positions) {
+    lineChart(name(p.node) + " commitlog: a power loss can lose what is acked above " +
+      "flushed and replicated", [
+      { label: "acked", points: p.acked }, { label: "flushed", points: p.flushed },
+      { label: "replicated", points: p.replicated }, { label: "written", points: p.written },
+    ], fmtBytes, [p.node]);
+  }
+  if (P.replication_lag.length) lineChart("replication lag (bytes)", P.replication_lag, fmtBytes, []);
+  if (P.latency.length && P.latency[0].points.length) {
+    lineChart("send latency by send time", P.latency, fmtMs, []);
+  }
+  if (P.consumer_lag.length) {
+    lineChart("consumer lag: acked messages not yet consumed", P.consumer_lag, String, []);
+  }
+  if (P.ownership.length) ownershipChart(P.ownership);
+}
+
+function ownershipChart(rows) {
+  const consumers = [...new Set(rows.flatMap((r) => r.spans.map((s) => s[2])))];
+  const svg = plotBox("queue ownership (a colour change is a handover)",
+    consumers.map((c, i) => [name(c), LINE_COLORS[i % 6]]));
+  const h = 14 * rows.length + 6;
+  svg.setAttribute("height", h);
+  const w = svg.clientWidth || 540;
+  svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+  const left = 170;
+  rows.forEach((row, i) => {
+    el("text", { x: 2, y: 14 * i + 13, "font-size": 9 }, svg).textContent = row.queue;
+    for (const [from, to, node] of row.spans) {
+      if (!visible(from, to)) continue;
+      const x0 = plotX(svg, from, left);
+      const r = el("rect", { x: x0, y: 14 * i + 4, height: 11, class: "owner",
+        width: Math.max(plotX(svg, to, left) - x0, 1),
+        fill: LINE_COLORS[consumers.indexOf(node) % 6] }, svg);
+      title(r, row.queue + ": " + name(node) + " " + fmtMs(from) + " – " + fmtMs(to));
+    }
+  });
+}
+
+// ---- navigation ------------------------------------------------------------------------
+
+function setWindow(a, b) {
+  const min = 10, span = Math.max(b - a, min);
+  state.t0 = Math.max(0, a);
+  state.t1 = Math.min(Math.max(D.end_ms, 1), state.t0 + span);
+  if (state.t1 - state.t0 < min) state.t0 = Math.max(0, state.t1 - min);
+}
+
+function zoom(factor, center) {
+  const c = center === undefined ? (state.t0 + state.t1) / 2 : center;
+  setWindow(c - (c - state.t0) * factor, c + (state.t1 - c) * factor);
+  renderAll();
+}
+
+function renderAll() {
+  renderDiagram();
+  renderPlots();
+}
+
+function wire() {
+  const svg = document.getElementById("diagram");
+  svg.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    zoom(e.deltaY < 0 ? 0.7 : 1 / 0.7, tAt(e.offsetX));
+  }, { passive: false });
+  let drag = null;
+  svg.addEventListener("mousedown", (e) => { drag = { px: e.clientX, t0: state.t0, t1: state.t1 }; });
+  window.addEventListener("mouseup", () => {
+    // The plots follow a pan once it ends; the diagram follows it as it goes.
+    if (drag && drag.moved) renderPlots();
+    drag = null;
+  });
+  window.addEventListener("mousemove", (e) => {
+    if (!drag) return;
+    const dt = (e.clientX - drag.px) / (width() - LEFT - RIGHT) * (drag.t1 - drag.t0);
+    drag.moved = true;
+    setWindow(drag.t0 - dt, drag.t1 - dt);
+    renderDiagram();
+  });
+  document.getElementById("zoom-in").onclick = () => zoom(0.5);
+  document.getElementById("zoom-out").onclick = () => zoom(2);
+  document.getElementById("zoom-fit").onclick = () => { setWindow(0, D.end_ms); renderAll(); };
+  wireFilters();
+  window.addEventListener("resize", renderAll);
+}
+
+function wireFilters() {
+  const nodeSel = document.getElementById("filter-node");
+  for (const i of order) {
+    const o = html("option", D.lanes[i].name, nodeSel);
+    o.value = i;
+  }
+  const codeSel = document.getElementById("filter-code");
+  D.arrows.codes.forEach((c, i) => { html("option", c, codeSel).value = i; });
+  nodeSel.onchange = () => { state.node = nodeSel.value; renderDiagram(); };
+  codeSel.onchange = () => { state.code = codeSel.value; renderLegend(); renderDiagram(); };
+  const responses = document.getElementById("show-responses");
+  responses.onchange = () => { state.responses = responses.checked; renderDiagram(); };
+  const search = document.getElementById("search");
+  const go = () => { state.selected = null; showStory(search.value.trim() || null, null); };
+  document.getElementById("search-go").onclick = go;
+  search.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+}
+
+/// The request codes' colours; a click shows only that code's arrows (again: all).
+function renderLegend() {
+  const box = document.getElementById("legend");
+  box.textContent = "";
+  html("b", "arrows by request code (responses dashed, × dropped): ", box);
+  D.arrows.codes.forEach((code, i) => {
+    const s = html("span", null, box, state.code === String(i) ? "on" : "");
+    html("i", null, s).style.background = codeColor(i);
+    s.appendChild(document.createTextNode(code));
+    s.addEventListener("click", () => {
+      state.code = state.code === String(i) ? "" : String(i);
+      document.getElementById("filter-code").value = state.code;
+      renderLegend();
+      renderDiagram();
+    });
+  });
+}
+
+/// `#witness=K` or `#message=ID` in the address selects it at load; `&focus=MS` then zooms
+/// to the story with MS of margin on each side.
+function fromHash() {
+  const m = /^#(witness|message)=([^&]+)(&focus=(\d+))?$/.exec(location.hash);
+  if (!m) return;
+  if (m[1] === "witness" && D.witnesses[Number(m[2])]) selectWitness(Number(m[2]));
+  if (m[1] === "message") {
+    document.getElementById("search").value = decodeURIComponent(m[2]);
+    showStory(decodeURIComponent(m[2]), null);
+  }
+  if (m[4] !== undefined && state.story) {
+    const times = state.story.map((s) => s.at_ms), pad = Number(m[4]);
+    setWindow(Math.min(...times) - pad, Math.max(...times) + pad);
+    renderAll();
+  }
+}
+
+function main() {
+  renderHead();
+  renderWitnessList();
+  html("details", null, document.getElementById("text-report"));
+  const details = document.querySelector("#text-report details");
+  html("summary", "the text report", details);
+  html("pre", D.text, details);
+  wire();
+  renderLegend();
+  renderAll();
+  fromHash();
+  document.body.setAttribute("data-ready", "1");
+}
+
+try {
+  main();
+} catch (e) {
+  reportError(e && e.stack ? e.stack : e);
+}

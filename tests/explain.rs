@@ -1,0 +1,76 @@
+//! `sim explain`: a message's life story as text, an anomaly's, the numbered list, and bad
+//! input (exit 2, naming the thing).
+
+mod common;
+
+use common::sim;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = sim(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const FILE: &str = "scenarios/power-loss-async-flush.toml";
+
+#[test]
+fn an_anomaly_tells_its_message_from_send_to_loss() {
+    let (code, out, err) = run(&["explain", FILE, "--seed", "1", "--anomaly", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("anomaly 1: lost p0-"), "{out}");
+    for step in [
+        "send ",
+        "store ",
+        "answer ",
+        "checker ",
+        "loses power before flushing it",
+    ] {
+        assert!(out.contains(step), "no `{step}` in\n{out}");
+    }
+}
+
+#[test]
+fn without_flags_the_anomalies_are_listed_by_number() {
+    let (code, out, _) = run(&["explain", FILE, "--seed", "1"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("1200 messages, "), "{out}");
+    assert!(out.contains("\n    1  lost "), "{out}");
+}
+
+#[test]
+fn a_consumed_message_is_delivered_flushed_and_read_back() {
+    let args = ["explain", "scenarios/consumer-crash.toml", "--seed", "1"];
+    let (code, out, err) = run(&[&args[..], &["--message", "p0-100"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("message p0-100\n"), "{out}");
+    for step in [
+        "send ",
+        "store ",
+        "answer ",
+        "deliver ",
+        "flush ",
+        "read back ",
+    ] {
+        assert!(out.contains(step), "no `{step}` in\n{out}");
+    }
+}
+
+#[test]
+fn bad_ids_and_numbers_are_named() {
+    let cases: [(&[&str], &str); 3] = [
+        (&["--message", "12"], "--message 12: not a message id"),
+        (
+            &["--message", "p9-9"],
+            "--message p9-9: no such message in this run",
+        ),
+        (&["--anomaly", "999"], "--anomaly 999: the run has"),
+    ];
+    for (flags, needle) in cases {
+        let (code, _, err) = run(&[&["explain", FILE, "--seed", "1"][..], flags].concat());
+        assert_eq!(code, 2, "{flags:?}: {err}");
+        assert!(err.contains(needle), "{flags:?}: {err}");
+    }
+}

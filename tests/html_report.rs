@@ -1,0 +1,211 @@
+//! `report.html` in a real browser: headless Chromium renders the report of two bundled
+//! scenarios; the test fails on any console message or script error (the page writes errors
+//! into `#errors`), checks from the rendered DOM that the diagram has a lane per node, arrows,
+//! fault spans and one marker per witness, and saves screenshots under `reports/out/browser/`.
+//!
+//! Without Chromium on the PATH (`chromium`, `chromium-browser`, `google-chrome`, or the path
+//! in `CHROMIUM`) the test says so and passes, unless `RMQ_SIM_REQUIRE_BROWSER` is set, as
+//! `.ci/run` does after installing it.
+
+mod common;
+
+use sim::report::html::MAX_WITNESSES;
+use sim::run::{RunOptions, run};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    let names = ["chromium", "chromium-browser", "google-chrome"];
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.map(|name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Runs the browser on `url` with `mode` (`--dump-dom` or `--screenshot=...`); its standard
+/// output, and every console line it logged.
+fn browse(
+    browser: &Path,
+    url: &str,
+    mode: &str,
+    profile: &Path,
+    height: u32,
+) -> (String, Vec<String>) {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .args(["--enable-logging=stderr", "--v=0"])
+        .arg(format!("--window-size=1500,{height}"))
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(mode)
+        .arg(url)
+        .output()
+        .expect("the browser runs");
+    assert!(
+        out.status.success(),
+        "{} {mode} failed: {}",
+        browser.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|line| line.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
+fn count(dom: &str, needle: &str) -> usize {
+    dom.matches(needle).count()
+}
+
+/// Writes the run's `--out` files; the report's path, the nodes and the witnesses drawn.
+fn write_run(name: &str, seed: u64, dir: &Path) -> (PathBuf, usize, usize) {
+    let scenario = common::bundled(name);
+    let result = run(&scenario, seed, &RunOptions { keep_trace: true });
+    let anomalies = result
+        .result
+        .as_ref()
+        .map_or(0, |f| f.report.anomalies.len());
+    sim::report::write_files(dir, &scenario, &result).expect("written");
+    (
+        dir.join("report.html"),
+        scenario.nodes.len(),
+        anomalies.min(MAX_WITNESSES),
+    )
+}
+
+/// The DOM checks of a rendered report that hold for any run.
+fn check_dom(name: &str, dom: &str, console: &[String], nodes: usize, witnesses: usize) {
+    assert!(
+        console.is_empty(),
+        "{name}: the page logged:\n{}",
+        console.join("\n")
+    );
+    assert!(
+        dom.contains("<div id=\"errors\"></div>"),
+        "{name}: script errors in {dom:.2000}"
+    );
+    assert!(
+        dom.contains("data-ready=\"1\""),
+        "{name}: the script did not finish"
+    );
+    assert_eq!(
+        count(dom, "class=\"lane\""),
+        nodes,
+        "{name}: one lane per node"
+    );
+    assert!(count(dom, "class=\"arrow") > 100, "{name}: arrows");
+    assert_eq!(
+        count(dom, "class=\"witness"),
+        witnesses,
+        "{name}: one marker per witness"
+    );
+}
+
+/// Renders one run's report; the screenshot is `height` pixels tall, at `hash` (a witness
+/// selected, a zoom).
+fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
+    let out = Path::new(common::root()).join("reports/out/browser");
+    let (report, nodes, witnesses) = write_run(name, seed, &out.join(name));
+    let url = format!("file://{}", report.display());
+    let profile =
+        std::env::temp_dir().join(format!("rmq-sim-chromium-{}-{name}", std::process::id()));
+    let (dom, console) = browse(browser, &url, "--dump-dom", &profile, 1200);
+    check_dom(name, &dom, &console, nodes, witnesses);
+    assert!(count(&dom, "class=\"fault") > 0, "{name}: fault spans");
+    assert!(witnesses > 0, "{name}: this run has witnesses to show");
+    let shot = out.join(format!("{name}.png"));
+    let mode = format!("--screenshot={}", shot.display());
+    let (_, console) = browse(browser, &format!("{url}{hash}"), &mode, &profile, height);
+    assert!(
+        console.is_empty(),
+        "{name}: the page logged:\n{}",
+        console.join("\n")
+    );
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+        "{name}: a screenshot"
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+/// Every bundled scenario's report (seed 1; a matrix scenario's first cell) renders without
+/// an error. About 3 s a scenario: `cargo test --release --test html_report -- --ignored`.
+#[test]
+#[ignore]
+fn every_bundled_scenario_renders() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on the PATH");
+        return;
+    };
+    let out = Path::new(common::root()).join("reports/out/browser/all");
+    for file in common::bundled_files() {
+        let name = file
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let (report, nodes, witnesses) = write_run(&name, 1, &out.join(&name));
+        let profile = std::env::temp_dir().join(format!("rmq-sim-chromium-{}", std::process::id()));
+        let url = format!("file://{}", report.display());
+        let (dom, console) = browse(&browser, &url, "--dump-dom", &profile, 1200);
+        check_dom(&name, &dom, &console, nodes, witnesses);
+        let _ = std::fs::remove_dir_all(&profile);
+    }
+}
+
+#[test]
+fn reports_render_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("RMQ_SIM_REQUIRE_BROWSER").is_none(),
+            "RMQ_SIM_REQUIRE_BROWSER is set but no chromium is on the PATH"
+        );
+        eprintln!("skipped: no chromium on the PATH (apt-get install chromium, or set CHROMIUM)");
+        return;
+    };
+    // The loss window (acked above flushed at the power-off) and the lost messages' markers.
+    check(
+        &browser,
+        "power-loss-async-flush",
+        1,
+        "#witness=0&focus=3000",
+        1300,
+    );
+    // The crashed consumer's queues handed over to the others, in the ownership plot.
+    check(&browser, "consumer-crash", 1, "", 2000);
+}
+
+/// A one-hour run of 100,000 messages (consumer-crash, stretched, with a slave and a power
+/// loss) keeps its report under 10 MB. About a minute: run it with `-- --ignored`.
+#[test]
+#[ignore]
+fn a_one_hour_run_of_100k_messages_has_a_report_under_10_mb() {
+    let path = format!("{}/scenarios/consumer-crash.toml", common::root());
+    let text = std::fs::read_to_string(path).expect("the scenario");
+    let text = text
+        .replace("duration = \"90s\"", "duration = \"1h\"")
+        .replace(
+            "messages = 1200\nrate = \"20/s\"",
+            "messages = 100000\nrate = \"28/s\"",
+        )
+        .replacen(
+            "name = \"broker-a\"\n",
+            "name = \"broker-a\"\nslaves = 1\n",
+            1,
+        )
+        + "\n[[fault]]\nat = \"20m\"\nfor = \"30s\"\nkind = \"power-off\"\nnode = \"broker-a\"\n";
+    let scenario = sim::scenario::parse(&text, "long.toml").expect("valid");
+    let result = run(&scenario, 1, &RunOptions { keep_trace: true });
+    let page = sim::report::html::render(&scenario, &result).expect("a page");
+    eprintln!("report of a one-hour run: {} bytes", page.len());
+    assert!(page.len() < 10 << 20, "{} bytes", page.len());
+}
