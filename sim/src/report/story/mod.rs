@@ -31,6 +31,8 @@ pub enum StepKind {
     Lost,
     Deliver,
     ReadBack,
+    /// A transactional message's decision, END_TRANSACTION, check or discard.
+    Transaction,
     Anomaly,
 }
 
@@ -68,6 +70,7 @@ struct Life {
     attempts: Vec<Fact<String>>,
     answers: Vec<Fact<(u32, Answer)>>,
     deliveries: Vec<Fact<String>>,
+    transaction: Vec<Fact<String>>,
     read_backs: Vec<Fact<String>>,
 }
 
@@ -223,8 +226,84 @@ impl Lives {
                     life.read_backs.push(Fact::new(at, *replica, order, text));
                 }
             }
-            _ => self.timelines.observe(at, node, event),
+            _ => {
+                if let Some((id, text)) = self.transaction_text(event) {
+                    if let Some(life) = self.known(id) {
+                        life.transaction.push(Fact::new(at, node, order, text));
+                    }
+                } else {
+                    self.timelines.observe(at, node, event);
+                }
+            }
         }
+    }
+
+    /// What a transaction event says of its message.
+    fn transaction_text(&self, event: &Event) -> Option<(MessageId, String)> {
+        Some(match event {
+            Event::TransactionDecided { id, state } => (
+                *id,
+                format!(
+                    "the application decides {} and writes it to its database",
+                    state.name()
+                ),
+            ),
+            Event::TransactionEndSent {
+                id,
+                state,
+                from_check,
+                to,
+            } => {
+                let to = to.map_or("nowhere (no master known)".to_string(), |n| {
+                    self.name(n).to_string()
+                });
+                let why = if *from_check {
+                    "answering a check"
+                } else {
+                    "after its local transaction"
+                };
+                (
+                    *id,
+                    format!("END_TRANSACTION {} sent to {to} {why}", state.name()),
+                )
+            }
+            Event::TransactionEnded {
+                broker,
+                id: Some(id),
+                state,
+                put,
+                refused,
+                ..
+            } => {
+                let did = match (put, refused) {
+                    (Some(at), _) => format!("puts the real message at commitlog {at}"),
+                    (None, Some(why)) => format!("does nothing: {why}"),
+                    (None, None) => "writes the op message only".to_string(),
+                };
+                (*id, format!("{broker} handles {}: {did}", state.name()))
+            }
+            Event::TransactionChecked {
+                broker,
+                id: Some(id),
+                times,
+                producer,
+                ..
+            } => {
+                let asked = producer.map_or("finds no producer of the group".to_string(), |n| {
+                    format!("asks {}", self.name(n))
+                });
+                (
+                    *id,
+                    format!("{broker} stores check copy #{times} and {asked}"),
+                )
+            }
+            Event::TransactionDiscarded {
+                broker,
+                id: Some(id),
+                times,
+            } => (*id, format!("{broker} discards it after {times} checks")),
+            _ => return None,
+        })
     }
 
     /// Every message id of the run, in (producer, sequence) order.
@@ -264,6 +343,9 @@ impl Lives {
         }
         for f in &life.read_backs {
             steps.push(step(f, StepKind::ReadBack, f.what.clone()));
+        }
+        for f in &life.transaction {
+            steps.push(step(f, StepKind::Transaction, f.what.clone()));
         }
         for anomaly in self.anomalies.get(&id.to_string()).into_iter().flatten() {
             let text = format!("{}: {}", anomaly.kind.name(), anomaly.explanation);
@@ -401,6 +483,7 @@ fn kind_name(kind: StepKind) -> &'static str {
         StepKind::Lost => "at risk",
         StepKind::Deliver => "deliver",
         StepKind::ReadBack => "read back",
+        StepKind::Transaction => "txn",
         StepKind::Anomaly => "checker",
     }
 }
