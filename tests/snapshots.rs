@@ -67,4 +67,5 @@ snapshots! {
     transaction_unknown => "transaction-unknown",
     transaction_slow_local => "transaction-slow-local",
     swarm_transactions => "swarm-transactions",
+    transaction_matrix => "transaction-matrix",
 }

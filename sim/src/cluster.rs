@@ -305,6 +305,7 @@ fn watched(scenario: &Scenario, lost_for_good: &[NodeId], name_servers: &[NodeId
             .filter(|c| !c.broadcasting)
             .map(|c| (c.group.clone(), c.topic.clone()))
             .collect(),
+        transactions: scenario.producers.iter().any(|p| p.transaction.is_some()),
     }
 }
 

@@ -47,6 +47,9 @@ pub struct Watched {
     pub brokers: Vec<GroupReplicas>,
     /// (group, topic) of every clustering group.
     pub groups: Vec<(String, String)>,
+    /// Transactional producers: wait until every master's check has passed every half
+    /// message, even with no group to wait for.
+    pub transactions: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -370,7 +373,7 @@ fn emit_no_record(ctx: &mut Context<'_>, target: &AuditTarget, from: u64, to: u6
 
 impl Node for Auditor {
     fn on_start(&mut self, ctx: &mut Context<'_>) {
-        if self.watched.groups.is_empty() {
+        if self.watched.groups.is_empty() && !self.watched.transactions {
             self.read_back(ctx);
         } else {
             self.watch_round(ctx);

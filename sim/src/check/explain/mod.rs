@@ -11,7 +11,7 @@ mod redelivery;
 mod reuse;
 mod sends;
 
-pub(super) use loss::{describe_ack, loss_cause};
+pub(super) use loss::{describe_ack, explain_loss, loss_cause};
 pub(super) use redelivery::{Cause, explain_redelivery, explain_retry_copy};
 pub(super) use reuse::reused_offset;
 pub(super) use sends::{explain_duplicate, explain_recovered};

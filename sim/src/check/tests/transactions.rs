@@ -226,3 +226,37 @@ fn a_commit_by_a_check_back_is_a_repair() {
     assert_eq!(report.sends.counts.transactions.repaired, 1);
     assert!(of(&report, AnomalyKind::TxnLost).is_empty());
 }
+
+#[test]
+fn a_half_only_a_slave_kept_is_lost_with_that_cause() {
+    let mut story = Story::new();
+    let slave = story.node("broker-a-s1");
+    let report = story
+        .flushed(500, "broker-a", 50)
+        .model(
+            600,
+            "broker-a-s1",
+            Event::ReplicaStarted {
+                broker: "broker-a".into(),
+                offset: 0,
+            },
+        )
+        .half(1_000, 1)
+        .model(
+            1_010,
+            "broker-a",
+            Event::Replicated {
+                broker: "broker-a".into(),
+                slave,
+                offset: 300,
+                master_offset: 300,
+            },
+        )
+        .stop(1_050, "broker-a", Stop::PowerOff)
+        .decided(1_100, 1, COMMIT)
+        .read_back_done(9_000)
+        .check();
+    let lost = only(&report, AnomalyKind::TxnLost, "only a master checks");
+    assert_eq!(lost.cause, Some("half_only_on_slave"));
+    assert_eq!(report.sends.counts.transactions.lost_unexplained, 0);
+}

@@ -19,8 +19,8 @@
 
 mod story;
 
-use super::explain::loss_cause;
 use super::explain::reused_offset;
+use super::explain::{explain_loss, loss_cause};
 use super::index::{Ack, Audience, Index, Record, Transaction};
 use super::sends::percentile;
 use super::{Anomaly, AnomalyKind};
@@ -211,6 +211,13 @@ fn lost_cause(
     } else if let Some(cause) = loss_cause(index, half) {
         let story = format!("{told}; the half message was lost before any commit: {cause}");
         return (Some("half_lost"), story);
+    } else if let Some(cause) = half_only_on_slave(index, half) {
+        let story = format!(
+            "{told}; the half message reached a slave, but its master lost it: {cause}; only a \
+             master checks half messages, and classic replication never fails over, so nobody \
+             asks about the slave's copy"
+        );
+        return (Some("half_only_on_slave"), story);
     }
     let missing = judged.consumed.iter().filter(|(_, at)| at.is_none());
     let missing: Vec<&Audience> = missing.map(|(audience, _)| *audience).collect();
@@ -236,6 +243,16 @@ fn lost_cause(
         ),
     };
     (None, story)
+}
+
+/// Why the master lost a half message that a slave still holds, if its own timeline says.
+fn half_only_on_slave(index: &Index<'_>, half: &Ack) -> Option<String> {
+    let mut master = index.brokers.timelines.get(&half.store_host)?.clone();
+    if !master.replicated_group {
+        return None;
+    }
+    master.replicated_group = false;
+    explain_loss(half, Some(&master), &|_| None)
 }
 
 /// Stored in the real topic more than once, and which commits did it.
