@@ -170,6 +170,11 @@ impl Broker {
             }
             next += 1;
         }
+        crate::invariant!(
+            next >= half_offset,
+            "check-progress-moves-forward",
+            "a round started at half offset {half_offset} and ended at {next}"
+        );
         // Only what moved is written, as 4.9.8 does.
         if next != half_offset {
             self.offsets.commit(CHECK_GROUP, HALF_TOPIC, 0, next);

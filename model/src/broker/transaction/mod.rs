@@ -163,6 +163,13 @@ impl Broker {
             let Some(real) = real_message(&half) else {
                 return Ended::refused("SYSTEM_ERROR: no real topic in the half message");
             };
+            crate::invariant!(
+                ![HALF_TOPIC, OP_TOPIC].contains(&real.topic.as_str()),
+                "commit-leaves-system-topics",
+                "the half at commitlog {} would be committed into {}",
+                end.commit_log_offset,
+                real.topic
+            );
             match store.put(ctx, &real) {
                 Ok(appended) => ended.put = Some((appended.physical_offset, appended.bytes as u32)),
                 Err(error) => return Ended::refused(format!("put failed: {error:?}")),
