@@ -248,3 +248,11 @@ fn a_half_message_in_its_real_topic_is_caught() {
         s.verdict == Verdict::Fail && transactions(s).phantom > 0
     });
 }
+
+/// A broker that ignores delay levels hands delayed messages over at once.
+#[test]
+fn ignoring_the_delay_level_is_caught() {
+    require_caught("delayed-messages", "ignore_delay_level", |s| {
+        s.verdict == Verdict::Fail && s.consumers.iter().any(|g| g.early_deliveries > 0)
+    });
+}

@@ -68,4 +68,5 @@ snapshots! {
     transaction_slow_local => "transaction-slow-local",
     swarm_transactions => "swarm-transactions",
     transaction_matrix => "transaction-matrix",
+    delayed_messages => "delayed-messages",
 }

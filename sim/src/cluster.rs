@@ -100,6 +100,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                         app_retries: spec.app_retries,
                         client,
                         transaction: spec.transaction.clone(),
+                        delay_level: spec.delay_level,
                     };
                     let factory = move || {
                         Box::new(ProducerApp::new(
@@ -197,6 +198,7 @@ fn broker_config(
         rollback_puts_message: scenario.bugs.rollback_puts_message,
         check_ignores_op_messages: scenario.bugs.check_ignores_op_messages,
         half_in_real_topic: scenario.bugs.half_in_real_topic,
+        ignore_delay_level: scenario.bugs.ignore_delay_level,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

@@ -43,6 +43,8 @@ pub struct BrokerBugs {
     pub rollback_puts_message: bool,
     /// The transaction check reads no op messages: it asks about resolved halves again.
     pub check_ignores_op_messages: bool,
+    /// A delayed message is stored in its topic at once (no schedule topic).
+    pub ignore_delay_level: bool,
     /// A half message is stored in its real topic, as a plain message (no
     /// `parseHalfMessageInner`): consumers see it before, or without, the commit.
     pub half_in_real_topic: bool,

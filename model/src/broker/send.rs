@@ -79,7 +79,9 @@ impl Broker {
             born_host: inbound.from,
             reconsume_times: send.reconsume_times,
         };
-        super::schedule::rewrite_for_delay(&mut request);
+        if !self.config.bugs.ignore_delay_level {
+            super::schedule::rewrite_for_delay(&mut request);
+        }
         let half_in_real_topic = self.config.bugs.half_in_real_topic;
         if super::transaction::is_half(&message.properties) && !half_in_real_topic {
             if self.config.transaction.reject_transaction_message {

@@ -31,6 +31,7 @@ pub enum AnomalyKind {
     TxnDuplicated,
     TxnDiscarded,
     TxnRepaired,
+    EarlyDelivery,
 }
 
 impl AnomalyKind {
@@ -77,6 +78,7 @@ impl AnomalyKind {
             AnomalyKind::TxnDuplicated => "txn_duplicated",
             AnomalyKind::TxnDiscarded => "txn_discarded",
             AnomalyKind::TxnRepaired => "txn_repaired",
+            AnomalyKind::EarlyDelivery => "early_delivery",
         }
     }
 }

@@ -285,6 +285,12 @@ const COUNTS: &[CountExpectation] = &[
         observed: |c, _| c.transactions.repaired,
     },
     CountExpectation {
+        name: "early_deliveries",
+        needs_read_back: false,
+        condition: |e| &e.early_deliveries,
+        observed: |_, g| groups(g, |f| f.early_deliveries),
+    },
+    CountExpectation {
         name: "weak_acks",
         needs_read_back: false,
         condition: |e| &e.weak_acks,

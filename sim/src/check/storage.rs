@@ -4,11 +4,12 @@
 //! `recovered` when every send of it failed or ended unknown, yet it is stored.
 
 use super::explain::{explain_duplicate, explain_recovered};
-use super::index::Index;
+use super::index::{Index, Record};
 use super::{Anomaly, AnomalyKind, SendCounts};
 
 /// The per-message counts and anomalies.
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    let delays = super::consumers::delays::delays_by_client(index);
     for (id, r) in index.sends.messages() {
         counts.messages += 1;
         let sent_at = r.first_invoke().unwrap_or_default();
@@ -40,7 +41,10 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         }
         if r.copies.len() > 1 {
             counts.duplicated += 1;
-            let story = explain_duplicate(r);
+            let mut story = explain_duplicate(r);
+            if let Some(replay) = schedule_replay(index, &delays, id, r) {
+                story.push_str(&replay);
+            }
             anomalies.push(Anomaly::new(
                 AnomalyKind::Duplicated,
                 Some(id),
@@ -86,4 +90,25 @@ pub(super) fn strays(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut
         };
         anomalies.push(anomaly);
     }
+}
+
+/// A delayed message stored twice after a restart of its broker: the schedule service moved it
+/// again from progress `delayOffset.json` had saved up to 10 s before.
+fn schedule_replay(
+    index: &Index<'_>,
+    delays: &[Option<(u32, u64)>],
+    id: model::MessageId,
+    r: &Record,
+) -> Option<String> {
+    let (level, _) = (*delays.get(id.producer as usize)?)?;
+    let copy = r.copies.first()?;
+    let sent = r.first_invoke()?;
+    let mut timelines = index.brokers.group_timelines(&copy.broker);
+    let (at, _) = timelines.find_map(|t| t.stops.iter().find(|(at, _)| *at >= sent))?;
+    Some(format!(
+        "; it waited in SCHEDULE_TOPIC_XXXX (delay level {level}), and {} stopped at {at}: the \
+         restarted schedule service moved it again from the progress delayOffset.json had saved \
+         (every 10 s)",
+        copy.broker
+    ))
 }

@@ -142,6 +142,8 @@ pub struct Producer {
     pub latency_fault_tolerance: bool,
     pub retry_when_not_store_ok: bool,
     pub app_retries: u32,
+    /// `delayTimeLevel` of every message.
+    pub delay_level: Option<u32>,
     /// A transactional producer's local transactions.
     pub transaction: Option<crate::workload::transaction::TransactionSpec>,
     pub nodes: Vec<NodeId>,
@@ -271,6 +273,7 @@ pub struct Expectations {
     pub txn_duplicated_unexplained: Option<Condition>,
     pub txn_discarded: Option<Condition>,
     pub txn_repaired: Option<Condition>,
+    pub early_deliveries: Option<Condition>,
     pub weak_acks: Option<Condition>,
     pub failed: Option<Condition>,
     pub unavailable: Option<Condition>,

@@ -329,6 +329,9 @@ pub struct ProducerSection {
     /// or ends with an unknown outcome. Default 0.
     #[serde(default)]
     pub app_retries: u32,
+    /// `delayTimeLevel` of every message (1-18: 1s 5s 10s 30s 1m 2m 3m ... 2h). Default none.
+    #[serde(default)]
+    pub delay_level: Option<u32>,
     /// With `send = "transaction"`: the local transactions. Default: all commit.
     #[serde(default)]
     pub transaction: Option<TransactionSection>,
@@ -699,6 +702,9 @@ pub struct ExpectSection {
     pub txn_discarded: Option<CountCondition>,
     /// Transactions a check-back committed (the producer's own END_TRANSACTION did not).
     pub txn_repaired: Option<CountCondition>,
+    /// Delayed messages handed to a listener before their delay passed. Defaults to 0 with
+    /// consumers.
+    pub early_deliveries: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -762,6 +768,7 @@ impl ExpectSection {
             txn_duplicated_unexplained,
             txn_discarded,
             txn_repaired,
+            early_deliveries,
             weak_acks,
             failed,
             unavailable,
@@ -811,6 +818,9 @@ pub struct BugsSection {
     /// The transaction check reads no op messages: it asks about resolved halves again.
     #[serde(default)]
     pub check_ignores_op_messages: bool,
+    /// The broker stores a delayed message in its topic at once, ignoring its delay level.
+    #[serde(default)]
+    pub ignore_delay_level: bool,
     /// A half message is stored in its real topic as a plain message: consumers see it early.
     #[serde(default)]
     pub half_in_real_topic: bool,

@@ -33,6 +33,8 @@ pub struct ProducerWorkload {
     pub app_retries: u32,
     /// This producer's number in message ids.
     pub client: u32,
+    /// `delayTimeLevel` of every message.
+    pub delay_level: Option<u32>,
     /// With `mode = Transaction`: how its local transactions turn out.
     pub transaction: Option<TransactionSpec>,
 }
@@ -85,6 +87,9 @@ impl ProducerApp {
         let mut message = Message::new(self.workload.topic.clone(), body);
         if let Some(key) = &key {
             message.set_property(property::KEYS, key.clone());
+        }
+        if let Some(level) = self.workload.delay_level {
+            message.set_property(property::DELAY_TIME_LEVEL, level.to_string());
         }
         let shard = key.filter(|_| self.workload.hash_selector);
         (id, message, shard)

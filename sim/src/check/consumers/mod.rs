@@ -23,6 +23,7 @@
 //! - `abandoned`: a broadcasting instance's listener failed it and it was never consumed
 //!   (broadcasting drops failures). Clustering groups retry: see `retry_lost`.
 //! - `dead_lettered`: parked in the group's `%DLQ%` topic (delivered there, not lost).
+//! - `early_deliveries`: a delayed message handed over before its delay had passed.
 //!
 //! `listener` judges the guarantees that must not rest on the model's own reports (orderly
 //! exclusivity, at-least-once with retries, failures never acknowledged) from the
@@ -35,6 +36,7 @@
 //! (with their causes), `fates` (what became of every message: delivered, dead-lettered,
 //! abandoned, skipped, lost), `listener`.
 
+pub(super) mod delays;
 mod deliveries;
 mod fates;
 mod listener;
@@ -110,6 +112,8 @@ pub struct GroupFigures {
     pub stale_deliveries: u64,
     pub abandoned: u64,
     pub dead_lettered: u64,
+    /// Delayed messages handed to the listener before their delay had passed.
+    pub early_deliveries: u64,
     /// Orderly: two consumers inside the listener for one queue at once (from listener calls).
     pub orderly_overlaps: u64,
     /// Clustering: failed by the listener, never consumed afterwards, not dead-lettered.
@@ -153,6 +157,7 @@ pub(super) fn judge(
         .collect();
     deliveries::judge(index, &mut groups, counts, anomalies);
     redeliveries::judge(index, &mut groups, anomalies);
+    delays::judge(index, &mut groups, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
         fates::judge(index, audience, figures, anomalies);
     }

@@ -216,3 +216,26 @@ fn a_hand_over_lasts_until_the_old_owner_lets_the_queue_go() {
     let billing = &report.consumers[0];
     assert_eq!((billing.handovers, billing.longest_handover_ms), (1, 7_500));
 }
+
+#[test]
+fn a_delayed_message_handed_over_before_its_delay_is_early() {
+    let mut story = Story::new();
+    story.scenario.producers[0].delay_level = Some(3); // 10 s
+    let report = story
+        .sent(1_000, 1, "orders")
+        .consumed(5_000, "billing-0", 1)
+        .sent(1_000, 2, "orders")
+        .consumed(12_000, "billing-1", 2)
+        .stored(20_000, 1, "orders")
+        .stored(20_000, 2, "orders")
+        .read_back_done(30_000)
+        .check();
+    let early = only(
+        &report,
+        AnomalyKind::EarlyDelivery,
+        "delay level 3 (10.000s)",
+    );
+    assert_eq!(early.message.as_deref(), Some("p0-1"));
+    let billing = report.consumers.iter().find(|g| g.group == "billing");
+    assert_eq!(billing.map(|g| g.early_deliveries), Some(1));
+}

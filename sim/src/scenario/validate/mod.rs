@@ -269,6 +269,27 @@ fn transaction_config(
     })
 }
 
+/// A delay level from 1 to 18, on a producer that is not transactional (a transactional send
+/// clears it).
+fn delay_level(
+    check: &Checker<'_>,
+    index: usize,
+    producer: &ProducerSection,
+) -> Result<Option<u32>, Box<ScenarioError>> {
+    let Some(level) = producer.delay_level else {
+        return Ok(None);
+    };
+    let path = at("producer", index, "delay_level");
+    if !(1..=18).contains(&level) {
+        return Err(check.error(&path, "must be 1 to 18 (1s, 5s, 10s, 30s, 1m ... 2h)", None));
+    }
+    if producer.send == SendModeName::Transaction {
+        let message = "a transactional send clears the delay level (sendMessageInTransaction)";
+        return Err(check.error(&path, message, None));
+    }
+    Ok(Some(level))
+}
+
 /// A transactional producer's local transactions; the table only with `send = "transaction"`.
 fn transaction_spec(
     check: &Checker<'_>,
@@ -445,6 +466,7 @@ fn producers(
             retry_when_not_store_ok: producer.retry_when_not_store_ok,
             app_retries: producer.app_retries,
             transaction: transaction_spec(check, index, producer)?,
+            delay_level: delay_level(check, index, producer)?,
             nodes: ids,
         });
     }
@@ -503,6 +525,7 @@ fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -
         txn_duplicated_unexplained: txn_invariant(&raw.txn_duplicated_unexplained),
         txn_discarded: count(&raw.txn_discarded),
         txn_repaired: count(&raw.txn_repaired),
+        early_deliveries: invariant(&raw.early_deliveries),
         weak_acks: count(&raw.weak_acks),
         failed: count(&raw.failed),
         unavailable: time(&raw.unavailable),
