@@ -143,22 +143,20 @@ impl Broker {
         if end.state == TransactionState::Unknown {
             return Ended::refused("UNKNOW: nothing to do");
         }
+        let puts = end.state == TransactionState::Commit || self.config.bugs.rollback_puts_message;
         let Some(store) = self.store.as_mut() else {
             return Ended::refused(ResponseCode::ServiceNotAvailable.name());
         };
         let Some(half) = store.look_message_by_offset(ctx.disk(), end.commit_log_offset) else {
             return Ended::refused("SYSTEM_ERROR: find prepared transaction message failed");
         };
-        if let Err(why) = self.check_prepare_message(&half, end) {
+        if let Err(why) = check_prepare_message(&half, end) {
             return Ended::refused(why);
         }
-        let bugs = &self.config.bugs;
-        let puts = end.state == TransactionState::Commit || bugs.rollback_puts_message;
         let mut ended = Ended {
             put: None,
             refused: None,
         };
-        let store = self.store.as_mut().expect("checked above");
         if puts {
             let Some(real) = real_message(&half) else {
                 return Ended::refused("SYSTEM_ERROR: no real topic in the half message");
@@ -180,22 +178,18 @@ impl Broker {
         let _ = store.put(ctx, &op);
         ended
     }
+}
 
-    /// `checkPrepareMessage`: the record at the offset is the half the request names.
-    fn check_prepare_message(
-        &self,
-        half: &StoredMessage,
-        end: &EndTransaction,
-    ) -> Result<(), String> {
-        if half.property(property::PRODUCER_GROUP) != Some(end.producer_group.as_str()) {
-            return Err("SYSTEM_ERROR: the producer group is different".into());
-        }
-        if half.queue_offset != end.tran_state_table_offset {
-            return Err("SYSTEM_ERROR: the transaction state table offset is wrong".into());
-        }
-        if half.commit_log_offset != end.commit_log_offset {
-            return Err("SYSTEM_ERROR: the commit log offset is wrong".into());
-        }
-        Ok(())
+/// `checkPrepareMessage`: the record at the offset is the half the request names.
+fn check_prepare_message(half: &StoredMessage, end: &EndTransaction) -> Result<(), String> {
+    if half.property(property::PRODUCER_GROUP) != Some(end.producer_group.as_str()) {
+        return Err("SYSTEM_ERROR: the producer group is different".into());
     }
+    if half.queue_offset != end.tran_state_table_offset {
+        return Err("SYSTEM_ERROR: the transaction state table offset is wrong".into());
+    }
+    if half.commit_log_offset != end.commit_log_offset {
+        return Err("SYSTEM_ERROR: the commit log offset is wrong".into());
+    }
+    Ok(())
 }

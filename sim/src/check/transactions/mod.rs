@@ -66,7 +66,6 @@ struct Judged<'a> {
     id: MessageId,
     record: &'a Record,
     txn: &'a Transaction,
-    decided: Option<(Time, TransactionState)>,
     /// When each audience of its topic first consumed it.
     consumed: Vec<(&'a Audience, Option<Time>)>,
 }
@@ -95,7 +94,6 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> Transact
             id: *id,
             record,
             txn,
-            decided: txn.decided,
             consumed: consumed(index, *id, record),
         };
         counts.messages += 1;
@@ -133,7 +131,7 @@ fn consumed<'a>(
 }
 
 fn decision(judged: &Judged<'_>, counts: &mut TransactionCounts) {
-    match judged.decided.map(|(_, state)| state) {
+    match judged.txn.decided.map(|(_, state)| state) {
         Some(TransactionState::Commit) => counts.committed += 1,
         Some(TransactionState::Rollback) => counts.rolled_back += 1,
         Some(TransactionState::Unknown) => counts.unknown += 1,
@@ -149,7 +147,7 @@ fn fate(
     anomalies: &mut Vec<Anomaly>,
 ) -> Option<u64> {
     let id = Some(judged.id);
-    match judged.decided {
+    match judged.txn.decided {
         Some((decided_at, TransactionState::Commit)) => {
             if judged.visible_everywhere() {
                 counts.visible += 1;
@@ -287,9 +285,7 @@ fn outcomes(judged: &Judged<'_>, counts: &mut TransactionCounts, anomalies: &mut
         let story = story::discarded(txn, last.times);
         anomalies.push(Anomaly::new(AnomalyKind::TxnDiscarded, id, last.at, story));
     }
-    let committed = judged
-        .decided
-        .is_some_and(|(_, s)| s == TransactionState::Commit);
+    let committed = (txn.decided).is_some_and(|(_, s)| s == TransactionState::Commit);
     let repair = txn.ended.iter().find(|e| e.put.is_some() && e.from_check);
     if let (true, Some(repair)) = (committed && judged.visible_everywhere(), repair) {
         if txn.ended.iter().any(|e| e.put.is_some() && !e.from_check) {

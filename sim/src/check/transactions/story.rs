@@ -29,16 +29,8 @@ pub(super) fn ends(index: &Index<'_>, txn: &Transaction) -> String {
             sent.at
         ));
     }
-    let mut answers: std::collections::BTreeMap<&str, u32> = Default::default();
-    for sent in txn.ends_sent.iter().filter(|e| e.from_check) {
-        *answers.entry(sent.state.name()).or_default() += 1;
-    }
-    if !answers.is_empty() {
-        let counts: Vec<String> = answers
-            .iter()
-            .map(|(state, n)| format!("{n} {state}"))
-            .collect();
-        parts.push(format!("answers to checks: {}", counts.join(", ")));
+    if let Some(answers) = check_answers(txn) {
+        parts.push(format!("answers to checks: {answers}"));
     }
     let acted = txn
         .ended
@@ -75,20 +67,37 @@ fn handled(ended: &Ended) -> String {
     }
 }
 
+/// How often each name occurs, in name order.
+fn tally<'a>(names: impl Iterator<Item = &'a str>) -> std::collections::BTreeMap<&'a str, u32> {
+    let mut counts = std::collections::BTreeMap::new();
+    for name in names {
+        *counts.entry(name).or_default() += 1;
+    }
+    counts
+}
+
+/// `2 UNKNOW, 1 COMMIT_MESSAGE`: the producers' answers to checks, if there were any.
+fn check_answers(txn: &Transaction) -> Option<String> {
+    let answers = txn.ends_sent.iter().filter(|e| e.from_check);
+    let counts = tally(answers.map(|e| e.state.name()));
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    (!counts.is_empty()).then(|| counts.join(", "))
+}
+
 /// `checked 15 times by broker-a (last at 901.2s), asking order-producer-1 15 times`.
 pub(super) fn checks(index: &Index<'_>, txn: &Transaction) -> String {
     let Some(last) = txn.checks.last() else {
         return "never checked".into();
     };
-    let mut asked: std::collections::BTreeMap<&str, u32> = Default::default();
-    for check in &txn.checks {
-        let name = check
+    let asked = (txn.checks.iter()).map(|check| {
+        check
             .producer
-            .map_or("no producer of the group", |n| index.name(n));
-        *asked.entry(name).or_default() += 1;
-    }
-    let asked: Vec<String> = asked
-        .iter()
+            .map_or("no producer of the group", |n| index.name(n))
+    });
+    let asked: Vec<String> = (tally(asked).iter())
         .map(|(who, n)| format!("{who} {n} times"))
         .collect();
     format!(
@@ -224,19 +233,7 @@ fn check_replay(
 }
 
 pub(super) fn discarded(txn: &Transaction, times: u32) -> String {
-    let mut answers: std::collections::BTreeMap<&str, u32> = Default::default();
-    for end in txn.ends_sent.iter().filter(|e| e.from_check) {
-        *answers.entry(end.state.name()).or_default() += 1;
-    }
-    let answers: Vec<String> = answers
-        .iter()
-        .map(|(state, n)| format!("{n} {state}"))
-        .collect();
-    let answers = if answers.is_empty() {
-        "none".to_string()
-    } else {
-        answers.join(", ")
-    };
+    let answers = check_answers(txn).unwrap_or_else(|| "none".into());
     let first = txn
         .checks
         .first()
