@@ -148,6 +148,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "lost-ack",
         "route-expiry",
         "stalled-flush-power-loss",
+        "tags-and-filters",
     ] {
         let scenario = bundled(name);
         let failing = caught_fraction(&scenario, "no defect", |s| s.verdict != Verdict::Pass);
@@ -254,5 +255,26 @@ fn a_half_message_in_its_real_topic_is_caught() {
 fn ignoring_the_delay_level_is_caught() {
     require_caught("delayed-messages", "ignore_delay_level", |s| {
         s.verdict == Verdict::Fail && s.consumers.iter().any(|g| g.early_deliveries > 0)
+    });
+}
+
+/// A broker that filters by the first tag of `TagA || TagB` only never hands over TagB's
+/// messages: the group's subscription wants them, so they are skipped, not filtered.
+#[test]
+fn filtering_by_the_first_tag_only_is_caught() {
+    require_caught("tags-and-filters", "filter_first_tag_only", |s| {
+        s.verdict == Verdict::Fail
+            && s.consumers
+                .iter()
+                .any(|g| g.skipped + g.lost_unexplained > 0)
+    });
+}
+
+/// A client that trusts the broker's hash-code match hands `BB` to a listener subscribed to
+/// `Aa` (equal hash codes): a delivery its subscription excludes.
+#[test]
+fn skipping_the_client_tag_compare_is_caught() {
+    require_caught("tags-and-filters", "skip_client_tag_filter", |s| {
+        s.verdict == Verdict::Fail && s.consumers.iter().any(|g| g.unsubscribed_deliveries > 0)
     });
 }

@@ -69,4 +69,5 @@ snapshots! {
     swarm_transactions => "swarm-transactions",
     transaction_matrix => "transaction-matrix",
     delayed_messages => "delayed-messages",
+    tags_and_filters => "tags-and-filters",
 }

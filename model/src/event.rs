@@ -140,6 +140,8 @@ pub enum Event {
         id: MessageId,
         topic: String,
         key: Option<String>,
+        /// The message's tag (its `TAGS` property), which subscriptions filter on.
+        tags: Option<String>,
         mode: SendMode,
         /// CRC32 of the body as sent, to compare with what is stored.
         body_crc: u32,

@@ -11,6 +11,7 @@
 //! - [`broker`]: the broker (registration, store, flush, recovery, replication).
 //! - [`client`]: the client library (route cache, producer, consumer).
 //! - [`event`]: what nodes report for the history.
+//! - [`filter`]: subscriptions and tag filtering.
 //! - [`invariant`]: invariants asserted in every build, named, told apart by the harness.
 //! - [`disk`]: the file interface a broker stores through.
 //! - [`message`], [`ids`], [`time`], [`timer`]: shared vocabulary.
@@ -22,6 +23,7 @@ pub mod broker;
 pub mod client;
 pub mod disk;
 pub mod event;
+pub mod filter;
 pub mod ids;
 pub mod invariant;
 pub mod message;

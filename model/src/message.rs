@@ -62,6 +62,10 @@ impl Message {
         self.property(property::KEYS)
     }
 
+    pub fn tags(&self) -> Option<&str> {
+        self.property(property::TAGS)
+    }
+
     pub fn wire_bytes(&self) -> u64 {
         (self.topic.len() + self.body.len() + 16 * self.properties.len()) as u64
     }

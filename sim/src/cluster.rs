@@ -101,6 +101,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                         client,
                         transaction: spec.transaction.clone(),
                         delay_level: spec.delay_level,
+                        tags: spec.tags.clone(),
                     };
                     let factory = move || {
                         Box::new(ProducerApp::new(
@@ -114,7 +115,8 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 NodeRole::Consumer { group, instance } => {
                     let spec = &scenario.consumers[group];
                     let client_config = ClientConfig::new(&node.name, name_servers.clone());
-                    let consumer = consumer_config(scenario, spec);
+                    let mut consumer = consumer_config(scenario, spec);
+                    consumer.subscription = spec.subscriptions[instance as usize].clone();
                     let behaviour = &spec.listeners[instance as usize];
                     let listener = ListenerSpec {
                         fail: behaviour.fail,
@@ -199,6 +201,7 @@ fn broker_config(
         check_ignores_op_messages: scenario.bugs.check_ignores_op_messages,
         half_in_real_topic: scenario.bugs.half_in_real_topic,
         ignore_delay_level: scenario.bugs.ignore_delay_level,
+        filter_first_tag_only: scenario.bugs.filter_first_tag_only,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
@@ -232,6 +235,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         orderly_without_lock: scenario.bugs.orderly_without_lock,
         keep_unallocated_queues: scenario.bugs.keep_unallocated_queues,
         slow_rebalance: scenario.bugs.slow_rebalance,
+        skip_client_tag_filter: scenario.bugs.skip_client_tag_filter,
     };
     config
 }

@@ -48,6 +48,9 @@ pub struct BrokerBugs {
     /// A half message is stored in its real topic, as a plain message (no
     /// `parseHalfMessageInner`): consumers see it before, or without, the commit.
     pub half_in_real_topic: bool,
+    /// The pull path filters by the first tag of a subscription expression only: of
+    /// `TagA || TagB`, TagB's messages are skipped as not matched.
+    pub filter_first_tag_only: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

@@ -2,9 +2,14 @@
 //! learned from heartbeats, forgotten when the connection closes or after 120 s of silence.
 //! Every change is announced to the group's remaining consumers
 //! (`NOTIFY_CONSUMER_IDS_CHANGED`), which rebalance at once.
+//!
+//! A group also has one subscription per topic (`ConsumerGroupInfo.updateSubscription`): the
+//! newest `subVersion` any instance's heartbeat carried. Instances that subscribe differently
+//! are all filtered by that one at the broker.
 
+use crate::filter::SubscriptionData;
 use crate::ids::NodeId;
-use crate::protocol::HeartBeat;
+use crate::protocol::{ConsumerData, HeartBeat};
 use crate::time::Time;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,47 +22,86 @@ struct Channel {
     last_update: Time,
 }
 
+/// `ConsumerGroupInfo`.
+#[derive(Clone, Debug, Default)]
+struct GroupInfo {
+    /// connection -> client.
+    channels: BTreeMap<NodeId, Channel>,
+    /// topic -> subscription.
+    subscriptions: BTreeMap<String, SubscriptionData>,
+}
+
+impl GroupInfo {
+    /// `updateSubscription`: a new topic is taken, a known one only from a newer
+    /// `subVersion`, and a topic the heartbeat no longer names is dropped. Returns whether
+    /// the set of topics changed.
+    fn update_subscriptions(&mut self, consumer: &ConsumerData) -> bool {
+        let mut updated = false;
+        for sub in &consumer.subscriptions {
+            match self.subscriptions.get_mut(&sub.topic) {
+                None => {
+                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
+                    updated = true;
+                }
+                Some(old) if sub.sub_version > old.sub_version => *old = sub.clone(),
+                Some(_) => {}
+            }
+        }
+        let before = self.subscriptions.len();
+        let named = |topic: &String| consumer.subscriptions.iter().any(|s| s.topic == *topic);
+        self.subscriptions.retain(|topic, _| named(topic));
+        updated || self.subscriptions.len() != before
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Consumers {
-    /// group -> connection -> client.
-    groups: BTreeMap<String, BTreeMap<NodeId, Channel>>,
+    groups: BTreeMap<String, GroupInfo>,
 }
 
 impl Consumers {
-    /// Records a heartbeat. Returns the groups whose membership changed.
+    /// Records a heartbeat. Returns the groups whose membership or topics changed.
     pub fn heartbeat(&mut self, now: Time, from: NodeId, heartbeat: &HeartBeat) -> Vec<String> {
         let mut changed = Vec::new();
         for consumer in &heartbeat.consumers {
-            let channels = self.groups.entry(consumer.group.clone()).or_default();
+            let info = self.groups.entry(consumer.group.clone()).or_default();
             let channel = Channel {
                 client_id: heartbeat.client_id.clone(),
                 last_update: now,
             };
-            let previous = channels.insert(from, channel);
-            if previous.is_none_or(|p| p.client_id != heartbeat.client_id) {
+            let previous = info.channels.insert(from, channel);
+            let joined = previous.is_none_or(|p| p.client_id != heartbeat.client_id);
+            if info.update_subscriptions(consumer) || joined {
                 changed.push(consumer.group.clone());
             }
         }
         changed
     }
 
+    /// The group's subscription to a topic, if a heartbeat brought one
+    /// (`findSubscriptionData`); `None` for a group the broker does not know.
+    pub fn subscription(&self, group: &str, topic: &str) -> Option<Option<&SubscriptionData>> {
+        let info = self.groups.get(group)?;
+        Some(info.subscriptions.get(topic))
+    }
+
     /// A connection closed (or expired). Returns the groups it was in.
     pub fn remove_channel(&mut self, channel: NodeId) -> Vec<String> {
         let mut changed = Vec::new();
-        for (group, channels) in self.groups.iter_mut() {
-            if channels.remove(&channel).is_some() {
+        for (group, info) in self.groups.iter_mut() {
+            if info.channels.remove(&channel).is_some() {
                 changed.push(group.clone());
             }
         }
-        self.groups.retain(|_, channels| !channels.is_empty());
+        self.groups.retain(|_, info| !info.channels.is_empty());
         changed
     }
 
     /// Connections silent for too long (`scanNotActiveChannel`).
     pub fn expired(&self, now: Time) -> Vec<NodeId> {
         let mut expired = BTreeSet::new();
-        for channels in self.groups.values() {
-            for (node, channel) in channels {
+        for info in self.groups.values() {
+            for (node, channel) in &info.channels {
                 if channel.last_update.plus_ms(CHANNEL_EXPIRED_MS) < now {
                     expired.insert(*node);
                 }
@@ -71,7 +115,12 @@ impl Consumers {
         let mut ids: Vec<String> = self
             .groups
             .get(group)
-            .map(|channels| channels.values().map(|c| c.client_id.clone()).collect())
+            .map(|info| {
+                info.channels
+                    .values()
+                    .map(|c| c.client_id.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         ids.sort();
         ids.dedup();
@@ -82,7 +131,7 @@ impl Consumers {
     pub fn channels(&self, group: &str) -> Vec<NodeId> {
         self.groups
             .get(group)
-            .map(|channels| channels.keys().copied().collect())
+            .map(|info| info.channels.keys().copied().collect())
             .unwrap_or_default()
     }
 }
@@ -90,18 +139,33 @@ impl Consumers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ConsumerData;
 
-    fn heartbeat(client: &str) -> HeartBeat {
+    fn subscribed(client: &str, expression: &str, sub_version: u64) -> HeartBeat {
         HeartBeat {
             client_id: client.into(),
             producer_groups: vec![],
             consumers: vec![ConsumerData {
                 group: "g".into(),
                 broadcasting: false,
-                topics: vec!["t".into()],
+                subscriptions: vec![SubscriptionData::build("t", expression, sub_version)],
             }],
         }
+    }
+
+    fn heartbeat(client: &str) -> HeartBeat {
+        subscribed(client, "*", 0)
+    }
+
+    #[test]
+    fn the_newest_subscription_wins() {
+        let mut consumers = Consumers::default();
+        assert_eq!(consumers.subscription("g", "t"), None);
+        consumers.heartbeat(Time::ZERO, NodeId(1), &subscribed("c1", "TagA", 5));
+        consumers.heartbeat(Time::ZERO, NodeId(2), &subscribed("c2", "TagB", 9));
+        consumers.heartbeat(Time::ZERO, NodeId(1), &subscribed("c1", "TagA", 5));
+        let sub = consumers.subscription("g", "t").flatten().unwrap();
+        assert_eq!(sub.sub_string, "TagB");
+        assert_eq!(consumers.subscription("g", "other"), Some(None));
     }
 
     #[test]

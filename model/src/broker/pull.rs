@@ -2,12 +2,17 @@
 //!
 //! A pull that finds nothing new is held (long polling) if the client allows it; a pull also
 //! carries the consumer's committed offset, which a master stores. Slaves serve pulls too
-//! (`slaveReadEnable` only decides where the answer suggests pulling next).
+//! (`slaveReadEnable` only decides where the answer suggests pulling next). The broker filters
+//! by the subscription the pull carries (a lite pull consumer's) or, as push consumers leave
+//! it, by the one the group's heartbeats brought: a broker that has had no heartbeat from the
+//! group since it started answers SUBSCRIPTION_NOT_EXIST.
 
 use super::Broker;
 use super::store::GetStatus;
+use crate::filter::SubscriptionData;
 use crate::node::{Context, Inbound};
 use crate::protocol::{PullMessage, PullResult, Response, ResponseBody, ResponseCode};
+use std::borrow::Cow;
 
 impl Broker {
     /// `processRequest(channel, request, brokerAllowSuspend)`: the first time a pull is
@@ -23,12 +28,17 @@ impl Broker {
             ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
             return;
         };
+        let subscription = match self.pull_subscription(&pull) {
+            Ok(subscription) => subscription,
+            Err(code) => return ctx.respond(inbound, Response::error(code)),
+        };
         let result = store.get_message(
             ctx.disk(),
             &pull.topic,
             pull.queue_id,
             pull.queue_offset,
             pull.max_msg_nums,
+            Some(&subscription),
         );
         let code = match result.status {
             GetStatus::Found => ResponseCode::Success,
@@ -77,6 +87,32 @@ impl Broker {
             return;
         }
         ctx.respond(inbound, Response::new(code, ResponseBody::Pull(body)));
+    }
+
+    /// The subscription a pull is filtered by: its own (`FLAG_SUBSCRIPTION`), or the group's.
+    fn pull_subscription(
+        &self,
+        pull: &PullMessage,
+    ) -> Result<Cow<'_, SubscriptionData>, ResponseCode> {
+        if let Some(expression) = &pull.subscription {
+            let built = SubscriptionData::build(&pull.topic, expression, pull.sub_version);
+            return Ok(Cow::Owned(built));
+        }
+        let known = self.consumers.subscription(&pull.group, &pull.topic);
+        let subscription = known.flatten().ok_or(ResponseCode::SubscriptionNotExist)?;
+        if subscription.sub_version < pull.sub_version {
+            return Err(ResponseCode::SubscriptionNotLatest);
+        }
+        if self.config.bugs.filter_first_tag_only {
+            let first = subscription
+                .sub_string
+                .split("||")
+                .next()
+                .unwrap_or_default();
+            let built = SubscriptionData::build(&pull.topic, first.trim(), pull.sub_version);
+            return Ok(Cow::Owned(built));
+        }
+        Ok(Cow::Borrowed(subscription))
     }
 
     pub(super) fn handle_offset_query(

@@ -92,6 +92,9 @@ codes! {
         PullRetryImmediately = 20, "PULL_RETRY_IMMEDIATELY";
         PullOffsetMoved = 21, "PULL_OFFSET_MOVED";
         QueryNotFound = 22, "QUERY_NOT_FOUND";
+        SubscriptionParseFailed = 23, "SUBSCRIPTION_PARSE_FAILED";
+        SubscriptionNotExist = 24, "SUBSCRIPTION_NOT_EXIST";
+        SubscriptionNotLatest = 25, "SUBSCRIPTION_NOT_LATEST";
         SubscriptionGroupNotExist = 26, "SUBSCRIPTION_GROUP_NOT_EXIST";
         ConsumerNotOnline = 206, "CONSUMER_NOT_ONLINE";
     }

@@ -11,6 +11,7 @@ pub use codes::{RequestCode, ResponseCode};
 pub use route::{BrokerData, MessageQueue, QueueData, TopicConfig, TopicRouteData};
 
 use crate::event::TransactionState;
+use crate::filter::SubscriptionData;
 use crate::ids::NodeId;
 use crate::message::Message;
 
@@ -179,6 +180,11 @@ pub struct PullMessage {
     pub commit_offset: Option<u64>,
     /// How long the broker may hold the pull when there is nothing new (long polling).
     pub suspend_timeout_ms: u64,
+    /// The expression itself (`FLAG_SUBSCRIPTION`), sent by a lite pull consumer; a push
+    /// consumer leaves the broker to use what the group's heartbeats carried.
+    pub subscription: Option<String>,
+    /// The consumer's `subVersion`: a broker holding an older subscription refuses the pull.
+    pub sub_version: u64,
 }
 
 /// A group's consume offset of one queue (`UPDATE_CONSUMER_OFFSET`'s header).
@@ -239,8 +245,8 @@ pub struct HeartBeat {
 pub struct ConsumerData {
     pub group: String,
     pub broadcasting: bool,
-    /// Topics subscribed, including the group's `%RETRY%` topic in clustering mode.
-    pub topics: Vec<String>,
+    /// Per topic subscribed, including the group's `%RETRY%` topic in clustering mode.
+    pub subscriptions: Vec<SubscriptionData>,
 }
 
 /// A response: a code and whatever body that code carries.

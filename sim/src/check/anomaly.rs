@@ -32,6 +32,8 @@ pub enum AnomalyKind {
     TxnDiscarded,
     TxnRepaired,
     EarlyDelivery,
+    SubscriptionConflict,
+    UnsubscribedDelivery,
 }
 
 impl AnomalyKind {
@@ -49,6 +51,7 @@ impl AnomalyKind {
                 | AnomalyKind::TxnPhantom
                 | AnomalyKind::TxnDuplicated
                 | AnomalyKind::TxnDiscarded
+                | AnomalyKind::SubscriptionConflict
         )
     }
 
@@ -79,6 +82,8 @@ impl AnomalyKind {
             AnomalyKind::TxnDiscarded => "txn_discarded",
             AnomalyKind::TxnRepaired => "txn_repaired",
             AnomalyKind::EarlyDelivery => "early_delivery",
+            AnomalyKind::SubscriptionConflict => "subscription_conflict",
+            AnomalyKind::UnsubscribedDelivery => "unsubscribed_delivery",
         }
     }
 }

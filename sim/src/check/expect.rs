@@ -291,6 +291,24 @@ const COUNTS: &[CountExpectation] = &[
         observed: |_, g| groups(g, |f| f.early_deliveries),
     },
     CountExpectation {
+        name: "filtered",
+        needs_read_back: true,
+        condition: |e| &e.filtered,
+        observed: |_, g| groups(g, |f| f.filtered),
+    },
+    CountExpectation {
+        name: "subscription_conflicts",
+        needs_read_back: true,
+        condition: |e| &e.subscription_conflicts,
+        observed: |_, g| groups(g, |f| f.subscription_conflicts),
+    },
+    CountExpectation {
+        name: "unsubscribed_deliveries",
+        needs_read_back: false,
+        condition: |e| &e.unsubscribed_deliveries,
+        observed: |_, g| groups(g, |f| f.unsubscribed_deliveries),
+    },
+    CountExpectation {
         name: "weak_acks",
         needs_read_back: false,
         condition: |e| &e.weak_acks,

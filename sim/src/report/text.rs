@@ -123,6 +123,18 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             group.failed_acked,
             group.orderly_overlaps
         );
+        let filtered =
+            group.filtered + group.subscription_conflicts + group.unsubscribed_deliveries;
+        if filtered > 0 {
+            let _ = writeln!(
+                out,
+                "          filtered {} ({} by the client)  lost to an inconsistent subscription {}  unsubscribed deliveries {}",
+                group.filtered,
+                group.filtered_by_client,
+                group.subscription_conflicts,
+                group.unsubscribed_deliveries
+            );
+        }
         if group.handovers > 0 {
             let _ = writeln!(
                 out,

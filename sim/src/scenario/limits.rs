@@ -62,6 +62,10 @@ pub const MAX_CONSUME_QUEUE_FILE_ENTRIES: u64 = 1_000_000;
 pub const MAX_PREALLOCATED_BYTES_PER_BROKER: u64 = 256 * MIB;
 /// `keys` of one producer.
 pub const MAX_KEYS: u64 = 100_000;
+/// `tags` of one producer, and tags in one `subscription`.
+pub const MAX_TAGS: u64 = 64;
+/// One tag.
+pub const MAX_TAG_BYTES: u64 = 127;
 /// `retries` and `app_retries` of one producer.
 pub const MAX_RETRIES: u64 = 16;
 /// `max_reconsume_times` of a consumer group.
@@ -161,6 +165,8 @@ pub const TABLE: &[Limit] = &[
         Unit::Bytes,
     ),
     row("`keys`", MAX_KEYS, Unit::Count),
+    row("`tags`, tags in a `subscription`", MAX_TAGS, Unit::Count),
+    row("one tag", MAX_TAG_BYTES, Unit::Bytes),
     row("`retries`, `app_retries`", MAX_RETRIES, Unit::Count),
     row("`max_reconsume_times`", MAX_RECONSUME_TIMES, Unit::Count),
     row("`threads`", MAX_THREADS, Unit::Count),

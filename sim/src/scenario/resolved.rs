@@ -146,6 +146,8 @@ pub struct Producer {
     pub delay_level: Option<u32>,
     /// A transactional producer's local transactions.
     pub transaction: Option<crate::workload::transaction::TransactionSpec>,
+    /// The tags its messages cycle through (none: no tag).
+    pub tags: Vec<String>,
     pub nodes: Vec<NodeId>,
 }
 
@@ -168,6 +170,8 @@ pub struct ConsumerGroup {
     pub starts_ms: Vec<Option<u64>>,
     /// What each instance's listener does.
     pub listeners: Vec<Listener>,
+    /// Each instance's subscription expression (`*`, or tags joined by `||`).
+    pub subscriptions: Vec<String>,
 }
 
 /// What a consumer instance's listener does.
@@ -274,6 +278,9 @@ pub struct Expectations {
     pub txn_discarded: Option<Condition>,
     pub txn_repaired: Option<Condition>,
     pub early_deliveries: Option<Condition>,
+    pub filtered: Option<Condition>,
+    pub subscription_conflicts: Option<Condition>,
+    pub unsubscribed_deliveries: Option<Condition>,
     pub weak_acks: Option<Condition>,
     pub failed: Option<Condition>,
     pub unavailable: Option<Condition>,

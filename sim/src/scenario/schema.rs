@@ -329,6 +329,9 @@ pub struct ProducerSection {
     /// or ends with an unknown outcome. Default 0.
     #[serde(default)]
     pub app_retries: u32,
+    /// Tags the messages cycle through (message `n` gets tag `n % len`). Default: no tag.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
     /// `delayTimeLevel` of every message (1-18: 1s 5s 10s 30s 1m 2m 3m ... 2h). Default none.
     #[serde(default)]
     pub delay_level: Option<u32>,
@@ -441,6 +444,10 @@ pub struct ConsumerSection {
     /// When these instances boot. Default: with the cluster.
     #[serde(default)]
     pub start: Option<Millis>,
+    /// The subscription expression: `*` (default) or tags joined by `||` (`TagA || TagB`).
+    /// Blocks of one group may subscribe differently (RocketMQ's inconsistent subscription).
+    #[serde(default)]
+    pub subscription: Option<String>,
     /// Push consumers: `consumeMessageBatchMaxSize`. Default 1.
     #[serde(default)]
     pub batch: Option<u32>,
@@ -705,6 +712,14 @@ pub struct ExpectSection {
     /// Delayed messages handed to a listener before their delay passed. Defaults to 0 with
     /// consumers.
     pub early_deliveries: Option<CountCondition>,
+    /// Messages no instance of the group subscribes to (by tag): never delivered, by design.
+    pub filtered: Option<CountCondition>,
+    /// Messages some instances of the group subscribe to and others do not, never delivered:
+    /// the loss an inconsistent subscription causes.
+    pub subscription_conflicts: Option<CountCondition>,
+    /// Messages a listener was handed although its subscription excludes their tag. Defaults
+    /// to 0 with consumers.
+    pub unsubscribed_deliveries: Option<CountCondition>,
     /// Sends acknowledged with a status other than SEND_OK.
     pub weak_acks: Option<CountCondition>,
     /// Sends that failed for certain.
@@ -769,6 +784,9 @@ impl ExpectSection {
             txn_discarded,
             txn_repaired,
             early_deliveries,
+            filtered,
+            subscription_conflicts,
+            unsubscribed_deliveries,
             weak_acks,
             failed,
             unavailable,
@@ -839,6 +857,12 @@ pub struct BugsSection {
     /// Consumers ignore NOTIFY_CONSUMER_IDS_CHANGED and rebalance every 60 s, not 20 s.
     #[serde(default)]
     pub slow_rebalance: bool,
+    /// The broker filters by the first tag of a subscription expression only.
+    #[serde(default)]
+    pub filter_first_tag_only: bool,
+    /// Consumers skip the client-side tag compare: a colliding hash code reaches the listener.
+    #[serde(default)]
+    pub skip_client_tag_filter: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

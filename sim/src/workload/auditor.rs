@@ -271,6 +271,9 @@ impl Auditor {
             },
             commit_offset: None,
             suspend_timeout_ms: 0,
+            // Like an admin tool's pull: everything, whatever the tags.
+            subscription: Some(model::filter::SUB_ALL.to_string()),
+            sub_version: 0,
         });
         let id = ctx.request(node, request, PULL_TIMEOUT_MS);
         self.pending.insert(id, Pending::Pull(index));

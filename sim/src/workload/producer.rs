@@ -37,6 +37,8 @@ pub struct ProducerWorkload {
     pub delay_level: Option<u32>,
     /// With `mode = Transaction`: how its local transactions turn out.
     pub transaction: Option<TransactionSpec>,
+    /// The tags messages cycle through (none: no tag).
+    pub tags: Vec<String>,
 }
 
 pub struct ProducerApp {
@@ -90,6 +92,11 @@ impl ProducerApp {
         }
         if let Some(level) = self.workload.delay_level {
             message.set_property(property::DELAY_TIME_LEVEL, level.to_string());
+        }
+        let tags = &self.workload.tags;
+        if !tags.is_empty() {
+            let tag = &tags[seq as usize % tags.len()];
+            message.set_property(property::TAGS, tag.clone());
         }
         let shard = key.filter(|_| self.workload.hash_selector);
         (id, message, shard)

@@ -3,6 +3,7 @@
 use super::MessageStore;
 use super::consume_queue::ConsumeQueue;
 use crate::disk::Disk;
+use crate::filter::SubscriptionData;
 
 /// `GetMessageStatus`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -31,11 +32,19 @@ pub struct GetResult {
     pub suggest_pulling_from_slave: bool,
 }
 
+/// Where a read starts, how much it may take, and what it must match.
+struct Read<'a> {
+    offset: u64,
+    max_messages: u32,
+    filter: Option<&'a SubscriptionData>,
+}
+
 /// `maxTransferBytesOnMessageInMemory`.
 const MAX_TRANSFER_BYTES: u64 = 256 * 1024;
 
 impl MessageStore {
-    /// Up to `max_messages` records of a queue from `offset`.
+    /// Up to `max_messages` records of a queue from `offset` that pass the filter (by the
+    /// tags code of their ConsumeQueue entries).
     pub fn get_message(
         &self,
         disk: &dyn Disk,
@@ -43,6 +52,7 @@ impl MessageStore {
         queue_id: u32,
         offset: u64,
         max_messages: u32,
+        filter: Option<&SubscriptionData>,
     ) -> GetResult {
         let mut result = GetResult {
             status: GetStatus::NoMatchedLogicQueue,
@@ -75,7 +85,12 @@ impl MessageStore {
         } else if offset > max {
             (GetStatus::OffsetOverflowBadly, correct(offset, max))
         } else {
-            return self.read_entries(disk, cq, offset, max_messages, result);
+            let read = Read {
+                offset,
+                max_messages,
+                filter,
+            };
+            return self.read_entries(disk, cq, read, result);
         };
         result
     }
@@ -84,10 +99,14 @@ impl MessageStore {
         &self,
         disk: &dyn Disk,
         cq: &ConsumeQueue,
-        offset: u64,
-        max_messages: u32,
+        read: Read<'_>,
         mut result: GetResult,
     ) -> GetResult {
+        let Read {
+            offset,
+            max_messages,
+            filter,
+        } = read;
         let scan = (max_messages as usize * 20).max(16_000);
         let Some(entries) = cq.entries(disk, offset, scan) else {
             result.status = GetStatus::OffsetFoundNull;
@@ -112,6 +131,9 @@ impl MessageStore {
             processed += 1;
             if next_file_start.is_some_and(|start| entry.commit_log_offset < start) {
                 continue;
+            }
+            if filter.is_some_and(|f| !f.matches_tags_code(entry.tags_code)) {
+                continue; // NO_MATCHED_MESSAGE while nothing was found
             }
             match self
                 .commit_log

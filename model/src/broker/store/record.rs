@@ -207,9 +207,7 @@ fn scan_inner(bytes: &[u8], check_crc: bool) -> Option<Scan> {
         return Some(Scan::Invalid);
     }
     let properties = decode_properties(properties);
-    let tags_code = properties
-        .get(property::TAGS)
-        .map_or(0, |tags| java_string_hash(tags) as i64);
+    let tags_code = crate::filter::tags_code(properties.get(property::TAGS).map(String::as_str));
     Some(Scan::Record(DispatchRequest {
         topic,
         queue_id,
@@ -257,6 +255,10 @@ pub struct StoredMessage {
 impl StoredMessage {
     pub fn property(&self, name: &str) -> Option<&str> {
         self.properties.get(name).map(String::as_str)
+    }
+
+    pub fn tags(&self) -> Option<&str> {
+        self.property(property::TAGS)
     }
 
     pub fn message_id(&self) -> Option<crate::ids::MessageId> {
@@ -309,13 +311,6 @@ pub fn decode(bytes: &[u8]) -> Option<StoredMessage> {
     })
 }
 
-/// Java's `String.hashCode` (tags hash codes in the ConsumeQueue).
-pub fn java_string_hash(text: &str) -> i32 {
-    text.encode_utf16().fold(0i32, |hash, unit| {
-        hash.wrapping_mul(31).wrapping_add(i32::from(unit))
-    })
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -352,7 +347,7 @@ pub(crate) mod tests {
         assert_eq!(dispatch.queue_offset, 42);
         assert_eq!(dispatch.commit_log_offset, 4096);
         assert_eq!(dispatch.size as usize, bytes.len());
-        assert_eq!(dispatch.tags_code, java_string_hash("TagA") as i64);
+        assert_eq!(dispatch.tags_code, crate::filter::tags_code(Some("TagA")));
         let message = decode(&bytes).unwrap();
         assert_eq!(message.body, b"hello world");
         assert_eq!(message.born_host, NodeId(7));
@@ -396,11 +391,5 @@ pub(crate) mod tests {
     fn the_blank_filler_ends_a_file() {
         assert_eq!(scan(&blank(100), true), Scan::EndOfFile);
         assert_eq!(scan(&[0; 16], true), Scan::Invalid);
-    }
-
-    #[test]
-    fn java_hash_matches() {
-        assert_eq!(java_string_hash("TagA"), 2_598_919);
-        assert_eq!(java_string_hash(""), 0);
     }
 }

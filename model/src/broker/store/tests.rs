@@ -64,7 +64,7 @@ fn ids_in_queue(io: &TestIo, store: &MessageStore, queue_id: u32) -> Vec<u32> {
     let mut ids = Vec::new();
     let mut offset = 0;
     loop {
-        let result = store.get_message(&io.disk, "orders", queue_id, offset, 32);
+        let result = store.get_message(&io.disk, "orders", queue_id, offset, 32, None);
         if result.status != super::GetStatus::Found {
             return ids;
         }
@@ -325,7 +325,7 @@ fn a_slave_replays_the_masters_log_from_where_it_starts() {
             master.max_offset_in_queue("orders", queue_id)
         );
         let read = |io: &TestIo, store: &MessageStore| {
-            let result = store.get_message(&io.disk, "orders", queue_id, from, 1_000);
+            let result = store.get_message(&io.disk, "orders", queue_id, from, 1_000, None);
             result
                 .messages
                 .iter()
@@ -343,15 +343,15 @@ fn a_pull_far_behind_suggests_pulling_from_a_slave() {
     let mut io = TestIo::new();
     let mut store = open(&mut io, BrokerBugs::default());
     fill(&mut io, &mut store, 200);
-    let behind = store.get_message(&io.disk, "orders", 0, 0, 4);
-    let near = store.get_message(&io.disk, "orders", 0, 96, 4);
+    let behind = store.get_message(&io.disk, "orders", 0, 0, 4, None);
+    let near = store.get_message(&io.disk, "orders", 0, 96, 4, None);
     assert!(
         !behind.suggest_pulling_from_slave,
         "8 GiB of memory holds all of it"
     );
     store.settings.config.total_memory_bytes = 10 * 1024;
-    let behind = store.get_message(&io.disk, "orders", 0, 0, 4);
-    let near_now = store.get_message(&io.disk, "orders", 0, 96, 4);
+    let behind = store.get_message(&io.disk, "orders", 0, 0, 4, None);
+    let near_now = store.get_message(&io.disk, "orders", 0, 96, 4, None);
     assert!(
         behind.suggest_pulling_from_slave,
         "4 KiB of page cache holds only the tail"

@@ -26,6 +26,7 @@ use super::producer::{Producer, ProducerConfig};
 use super::{ClientCore, Pending};
 use crate::broker::store::record::StoredMessage;
 use crate::event::Event;
+use crate::filter::SubscriptionData;
 use crate::ids::NodeId;
 use crate::node::Context;
 use crate::protocol::route::retry_topic;
@@ -41,6 +42,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct ConsumerConfig {
     pub group: String,
     pub topic: String,
+    /// The subscription expression (`subscribe(topic, "TagA || TagB")`); `*` takes all.
+    pub subscription: String,
     /// `MessageModel.BROADCASTING` (every consumer gets every message) or clustering.
     pub broadcasting: bool,
     /// How messages reach the application.
@@ -70,6 +73,7 @@ impl ConsumerConfig {
         ConsumerConfig {
             group: group.to_string(),
             topic: topic.to_string(),
+            subscription: crate::filter::SUB_ALL.to_string(),
             broadcasting: false,
             mode: ConsumeMode::Concurrently,
             strategy: Strategy::Averagely,
@@ -146,6 +150,9 @@ pub struct ConsumerBugs {
     /// NOTIFY_CONSUMER_IDS_CHANGED is ignored and the RebalanceService waits 60 s between
     /// rebalances, not 20 s: a queue moved to a new consumer stays with its old one as long.
     pub slow_rebalance: bool,
+    /// `processPullResult` hands over what the broker sent without comparing tag strings: a
+    /// tag whose hash code collides with a subscribed one reaches the listener.
+    pub skip_client_tag_filter: bool,
 }
 
 /// What the application's listener did with a batch.
@@ -244,6 +251,8 @@ pub struct Consumer {
     started_rebalancing: bool,
     /// Broadcasting: whether the last lag report said "behind".
     reported_behind: Option<bool>,
+    /// `subscriptionInner`: per topic subscribed (the `%RETRY%` topic takes everything).
+    subscriptions: BTreeMap<String, SubscriptionData>,
 }
 
 impl Consumer {
@@ -265,6 +274,7 @@ impl Consumer {
             next_pq: 0,
             started_rebalancing: false,
             reported_behind: None,
+            subscriptions: BTreeMap::new(),
         }
     }
 
@@ -279,6 +289,18 @@ impl Consumer {
 
     pub fn start(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
         self.client_id = core.config.client_id.clone();
+        // `subscribe` and `copySubscription`: the version is the time they were made.
+        let version = ctx.now().wall_clock_ms();
+        self.subscriptions.clear();
+        for topic in self.topics() {
+            let expression = if topic == self.config.topic {
+                self.config.subscription.as_str()
+            } else {
+                crate::filter::SUB_ALL
+            };
+            let data = SubscriptionData::build(&topic, expression, version);
+            self.subscriptions.insert(topic, data);
+        }
         if self.config.broadcasting {
             self.offsets = OffsetStore::load(ctx.disk(), &self.config.group);
         }
@@ -424,7 +446,7 @@ impl Consumer {
             consumers: vec![ConsumerData {
                 group: self.config.group.clone(),
                 broadcasting: self.config.broadcasting,
-                topics: self.topics(),
+                subscriptions: self.subscriptions.values().cloned().collect(),
             }],
         };
         for addr in core.routes.all_broker_addrs() {

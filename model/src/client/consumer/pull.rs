@@ -66,6 +66,9 @@ impl Consumer {
             return self.pull_later(ctx, queue, pq_id, PULL_DELAY_WHEN_EXCEPTION_MS);
         }
         let next_offset = pq.next_offset;
+        let Some(subscription) = self.subscriptions.get(&queue.topic) else {
+            return; // not subscribed (any more)
+        };
         let broker_id = self.suggested.get(queue).copied().unwrap_or(MASTER_ID);
         let Some((addr, slave)) = find_broker(core, &queue.broker_name, broker_id) else {
             return self.pull_later(ctx, queue, pq_id, PULL_DELAY_WHEN_EXCEPTION_MS);
@@ -103,6 +106,9 @@ impl Consumer {
             } else {
                 BROKER_SUSPEND_MAX_TIME_MS
             },
+            // A lite pull consumer sends its expression along (`FLAG_SUBSCRIPTION`).
+            subscription: lite.then(|| subscription.sub_string.clone()),
+            sub_version: subscription.sub_version,
         });
         let id = ctx.request(addr, request, CONSUMER_TIMEOUT_WHEN_SUSPEND_MS);
         let pending = ConsumerPending::Pull {
@@ -137,10 +143,16 @@ impl Consumer {
         match code {
             ResponseCode::Success => {
                 pq.next_offset = pull.next_begin_offset;
+                // `processPullResult`: the broker matched hash codes; compare the tags.
+                let subscription = self.subscriptions.get(&queue.topic);
                 let msgs: Vec<record::StoredMessage> = pull
                     .messages
                     .iter()
                     .filter_map(|bytes| record::decode(bytes))
+                    .filter(|m| {
+                        self.config.bugs.skip_client_tag_filter
+                            || subscription.is_none_or(|s| s.matches_tags(m.tags()))
+                    })
                     .collect();
                 if !msgs.is_empty() && !pq.dropped {
                     let dispatch = pq.put(&msgs);

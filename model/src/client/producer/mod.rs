@@ -155,6 +155,7 @@ impl Producer {
             key: shard_key
                 .clone()
                 .or_else(|| message.keys().map(str::to_string)),
+            tags: message.tags().map(str::to_string),
             mode,
             body_crc: crc32fast::hash(&message.body),
         });
@@ -301,7 +302,7 @@ impl Producer {
         let info = self.publish.get_mut(&op.message.topic)?;
         if let Some(key) = &op.shard_key {
             // SelectMessageQueueByHash: abs(key.hashCode()) % queues.
-            let hash = crate::broker::store::record::java_string_hash(key).unsigned_abs() as usize;
+            let hash = crate::filter::java_string_hash(key).unsigned_abs() as usize;
             return info.queues.get(hash % info.queues.len().max(1)).cloned();
         }
         let last_broker = op.last_queue.as_ref().map(|q| q.broker_name.as_str());

@@ -35,6 +35,9 @@ pub(super) fn judge(
             }
             continue;
         }
+        if super::filters::explains_absence(index, audience, (id, record), figures, anomalies) {
+            continue;
+        }
         if record.transactional {
             continue; // Whether it should have come at all is the transaction checker's call.
         }

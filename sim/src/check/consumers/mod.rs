@@ -24,6 +24,8 @@
 //!   (broadcasting drops failures). Clustering groups retry: see `retry_lost`.
 //! - `dead_lettered`: parked in the group's `%DLQ%` topic (delivered there, not lost).
 //! - `early_deliveries`: a delayed message handed over before its delay had passed.
+//! - `filtered`, `subscription_conflicts`, `unsubscribed_deliveries`: what tag subscriptions
+//!   keep from an audience, and what they let through that they should not (`filters`).
 //!
 //! `listener` judges the guarantees that must not rest on the model's own reports (orderly
 //! exclusivity, at-least-once with retries, failures never acknowledged) from the
@@ -34,11 +36,12 @@
 //!
 //! The checks, one file each: `deliveries` (stale, odd, reordered, rewinds), `redeliveries`
 //! (with their causes), `fates` (what became of every message: delivered, dead-lettered,
-//! abandoned, skipped, lost), `listener`.
+//! abandoned, skipped, lost), `filters` (tag subscriptions), `listener`.
 
 pub(super) mod delays;
 mod deliveries;
 mod fates;
+mod filters;
 mod listener;
 mod redeliveries;
 
@@ -114,6 +117,18 @@ pub struct GroupFigures {
     pub dead_lettered: u64,
     /// Delayed messages handed to the listener before their delay had passed.
     pub early_deliveries: u64,
+    /// Messages no instance subscribes to (by tag), never delivered; of them, the ones the
+    /// broker passed (their tag's hash code matched) and the client filtered out.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub filtered: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub filtered_by_client: u64,
+    /// Messages some instances subscribe to and others do not, never delivered.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub subscription_conflicts: u64,
+    /// Messages handed to a listener whose subscription excludes their tag.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unsubscribed_deliveries: u64,
     /// Orderly: two consumers inside the listener for one queue at once (from listener calls).
     pub orderly_overlaps: u64,
     /// Clustering: failed by the listener, never consumed afterwards, not dead-lettered.
@@ -160,6 +175,7 @@ pub(super) fn judge(
     delays::judge(index, &mut groups, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
         fates::judge(index, audience, figures, anomalies);
+        filters::unsubscribed(index, audience, figures, anomalies);
     }
     let judged = listener::judge(index, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
@@ -170,6 +186,11 @@ pub(super) fn judge(
         }
     }
     groups
+}
+
+/// Whether a figure is 0 (left out of the JSON: the figures most groups never have).
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// The longest of the hand-overs between consumers that saw the same queues (or not).

@@ -5,6 +5,7 @@
 
 use super::ownership::Ownership;
 use super::sends::SendFacts;
+use super::subscriptions::Subscription;
 use crate::history::{SimEvent, Stop};
 use crate::scenario::Scenario;
 use model::event::Event;
@@ -24,6 +25,9 @@ pub(in crate::check) struct Audience {
     pub consumer: Option<String>,
     /// The group, or `group/consumer` for an instance of a broadcasting group.
     pub name: String,
+    /// What each instance subscribes to, by its name (the one instance of a broadcasting
+    /// audience).
+    pub subscriptions: Vec<(String, Subscription)>,
     pub deliveries: u64,
     /// Deliveries of a retried message (reconsume count above 0).
     pub retries: u64,
@@ -470,16 +474,26 @@ fn audiences(scenario: &Scenario) -> Vec<Audience> {
         } else {
             vec![None]
         };
+        let instances = group.nodes.iter().zip(&group.subscriptions);
+        let subscriptions: Vec<(String, Subscription)> = instances
+            .map(|(node, expression)| {
+                let name = scenario.nodes[node.index()].name.clone();
+                (name, Subscription::parse(expression))
+            })
+            .collect();
         for consumer in consumers {
             let name = match &consumer {
                 Some(c) => format!("{}/{c}", group.group),
                 None => group.group.clone(),
             };
+            let mut subscriptions = subscriptions.clone();
+            subscriptions.retain(|(instance, _)| consumer.as_ref().is_none_or(|c| c == instance));
             audiences.push(Audience {
                 group: group.group.clone(),
                 topic: group.topic.clone(),
                 consumer,
                 name,
+                subscriptions,
                 deliveries: 0,
                 retries: 0,
                 messages: Vec::new(),

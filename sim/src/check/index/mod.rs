@@ -8,6 +8,7 @@
 //! - `consumers`: what each audience was handed, and the story of consumers and queues.
 //! - `ownership`: what each consumer's rebalances allocated to it, and the hand-overs.
 //! - `listener`: the application's listener calls and the committed offsets at the end.
+//! - `subscriptions`: what each consumer instance subscribes to (by tag).
 //! - `routes`: removal and route catch-up times.
 //! - `misplaced`: ConsumeQueue entries read back that lead elsewhere, and their known causes.
 //! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
@@ -21,6 +22,7 @@ pub(super) use ownership::Handover;
 mod read_back;
 mod routes;
 mod sends;
+mod subscriptions;
 pub(super) mod transactions;
 
 #[cfg(test)]
@@ -34,6 +36,7 @@ pub(super) use misplaced::MisplacedFacts;
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
+pub(super) use subscriptions::{Wanted, wanted};
 pub(super) use transactions::{Transaction, TransactionFacts};
 
 use crate::history::{History, Recorded};

@@ -64,6 +64,8 @@ pub(in crate::check) struct Record {
     first_sent: Time,
     pub invokes: u32,
     pub outcomes: u32,
+    /// Its tag, as an index into `SendFacts::tags` from 1 (0: no tag).
+    tag: u16,
     /// Sent as a half message: judged by the transaction checker, not as a plain message.
     pub transactional: bool,
     pub ok: Option<Ack>,
@@ -148,9 +150,27 @@ pub(in crate::check) struct SendFacts {
     open: BTreeMap<MessageId, Time>,
     /// The names the records share (also those of the copies read back).
     pub names: Names,
+    /// The distinct tags of the messages, in the order first sent.
+    tags: Vec<Name>,
 }
 
 impl SendFacts {
+    /// The message's tag, if it was sent with one.
+    pub fn tag(&self, record: &Record) -> Option<&str> {
+        let index = usize::from(record.tag).checked_sub(1)?;
+        Some(&self.tags[index])
+    }
+
+    /// The index of `tag` in the table, from 1.
+    fn tag_index(&mut self, tag: &str) -> u16 {
+        let known = self.tags.iter().position(|t| **t == *tag);
+        let index = known.unwrap_or_else(|| {
+            self.tags.push(self.names.get(tag));
+            self.tags.len() - 1
+        });
+        u16::try_from(index + 1).expect("fewer than 65536 distinct tags (the scenario limits them)")
+    }
+
     /// The message's record, if it was ever sent.
     pub fn record(&self, id: MessageId) -> Option<&Record> {
         self.records
@@ -199,16 +219,19 @@ impl SendFacts {
                 body_crc,
                 topic,
                 key,
+                tags,
                 mode,
             } => {
                 self.sends += 1;
                 self.first_invoke.get_or_insert(at);
                 let topic = self.names.get(topic);
                 let key = key.as_deref().map(|key| self.names.get(key));
+                let tag = tags.as_deref().map_or(0, |tag| self.tag_index(tag));
                 let r = self.record_mut(*id);
                 r.body_crc = *body_crc;
                 r.topic = topic;
                 r.key = key;
+                r.tag = tag;
                 if r.invokes == 0 {
                     r.first_sent = at;
                 }

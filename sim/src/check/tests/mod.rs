@@ -131,6 +131,7 @@ impl Story {
             id: id(seq),
             topic: topic.into(),
             key: key.map(Into::into),
+            tags: None,
             mode: SendMode::Sync,
             body_crc: seq,
         };

@@ -173,6 +173,7 @@ fn a_retry_the_client_sent_itself_after_a_stored_send_back_is_named() {
             id: super::id(1),
             topic: "%RETRY%billing".into(),
             key: None,
+            tags: None,
             mode: model::event::SendMode::Sync,
             body_crc: 1,
         };

@@ -16,6 +16,7 @@ impl Story {
             id: id(seq),
             topic: "audit".into(),
             key: None,
+            tags: None,
             mode: SendMode::Transaction,
             body_crc: seq,
         };

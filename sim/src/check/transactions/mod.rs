@@ -21,7 +21,7 @@ mod story;
 
 use super::explain::reused_offset;
 use super::explain::{explain_loss, loss_cause};
-use super::index::{Ack, Audience, Index, Record, Transaction};
+use super::index::{Ack, Audience, Index, Record, Transaction, Wanted, wanted};
 use super::sends::percentile;
 use super::{Anomaly, AnomalyKind};
 use model::event::{SendStatus, TransactionState};
@@ -113,15 +113,18 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> Transact
     counts
 }
 
-/// When each audience of the message's topic first consumed it.
+/// When each audience of the message's topic that subscribes to its tag (all instances of
+/// it: the consumer checks judge the others) first consumed it.
 fn consumed<'a>(
     index: &'a Index<'_>,
     id: MessageId,
     record: &Record,
 ) -> Vec<(&'a Audience, Option<Time>)> {
     let audiences = index.consumers.audiences.iter();
+    let tag = index.sends.tag(record);
     audiences
         .filter(|a| *a.topic == *record.topic)
+        .filter(|a| wanted(&a.subscriptions, tag) == Wanted::Everyone)
         .map(|a| {
             let fate = a.messages.get(id.producer as usize);
             let fate = fate.and_then(|list| list.get(id.seq as usize));

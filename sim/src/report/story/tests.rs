@@ -67,6 +67,7 @@ impl Built {
             id,
             topic: "orders".into(),
             key: None,
+            tags: None,
             mode: SendMode::Sync,
             body_crc: 0,
         };

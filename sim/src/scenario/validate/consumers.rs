@@ -90,7 +90,9 @@ pub(super) fn consumer_groups(
             nodes: Vec::new(),
             starts_ms: Vec::new(),
             listeners: Vec::new(),
+            subscriptions: Vec::new(),
         };
+        let subscription = super::tags::subscription(check, index, block)?;
         let listener = Listener {
             consume_time: block.consume_time,
             fail: block.fail.unwrap_or(Ratio::ZERO),
@@ -123,7 +125,7 @@ pub(super) fn consumer_groups(
                     return Err(check.error(
                         &path("group"),
                         format!("`{}` is declared again with other settings", block.group),
-                        Some("blocks of one group may differ only in instances, start and listener behaviour".into()),
+                        Some("blocks of one group may differ only in instances, start, listener behaviour and subscription".into()),
                     ));
                 }
                 existing
@@ -139,6 +141,7 @@ pub(super) fn consumer_groups(
             group.nodes.push(NodeId(nodes.len() as u16));
             group.starts_ms.push(block.start.map(|s| s.0));
             group.listeners.push(listener.clone());
+            group.subscriptions.push(subscription.clone());
             nodes.push(NodeDecl {
                 name: format!("{}-{instance}", block.group),
                 role: NodeRole::Consumer {

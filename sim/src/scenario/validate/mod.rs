@@ -8,6 +8,7 @@ mod counts;
 mod faults;
 mod names;
 mod swarm;
+mod tags;
 
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::resolved::*;
@@ -467,6 +468,7 @@ fn producers(
             app_retries: producer.app_retries,
             transaction: transaction_spec(check, index, producer)?,
             delay_level: delay_level(check, index, producer)?,
+            tags: tags::producer_tags(check, index, producer)?,
             nodes: ids,
         });
     }
@@ -526,6 +528,9 @@ fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -
         txn_discarded: count(&raw.txn_discarded),
         txn_repaired: count(&raw.txn_repaired),
         early_deliveries: invariant(&raw.early_deliveries),
+        filtered: count(&raw.filtered),
+        subscription_conflicts: count(&raw.subscription_conflicts),
+        unsubscribed_deliveries: invariant(&raw.unsubscribed_deliveries),
         weak_acks: count(&raw.weak_acks),
         failed: count(&raw.failed),
         unavailable: time(&raw.unavailable),
