@@ -278,3 +278,28 @@ fn skipping_the_client_tag_compare_is_caught() {
         s.verdict == Verdict::Fail && s.consumers.iter().any(|g| g.unsubscribed_deliveries > 0)
     });
 }
+
+/// A SEND_OK's promise is judged when it is made, from what the disks held then: a broker that
+/// acknowledges early is caught in nearly every seed of a scenario with no fault at all.
+fn require_broken_promises(name: &str, bug: &str) {
+    let mut buggy = bundled_with(name, &format!("[bugs]\n{bug} = true"));
+    buggy.faults.clear();
+    let fraction = caught_fraction(&buggy, bug, |s| {
+        s.verdict == Verdict::Fail && count(s, |c| c.broken_promises_unexplained) > 0
+    });
+    assert!(
+        fraction >= 0.9,
+        "{bug}: a broken promise caught in only {:.0}% of {SEEDS} fault-free seeds of {name}",
+        fraction * 100.0
+    );
+}
+
+#[test]
+fn an_early_sync_flush_ack_is_a_broken_promise_without_faults() {
+    require_broken_promises("power-loss-sync-flush", "ack_before_sync_flush");
+}
+
+#[test]
+fn an_early_sync_master_ack_is_a_broken_promise_without_faults() {
+    require_broken_promises("sync-master", "ack_before_slave_has_data");
+}

@@ -324,6 +324,16 @@ pub struct FaultDraw {
 }
 
 /// The fault plan of one seed.
+/// The broker groups whose SEND_OK promises something the disks can show: flushed
+/// (SYNC_FLUSH) or held by a slave (SYNC_MASTER).
+pub fn promise_watch(scenario: &Scenario) -> crate::runtime::promises::PromiseWatch {
+    let promising = scenario.broker_groups.iter().filter(|g| {
+        g.flush == FlushMode::Sync || (g.role == MasterRole::SyncMaster && g.nodes.len() > 1)
+    });
+    let groups: Vec<Vec<NodeId>> = promising.map(|g| g.nodes.clone()).collect();
+    crate::runtime::promises::PromiseWatch::new(&groups)
+}
+
 pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
     plan_and_draws(scenario, seed).0
 }

@@ -98,6 +98,7 @@ fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
         progress: Arc::new(cluster::ScenarioProgress::of(scenario)),
         keep_trace: options.keep_trace,
         event_budget: scenario.budget.events,
+        promises: cluster::promise_watch(scenario),
     }
 }
 

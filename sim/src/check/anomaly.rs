@@ -34,6 +34,7 @@ pub enum AnomalyKind {
     EarlyDelivery,
     SubscriptionConflict,
     UnsubscribedDelivery,
+    BrokenPromise,
 }
 
 impl AnomalyKind {
@@ -84,6 +85,7 @@ impl AnomalyKind {
             AnomalyKind::EarlyDelivery => "early_delivery",
             AnomalyKind::SubscriptionConflict => "subscription_conflict",
             AnomalyKind::UnsubscribedDelivery => "unsubscribed_delivery",
+            AnomalyKind::BrokenPromise => "broken_promise",
         }
     }
 }

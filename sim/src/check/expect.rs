@@ -219,6 +219,18 @@ const COUNTS: &[CountExpectation] = &[
         observed: |c, _| c.unexpected,
     },
     CountExpectation {
+        name: "broken_promises",
+        needs_read_back: false,
+        condition: |e| &e.broken_promises,
+        observed: |c, _| c.broken_promises,
+    },
+    CountExpectation {
+        name: "broken_promises_unexplained",
+        needs_read_back: false,
+        condition: |e| &e.broken_promises_unexplained,
+        observed: |c, _| c.broken_promises_unexplained,
+    },
+    CountExpectation {
         name: "corrupt",
         needs_read_back: true,
         condition: |e| &e.corrupt,

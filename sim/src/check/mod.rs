@@ -17,6 +17,8 @@
 //! - `unexpected`: stored with a well-formed id that was never sent.
 //! - `corrupt`: stored, but not as sent: torn properties (no readable id), or another body.
 //! - `diverged`: a queue position two replicas of a group disagree on, or that one lacks.
+//! - `broken_promise`: a SEND_OK whose promise did not hold when it was made: under
+//!   SYNC_FLUSH the record was not on the media, under SYNC_MASTER no slave held it.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -34,6 +36,8 @@
 //!   and was answered (`SendInvoke`, `SendOk`, ...). The auditor is a separate client reading
 //!   the disks' final state: a broker that forgot to store, index or replicate a message
 //!   cannot make it appear there.
+//! - *Broken promises*: what the harness read off the disks when a broker answered SEND_OK
+//!   (`Held`: the answering machine's media and the group's other machines' commitlogs).
 //! - *Explanations of a loss*: stops and disk faults (`Stopped`, `Corrupted`: recorded by the
 //!   harness as it applies them, `Skipped` when it cannot), flushes (`Flushed`, from the store)
 //!   and slave reports (`Replicated`, from the master). The last two are the model's own word:
@@ -69,6 +73,7 @@ mod expect;
 mod explain;
 mod index;
 mod misplaced;
+mod promises;
 mod replication;
 mod routes;
 mod sends;
@@ -145,6 +150,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let index = Index::build(scenario, history);
     let mut anomalies = Vec::new();
     let mut sends = sends::judge(&index, &mut anomalies);
+    promises::judge(&index, &mut sends.counts, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
     sends.counts.transactions = transactions::judge(&index, &mut anomalies);
     // Messages of consumed topics count as lost per group, from deliveries.

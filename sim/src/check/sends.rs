@@ -35,6 +35,10 @@ pub struct SendCounts {
     pub misplaced: u64,
     /// Misplaced entries no out-of-order dispatch or rotted byte explains (always a bug).
     pub misplaced_unexplained: u64,
+    /// SEND_OK answers whose promise (flushed, or on a slave) did not hold when made.
+    pub broken_promises: u64,
+    /// Of those, the ones no known mechanism of 4.9.8 breaks (always a bug).
+    pub broken_promises_unexplained: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
     /// Transactional messages (absent without them).

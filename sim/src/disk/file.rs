@@ -215,6 +215,28 @@ impl File {
             .unwrap_or(0)
     }
 
+    /// How many of the `len` bytes from `offset` the media holds as the page cache does: the
+    /// prefix of that range (within the file) that a power loss now would keep.
+    pub fn media_holds(&self, offset: usize, len: usize) -> usize {
+        let start = offset.min(self.len);
+        let end = offset.saturating_add(len).min(self.len);
+        let mut at = start;
+        while at < end {
+            let page = at / PAGE_BYTES;
+            let base = page * PAGE_BYTES;
+            let to = end.min(base + PAGE_BYTES);
+            if let Some(dirty) = self.dirty.get(&page) {
+                let cached = &dirty.cached[at - base..to - base];
+                let durable = &self.durable_page(page)[at - base..to - base];
+                if let Some(differs) = cached.iter().zip(durable).position(|(c, d)| c != d) {
+                    return at + differs - start;
+                }
+            }
+            at = to;
+        }
+        end - start
+    }
+
     /// Flips every bit of one byte, on the media and in the cache (bit rot).
     pub fn rot(&mut self, position: usize) {
         assert!(position < self.len, "rot past the end of the file");
@@ -270,6 +292,26 @@ mod tests {
         assert!(file.durable()[40..].iter().all(|b| *b == 0));
         assert_eq!(file.cached()[..40], [7; 40]);
         assert_eq!(file.written_end(), 40);
+    }
+
+    #[test]
+    fn the_media_holds_what_was_written_back_and_equal_bytes_of_dirty_pages() {
+        let mut file = File::zeroed(3 * PAGE_BYTES);
+        file.write(0, &[1; 100], at(1));
+        file.write_back(0);
+        assert_eq!(file.media_holds(0, 100), 100);
+        // The page is dirty again, but its first 100 bytes are already on the media.
+        file.write(100, &[2; PAGE_BYTES], at(2));
+        assert_eq!(file.media_holds(0, 100), 100);
+        assert_eq!(file.media_holds(50, 200), 50);
+        assert_eq!(file.media_holds(PAGE_BYTES + 10, 10), 0);
+        assert_eq!(
+            file.media_holds(3 * PAGE_BYTES - 5, 10),
+            5,
+            "clean, up to the end"
+        );
+        file.write_back(1);
+        assert_eq!(file.media_holds(PAGE_BYTES + 10, 10), 10);
     }
 
     #[test]

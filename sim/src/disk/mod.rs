@@ -164,6 +164,16 @@ impl DiskState {
         self.files.get(path)
     }
 
+    /// The file of `dir` holding byte `offset` of a log whose files are named by the offset
+    /// of their first byte, zero-padded (the commitlog): the file and that first offset.
+    pub fn log_file(&self, dir: &str, offset: u64) -> Option<(u64, &File)> {
+        let prefix = format!("{dir}/");
+        let last = format!("{prefix}{offset:020}");
+        let (path, file) = self.files.range(prefix.clone()..=last).next_back()?;
+        let base = path.strip_prefix(&prefix)?.parse::<u64>().ok()?;
+        (offset < base + file.len() as u64).then_some((base, file))
+    }
+
     pub fn dirty_pages(&self) -> usize {
         self.files.values().map(File::dirty_page_count).sum()
     }
@@ -179,6 +189,13 @@ pub struct Disks {
 impl Disks {
     pub fn machine(&mut self, node: NodeId) -> &mut DiskState {
         self.machines.entry(node).or_default()
+    }
+
+    /// A machine's disk as it is at `now` (its due flushes completed).
+    pub fn settled(&mut self, node: NodeId, now: Time) -> &DiskState {
+        let state = self.machines.entry(node).or_default();
+        state.settle(now);
+        state
     }
 
     /// The OS flusher's pass on every machine.

@@ -5,7 +5,7 @@
 //! and each occurrence is its varint index there. Decoding an encoded entry gives back the
 //! entry that was encoded, field for field (`tests` checks every kind of event).
 
-use super::{Entry, Phase, Recorded, SimEvent, Stop};
+use super::{Entry, Phase, Recorded, ReplicaHeld, SimEvent, Stop};
 use model::event::{
     Event, ListenedMessage, QueueEntry, RemovalReason, RouteBroker, SendMode, SendStatus,
     TransactionState,
@@ -199,6 +199,11 @@ struct_field!(QueueEntry {
     offset
 });
 struct_field!(RouteBroker { name, ids });
+struct_field!(ReplicaHeld {
+    node,
+    upto,
+    diverged
+});
 struct_field!(ListenedMessage {
     id,
     topic,
@@ -252,6 +257,7 @@ enum_field!(SimEvent {
     FaultOff { fault } = 6,
     Skipped { action, reason } = 7,
     Corrupted { file, position } = 8,
+    Held { offset, end, media, replicas } = 9,
 });
 enum_field!(Event {
     BrokerRegistered { broker, broker_id, addr } = 0,

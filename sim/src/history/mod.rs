@@ -88,11 +88,31 @@ pub enum SimEvent {
         action: String,
         reason: String,
     },
+    /// What the disks held of a record when this broker answered SEND_OK for it (read off
+    /// the simulated disks by the harness, `runtime::promises`): the commitlog range
+    /// `offset..end`, how far into it this machine's media matched its page cache, and how far
+    /// each other machine of its group held the same bytes.
+    Held {
+        offset: u64,
+        end: u64,
+        media: u64,
+        replicas: Vec<ReplicaHeld>,
+    },
     /// A byte of a file on this node's disk rotted.
     Corrupted {
         file: String,
         position: u64,
     },
+}
+
+/// How far another machine of a broker group held a record's bytes when it was answered.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ReplicaHeld {
+    pub node: NodeId,
+    /// The end of the prefix of the record it held byte for byte.
+    pub upto: u64,
+    /// It held other bytes where the record's were missing: its log went another way.
+    pub diverged: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]

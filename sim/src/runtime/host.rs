@@ -4,6 +4,7 @@
 //! memory with it. It waits until an event in the node's queue is due, hands every due event to
 //! the node in order, and applies what the node does through [`HostIo`].
 
+use super::promises::Answered;
 use super::world::{NodeEvent, World};
 use crate::disk::{DiskSim, NodeDisk};
 use model::disk::Disk;
@@ -212,13 +213,19 @@ fn step(
         disk: disks.handle(node, now),
         node,
         now,
+        answered: Vec::new(),
     };
     STEP.with(|step| step.set(Some((now, node))));
     handler(&mut Context::new(now, node, &mut io));
     STEP.with(|step| step.set(None));
     let flushes = std::mem::take(&mut io.disk.flushes);
+    let answered = std::mem::take(&mut io.answered);
     for (flush, at) in flushes {
         world.schedule(node, at, NodeEvent::Flushed(flush));
+    }
+    for answer in answered {
+        let held = world.promises.held(&mut disks, node, answer, now);
+        world.record_sim(now, Some(node), held);
     }
 }
 
@@ -228,6 +235,8 @@ struct HostIo<'a> {
     disk: NodeDisk<'a>,
     node: NodeId,
     now: Time,
+    /// The SEND_OK answers given in this step, whose promises the disks are read for.
+    answered: Vec<Answered>,
 }
 
 impl Io for HostIo<'_> {
@@ -245,6 +254,9 @@ impl Io for HostIo<'_> {
     }
 
     fn respond(&mut self, to: NodeId, request_id: RequestId, response: Response) {
+        if let Some(answer) = self.world.promises.answered(self.node, &response) {
+            self.answered.push(answer);
+        }
         self.world
             .respond(self.now, self.node, to, request_id, response)
     }

@@ -2,6 +2,7 @@
 //! and the supervisor driving the plan.
 
 pub mod host;
+pub mod promises;
 pub mod supervisor;
 pub mod world;
 
@@ -30,6 +31,8 @@ pub struct Setup {
     pub keep_trace: bool,
     /// Events the run may handle (its simulated-time budget is `plan.time_budget`).
     pub event_budget: u64,
+    /// The broker machines whose SEND_OK answers promise something (flushed, or on a slave).
+    pub promises: promises::PromiseWatch,
 }
 
 /// What one run left behind.
@@ -63,6 +66,7 @@ pub fn run(setup: Setup) -> Outcome {
         world.packets = Some(Vec::new());
     }
     world.event_budget = setup.event_budget;
+    world.promises = setup.promises;
     let time_budget = setup.plan.time_budget;
     let world = Arc::new(Mutex::new(world));
 
@@ -176,6 +180,7 @@ mod tests {
             progress: Arc::new(Never),
             keep_trace: false,
             event_budget: u64::MAX,
+            promises: Default::default(),
         }
     }
 

@@ -145,6 +145,8 @@ pub struct World {
     pub trace: Option<Vec<String>>,
     /// Every packet sent, kept with the trace.
     pub packets: Option<Vec<PacketRecord>>,
+    /// Whose SEND_OK answers the harness checks against the disks.
+    pub promises: super::promises::PromiseWatch,
     next_seq: u64,
     next_request: u64,
     /// The madsim instant of time zero.
@@ -199,6 +201,7 @@ impl World {
             digest: Digest::default(),
             trace: None,
             packets: None,
+            promises: Default::default(),
             next_seq: 0,
             next_request: 0,
             base: None,

@@ -198,7 +198,7 @@ pub fn render(max: u64, unit: Unit) -> String {
 }
 
 /// `1000000` as `1,000,000`.
-fn thousands(value: u64) -> String {
+pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {

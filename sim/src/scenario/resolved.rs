@@ -266,6 +266,8 @@ pub struct Expectations {
     pub rewinds: Option<Condition>,
     pub dead_lettered: Option<Condition>,
     pub unexpected: Option<Condition>,
+    pub broken_promises: Option<Condition>,
+    pub broken_promises_unexplained: Option<Condition>,
     pub corrupt: Option<Condition>,
     pub diverged: Option<Condition>,
     pub misplaced: Option<Condition>,

@@ -637,8 +637,8 @@ pub struct SwarmSection {
 }
 
 /// What must hold at the end of a run. Anything not listed is observed only, except the
-/// invariants that are always bugs when broken: `unexpected` and `misplaced_unexplained`
-/// default to 0, and with consumers
+/// invariants that are always bugs when broken: `unexpected`, `misplaced_unexplained` and
+/// `broken_promises_unexplained` default to 0, and with consumers
 /// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
 /// `orderly_overlaps`.
 #[derive(Debug, Default, Deserialize)]
@@ -692,6 +692,11 @@ pub struct ExpectSection {
     pub misplaced: Option<CountCondition>,
     /// Misplaced entries no out-of-order dispatch explains: always a bug. Defaults to 0.
     pub misplaced_unexplained: Option<CountCondition>,
+    /// SEND_OK answers whose promise did not hold when made (under SYNC_FLUSH not on the
+    /// media, under SYNC_MASTER on no slave).
+    pub broken_promises: Option<CountCondition>,
+    /// Of those, the ones no known mechanism explains: always a bug. Defaults to 0.
+    pub broken_promises_unexplained: Option<CountCondition>,
     /// Transactions the application committed that some group never consumed.
     pub txn_lost: Option<CountCondition>,
     /// Of those, the ones no discard or broker stop explains: always a bug. Defaults to 0 with
@@ -776,6 +781,8 @@ impl ExpectSection {
             diverged,
             misplaced,
             misplaced_unexplained,
+            broken_promises,
+            broken_promises_unexplained,
             txn_lost,
             txn_lost_unexplained,
             txn_phantom,

@@ -11,6 +11,7 @@
 //! - `subscriptions`: what each consumer instance subscribes to (by tag).
 //! - `routes`: removal and route catch-up times.
 //! - `misplaced`: ConsumeQueue entries read back that lead elsewhere, and their known causes.
+//! - `promises`: what the disks held when brokers answered SEND_OK, and the answers.
 //! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
 
 mod brokers;
@@ -19,6 +20,7 @@ mod listener;
 mod misplaced;
 mod ownership;
 pub(super) use ownership::Handover;
+mod promises;
 mod read_back;
 mod routes;
 mod sends;
@@ -33,6 +35,7 @@ pub(super) use consumers::{
 };
 pub(super) use listener::{Call, ListenerFacts};
 pub(super) use misplaced::MisplacedFacts;
+pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
@@ -52,6 +55,7 @@ pub(super) struct Index<'a> {
     pub routes: RouteFacts,
     pub misplaced: MisplacedFacts,
     pub transactions: TransactionFacts,
+    pub promises: PromiseFacts,
 }
 
 impl<'a> Index<'a> {
@@ -67,12 +71,14 @@ impl<'a> Index<'a> {
             routes: RouteFacts::default(),
             misplaced: MisplacedFacts::default(),
             transactions: TransactionFacts::default(),
+            promises: PromiseFacts::new(scenario),
         };
         for entry in history.entries() {
             let (at, node) = (entry.at, entry.node);
             match &entry.event {
                 Recorded::Sim(event) => {
                     index.brokers.observe_sim(at, node, event);
+                    index.promises.observe_sim(at, node, event);
                     let Some(node) = node else { continue };
                     let name = &scenario.nodes[node.index()].name;
                     index.consumers.observe_sim(at, name, event);
@@ -86,6 +92,7 @@ impl<'a> Index<'a> {
                     index.consumers.observe(at, event, &index.sends);
                     index.listener.observe(scenario, at, node, event);
                     index.transactions.observe(at, node, event);
+                    index.promises.observe(at, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

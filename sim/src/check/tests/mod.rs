@@ -3,6 +3,7 @@
 //! scenario (`SCENARIO`), and checks it.
 
 mod consumers;
+mod promises;
 mod redeliveries;
 mod sends;
 mod transactions;

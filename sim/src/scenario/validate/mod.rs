@@ -516,6 +516,9 @@ fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -
         rewinds: count(&raw.rewinds),
         dead_lettered: count(&raw.dead_lettered),
         unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
+        broken_promises: count(&raw.broken_promises),
+        broken_promises_unexplained: count(&raw.broken_promises_unexplained)
+            .or(Some(Condition::Equal(0))),
         corrupt: count(&raw.corrupt),
         diverged: count(&raw.diverged),
         misplaced: count(&raw.misplaced),

@@ -1,0 +1,95 @@
+//! `broken_promises`: a SEND_OK whose promise did not hold when it was made. Under SYNC_FLUSH
+//! the record must be on the answering machine's media; under SYNC_MASTER another machine of
+//! its group must hold the record's bytes. Judged from what the harness read off the disks at
+//! the moment of the answer (`index::promises`), so a broker that acknowledges early fails the
+//! run in every seed where it does, whether or not a later fault would expose the loss.
+
+use super::index::{Answer, Held, Index};
+use super::{Anomaly, AnomalyKind, SendCounts};
+use crate::scenario::limits::thousands as grouped;
+
+pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    for answer in &index.promises.answers {
+        let held = index.promises.held(answer);
+        let Some(Broken { story, cause }) = broken(index, answer, held) else {
+            continue;
+        };
+        counts.broken_promises += 1;
+        let anomaly = Anomaly::new(
+            AnomalyKind::BrokenPromise,
+            Some(answer.id),
+            answer.at,
+            story,
+        );
+        match cause {
+            Some(cause) => anomalies.push(anomaly.because(cause)),
+            None => {
+                counts.broken_promises_unexplained += 1;
+                anomalies.push(anomaly);
+            }
+        }
+    }
+}
+
+/// A promise that did not hold: why, and the known mechanism that breaks it, if one does.
+struct Broken {
+    story: String,
+    cause: Option<&'static str>,
+}
+
+/// 4.9.8's SYNC_MASTER counts the offset a slave reports, never its bytes: a slave whose log
+/// went another way (its master came back with less, after a power loss or with an empty
+/// disk) reports an offset past the record while holding other bytes there.
+const DIVERGED_REPLICA: &str = "diverged_replica";
+
+/// Why the answer's promise did not hold, if it did not.
+fn broken(index: &Index<'_>, answer: &Answer, held: Option<&Held>) -> Option<Broken> {
+    let end = answer.offset + u64::from(answer.size);
+    let node = index.name(answer.store_host);
+    let Some(held) = held else {
+        let story = format!(
+            "SEND_OK at {} names commitlog offset {} of {node}, which answered no SEND_OK for it",
+            answer.at,
+            grouped(answer.offset)
+        );
+        return Some(Broken { story, cause: None });
+    };
+    let record = format!(
+        "SEND_OK at {} for commitlog {}..{} on {node}",
+        held.at,
+        grouped(answer.offset),
+        grouped(end)
+    );
+    if answer.promise.flushed && held.media < end {
+        let media = grouped(held.media);
+        let story = format!("{record} under SYNC_FLUSH; its media held it only up to {media}");
+        return Some(Broken { story, cause: None });
+    }
+    let on_replica = held.replicas.iter().any(|replica| replica.upto >= end);
+    if !answer.promise.replicated || on_replica {
+        return None;
+    }
+    let replicas = held.replicas.iter().map(|replica| {
+        let name = index.name(replica.node);
+        let upto = grouped(replica.upto);
+        match replica.diverged {
+            true => format!("{name} held it up to {upto}, other bytes after"),
+            false => format!("{name} held it up to {upto}"),
+        }
+    });
+    let replicas = replicas.collect::<Vec<_>>().join(", ");
+    let story = format!(
+        "{record} under SYNC_MASTER; no other machine of the group held it then ({replicas})"
+    );
+    if held.replicas.iter().any(|replica| replica.diverged) {
+        let story = format!(
+            "{story}: the slave's log and the master's went separate ways, and SYNC_MASTER \
+             trusts the offset a slave reports, never its bytes"
+        );
+        return Some(Broken {
+            story,
+            cause: Some(DIVERGED_REPLICA),
+        });
+    }
+    Some(Broken { story, cause: None })
+}
