@@ -75,3 +75,46 @@ fn bench_json_reports_speed_and_the_baseline_ratio() {
             > 0.0
     );
 }
+
+/// A run that ends before its read-back reports no count it did not measure: `null` in its
+/// JSON, "unknown" in its text; a sweep leaves it out of its totals and says so.
+#[test]
+fn an_unmeasured_run_reports_no_counts_it_did_not_measure() {
+    let scenario = "scenarios/transaction-lost-end.toml";
+    let cut = ["--time-budget", "20s"];
+    let (code, run) = json(&[&["run", scenario, "--seed", "1", "--json"][..], &cut].concat());
+    assert_eq!(code, Some(3), "{run}");
+    let counts = &run["sends"]["counts"];
+    for key in ["lost", "lost_unexplained", "stored", "duplicated"] {
+        assert!(counts[key].is_null(), "{key}: {counts}");
+    }
+    assert!(counts["transactions"]["lost"].is_null(), "{counts}");
+    assert_eq!(
+        counts["acked"], counts["messages"],
+        "what was measured stays"
+    );
+    assert!(run["consumers"][0]["lost"].is_null() && run["consumers"][0]["skipped"].is_null());
+    let totals = run["anomaly_totals"].as_array().expect("totals");
+    assert!(
+        totals
+            .iter()
+            .all(|t| !t[0].as_str().unwrap().starts_with("lost")),
+        "{totals:?}"
+    );
+
+    let text = sim(&[&["run", scenario, "--seed", "1"][..], &cut].concat());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("lost unknown") && !text.contains("lost 0"),
+        "{text}"
+    );
+
+    let args = ["sweep", scenario, "--seeds", "0..4", "--json"];
+    let (code, sweep) = json(&[&args[..], &cut].concat());
+    assert_eq!(code, Some(3), "{sweep}");
+    assert_eq!(sweep["unmeasured"], 4);
+    assert!(
+        sweep["lost"].is_null() && sweep["seeds_with_loss"].is_null(),
+        "{sweep}"
+    );
+}

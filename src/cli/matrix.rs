@@ -31,6 +31,8 @@ struct Row {
     cell: Vec<(String, String)>,
     spec: String,
     seeds: u64,
+    /// Seeds whose read-back did not finish: in none of the loss figures.
+    unmeasured: u64,
     seeds_with_loss: u64,
     lost: u64,
     lost_unconfirmed: u64,
@@ -40,6 +42,17 @@ struct Row {
     failing: u64,
     /// The example run's seed and report, with `--html`.
     example: Option<(u64, String)>,
+}
+
+impl Row {
+    /// "3 of 50": seeds with loss among the measured ones, and how many were not measured.
+    fn seeds_with_loss(&self) -> String {
+        let measured = self.seeds - self.unmeasured;
+        match self.unmeasured {
+            0 => format!("{} of {measured}", self.seeds_with_loss),
+            n => format!("{} of {measured} ({n} not measured)", self.seeds_with_loss),
+        }
+    }
 }
 
 pub fn main(args: MatrixArgs) -> Exit {
@@ -100,7 +113,8 @@ pub fn main(args: MatrixArgs) -> Exit {
             .iter()
             .map(|r| {
                 serde_json::json!({
-                    "cell": r.spec, "seeds": r.seeds, "seeds_with_loss": r.seeds_with_loss,
+                    "cell": r.spec, "seeds": r.seeds, "unmeasured": r.unmeasured,
+                    "seeds_with_loss": r.seeds_with_loss,
                     "lost": r.lost, "lost_unconfirmed": r.lost_unconfirmed,
                     "p99_send_latency_ms": r.p99_ms, "expects": r.expects,
                     "failing": r.failing,
@@ -146,6 +160,7 @@ fn row(cell: Vec<(String, String)>, spec: String, expects: Vec<String>, totals: 
         cell,
         spec,
         seeds: totals.seeds,
+        unmeasured: totals.unmeasured,
         seeds_with_loss: totals.seeds_with_loss,
         lost: totals.lost,
         lost_unconfirmed: totals.lost_unconfirmed,
@@ -194,7 +209,7 @@ fn write_page(
             matrix_page::PageRow {
                 values: r.cell.iter().map(|(_, v)| v.clone()).collect(),
                 figures: vec![
-                    format!("{} of {}", r.seeds_with_loss, r.seeds),
+                    r.seeds_with_loss(),
                     r.lost.to_string(),
                     r.lost_unconfirmed.to_string(),
                     format_ms(r.p99_ms),
@@ -233,10 +248,9 @@ fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
         let values: Vec<&str> = row.cell.iter().map(|(_, value)| value.as_str()).collect();
         let expects: Vec<String> = row.expects.iter().map(|e| format!("`{e}`")).collect();
         outln!(
-            "| {} | {} of {} | {} | {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
             values.join(" | "),
-            row.seeds_with_loss,
-            row.seeds,
+            row.seeds_with_loss(),
             row.lost,
             row.lost_unconfirmed,
             format_ms(row.p99_ms),

@@ -18,6 +18,12 @@ pub(super) struct Observed<'a> {
     pub complete: bool,
 }
 
+/// The figures of the expectations that need the read-back: an unfinished one leaves them
+/// unmeasured.
+pub fn read_back_figures() -> impl Iterator<Item = &'static str> {
+    COUNTS.iter().filter(|e| e.needs_read_back).map(|e| e.name)
+}
+
 /// Every expectation the scenario declares (and does not merely observe), in report order.
 pub(super) fn judge(scenario: &Scenario, observed: &Observed<'_>) -> Vec<ExpectationResult> {
     let mut results = Vec::new();

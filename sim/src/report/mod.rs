@@ -5,6 +5,7 @@ pub mod export;
 pub mod html;
 pub mod story;
 mod text;
+pub mod unmeasured;
 
 pub use text::render;
 
@@ -15,7 +16,7 @@ use crate::check::{
 use crate::exit::Exit;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::io::Write as _;
 
 /// How many witnesses of each anomaly kind a summary keeps.
@@ -49,8 +50,10 @@ impl RouteSummary {
     }
 }
 
-/// The invariant summary of one run: everything but wall-clock figures.
+/// The invariant summary of one run: everything but wall-clock figures. A run whose read-back
+/// did not finish serializes the figures it could not measure as `null` (`unmeasured`).
 #[derive(Clone, Debug, Serialize)]
+#[serde(remote = "Self")]
 pub struct Summary {
     pub scenario: String,
     pub seed: u64,
@@ -74,6 +77,18 @@ pub struct Summary {
     /// The faults this seed drew from the scenario's `[swarm]`, one line each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub swarm: Vec<String>,
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !self.unmeasured {
+            return Summary::serialize(self, serializer);
+        }
+        let value = Summary::serialize(self, serde_json::value::Serializer);
+        let mut value = value.map_err(serde::ser::Error::custom)?;
+        unmeasured::forget(&mut value);
+        value.serialize(serializer)
+    }
 }
 
 /// The faults a seed drew from the scenario's `[swarm]` (empty without one).
@@ -121,20 +136,20 @@ impl Summary {
             },
             Ok(finished) => {
                 let report = &finished.report;
+                let unmeasured = finished.outcome.ending != crate::history::Ending::Complete;
                 let mut totals: Vec<(String, usize)> = Vec::new();
-                for anomaly in &report.anomalies {
+                let measured =
+                    |a: &&Anomaly| !unmeasured || !unmeasured::witness_unmeasured(a.kind);
+                for anomaly in report.anomalies.iter().filter(measured) {
                     let name = anomaly.kind.name().to_string();
                     match totals.iter_mut().find(|(kind, _)| *kind == name) {
                         Some((_, count)) => *count += 1,
                         None => totals.push((name, 1)),
                     }
                 }
-                let unmeasured = finished.outcome.ending != crate::history::Ending::Complete;
+                // A message the read-back never reached is not a witness of a loss.
                 let mut anomalies = witnesses(&report.anomalies);
-                if unmeasured {
-                    // A message the read-back never reached is not a witness of a loss.
-                    anomalies.retain(|a| !a.kind.needs_read_back());
-                }
+                anomalies.retain(|a| measured(&a));
                 Summary {
                     scenario: scenario.name.clone(),
                     seed: run.seed,

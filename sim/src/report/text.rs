@@ -58,7 +58,13 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
         let _ = writeln!(
             out,
             "\nsends     messages {}  sends {}  acked {}  weak acks {}  failed {}  unknown {}  stored {}",
-            c.messages, c.sends, c.acked, c.weak_acks, c.failed, c.unknown, c.stored
+            c.messages,
+            c.sends,
+            c.acked,
+            c.weak_acks,
+            c.failed,
+            c.unknown,
+            Known::of(&summary).figure("stored", c.stored)
         );
         if summary.unmeasured {
             let _ = writeln!(
@@ -91,59 +97,12 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             sends.acked_per_s
         );
         if !c.transactions.is_empty() {
-            transactions(&mut out, &c.transactions);
+            transactions(&mut out, &c.transactions, &Known::of(&summary));
         }
     }
+    let known = Known::of(&summary);
     for group in &summary.consumers {
-        let _ = writeln!(
-            out,
-            "consumer  {}: delivered {} ({} deliveries, {} retries)  lost {}  lost after delivery {}  DLQ {}  abandoned {}  end-to-end p50 {} p99 {}",
-            group.group,
-            group.delivered,
-            group.deliveries,
-            group.retries,
-            group.lost,
-            group.lost_after_delivery,
-            group.dead_lettered,
-            group.abandoned,
-            format_ms(group.end_to_end_p50_ms),
-            format_ms(group.end_to_end_p99_ms)
-        );
-        let _ = writeln!(
-            out,
-            "          redelivered {}{}  reordered {}  skipped {}  rewinds {} ({} msgs)  stale deliveries {}  retries lost {}  failures acked {}  orderly overlaps {}",
-            group.redelivered,
-            describe_causes(&group.redelivered_by_cause),
-            group.reordered,
-            group.skipped,
-            group.rewinds,
-            group.rewound_messages,
-            group.stale_deliveries,
-            group.retry_lost,
-            group.failed_acked,
-            group.orderly_overlaps
-        );
-        let filtered =
-            group.filtered + group.subscription_conflicts + group.unsubscribed_deliveries;
-        if filtered > 0 {
-            let _ = writeln!(
-                out,
-                "          filtered {} ({} by the client)  lost to an inconsistent subscription {}  unsubscribed deliveries {}",
-                group.filtered,
-                group.filtered_by_client,
-                group.subscription_conflicts,
-                group.unsubscribed_deliveries
-            );
-        }
-        if group.handovers > 0 {
-            let _ = writeln!(
-                out,
-                "          hand-overs {} (longest {}; with routes that differed {})",
-                group.handovers,
-                format_ms(group.longest_handover_ms),
-                format_ms(group.longest_handover_across_views_ms)
-            );
-        }
+        consumer(&mut out, group, &known);
     }
     for replica in &summary.replication {
         let stops: Vec<String> = replica
@@ -226,27 +185,107 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
 
 /// `512B`, `12.3KiB`, `4.0MiB`.
 /// Two lines: the local decisions, then what became of them.
-fn transactions(out: &mut String, t: &crate::check::TransactionCounts) {
+fn transactions(out: &mut String, t: &crate::check::TransactionCounts, known: &Known) {
     let _ = writeln!(
         out,
         "txn       {} half messages: committed {}  rolled back {}  unknown {}  undecided {}  check-backs {}",
         t.messages, t.committed, t.rolled_back, t.unknown, t.undecided, t.check_backs
     );
+    let f = |name: &str, value: u64| known.figure(name, value);
     let _ = writeln!(
         out,
         "          visible {}  lost {} ({} unexplained)  phantom {}  duplicated {} ({} unexplained)  discarded {}  repaired {}  visibility p50 {} p99 {} max {}",
-        t.visible,
-        t.lost,
-        t.lost_unexplained,
-        t.phantom,
-        t.duplicated,
-        t.duplicated_unexplained,
-        t.discarded,
-        t.repaired,
+        f("txn_visible", t.visible),
+        f("txn_lost", t.lost),
+        f("txn_lost_unexplained", t.lost_unexplained),
+        f("txn_phantom", t.phantom),
+        f("txn_duplicated", t.duplicated),
+        f("txn_duplicated_unexplained", t.duplicated_unexplained),
+        f("txn_discarded", t.discarded),
+        f("txn_repaired", t.repaired),
         format_ms(t.visibility_p50_ms),
         format_ms(t.visibility_p99_ms),
         format_ms(t.visibility_max_ms)
     );
+}
+
+/// Which figures a run measured: all of them, or (its read-back unfinished) all but
+/// `unmeasured::figures`, which read "unknown".
+struct Known {
+    unmeasured: Vec<&'static str>,
+}
+
+impl Known {
+    fn of(summary: &Summary) -> Known {
+        let unmeasured = match summary.unmeasured {
+            true => super::unmeasured::figures(),
+            false => Vec::new(),
+        };
+        Known { unmeasured }
+    }
+
+    fn figure(&self, name: &str, value: u64) -> String {
+        match self.unmeasured.contains(&name) {
+            true => "unknown".to_string(),
+            false => value.to_string(),
+        }
+    }
+}
+
+/// A consumer group's lines.
+fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known) {
+    let f = |name: &str, value: u64| known.figure(name, value);
+    let _ = writeln!(
+        out,
+        "consumer  {}: delivered {} ({} deliveries, {} retries)  lost {}  lost after delivery {}  DLQ {}  abandoned {}  end-to-end p50 {} p99 {}",
+        group.group,
+        group.delivered,
+        group.deliveries,
+        group.retries,
+        f("lost", group.lost),
+        f("lost_after_delivery", group.lost_after_delivery),
+        f("dead_lettered", group.dead_lettered),
+        f("abandoned", group.abandoned),
+        format_ms(group.end_to_end_p50_ms),
+        format_ms(group.end_to_end_p99_ms)
+    );
+    let causes = match known.unmeasured.contains(&"redelivered_by_cause") {
+        true => String::new(),
+        false => describe_causes(&group.redelivered_by_cause),
+    };
+    let _ = writeln!(
+        out,
+        "          redelivered {}{causes}  reordered {}  skipped {}  rewinds {} ({} msgs)  stale deliveries {}  retries lost {}  failures acked {}  orderly overlaps {}",
+        f("redelivered", group.redelivered),
+        f("reordered", group.reordered),
+        f("skipped", group.skipped),
+        group.rewinds,
+        group.rewound_messages,
+        group.stale_deliveries,
+        f("retry_lost", group.retry_lost),
+        f("failed_acked", group.failed_acked),
+        group.orderly_overlaps
+    );
+    let filtered = group.filtered + group.subscription_conflicts + group.unsubscribed_deliveries;
+    if filtered > 0 {
+        let _ = writeln!(
+            out,
+            "          filtered {} ({} by the client)  lost to an inconsistent subscription {}  unsubscribed deliveries {}",
+            f("filtered", group.filtered),
+            f("filtered_by_client", group.filtered_by_client),
+            f("subscription_conflicts", group.subscription_conflicts),
+            group.unsubscribed_deliveries
+        );
+    }
+    if group.handovers > 0 {
+        let _ = writeln!(
+            out,
+            "          hand-overs {} (longest {}; with routes that differed {})",
+            group.handovers,
+            format_ms(group.longest_handover_ms),
+            format_ms(group.longest_handover_across_views_ms)
+        );
+    }
 }
 
 fn format_bytes(bytes: u64) -> String {

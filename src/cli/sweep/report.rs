@@ -53,9 +53,20 @@ pub fn print(header: &Header, totals: &Totals, effort: &Effort, json: bool) {
     }
 }
 
+/// The figures only measured seeds contribute to.
+const LOSS_KEYS: [&str; 7] = [
+    "seeds_with_loss",
+    "lost",
+    "lost_unconfirmed",
+    "lost_unexplained",
+    "duplicated",
+    "recovered",
+    "consumers",
+];
+
 fn json_report(header: &Header, t: &Totals, effort: &Effort) -> String {
     let c = &t.consumers;
-    let out = serde_json::json!({
+    let mut out = serde_json::json!({
         "scenario": header.name,
         "seeds": t.seeds,
         "jobs": effort.jobs,
@@ -67,6 +78,7 @@ fn json_report(header: &Header, t: &Totals, effort: &Effort) -> String {
         "unknown": t.unknown,
         "panic": t.panic,
         "invariant": t.invariant,
+        "unmeasured": t.unmeasured,
         "seeds_with_loss": t.seeds_with_loss,
         "lost": t.lost,
         "lost_unconfirmed": t.lost_unconfirmed,
@@ -96,6 +108,12 @@ fn json_report(header: &Header, t: &Totals, effort: &Effort) -> String {
             "expectations": r.failed_expectations, "problem": r.problem,
         })).collect::<Vec<_>>(),
     });
+    if t.measured() == 0 {
+        // No seed measured them: unknown, not zero.
+        for key in LOSS_KEYS {
+            out[key] = serde_json::Value::Null;
+        }
+    }
     serde_json::to_string_pretty(&out).unwrap_or_default()
 }
 
@@ -116,6 +134,23 @@ fn text_report(header: &Header, t: &Totals, effort: &Effort) {
         t.panic,
         t.invariant
     );
+    if t.measured() == 0 {
+        outln!("  losses and consumer figures: unknown (no seed's read-back finished)");
+    } else {
+        if t.unmeasured > 0 {
+            outln!(
+                "  not measured {}: their read-back did not finish; the figures below count the other {}",
+                t.unmeasured,
+                t.measured()
+            );
+        }
+        measured_lines(header, t);
+    }
+    failing_lines(header, t);
+}
+
+/// The losses and consumer figures of the measured seeds.
+fn measured_lines(header: &Header, t: &Totals) {
     outln!(
         "  seeds with loss {}  lost {}  lost_unconfirmed {}  lost_unexplained {}  duplicated {}  recovered {}",
         t.seeds_with_loss,
@@ -128,6 +163,9 @@ fn text_report(header: &Header, t: &Totals, effort: &Effort) {
     if header.has_consumers {
         consumer_line(t);
     }
+}
+
+fn failing_lines(header: &Header, t: &Totals) {
     if !t.failing.is_empty() {
         outln!("failing seeds:");
         for r in t.failing.iter().take(25) {

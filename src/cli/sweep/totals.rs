@@ -15,6 +15,10 @@ pub struct SeedResult {
     pub seed: u64,
     pub exit_code: Exit,
     pub simulated_ms: u64,
+    /// Whether the run's read-back finished: otherwise its losses and consumer figures were
+    /// not measured, and the totals leave them out.
+    #[serde(default = "measured_by_default")]
+    pub measured: bool,
     pub lost: u64,
     pub lost_unconfirmed: u64,
     lost_unexplained: u64,
@@ -27,6 +31,10 @@ pub struct SeedResult {
     pub problem: Option<String>,
     /// The trace digest (none for a run that crashed).
     digest: Option<String>,
+}
+
+fn measured_by_default() -> bool {
+    true
 }
 
 /// Consumer figures of one seed, summed over its groups.
@@ -89,6 +97,7 @@ pub fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> S
         seed,
         exit_code: exit_code(run),
         simulated_ms: summary.simulated_ms,
+        measured: !summary.unmeasured,
         // A transaction promises what its application committed: those count as its sends.
         lost: counts.lost + counts.transactions.lost,
         lost_unconfirmed: counts.lost_unconfirmed,
@@ -123,6 +132,10 @@ pub struct Totals {
     pub panic: u64,
     /// Seeds that violated a model invariant.
     pub invariant: u64,
+    /// Seeds whose read-back did not finish: their losses and consumer figures are in no
+    /// total below.
+    #[serde(default)]
+    pub unmeasured: u64,
     pub seeds_with_loss: u64,
     pub lost: u64,
     pub lost_unconfirmed: u64,
@@ -163,17 +176,13 @@ impl Totals {
             Exit::Bug | Exit::BadInput => self.panic += 1,
         }
         self.worst = self.worst.worst(result.exit_code);
-        self.seeds_with_loss += u64::from(result.lost > 0);
-        self.lost += result.lost;
-        self.lost_unconfirmed += result.lost_unconfirmed;
-        self.lost_unexplained += result.lost_unexplained;
-        self.duplicated += result.duplicated;
-        self.recovered += result.recovered;
         self.simulated_ms += result.simulated_ms;
-        self.seeds_with_redelivery += u64::from(result.consumers.redelivered > 0);
-        self.seeds_with_reordering += u64::from(result.consumers.reordered > 0);
-        self.consumers.add(&result.consumers);
         self.latency_p99s_ms.push(result.latency_p99_ms);
+        if result.measured {
+            self.add_measured(&result);
+        } else {
+            self.unmeasured += 1;
+        }
         self.per_seed.push(SeedOutcome {
             seed: result.seed,
             exit_code: result.exit_code,
@@ -185,6 +194,24 @@ impl Totals {
         }
     }
 
+    /// The figures only a finished read-back measures.
+    fn add_measured(&mut self, result: &SeedResult) {
+        self.seeds_with_loss += u64::from(result.lost > 0);
+        self.lost += result.lost;
+        self.lost_unconfirmed += result.lost_unconfirmed;
+        self.lost_unexplained += result.lost_unexplained;
+        self.duplicated += result.duplicated;
+        self.recovered += result.recovered;
+        self.seeds_with_redelivery += u64::from(result.consumers.redelivered > 0);
+        self.seeds_with_reordering += u64::from(result.consumers.reordered > 0);
+        self.consumers.add(&result.consumers);
+    }
+
+    /// Seeds whose losses were measured.
+    pub fn measured(&self) -> u64 {
+        self.seeds - self.unmeasured
+    }
+
     /// Adds the totals of other seeds (another shard of the same sweep).
     pub fn merge(&mut self, other: Totals) {
         let counts = [
@@ -194,6 +221,7 @@ impl Totals {
             (&mut self.unknown, other.unknown),
             (&mut self.panic, other.panic),
             (&mut self.invariant, other.invariant),
+            (&mut self.unmeasured, other.unmeasured),
             (&mut self.seeds_with_loss, other.seeds_with_loss),
             (&mut self.lost, other.lost),
             (&mut self.lost_unconfirmed, other.lost_unconfirmed),

@@ -127,7 +127,7 @@ function renderFigures(head, s) {
     for (const [k, v] of [["messages", c.messages], ["acked", c.acked], ["lost", c.lost],
       ["duplicated", c.duplicated], ["send p50", fmtMs(s.sends.latency_p50_ms)],
       ["p99", fmtMs(s.sends.latency_p99_ms)]]) {
-      if (v !== undefined) html("span", k + " " + v, f);
+      if (v !== undefined) html("span", k + " " + (v === null ? "unknown" : v), f);
     }
   }
   for (const [kind, n] of s.anomaly_totals) html("span", kind + " " + n, f);
