@@ -175,16 +175,18 @@ fn dispatch(
             });
         }
         NodeEvent::Shutdown => unreachable!("the host loop stops the node itself"),
-        NodeEvent::ConnectionClosed { peer } => {
-            for id in world.take_pending_to(node, peer) {
+        NodeEvent::ConnectionClosed { peer, conn } => {
+            for id in world.take_pending_on(node, conn) {
                 let closed = Err(RpcError::ConnectionClosed);
                 step(world, disks, node, now, |ctx| {
                     process.on_response(ctx, id, closed)
                 });
             }
-            step(world, disks, node, now, |ctx| {
-                process.on_connection_closed(ctx, peer)
-            });
+            if world.close_arrived(node, peer, conn) {
+                step(world, disks, node, now, |ctx| {
+                    process.on_connection_closed(ctx, peer)
+                });
+            }
         }
     }
 }

@@ -46,8 +46,10 @@ pub enum NodeEvent {
     },
     Timer(Timer),
     Flushed(FlushId),
+    /// The connection `conn` to `peer` closed (reset, or closed by the peer).
     ConnectionClosed {
         peer: NodeId,
+        conn: u64,
     },
     /// The supervisor asks the process to stop cleanly.
     Shutdown,
@@ -91,8 +93,29 @@ pub enum Status {
 
 #[derive(Copy, Clone, Debug)]
 struct PendingRequest {
-    to: NodeId,
     code: RequestCode,
+    /// The connection it was written on: only that connection's close fails it.
+    conn: u64,
+}
+
+/// One end of a connection between two nodes. Both ends know it by the same id, so a close
+/// reaches only the requests written on it, and nothing written on it reaches a later
+/// incarnation of either end.
+#[derive(Copy, Clone, Debug)]
+struct Connection {
+    id: u64,
+    /// The peer's incarnation when it was opened.
+    peer_incarnation: u32,
+    /// The peer's kernel reset it: what is written on it vanishes, and it fails when the
+    /// reset reaches this end.
+    reset: bool,
+}
+
+/// Whether a write may go out on a connection.
+enum Write {
+    Open(u64),
+    /// Written on a reset connection: it vanishes; the request fails when the reset arrives.
+    Lost(u64),
 }
 
 struct Slot {
@@ -101,8 +124,8 @@ struct Slot {
     incarnation: u32,
     queue: BinaryHeap<Reverse<Scheduled>>,
     pending: BTreeMap<RequestId, PendingRequest>,
-    /// Open connections: peer -> the peer's incarnation when it was opened.
-    connections: BTreeMap<NodeId, u32>,
+    /// Open connections, by peer.
+    connections: BTreeMap<NodeId, Connection>,
     /// The host loop's waker, while it waits.
     waker: Option<Waker>,
     /// Times at which a madsim timer will wake this host.
@@ -149,6 +172,7 @@ pub struct World {
     pub promises: super::promises::PromiseWatch,
     next_seq: u64,
     next_request: u64,
+    next_connection: u64,
     /// The madsim instant of time zero.
     base: Option<Instant>,
     /// Node events handled, for speed figures and the event budget.
@@ -204,6 +228,7 @@ impl World {
             promises: Default::default(),
             next_seq: 0,
             next_request: 0,
+            next_connection: 0,
             base: None,
             events_handled: 0,
             event_budget: u64::MAX,
@@ -352,30 +377,64 @@ impl World {
         RequestId(self.next_request)
     }
 
-    /// Whether `from` may use its connection to `to`; a stale one (to an earlier incarnation)
-    /// is reset by the peer's kernel, which closes it on the sender's side.
-    fn connect(&mut self, now: Time, from: NodeId, to: NodeId) -> bool {
+    /// The connection `from` writes to `to` on, opened if there is none. One made to an
+    /// earlier incarnation of `to` is reset by its kernel: the write vanishes, and the reset
+    /// reaches `from` one hop later, closing the connection and failing what was written on it.
+    fn connect(&mut self, now: Time, from: NodeId, to: NodeId) -> Write {
         let to_incarnation = self.slots[to.index()].incarnation;
-        let from_slot = &mut self.slots[from.index()];
-        match from_slot.connections.get(&to) {
-            Some(incarnation) if *incarnation != to_incarnation => {
-                from_slot.connections.remove(&to);
-                let hop = self.net.hop_ms();
+        let existing = self.slots[from.index()].connections.get(&to).copied();
+        match existing {
+            Some(conn) if conn.reset => Write::Lost(conn.id),
+            Some(conn) if conn.peer_incarnation != to_incarnation => {
+                self.slots[from.index()].connections.insert(
+                    to,
+                    Connection {
+                        reset: true,
+                        ..conn
+                    },
+                );
+                let at = now.plus_ms(self.net.hop_ms());
                 self.schedule(
                     from,
-                    now.plus_ms(hop),
-                    NodeEvent::ConnectionClosed { peer: to },
+                    at,
+                    NodeEvent::ConnectionClosed {
+                        peer: to,
+                        conn: conn.id,
+                    },
                 );
-                false
+                Write::Lost(conn.id)
             }
-            _ => {
-                from_slot.connections.insert(to, to_incarnation);
-                let from_incarnation = from_slot.incarnation;
-                self.slots[to.index()]
-                    .connections
-                    .insert(from, from_incarnation);
-                true
+            Some(conn) => Write::Open(conn.id),
+            None => {
+                self.next_connection += 1;
+                let id = self.next_connection;
+                let from_incarnation = self.slots[from.index()].incarnation;
+                let mine = Connection {
+                    id,
+                    peer_incarnation: to_incarnation,
+                    reset: false,
+                };
+                let theirs = Connection {
+                    id,
+                    peer_incarnation: from_incarnation,
+                    reset: false,
+                };
+                self.slots[from.index()].connections.insert(to, mine);
+                self.slots[to.index()].connections.insert(from, theirs);
+                Write::Open(id)
             }
+        }
+    }
+
+    /// A connection's close reached `node`: it forgets the connection if it is still the
+    /// one it has to `peer`. Returns whether it was (a close of an older connection says
+    /// nothing about the one open now).
+    pub fn close_arrived(&mut self, node: NodeId, peer: NodeId, conn: u64) -> bool {
+        let connections = &mut self.slots[node.index()].connections;
+        match connections.get(&peer) {
+            Some(current) if current.id != conn => false,
+            Some(_) => connections.remove(&peer).is_some(),
+            None => true,
         }
     }
 
@@ -417,27 +476,22 @@ impl World {
         timeout_ms: u64,
     ) -> RequestId {
         let id = self.allocate_request_id();
-        self.slots[from.index()].pending.insert(
-            id,
-            PendingRequest {
-                to,
-                code: request.code(),
-            },
-        );
         self.schedule(from, now.plus_ms(timeout_ms), NodeEvent::Timeout { id });
-        match self.slots[to.index()].status {
+        let code = request.code();
+        let conn = match self.slots[to.index()].status {
             Status::Killed => {
                 // Connection refused: the sender learns after one round trip.
                 let hop = self.net.hop_ms();
                 self.schedule(from, now.plus_ms(2 * hop), NodeEvent::Refused { id });
+                0
             }
-            Status::Off => {} // Silence: the timeout will tell.
-            Status::Running => {
-                if self.connect(now, from, to) {
+            Status::Off => 0, // Silence: the timeout will tell.
+            Status::Running => match self.connect(now, from, to) {
+                Write::Open(conn) => {
                     let packet = Packet {
                         from,
                         to,
-                        code: request.code(),
+                        code,
                         direction: Direction::Request,
                         bytes: request.wire_bytes(),
                     };
@@ -447,17 +501,22 @@ impl World {
                         request,
                     };
                     self.transmit(now, packet, event);
-                } else {
-                    self.schedule(from, now.plus_ms(1), NodeEvent::Refused { id });
+                    conn
                 }
-            }
-        }
+                Write::Lost(conn) => conn,
+            },
+        };
+        let pending = PendingRequest { code, conn };
+        self.slots[from.index()].pending.insert(id, pending);
         id
     }
 
     /// `from` sends a request nobody answers.
     pub fn oneway(&mut self, now: Time, from: NodeId, to: NodeId, request: Request) {
-        if self.slots[to.index()].status != Status::Running || !self.connect(now, from, to) {
+        if self.slots[to.index()].status != Status::Running {
+            return;
+        }
+        if let Write::Lost(_) = self.connect(now, from, to) {
             return;
         }
         let packet = Packet {
@@ -487,6 +546,10 @@ impl World {
         let Some(pending) = self.slots[to.index()].pending.get(&id) else {
             return;
         };
+        let on_its_connection = self.slots[from.index()].connections.get(&to);
+        if !on_its_connection.is_some_and(|c| c.id == pending.conn && !c.reset) {
+            return; // The connection it came in on is gone: the answer has nowhere to go.
+        }
         let code = pending.code;
         let packet = Packet {
             from,
@@ -503,13 +566,13 @@ impl World {
         self.slots[node.index()].pending.remove(&id).is_some()
     }
 
-    /// The pending requests of `node` to `peer`, removed.
-    pub fn take_pending_to(&mut self, node: NodeId, peer: NodeId) -> Vec<RequestId> {
+    /// The pending requests `node` wrote on connection `conn`, removed.
+    pub fn take_pending_on(&mut self, node: NodeId, conn: u64) -> Vec<RequestId> {
         let slot = &mut self.slots[node.index()];
         let ids: Vec<RequestId> = slot
             .pending
             .iter()
-            .filter(|(_, p)| p.to == peer)
+            .filter(|(_, p)| p.conn == conn)
             .map(|(id, _)| *id)
             .collect();
         for id in &ids {
@@ -521,16 +584,19 @@ impl World {
     /// `node` closes its connection to `peer` (a client after a timeout): the requests pending
     /// on it fail now; the peer learns of the close one hop later.
     pub fn close_connection(&mut self, now: Time, node: NodeId, peer: NodeId) {
-        if self.slots[node.index()].connections.remove(&peer).is_none() {
+        let Some(conn) = self.slots[node.index()].connections.remove(&peer) else {
             return;
-        }
-        self.slots[peer.index()].connections.remove(&node);
-        for id in self.take_pending_to(node, peer) {
+        };
+        for id in self.take_pending_on(node, conn.id) {
             self.schedule(node, now, NodeEvent::Closed { id });
         }
         if self.slots[peer.index()].status == Status::Running {
             let at = self.net.close_arrives(now, node, peer);
-            self.schedule(peer, at, NodeEvent::ConnectionClosed { peer: node });
+            let closed = NodeEvent::ConnectionClosed {
+                peer: node,
+                conn: conn.id,
+            };
+            self.schedule(peer, at, closed);
         }
     }
 
@@ -548,7 +614,8 @@ impl World {
         slot.pending.clear();
         slot.waker = None;
         slot.armed.clear();
-        let peers: Vec<NodeId> = std::mem::take(&mut slot.connections).into_keys().collect();
+        let peers: Vec<(NodeId, Connection)> =
+            std::mem::take(&mut slot.connections).into_iter().collect();
         if matches!(how, Stop::PowerOff | Stop::DiskLoss) {
             // The machine's buffers die with it: packets it had not started sending vanish.
             self.net.sender_lost(node, now);
@@ -560,11 +627,14 @@ impl World {
             }
         }
         if matches!(how, Stop::Kill | Stop::Shutdown) {
-            for peer in peers {
-                self.slots[peer.index()].connections.remove(&node);
+            for (peer, conn) in peers {
                 if self.slots[peer.index()].status == Status::Running {
                     let at = self.net.close_arrives(now, node, peer);
-                    self.schedule(peer, at, NodeEvent::ConnectionClosed { peer: node });
+                    let closed = NodeEvent::ConnectionClosed {
+                        peer: node,
+                        conn: conn.id,
+                    };
+                    self.schedule(peer, at, closed);
                 }
             }
         }
@@ -648,7 +718,7 @@ impl World {
             NodeEvent::Timeout { id } => (4, 0, 0, id.0),
             NodeEvent::Timer(_) => (5, 0, 0, 0),
             NodeEvent::Flushed(flush) => (6, 0, 0, flush.0),
-            NodeEvent::ConnectionClosed { peer } => (7, peer.0, 0, 0),
+            NodeEvent::ConnectionClosed { peer, .. } => (7, peer.0, 0, 0),
             NodeEvent::Shutdown => (9, 0, 0, 0),
         };
         self.digest.add(&TraceItem {
@@ -684,10 +754,14 @@ impl World {
             NodeEvent::Timeout { id } => format!("{at} {me} request #{} timeout due", id.0),
             NodeEvent::Timer(timer) => format!("{at} {me} timer {timer:?}"),
             NodeEvent::Flushed(flush) => format!("{at} {me} flush {} done", flush.0),
-            NodeEvent::ConnectionClosed { peer } => {
+            NodeEvent::ConnectionClosed { peer, .. } => {
                 format!("{at} {me} connection to {} closed", self.name(*peer))
             }
             NodeEvent::Shutdown => format!("{at} {me} shutdown"),
         }
     }
 }
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod connection_tests;
