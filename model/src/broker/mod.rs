@@ -270,6 +270,7 @@ impl Node for Broker {
             Request::GetAllTopicConfig
             | Request::GetAllConsumerOffset
             | Request::GetAllDelayOffset => self.handle_sync_request(ctx, inbound, &request),
+            Request::HaConnect { session } => self.on_ha_connect(ctx, inbound.from, session),
             Request::HaReport {
                 session,
                 max_offset,

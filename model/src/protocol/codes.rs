@@ -67,6 +67,9 @@ codes! {
         RegisterBroker = 103, "REGISTER_BROKER";
         GetConsumeStats = 208, "GET_CONSUME_STATS";
         GetRouteInfoByTopic = 105, "GET_ROUTEINFO_BY_TOPIC";
+        /// Slave -> master: the HA socket's connect, which the master accepts
+        /// (`AcceptSocketService`).
+        HaConnect = 9000, "HA_CONNECT";
         /// Slave -> master: the slave's max physical offset (HAClient's 8-byte report).
         HaReport = 9001, "HA_REPORT";
         /// Master -> slave: a batch of commitlog bytes (HAConnection's transfer).

@@ -80,6 +80,9 @@ pub enum Request {
     GetAllConsumerOffset,
     /// Slave -> master, every 10 s: the master's delay-level progress.
     GetAllDelayOffset,
+    /// Slave -> master (oneway): the HA socket's connect (the TCP handshake, not a message):
+    /// the master accepts it and counts the slave from then on.
+    HaConnect { session: HaSession },
     /// Slave -> master (oneway): the slave's max commitlog offset. `session` stands for the
     /// HA socket it travels on: each `connectMaster` opens a new one (not on the wire).
     HaReport { session: HaSession, max_offset: u64 },
@@ -123,6 +126,7 @@ impl Request {
             Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
             Request::EndTransaction(_) => RequestCode::EndTransaction,
             Request::CheckTransactionState(_) => RequestCode::CheckTransactionState,
+            Request::HaConnect { .. } => RequestCode::HaConnect,
             Request::HaReport { .. } => RequestCode::HaReport,
             Request::GetAllTopicConfig => RequestCode::GetAllTopicConfig,
             Request::GetAllConsumerOffset => RequestCode::GetAllConsumerOffset,
@@ -138,6 +142,7 @@ impl Request {
             Request::RegisterBroker(register) => 32 * register.topics.len() as u64,
             Request::HaTransfer { data, .. } => 12 + data.len() as u64,
             Request::HaReport { .. } => 8,
+            Request::HaConnect { .. } => 0,
             Request::LockBatchMq { queues, .. } | Request::UnlockBatchMq { queues, .. } => {
                 24 * queues.len() as u64
             }

@@ -6,7 +6,9 @@
 
 use super::index::{Answer, Held, Index};
 use super::{Anomaly, AnomalyKind, SendCounts};
+use crate::history::Stop;
 use crate::scenario::limits::thousands as grouped;
+use model::Time;
 
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
     for answer in &index.promises.answers {
@@ -41,6 +43,25 @@ struct Broken {
 /// went another way (its master came back with less, after a power loss or with an empty
 /// disk) reports an offset past the record while holding other bytes there.
 const DIVERGED_REPLICA: &str = "diverged_replica";
+
+/// A slave reports what it wrote to its page cache, not what it flushed: a power loss of the
+/// slave between its report and the master's answer takes the record away again.
+const REPLICA_LOST_POWER: &str = "replica_lost_power";
+
+/// A machine of the group that lost its page cache (power or disk) between the message's
+/// first send and the answer: its name and when.
+fn replica_lost_power(index: &Index<'_>, answer: &Answer, held: &Held) -> Option<(String, Time)> {
+    let record = index.sends.record(answer.id)?;
+    let since = record.first_invoke()?;
+    held.replicas.iter().find_map(|replica| {
+        let timeline = index.brokers.timelines.get(&replica.node)?;
+        let mut stops = timeline.stops.iter();
+        let lost = stops.find(|(at, how)| {
+            (since..=held.at).contains(at) && matches!(how, Stop::PowerOff | Stop::DiskLoss)
+        })?;
+        Some((index.name(replica.node).to_string(), lost.0))
+    })
+}
 
 /// Why the answer's promise did not hold, if it did not.
 fn broken(index: &Index<'_>, answer: &Answer, held: Option<&Held>) -> Option<Broken> {
@@ -81,6 +102,16 @@ fn broken(index: &Index<'_>, answer: &Answer, held: Option<&Held>) -> Option<Bro
     let story = format!(
         "{record} under SYNC_MASTER; no other machine of the group held it then ({replicas})"
     );
+    if let Some((slave, at)) = replica_lost_power(index, answer, held) {
+        let story = format!(
+            "{story}: {slave} lost power at {at}, after the record reached it and before the \
+             master answered; a slave acknowledges what is in its page cache"
+        );
+        return Some(Broken {
+            story,
+            cause: Some(REPLICA_LOST_POWER),
+        });
+    }
     if held.replicas.iter().any(|replica| replica.diverged) {
         let story = format!(
             "{story}: the slave's log and the master's went separate ways, and SYNC_MASTER \

@@ -1,6 +1,8 @@
 //! The master's side of replication (`HAService`, `HAConnection`): a connection per slave
-//! socket, created by that socket's first report (a slave that reconnects gets a new
-//! connection, whatever the old one was doing); a transfer loop that pushes commitlog bytes
+//! socket, accepted when the slave connects (from then on the slave counts for
+//! `isSlaveOK`), transferring only once that socket's first report said where to start (a
+//! slave that reconnects gets a new connection, whatever the old one was doing); a transfer
+//! loop that pushes commitlog bytes
 //! from where the slave asked, as far as the sockets' buffers allow, with an empty heartbeat
 //! every 5 s when idle; a later report past the master's end closes the connection (4.9.3+);
 //! and housekeeping that drops a connection whose slave has been silent for 20 s.
@@ -30,8 +32,9 @@ struct Connection {
     /// `nextTransferFromWhere`.
     next_transfer: u64,
     /// Where the transfer started (from `slaveRequestOffset`, the first report): the window
-    /// counts from here until the slave reports past it.
-    transfer_start: u64,
+    /// counts from here until the slave reports past it. `None` until the first report: an
+    /// accepted connection transfers nothing before it.
+    transfer_start: Option<u64>,
     last_read: Time,
     last_write: Time,
     /// The transfer loop's pending wakeup, if any.
@@ -78,8 +81,9 @@ fn ha_timer(timer: HaTimer) -> Timer {
 }
 
 impl Broker {
-    /// `HA_REPORT` from a slave: the first one on a socket opens that socket's connection
-    /// (replacing any connection of the slave's earlier socket); each one moves its ack.
+    /// `HA_REPORT` from a slave: the first one on a socket says where its transfer starts
+    /// (a socket whose connect was lost is accepted by it, replacing any connection of the
+    /// slave's earlier socket); each one moves its ack.
     pub(crate) fn on_ha_report(
         &mut self,
         ctx: &mut Context<'_>,
@@ -91,13 +95,22 @@ impl Broker {
             return;
         }
         let master_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
-        let opened = self
-            .ha_master
-            .connections
-            .get(&slave)
-            .is_none_or(|c| c.session != session);
+        let known = self.ha_master.connections.get(&slave);
+        if known.is_none_or(|c| c.session != session) {
+            // The connect was lost on the way: the report's socket is accepted now.
+            self.open_ha_connection(ctx, slave, session);
+        }
+        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        let opened = connection.transfer_start.is_none();
         if opened {
-            self.open_ha_connection(ctx, slave, session, max_offset, master_offset);
+            // `slaveRequestOffset`: an empty slave starts at the master's last file.
+            let size = self.config.store.commit_log_file_size;
+            let start = match max_offset {
+                0 => master_offset - master_offset % size,
+                offset => offset,
+            };
+            connection.transfer_start = Some(start);
+            connection.next_transfer = start;
         } else if max_offset > master_offset {
             // `processReadEvent` (4.9.3+, #3016): a later report past the master's end
             // closes the connection; the first report is trusted as it is.
@@ -129,29 +142,31 @@ impl Broker {
         self.transfer(ctx, slave);
     }
 
-    /// A new `HAConnection` for the slave's socket `session`, from its first report.
-    fn open_ha_connection(
+    /// A slave's HA socket connected: the master accepts it (`AcceptSocketService`), and the
+    /// new `HAConnection` counts the slave from now on (`connectionCount`).
+    pub(crate) fn on_ha_connect(
         &mut self,
         ctx: &mut Context<'_>,
         slave: NodeId,
         session: HaSession,
-        max_offset: u64,
-        master_offset: u64,
     ) {
-        let start = if max_offset == 0 {
-            // A new slave starts from the beginning of the master's last file.
-            master_offset - master_offset % self.config.store.commit_log_file_size
-        } else {
-            max_offset
-        };
+        if !self.config.role.is_master() {
+            return;
+        }
+        self.open_ha_connection(ctx, slave, session);
+    }
+
+    /// A new `HAConnection` for the slave's socket `session`, replacing any of its earlier
+    /// sockets.
+    fn open_ha_connection(&mut self, ctx: &mut Context<'_>, slave: NodeId, session: HaSession) {
         self.ha_master.next_generation += 1;
         let now = ctx.now();
         let connection = Connection {
             session,
             sent: 0,
-            ack_offset: max_offset,
-            next_transfer: start,
-            transfer_start: start,
+            ack_offset: 0,
+            next_transfer: 0,
+            transfer_start: None,
             last_read: now,
             last_write: now,
             wake_at: None,
@@ -238,9 +253,12 @@ impl Broker {
         let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
             return;
         };
+        let Some(transfer_start) = connection.transfer_start else {
+            return; // Accepted, but no report yet: nothing to push from.
+        };
         let session = connection.session;
         let mut next = connection.next_transfer;
-        let acknowledged = connection.ack_offset.max(connection.transfer_start);
+        let acknowledged = connection.ack_offset.max(transfer_start);
         let mut sent = false;
         while next.saturating_sub(acknowledged) < WINDOW_BYTES {
             let Some(data) = store.commit_log_data(ctx.disk(), next, batch) else {
@@ -313,6 +331,20 @@ mod tests {
 
     fn report(broker: &mut Broker, io: &mut TestIo, session: u64, max_offset: u64) {
         broker.on_ha_report(&mut io.ctx(), SLAVE, HaSession(session), max_offset);
+    }
+
+    /// An accepted socket counts the slave for SYNC_MASTER before it reports, and carries
+    /// nothing until its first report says where to start.
+    #[test]
+    fn an_accepted_slave_counts_before_its_first_report() {
+        let mut io = TestIo::new();
+        let mut broker = master(&mut io);
+        assert!(!broker.ha_master.is_slave_ok(0, 1 << 20));
+        broker.on_ha_connect(&mut io.ctx(), SLAVE, HaSession(1));
+        assert!(broker.ha_master.is_slave_ok(0, 1 << 20));
+        assert_eq!(broker.ha_master.connections[&SLAVE].transfer_start, None);
+        report(&mut broker, &mut io, 1, 0);
+        assert_eq!(broker.ha_master.connections[&SLAVE].transfer_start, Some(0));
     }
 
     /// A report from a slave's dead socket opens a connection; the restarted, empty slave's

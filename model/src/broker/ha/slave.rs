@@ -61,6 +61,12 @@ impl Broker {
             slave.next_seq = 0;
             slave.reported = max_offset;
             slave.last_write = now;
+            ctx.oneway(
+                master,
+                Request::HaConnect {
+                    session: slave.session,
+                },
+            );
             return;
         }
         if now.ms_since(slave.last_write) > HEARTBEAT_INTERVAL_MS {

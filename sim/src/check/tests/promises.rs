@@ -145,3 +145,22 @@ fn a_slave_whose_log_diverged_breaks_the_promise_by_a_named_mechanism() {
     assert_eq!(report.sends.counts.broken_promises_unexplained, 0);
     assert_eq!(report.verdict, Verdict::Pass);
 }
+
+#[test]
+fn a_slave_that_lost_power_before_the_answer_breaks_the_promise_by_a_named_mechanism() {
+    let report = Story::promising(false, true)
+        .invoke(1_000, 1, "audit", None)
+        .stop(1_003, "broker-a-s1", crate::history::Stop::PowerOff)
+        .held_when_answered(1_004, 1, 0, 102)
+        .answer(1_005, 1, SendStatus::SendOk)
+        .stored(2_000, 1, "audit")
+        .read_back_done(9_000)
+        .check();
+    let anomaly = only(
+        &report,
+        AnomalyKind::BrokenPromise,
+        "broker-a-s1 lost power at 1.003s",
+    );
+    assert_eq!(anomaly.cause, Some("replica_lost_power"));
+    assert_eq!(report.sends.counts.broken_promises_unexplained, 0);
+}
