@@ -64,6 +64,8 @@ pub enum Pending {
     Route {
         topic: String,
         name_server: NodeId,
+        /// Name servers this call tried before, each refusing the connection.
+        refused: usize,
     },
     /// An attempt of a send; `internal` for the consumer's own producer.
     Send {
@@ -90,8 +92,18 @@ impl ClientCore {
     /// Asks the chosen name server for a topic's route.
     pub fn query_route(&mut self, ctx: &mut Context<'_>, topic: &str) {
         self.topics.insert(topic.to_string());
+        self.ask_name_server(ctx, topic, 0);
+    }
+
+    /// One try of a route call, after `refused` name servers refused the connection: a call
+    /// tries each name server once before it gives up (`getAndCreateNameserverChannel`).
+    /// Returns whether it asked one.
+    fn ask_name_server(&mut self, ctx: &mut Context<'_>, topic: &str, refused: usize) -> bool {
+        if refused >= self.routes.name_server_count() {
+            return false; // RemotingConnectException: the next poll tries again.
+        }
         let Some(name_server) = self.routes.name_server(ctx) else {
-            return;
+            return false;
         };
         let request = Request::GetRouteInfoByTopic {
             topic: topic.to_string(),
@@ -102,8 +114,10 @@ impl ClientCore {
             Pending::Route {
                 topic: topic.to_string(),
                 name_server,
+                refused,
             },
         );
+        true
     }
 }
 
@@ -255,7 +269,11 @@ impl Client {
         let pending = self.core.pending.remove(&id)?;
         let mut notices = Vec::new();
         match pending {
-            Pending::Route { topic, name_server } => {
+            Pending::Route {
+                topic,
+                name_server,
+                refused,
+            } => {
                 match result {
                     Ok(Response {
                         code: ResponseCode::Success,
@@ -271,6 +289,12 @@ impl Client {
                         }
                     }
                     Ok(_) => {} // TOPIC_NOT_EXIST: the old route stays.
+                    Err(RpcError::Refused) => {
+                        self.core.routes.name_server_failed(ctx, name_server);
+                        if self.core.ask_name_server(ctx, &topic, refused + 1) {
+                            return Some(notices); // The same call, on the next name server.
+                        }
+                    }
                     Err(_) => self.core.routes.name_server_failed(ctx, name_server),
                 }
                 if let Some(producer) = &mut self.producer {
@@ -318,5 +342,31 @@ impl Client {
             Pending::ProducerHeartbeat => {}
         }
         Some(notices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestIo;
+
+    /// `getAndCreateNameserverChannel`: a call whose connection is refused goes on to the next
+    /// name server at once, each tried once; when all refuse, the call ends.
+    #[test]
+    fn a_refused_route_call_moves_on_to_the_next_name_server() {
+        let servers = vec![NodeId(1), NodeId(2), NodeId(3)];
+        let mut client = Client::new(ClientConfig::new("c", servers.clone()));
+        let mut io = TestIo::new();
+        client.core.query_route(&mut io.ctx(), "orders");
+        let mut asked = Vec::new();
+        for id in 1..=4 {
+            let Some((to, _)) = io.requests.pop() else {
+                break;
+            };
+            asked.push(to);
+            client.on_response(&mut io.ctx(), RequestId(id), Err(RpcError::Refused));
+        }
+        asked.sort();
+        assert_eq!(asked, servers, "each name server once, in the same call");
     }
 }

@@ -2,7 +2,8 @@
 //! `NettyRemotingClient`'s name server channel).
 //!
 //! A client talks to one name server, chosen round-robin from a random start, and keeps it
-//! until a call to it fails (a timeout closes the socket in 4.9.x). Every 30 s it asks for the
+//! until a call to it fails (a timeout closes the socket in 4.9.x); a call whose connection is
+//! refused tries the next name server at once, each at most once. Every 30 s it asks for the
 //! route of each topic it uses and replaces its cached route whole when the answer differs;
 //! an answer of "no such topic" keeps the old route.
 
@@ -46,6 +47,10 @@ impl RouteCache {
         let chosen = self.name_servers[(cursor % self.name_servers.len() as u64) as usize];
         self.chosen = Some(chosen);
         Some(chosen)
+    }
+
+    pub fn name_server_count(&self) -> usize {
+        self.name_servers.len()
     }
 
     /// A call to `name_server` failed: its channel is closed and the next call moves on.

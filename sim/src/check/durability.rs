@@ -1,7 +1,8 @@
 //! Acknowledged messages of topics no group consumes, not found by the read-back: `lost` (and
 //! `lost_unexplained` when the durability model in `explain::loss` names no cause: always a
 //! bug) for SEND_OK, `lost_unconfirmed` for weaker statuses the broker did not promise.
-//! Messages of consumed topics are judged per group, from deliveries (`consumers`).
+//! Messages of consumed topics are judged per group, from deliveries (`consumers`). A delayed
+//! message that was not yet due when the run ended is `delayed_pending`, not lost.
 
 use super::explain::{describe_ack, loss_cause};
 use super::index::Index;
@@ -10,6 +11,7 @@ use model::event::SendStatus;
 use std::collections::BTreeSet;
 
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
+    let delays = super::consumers::delays::delays_by_client(index);
     let consumed: BTreeSet<&str> = index
         .scenario
         .consumers
@@ -23,6 +25,10 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         }
         if index.read_back.unread_queue(&ack.broker, ack.queue_id) {
             continue; // Its fate is unknown: the read-back could not reach it.
+        }
+        if super::consumers::delays::due_after_end(index, &delays, (id, r)).is_some() {
+            counts.delayed_pending += 1; // Not due yet: not in its topic, by design.
+            continue;
         }
         let cause = loss_cause(index, ack);
         let acked = describe_ack(ack);

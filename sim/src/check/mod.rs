@@ -77,6 +77,7 @@ mod promises;
 mod replication;
 mod routes;
 mod sends;
+mod spec;
 mod storage;
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,10 @@ pub struct SendCounts {
     pub broken_promises: u64,
     /// Of those, the ones no known mechanism of 4.9.8 breaks (always a bug).
     pub broken_promises_unexplained: u64,
+    /// Delayed messages not read back whose delay had not passed when the run ended: they
+    /// may still wait in `SCHEDULE_TOPIC_XXXX`, so their fate is not known.
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub delayed_pending: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
     /// Transactional messages (absent without them).

@@ -96,6 +96,13 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             format_ms(sends.unavailable_ms),
             sends.acked_per_s
         );
+        if c.delayed_pending > 0 {
+            let _ = writeln!(
+                out,
+                "delayed   {} not yet due when the run ended: they may still wait in SCHEDULE_TOPIC_XXXX, their fate unknown",
+                c.delayed_pending
+            );
+        }
         if !c.transactions.is_empty() {
             transactions(&mut out, &c.transactions, &Known::of(&summary));
         }

@@ -5,9 +5,9 @@
 
 use super::GroupFigures;
 use crate::check::index::Index;
+use crate::check::spec::delay_ms;
 use crate::check::{Anomaly, AnomalyKind};
 use crate::scenario::NodeRole;
-use model::broker::schedule::delay_ms;
 use model::time::format_ms;
 
 /// Each producer client's delay level and delay, by client number (message ids' producer
@@ -69,4 +69,18 @@ pub(super) fn judge(index: &Index<'_>, groups: &mut [GroupFigures], anomalies: &
             }
         }
     }
+}
+
+/// When a delayed message falls due, if that is after the run ended: it may still wait in
+/// `SCHEDULE_TOPIC_XXXX`, which nobody reads back, so its fate is not known.
+pub(in crate::check) fn due_after_end(
+    index: &Index<'_>,
+    delays: &[Option<(u32, u64)>],
+    (id, record): (model::MessageId, &crate::check::index::Record),
+) -> Option<model::Time> {
+    let Some(Some((_, delay))) = delays.get(id.producer as usize) else {
+        return None;
+    };
+    let due = record.first_invoke()?.plus_ms(*delay);
+    (due > index.end).then_some(due)
 }

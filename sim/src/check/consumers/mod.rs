@@ -189,7 +189,7 @@ pub(super) fn judge(
 }
 
 /// Whether a figure is 0 (left out of the JSON: the figures most groups never have).
-fn is_zero(value: &u64) -> bool {
+pub(super) fn is_zero(value: &u64) -> bool {
     *value == 0
 }
 

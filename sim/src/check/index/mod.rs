@@ -56,6 +56,8 @@ pub(super) struct Index<'a> {
     pub misplaced: MisplacedFacts,
     pub transactions: TransactionFacts,
     pub promises: PromiseFacts,
+    /// When the history ends.
+    pub end: model::Time,
 }
 
 impl<'a> Index<'a> {
@@ -72,6 +74,7 @@ impl<'a> Index<'a> {
             misplaced: MisplacedFacts::default(),
             transactions: TransactionFacts::default(),
             promises: PromiseFacts::new(scenario),
+            end: history.end(),
         };
         for entry in history.entries() {
             let (at, node) = (entry.at, entry.node);

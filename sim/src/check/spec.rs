@@ -1,0 +1,26 @@
+//! The checker's own table of RocketMQ 4.9.8's timings, from its documentation and defaults
+//! (`messageDelayLevel`), never the model's: a wrong table in the model must not be judged
+//! right by the same table.
+
+/// `messageDelayLevel`: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".
+const DELAY_LEVELS_S: [u64; 18] = [
+    1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1_200, 1_800, 3_600, 7_200,
+];
+
+/// How long a delay level (1-18; higher is the highest) delays a message.
+pub(super) fn delay_ms(level: u32) -> u64 {
+    DELAY_LEVELS_S[(level.clamp(1, 18) - 1) as usize] * 1_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_run_from_a_second_to_two_hours() {
+        assert_eq!(delay_ms(1), 1_000);
+        assert_eq!(delay_ms(3), 10_000);
+        assert_eq!(delay_ms(18), 7_200_000);
+        assert_eq!(delay_ms(40), 7_200_000);
+    }
+}
