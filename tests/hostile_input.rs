@@ -207,7 +207,63 @@ fn sizes_that_would_exhaust_memory_are_refused() {
     rejects(
         "stored",
         &GOOD.replace("messages = 10", "messages = 1000000\nbody = \"1KiB\""),
-        &["bytes the run may store", "the limit is 512MiB"],
+        &[
+            "memory the run would take, estimated",
+            "the limit is 4096MiB",
+        ],
+    );
+}
+
+/// Every multiplier counts in the memory estimate: tiny bodies (the record around each
+/// body), a ConsumeQueue file per entry, and a broadcasting group's fan-out.
+#[test]
+fn every_multiplier_counts_in_the_memory_estimate() {
+    let needles = [
+        "memory the run would take, estimated",
+        "the limit is 4096MiB",
+    ];
+    let tiny = GOOD.replace("messages = 10", "messages = 10000000\nbody = \"1B\"");
+    rejects("tiny-bodies", &tiny, &needles);
+    let broker = "name = \"broker-a\"\n";
+    let per_entry = GOOD
+        .replace(broker, &format!("{broker}consume_queue_file_entries = 1\n"))
+        .replace("messages = 10", "messages = 1000000");
+    rejects("file-per-entry", &per_entry, &needles);
+    let fan_out = format!(
+        "{}\n[[consumer]]\ngroup = \"cache\"\ninstances = 64\ntopic = \"orders\"\nmodel = \"broadcasting\"\n",
+        GOOD.replace("messages = 10", "messages = 200000")
+    );
+    rejects("fan-out", &fan_out, &needles);
+}
+
+/// An empty `[matrix]` is refused alike by `validate` and `run`, at its line.
+#[test]
+fn an_empty_matrix_is_refused_at_its_line() {
+    let path = file("empty-matrix.toml", &format!("{GOOD}\n[matrix]\n"));
+    for command in ["validate", "run"] {
+        let (code, _, stderr) = sim(&[command, &path]);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        assert!(
+            stderr.contains("matrix: has no axes"),
+            "{command}: {stderr}"
+        );
+    }
+}
+
+/// A default budget past the limit names the key the file has (`duration`), not one it lacks.
+#[test]
+fn a_default_budget_past_the_limit_names_the_duration() {
+    let long = GOOD.replace(
+        "duration = \"60s\"",
+        "duration = \"24h\"\ndrain_timeout = \"24h\"",
+    );
+    rejects(
+        "long",
+        &long,
+        &[
+            "duration: with the drain and read-back timeouts",
+            "the limit is 72h",
+        ],
     );
 }
 

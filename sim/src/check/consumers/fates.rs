@@ -38,15 +38,15 @@ pub(super) fn judge(
         if super::filters::explains_absence(index, audience, (id, record), figures, anomalies) {
             continue;
         }
-        if record.transactional {
-            continue; // Whether it should have come at all is the transaction checker's call.
-        }
         let sent_at = record.first_invoke().unwrap_or_default();
         if let Some(story) = dead_lettered(audience, id, record, fate) {
             figures.dead_lettered += 1;
             let anomaly = Anomaly::new(AnomalyKind::DeadLettered, Some(id), sent_at, story);
             anomalies.push(anomaly);
             continue;
+        }
+        if record.transactional {
+            continue; // Whether it should have come at all is the transaction checker's call.
         }
         if let Some(fate) = fate.filter(|f| f.first.is_some()) {
             // A clustering group retries what failed: its fate is `retry_lost`, judged

@@ -261,3 +261,36 @@ fn a_half_only_a_slave_kept_is_lost_with_that_cause() {
     assert_eq!(lost.cause, Some("half_only_on_slave"));
     assert_eq!(report.sends.counts.transactions.lost_unexplained, 0);
 }
+
+/// A committed message a group's listener failed until it was dead-lettered reached that
+/// group: it is dead-lettered there, not a lost transaction.
+#[test]
+fn a_committed_message_a_group_dead_lettered_is_not_lost() {
+    let topics = ("orders", "orders");
+    let invoke = Event::SendInvoke {
+        id: id(1),
+        topic: "orders".into(),
+        key: None,
+        tags: None,
+        mode: SendMode::Transaction,
+        body_crc: 1,
+    };
+    let report = Story::new()
+        .model(1_000, "p-0", invoke)
+        .answer(1_005, 1, SendStatus::SendOk)
+        .decided(1_100, 1, COMMIT)
+        .ended(1_101, 1, false, Some(500))
+        .delivered(2_000, "billing-0", "billing", 1, topics, 1, 0, false)
+        .stored(8_000, 1, "orders")
+        .held(8_000, "broker-a", "%DLQ%billing", 0, Some(id(1)), 1)
+        .read_back_done(9_000)
+        .check();
+    let counts = &report.sends.counts.transactions;
+    assert_eq!((counts.committed, counts.visible, counts.lost), (1, 1, 0));
+    assert_eq!(report.consumers[0].dead_lettered, 1);
+    assert!(
+        of(&report, AnomalyKind::TxnLost).is_empty(),
+        "{:?}",
+        report.anomalies
+    );
+}

@@ -114,7 +114,8 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> Transact
 }
 
 /// When each audience of the message's topic that subscribes to its tag (all instances of
-/// it: the consumer checks judge the others) first consumed it.
+/// it: the consumer checks judge the others) first consumed it, or, for a group whose
+/// listener failed it until it was dead-lettered, was first handed it: it reached the group.
 fn consumed<'a>(
     index: &'a Index<'_>,
     id: MessageId,
@@ -128,7 +129,12 @@ fn consumed<'a>(
         .map(|a| {
             let fate = a.messages.get(id.producer as usize);
             let fate = fate.and_then(|list| list.get(id.seq as usize));
-            (a, fate.and_then(|f| f.consumed))
+            let parked = record
+                .dead_letters()
+                .iter()
+                .any(|(group, _)| *group == a.group);
+            let reached = fate.and_then(|f| f.consumed.or(f.first.filter(|_| parked)));
+            (a, reached)
         })
         .collect()
 }

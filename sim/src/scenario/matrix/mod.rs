@@ -114,6 +114,10 @@ impl Matrix {
     /// Axes, values per axis and cells within their limits, before any cell is built.
     fn check_limits(&self) -> Result<(), String> {
         let render = |n| limits::render(n, limits::Unit::Count);
+        if self.axes.is_empty() {
+            let example = "give it an axis (`flush = [\"async\", \"sync\"]`) or leave it out";
+            return Err(format!("has no axes: {example}"));
+        }
         if self.axes.len() as u64 > limits::MAX_MATRIX_AXES {
             return Err(format!(
                 "has {} axes; the limit is {}",

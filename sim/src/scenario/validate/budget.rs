@@ -31,6 +31,17 @@ pub(super) fn resolve(
     if events == 0 {
         return Err(check.error(&events_path, "must be at least 1", None));
     }
+    if section.simulated_time.is_none() && simulated_ms > limits::MAX_TIME_BUDGET_MS {
+        // The default is the phases' sum: name what the file says, not a key it lacks.
+        let message = format!(
+            "with the drain and read-back timeouts needs a simulated-time budget of {}; the \
+             limit is {}",
+            limits::render(simulated_ms, Unit::Millis),
+            limits::render(limits::MAX_TIME_BUDGET_MS, Unit::Millis)
+        );
+        let hint = "shorten `duration` or `drain_timeout`".to_string();
+        return Err(check.error(&[key("duration")], message, Some(hint)));
+    }
     check.at_most(
         &time_path,
         simulated_ms,

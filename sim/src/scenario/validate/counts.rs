@@ -6,7 +6,8 @@ use super::{Checker, at, broker_group_path};
 use crate::ratio::Ratio;
 use crate::scenario::error::{ScenarioError, Step, key};
 use crate::scenario::limits::{self, Unit};
-use crate::scenario::schema::{ConsumerSection, ScenarioFile, SendModeName};
+use crate::scenario::schema::{ConsumerSection, MessageModelName, ScenarioFile, SendModeName};
+use model::broker::store::consume_queue;
 
 type Checked = Result<(), Box<ScenarioError>>;
 
@@ -216,6 +217,14 @@ fn rename(mut err: Box<ScenarioError>, what: &str) -> Box<ScenarioError> {
 
 /// Bytes a record needs besides its body (header, topic, properties), with room to spare.
 const RECORD_OVERHEAD_BYTES: u64 = 1024;
+/// What a stored record costs the simulated disk besides its body (its header, topic and
+/// properties), as a ceiling.
+const RECORD_HEADER_BYTES: u64 = 256;
+/// What one delivery to one consumer costs in the history and the checker's index, as a
+/// ceiling (measured: about 1.1 KiB on a broadcasting group of 16 instances).
+const BYTES_PER_DELIVERY: u64 = 1536;
+/// What one more attempt to send a message costs in the history, as a ceiling.
+const BYTES_PER_ATTEMPT: u64 = 128;
 /// Queues every broker hosts besides the topics': the delay levels of `SCHEDULE_TOPIC_XXXX`.
 const SCHEDULE_QUEUES: u64 = 18;
 /// Retries a concurrent consumer makes by default (`maxReconsumeTimes`).
@@ -252,18 +261,22 @@ pub(super) fn storage(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
             )
             .map_err(|err| rename(err, "store files preallocated per machine"))?;
     }
-    let stored = stored_bytes(raw);
+    let memory = memory_bytes(raw);
     check
         .at_most(
             &[key("producer")],
-            stored.min(u128::from(u64::MAX)) as u64,
-            limits::MAX_STORED_BYTES,
+            memory
+                .div_ceil(1 << 20)
+                .saturating_mul(1 << 20)
+                .min(u128::from(u64::MAX)) as u64,
+            limits::MAX_RUN_MEMORY_BYTES,
             Unit::Bytes,
         )
         .map_err(|err| {
             rename(
                 err,
-                "bytes the run may store (instances x messages x body x resends x consumer retries)",
+                "memory the run would take, estimated (records x replicas x resends x retries, \
+                 ConsumeQueue pages, history and checker per message and delivery)",
             )
         })
 }
@@ -287,40 +300,96 @@ fn preallocated_bytes(raw: &ScenarioFile, group: &str, file: u64, entries: u64) 
         names.len() as u64
     };
     let queues = topic_queues + SCHEDULE_QUEUES + 2 * consumer_groups;
-    let consume_queue_file = entries * model::broker::store::consume_queue::ENTRY_BYTES;
+    let consume_queue_file = entries * consume_queue::ENTRY_BYTES;
     COPIES * (2 * file + queues * consume_queue_file)
 }
 
-/// Every body sent, resent, retried and sent back by failing consumers.
-fn stored_bytes(raw: &ScenarioFile) -> u128 {
-    let consumer_retries: u128 = raw
-        .consumers
-        .iter()
-        .filter(|c| c.fail.is_some_and(|f| f != Ratio::ZERO))
-        .map(|c| {
-            let times = c
-                .max_reconsume_times
-                .map_or(DEFAULT_RECONSUME_TIMES, u64::from);
-            u128::from(2 * times + 1) // a retry is stored twice (schedule, retry topic), then the DLQ
-        })
-        .sum();
-    // A half message, a copy per check, the real message, and the discarded copy.
-    let check_max = raw
+/// Every multiplier of what a run writes and records (see `limits`): per record stored, its
+/// bytes with their header twice on every machine of the largest group and its ConsumeQueue
+/// share; per message, the history and the checker; per delivery, the history.
+fn memory_bytes(raw: &ScenarioFile) -> u128 {
+    let replicas = raw
         .cluster
         .broker_groups
         .iter()
-        .map(|g| g.transaction_check_max);
-    let transaction_copies = u128::from(check_max.max().unwrap_or(0)) + 3;
+        .map(|g| u64::from(g.slaves) + 1)
+        .max();
+    let replicas = u128::from(replicas.unwrap_or(1));
+    let entries = raw
+        .cluster
+        .broker_groups
+        .iter()
+        .map(|g| g.consume_queue_file_entries)
+        .min();
+    let page = crate::disk::PAGE_BYTES as u64;
+    let cq_share = (page / entries.unwrap_or(page).max(1)).max(consume_queue::ENTRY_BYTES);
+    let stores_again = 1 + consumer_retries(raw);
+    let deliveries_per_message = deliveries_per_message(raw);
     raw.producers
         .iter()
         .map(|p| {
             let sends = u128::from(p.instances) * u128::from(p.messages);
             let resends = u128::from(p.app_retries + 1) * u128::from(p.retries + 1);
-            let copies = match p.send == SendModeName::Transaction {
-                true => transaction_copies,
-                false => 1,
+            let records = sends * resends * transaction_copies(raw, p) * stores_again;
+            let record = u128::from(p.body.0 + RECORD_HEADER_BYTES + cq_share);
+            let harness = u128::from(limits::MAX_BYTES_PER_MESSAGE)
+                + (resends - 1) * u128::from(BYTES_PER_ATTEMPT)
+                + deliveries_per_message * u128::from(BYTES_PER_DELIVERY);
+            records * record * u128::from(COPIES) * replicas + sends * harness
+        })
+        .sum()
+}
+
+/// How often a failing consumer's message is stored again: twice per retry (schedule topic,
+/// retry topic), then the DLQ.
+fn consumer_retries(raw: &ScenarioFile) -> u128 {
+    let failing = raw
+        .consumers
+        .iter()
+        .filter(|c| c.fail.is_some_and(|f| f != Ratio::ZERO));
+    failing
+        .map(|c| {
+            let times = c
+                .max_reconsume_times
+                .map_or(DEFAULT_RECONSUME_TIMES, u64::from);
+            u128::from(2 * times + 1)
+        })
+        .sum()
+}
+
+/// A transactional message is stored as a half, a copy per check, the real message and the
+/// discarded copy.
+fn transaction_copies(
+    raw: &ScenarioFile,
+    producer: &crate::scenario::schema::ProducerSection,
+) -> u128 {
+    if producer.send != SendModeName::Transaction {
+        return 1;
+    }
+    let check_max = raw
+        .cluster
+        .broker_groups
+        .iter()
+        .map(|g| g.transaction_check_max)
+        .max();
+    u128::from(check_max.unwrap_or(0)) + 3
+}
+
+/// Deliveries of one message: one per clustering group, one per instance of a broadcasting
+/// group, each retried up to its reconsume times when its listener fails.
+fn deliveries_per_message(raw: &ScenarioFile) -> u128 {
+    raw.consumers
+        .iter()
+        .map(|c| {
+            let copies = match c.model {
+                MessageModelName::Broadcasting => u128::from(c.instances),
+                MessageModelName::Clustering => 1,
             };
-            sends * u128::from(p.body.0) * resends * copies * (1 + consumer_retries)
+            let failing = c.fail.is_some_and(|f| f != Ratio::ZERO);
+            let times = c
+                .max_reconsume_times
+                .map_or(DEFAULT_RECONSUME_TIMES, u64::from);
+            copies * (1 + u128::from(failing) * u128::from(times))
         })
         .sum()
 }
