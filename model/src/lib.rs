@@ -12,6 +12,7 @@
 //! - [`client`]: the client library (route cache, producer, consumer).
 //! - [`event`]: what nodes report for the history.
 //! - [`filter`]: subscriptions and tag filtering.
+//! - [`probe`]: coverage probes at the branches of each mechanism, counted per run.
 //! - [`invariant`]: invariants asserted in every build, named, told apart by the harness.
 //! - [`disk`]: the file interface a broker stores through.
 //! - [`message`], [`ids`], [`time`], [`timer`]: shared vocabulary.
@@ -29,6 +30,7 @@ pub mod invariant;
 pub mod message;
 pub mod namesrv;
 pub mod node;
+pub mod probe;
 pub mod protocol;
 #[cfg(test)]
 pub mod testing;

@@ -83,6 +83,7 @@ impl Broker {
                     arm(&mut self.schedule_armed, ctx, level, DELAY_FOR_A_PERIOD_MS);
                     return;
                 }
+                crate::probe!(SCHEDULE_DELIVERED);
                 self.schedule.next[index] = next;
             }
         }

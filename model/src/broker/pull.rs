@@ -99,7 +99,10 @@ impl Broker {
             return Ok(Cow::Owned(built));
         }
         let known = self.consumers.subscription(&pull.group, &pull.topic);
-        let subscription = known.flatten().ok_or(ResponseCode::SubscriptionNotExist)?;
+        let Some(subscription) = known.flatten() else {
+            crate::probe!(SUBSCRIPTION_MISSING);
+            return Err(ResponseCode::SubscriptionNotExist);
+        };
         if subscription.sub_version < pull.sub_version {
             return Err(ResponseCode::SubscriptionNotLatest);
         }

@@ -117,6 +117,7 @@ impl Broker {
             appended.next_offset(),
             self.config.store.ha_slave_fallbehind_max,
         ) {
+            crate::probe!(SLAVE_NOT_AVAILABLE);
             Some(ResponseCode::SlaveNotAvailable)
         } else if self.ha_master.push_to_slave_max >= appended.next_offset() {
             Some(ResponseCode::Success)
@@ -243,6 +244,7 @@ impl Broker {
         if let Some(wait) = self.waiting_sends.get_mut(&id)
             && wait.flush.is_none()
         {
+            crate::probe!(FLUSH_DISK_TIMEOUT);
             wait.flush = Some(ResponseCode::FlushDiskTimeout);
             self.answer_settled_sends(ctx);
         }
@@ -254,6 +256,7 @@ impl Broker {
         if let Some(wait) = self.waiting_sends.get_mut(&id)
             && wait.replica.is_none()
         {
+            crate::probe!(FLUSH_SLAVE_TIMEOUT);
             wait.replica = Some(ResponseCode::FlushSlaveTimeout);
             self.answer_settled_sends(ctx);
         }

@@ -290,6 +290,7 @@ impl Client {
                     }
                     Ok(_) => {} // TOPIC_NOT_EXIST: the old route stays.
                     Err(RpcError::Refused) => {
+                        crate::probe!(NAME_SERVER_REFUSED);
                         self.core.routes.name_server_failed(ctx, name_server);
                         if self.core.ask_name_server(ctx, &topic, refused + 1) {
                             return Some(notices); // The same call, on the next name server.

@@ -49,10 +49,13 @@ pub struct Outcome {
     pub packets: Option<Vec<PacketRecord>>,
     /// Why the run ended early, when it exceeded its simulated-time or event budget.
     pub over_budget: Option<String>,
+    /// Hits per coverage probe (`model::probe::ALL`).
+    pub probes: Vec<u64>,
 }
 
 /// Runs one seed to the end. Call it on a fresh thread (see `crate::run`).
 pub fn run(setup: Setup) -> Outcome {
+    model::probe::take(); // This thread's count starts with this run.
     let names: Vec<String> = setup.nodes.iter().map(|node| node.name.clone()).collect();
     let network = Network::new(
         names.len(),
@@ -93,6 +96,7 @@ pub fn run(setup: Setup) -> Outcome {
         names,
         trace: world.trace.take(),
         packets: world.packets.take(),
+        probes: model::probe::take(),
         over_budget: world.over_budget.take().or_else(|| {
             (end >= time_budget)
                 .then(|| format!("the run reached its simulated-time budget of {time_budget}"))

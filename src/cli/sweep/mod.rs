@@ -30,6 +30,9 @@ pub struct SweepArgs {
     pub cell: Option<String>,
     #[command(flatten)]
     pub shard: ShardArgs,
+    /// Also report which coverage probes (branches of RocketMQ's mechanisms) the seeds reached.
+    #[arg(long)]
+    pub coverage: bool,
 }
 
 /// Which share of the seeds this process runs, and where its shard file goes.
@@ -105,6 +108,9 @@ pub fn main(args: SweepArgs) -> Exit {
         jobs,
     };
     report::print(&Header::of(&scenario), &totals, &effort, args.seeds.json);
+    if args.coverage {
+        report::coverage(&totals, args.seeds.json);
+    }
     let worst = totals.worst;
     match &args.shard.json_out {
         Some(path) => match write_shard(path, &args.file, &scenario, &seeds, shard, effort, totals)

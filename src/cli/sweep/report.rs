@@ -206,3 +206,34 @@ fn consumer_line(t: &Totals) {
         c.abandoned
     );
 }
+
+/// Which coverage probes the seeds reached, and how many seeds reached each (`--coverage`).
+pub fn coverage(totals: &Totals, json: bool) {
+    let probes = model::probe::ALL.iter().enumerate().map(|(index, probe)| {
+        let seeds = totals.probe_seeds.get(index).copied().unwrap_or(0);
+        (probe, seeds)
+    });
+    let probes: Vec<_> = probes.collect();
+    if json {
+        let list: Vec<serde_json::Value> = probes
+            .iter()
+            .map(|(probe, seeds)| {
+                serde_json::json!({ "probe": probe.name, "rare": probe.rare, "seeds": seeds })
+            })
+            .collect();
+        let out = serde_json::json!({ "coverage": list });
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return;
+    }
+    let reached = probes.iter().filter(|(_, seeds)| *seeds > 0).count();
+    outln!("coverage: {reached} of {} probes reached", probes.len());
+    for (probe, seeds) in probes {
+        let rare = if probe.rare { " (rare)" } else { "" };
+        let mark = if seeds == 0 { "never" } else { "" };
+        outln!(
+            "  {:<24} {seeds:>6} seeds {mark:<5} {}{rare}",
+            probe.name,
+            probe.what
+        );
+    }
+}

@@ -31,6 +31,9 @@ pub struct SeedResult {
     pub problem: Option<String>,
     /// The trace digest (none for a run that crashed).
     digest: Option<String>,
+    /// Whether the run reached each coverage probe (`model::probe::ALL`).
+    #[serde(default)]
+    probes: Vec<bool>,
 }
 
 fn measured_by_default() -> bool {
@@ -114,6 +117,9 @@ pub fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> S
             .collect(),
         problem: summary.problem,
         digest: run.result.as_ref().ok().map(|f| f.outcome.digest.clone()),
+        probes: run.result.as_ref().ok().map_or_else(Vec::new, |f| {
+            f.outcome.probes.iter().map(|hits| *hits > 0).collect()
+        }),
     }
 }
 
@@ -155,6 +161,9 @@ pub struct Totals {
     pub worst: Exit,
     /// Every seed's verdict and trace digest, in the order the seeds finished.
     pub per_seed: Vec<SeedOutcome>,
+    /// Per coverage probe (`model::probe::ALL`), the seeds that reached it.
+    #[serde(default)]
+    pub probe_seeds: Vec<u64>,
 }
 
 /// One seed's outcome in a sweep's JSON: enough to compare two sweeps seed by seed.
@@ -178,6 +187,7 @@ impl Totals {
         self.worst = self.worst.worst(result.exit_code);
         self.simulated_ms += result.simulated_ms;
         self.latency_p99s_ms.push(result.latency_p99_ms);
+        self.add_probes(result.probes.iter().map(|hit| u64::from(*hit)));
         if result.measured {
             self.add_measured(&result);
         } else {
@@ -205,6 +215,16 @@ impl Totals {
         self.seeds_with_redelivery += u64::from(result.consumers.redelivered > 0);
         self.seeds_with_reordering += u64::from(result.consumers.reordered > 0);
         self.consumers.add(&result.consumers);
+    }
+
+    /// Adds seeds' counts per probe.
+    fn add_probes(&mut self, counts: impl Iterator<Item = u64>) {
+        for (index, count) in counts.enumerate() {
+            if self.probe_seeds.len() <= index {
+                self.probe_seeds.resize(index + 1, 0);
+            }
+            self.probe_seeds[index] += count;
+        }
     }
 
     /// Seeds whose losses were measured.
@@ -237,6 +257,7 @@ impl Totals {
             *total += count;
         }
         self.consumers.add(&other.consumers);
+        self.add_probes(other.probe_seeds.into_iter());
         self.latency_p99s_ms.extend(other.latency_p99s_ms);
         self.per_seed.extend(other.per_seed);
         self.worst = self.worst.worst(other.worst);

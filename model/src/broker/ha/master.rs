@@ -106,7 +106,10 @@ impl Broker {
             // `slaveRequestOffset`: an empty slave starts at the master's last file.
             let size = self.config.store.commit_log_file_size;
             let start = match max_offset {
-                0 => master_offset - master_offset % size,
+                0 => {
+                    crate::probe!(HA_EMPTY_SLAVE);
+                    master_offset - master_offset % size
+                }
                 offset => offset,
             };
             connection.transfer_start = Some(start);
@@ -114,6 +117,7 @@ impl Broker {
         } else if max_offset > master_offset {
             // `processReadEvent` (4.9.3+, #3016): a later report past the master's end
             // closes the connection; the first report is trusted as it is.
+            crate::probe!(HA_OVERCLAIM);
             self.ha_master.connections.remove(&slave);
             ctx.emit(Event::ReplicaOverclaimed {
                 broker: self.config.broker_name.clone(),
@@ -153,6 +157,7 @@ impl Broker {
         if !self.config.role.is_master() {
             return;
         }
+        crate::probe!(HA_ACCEPTED);
         self.open_ha_connection(ctx, slave, session);
     }
 

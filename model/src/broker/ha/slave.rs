@@ -107,6 +107,7 @@ impl Broker {
         let slave_offset = store.max_physical_offset();
         if slave_offset != 0 && slave_offset != offset {
             // "master pushed offset not equal the max phy offset in slave": close, reconnect.
+            crate::probe!(HA_MISMATCH);
             ctx.emit(Event::ReplicaMismatch {
                 broker: self.config.broker_name.clone(),
                 master,

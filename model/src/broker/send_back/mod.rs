@@ -47,6 +47,7 @@ impl Broker {
         let (topic, created) =
             if original.reconsume_times >= back.max_reconsume_times || back.delay_level < 0 {
                 properties.remove(property::DELAY_TIME_LEVEL);
+                crate::probe!(SEND_BACK_DLQ);
                 let topic = dlq_topic(&back.group);
                 let created = self.topics.create_if_missing(ctx.disk(), &topic, 1);
                 (topic, created)
@@ -79,6 +80,7 @@ impl Broker {
             self.register_all(ctx);
         }
         let code = if put_ok {
+            crate::probe!(SEND_BACK_STORED);
             ResponseCode::Success
         } else {
             ResponseCode::SystemError

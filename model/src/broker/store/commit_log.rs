@@ -285,6 +285,10 @@ impl CommitLog {
                 truncated_bytes: 0,
             };
         }
+        match abnormal {
+            None => crate::probe!(RECOVERY_NORMAL),
+            Some(_) => crate::probe!(RECOVERY_ABNORMAL),
+        }
         let mut index = match abnormal {
             None => count.saturating_sub(3),
             Some(min_timestamp) => (0..count)
@@ -333,6 +337,9 @@ impl CommitLog {
         self.files.flushed_where = process_offset;
         self.files.committed_where = process_offset;
         self.files.truncate_dirty_files(disk, process_offset);
+        if written_end > process_offset {
+            crate::probe!(RECOVERY_TRUNCATED);
+        }
         Recovery {
             process_offset,
             truncated_bytes: written_end.saturating_sub(process_offset),

@@ -208,6 +208,7 @@ impl Broker {
     }
 
     fn discard(&mut self, ctx: &mut Context<'_>, half: &StoredMessage, times: u32) {
+        crate::probe!(TXN_DISCARD);
         if self.topics.create_if_missing(ctx.disk(), DISCARD_TOPIC, 1) {
             self.register_all(ctx);
         }
@@ -234,6 +235,7 @@ impl Broker {
         let producer = self.producers.available_channel(group);
         let msg_id = half.property(property::UNIQ_KEY).unwrap_or_default();
         if let Some(producer) = producer {
+            crate::probe!(TXN_CHECK);
             let check = CheckTransactionState {
                 producer_group: group.to_string(),
                 tran_state_table_offset: appended.queue_offset,

@@ -151,7 +151,12 @@ impl Broker {
             return Ended::refused("SYSTEM_ERROR: find prepared transaction message failed");
         };
         if let Err(why) = check_prepare_message(&half, end) {
+            crate::probe!(TXN_REFUSED);
             return Ended::refused(why);
+        }
+        match end.state {
+            TransactionState::Commit => crate::probe!(TXN_COMMIT),
+            _ => crate::probe!(TXN_ROLLBACK),
         }
         let mut ended = Ended {
             put: None,

@@ -395,6 +395,7 @@ impl Consumer {
         id: u64,
         index: usize,
     ) {
+        crate::probe!(SEND_BACK_FAILED);
         let Some(msg) = self
             .consume
             .requests

@@ -150,8 +150,11 @@ impl Consumer {
                     .iter()
                     .filter_map(|bytes| record::decode(bytes))
                     .filter(|m| {
-                        self.config.bugs.skip_client_tag_filter
-                            || subscription.is_none_or(|s| s.matches_tags(m.tags()))
+                        let wanted = subscription.is_none_or(|s| s.matches_tags(m.tags()));
+                        if !wanted {
+                            crate::probe!(TAG_FILTERED_BY_CLIENT);
+                        }
+                        self.config.bugs.skip_client_tag_filter || wanted
                     })
                     .collect();
                 if !msgs.is_empty() && !pq.dropped {
@@ -170,6 +173,7 @@ impl Consumer {
                 self.pull(ctx, core, &queue, pq_id);
             }
             ResponseCode::PullOffsetMoved => {
+                crate::probe!(OFFSET_MOVED);
                 // OFFSET_ILLEGAL: the queue is dropped; its offset is fixed 10 s later.
                 let from = pq.next_offset;
                 let to = if self.config.bugs.reset_offset_to_zero {
