@@ -294,3 +294,31 @@ fn a_committed_message_a_group_dead_lettered_is_not_lost() {
         report.anomalies
     );
 }
+
+/// A half whose SEND_OK was lost, sent again to the same broker: two halves there, each
+/// committed (one by the producer, the orphan by a check).
+#[test]
+fn a_half_stored_twice_on_one_broker_explains_a_duplicate() {
+    let failed = Event::SendAttemptFailed {
+        id: id(1),
+        attempt: 1,
+        broker: "broker-a".into(),
+        error: "timeout".into(),
+    };
+    let report = Story::new()
+        .half(1_000, 1)
+        .model(1_003, "p-0", failed)
+        .decided(8_000, 1, COMMIT)
+        .ended(8_001, 1, false, Some(500))
+        .ended(67_000, 1, true, Some(900))
+        .stored(80_000, 1, "audit")
+        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(90_000)
+        .check();
+    let duplicate = only(
+        &report,
+        AnomalyKind::TxnDuplicated,
+        "a second half on broker-a itself",
+    );
+    assert_eq!(duplicate.cause, Some("half_stored_twice"));
+}

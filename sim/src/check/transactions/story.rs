@@ -178,19 +178,21 @@ pub(super) fn duplicate(
     }
 }
 
-/// Commits on two brokers, one of which a failed attempt of the half's send reached: that
-/// attempt stored a half too (its answer was lost), and each broker committed its own.
+/// A failed attempt of the half's send reached a broker that committed: that attempt stored
+/// a half too (its answer was lost), the producer's retry or resend stored another (on
+/// another broker, or on the same one), and each half was committed on its own.
 fn half_stored_twice(record: &Record, puts: &[&Ended]) -> Option<String> {
     let acked = &record.ok.as_ref()?.broker;
-    let other = puts.iter().find(|e| *e.broker != **acked)?;
-    let (at, _, error) = record
-        .attempts()
-        .iter()
-        .find(|(_, broker, _)| *broker == other.broker)?;
+    let committed_on = |broker: &str| puts.iter().any(|e| e.broker == broker);
+    let mut failed = record.attempts().iter();
+    let (at, broker, error) = failed.find(|(_, broker, _)| committed_on(broker))?;
+    let second = match broker == &**acked {
+        true => format!("a second half on {acked} itself"),
+        false => format!("a second half on {acked}"),
+    };
     Some(format!(
-        "an attempt of the half's send to {} failed at {at} ({error}) after {} had stored it; the \
-         producer's retry stored a second half on {acked}, and each broker committed its own",
-        other.broker, other.broker
+        "an attempt of the half's send to {broker} failed at {at} ({error}) after {broker} had \
+         stored it; the producer's retry stored {second}, and each half was committed"
     ))
 }
 
