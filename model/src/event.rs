@@ -195,6 +195,15 @@ pub enum Event {
         from_check: bool,
         to: Option<NodeId>,
     },
+    /// A broker stored a consumer's send-back: the retry (or dead-letter) copy of message
+    /// `id` of `group`, at commitlog `put` with `size` bytes (answered SUCCESS, WAIT false).
+    SentBack {
+        broker: String,
+        group: String,
+        id: Option<MessageId>,
+        put: u64,
+        size: u32,
+    },
     /// A master handled END_TRANSACTION. `put` is the commitlog offset of the real message
     /// it stored (a commit); `refused` why it did nothing.
     TransactionEnded {

@@ -296,6 +296,7 @@ enum_field!(Event {
     TransactionDecided { id, state } = 30,
     TransactionEndSent { id, state, from_check, to } = 31,
     TransactionEnded { broker, id, state, from_check, half_offset, put, size, refused } = 32,
+    SentBack { broker, group, id, put, size } = 35,
     TransactionChecked { broker, id, times, half_offset, producer } = 33,
     TransactionDiscarded { broker, id, times } = 34,
 });

@@ -284,6 +284,13 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
             group.unsubscribed_deliveries
         );
     }
+    if group.send_backs_lost > 0 {
+        let _ = writeln!(
+            out,
+            "          retries lost with their broker {} (a stored send-back waits for no flush or slave)",
+            f("send_backs_lost", group.send_backs_lost)
+        );
+    }
     if group.handovers > 0 {
         let _ = writeln!(
             out,

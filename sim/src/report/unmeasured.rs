@@ -13,6 +13,7 @@ const COMPANIONS: &[(&str, &str)] = &[
     ("lost", "lost_after_delivery"),
     ("redelivered", "redelivered_by_cause"),
     ("filtered", "filtered_by_client"),
+    ("retry_lost", "send_backs_lost"),
     ("txn_lost", "txn_visible"),
 ];
 

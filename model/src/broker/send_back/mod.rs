@@ -15,6 +15,7 @@
 use super::Broker;
 use super::schedule;
 use super::store::record::StoreRequest;
+use crate::event::Event;
 use crate::message::{encode_properties, property};
 use crate::node::{Context, Inbound};
 use crate::protocol::route::{dlq_topic, retry_topic};
@@ -36,6 +37,7 @@ impl Broker {
             ctx.respond(inbound, Response::error(ResponseCode::SystemError));
             return;
         };
+        let id = original.message_id();
         let mut properties = original.properties.clone();
         properties
             .entry(property::RETRY_TOPIC.to_string())
@@ -75,7 +77,20 @@ impl Broker {
         };
         schedule::rewrite_for_delay(&mut request);
         // `checkStoreStatus`, then the append; the topic was created either way, as in 4.9.8.
-        let put_ok = self.config.role.is_master() && store.put(ctx, &request).is_ok();
+        let put = match self.config.role.is_master() {
+            true => store.put(ctx, &request).ok(),
+            false => None,
+        };
+        let put_ok = put.is_some();
+        if let Some(appended) = put {
+            ctx.emit(Event::SentBack {
+                broker: self.config.broker_name.clone(),
+                group: back.group.clone(),
+                id,
+                put: appended.physical_offset,
+                size: appended.bytes as u32,
+            });
+        }
         if created {
             self.register_all(ctx);
         }

@@ -25,11 +25,12 @@
 //! The failure checks need the read-back: without it the DLQ's contents are unknown, and the
 //! figures are not counted (the verdict is unknown anyway).
 
-use crate::check::index::{Call, Index, Queue};
+use crate::check::explain::loss_cause;
+use crate::check::index::{Ack, Call, Index, Queue};
 use crate::check::{Anomaly, AnomalyKind};
 use crate::scenario::Scenario;
 use model::client::consumer::ConsumeMode;
-use model::event::ListenedMessage;
+use model::event::{ListenedMessage, SendStatus};
 use model::protocol::route::dlq_topic;
 use model::{MessageId, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +41,8 @@ pub(super) struct ListenerFigures {
     pub orderly_overlaps: u64,
     pub retry_lost: u64,
     pub failed_acked: u64,
+    /// Failures whose send-back a broker stored and then lost (named, not in the two above).
+    pub send_backs_lost: u64,
 }
 
 /// The figures of every clustering group, and the anomalies with their witnesses.
@@ -59,9 +62,10 @@ pub(super) fn judge(
         }
         let dlq_known = read_back.done && !read_back.dlq_unread.contains(&group.group);
         if group.mode != ConsumeMode::LitePull && dlq_known {
-            let (lost, acked) = failures(index, &group.group, calls, anomalies);
-            entry.retry_lost += lost;
-            entry.failed_acked += acked;
+            let counts = failures(index, &group.group, calls, anomalies);
+            entry.retry_lost += counts.retry_lost;
+            entry.failed_acked += counts.failed_acked;
+            entry.send_backs_lost += counts.send_backs_lost;
         }
     }
     figures
@@ -132,13 +136,50 @@ fn overlaps(scenario: &Scenario, calls: &[Call], anomalies: &mut Vec<Anomaly>) -
     count
 }
 
-/// What became of each failure: (retry_lost, failed_acked) of one group.
+/// The send-back of a failure that a broker stored (SUCCESS, WAIT false) and then lost, as
+/// the durability model tells: 4.9.8 moves the group's offset past a failure once its
+/// send-back is stored, so the lost copy takes the message's retries with it.
+const SEND_BACK_LOST: &str = "send_back_lost";
+
+/// Why the failed message's retry copy is gone, if a broker stored it and then lost it.
+fn send_back_lost(index: &Index<'_>, group: &str, id: MessageId) -> Option<String> {
+    let backs = index.listener.sent_back.get(&(group.to_string(), id))?;
+    backs.iter().find_map(|back| {
+        let stored = Ack {
+            sent_at: back.at,
+            at: back.at,
+            status: SendStatus::SendOk,
+            broker: back.broker.as_str().into(),
+            queue_id: 0,
+            queue_offset: 0,
+            commit_log_offset: back.put,
+            store_host: back.node,
+            size: back.size,
+        };
+        let cause = loss_cause(index, &stored)?;
+        Some(format!(
+            "{} stored its send-back at {} (commitlog {}; a send-back waits for no flush or \
+             slave) and the group moved past it; then the copy was lost: {cause}",
+            back.broker, back.at, back.put
+        ))
+    })
+}
+
+/// What became of the failures of one group.
+#[derive(Default)]
+struct FailureCounts {
+    retry_lost: u64,
+    failed_acked: u64,
+    send_backs_lost: u64,
+}
+
+/// What became of each failure of one group.
 fn failures(
     index: &Index<'_>,
     group: &str,
     calls: &[Call],
     anomalies: &mut Vec<Anomaly>,
-) -> (u64, u64) {
+) -> FailureCounts {
     let scenario = index.scenario;
     let dead = index.read_back.dead.get(group);
     let is_dead = |id: &MessageId| dead.is_some_and(|d| d.contains(id));
@@ -154,6 +195,7 @@ fn failures(
         }
     }
     let (mut lost, mut acked) = (BTreeSet::new(), BTreeSet::new());
+    let mut named: BTreeMap<MessageId, String> = BTreeMap::new();
     for call in calls.iter().filter(|c| !c.success && !c.crashed) {
         for message in &call.messages {
             let Some(id) = message.id else { continue };
@@ -162,18 +204,26 @@ fn failures(
             if is_dead(&id) || consumed.contains(&id) {
                 continue;
             }
+            if !named.contains_key(&id)
+                && let Some(why) = send_back_lost(index, group, id)
+            {
+                named.insert(id, why);
+            }
+            let cause = named.get(&id);
             if lost.insert(id) {
-                anomalies.push(Anomaly::new(
-                    AnomalyKind::RetryLost,
-                    Some(id),
+                let story = format!(
+                    "{}'s listener failed {id} at {}; no listener of {group} ever consumed it, and it \
+                     is in no {} queue: its retry was lost",
+                    call.consumer,
                     call.at,
-                    format!(
-                        "{}'s listener failed {id} at {}; no listener of {group} ever consumed it, and it \
-                         is in no {} queue: its retry was lost",
-                        call.consumer,
-                        call.at,
-                        dlq_topic(group)
-                    ),
+                    dlq_topic(group)
+                );
+                anomalies.push(named_anomaly(
+                    AnomalyKind::RetryLost,
+                    id,
+                    call.at,
+                    story,
+                    cause,
                 ));
             }
             let followed_up = last_call.get(&id).is_some_and(|last| *last > call.at);
@@ -188,21 +238,43 @@ fn failures(
                 && acked.insert(id)
             {
                 let (broker, topic, queue_id) = queue;
-                anomalies.push(Anomaly::new(
+                let story = format!(
+                    "{}'s listener failed {id} ({broker}/{topic}/{queue_id}@{}) at {}; it was never \
+                     handed to a listener again nor dead-lettered, yet {group}'s committed offset there is \
+                     {committed}: a failure acknowledged as consumed",
+                    call.consumer, message.queue_offset, call.at
+                );
+                anomalies.push(named_anomaly(
                     AnomalyKind::FailedAcked,
-                    Some(id),
+                    id,
                     call.at,
-                    format!(
-                        "{}'s listener failed {id} ({broker}/{topic}/{queue_id}@{}) at {}; it was never \
-                         handed to a listener again nor dead-lettered, yet {group}'s committed offset there is \
-                         {committed}: a failure acknowledged as consumed",
-                        call.consumer,
-                        message.queue_offset,
-                        call.at
-                    ),
+                    story,
+                    cause,
                 ));
             }
         }
     }
-    (lost.len() as u64, acked.len() as u64)
+    let unnamed =
+        |set: &BTreeSet<MessageId>| set.iter().filter(|id| !named.contains_key(id)).count();
+    FailureCounts {
+        retry_lost: unnamed(&lost) as u64,
+        failed_acked: unnamed(&acked) as u64,
+        send_backs_lost: named.len() as u64,
+    }
+}
+
+/// The anomaly, with the send-back's loss as its cause when there is one.
+fn named_anomaly(
+    kind: AnomalyKind,
+    id: MessageId,
+    at: Time,
+    story: String,
+    cause: Option<&String>,
+) -> Anomaly {
+    match cause {
+        Some(why) => {
+            Anomaly::new(kind, Some(id), at, format!("{story}; {why}")).because(SEND_BACK_LOST)
+        }
+        None => Anomaly::new(kind, Some(id), at, story),
+    }
 }

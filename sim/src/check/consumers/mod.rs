@@ -135,6 +135,10 @@ pub struct GroupFigures {
     pub retry_lost: u64,
     /// Clustering: failed, never retried, yet the committed offset passed it.
     pub failed_acked: u64,
+    /// Clustering: failures whose send-back a broker stored and then lost (named; not in
+    /// `retry_lost` or `failed_acked`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub send_backs_lost: u64,
     /// Hand-overs of a queue from one consumer to another (from the allocations), and the
     /// longest: from the new owner's allocation to the old owner's letting go.
     pub handovers: u64,
@@ -183,6 +187,7 @@ pub(super) fn judge(
             figures.orderly_overlaps = judged.orderly_overlaps;
             figures.retry_lost = judged.retry_lost;
             figures.failed_acked = judged.failed_acked;
+            figures.send_backs_lost = judged.send_backs_lost;
         }
     }
     groups

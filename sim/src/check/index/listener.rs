@@ -6,7 +6,7 @@ use super::consumers::Queue;
 use crate::history::SimEvent;
 use crate::scenario::Scenario;
 use model::event::{Event, ListenedMessage};
-use model::{NodeId, Time};
+use model::{MessageId, NodeId, Time};
 use std::collections::BTreeMap;
 
 /// One listener call, as the application reported it.
@@ -26,6 +26,18 @@ pub(in crate::check) struct ListenerFacts {
     pub calls: BTreeMap<String, Vec<Call>>,
     /// Per (group, queue): the committed offset on the group's master at the end.
     pub committed: BTreeMap<(String, Queue), u64>,
+    /// Per (group, message): the send-backs a broker stored (as the broker reported them).
+    pub sent_back: BTreeMap<(String, MessageId), Vec<SentBack>>,
+}
+
+/// A send-back a broker stored: when, where and which commitlog bytes.
+#[derive(Clone, Debug)]
+pub(in crate::check) struct SentBack {
+    pub at: Time,
+    pub node: NodeId,
+    pub broker: String,
+    pub put: u64,
+    pub size: u32,
 }
 
 /// The consumer group a node belongs to.
@@ -72,6 +84,24 @@ impl ListenerFacts {
                     crashed: *crashed,
                     messages: messages.clone(),
                 });
+            }
+            Event::SentBack {
+                broker,
+                group,
+                id: Some(id),
+                put,
+                size,
+            } => {
+                let Some(node) = node else { return };
+                let back = SentBack {
+                    at,
+                    node,
+                    broker: broker.clone(),
+                    put: *put,
+                    size: *size,
+                };
+                let key = (group.clone(), *id);
+                self.sent_back.entry(key).or_default().push(back);
             }
             Event::ConsumerProgress {
                 group,

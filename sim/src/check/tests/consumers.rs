@@ -147,6 +147,35 @@ fn a_failure_never_consumed_nor_dead_lettered_is_a_lost_retry() {
     only(&report, AnomalyKind::RetryLost, "its retry was lost");
 }
 
+/// A send-back broker-a stored (SUCCESS, WAIT false) and then lost with its page cache takes
+/// the failure's retries with it: a named loss, counted apart from unexplained ones.
+#[test]
+fn a_send_back_its_broker_lost_names_the_lost_retry() {
+    let back = Event::SentBack {
+        broker: "broker-a".into(),
+        group: "billing".into(),
+        id: Some(super::id(1)),
+        put: 900,
+        size: 100,
+    };
+    let report = Story::new()
+        .sent(1_000, 1, "orders")
+        .listened(2_000, "billing-0", ("orders", &[1]), 10, false)
+        .model(2_011, "broker-a", back)
+        .stop(2_500, "broker-a", Stop::PowerOff)
+        .stored(8_000, 1, "orders")
+        .read_back_done(9_000)
+        .check();
+    let lost = only(
+        &report,
+        AnomalyKind::RetryLost,
+        "stored its send-back at 2.011s",
+    );
+    assert_eq!(lost.cause, Some("send_back_lost"));
+    let billing = &report.consumers[0];
+    assert_eq!((billing.retry_lost, billing.send_backs_lost), (0, 1));
+}
+
 #[test]
 fn a_failure_the_committed_offset_passed_is_acknowledged() {
     let progress = Event::ConsumerProgress {
