@@ -111,7 +111,12 @@ impl CommitLog {
         store_timestamp_ms: u64,
     ) -> Result<Appended, AppendError> {
         let key = (request.topic.clone(), request.queue_id);
-        let queue_offset = self.topic_queue_table.get(&key).copied().unwrap_or(0);
+        // A prepared or rolled-back record takes no queue offset (it is never dispatched).
+        let dispatched = crate::broker::transaction::sys_flag::dispatched(request.sys_flag);
+        let queue_offset = match dispatched {
+            true => self.topic_queue_table.get(&key).copied().unwrap_or(0),
+            false => 0,
+        };
         let length = record::record_length(
             request.body.len(),
             request.topic.len(),
@@ -146,7 +151,9 @@ impl CommitLog {
         );
         self.write(disk, index, &bytes, length);
         self.files.files[index].store_timestamp_ms = store_timestamp_ms;
-        self.topic_queue_table.insert(key, queue_offset + 1);
+        if dispatched {
+            self.topic_queue_table.insert(key, queue_offset + 1);
+        }
         Ok(Appended {
             physical_offset,
             bytes: length,

@@ -356,8 +356,12 @@ impl MessageStore {
         arrivals
     }
 
-    /// Writes one record's ConsumeQueue entry (`doDispatch`).
+    /// Writes one record's ConsumeQueue entry (`doDispatch`); prepared and rolled-back
+    /// records have none.
     fn dispatch(&mut self, disk: &mut dyn Disk, request: &DispatchRequest, entries_per_file: u64) {
+        if !crate::broker::transaction::sys_flag::dispatched(request.sys_flag) {
+            return;
+        }
         let key = (request.topic.clone(), request.queue_id);
         if !self.consume_queues.contains_key(&key) {
             let cq = ConsumeQueue::load(disk, &request.topic, request.queue_id, entries_per_file)

@@ -126,6 +126,8 @@ pub struct DispatchRequest {
     pub uniq_key: Option<String>,
     /// The delay level of a message waiting in the schedule topic.
     pub delay_level: Option<u32>,
+    /// `MessageSysFlag` (its transaction bits decide whether the record is dispatched).
+    pub sys_flag: i32,
 }
 
 /// What a scan finds at a position (`checkMessageAndReturnSize`).
@@ -187,7 +189,7 @@ fn scan_inner(bytes: &[u8], check_crc: bool) -> Option<Scan> {
     let _flag = r.i32()?;
     let queue_offset = r.u64()?;
     let physical_offset = r.u64()?;
-    let _sys_flag = r.i32()?;
+    let sys_flag = r.i32()?;
     let _born_timestamp = r.u64()?;
     r.take(8)?;
     let store_timestamp_ms = r.u64()?;
@@ -217,6 +219,7 @@ fn scan_inner(bytes: &[u8], check_crc: bool) -> Option<Scan> {
         store_timestamp_ms,
         queue_offset,
         uniq_key: properties.get(property::UNIQ_KEY).cloned(),
+        sys_flag,
         delay_level: properties
             .get(property::DELAY_TIME_LEVEL)
             .and_then(|l| l.parse().ok()),

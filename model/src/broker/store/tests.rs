@@ -106,6 +106,25 @@ fn messages_are_dispatched_to_their_queues_in_order() {
     );
 }
 
+/// `CommitLogDispatcherBuildConsumeQueue`: records flagged prepared or rolled back get no
+/// ConsumeQueue entry; committed and plain ones do.
+#[test]
+fn prepared_and_rolled_back_records_are_not_dispatched() {
+    use crate::broker::transaction::sys_flag;
+    let mut io = TestIo::new();
+    let mut store = open(&mut io, BrokerBugs::default());
+    for (seq, flag) in [sys_flag::PREPARED, sys_flag::COMMIT, sys_flag::ROLLBACK, 0]
+        .into_iter()
+        .enumerate()
+    {
+        let mut put = request(seq as u32, 0);
+        put.sys_flag = flag;
+        store.put(&mut io.ctx(), &put).unwrap();
+    }
+    store.on_timer(&mut io.ctx(), StoreTimer::Reput);
+    assert_eq!(ids_in_queue(&io, &store, 0), vec![1, 3]);
+}
+
 /// A crash that tears the last record at any field boundary (or inside its body) loses that
 /// record only; its queue offset is handed out again.
 #[test]

@@ -36,12 +36,21 @@ const REMOVE_TAG: &str = "d";
 pub mod sys_flag {
     /// A half message as stored in the half topic: an ordinary record there.
     pub const NOT_TYPE: i32 = 0;
+    /// A half message as its producer flags it (`TRANSACTION_PREPARED_TYPE`).
+    pub const PREPARED: i32 = 1 << 2;
     pub const COMMIT: i32 = 2 << 2;
+    pub const ROLLBACK: i32 = 3 << 2;
     const MASK: i32 = 3 << 2;
 
     /// `resetTransactionValue`.
     pub fn with(flag: i32, kind: i32) -> i32 {
         (flag & !MASK) | kind
+    }
+
+    /// `CommitLogDispatcherBuildConsumeQueue`: prepared and rolled-back records get no
+    /// ConsumeQueue entry.
+    pub fn dispatched(flag: i32) -> bool {
+        !matches!(flag & MASK, PREPARED | ROLLBACK)
     }
 }
 
