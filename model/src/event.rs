@@ -208,7 +208,10 @@ pub enum Event {
     /// it stored (a commit); `refused` why it did nothing.
     TransactionEnded {
         broker: String,
+        /// The half the record at the request's offsets holds (the request's id when none).
         id: Option<MessageId>,
+        /// The id the request named.
+        requested: Option<MessageId>,
         state: TransactionState,
         from_check: bool,
         half_offset: u64,

@@ -279,6 +279,12 @@ const COUNTS: &[CountExpectation] = &[
         observed: |c, _| c.transactions.phantom,
     },
     CountExpectation {
+        name: "txn_phantom_unexplained",
+        needs_read_back: true,
+        condition: |e| &e.txn_phantom_unexplained,
+        observed: |c, _| c.transactions.phantom_unexplained,
+    },
+    CountExpectation {
         name: "txn_duplicated",
         needs_read_back: true,
         condition: |e| &e.txn_duplicated,

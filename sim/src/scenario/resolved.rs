@@ -275,6 +275,7 @@ pub struct Expectations {
     pub txn_lost: Option<Condition>,
     pub txn_lost_unexplained: Option<Condition>,
     pub txn_phantom: Option<Condition>,
+    pub txn_phantom_unexplained: Option<Condition>,
     pub txn_duplicated: Option<Condition>,
     pub txn_duplicated_unexplained: Option<Condition>,
     pub txn_discarded: Option<Condition>,

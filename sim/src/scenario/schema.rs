@@ -702,9 +702,12 @@ pub struct ExpectSection {
     /// Of those, the ones no discard or broker stop explains: always a bug. Defaults to 0 with
     /// transactional producers.
     pub txn_lost_unexplained: Option<CountCondition>,
-    /// Transactions visible although not committed: always a bug. Defaults to 0 with
-    /// transactional producers.
+    /// Transactions visible although not committed (an END_TRANSACTION for another
+    /// transaction can commit a half at the offsets it names).
     pub txn_phantom: Option<CountCondition>,
+    /// Phantoms no known mechanism explains: always a bug. Defaults to 0 with
+    /// transactional producers.
+    pub txn_phantom_unexplained: Option<CountCondition>,
     /// Transactions stored more than once in their topic (#5574, #8158).
     pub txn_duplicated: Option<CountCondition>,
     /// Of those, the ones no second commit explains: always a bug. Defaults to 0 with
@@ -786,6 +789,7 @@ impl ExpectSection {
             txn_lost,
             txn_lost_unexplained,
             txn_phantom,
+            txn_phantom_unexplained,
             txn_duplicated,
             txn_duplicated_unexplained,
             txn_discarded,

@@ -16,6 +16,7 @@ pub use producers::Producers;
 use super::Broker;
 use super::store::record::{StoreRequest, StoredMessage};
 use crate::event::{Event, TransactionState};
+use crate::ids::MessageId;
 use crate::message::{decode_properties, encode_properties, property};
 use crate::node::Context;
 use crate::protocol::{EndTransaction, ResponseCode};
@@ -117,6 +118,8 @@ fn op_message(half: &StoredMessage, half_queue_offset: u64, now_ms: u64) -> Stor
 struct Ended {
     put: Option<(u64, u32)>,
     refused: Option<String>,
+    /// The id of the half the record at the named offsets holds, when one was found.
+    half: Option<MessageId>,
 }
 
 impl Ended {
@@ -124,6 +127,7 @@ impl Ended {
         Ended {
             put: None,
             refused: Some(why.into()),
+            half: None,
         }
     }
 }
@@ -133,9 +137,13 @@ impl Broker {
     pub(super) fn handle_end_transaction(&mut self, ctx: &mut Context<'_>, end: EndTransaction) {
         let ended = self.end_transaction(ctx, &end);
         let (put, size) = ended.put.map_or((None, 0), |(at, size)| (Some(at), size));
+        let requested = MessageId::from_uniq_key(&end.msg_id);
         ctx.emit(Event::TransactionEnded {
             broker: self.config.broker_name.clone(),
-            id: crate::ids::MessageId::from_uniq_key(&end.msg_id),
+            // The half the record holds: `checkPrepareMessage` compares no id, so after a
+            // broker lost its log it may be another transaction's.
+            id: ended.half.or(requested),
+            requested,
             state: end.state,
             from_check: end.from_transaction_check,
             half_offset: end.commit_log_offset,
@@ -161,7 +169,10 @@ impl Broker {
         };
         if let Err(why) = check_prepare_message(&half, end) {
             crate::probe!(TXN_REFUSED);
-            return Ended::refused(why);
+            return Ended {
+                half: half.message_id(),
+                ..Ended::refused(why)
+            };
         }
         match end.state {
             TransactionState::Commit => crate::probe!(TXN_COMMIT),
@@ -170,6 +181,7 @@ impl Broker {
         let mut ended = Ended {
             put: None,
             refused: None,
+            half: half.message_id(),
         };
         if puts {
             let Some(real) = real_message(&half) else {

@@ -27,6 +27,8 @@ pub(in crate::check) struct Ended {
     /// The real message's commitlog offset and size, when it was put.
     pub put: Option<(u64, u32)>,
     pub refused: Option<String>,
+    /// The transaction the request named, when the half at its offsets was another's.
+    pub for_other: Option<MessageId>,
 }
 
 /// A check-back: the copy number, and the producer asked (none: the group had no channel).
@@ -47,6 +49,9 @@ pub(in crate::check) struct Transaction {
     pub checks: Vec<Checked>,
     /// Discarded copies read back: (broker, queue offset).
     pub discarded: Vec<(String, u64)>,
+    /// Its END_TRANSACTION found another transaction's half at its offsets: (when, broker,
+    /// whose half, whether it put that one).
+    pub took_other: Vec<(Time, String, MessageId, bool)>,
 }
 
 #[derive(Default)]
@@ -78,21 +83,30 @@ impl TransactionFacts {
             Event::TransactionEnded {
                 broker,
                 id: Some(id),
+                requested,
                 state,
                 from_check,
                 put,
                 size,
                 refused,
                 ..
-            } => list.entry(*id).or_default().ended.push(Ended {
-                at,
-                node,
-                broker: broker.clone(),
-                state: *state,
-                from_check: *from_check,
-                put: put.map(|offset| (offset, *size)),
-                refused: refused.clone(),
-            }),
+            } => {
+                let for_other = requested.filter(|named| named != id);
+                list.entry(*id).or_default().ended.push(Ended {
+                    at,
+                    node,
+                    broker: broker.clone(),
+                    state: *state,
+                    from_check: *from_check,
+                    put: put.map(|offset| (offset, *size)),
+                    refused: refused.clone(),
+                    for_other,
+                });
+                if let Some(named) = for_other {
+                    let took = (at, broker.clone(), *id, put.is_some());
+                    list.entry(named).or_default().took_other.push(took);
+                }
+            }
             Event::TransactionChecked {
                 broker,
                 id: Some(id),

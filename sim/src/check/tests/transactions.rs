@@ -35,6 +35,7 @@ impl Story {
         let event = Event::TransactionEnded {
             broker: "broker-a".into(),
             id: Some(id(seq)),
+            requested: Some(id(seq)),
             state,
             from_check,
             half_offset: 0,
@@ -321,4 +322,43 @@ fn a_half_stored_twice_on_one_broker_explains_a_duplicate() {
         "a second half on broker-a itself",
     );
     assert_eq!(duplicate.cause, Some("half_stored_twice"));
+}
+
+/// After broker-a lost its log, an END_TRANSACTION for p0-1 found p0-2's half at the offsets
+/// it named (`checkPrepareMessage` compares no id) and committed it: p0-2 is a phantom and
+/// p0-1 is lost, each with that cause.
+#[test]
+fn an_end_that_committed_another_half_names_the_phantom_and_the_loss() {
+    let ended = Event::TransactionEnded {
+        broker: "broker-a".into(),
+        id: Some(id(2)),
+        requested: Some(id(1)),
+        state: COMMIT,
+        from_check: false,
+        half_offset: 0,
+        put: Some(900),
+        size: 100,
+        refused: None,
+    };
+    let report = Story::new()
+        .half(1_000, 1)
+        .half(1_010, 2)
+        .decided(1_100, 1, COMMIT)
+        .model(1_101, "broker-a", ended)
+        .stored(8_000, 2, "audit")
+        .read_back_done(9_000)
+        .check();
+    let phantom = only(
+        &report,
+        AnomalyKind::TxnPhantom,
+        "an END_TRANSACTION for p0-1 committed it",
+    );
+    assert_eq!(phantom.cause, Some("end_for_another_half"));
+    let lost = only(&report, AnomalyKind::TxnLost, "it committed p0-2 instead");
+    assert_eq!(lost.cause, Some("end_took_another_half"));
+    let counts = &report.sends.counts.transactions;
+    assert_eq!(
+        (counts.phantom_unexplained, counts.lost_unexplained),
+        (0, 0)
+    );
 }

@@ -43,6 +43,8 @@ pub struct TransactionCounts {
     pub lost: u64,
     pub lost_unexplained: u64,
     pub phantom: u64,
+    /// Phantoms no known mechanism explains (always a bug).
+    pub phantom_unexplained: u64,
     pub duplicated: u64,
     pub duplicated_unexplained: u64,
     pub discarded: u64,
@@ -179,7 +181,26 @@ fn fate(
             counts.phantom += 1;
             let at = decided.map_or(judged.record.first_invoke().unwrap_or_default(), |d| d.0);
             let story = story::phantom(index, judged.txn, decided.map(|d| d.1));
-            anomalies.push(Anomaly::new(AnomalyKind::TxnPhantom, id, at, story));
+            let anomaly = Anomaly::new(AnomalyKind::TxnPhantom, id, at, story);
+            let committed_for = judged.txn.ended.iter().filter(|e| e.put.is_some());
+            match committed_for.filter_map(|e| e.for_other).next() {
+                Some(named) => {
+                    let why = format!(
+                        "; an END_TRANSACTION for {named} committed it: the record at the \
+                         offsets {named}'s request named was this half (checkPrepareMessage \
+                         compares the group and the offsets, never the id)"
+                    );
+                    let anomaly = Anomaly {
+                        explanation: anomaly.explanation + &why,
+                        ..anomaly
+                    };
+                    anomalies.push(anomaly.because("end_for_another_half"));
+                }
+                None => {
+                    counts.phantom_unexplained += 1;
+                    anomalies.push(anomaly);
+                }
+            }
         }
         _ => {}
     }
@@ -197,6 +218,15 @@ fn lost_cause(
     if !txn.discarded.is_empty() {
         let story = format!("committed locally; {told}; {}", story::checks(index, txn));
         return (Some("discarded"), story);
+    }
+    if let Some((at, broker, other, _)) = txn.took_other.iter().find(|took| took.3) {
+        let story = format!(
+            "{told}; its END_TRANSACTION reached {broker} at {at}, where the record at the \
+             offsets it named was {other}'s half (the broker had lost its log; \
+             checkPrepareMessage compares the group and the offsets, never the id): it \
+             committed {other} instead"
+        );
+        return (Some("end_took_another_half"), story);
     }
     if let Some((ended, (offset, size))) = txn.ended.iter().find_map(|e| Some((e, e.put?))) {
         let real = Ack {
