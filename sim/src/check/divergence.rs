@@ -5,7 +5,8 @@
 
 use super::index::{Index, Position};
 use super::{Anomaly, AnomalyKind, SendCounts};
-use model::MessageId;
+use crate::history::Stop;
+use model::{MessageId, NodeId};
 use std::collections::BTreeSet;
 
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
@@ -17,15 +18,23 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         diverged.insert(&conflict.position);
         let (broker, topic, queue_id, queue_offset) = &conflict.position;
         let ((first, first_id), (second, second_id)) = (conflict.first, conflict.second);
-        let story = format!(
-            "{broker}/{topic}/{queue_id}@{queue_offset} holds {} on {} but {} on {}: the \
-             replicas' logs went separate ways, and classic replication never compares or \
-             truncates them",
+        let held = format!(
+            "{broker}/{topic}/{queue_id}@{queue_offset} holds {} on {} but {} on {}",
             show(&first_id),
             index.name(first),
             show(&second_id),
             index.name(second)
         );
+        let torn = [(first, first_id), (second, second_id)]
+            .into_iter()
+            .find_map(|(node, id)| torn_by_power_loss(index, node, id));
+        let story = match torn {
+            Some(why) => format!("{held}: {why}"),
+            None => format!(
+                "{held}: the replicas' logs went separate ways, and classic replication never \
+                 compares or truncates them"
+            ),
+        };
         anomalies.push(Anomaly::new(
             AnomalyKind::Diverged,
             second_id,
@@ -50,4 +59,20 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         anomalies.push(anomaly.because("missing on a replica"));
     }
     counts.diverged = diverged.len() as u64;
+}
+
+/// A record whose properties cannot be read on a machine that lost power: the power loss tore
+/// its write (a page only partly on the media), which is not a divergence of the logs.
+fn torn_by_power_loss(index: &Index<'_>, node: NodeId, id: Option<MessageId>) -> Option<String> {
+    if id.is_some() {
+        return None;
+    }
+    let timeline = index.brokers.timelines.get(&node)?;
+    let mut stops = timeline.stops.iter().rev();
+    let (at, _) = stops.find(|(_, how)| *how == Stop::PowerOff)?;
+    Some(format!(
+        "{}'s power loss at {at} tore that record's write (part of its page reached the media), \
+         so its properties cannot be read there",
+        index.name(node)
+    ))
 }

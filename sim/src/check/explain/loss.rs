@@ -195,6 +195,23 @@ fn stop_story(
     }
 }
 
+/// Each slave's first report of holding the log up to `end`, made after `since` and by `by`:
+/// (slave, when, offset reported).
+fn holders(
+    master: &BrokerTimeline,
+    (since, by): (Time, Time),
+    end: u64,
+) -> Vec<(NodeId, Time, u64)> {
+    let mut holders: Vec<(NodeId, Time, u64)> = Vec::new();
+    let reports = master.replicated.iter().take_while(|(at, ..)| *at <= by);
+    for (at, offset, slave) in reports.filter(|(at, ..)| *at > since) {
+        if *offset >= end && !holders.iter().any(|(s, ..)| s == slave) {
+            holders.push((*slave, *at, *offset));
+        }
+    }
+    holders
+}
+
 /// How every slave that reported holding the log up to `end` by `by` lost its copy, if each
 /// did: its disk, or a power loss before its own flush reached `end`, at any time after the
 /// send began at `sent_at` (a report can arrive after the slave that sent it died).
@@ -204,11 +221,14 @@ fn slave_copies_lost(
     end: u64,
     slaves: &Timelines<'_>,
 ) -> Option<String> {
-    let mut holders: Vec<(NodeId, Time, u64)> = Vec::new();
-    for (at, offset, slave) in master.replicated.iter().take_while(|(at, ..)| *at <= by) {
-        if *offset >= end && !holders.iter().any(|(s, ..)| s == slave) {
-            holders.push((*slave, *at, *offset));
-        }
+    // Only reports to the master's incarnation that took the send count (from its last stop
+    // before the send): a restarted master trusts what its own connections report, not what
+    // its earlier process heard.
+    let stops = master.stops.iter().map(|(at, _)| *at);
+    let answered_since = stops.filter(|at| *at < sent_at).max().unwrap_or(Time::ZERO);
+    let mut holders = holders(master, (answered_since, by), end);
+    if holders.is_empty() {
+        holders = self::holders(master, (Time::ZERO, by), end);
     }
     let mut stories = Vec::new();
     for (slave, since, offset) in holders {
@@ -356,6 +376,15 @@ mod tests {
             story.contains("with its own flush at offset 1050"),
             "{story}"
         );
+    }
+
+    #[test]
+    fn a_report_to_the_masters_earlier_incarnation_is_not_quoted() {
+        let mut master = replicated(master(Stop::DiskLoss, 1_100), 500);
+        master.stops.insert(0, (ms(700), Stop::Kill));
+        master.replicated.push((ms(800), 1_100, SLAVE));
+        let story = explain(&master, &BrokerTimeline::default()).expect("explained");
+        assert!(story.contains("up to offset 1100 at 0.800s"), "{story}");
     }
 
     #[test]

@@ -107,6 +107,29 @@ fn replicas_holding_different_records_diverged() {
     assert_eq!(report.sends.counts.diverged, 1);
 }
 
+/// A record whose properties a power loss tore is described as torn, not as logs that went
+/// separate ways.
+#[test]
+fn a_record_torn_by_a_power_loss_is_not_called_a_divergence() {
+    let report = Story::new()
+        .sent(1_000, 1, "audit")
+        .stop(2_000, "broker-a-s1", Stop::PowerOff)
+        .stored(8_000, 1, "audit")
+        .held(8_001, "broker-a-s1", "audit", 1, None, 1)
+        .read_back_done(9_000)
+        .check();
+    let diverged = only(
+        &report,
+        AnomalyKind::Diverged,
+        "broker-a-s1's power loss at 2.000s tore",
+    );
+    assert!(
+        !diverged.explanation.contains("separate ways"),
+        "{}",
+        diverged.explanation
+    );
+}
+
 #[test]
 fn a_position_missing_on_a_replica_that_covers_it_diverged() {
     let mut story = Story::new();
