@@ -247,3 +247,17 @@ fn delayed_messages_not_yet_due_are_pending_not_lost() {
     assert_eq!(counts.delayed_pending, 100);
     assert_eq!(summary.verdict, sim::check::Verdict::Pass);
 }
+
+/// The drain waits for delayed messages that fall due within its timeout: the read-back then
+/// finds them in their topic (none pending).
+#[test]
+fn the_drain_waits_for_delays_that_fit_it() {
+    let scenario = common::fixture("delayed-within-the-drain");
+    let summary = common::summary(&scenario, 1);
+    let counts = &summary.sends.expect("sends").counts;
+    assert_eq!((counts.stored, counts.delayed_pending), (100, 0));
+    assert!(
+        summary.simulated_ms > 120_000,
+        "the drain waited past the delay"
+    );
+}

@@ -524,11 +524,17 @@ fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
     (plan, draws)
 }
 
-/// The drain ends when every producer finished and every broadcasting consumer has nothing
-/// left; the auditor then waits for the clustering groups itself, and reads back.
+/// The drain ends when every producer finished, their delayed messages fell due (when that
+/// fits the drain timeout: otherwise they are pending at the read-back) and every broadcasting
+/// consumer has nothing left; the auditor then waits for the clustering groups itself, and
+/// reads back.
 pub struct ScenarioProgress {
     pub producers: usize,
     pub broadcasting: Vec<NodeId>,
+    /// The longest delay of a producer's messages, plus the schedule service's tick.
+    pub longest_delay_ms: u64,
+    /// When the drain times out at the latest (the run phase, then the drain timeout).
+    pub drain_deadline: Time,
 }
 
 impl ScenarioProgress {
@@ -545,13 +551,34 @@ impl ScenarioProgress {
                 .filter(|c| c.broadcasting)
                 .flat_map(|c| c.nodes.iter().copied())
                 .collect(),
+            longest_delay_ms: scenario
+                .producers
+                .iter()
+                .filter_map(|p| p.delay_level)
+                .map(|level| model::broker::schedule::delay_ms(level) + DELAY_SLACK_MS)
+                .max()
+                .unwrap_or(0),
+            drain_deadline: Time::from_ms(scenario.duration_ms + scenario.drain_timeout_ms),
         }
     }
+
+    /// Whether the producers' delayed messages fell due, or cannot within the drain.
+    fn delays_passed(&self, world: &World) -> bool {
+        let due = world
+            .progress
+            .producers_finished_at
+            .plus_ms(self.longest_delay_ms);
+        due > self.drain_deadline || world.clock() >= due
+    }
 }
+
+/// The schedule service's tick and a put, after a delay falls due.
+const DELAY_SLACK_MS: u64 = 2_000;
 
 impl Progress for ScenarioProgress {
     fn drained(&self, world: &World) -> bool {
         world.progress.finished_producers.len() >= self.producers
+            && self.delays_passed(world)
             && self
                 .broadcasting
                 .iter()

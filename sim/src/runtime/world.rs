@@ -196,6 +196,8 @@ pub struct World {
 pub struct RunProgress {
     /// Producer nodes that finished their messages.
     pub finished_producers: BTreeSet<NodeId>,
+    /// When the last of them finished.
+    pub producers_finished_at: Time,
     /// Each broadcasting consumer's last reported backlog.
     pub consumer_lag: BTreeMap<NodeId, u64>,
     pub read_back_done: bool,
@@ -249,6 +251,11 @@ impl World {
     }
 
     /// Simulated time now, in whole milliseconds. Must run inside the madsim runtime.
+    /// Simulated time, for a reader that sets nothing up (see `now`).
+    pub fn clock(&self) -> Time {
+        Time::from_ms(madsim::time::TimeHandle::current().elapsed().as_millis() as u64)
+    }
+
     pub fn now(&mut self) -> Time {
         let handle = madsim::time::TimeHandle::current();
         if self.base.is_none() {
@@ -276,6 +283,7 @@ impl World {
         match &event {
             Event::WorkloadFinished { .. } => {
                 self.progress.finished_producers.insert(node);
+                self.progress.producers_finished_at = at;
             }
             Event::ReadBackDone { .. } => self.progress.read_back_done = true,
             Event::ConsumerLag { behind, .. } => {
