@@ -1,6 +1,6 @@
 //! Broken promises: a SEND_OK judged against what the disks held when it was answered.
 
-use super::{SIZE, Story, of, only};
+use super::{Report, SIZE, Story, of, only};
 use crate::check::{AnomalyKind, Verdict};
 use crate::history::{ReplicaHeld, SimEvent};
 use crate::scenario::schema::{FlushMode, MasterRole};
@@ -51,15 +51,20 @@ impl Story {
     }
 }
 
-#[test]
-fn a_sync_flush_send_ok_before_the_media_held_it_is_broken() {
-    let report = Story::promising(true, false)
+/// Message 1 sent, SEND_OK at 1.005s when the disks held it as given, stored.
+fn answered_once(mut story: Story, media: u64, slave: (u64, bool)) -> Report {
+    story
         .invoke(1_000, 1, "audit", None)
-        .held_when_answered(1_004, 1, 150, 0)
+        .held_by_slave(1_004, 1, media, slave)
         .answer(1_005, 1, SendStatus::SendOk)
         .stored(2_000, 1, "audit")
         .read_back_done(9_000)
-        .check();
+        .check()
+}
+
+#[test]
+fn a_sync_flush_send_ok_before_the_media_held_it_is_broken() {
+    let report = answered_once(Story::promising(true, false), 150, (0, false));
     only(
         &report,
         AnomalyKind::BrokenPromise,
@@ -92,13 +97,7 @@ fn a_kept_promise_is_not_reported() {
 
 #[test]
 fn a_sync_master_send_ok_no_slave_held_is_broken() {
-    let report = Story::promising(false, true)
-        .invoke(1_000, 1, "audit", None)
-        .held_when_answered(1_004, 1, 0, 180)
-        .answer(1_005, 1, SendStatus::SendOk)
-        .stored(2_000, 1, "audit")
-        .read_back_done(9_000)
-        .check();
+    let report = answered_once(Story::promising(false, true), 0, (180, false));
     only(
         &report,
         AnomalyKind::BrokenPromise,
@@ -132,13 +131,7 @@ fn without_a_promise_nothing_is_judged() {
 
 #[test]
 fn a_slave_whose_log_diverged_breaks_the_promise_by_a_named_mechanism() {
-    let report = Story::promising(false, true)
-        .invoke(1_000, 1, "audit", None)
-        .held_by_slave(1_004, 1, 0, (108, true))
-        .answer(1_005, 1, SendStatus::SendOk)
-        .stored(2_000, 1, "audit")
-        .read_back_done(9_000)
-        .check();
+    let report = answered_once(Story::promising(false, true), 0, (108, true));
     let anomaly = only(&report, AnomalyKind::BrokenPromise, "other bytes after");
     assert_eq!(anomaly.cause, Some("diverged_replica"));
     assert_eq!(report.sends.counts.broken_promises, 1);

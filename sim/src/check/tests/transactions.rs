@@ -12,9 +12,14 @@ const ROLLBACK: TransactionState = TransactionState::Rollback;
 impl Story {
     /// Half message `seq` sent at `at`, acknowledged SEND_OK 5 ms later.
     fn half(&mut self, at: u64, seq: u32) -> &mut Story {
+        self.half_of(at, seq, "audit")
+    }
+
+    /// The same, for a message of `topic`.
+    fn half_of(&mut self, at: u64, seq: u32, topic: &str) -> &mut Story {
         let event = Event::SendInvoke {
             id: id(seq),
-            topic: "audit".into(),
+            topic: topic.into(),
             key: None,
             tags: None,
             mode: SendMode::Transaction,
@@ -268,17 +273,8 @@ fn a_half_only_a_slave_kept_is_lost_with_that_cause() {
 #[test]
 fn a_committed_message_a_group_dead_lettered_is_not_lost() {
     let topics = ("orders", "orders");
-    let invoke = Event::SendInvoke {
-        id: id(1),
-        topic: "orders".into(),
-        key: None,
-        tags: None,
-        mode: SendMode::Transaction,
-        body_crc: 1,
-    };
     let report = Story::new()
-        .model(1_000, "p-0", invoke)
-        .answer(1_005, 1, SendStatus::SendOk)
+        .half_of(1_000, 1, "orders")
         .decided(1_100, 1, COMMIT)
         .ended(1_101, 1, false, Some(500))
         .delivered(2_000, "billing-0", "billing", 1, topics, 1, 0, false)
