@@ -2,6 +2,13 @@
 //! (`messageDelayLevel`), never the model's: a wrong table in the model must not be judged
 //! right by the same table.
 
+/// `ReputMessageService` looks for new records every millisecond: a record is dispatched to
+/// its ConsumeQueue at most this long after it was stored.
+pub(super) const REPUT_INTERVAL_MS: u64 = 1;
+
+/// Where the transaction check service parks a half it gave up on.
+pub(super) const TRANSACTION_DISCARD_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
+
 /// `messageDelayLevel`: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".
 const DELAY_LEVELS_S: [u64; 18] = [
     1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1_200, 1_800, 3_600, 7_200,

@@ -174,6 +174,18 @@ pub struct ConsumerGroup {
     pub subscriptions: Vec<String>,
 }
 
+impl ConsumerGroup {
+    /// An orderly push consumer (`MessageListenerOrderly`).
+    pub fn orderly(&self) -> bool {
+        self.mode == ConsumeMode::Orderly
+    }
+
+    /// A lite pull consumer (no listener, no send-back).
+    pub fn lite_pull(&self) -> bool {
+        self.mode == ConsumeMode::LitePull
+    }
+}
+
 /// What a consumer instance's listener does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listener {

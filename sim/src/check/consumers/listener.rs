@@ -29,7 +29,6 @@ use crate::check::explain::loss_cause;
 use crate::check::index::{Ack, Call, Index, Queue};
 use crate::check::{Anomaly, AnomalyKind};
 use crate::scenario::Scenario;
-use model::client::consumer::ConsumeMode;
 use model::event::{ListenedMessage, SendStatus};
 use model::protocol::route::dlq_topic;
 use model::{MessageId, NodeId, Time};
@@ -57,11 +56,11 @@ pub(super) fn judge(
         let calls = index.listener.calls.get(&group.group);
         let calls = calls.map_or(&[][..], Vec::as_slice);
         let entry = figures.entry(group.group.clone()).or_default();
-        if group.mode == ConsumeMode::Orderly {
+        if group.orderly() {
             entry.orderly_overlaps += overlaps(scenario, calls, anomalies);
         }
         let dlq_known = read_back.done && !read_back.dlq_unread.contains(&group.group);
-        if group.mode != ConsumeMode::LitePull && dlq_known {
+        if !group.lite_pull() && dlq_known {
             let counts = failures(index, &group.group, calls, anomalies);
             entry.retry_lost += counts.retry_lost;
             entry.failed_acked += counts.failed_acked;

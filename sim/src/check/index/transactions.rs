@@ -125,7 +125,7 @@ impl TransactionFacts {
                 queue_offset,
                 id: Some(id),
                 ..
-            } if topic == model::broker::transaction::DISCARD_TOPIC => {
+            } if topic == crate::check::spec::TRANSACTION_DISCARD_TOPIC => {
                 let discarded = &mut list.entry(*id).or_default().discarded;
                 let copy = (broker.clone(), *queue_offset);
                 if !discarded.contains(&copy) {

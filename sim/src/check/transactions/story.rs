@@ -154,7 +154,7 @@ pub(super) fn duplicate(
     // was dispatched (`REPUT_DELAY_MS` after the commit; a check in that millisecond may run
     // first).
     let own_commit = puts.iter().find(|e| !e.from_check).map(|e| e.at);
-    let dispatched = own_commit.map(|at| at.plus_ms(model::broker::store::REPUT_DELAY_MS));
+    let dispatched = own_commit.map(|at| at.plus_ms(crate::check::spec::REPUT_INTERVAL_MS));
     let raced = dispatched.is_some_and(|at| txn.checks.iter().any(|c| c.at <= at));
     let cause = if checked == 0 {
         let why = "END_TRANSACTION committed it twice: the broker keeps no state of resolved \
