@@ -70,4 +70,5 @@ snapshots! {
     transaction_matrix => "transaction-matrix",
     delayed_messages => "delayed-messages",
     tags_and_filters => "tags-and-filters",
+    selectors => "selectors",
 }

@@ -95,7 +95,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                         interval_ms: spec.interval_ms,
                         start_ms: spec.start_ms,
                         keys: spec.keys,
-                        hash_selector: spec.hash_selector,
+                        selector: spec.selector,
                         body_bytes: spec.body_bytes,
                         app_retries: spec.app_retries,
                         client,

@@ -210,10 +210,10 @@ impl Client {
         id: MessageId,
         message: Message,
         mode: SendMode,
-        shard_key: Option<String>,
+        selector: Option<producer::Selector>,
     ) -> (u64, Option<SendOutcome>) {
         let producer = self.producer.as_mut().expect("a producer client");
-        producer.send(ctx, &mut self.core, id, message, mode, shard_key)
+        producer.send(ctx, &mut self.core, id, message, mode, selector)
     }
 
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: ClientTimer) -> Vec<Notice> {

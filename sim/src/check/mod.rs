@@ -78,6 +78,7 @@ mod replication;
 mod routes;
 mod sends;
 mod spec;
+mod spread;
 mod storage;
 #[cfg(test)]
 mod tests;

@@ -61,6 +61,9 @@ pub struct SendFigures {
     pub unavailable_ms: u64,
     /// SEND_OK acknowledgements per simulated second, from the first send to the last answer.
     pub acked_per_s: u64,
+    /// Per topic, how evenly its queues got messages (when a producer uses a selector).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queue_spread: Vec<super::spread::QueueSpread>,
 }
 
 /// The figures and anomalies of the producer side. Messages of `consumed` topics are judged
@@ -77,6 +80,7 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> SendFigu
     storage::strays(index, counts, anomalies);
     misplaced::judge(index, counts, anomalies);
     latency(index, &mut figures);
+    figures.queue_spread = super::spread::judge(index);
     figures
 }
 

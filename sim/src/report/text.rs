@@ -96,6 +96,13 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             format_ms(sends.unavailable_ms),
             sends.acked_per_s
         );
+        for spread in &sends.queue_spread {
+            let _ = writeln!(
+                out,
+                "queues    {}: {} queues, {} to {} messages each",
+                spread.topic, spread.queues, spread.min, spread.max
+            );
+        }
         if c.delayed_pending > 0 {
             let _ = writeln!(
                 out,

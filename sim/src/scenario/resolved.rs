@@ -135,7 +135,8 @@ pub struct Producer {
     pub interval_ms: u64,
     pub start_ms: u64,
     pub keys: Option<u32>,
-    pub hash_selector: bool,
+    /// How the producer picks a queue.
+    pub selector: super::schema::SelectorName,
     pub body_bytes: u64,
     pub retries: u32,
     pub timeout_ms: u64,

@@ -282,6 +282,8 @@ pub enum SelectorName {
     RoundRobin,
     /// `SelectMessageQueueByHash` on the message's sharding key: ordered sends.
     HashKey,
+    /// `SelectMessageQueueByRandom`: any queue of the route, each as likely, one attempt.
+    Random,
 }
 
 #[derive(Debug, Deserialize)]

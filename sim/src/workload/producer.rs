@@ -5,6 +5,8 @@
 
 use super::transaction::{HalfStored, LocalTransactions, TransactionSpec};
 use super::{App, app_timer};
+use crate::scenario::schema::SelectorName;
+use model::client::producer::Selector;
 use model::client::producer::{Producer, ProducerConfig, SendOutcome};
 use model::client::{Client, ClientConfig, Notice};
 use model::disk::FlushId;
@@ -27,7 +29,7 @@ pub struct ProducerWorkload {
     pub interval_ms: u64,
     pub start_ms: u64,
     pub keys: Option<u32>,
-    pub hash_selector: bool,
+    pub selector: crate::scenario::schema::SelectorName,
     pub body_bytes: u64,
     /// Application-level resends of a failed or unknown send.
     pub app_retries: u32,
@@ -78,7 +80,7 @@ impl ProducerApp {
         }
     }
 
-    fn message(&self, seq: u32) -> (MessageId, Message, Option<String>) {
+    fn message(&self, seq: u32) -> (MessageId, Message, Option<Selector>) {
         let id = MessageId {
             producer: self.workload.client,
             seq,
@@ -98,8 +100,12 @@ impl ProducerApp {
             let tag = &tags[seq as usize % tags.len()];
             message.set_property(property::TAGS, tag.clone());
         }
-        let shard = key.filter(|_| self.workload.hash_selector);
-        (id, message, shard)
+        let selector = match self.workload.selector {
+            SelectorName::HashKey => key.map(Selector::Hash),
+            SelectorName::Random => Some(Selector::Random),
+            SelectorName::RoundRobin => None,
+        };
+        (id, message, selector)
     }
 
     fn send(&mut self, ctx: &mut Context<'_>, seq: u32, resends: u32) {

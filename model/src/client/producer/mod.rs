@@ -81,13 +81,23 @@ pub enum SendOutcome {
     Unknown { error: String },
 }
 
+/// A `MessageQueueSelector` a send names (`send(msg, selector, arg)`): one attempt, on the
+/// queue it picks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// `SelectMessageQueueByHash`: `abs(key.hashCode()) % queues` (ordered sends).
+    Hash(String),
+    /// `SelectMessageQueueByRandom`: any queue, each as likely.
+    Random,
+}
+
 #[derive(Clone, Debug)]
 struct SendOp {
     id: MessageId,
     message: Message,
     mode: SendMode,
-    /// Ordered send: the sharding key the hash selector maps to a queue.
-    shard_key: Option<String>,
+    /// A send through a selector.
+    selector: Option<Selector>,
     started: Time,
     attempts: u32,
     last_queue: Option<MessageQueue>,
@@ -132,7 +142,7 @@ impl Producer {
     }
 
     /// Starts a send; its outcome comes back from [`Producer::on_response`] or a later call,
-    /// as `(op, outcome)`. `shard_key` selects the queue by hash (an ordered send).
+    /// as `(op, outcome)`. A `selector` picks the queue (one attempt, as `sendSelectImpl`).
     pub fn send(
         &mut self,
         ctx: &mut Context<'_>,
@@ -140,7 +150,7 @@ impl Producer {
         id: MessageId,
         mut message: Message,
         mode: SendMode,
-        shard_key: Option<String>,
+        selector: Option<Selector>,
     ) -> (u64, Option<SendOutcome>) {
         message.set_property(property::UNIQ_KEY, id.to_uniq_key());
         if mode == SendMode::Transaction {
@@ -152,9 +162,10 @@ impl Producer {
         ctx.emit(Event::SendInvoke {
             id,
             topic: message.topic.clone(),
-            key: shard_key
-                .clone()
-                .or_else(|| message.keys().map(str::to_string)),
+            key: match &selector {
+                Some(Selector::Hash(key)) => Some(key.clone()),
+                _ => message.keys().map(str::to_string),
+            },
             tags: message.tags().map(str::to_string),
             mode,
             body_crc: crc32fast::hash(&message.body),
@@ -168,7 +179,7 @@ impl Producer {
                 id,
                 message,
                 mode,
-                shard_key,
+                selector,
                 started: ctx.now(),
                 attempts: 0,
                 last_queue: None,
@@ -218,7 +229,7 @@ impl Producer {
     /// How many attempts a send may make.
     fn attempts_total(&self, op: &SendOp) -> u32 {
         match op.mode {
-            _ if op.shard_key.is_some() => 1,
+            _ if op.selector.is_some() => 1,
             SendMode::Sync | SendMode::Transaction => 1 + self.config.retry_times_when_send_failed,
             SendMode::Async => 1 + self.config.retry_times_when_send_async_failed,
             SendMode::Oneway => 1,
@@ -300,10 +311,18 @@ impl Producer {
         let now = ctx.now();
         let op = &self.ops[&op_id];
         let info = self.publish.get_mut(&op.message.topic)?;
-        if let Some(key) = &op.shard_key {
-            // SelectMessageQueueByHash: abs(key.hashCode()) % queues.
-            let hash = crate::filter::java_string_hash(key).unsigned_abs() as usize;
-            return info.queues.get(hash % info.queues.len().max(1)).cloned();
+        match &op.selector {
+            Some(Selector::Hash(key)) => {
+                // SelectMessageQueueByHash: abs(key.hashCode()) % queues.
+                let hash = crate::filter::java_string_hash(key).unsigned_abs() as usize;
+                return info.queues.get(hash % info.queues.len().max(1)).cloned();
+            }
+            Some(Selector::Random) => {
+                let count = info.queues.len() as u64;
+                let pick = (count > 0).then(|| ctx.random_below(count) as usize);
+                return pick.and_then(|index| info.queues.get(index)).cloned();
+            }
+            None => {}
         }
         let last_broker = op.last_queue.as_ref().map(|q| q.broker_name.as_str());
         if !self.config.send_latency_fault_enable {

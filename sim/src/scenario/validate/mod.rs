@@ -459,7 +459,7 @@ fn producers(
             interval_ms: producer.rate.interval_ms(),
             start_ms: producer.start.0,
             keys: producer.keys,
-            hash_selector: producer.selector == SelectorName::HashKey,
+            selector: producer.selector,
             body_bytes: producer.body.0,
             retries: producer.retries,
             timeout_ms: producer.timeout.0,
