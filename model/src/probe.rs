@@ -50,6 +50,8 @@ probes! {
     TXN_CHECK = "txn-check", false, "the check asked a producer about a half message";
     TXN_DISCARD = "txn-discard", false, "the check discarded a half after its last check";
     SCHEDULE_DELIVERED = "schedule-delivered", false, "the schedule service put a due message into its topic";
+    SCHEDULE_PROGRESS_LOADED = "schedule-progress-loaded", false, "a broker started from the delay progress delayOffset.json had saved";
+    TXN_CHECK_FROM_DISK = "txn-check-from-disk", false, "a producer answered a check from the decision its own disk held";
     TAG_FILTERED_BY_CLIENT = "tag-filtered-by-client", false, "the client dropped a message whose tag hash collided";
     SUBSCRIPTION_MISSING = "subscription-missing", false, "a pull found no subscription for its group (SUBSCRIPTION_NOT_EXIST)";
     NAME_SERVER_REFUSED = "name-server-refused", false, "a route call refused by a name server moved on to the next";

@@ -82,6 +82,9 @@ impl ScheduleOffsets {
                 }
             }
         }
+        if offsets.next.iter().any(|next| *next > 0) {
+            crate::probe!(SCHEDULE_PROGRESS_LOADED);
+        }
         offsets
     }
 

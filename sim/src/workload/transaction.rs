@@ -138,8 +138,10 @@ impl LocalTransactions {
             return TransactionState::Unknown;
         }
         let byte = ctx.disk().read(STATES_PATH, u64::from(id.seq), 1);
-        byte.first()
-            .and_then(|b| decode(*b))
-            .unwrap_or(TransactionState::Unknown)
+        let held = byte.first().and_then(|b| decode(*b));
+        if held.is_some() {
+            model::probe!(TXN_CHECK_FROM_DISK);
+        }
+        held.unwrap_or(TransactionState::Unknown)
     }
 }
