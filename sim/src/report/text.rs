@@ -97,9 +97,12 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             sends.acked_per_s
         );
         for spread in &sends.queue_spread {
+            let keys = spread.keys.map_or(String::new(), |(min, max)| {
+                format!(" ({min} to {max} sharding keys each)")
+            });
             let _ = writeln!(
                 out,
-                "queues    {}: {} queues, {} to {} messages each",
+                "queues    {}: {} queues, {} to {} messages each{keys}",
                 spread.topic, spread.queues, spread.min, spread.max
             );
         }
