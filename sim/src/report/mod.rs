@@ -138,8 +138,13 @@ impl Summary {
                 let report = &finished.report;
                 let unmeasured = finished.outcome.ending != crate::history::Ending::Complete;
                 let mut totals: Vec<(String, usize)> = Vec::new();
+                let figures = if unmeasured {
+                    unmeasured::figures()
+                } else {
+                    Vec::new()
+                };
                 let measured =
-                    |a: &&Anomaly| !unmeasured || !unmeasured::witness_unmeasured(a.kind);
+                    |a: &&Anomaly| !unmeasured || !unmeasured::witness_unmeasured(a.kind, &figures);
                 for anomaly in report.anomalies.iter().filter(measured) {
                     let name = anomaly.kind.name().to_string();
                     match totals.iter_mut().find(|(kind, _)| *kind == name) {

@@ -53,6 +53,7 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             );
         }
     }
+    let known = Known::of(&summary);
     if let Some(sends) = &summary.sends {
         let c = &sends.counts;
         let _ = writeln!(
@@ -64,7 +65,7 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             c.weak_acks,
             c.failed,
             c.unknown,
-            Known::of(&summary).figure("stored", c.stored)
+            known.figure("stored", c.stored)
         );
         if summary.unmeasured {
             let _ = writeln!(
@@ -114,10 +115,9 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             );
         }
         if !c.transactions.is_empty() {
-            transactions(&mut out, &c.transactions, &Known::of(&summary));
+            transactions(&mut out, &c.transactions, &known);
         }
     }
-    let known = Known::of(&summary);
     for group in &summary.consumers {
         consumer(&mut out, group, &known);
     }

@@ -29,9 +29,9 @@ pub fn figures() -> Vec<&'static str> {
     names
 }
 
-/// Whether an anomaly of this kind is a witness of a figure that was not measured.
-pub fn witness_unmeasured(kind: crate::check::AnomalyKind) -> bool {
-    kind.needs_read_back() || figures().contains(&kind.name())
+/// Whether an anomaly of this kind is a witness of one of the unmeasured `figures`.
+pub fn witness_unmeasured(kind: crate::check::AnomalyKind, figures: &[&str]) -> bool {
+    kind.needs_read_back() || figures.contains(&kind.name())
 }
 
 /// Sets every unmeasured figure of a summary's JSON to `null`: in the send counts, their

@@ -29,7 +29,7 @@ use crate::check::explain::loss_cause;
 use crate::check::index::{Ack, Call, Index, Queue};
 use crate::check::{Anomaly, AnomalyKind};
 use crate::scenario::Scenario;
-use model::event::{ListenedMessage, SendStatus};
+use model::event::ListenedMessage;
 use model::protocol::route::dlq_topic;
 use model::{MessageId, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
@@ -144,17 +144,8 @@ const SEND_BACK_LOST: &str = "send_back_lost";
 fn send_back_lost(index: &Index<'_>, group: &str, id: MessageId) -> Option<String> {
     let backs = index.listener.sent_back.get(&(group.to_string(), id))?;
     backs.iter().find_map(|back| {
-        let stored = Ack {
-            sent_at: back.at,
-            at: back.at,
-            status: SendStatus::SendOk,
-            broker: back.broker.as_str().into(),
-            queue_id: 0,
-            queue_offset: 0,
-            commit_log_offset: back.put,
-            store_host: back.node,
-            size: back.size,
-        };
+        let broker = back.broker.as_str().into();
+        let stored = Ack::put_by_broker(back.at, broker, back.node, (back.put, back.size));
         let cause = loss_cause(index, &stored)?;
         Some(format!(
             "{} stored its send-back at {} (commitlog {}; a send-back waits for no flush or \

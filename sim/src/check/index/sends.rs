@@ -41,6 +41,24 @@ pub(in crate::check) struct Ack {
     pub size: u32,
 }
 
+impl Ack {
+    /// A record a broker put itself (a commit, a send-back) at `at`: where it stands, for the
+    /// durability model, as if it had been acknowledged then.
+    pub fn put_by_broker(at: Time, broker: Name, node: NodeId, (offset, size): (u64, u32)) -> Ack {
+        Ack {
+            sent_at: at,
+            at,
+            status: SendStatus::SendOk,
+            broker,
+            queue_id: 0,
+            queue_offset: 0,
+            commit_log_offset: offset,
+            store_host: node,
+            size,
+        }
+    }
+}
+
 /// A stored copy of a message, as the read-back found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(in crate::check) struct Copy {

@@ -24,7 +24,7 @@ use super::explain::{explain_loss, loss_cause};
 use super::index::{Ack, Audience, Index, Record, Transaction, Wanted, wanted};
 use super::sends::percentile;
 use super::{Anomaly, AnomalyKind};
-use model::event::{SendStatus, TransactionState};
+use model::event::TransactionState;
 use model::{MessageId, Time};
 use serde::Serialize;
 
@@ -229,17 +229,8 @@ fn lost_cause(
         return (Some("end_took_another_half"), story);
     }
     if let Some((ended, (offset, size))) = txn.ended.iter().find_map(|e| Some((e, e.put?))) {
-        let real = Ack {
-            sent_at: ended.at,
-            at: ended.at,
-            status: SendStatus::SendOk,
-            broker: half.broker.clone(),
-            queue_id: 0,
-            queue_offset: 0,
-            commit_log_offset: offset,
-            store_host: ended.node.unwrap_or(half.store_host),
-            size,
-        };
+        let node = ended.node.unwrap_or(half.store_host);
+        let real = Ack::put_by_broker(ended.at, half.broker.clone(), node, (offset, size));
         if let Some(cause) = loss_cause(index, &real) {
             let story =
                 format!("{told}; the committed message (commitlog {offset}) is gone: {cause}");
