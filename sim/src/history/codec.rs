@@ -258,6 +258,7 @@ enum_field!(SimEvent {
     Skipped { action, reason } = 7,
     Corrupted { file, position } = 8,
     Held { offset, end, media, replicas } = 9,
+    RoleSwitched {} = 10,
 });
 enum_field!(Event {
     BrokerRegistered { broker, broker_id, addr } = 0,

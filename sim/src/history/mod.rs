@@ -74,6 +74,9 @@ pub enum SimEvent {
     Started,
     Paused,
     Resumed,
+    /// An operator switched this broker's role (promoted a slave to master, or demoted a
+    /// master to slave); the process restarts with its new configuration.
+    RoleSwitched,
     /// A network or disk fault rule took effect.
     FaultOn {
         fault: usize,

@@ -392,6 +392,7 @@ fn apply(
             description,
         } => {
             world.record_sim(now, Some(node), SimEvent::FaultOn { fault, description });
+            world.record_sim(now, Some(node), SimEvent::RoleSwitched);
             world.switch_role(node);
             // The operator restarts the process with its new configuration.
             if let Some(madsim_id) = id(node)

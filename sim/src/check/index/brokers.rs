@@ -28,6 +28,8 @@ pub(in crate::check) struct BrokerTimeline {
     pub corruptions: Vec<(Time, u64)>,
     pub flushes: Vec<(Time, u64)>,
     pub stops: Vec<(Time, Stop)>,
+    /// When an operator switched its role (promoted or demoted it).
+    pub role_switches: Vec<Time>,
     /// (time, truncated bytes, max offset after recovery).
     pub recoveries: Vec<(Time, u64, u64)>,
     pub transient_pool: bool,
@@ -86,6 +88,45 @@ impl BrokerFacts {
             .filter_map(|node| self.timelines.get(node))
     }
 
+    /// Whether `node` was its group's master at `at`: the group's declared master until an
+    /// operator switches it, a slave once one switches it, and so on.
+    pub fn master_at(&self, group: &str, node: NodeId, at: Time) -> bool {
+        let declared = self.groups.get(group).and_then(|nodes| nodes.first()) == Some(&node);
+        let switches = self.timelines.get(&node).map_or(0, |t| {
+            t.role_switches
+                .iter()
+                .filter(|switched| **switched <= at)
+                .count()
+        });
+        declared ^ (switches % 2 == 1)
+    }
+
+    /// The first node of `group` other than `node` an operator promoted at or after `since`:
+    /// (the node, when).
+    pub fn promoted_after(&self, group: &str, node: NodeId, since: Time) -> Option<(NodeId, Time)> {
+        let nodes = self
+            .groups
+            .get(group)?
+            .iter()
+            .filter(|other| **other != node);
+        let promotions = nodes.filter_map(|other| {
+            let switches = &self.timelines.get(other)?.role_switches;
+            let at = switches
+                .iter()
+                .find(|at| **at >= since && self.master_at(group, *other, **at))?;
+            Some((*other, *at))
+        });
+        promotions.min_by_key(|(_, at)| *at)
+    }
+
+    /// How far `slave` had reported holding `master`'s log by `by` (0: never).
+    pub fn reported_by(&self, master: NodeId, slave: NodeId, by: Time) -> u64 {
+        let timeline = self.timelines.get(&master);
+        let reports = timeline.into_iter().flat_map(|t| &t.replicated);
+        let reports = reports.filter(|(at, _, from)| *at <= by && *from == slave);
+        reports.map(|(_, offset, _)| *offset).max().unwrap_or(0)
+    }
+
     /// Whether a byte of `node`'s commitlog rotted in `from..to` (any byte: `None`).
     pub fn rotted(&self, node: NodeId, range: Option<(u64, u64)>) -> bool {
         let (from, to) = range.unwrap_or((0, u64::MAX));
@@ -103,6 +144,7 @@ impl BrokerFacts {
                 timeline.stops.push((at, *how));
                 timeline.lag_marks.push(LagMark::Stop { at });
             }
+            SimEvent::RoleSwitched => timeline.role_switches.push(at),
             SimEvent::Corrupted { file, position } => {
                 if let Some(offset) = rotted_offset(file, *position) {
                     timeline.corruptions.push((at, offset));

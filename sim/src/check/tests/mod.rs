@@ -126,6 +126,25 @@ impl Story {
         self
     }
 
+    /// An operator switches `node`'s role (promotes a slave, demotes a master).
+    pub fn switched(&mut self, at: u64, node: &str) -> &mut Story {
+        let node = self.node(node);
+        self.push(at, Some(node), Recorded::Sim(SimEvent::RoleSwitched));
+        self
+    }
+
+    /// broker-a's slave reports holding the master's log up to `offset`.
+    pub fn replicated(&mut self, at: u64, offset: u64) -> &mut Story {
+        let slave = self.node("broker-a-s1");
+        let event = Event::Replicated {
+            broker: "broker-a".into(),
+            slave,
+            offset,
+            master_offset: offset,
+        };
+        self.model(at, "broker-a", event)
+    }
+
     /// The producer invokes a send of message `seq` to `topic`.
     pub fn invoke(&mut self, at: u64, seq: u32, topic: &str, key: Option<&str>) -> &mut Story {
         let event = Event::SendInvoke {

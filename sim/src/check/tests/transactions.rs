@@ -36,6 +36,18 @@ impl Story {
 
     /// broker-a handled END_TRANSACTION for `seq`; a commit put it at `put`.
     fn ended(&mut self, at: u64, seq: u32, from_check: bool, put: Option<u64>) -> &mut Story {
+        self.ended_on(at, "broker-a", seq, from_check, put)
+    }
+
+    /// The same, on one node of broker-a.
+    fn ended_on(
+        &mut self,
+        at: u64,
+        node: &str,
+        seq: u32,
+        from_check: bool,
+        put: Option<u64>,
+    ) -> &mut Story {
         let state = if put.is_some() { COMMIT } else { ROLLBACK };
         let event = Event::TransactionEnded {
             broker: "broker-a".into(),
@@ -48,7 +60,7 @@ impl Story {
             size: 100,
             refused: None,
         };
-        self.model(at, "broker-a", event)
+        self.model(at, node, event)
     }
 
     fn checked(&mut self, at: u64, seq: u32, times: u32) -> &mut Story {
@@ -211,8 +223,56 @@ fn a_stop_between_two_check_commits_explains_them_as_a_lost_op_message() {
         .held(130_000, "broker-a", "audit", 9, Some(id(1)), 1)
         .read_back_done(140_000)
         .check();
-    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "lost its op message");
+    let duplicate = only(
+        &report,
+        AnomalyKind::TxnDuplicated,
+        "op message with the page cache",
+    );
     assert_eq!(duplicate.cause, Some("op_lost"));
+}
+
+/// A kill keeps the page cache, so the op message of the first commit survived; the check's
+/// progress (persisted every 5 s) went back, and the round asked about the same half again.
+#[test]
+fn a_half_asked_about_twice_across_a_kill_is_a_regressed_check_progress() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .checked(32_000, 1, 1)
+        .ended(32_003, 1, true, Some(500))
+        .stop(33_000, "broker-a", Stop::Kill)
+        .checked(68_000, 1, 1)
+        .ended(68_003, 1, true, Some(900))
+        .stored(80_000, 1, "audit")
+        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(90_000)
+        .check();
+    let duplicate = only(
+        &report,
+        AnomalyKind::TxnDuplicated,
+        "asked about a half it had",
+    );
+    assert_eq!(duplicate.cause, Some("check_progress_regressed"));
+}
+
+/// After a kill the op message of the first commit is still there: a later copy checked
+/// again is no known mechanism.
+#[test]
+fn a_later_copy_checked_again_across_a_kill_is_unexplained() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .decided(1_100, 1, COMMIT)
+        .checked(60_000, 1, 1)
+        .ended(60_003, 1, true, Some(500))
+        .stop(61_000, "broker-a", Stop::Kill)
+        .checked(120_000, 1, 2)
+        .ended(120_003, 1, true, Some(900))
+        .stored(130_000, 1, "audit")
+        .held(130_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(140_000)
+        .check();
+    let duplicate = only(&report, AnomalyKind::TxnDuplicated, "although nothing lost");
+    assert_eq!(duplicate.cause, None);
 }
 
 #[test]
@@ -357,4 +417,52 @@ fn an_end_that_committed_another_half_names_the_phantom_and_the_loss() {
         (counts.phantom_unexplained, counts.lost_unexplained),
         (0, 0)
     );
+}
+
+/// The commit and its op message stayed on the old master; the slave the operator promoted
+/// found the half unresolved and committed it again.
+#[test]
+fn a_commit_the_promoted_slave_never_received_is_committed_again() {
+    let report = Story::new()
+        .half(1_000, 1)
+        .replicated(1_020, 200)
+        .decided(1_100, 1, COMMIT)
+        .ended(1_101, 1, false, Some(500))
+        .stop(30_000, "broker-a", Stop::Kill)
+        .switched(40_000, "broker-a-s1")
+        .ended_on(100_003, "broker-a-s1", 1, true, Some(300))
+        .stored(110_000, 1, "audit")
+        .held(110_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .read_back_done(120_000)
+        .check();
+    let duplicate = only(
+        &report,
+        AnomalyKind::TxnDuplicated,
+        "never reached broker-a-s1",
+    );
+    assert_eq!(duplicate.cause, Some("commit_not_replicated"));
+}
+
+/// The half stayed on the old master, demoted after the slave was promoted: nobody checks it.
+#[test]
+fn a_half_left_on_a_demoted_master_is_lost_with_that_cause() {
+    let story = || {
+        let mut story = Story::new();
+        story
+            .half(1_000, 1)
+            .replicated(1_020, 100)
+            .decided(1_100, 1, COMMIT)
+            .stop(1_200, "broker-a", Stop::Kill)
+            .switched(10_000, "broker-a-s1");
+        story
+    };
+    let demoted = story()
+        .switched(15_000, "broker-a")
+        .read_back_done(120_000)
+        .check();
+    let lost = only(&demoted, AnomalyKind::TxnLost, "only a master checks");
+    assert_eq!(lost.cause, Some("half_left_on_old_master"));
+    // Still the declared master at the end: its own check would have asked.
+    let master_again = story().read_back_done(120_000).check();
+    assert_eq!(of(&master_again, AnomalyKind::TxnLost)[0].cause, None);
 }

@@ -17,6 +17,7 @@
 //!
 //! The stories (`story`) use the model's own reports of END_TRANSACTION and checks.
 
+mod failover;
 mod story;
 
 use super::explain::reused_offset;
@@ -246,6 +247,8 @@ fn lost_cause(
              asks about the slave's copy"
         );
         return (Some("half_only_on_slave"), story);
+    } else if let Some(cause) = failover::half_left_behind(index, half) {
+        return (Some("half_left_on_old_master"), format!("{told}; {cause}"));
     }
     let missing = judged.consumed.iter().filter(|(_, at)| at.is_none());
     let missing: Vec<&Audience> = missing.map(|(audience, _)| *audience).collect();

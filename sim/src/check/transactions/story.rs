@@ -1,8 +1,9 @@
 //! The causal stories of transactional messages, from what producers sent and brokers did:
 //! END_TRANSACTION sent and handled, the checks, and the stops between two commits.
 
-use crate::check::index::transactions::Ended;
+use crate::check::index::transactions::{Checked, Ended};
 use crate::check::index::{Index, Record, Transaction};
+use crate::history::Stop;
 use model::Time;
 use model::event::TransactionState;
 
@@ -159,10 +160,10 @@ pub(super) fn duplicate(
     let cause = if checked == 0 {
         let why = "END_TRANSACTION committed it twice: the broker keeps no state of resolved \
                    halves (#5574)";
-        Some(("repeated_commit", why))
+        Some(("repeated_commit", why.to_string()))
     } else if checked < puts.len() && raced {
         let why = "a check-back's commit and the producer's own both stored it (#8158)";
-        Some(("check_raced_commit", why))
+        Some(("check_raced_commit", why.to_string()))
     } else {
         check_replay(index, txn, &puts)
     };
@@ -196,41 +197,61 @@ fn half_stored_twice(record: &Record, puts: &[&Ended]) -> Option<String> {
     ))
 }
 
-/// Two check-backs both committed. A stop of the broker between the two commits may have lost
-/// the first one's op message (it sits behind the real message in the page cache); a stop
-/// before a round that checked two copies of the half at once set the check's progress back
-/// (its offsets are persisted every 5 s, without an fsync), so both copies were asked.
+/// Two check-backs both committed. The first commit stayed on a master an operator replaced
+/// by a slave that never received it (`failover`). Or the broker asked about one half twice (the same copy
+/// number) across a stop: its check progress went back, since the `CID_RMQ_SYS_TRANS`
+/// offsets are persisted every 5 s without an fsync. Or a power loss between the two commits
+/// took the first one's op message with the page cache (a kill or a clean stop keeps it). Or
+/// a round after a stop asked about the half and its earlier copy at once.
 fn check_replay(
     index: &Index<'_>,
     txn: &Transaction,
     puts: &[&Ended],
-) -> Option<(&'static str, &'static str)> {
+) -> Option<(&'static str, String)> {
+    const REGRESSED: &str = "check_progress_regressed";
     let (first, second) = (puts[0], puts[1]);
-    let timeline = index.brokers.timelines.get(&first.node?)?;
-    let stopped = |from: Time, to: Time| {
-        timeline
-            .stops
-            .iter()
-            .any(|(at, _)| *at >= from && *at <= to)
-    };
-    if stopped(first.at, second.at) {
-        let why = "the broker stopped after the first check-back's commit and lost its op \
-                   message, so the half was checked and committed again";
-        return Some(("op_lost", why));
+    if let Some(why) = super::failover::commit_left_behind(index, first, second) {
+        return Some(("commit_not_replicated", why));
     }
-    let round = txn
+    let timeline = index.brokers.timelines.get(&first.node?)?;
+    let stops = |from: Time, to: Time| {
+        (timeline.stops.iter())
+            .filter(move |(at, _)| *at >= from && *at <= to)
+            .map(|(_, how)| *how)
+    };
+    let checks: Vec<&Checked> = txn
         .checks
         .iter()
+        .filter(|c| c.broker == first.broker)
+        .collect();
+    let asked_again = checks.iter().enumerate().any(|(i, earlier)| {
+        checks[i + 1..]
+            .iter()
+            .any(|later| later.times == earlier.times && stops(earlier.at, later.at).count() > 0)
+    });
+    if asked_again {
+        let why = "the broker restarted with an older check progress (the CID_RMQ_SYS_TRANS \
+                   offsets are persisted every 5 s without an fsync), so it asked about a half it \
+                   had asked about before, and both answers committed it";
+        return Some((REGRESSED, why.to_string()));
+    }
+    if stops(first.at, second.at).any(|how| how == Stop::PowerOff) {
+        let why = "the broker lost power after the first check-back's commit and its op message \
+                   with the page cache, so the half was checked and committed again";
+        return Some(("op_lost", why.to_string()));
+    }
+    let round = (checks.iter())
         .filter(|c| c.at <= second.at)
         .map(|c| c.at)
         .max()?;
-    let in_round = txn.checks.iter().filter(|c| c.at == round).count();
-    let earlier = txn.checks.iter().map(|c| c.at).min()?;
-    (in_round > 1 && stopped(earlier, round)).then_some((
-        "check_progress_regressed",
+    let in_round = checks.iter().filter(|c| c.at == round).count();
+    let earlier = checks.iter().map(|c| c.at).min()?;
+    (in_round > 1 && stops(earlier, round).count() > 0).then_some((
+        REGRESSED,
         "the broker restarted with an older check progress (the CID_RMQ_SYS_TRANS offsets are \
          persisted every 5 s without an fsync), so one round checked the half and its earlier \
-         copy, and both answers committed it",
+         copy, and both answers committed it"
+            .to_string(),
     ))
 }
 
