@@ -6,12 +6,12 @@
 //! cause). A clustering group's failures are judged by `listener` (`retry_lost`).
 
 use super::GroupFigures;
-use crate::check::explain::{describe_ack, loss_cause, reused_offset};
+use crate::check::explain::{behind_on_slave, describe_ack, loss_cause, reused_offset};
 use crate::check::index::{Audience, Fate, Index, Record};
 use crate::check::sends::percentile;
 use crate::check::{Anomaly, AnomalyKind};
-use model::MessageId;
 use model::event::SendStatus;
+use model::{MessageId, Time};
 
 /// After the history: what became of every message of the audience's topic.
 pub(super) fn judge(
@@ -121,6 +121,15 @@ fn lost(
     } else if let Some(story) = reused_offset(audience, &index.brokers, record, id) {
         figures.lost += 1;
         (AnomalyKind::Lost, format!("{acked}; {story}"))
+    } else if let Some(story) = passed_on_slave(index, id, record) {
+        figures.lost += 1;
+        let anomaly = Anomaly::new(
+            AnomalyKind::Lost,
+            Some(id),
+            ack.at,
+            format!("{acked}; {story}"),
+        );
+        return Some(anomaly.because("misplaced_entry"));
     } else if !record.copies.is_empty() {
         figures.lost += 1;
         figures.lost_unexplained += 1;
@@ -138,4 +147,23 @@ fn lost(
         }
     };
     Some(Anomaly::new(kind, Some(id), ack.at, story))
+}
+
+/// A stored message the group passed over while it read the queue from a slave whose entry
+/// for it sits below its queue offset.
+fn passed_on_slave(index: &Index<'_>, id: MessageId, record: &Record) -> Option<String> {
+    record.copies.iter().find_map(|copy| {
+        let queue = (
+            copy.broker.to_string(),
+            copy.topic.to_string(),
+            copy.queue_id,
+        );
+        let entry = behind_on_slave(index, id, &queue, Time::from_ms(u64::MAX))?;
+        Some(format!(
+            "{}: a consumer asks a slave for the offset it would ask the master, so it asked for \
+             entry {} and passed over this record",
+            entry.story(index, &queue),
+            entry.queue_offset
+        ))
+    })
 }

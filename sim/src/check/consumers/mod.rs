@@ -63,13 +63,16 @@ pub struct RedeliveryCauses {
     /// A retry copy stored twice: the consumer's send-back failed or timed out after the
     /// broker had stored it, and the client sent the copy itself.
     pub send_back_retried: u64,
+    /// The first delivery came from a slave through an entry below its record's queue
+    /// offset; the next pull, from the master, began at that record.
+    pub misplaced_entry: u64,
     pub offset_reset: u64,
     pub unexplained: u64,
 }
 
 impl RedeliveryCauses {
     /// How many causes there are.
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
 
     /// Every cause with its count, in a fixed order, named as the JSON names them.
     pub fn named(&self) -> [(&'static str, u64); Self::COUNT] {
@@ -81,6 +84,7 @@ impl RedeliveryCauses {
             ("slave_offsets", self.slave_offsets),
             ("schedule_replay", self.schedule_replay),
             ("send_back_retried", self.send_back_retried),
+            ("misplaced_entry", self.misplaced_entry),
             ("offset_reset", self.offset_reset),
             ("unexplained", self.unexplained),
         ]

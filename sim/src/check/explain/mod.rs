@@ -5,13 +5,16 @@
 //! - `sends`: the stories of a message's sends (attempts, duplicates, recoveries).
 //! - `redelivery`: why a copy reached an audience twice.
 //! - `reuse`: why a stored message was never read by a group already past its offset.
+//! - `slave_entries`: a queue read from a slave whose entries run behind its records.
 
 mod loss;
 mod redelivery;
 mod reuse;
 mod sends;
+mod slave_entries;
 
 pub(super) use loss::{describe_ack, explain_loss, loss_cause};
 pub(super) use redelivery::{Cause, explain_redelivery, explain_retry_copy};
 pub(super) use reuse::reused_offset;
 pub(super) use sends::{explain_duplicate, explain_recovered};
+pub(super) use slave_entries::behind_on_slave;

@@ -1,10 +1,12 @@
 //! Why one stored copy was delivered twice to one audience: the consumer that had it stopped
 //! before committing past it, an offset reset sent a consumer below it, the group committed to
-//! a slave the master never heard from, the broker came back with older offsets, or the queue
-//! moved to another consumer (rebalance); `unexplained` when none of these happened.
+//! a slave the master never heard from, the broker came back with older offsets, the first
+//! delivery came through a slave's misplaced entry (`slave_entries`), or the queue moved to
+//! another consumer (rebalance); `unexplained` when none of these happened.
 
+use super::slave_entries::behind_on_slave;
 use crate::check::RedeliveryCauses;
-use crate::check::index::{BrokerFacts, ExtraCopy, Index, Redelivery, Story};
+use crate::check::index::{ExtraCopy, Index, Redelivery, Story};
 use crate::history::Stop;
 use model::Time;
 use model::time::format_ms;
@@ -18,6 +20,7 @@ pub(in crate::check) enum Cause {
     SlaveOffsets,
     ScheduleReplay,
     SendBackRetried,
+    MisplacedEntry,
     Rebalance,
     Unexplained,
 }
@@ -32,6 +35,7 @@ impl Cause {
             Cause::SlaveOffsets => "offsets on slave",
             Cause::ScheduleReplay => "schedule replay",
             Cause::SendBackRetried => "send-back retried",
+            Cause::MisplacedEntry => "misplaced entry",
             Cause::Rebalance => "rebalance",
             Cause::Unexplained => "unexplained",
         }
@@ -46,6 +50,7 @@ impl Cause {
             Cause::SlaveOffsets => &mut causes.slave_offsets,
             Cause::ScheduleReplay => &mut causes.schedule_replay,
             Cause::SendBackRetried => &mut causes.send_back_retried,
+            Cause::MisplacedEntry => &mut causes.misplaced_entry,
             Cause::Rebalance => &mut causes.rebalance,
             Cause::Unexplained => &mut causes.unexplained,
         }
@@ -60,16 +65,16 @@ impl Cause {
 /// Why a stored copy was delivered twice, and the story: who had it, what happened to them
 /// or to the broker, and who took the queue over from where.
 pub(in crate::check) fn explain_redelivery(
-    brokers: &BrokerFacts,
-    story: &Story,
+    index: &Index<'_>,
     redelivery: &Redelivery,
 ) -> (Cause, String) {
+    let story = &index.consumers.story;
     let (broker, topic, queue_id, offset) = &redelivery.copy;
     let ((t1, first), (t2, second)) = (&redelivery.first, &redelivery.second);
     let mut parts = vec![format!(
         "{broker}/{topic}/{queue_id}@{offset} went to {first} at {t1}"
     )];
-    let (mut cause, why) = first_cause(brokers, story, redelivery);
+    let (mut cause, why) = first_cause(index, redelivery);
     parts.extend(why);
     match handover(story, redelivery) {
         Some(how) => parts.push(how),
@@ -84,12 +89,10 @@ pub(in crate::check) fn explain_redelivery(
 }
 
 /// What let the first delivery go uncommitted, between the two deliveries: a stop of the
-/// first consumer, an offset reset, commits to a slave, a broker restart; else a rebalance.
-fn first_cause(
-    brokers: &BrokerFacts,
-    story: &Story,
-    redelivery: &Redelivery,
-) -> (Cause, Option<String>) {
+/// first consumer, an offset reset, commits to a slave, a broker restart, a slave's misplaced
+/// entry; else a rebalance.
+fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<String>) {
+    let (brokers, story) = (&index.brokers, &index.consumers.story);
     let (broker, topic, queue_id, offset) = &redelivery.copy;
     let ((t1, first), (t2, _)) = (&redelivery.first, &redelivery.second);
     let within = |at: &Time| at >= t1 && at <= t2;
@@ -153,7 +156,17 @@ fn first_cause(
             );
             (Cause::BrokerRestart, story)
         }
-        (None, None, None, None) => return (Cause::Rebalance, None),
+        (None, None, None, None) => match behind_on_slave(index, redelivery.id, &queue, *t1) {
+            Some(entry) => (
+                Cause::MisplacedEntry,
+                format!(
+                    "{}: the first delivery came through that entry, and the next pull asked for \
+                     the entry after it, which on the master is this record again",
+                    entry.story(index, &queue)
+                ),
+            ),
+            None => return (Cause::Rebalance, None),
+        },
     };
     (cause, Some(story))
 }

@@ -60,6 +60,20 @@ impl Queues {
     }
 }
 
+/// How far a record's queue offset may lie from the entry it was read through and still be
+/// taken as its position: misplaced dispatches shift entries by as many records as the
+/// replicas' logs differ; a queue offset farther off is a rotted field.
+const MAX_ENTRY_DRIFT: u64 = 1 << 20;
+
+/// The position a record read through entry `entry` stands at: its own queue offset, unless
+/// that is too far from the entry to be anything but rot (the tables are dense by offset).
+fn placed(queue_offset: u64, entry: u64) -> u64 {
+    match queue_offset.abs_diff(entry) <= MAX_ENTRY_DRIFT {
+        true => queue_offset,
+        false => entry,
+    }
+}
+
 /// A table per queue, dense by queue offset (queue offsets are dense).
 fn slot<T: Default>(table: &mut Vec<Vec<T>>, queue: usize, offset: u64) -> &mut T {
     if table.len() <= queue {
@@ -99,6 +113,7 @@ impl ReadBackFacts {
             Event::ReadBack {
                 broker,
                 replica,
+                entry,
                 topic,
                 queue_id,
                 queue_offset,
@@ -108,7 +123,7 @@ impl ReadBackFacts {
                 ..
             } => {
                 let queue = self.queues.of(broker, topic, *queue_id);
-                let position = (queue, *queue_offset);
+                let position = (queue, placed(*queue_offset, entry.offset));
                 self.holdings
                     .held(position, *replica, (broker, *commit_log_offset));
                 self.compare(at, position, *replica, *id);

@@ -1,6 +1,6 @@
 //! The consumer side: every delivery, fate and listener anomaly from a hand-built history.
 
-use super::{Story, id, only};
+use super::{Story, id, only, read_back};
 use crate::check::AnomalyKind;
 use crate::history::Stop;
 use model::event::Event;
@@ -19,6 +19,28 @@ fn a_stored_message_the_group_never_got_is_skipped_and_lost_unexplained() {
         "it is stored, but billing never got it",
     );
     assert_eq!(report.consumers[0].lost_unexplained, 1);
+}
+
+/// The group read the queue from the slave, whose entry 0 holds the record of offset 1: it
+/// asked for entry 1 and passed over the record. Without the slave read, nothing explains it.
+#[test]
+fn a_record_a_slave_keeps_below_its_offset_is_passed_over() {
+    let story = |slave_read: bool| {
+        let mut story = Story::new();
+        story.sent(1_000, 1, "orders");
+        if slave_read {
+            story.slave_read(2_000, "billing-0");
+        }
+        story
+            .stored(8_000, 1, "orders")
+            .misplaced(8_000, "broker-a-s1", "orders", 0, 1)
+            .read_back_done(9_000)
+            .check()
+    };
+    let passed = story(true);
+    let lost = only(&passed, AnomalyKind::Lost, "passed over this record");
+    assert_eq!(lost.cause, Some("misplaced_entry"));
+    assert_eq!(story(false).consumers[0].lost_unexplained, 1);
 }
 
 #[test]
@@ -267,4 +289,24 @@ fn a_delayed_message_handed_over_before_its_delay_is_early() {
     assert_eq!(early.message.as_deref(), Some("p0-1"));
     let billing = report.consumers.iter().find(|g| g.group == "billing");
     assert_eq!(billing.map(|g| g.early_deliveries), Some(1));
+}
+
+/// A rotted queue-offset field names a position far past every entry: the record stands at
+/// its entry (the index's tables are dense by offset), and the entry is misplaced.
+#[test]
+fn a_record_naming_a_wild_queue_offset_stands_at_its_entry() {
+    let mut story = Story::new();
+    let entry = model::event::QueueEntry {
+        topic: "orders".into(),
+        queue_id: 0,
+        offset: 1,
+    };
+    let rotted = read_back(story.node("broker-a"), entry, 1 << 50, Some(id(1)), 1);
+    let report = story
+        .sent(1_000, 1, "orders")
+        .consumed(2_000, "billing-0", 1)
+        .model(8_000, "auditor", rotted)
+        .read_back_done(9_000)
+        .check();
+    only(&report, AnomalyKind::Misplaced, "orders/0@1125899906842624");
 }

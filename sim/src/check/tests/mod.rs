@@ -90,6 +90,30 @@ pub(super) fn id(seq: u32) -> MessageId {
     MessageId { producer: 0, seq }
 }
 
+/// The auditor read, on broker-a's `replica`, through `entry`, a record of queue offset
+/// `offset` of the entry's topic and queue (commitlog `100 * offset`).
+pub(super) fn read_back(
+    replica: NodeId,
+    entry: QueueEntry,
+    offset: u64,
+    id: Option<MessageId>,
+    body_crc: u32,
+) -> Event {
+    Event::ReadBack {
+        broker: "broker-a".into(),
+        replica,
+        topic: entry.topic.clone(),
+        queue_id: entry.queue_id,
+        entry,
+        queue_offset: offset,
+        commit_log_offset: offset * u64::from(SIZE),
+        id,
+        key: None,
+        size: SIZE,
+        body_crc,
+    }
+}
+
 impl Story {
     pub fn new() -> Story {
         let scenario = scenario::parse(SCENARIO, "checker-unit.toml").expect("the test scenario");
@@ -208,24 +232,51 @@ impl Story {
         id: Option<MessageId>,
         body_crc: u32,
     ) -> &mut Story {
-        let event = Event::ReadBack {
-            broker: "broker-a".into(),
-            replica: self.node(replica),
-            entry: QueueEntry {
-                topic: topic.into(),
-                queue_id: 0,
-                offset,
-            },
+        let entry = QueueEntry {
             topic: topic.into(),
             queue_id: 0,
-            queue_offset: offset,
-            commit_log_offset: offset * u64::from(SIZE),
-            id,
-            key: None,
-            size: SIZE,
-            body_crc,
+            offset,
         };
+        let event = read_back(self.node(replica), entry, offset, id, body_crc);
         self.model(at, "auditor", event)
+    }
+
+    /// `replica` holds message `seq` (queue 0 offset `seq` of `topic`) at entry `entry`: a
+    /// misplaced entry.
+    pub fn misplaced(
+        &mut self,
+        at: u64,
+        replica: &str,
+        topic: &str,
+        entry: u64,
+        seq: u32,
+    ) -> &mut Story {
+        let at_entry = QueueEntry {
+            topic: topic.into(),
+            queue_id: 0,
+            offset: entry,
+        };
+        let event = read_back(
+            self.node(replica),
+            at_entry,
+            u64::from(seq),
+            Some(id(seq)),
+            seq,
+        );
+        self.model(at, "auditor", event)
+    }
+
+    /// `consumer` of billing turns to broker-a's slave for `orders` queue 0.
+    pub fn slave_read(&mut self, at: u64, consumer: &str) -> &mut Story {
+        let event = Event::PullReplica {
+            group: "billing".into(),
+            consumer: consumer.into(),
+            broker: "broker-a".into(),
+            topic: "orders".into(),
+            queue_id: 0,
+            slave: true,
+        };
+        self.model(at, consumer, event)
     }
 
     /// The master holds message `seq` as sent, at queue 0 offset `seq` of `topic`.

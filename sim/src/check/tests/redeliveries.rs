@@ -206,3 +206,20 @@ fn two_failures_sending_back_two_copies_is_no_redelivery() {
         found[0].1
     );
 }
+
+/// The first delivery came from the slave through entry 0, which leads to the record of
+/// offset 1; the next pull, from the master, asked for entry 1: the same record.
+#[test]
+fn a_delivery_through_a_slaves_misplaced_entry_is_a_misplaced_entry() {
+    let report = Story::new()
+        .sent(500, 1, "orders")
+        .slave_read(800, "billing-0")
+        .consumed(7_000, "billing-0", 1)
+        .consumed(9_000, "billing-0", 1)
+        .stored(10_000, 1, "orders")
+        .misplaced(10_000, "broker-a-s1", "orders", 0, 1)
+        .read_back_done(11_000)
+        .check();
+    let anomaly = only(&report, AnomalyKind::Redelivered, "at entry 0");
+    assert_eq!(anomaly.cause, Some("misplaced entry"));
+}
