@@ -55,6 +55,11 @@ probes! {
     TAG_FILTERED_BY_CLIENT = "tag-filtered-by-client", false, "the client dropped a message whose tag hash collided";
     SUBSCRIPTION_MISSING = "subscription-missing", false, "a pull found no subscription for its group (SUBSCRIPTION_NOT_EXIST)";
     NAME_SERVER_REFUSED = "name-server-refused", false, "a route call refused by a name server moved on to the next";
+    BROKER_EXPIRED = "broker-expired", false, "a name server dropped a broker silent for 120 s";
+    LONG_POLL_WOKEN = "long-poll-woken", false, "a held pull answered when a message arrived in its queue";
+    PULL_FROM_SLAVE = "pull-from-slave", false, "a consumer pulled a queue from a slave";
+    CQ_MISPLACED = "consume-queue-misplaced", false, "a dispatch met a record past the queue's end and wrote its entry where the queue ended";
+    TXN_CHECK_OP_DONE = "txn-check-op-done", false, "the check passed a half message an op message marks resolved";
 }
 
 thread_local! {

@@ -41,6 +41,9 @@ impl LongPolling {
             .into_iter()
             .partition(|h| max_offset > h.pull.queue_offset);
         *list = keep;
+        if !wake.is_empty() {
+            crate::probe!(LONG_POLL_WOKEN);
+        }
         wake
     }
 

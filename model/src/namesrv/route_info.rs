@@ -136,7 +136,10 @@ impl RouteInfo {
             .collect();
         expired
             .into_iter()
-            .filter_map(|addr| self.remove_addr(addr, RemovalReason::Expired))
+            .filter_map(|addr| {
+                crate::probe!(BROKER_EXPIRED);
+                self.remove_addr(addr, RemovalReason::Expired)
+            })
             .collect()
     }
 

@@ -383,6 +383,7 @@ impl MessageStore {
         };
         let put = cq.put(disk, entry, request.queue_offset);
         if let Put::Misplaced { actual, .. } = put {
+            crate::probe!(CQ_MISPLACED);
             self.misplaced.push(Event::ConsumeQueueMisplaced {
                 broker: self.settings.broker_name.clone(),
                 entry: QueueEntry {

@@ -147,6 +147,7 @@ impl Broker {
         let mut next = half_offset;
         while next < end {
             if let Some(op) = ops.removed.remove(&next) {
+                crate::probe!(TXN_CHECK_OP_DONE);
                 ops.done.insert(op);
                 next += 1;
                 continue;

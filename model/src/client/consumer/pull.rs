@@ -76,6 +76,9 @@ impl Consumer {
         let Some(pq) = self.queues.get_mut(queue).filter(|pq| pq.id == pq_id) else {
             return;
         };
+        if slave {
+            crate::probe!(PULL_FROM_SLAVE);
+        }
         if pq.from_slave != Some(slave) && (slave || pq.from_slave.is_some()) {
             ctx.emit(Event::PullReplica {
                 group: self.config.group.clone(),
