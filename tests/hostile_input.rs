@@ -528,6 +528,16 @@ fn help_lists_the_exit_codes() {
 }
 
 #[test]
+fn the_readme_states_every_expectation() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", root())).unwrap();
+    let table = sim::check::expectations::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md needs the expectations table:\n{table}"
+    );
+}
+
+#[test]
 fn the_readme_states_every_limit() {
     let readme = std::fs::read_to_string(format!("{}/README.md", root())).unwrap();
     let table = sim::scenario::limits::markdown_table();

@@ -43,21 +43,27 @@ fn an_entry_applies_to_the_cells_it_names_and_later_entries_win() {
     let text = matrix(ENTRIES);
     let expect = |spec| cell(&text, spec).unwrap().expect;
     let plain = expect("flush=async,fault=power-off");
-    assert_eq!(plain.lost, Some(Condition::Observe));
-    assert_eq!(plain.duplicated, None);
+    assert_eq!(plain.get("lost").cloned(), Some(Condition::Observe));
+    assert_eq!(plain.get("duplicated").cloned(), None);
     assert_eq!(
-        expect("flush=async,fault=kill").lost,
+        expect("flush=async,fault=kill").get("lost").cloned(),
         Some(Condition::Equal(0))
     );
     let sync_kill = expect("flush=sync,fault=kill");
-    assert_eq!(sync_kill.lost, Some(Condition::AtMost(2)));
-    assert_eq!(sync_kill.duplicated, Some(Condition::Equal(0)));
+    assert_eq!(sync_kill.get("lost").cloned(), Some(Condition::AtMost(2)));
     assert_eq!(
-        expect("flush=sync,fault=power-off").lost,
+        sync_kill.get("duplicated").cloned(),
+        Some(Condition::Equal(0))
+    );
+    assert_eq!(
+        expect("flush=sync,fault=power-off").get("lost").cloned(),
         Some(Condition::AtMost(2))
     );
     // Keys the entries do not set keep `[expect]`'s defaults.
-    assert_eq!(sync_kill.unexpected, Some(Condition::Equal(0)));
+    assert_eq!(
+        sync_kill.get("unexpected").cloned(),
+        Some(Condition::Equal(0))
+    );
 }
 
 /// The error for `entries`, checked for its line (of `at`), its field and its words.
@@ -148,7 +154,7 @@ fn the_reliability_matrix_requires_no_loss_where_rocketmq_promises_it() {
             || (value("flush") == "sync" && value("fault") == "power-off")
             || value("replication") == "sync-master";
         let scenario = scenario::parse_cell(&text, &path, Some(&cell.spec())).unwrap();
-        let lost = scenario.expect.lost;
+        let lost = scenario.expect.get("lost").cloned();
         let wanted = if promised {
             Condition::Equal(0)
         } else {

@@ -70,6 +70,7 @@ mod consumers;
 mod divergence;
 mod durability;
 mod expect;
+pub mod expectations;
 mod explain;
 mod index;
 mod misplaced;

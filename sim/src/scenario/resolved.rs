@@ -259,51 +259,35 @@ pub enum FaultSpec {
     BitRot { candidates: Vec<NodeId> },
 }
 
-/// What must hold; `None` or `Observe` means reported only.
+/// What must hold: a condition per row of the expectations' table
+/// (`check::expectations::TABLE`), by its position there; `None` or `observe` means reported
+/// only.
 #[derive(Clone, Debug, Default)]
 pub struct Expectations {
-    pub lost: Option<Condition>,
-    pub lost_unconfirmed: Option<Condition>,
-    pub lost_unexplained: Option<Condition>,
-    pub recovered: Option<Condition>,
-    pub duplicated: Option<Condition>,
-    pub redelivered: Option<Condition>,
-    pub redelivered_unexplained: Option<Condition>,
-    pub stale_deliveries: Option<Condition>,
-    pub abandoned: Option<Condition>,
-    pub retry_lost: Option<Condition>,
-    pub failed_acked: Option<Condition>,
-    pub orderly_overlaps: Option<Condition>,
-    pub reordered: Option<Condition>,
-    pub skipped: Option<Condition>,
-    pub rewinds: Option<Condition>,
-    pub dead_lettered: Option<Condition>,
-    pub unexpected: Option<Condition>,
-    pub broken_promises: Option<Condition>,
-    pub broken_promises_unexplained: Option<Condition>,
-    pub corrupt: Option<Condition>,
-    pub diverged: Option<Condition>,
-    pub misplaced: Option<Condition>,
-    pub misplaced_unexplained: Option<Condition>,
-    pub txn_lost: Option<Condition>,
-    pub txn_lost_unexplained: Option<Condition>,
-    pub txn_phantom: Option<Condition>,
-    pub txn_phantom_unexplained: Option<Condition>,
-    pub txn_duplicated: Option<Condition>,
-    pub txn_duplicated_unexplained: Option<Condition>,
-    pub txn_discarded: Option<Condition>,
-    pub txn_repaired: Option<Condition>,
-    pub early_deliveries: Option<Condition>,
-    pub filtered: Option<Condition>,
-    pub subscription_conflicts: Option<Condition>,
-    pub unsubscribed_deliveries: Option<Condition>,
-    pub weak_acks: Option<Condition>,
-    pub failed: Option<Condition>,
-    pub unavailable: Option<Condition>,
-    pub removal_after_kill: Option<Condition>,
-    pub removal_after_silence: Option<Condition>,
-    pub route_catch_up: Option<Condition>,
-    pub handover: Option<Condition>,
+    conditions: Vec<Option<Condition>>,
+}
+
+impl Expectations {
+    /// One condition per row of the table, in its order.
+    pub fn new(conditions: Vec<Option<Condition>>) -> Expectations {
+        assert_eq!(
+            conditions.len(),
+            crate::check::expectations::TABLE.len(),
+            "a condition per expectation"
+        );
+        Expectations { conditions }
+    }
+
+    /// Each row's condition, in the table's order.
+    pub fn conditions(&self) -> &[Option<Condition>] {
+        &self.conditions
+    }
+
+    /// The condition of the expectation named `name`.
+    pub fn get(&self, name: &str) -> Option<&Condition> {
+        let position = crate::check::expectations::position(name)?;
+        self.conditions.get(position)?.as_ref()
+    }
 }
 
 /// Deliberate defects (`[bugs]`): the table as written, every switch off by default.

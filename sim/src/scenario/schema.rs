@@ -3,10 +3,13 @@
 //! they have one home. Semantic checks (names that must exist, values that must fit together) live in
 //! `validate`.
 
-use super::units::{Bandwidth, Bytes, CountCondition, Millis, MillisRange, Rate, TimeCondition};
+use super::units::{
+    Bandwidth, Bytes, Condition, CountCondition, Millis, MillisRange, Rate, TimeCondition,
+};
 use crate::ratio::Ratio;
 use model::broker::config::{StoreConfig, TransactionConfig};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -638,176 +641,75 @@ pub struct SwarmSection {
     pub lasts: Option<MillisRange>,
 }
 
-/// What must hold at the end of a run. Anything not listed is observed only, except the
-/// invariants that are always bugs when broken: `unexpected`, `misplaced_unexplained` and
-/// `broken_promises_unexplained` default to 0, and with consumers
-/// so do `redelivered_unexplained`, `stale_deliveries`, `retry_lost`, `failed_acked` and
-/// `orderly_overlaps`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[expect]`: what must hold at the end of a run, a condition per key of the expectations'
+/// table (`check::expectations::TABLE`), read as a count or a time condition by the key's
+/// kind. Anything not set takes the table's default (mostly: observed only).
+#[derive(Clone, Debug, Default)]
 pub struct ExpectSection {
-    /// Acknowledged with SEND_OK, yet not stored at the end.
-    pub lost: Option<CountCondition>,
-    /// Acknowledged with a weaker status (FLUSH_DISK_TIMEOUT, ...), not stored at the end.
-    pub lost_unconfirmed: Option<CountCondition>,
-    /// SEND_OK messages lost where the durability model explains nothing (flushed before the
-    /// crash, or no crash at all): always a bug.
-    pub lost_unexplained: Option<CountCondition>,
-    /// The send failed or its outcome was unknown, yet the message is stored.
-    pub recovered: Option<CountCondition>,
-    /// One message stored at two or more queue offsets (a retried send): producer-side.
-    pub duplicated: Option<CountCondition>,
-    /// One stored message delivered to the same group more than once: consumer-side.
-    pub redelivered: Option<CountCondition>,
-    /// Redeliveries no crash, shutdown, rebalance or broker restart explains. Defaults to 0
-    /// when the scenario has consumers.
-    pub redelivered_unexplained: Option<CountCondition>,
-    /// Messages handed to a listener after its consumer dropped their queue. Defaults to 0
-    /// when the scenario has consumers.
-    pub stale_deliveries: Option<CountCondition>,
-    /// Messages a broadcasting instance's listener failed and dropped.
-    pub abandoned: Option<CountCondition>,
-    /// Messages a clustering group's listener failed, never consumed afterwards nor
-    /// dead-lettered. Defaults to 0 when the scenario has consumers.
-    pub retry_lost: Option<CountCondition>,
-    /// Failed messages never retried whose queue's committed offset passed them. Defaults to
-    /// 0 when the scenario has consumers.
-    pub failed_acked: Option<CountCondition>,
-    /// Two consumers inside the listener for one orderly queue at once. Defaults to 0 when the
-    /// scenario has consumers.
-    pub orderly_overlaps: Option<CountCondition>,
-    /// Deliveries out of send order within a sharding key.
-    pub reordered: Option<CountCondition>,
-    /// Stored messages of a consumed queue that a group never got (nor dead-lettered).
-    pub skipped: Option<CountCondition>,
-    /// Queue takeovers that started below what the group had already consumed.
-    pub rewinds: Option<CountCondition>,
-    /// Messages parked in a group's dead-letter queue.
-    pub dead_lettered: Option<CountCondition>,
-    /// Stored, but never sent.
-    pub unexpected: Option<CountCondition>,
-    /// Stored with torn properties (no readable message id).
-    pub corrupt: Option<CountCondition>,
-    /// Queue positions where a group's replicas hold different messages.
-    pub diverged: Option<CountCondition>,
-    /// ConsumeQueue entries that lead to a record of another queue position, or to none.
-    pub misplaced: Option<CountCondition>,
-    /// Misplaced entries no out-of-order dispatch explains: always a bug. Defaults to 0.
-    pub misplaced_unexplained: Option<CountCondition>,
-    /// SEND_OK answers whose promise did not hold when made (under SYNC_FLUSH not on the
-    /// media, under SYNC_MASTER on no slave).
-    pub broken_promises: Option<CountCondition>,
-    /// Of those, the ones no known mechanism explains: always a bug. Defaults to 0.
-    pub broken_promises_unexplained: Option<CountCondition>,
-    /// Transactions the application committed that some group never consumed.
-    pub txn_lost: Option<CountCondition>,
-    /// Of those, the ones no discard or broker stop explains: always a bug. Defaults to 0 with
-    /// transactional producers.
-    pub txn_lost_unexplained: Option<CountCondition>,
-    /// Transactions visible although not committed (an END_TRANSACTION for another
-    /// transaction can commit a half at the offsets it names).
-    pub txn_phantom: Option<CountCondition>,
-    /// Phantoms no known mechanism explains: always a bug. Defaults to 0 with
-    /// transactional producers.
-    pub txn_phantom_unexplained: Option<CountCondition>,
-    /// Transactions stored more than once in their topic (#5574, #8158).
-    pub txn_duplicated: Option<CountCondition>,
-    /// Of those, the ones no second commit explains: always a bug. Defaults to 0 with
-    /// transactional producers.
-    pub txn_duplicated_unexplained: Option<CountCondition>,
-    /// Half messages discarded after `transaction_check_max` checks.
-    pub txn_discarded: Option<CountCondition>,
-    /// Transactions a check-back committed (the producer's own END_TRANSACTION did not).
-    pub txn_repaired: Option<CountCondition>,
-    /// Delayed messages handed to a listener before their delay passed. Defaults to 0 with
-    /// consumers.
-    pub early_deliveries: Option<CountCondition>,
-    /// Messages no instance of the group subscribes to (by tag): never delivered, by design.
-    pub filtered: Option<CountCondition>,
-    /// Messages some instances of the group subscribe to and others do not, never delivered:
-    /// the loss an inconsistent subscription causes.
-    pub subscription_conflicts: Option<CountCondition>,
-    /// Messages a listener was handed although its subscription excludes their tag. Defaults
-    /// to 0 with consumers.
-    pub unsubscribed_deliveries: Option<CountCondition>,
-    /// Sends acknowledged with a status other than SEND_OK.
-    pub weak_acks: Option<CountCondition>,
-    /// Sends that failed for certain.
-    pub failed: Option<CountCondition>,
-    /// The longest time without a successful send (after the first one).
-    pub unavailable: Option<TimeCondition>,
-    /// From killing a broker to each name server dropping it.
-    pub removal_after_kill: Option<TimeCondition>,
-    /// From a broker's last registration to each name server dropping it for silence.
-    pub removal_after_silence: Option<TimeCondition>,
-    /// From a name server dropping a broker to each client's route dropping it.
-    pub route_catch_up: Option<TimeCondition>,
-    /// Each hand-over of a queue between consumers of a group: from the new owner's
-    /// allocation to the old owner's rebalance letting the queue go (or its process stopping).
-    pub handover: Option<TimeCondition>,
-}
-
-/// Sets `$self.field` to `$other.field` where the latter is set. The destructuring names every
-/// field, so a new expectation cannot be forgotten here.
-macro_rules! overlay_fields {
-    ($self:ident, $other:ident, $($field:ident),* $(,)?) => {
-        let ExpectSection { $($field),* } = $other;
-        $(if $field.is_some() {
-            $self.$field = $field;
-        })*
-    };
+    /// The conditions set, by the expectation's position in the table.
+    set: BTreeMap<usize, Condition>,
 }
 
 impl ExpectSection {
+    /// The condition the file sets for the expectation at `position` of the table.
+    pub fn get(&self, position: usize) -> Option<&Condition> {
+        self.set.get(&position)
+    }
+
     /// `other`'s conditions replace these wherever it sets one (a matrix cell's own
     /// expectations over the file's `[expect]`).
     pub fn overlay(&mut self, other: ExpectSection) {
-        overlay_fields!(
-            self,
-            other,
-            lost,
-            lost_unconfirmed,
-            lost_unexplained,
-            recovered,
-            duplicated,
-            redelivered,
-            redelivered_unexplained,
-            stale_deliveries,
-            abandoned,
-            retry_lost,
-            failed_acked,
-            orderly_overlaps,
-            reordered,
-            skipped,
-            rewinds,
-            dead_lettered,
-            unexpected,
-            corrupt,
-            diverged,
-            misplaced,
-            misplaced_unexplained,
-            broken_promises,
-            broken_promises_unexplained,
-            txn_lost,
-            txn_lost_unexplained,
-            txn_phantom,
-            txn_phantom_unexplained,
-            txn_duplicated,
-            txn_duplicated_unexplained,
-            txn_discarded,
-            txn_repaired,
-            early_deliveries,
-            filtered,
-            subscription_conflicts,
-            unsubscribed_deliveries,
-            weak_acks,
-            failed,
-            unavailable,
-            removal_after_kill,
-            removal_after_silence,
-            route_catch_up,
-            handover,
-        );
+        self.set.extend(other.set);
+    }
+}
+
+impl<'de> Deserialize<'de> for ExpectSection {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ExpectVisitor)
+    }
+}
+
+struct ExpectVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ExpectVisitor {
+    type Value = ExpectSection;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a table of expectations")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<ExpectSection, A::Error> {
+        let mut section = ExpectSection::default();
+        while let Some(ExpectKey(at)) = map.next_key()? {
+            let condition = match crate::check::expectations::TABLE[at].is_time() {
+                true => map.next_value::<TimeCondition>()?.0,
+                false => map.next_value::<CountCondition>()?.0,
+            };
+            section.set.insert(at, condition);
+        }
+        Ok(section)
+    }
+}
+
+/// A key of `[expect]`: the position of its row in the expectations' table. An unknown key is
+/// refused where it stands, naming the known ones.
+struct ExpectKey(usize);
+
+impl<'de> Deserialize<'de> for ExpectKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use crate::check::expectations::{TABLE, position};
+        let key = String::deserialize(deserializer)?;
+        position(&key).map(ExpectKey).ok_or_else(|| {
+            let names: Vec<String> = TABLE.iter().map(|e| format!("`{}`", e.name)).collect();
+            let message = format!(
+                "unknown field `{key}`, expected one of {}",
+                names.join(", ")
+            );
+            serde::de::Error::custom(message)
+        })
     }
 }
 

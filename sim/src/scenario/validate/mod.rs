@@ -489,58 +489,17 @@ fn unique_names(check: &Checker<'_>, nodes: &[NodeDecl]) -> Result<(), Box<Scena
     Ok(())
 }
 
+/// Each expectation's condition: the file's, else the table's default.
 fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -> Expectations {
-    let count = |c: &Option<super::units::CountCondition>| c.as_ref().map(|c| c.0.clone());
-    let invariant = |c: &Option<super::units::CountCondition>| {
-        count(c).or(has_consumers.then_some(Condition::Equal(0)))
-    };
-    let txn_invariant = |c: &Option<super::units::CountCondition>| {
-        count(c).or(transactional.then_some(Condition::Equal(0)))
-    };
-    let time = |c: &Option<super::units::TimeCondition>| c.as_ref().map(|c| c.0.clone());
-    Expectations {
-        lost: count(&raw.lost),
-        lost_unconfirmed: count(&raw.lost_unconfirmed),
-        lost_unexplained: count(&raw.lost_unexplained),
-        recovered: count(&raw.recovered),
-        duplicated: count(&raw.duplicated),
-        redelivered: count(&raw.redelivered),
-        redelivered_unexplained: invariant(&raw.redelivered_unexplained),
-        stale_deliveries: invariant(&raw.stale_deliveries),
-        abandoned: count(&raw.abandoned),
-        retry_lost: invariant(&raw.retry_lost),
-        failed_acked: invariant(&raw.failed_acked),
-        orderly_overlaps: invariant(&raw.orderly_overlaps),
-        reordered: count(&raw.reordered),
-        skipped: count(&raw.skipped),
-        rewinds: count(&raw.rewinds),
-        dead_lettered: count(&raw.dead_lettered),
-        unexpected: count(&raw.unexpected).or(Some(Condition::Equal(0))),
-        broken_promises: count(&raw.broken_promises),
-        broken_promises_unexplained: count(&raw.broken_promises_unexplained)
-            .or(Some(Condition::Equal(0))),
-        corrupt: count(&raw.corrupt),
-        diverged: count(&raw.diverged),
-        misplaced: count(&raw.misplaced),
-        misplaced_unexplained: count(&raw.misplaced_unexplained).or(Some(Condition::Equal(0))),
-        txn_lost: count(&raw.txn_lost),
-        txn_lost_unexplained: txn_invariant(&raw.txn_lost_unexplained),
-        txn_phantom: count(&raw.txn_phantom),
-        txn_phantom_unexplained: txn_invariant(&raw.txn_phantom_unexplained),
-        txn_duplicated: count(&raw.txn_duplicated),
-        txn_duplicated_unexplained: txn_invariant(&raw.txn_duplicated_unexplained),
-        txn_discarded: count(&raw.txn_discarded),
-        txn_repaired: count(&raw.txn_repaired),
-        early_deliveries: invariant(&raw.early_deliveries),
-        filtered: count(&raw.filtered),
-        subscription_conflicts: count(&raw.subscription_conflicts),
-        unsubscribed_deliveries: invariant(&raw.unsubscribed_deliveries),
-        weak_acks: count(&raw.weak_acks),
-        failed: count(&raw.failed),
-        unavailable: time(&raw.unavailable),
-        removal_after_kill: time(&raw.removal_after_kill),
-        removal_after_silence: time(&raw.removal_after_silence),
-        route_catch_up: time(&raw.route_catch_up),
-        handover: time(&raw.handover),
-    }
+    use crate::check::expectations::{DefaultTo, TABLE};
+    let conditions = TABLE.iter().enumerate().map(|(at, expectation)| {
+        let default = match expectation.default {
+            DefaultTo::Nothing => false,
+            DefaultTo::Zero => true,
+            DefaultTo::ZeroWithConsumers => has_consumers,
+            DefaultTo::ZeroWithTransactions => transactional,
+        };
+        (raw.get(at).cloned()).or(default.then_some(Condition::Equal(0)))
+    });
+    Expectations::new(conditions.collect())
 }
