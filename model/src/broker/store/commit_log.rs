@@ -127,15 +127,22 @@ impl CommitLog {
         }
         let file_size = self.file_size();
         let mut index = self.files.last_or_create(disk, 0);
-        let free = file_size - self.files.files[index].wrote;
+        let free = file_size - self.files.files[index].wrote();
         if length + END_FILE_MIN_BLANK_LENGTH > free {
             // END_OF_FILE: fill the rest with the blank marker and retry in a new file.
             let blank = record::blank(free);
             self.write(disk, index, &blank[..free.min(8) as usize], free);
+            crate::invariant!(
+                self.files.files[index].is_full(file_size),
+                "commitlog-blank-fills-file",
+                "{}: the blank filler left the file at {}",
+                self.files.files[index].path,
+                self.files.files[index].wrote()
+            );
             index = self.files.last_or_create(disk, 0);
         }
         let file = &self.files.files[index];
-        let physical_offset = file.from + file.wrote;
+        let physical_offset = file.from + file.wrote();
         crate::invariant!(
             physical_offset == self.files.max_offset(false),
             "commitlog-append-contiguous",
@@ -149,6 +156,7 @@ impl CommitLog {
             store_timestamp_ms,
             self.store_host,
         );
+        record::check_header(&bytes, physical_offset);
         self.write(disk, index, &bytes, length);
         self.files.files[index].store_timestamp_ms = store_timestamp_ms;
         if dispatched {
@@ -170,21 +178,26 @@ impl CommitLog {
             let buffer = self.write_buffers.entry(file.from).or_default();
             buffer.extend_from_slice(bytes);
             buffer.resize(buffer.len() + (advance as usize - bytes.len()), 0);
+            let buffered = buffer.len() as u64;
+            file.append(advance, true);
+            crate::invariant!(
+                buffered == file.wrote() - file.committed(),
+                "write-buffer-holds-uncommitted",
+                "{}: {buffered} bytes buffered, {} appended past the committed {}",
+                file.path,
+                file.wrote() - file.committed(),
+                file.committed()
+            );
         } else {
-            disk.write(&file.path, file.wrote, bytes);
-            file.committed = file.wrote + advance;
+            disk.write(&file.path, file.wrote(), bytes);
+            file.append(advance, false);
         }
-        file.wrote += advance;
         crate::invariant!(
-            file.flushed <= file.committed
-                && file.committed <= file.wrote
-                && file.wrote <= file_size,
-            "mapped-file-positions",
-            "{}: flushed {} committed {} wrote {} size {file_size}",
+            file.wrote() <= file_size,
+            "commit-log-write-within-file",
+            "{}: wrote {} of {file_size}",
             file.path,
-            file.flushed,
-            file.committed,
-            file.wrote
+            file.wrote()
         );
     }
 
@@ -204,20 +217,29 @@ impl CommitLog {
         };
         let file_size = self.file_size();
         let file = &mut self.files.files[index];
-        let dirty_pages = file.wrote / 4096 - file.committed / 4096;
-        let able = file.wrote == file_size && file.committed < file.wrote
+        let dirty_pages = file.wrote() / 4096 - file.committed() / 4096;
+        let able = file.wrote() == file_size && file.committed() < file.wrote()
             || (least_pages > 0 && dirty_pages >= least_pages)
-            || (least_pages == 0 && file.wrote > file.committed);
+            || (least_pages == 0 && file.wrote() > file.committed());
         let mut committed = false;
         if able {
             if let Some(buffer) = self.write_buffers.remove(&file.from) {
-                disk.write(&file.path, file.committed, &buffer);
+                crate::invariant!(
+                    buffer.len() as u64 == file.wrote() - file.committed(),
+                    "commit-buffer-fills-gap",
+                    "{}: {} bytes buffered for {}..{}",
+                    file.path,
+                    buffer.len(),
+                    file.committed(),
+                    file.wrote()
+                );
+                disk.write(&file.path, file.committed(), &buffer);
             }
-            file.committed = file.wrote;
+            file.commit_all();
             committed = true;
         }
         // A fully committed file moves `committed_where` to the next file's start.
-        self.files.committed_where = file.from + file.committed;
+        self.files.committed_where = file.from + file.committed();
         committed
     }
 
@@ -227,9 +249,9 @@ impl CommitLog {
         let file = &self.files.files[index];
         let position = offset - file.from;
         let readable = if self.transient {
-            file.committed
+            file.committed()
         } else {
-            file.wrote
+            file.wrote()
         };
         (position + size <= readable)
             .then(|| disk.read(&file.path, position, size as usize).into_owned())
@@ -246,9 +268,9 @@ impl CommitLog {
         let file = &self.files.files[index];
         let position = offset - file.from;
         let readable = if self.transient {
-            file.committed
+            file.committed()
         } else {
-            file.wrote
+            file.wrote()
         };
         (position < readable).then(|| {
             let len = (readable - position).min(max);
@@ -262,11 +284,11 @@ impl CommitLog {
         let index = self.files.last_or_create(disk, offset);
         let file = &self.files.files[index];
         crate::invariant!(
-            file.from + file.wrote == offset,
+            file.from + file.wrote() == offset,
             "replica-append-at-end",
             "{} bytes for offset {offset} would be stored at {}",
             data.len(),
-            file.from + file.wrote
+            file.from + file.wrote()
         );
         self.write(disk, index, data, data.len() as u64);
     }
@@ -341,6 +363,12 @@ impl CommitLog {
             .files
             .last()
             .map_or(0, |last| last.from + written_length(disk, &last.path));
+        crate::invariant!(
+            process_offset <= self.files.max_offset(false),
+            "recovery-cut-within-log",
+            "recovery stopped at {process_offset}, past the log's end {}",
+            self.files.max_offset(false)
+        );
         self.files.flushed_where = process_offset;
         self.files.committed_where = process_offset;
         self.files.truncate_dirty_files(disk, process_offset);

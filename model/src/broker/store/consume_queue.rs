@@ -142,7 +142,7 @@ impl ConsumeQueue {
         let file_size = self.files.file_size;
         {
             let file = &self.files.files[index];
-            if file.first_create_in_queue && queue_offset != 0 && file.wrote == 0 {
+            if file.first_create_in_queue && queue_offset != 0 && file.wrote() == 0 {
                 // A queue that starts mid-file: blank entries fill the front (`fillPreBlank`).
                 self.min_logic_offset = expected;
                 self.files.flushed_where = expected;
@@ -159,14 +159,11 @@ impl ConsumeQueue {
                     disk.write(&path, position, &blank);
                     position += ENTRY_BYTES;
                 }
-                let file = &mut self.files.files[index];
-                file.wrote = until;
-                file.committed = until;
-                file.flushed = until;
+                self.files.files[index].reset_to(until);
             }
         }
         let file = &self.files.files[index];
-        let current = file.from + file.wrote;
+        let current = file.from + file.wrote();
         let mut outcome = Put::Written;
         if queue_offset != 0 {
             if expected < current {
@@ -179,18 +176,22 @@ impl ConsumeQueue {
                 };
             }
         }
+        crate::invariant!(
+            end > self.max_physic_offset,
+            "consume-queue-physic-offset-increases",
+            "an entry ending at {end} after one ending at {}",
+            self.max_physic_offset
+        );
         self.max_physic_offset = end;
         let path = file.path.clone();
-        let position = file.wrote;
+        let position = file.wrote();
         crate::invariant!(
             position.is_multiple_of(ENTRY_BYTES) && position + ENTRY_BYTES <= file_size,
             "consume-queue-entry-aligned",
             "{path}: an entry at byte {position} of a {file_size}-byte file"
         );
         disk.write(&path, position, &encode(entry));
-        let file = &mut self.files.files[index];
-        file.wrote += ENTRY_BYTES;
-        file.committed = file.wrote;
+        self.files.files[index].append(ENTRY_BYTES, false);
         outcome
     }
 
@@ -203,10 +204,16 @@ impl ConsumeQueue {
         let index = self.files.find(byte)?;
         let file = &self.files.files[index];
         let position = byte - file.from;
-        if position >= file.wrote {
+        if position >= file.wrote() {
             return None;
         }
-        let len = ((file.wrote - position) as usize).min(max * ENTRY_BYTES as usize);
+        let len = ((file.wrote() - position) as usize).min(max * ENTRY_BYTES as usize);
+        crate::invariant!(
+            position.is_multiple_of(ENTRY_BYTES) && (len as u64).is_multiple_of(ENTRY_BYTES),
+            "consume-queue-read-aligned",
+            "{}: {len} bytes read at byte {position}",
+            file.path
+        );
         let bytes = disk.read(&file.path, position, len);
         Some(
             bytes
@@ -259,9 +266,7 @@ impl ConsumeQueue {
                 continue;
             }
             let last = self.files.files.last_mut().expect("checked");
-            last.wrote = keep;
-            last.committed = keep;
-            last.flushed = keep;
+            last.reset_to(keep);
             return;
         }
     }
@@ -271,11 +276,18 @@ impl ConsumeQueue {
         let Some(first) = self.files.files.first() else {
             return;
         };
-        let content = disk.read(&first.path, 0, first.wrote as usize);
+        let content = disk.read(&first.path, 0, first.wrote() as usize);
         for (i, chunk) in content.chunks_exact(ENTRY_BYTES as usize).enumerate() {
             let offset = i64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
             if offset >= commit_log_min_offset as i64 {
-                self.min_logic_offset = first.from + i as u64 * ENTRY_BYTES;
+                let min = first.from + i as u64 * ENTRY_BYTES;
+                crate::invariant!(
+                    min >= self.min_logic_offset,
+                    "consume-queue-min-moves-forward",
+                    "the min offset moved from byte {} back to {min}",
+                    self.min_logic_offset
+                );
+                self.min_logic_offset = min;
                 return;
             }
         }

@@ -155,6 +155,12 @@ impl MessageStore {
         if store_timestamp_ms > 0 {
             self.checkpoint.physic_msg_timestamp_ms = store_timestamp_ms;
         }
+        crate::invariant!(
+            self.flushed_where() >= before,
+            "commitlog-flushed-never-backwards",
+            "the flushed offset moved from {before} back to {}",
+            self.flushed_where()
+        );
         let moved = self.flushed_where() > before;
         if moved {
             ctx.emit(Event::Flushed {

@@ -155,6 +155,12 @@ impl MessageStore {
             }
         }
         result.next_begin_offset = offset + processed;
+        crate::invariant!(
+            result.messages.len() <= max_messages as usize,
+            "get-batch-within-max",
+            "{} messages (at most {max_messages}) over {processed} entries from {offset}",
+            result.messages.len()
+        );
         let config = &self.settings.config;
         let memory = config.total_memory_bytes / 100 * config.access_message_in_memory_max_ratio;
         let behind = self.commit_log.max_offset().saturating_sub(last_pulled);

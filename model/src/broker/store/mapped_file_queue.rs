@@ -7,14 +7,18 @@ use crate::disk::Disk;
 /// The OS page size RocketMQ counts dirty pages in.
 pub const OS_PAGE_BYTES: u64 = 4096;
 
+/// One file of the log and its three positions, kept in order by the methods that move them:
+/// `flushed <= committed <= wrote <= size` (what reached the media, what reached the page
+/// cache, what was appended, possibly to a write buffer first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MappedFile {
     pub path: String,
     /// Offset of the file's first byte in the log.
     pub from: u64,
-    pub wrote: u64,
-    pub committed: u64,
-    pub flushed: u64,
+    size: u64,
+    wrote: u64,
+    committed: u64,
+    flushed: u64,
     /// Created as the first file of an empty queue (a ConsumeQueue may start mid-file).
     pub first_create_in_queue: bool,
     /// Store timestamp of the last record appended (`MappedFile.storeTimestamp`).
@@ -22,8 +26,103 @@ pub struct MappedFile {
 }
 
 impl MappedFile {
+    /// A file of `size` bytes whose positions are all at `position`.
+    fn at(path: String, from: u64, size: u64, position: u64) -> MappedFile {
+        let mut file = MappedFile {
+            path,
+            from,
+            size,
+            wrote: 0,
+            committed: 0,
+            flushed: 0,
+            first_create_in_queue: false,
+            store_timestamp_ms: 0,
+        };
+        file.reset_to(position);
+        file
+    }
+
+    /// What was appended (`wrotePosition`).
+    pub fn wrote(&self) -> u64 {
+        self.wrote
+    }
+
+    /// What reached the page cache (`committedPosition`).
+    pub fn committed(&self) -> u64 {
+        self.committed
+    }
+
+    /// What reached the media (`flushedPosition`).
+    pub fn flushed(&self) -> u64 {
+        self.flushed
+    }
+
     pub fn is_full(&self, file_size: u64) -> bool {
         self.wrote == file_size
+    }
+
+    /// Appends `bytes`: into the page cache, committed with them, or into a write buffer
+    /// (`buffered`, the transient store pool) to be committed later.
+    pub fn append(&mut self, bytes: u64, buffered: bool) {
+        crate::invariant!(
+            self.wrote + bytes <= self.size,
+            "mapped-file-append-fits",
+            "{}: {bytes} bytes at {} of a {}-byte file",
+            self.path,
+            self.wrote,
+            self.size
+        );
+        self.wrote += bytes;
+        if !buffered {
+            self.committed = self.wrote;
+        }
+        self.check();
+    }
+
+    /// The write buffer reached the page cache: everything appended is committed.
+    pub fn commit_all(&mut self) {
+        self.committed = self.wrote;
+        self.check();
+    }
+
+    /// A flush to `position` completed; a flush never moves the position back.
+    pub fn flush_to(&mut self, position: u64) {
+        crate::invariant!(
+            position <= self.committed,
+            "mapped-file-flush-within-committed",
+            "{}: flushed to {position}, but only {} reached the page cache",
+            self.path,
+            self.committed
+        );
+        self.flushed = self.flushed.max(position);
+        self.check();
+    }
+
+    /// Recovery or truncation sets every position to `position` (the bytes past it stay).
+    pub fn reset_to(&mut self, position: u64) {
+        crate::invariant!(
+            position <= self.size,
+            "mapped-file-reset-within-size",
+            "{}: positions set to {position} in a {}-byte file",
+            self.path,
+            self.size
+        );
+        (self.wrote, self.committed, self.flushed) = (position, position, position);
+    }
+
+    fn check(&self) {
+        crate::invariant!(
+            self.flushed <= self.committed
+                && self.committed <= self.wrote
+                && self.wrote <= self.size,
+            "mapped-file-positions-ordered",
+            "{}: flushed {} committed {} wrote {} size {}",
+            self.path,
+            self.flushed,
+            self.committed,
+            self.wrote,
+            self.size
+        );
     }
 
     /// `isAbleToFlush`: a full file, or enough dirty pages, or (with 0) anything unflushed.
@@ -78,15 +177,9 @@ impl MappedFileQueue {
                     "{path} is {len} bytes, not the configured {file_size}"
                 ));
             }
-            queue.files.push(MappedFile {
-                path,
-                from,
-                wrote: file_size,
-                committed: file_size,
-                flushed: file_size,
-                first_create_in_queue: false,
-                store_timestamp_ms: 0,
-            });
+            queue
+                .files
+                .push(MappedFile::at(path, from, file_size, file_size));
         }
         queue.files.sort_by_key(|file| file.from);
         Ok(queue)
@@ -107,16 +200,18 @@ impl MappedFileQueue {
         if let Some(from) = create_at {
             let path = format!("{}/{}", self.dir, file_name(from));
             disk.create(&path, self.file_size);
-            let first = self.files.is_empty();
-            self.files.push(MappedFile {
-                path,
-                from,
-                wrote: 0,
-                committed: 0,
-                flushed: 0,
-                first_create_in_queue: first,
-                store_timestamp_ms: 0,
-            });
+            if let Some(last) = self.files.last() {
+                crate::invariant!(
+                    from == last.from + self.file_size,
+                    "mapped-files-contiguous",
+                    "{}: a file at {from} after the one at {}",
+                    self.dir,
+                    last.from
+                );
+            }
+            let mut file = MappedFile::at(path, from, self.file_size, 0);
+            file.first_create_in_queue = self.files.is_empty();
+            self.files.push(file);
         }
         self.files.len() - 1
     }
@@ -128,7 +223,15 @@ impl MappedFileQueue {
             return None;
         }
         let index = ((offset - first.from) / self.file_size) as usize;
-        (self.files.get(index)?.from <= offset).then_some(index)
+        let file = self.files.get(index)?;
+        crate::invariant!(
+            offset < file.from + self.file_size,
+            "mapped-file-found-holds-offset",
+            "{}: offset {offset} found in the file at {}",
+            self.dir,
+            file.from
+        );
+        (file.from <= offset).then_some(index)
     }
 
     /// The first byte still held (`getMinOffset`).
@@ -157,16 +260,20 @@ impl MappedFileQueue {
                 return true;
             }
             if offset >= file.from {
-                let position = offset - file.from;
-                file.wrote = position;
-                file.committed = position;
-                file.flushed = position;
+                file.reset_to(offset - file.from);
                 true
             } else {
                 disk.delete(&file.path);
                 false
             }
         });
+        crate::invariant!(
+            self.max_offset(false) <= offset,
+            "truncation-leaves-log-at-offset",
+            "{}: cut at {offset}, the log still ends at {}",
+            self.dir,
+            self.max_offset(false)
+        );
     }
 
     /// Deletes the last file (`deleteLastMappedFile`).
@@ -204,7 +311,9 @@ impl MappedFileQueue {
     /// A flush of file `index` to `position` completed.
     pub fn flushed(&mut self, index: usize, position: u64) {
         if let Some(file) = self.files.get_mut(index) {
-            file.flushed = file.flushed.max(position);
+            file.flush_to(position);
+            // As in 4.9.8, `flushedWhere` is not moved back by a truncation of the files
+            // (`truncateDirtyLogicFiles`): it may stand past the log's end for a while.
             self.flushed_where = self.flushed_where.max(file.from + file.flushed);
         }
     }
@@ -220,7 +329,7 @@ mod tests {
         let mut disk = MemDisk::new();
         let mut queue = MappedFileQueue::new("store/commitlog", 1024);
         assert_eq!(queue.last_or_create(&mut disk, 0), 0);
-        queue.files[0].wrote = 1024;
+        queue.files[0].append(1024, false);
         assert_eq!(queue.last_or_create(&mut disk, 0), 1);
         assert_eq!(queue.files[1].from, 1024);
         assert_eq!(
@@ -240,11 +349,11 @@ mod tests {
         let mut queue = MappedFileQueue::new("log", 1024);
         for _ in 0..3 {
             let index = queue.last_or_create(&mut disk, 0);
-            queue.files[index].wrote = 1024;
+            queue.files[index].append(1024, false);
         }
         queue.truncate_dirty_files(&mut disk, 1500);
         assert_eq!(queue.files.len(), 2);
-        assert_eq!(queue.files[1].wrote, 476);
+        assert_eq!(queue.files[1].wrote(), 476);
         assert_eq!(queue.max_offset(false), 1500);
         assert_eq!(disk.list("log").len(), 2);
     }
@@ -254,18 +363,54 @@ mod tests {
         let mut disk = MemDisk::new();
         let mut queue = MappedFileQueue::new("log", 64 * 1024);
         queue.last_or_create(&mut disk, 0);
-        queue.files[0].wrote = 3 * OS_PAGE_BYTES + 10;
+        queue.files[0].append(3 * OS_PAGE_BYTES + 10, false);
         assert_eq!(queue.flush_candidate(4, false), None);
         assert_eq!(
             queue.flush_candidate(0, false),
             Some((0, 3 * OS_PAGE_BYTES + 10))
         );
-        queue.files[0].wrote = 4 * OS_PAGE_BYTES;
+        queue.files[0].append(OS_PAGE_BYTES - 10, false);
         assert_eq!(
             queue.flush_candidate(4, false),
             Some((0, 4 * OS_PAGE_BYTES))
         );
         queue.flushed(0, 4 * OS_PAGE_BYTES);
         assert_eq!(queue.flushed_where, 4 * OS_PAGE_BYTES);
+    }
+}
+
+#[cfg(test)]
+mod invariant_tests {
+    use super::*;
+
+    fn violation(step: impl FnOnce(&mut MappedFile) + std::panic::UnwindSafe) -> String {
+        let caught = std::panic::catch_unwind(|| {
+            let mut file = MappedFile::at("log/0".into(), 0, 1024, 0);
+            step(&mut file);
+        });
+        let panic = caught.expect_err("the invariant fires");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        crate::invariant::parse(&message)
+            .map(|(name, _)| name.to_string())
+            .unwrap_or(message)
+    }
+
+    #[test]
+    fn positions_stay_in_order() {
+        assert_eq!(
+            violation(|f| f.append(2048, false)),
+            "mapped-file-append-fits"
+        );
+        assert_eq!(
+            violation(|f| {
+                f.append(100, true);
+                f.flush_to(100);
+            }),
+            "mapped-file-flush-within-committed"
+        );
+        assert_eq!(
+            violation(|f| f.reset_to(1025)),
+            "mapped-file-reset-within-size"
+        );
     }
 }

@@ -224,7 +224,7 @@ impl MessageStore {
         let logs = std::iter::once(&self.commit_log.files)
             .chain(self.consume_queues.values().map(|cq| &cq.files));
         for files in logs {
-            for file in files.files.iter().filter(|f| f.flushed < f.wrote) {
+            for file in files.files.iter().filter(|f| f.flushed() < f.wrote()) {
                 disk.flush(&file.path);
             }
         }
@@ -269,6 +269,14 @@ impl MessageStore {
     /// A slave appends what its master shipped; dispatch follows (`appendToCommitLog`).
     pub fn append_replica(&mut self, ctx: &mut Context<'_>, offset: u64, data: &[u8]) {
         self.commit_log.append_replica(ctx.disk(), offset, data);
+        let end = offset + data.len() as u64;
+        crate::invariant!(
+            self.commit_log.max_wrote_offset() == end,
+            "replica-log-ends-after-append",
+            "appended {}..{end}, the log ends at {}",
+            offset,
+            self.commit_log.max_wrote_offset()
+        );
         self.schedule_reput(ctx);
     }
 
@@ -334,6 +342,13 @@ impl MessageStore {
                         }
                         position += request.size as usize;
                         self.reput_from += u64::from(request.size);
+                        crate::invariant!(
+                            self.reput_from <= self.commit_log.max_offset(),
+                            "reput-within-log",
+                            "dispatched up to {}, the log ends at {}",
+                            self.reput_from,
+                            self.commit_log.max_offset()
+                        );
                     }
                     Scan::EndOfFile if self.settings.bugs.reput_stops_at_file_end => {
                         stop = true;

@@ -101,8 +101,32 @@ pub fn encode(
     out.extend_from_slice(topic);
     out.extend_from_slice(&(properties.len() as u16).to_be_bytes());
     out.extend_from_slice(properties);
-    debug_assert_eq!(out.len() as u64, length);
+    crate::invariant!(
+        out.len() as u64 == length,
+        "record-encoded-length",
+        "a record of {} bytes, {length} computed",
+        out.len()
+    );
     out
+}
+
+/// Checks a record's header before it is written: the length and magic code it carries and
+/// the commitlog offset it claims (TigerBeetle's check of data before it is written).
+pub fn check_header(bytes: &[u8], physical_offset: u64) {
+    let field = |at: usize, len: usize| &bytes[at..at + len];
+    let length = i32::from_be_bytes(field(field::TOTAL_SIZE, 4).try_into().expect("4 bytes"));
+    let magic = i32::from_be_bytes(field(field::MAGIC, 4).try_into().expect("4 bytes"));
+    let claimed = u64::from_be_bytes(
+        field(field::PHYSICAL_OFFSET, 8)
+            .try_into()
+            .expect("8 bytes"),
+    );
+    crate::invariant!(
+        length as usize == bytes.len() && magic == MESSAGE_MAGIC_CODE && claimed == physical_offset,
+        "record-header-before-write",
+        "length {length} of {} bytes, magic {magic:#x}, offset {claimed} at {physical_offset}",
+        bytes.len()
+    );
 }
 
 /// The blank filler written at the end of a file: `{remaining, BLANK_MAGIC_CODE}`.
