@@ -21,9 +21,14 @@ impl Broker {
     ) {
         let mut created = false;
         for consumer in heartbeat.consumers.iter().filter(|c| !c.broadcasting) {
-            created |= self
-                .topics
-                .create_if_missing(ctx.disk(), &retry_topic(&consumer.group), 1);
+            let retry = retry_topic(&consumer.group);
+            created |= self.topics.create_if_missing(ctx.disk(), &retry, 1);
+            crate::invariant!(
+                self.topics.get(&retry).is_some(),
+                "admin-heartbeat-retry-topic-exists",
+                "{} heartbeats, and {retry} is missing",
+                consumer.group
+            );
         }
         if created {
             self.register_all(ctx);
@@ -31,6 +36,15 @@ impl Broker {
         let now = ctx.now();
         (self.producers).heartbeat(now, inbound.from, &heartbeat.producer_groups);
         let changed = self.consumers.heartbeat(now, inbound.from, &heartbeat);
+        for consumer in &heartbeat.consumers {
+            crate::invariant!(
+                self.consumers.has_channel(&consumer.group, inbound.from),
+                "admin-heartbeat-registers-the-channel",
+                "{:?} heartbeated for {} and is not among its connections",
+                inbound.from,
+                consumer.group
+            );
+        }
         self.notify_changed(ctx, &changed);
         ctx.respond(inbound, Response::success(ResponseBody::Empty));
     }

@@ -46,10 +46,27 @@ impl GroupInfo {
                 Some(old) if sub.sub_version > old.sub_version => *old = sub.clone(),
                 Some(_) => {}
             }
+            let kept = &self.subscriptions[&sub.topic];
+            crate::invariant!(
+                kept.topic == sub.topic && kept.sub_version >= sub.sub_version,
+                "consumers-subscription-newest-version-kept",
+                "{} at version {} kept {} at version {}",
+                sub.topic,
+                sub.sub_version,
+                kept.topic,
+                kept.sub_version
+            );
         }
         let before = self.subscriptions.len();
         let named = |topic: &String| consumer.subscriptions.iter().any(|s| s.topic == *topic);
         self.subscriptions.retain(|topic, _| named(topic));
+        crate::invariant!(
+            self.subscriptions.len() <= consumer.subscriptions.len(),
+            "consumers-subscriptions-only-named-topics",
+            "{} topics kept from a heartbeat naming {}",
+            self.subscriptions.len(),
+            consumer.subscriptions.len()
+        );
         updated || self.subscriptions.len() != before
     }
 }
@@ -70,6 +87,12 @@ impl Consumers {
                 last_update: now,
             };
             let previous = info.channels.insert(from, channel);
+            crate::invariant!(
+                previous.as_ref().is_none_or(|p| p.last_update <= now),
+                "consumers-heartbeat-time-forward",
+                "{from:?} heard at {now:?} after {:?}",
+                previous.as_ref().map(|p| p.last_update)
+            );
             let joined = previous.is_none_or(|p| p.client_id != heartbeat.client_id);
             if info.update_subscriptions(consumer) || joined {
                 changed.push(consumer.group.clone());
@@ -81,8 +104,32 @@ impl Consumers {
     /// The group's subscription to a topic, if a heartbeat brought one
     /// (`findSubscriptionData`); `None` for a group the broker does not know.
     pub fn subscription(&self, group: &str, topic: &str) -> Option<Option<&SubscriptionData>> {
+        let info = self.group(group)?;
+        let found = info.subscriptions.get(topic);
+        crate::invariant!(
+            found.is_none_or(|sub| sub.topic == topic),
+            "consumers-subscription-under-its-topic",
+            "{group} filters {topic} by a subscription to {:?}",
+            found.map(|sub| &sub.topic)
+        );
+        Some(found)
+    }
+
+    /// A known group: one with a connection (the last one to go takes the group with it).
+    fn group(&self, group: &str) -> Option<&GroupInfo> {
         let info = self.groups.get(group)?;
-        Some(info.subscriptions.get(topic))
+        crate::invariant!(
+            !info.channels.is_empty(),
+            "consumers-known-group-has-a-channel",
+            "{group} is known with no connection"
+        );
+        Some(info)
+    }
+
+    /// Whether `channel` is one of the group's connections.
+    pub fn has_channel(&self, group: &str, channel: NodeId) -> bool {
+        self.group(group)
+            .is_some_and(|info| info.channels.contains_key(&channel))
     }
 
     /// A connection closed (or expired). Returns the groups it was in.
@@ -113,8 +160,7 @@ impl Consumers {
     /// The group's consumer ids, sorted (`getAllClientId`).
     pub fn client_ids(&self, group: &str) -> Vec<String> {
         let mut ids: Vec<String> = self
-            .groups
-            .get(group)
+            .group(group)
             .map(|info| {
                 info.channels
                     .values()
@@ -129,8 +175,7 @@ impl Consumers {
 
     /// The group's connections, to notify.
     pub fn channels(&self, group: &str) -> Vec<NodeId> {
-        self.groups
-            .get(group)
+        self.group(group)
             .map(|info| info.channels.keys().copied().collect())
             .unwrap_or_default()
     }

@@ -9,6 +9,11 @@ use crate::timer::Timer;
 
 /// Wakes a level after `delay_ms`, unless it is already due to wake.
 fn arm(armed: &mut [bool; 18], ctx: &mut Context<'_>, level: u32, delay_ms: u64) {
+    crate::invariant!(
+        (1..=18).contains(&level),
+        "delay-level-in-range",
+        "level {level} armed after {delay_ms} ms"
+    );
     let armed = &mut armed[(level - 1) as usize];
     if !*armed {
         *armed = true;
@@ -44,7 +49,24 @@ impl Broker {
         }
     }
 
+    /// One run of a level's task: its progress moves forward, except where it stood past the
+    /// queue's end (loaded from `delayOffset.json` after a crash lost the queue's tail), where
+    /// it comes back to that end (`failScheduleOffset`).
     pub(super) fn deliver_due(&mut self, ctx: &mut Context<'_>, level: u32) {
+        let index = (level - 1) as usize;
+        let before = self.schedule.next[index];
+        let queue_end =
+            (self.store.as_ref()).map_or(0, |s| s.max_offset_in_queue(SCHEDULE_TOPIC, level - 1));
+        self.deliver_level(ctx, level);
+        let after = self.schedule.next[index];
+        crate::invariant!(
+            after >= before || (before > queue_end && after >= queue_end),
+            "delay-progress-never-backwards-in-a-run",
+            "level {level} went from {before} to {after}, its queue ending at {queue_end}"
+        );
+    }
+
+    fn deliver_level(&mut self, ctx: &mut Context<'_>, level: u32) {
         let index = (level - 1) as usize;
         self.schedule_armed[index] = false;
         let Some(store) = self.store.as_mut() else {
@@ -66,7 +88,13 @@ impl Broker {
                 self.schedule.next[index] = offset.min(cq.max_offset());
                 return;
             };
-            for entry in entries {
+            for (read, entry) in (offset..).zip(entries) {
+                crate::invariant!(
+                    self.schedule.next[index] == read,
+                    "delay-progress-tracks-entries",
+                    "level {level} is at {} while delivering the entry at {read}",
+                    self.schedule.next[index]
+                );
                 // `correctDeliverTimestamp`: a due time beyond now + delay is clock skew.
                 let due = (entry.tags_code.max(0) as u64).min(now + delay);
                 if due > now {

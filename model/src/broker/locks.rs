@@ -33,11 +33,30 @@ impl QueueLocks {
                 }
             };
             if free {
-                self.locks.insert(key, (client.to_string(), now));
+                let previous = self.locks.insert(key.clone(), (client.to_string(), now));
+                check_taken(previous.as_ref(), client, now);
                 locked.push(queue.clone());
             }
+            self.check_outcome(&key, client, now, free);
         }
         locked
+    }
+
+    /// After a try: the queue has one owner, `client` if it was granted, else another whose
+    /// lock is still live.
+    fn check_outcome(&self, key: &(String, MessageQueue), client: &str, now: Time, granted: bool) {
+        let held = self.locks.get(key);
+        let holds = |(owner, renewed): &(String, Time)| match granted {
+            true => owner == client && *renewed == now,
+            false => owner != client && renewed.plus_ms(LOCK_MAX_LIVE_MS) >= now,
+        };
+        crate::invariant!(
+            held.is_some_and(holds),
+            "lock-one-owner-per-queue",
+            "{}: {:?} for {client} (granted {granted}) at {now:?}, held by {held:?}",
+            key.0,
+            key.1
+        );
     }
 
     /// Releases `queues` if `client` holds them (`unlockBatch`).
@@ -51,13 +70,62 @@ impl QueueLocks {
             {
                 self.locks.remove(&key);
             }
+            let held = self.locks.get(&key);
+            crate::invariant!(
+                held.is_none_or(|(owner, _)| owner != client),
+                "lock-released-by-its-owner",
+                "{group}: {queue:?} still held by {client} after it unlocked it"
+            );
         }
     }
+}
+
+/// A lock changes hands only once its owner let it lapse (a renewal is the owner's own).
+fn check_taken(previous: Option<&(String, Time)>, client: &str, now: Time) {
+    crate::invariant!(
+        previous.is_none_or(|(owner, renewed)| {
+            *renewed <= now && (owner == client || renewed.plus_ms(LOCK_MAX_LIVE_MS) < now)
+        }),
+        "lock-taken-only-when-lapsed",
+        "{client} took a lock at {now:?} from {previous:?}"
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The name of the invariant `f` violates.
+    fn violated(f: impl FnOnce()) -> String {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .expect_err("an invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
+        name.to_string()
+    }
+
+    /// A table that names another owner than the one just granted, or a lock renewed in the
+    /// future, is caught.
+    #[test]
+    fn a_lock_with_two_owners_is_caught() {
+        let q = MessageQueue {
+            topic: "t".into(),
+            broker_name: "b".into(),
+            queue_id: 0,
+        };
+        let mut locks = QueueLocks::default();
+        let now = Time::from_ms(1_000);
+        locks.try_lock(now, "g", "c1", std::slice::from_ref(&q));
+        let key = ("g".to_string(), q.clone());
+        let name = violated(|| locks.check_outcome(&key, "c2", now, true));
+        assert_eq!(name, "lock-one-owner-per-queue");
+        let name = violated(|| {
+            locks.try_lock(Time::ZERO, "g", "c1", std::slice::from_ref(&q));
+        });
+        assert_eq!(name, "lock-taken-only-when-lapsed");
+    }
 
     #[test]
     fn a_lock_is_exclusive_until_it_expires() {

@@ -10,6 +10,17 @@ use std::collections::BTreeMap;
 /// How often held pulls are checked (`waitForRunning(5 * 1000)`).
 pub const CHECK_INTERVAL_MS: u64 = 5_000;
 
+/// A held pull waits under the queue it reads: an arrival there, and only there, wakes it.
+fn check_held_under(held: &HeldPull, topic: &str, queue_id: u32) {
+    crate::invariant!(
+        held.pull.topic == topic && held.pull.queue_id == queue_id,
+        "long-poll-held-under-its-queue",
+        "a pull of {}:{} was held under {topic}:{queue_id}",
+        held.pull.topic,
+        held.pull.queue_id
+    );
+}
+
 #[derive(Clone, Debug)]
 pub struct HeldPull {
     pub inbound: Inbound,
@@ -24,6 +35,13 @@ pub struct LongPolling {
 
 impl LongPolling {
     pub fn hold(&mut self, now: Time, inbound: Inbound, pull: PullMessage) {
+        crate::invariant!(
+            pull.suspend_timeout_ms > 0,
+            "long-poll-held-with-a-timeout",
+            "a pull of {}:{} held with no suspend timeout",
+            pull.topic,
+            pull.queue_id
+        );
         let key = (pull.topic.clone(), pull.queue_id);
         self.held.entry(key).or_default().push(HeldPull {
             inbound,
@@ -41,6 +59,15 @@ impl LongPolling {
             .into_iter()
             .partition(|h| max_offset > h.pull.queue_offset);
         *list = keep;
+        for held in &wake {
+            check_held_under(held, topic, queue_id);
+            crate::invariant!(
+                max_offset > held.pull.queue_offset,
+                "long-poll-woken-by-growth",
+                "a pull at {} woken by {topic}:{queue_id} growing to {max_offset}",
+                held.pull.queue_offset
+            );
+        }
         if !wake.is_empty() {
             crate::probe!(LONG_POLL_WOKEN);
         }
@@ -57,6 +84,17 @@ impl LongPolling {
                     max > h.pull.queue_offset || now >= h.held_at.plus_ms(h.pull.suspend_timeout_ms)
                 });
             *list = keep;
+            for held in &due {
+                check_held_under(held, topic, *queue_id);
+                let deadline = held.held_at.plus_ms(held.pull.suspend_timeout_ms);
+                crate::invariant!(
+                    held.held_at <= now && (max > held.pull.queue_offset || now >= deadline),
+                    "long-poll-held-until-due",
+                    "a pull at {} held at {:?} until {deadline:?} released at {now:?} (max {max})",
+                    held.pull.queue_offset,
+                    held.held_at
+                );
+            }
             wake.extend(due);
         }
         self.held.retain(|_, list| !list.is_empty());

@@ -161,6 +161,17 @@ impl Broker {
             self.ha_data_appended(ctx, false);
         }
         for arrival in arrivals {
+            let queue_max = (self.store.as_ref()).map_or(0, |s| {
+                s.max_offset_in_queue(&arrival.topic, arrival.queue_id)
+            });
+            crate::invariant!(
+                arrival.max_offset <= queue_max,
+                "long-poll-arrival-within-queue",
+                "{}:{} arrived at {} but the queue ends at {queue_max}",
+                arrival.topic,
+                arrival.queue_id,
+                arrival.max_offset
+            );
             if arrival.topic == SCHEDULE_TOPIC {
                 self.schedule_arrival(ctx, arrival.queue_id);
             }

@@ -32,7 +32,9 @@ impl Offsets {
     /// A slave takes its master's offsets over its own (`getOffsetTable().putAll`).
     pub fn put_all(&mut self, entries: Vec<(String, u32, u64)>) {
         for (key, queue, offset) in entries {
-            self.table.entry(key).or_default().insert(queue, offset);
+            let queues = self.table.entry(key).or_default();
+            queues.insert(queue, offset);
+            check_stored(queues, queue, offset, "a slave's copy");
         }
     }
 
@@ -80,16 +82,25 @@ impl Offsets {
     }
 
     pub fn commit(&mut self, group: &str, topic: &str, queue_id: u32, offset: u64) {
-        self.table
-            .entry(key(topic, group))
-            .or_default()
-            .insert(queue_id, offset);
+        let queues = self.table.entry(key(topic, group)).or_default();
+        queues.insert(queue_id, offset);
+        check_stored(queues, queue_id, offset, "a commit");
     }
 
     /// The committed offset, if any (`queryOffset`, -1 in RocketMQ when absent).
     pub fn query(&self, group: &str, topic: &str, queue_id: u32) -> Option<u64> {
         self.table.get(&key(topic, group))?.get(&queue_id).copied()
     }
+}
+
+/// What was just stored for a queue is what a query finds there.
+fn check_stored(queues: &BTreeMap<u32, u64>, queue_id: u32, offset: u64, what: &str) {
+    crate::invariant!(
+        queues.get(&queue_id) == Some(&offset),
+        "offset-table-reads-what-was-stored",
+        "{what} stored {offset} for queue {queue_id}, the table holds {:?}",
+        queues.get(&queue_id)
+    );
 }
 
 /// Writes a whole file's new content (truncate, then write).

@@ -8,11 +8,32 @@
 //! group since it started answers SUBSCRIPTION_NOT_EXIST.
 
 use super::Broker;
-use super::store::GetStatus;
+use super::store::{GetResult, GetStatus};
 use crate::filter::SubscriptionData;
 use crate::node::{Context, Inbound};
 use crate::protocol::{PullMessage, PullResult, Response, ResponseBody, ResponseCode};
 use std::borrow::Cow;
+
+/// What the store handed over: at most the batch asked for; a find holds messages and moves
+/// the next offset past the one asked for.
+fn check_read(pull: &PullMessage, result: &GetResult) {
+    crate::invariant!(
+        result.messages.len() <= pull.max_msg_nums as usize,
+        "pull-batch-within-max",
+        "{} messages for a pull of at most {}",
+        result.messages.len(),
+        pull.max_msg_nums
+    );
+    crate::invariant!(
+        result.status != GetStatus::Found
+            || (!result.messages.is_empty() && result.next_begin_offset > pull.queue_offset),
+        "pull-found-carries-messages",
+        "FOUND with {} messages at {}, next {}",
+        result.messages.len(),
+        pull.queue_offset,
+        result.next_begin_offset
+    );
+}
 
 impl Broker {
     /// `processRequest(channel, request, brokerAllowSuspend)`: the first time a pull is
@@ -32,6 +53,13 @@ impl Broker {
             Ok(subscription) => subscription,
             Err(code) => return ctx.respond(inbound, Response::error(code)),
         };
+        crate::invariant!(
+            subscription.topic == pull.topic,
+            "pull-filter-for-pulled-topic",
+            "a pull of {} filtered by the subscription to {}",
+            pull.topic,
+            subscription.topic
+        );
         let result = store.get_message(
             ctx.disk(),
             &pull.topic,
@@ -40,6 +68,7 @@ impl Broker {
             pull.max_msg_nums,
             Some(&subscription),
         );
+        check_read(&pull, &result);
         let code = match result.status {
             GetStatus::Found => ResponseCode::Success,
             GetStatus::MessageWasRemoving | GetStatus::NoMatchedMessage => {

@@ -54,6 +54,12 @@ pub fn rewrite_for_delay(request: &mut StoreRequest) {
     request.properties = encode_properties(&properties);
     request.topic = SCHEDULE_TOPIC.to_string();
     request.queue_id = level - 1;
+    crate::invariant!(
+        (1..=18).contains(&level),
+        "delay-rewrite-into-a-level-queue",
+        "a delayed message for level {level} would wait in queue {}",
+        request.queue_id
+    );
 }
 
 /// Progress of each level: the next schedule-queue offset to deliver.

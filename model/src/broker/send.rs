@@ -4,7 +4,7 @@
 //! answer (`thenCombine`), and the message stays stored whatever the answer says.
 
 use super::store::record::StoreRequest;
-use super::store::{AppendError, Appended};
+use super::store::{AppendError, Appended, MessageStore};
 use super::{Broker, BrokerRole, BrokerTimer, FlushDiskType};
 use crate::ids::NodeId;
 use crate::message::property;
@@ -55,6 +55,52 @@ fn send_result(queue_id: u32, appended: &Appended, store_host: NodeId) -> SendRe
     }
 }
 
+/// The log and the queue's next offset just before a put (`topicQueueTable`).
+struct PutView {
+    wrote: u64,
+    queue_offset: Option<u64>,
+}
+
+impl PutView {
+    fn of(store: &MessageStore, request: &StoreRequest) -> PutView {
+        let key = (request.topic.clone(), request.queue_id);
+        let table = &store.commit_log.topic_queue_table;
+        PutView {
+            wrote: store.commit_log.max_wrote_offset(),
+            queue_offset: table.get(&key).copied(),
+        }
+    }
+
+    /// The put appended at the log's end and took the queue's next offset, which moved on by
+    /// one: the offsets the answer names are the record's.
+    fn check_put(&self, store: &MessageStore, request: &StoreRequest, appended: &Appended) {
+        let end = store.commit_log.max_wrote_offset();
+        crate::invariant!(
+            appended.physical_offset >= self.wrote && end == appended.next_offset(),
+            "send-appended-at-log-end",
+            "a record at {} ending {}: the log went from {} to {end}",
+            appended.physical_offset,
+            appended.next_offset(),
+            self.wrote
+        );
+        if !super::transaction::sys_flag::dispatched(request.sys_flag) {
+            return;
+        }
+        let key = (request.topic.clone(), request.queue_id);
+        let next = store.commit_log.topic_queue_table.get(&key).copied();
+        crate::invariant!(
+            appended.queue_offset == self.queue_offset.unwrap_or(0)
+                && next == Some(appended.queue_offset + 1),
+            "send-queue-offset-assigned-in-order",
+            "{}:{} was at {:?}, the record took {} and the queue is now at {next:?}",
+            request.topic,
+            request.queue_id,
+            self.queue_offset,
+            appended.queue_offset
+        );
+    }
+}
+
 impl Broker {
     pub(super) fn handle_send(
         &mut self,
@@ -98,6 +144,7 @@ impl Broker {
             ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
             return;
         };
+        let before = PutView::of(store, &request);
         let appended = match store.put(ctx, &request) {
             Ok(appended) => appended,
             Err(AppendError::MessageSizeExceeded) => {
@@ -105,6 +152,7 @@ impl Broker {
                 return;
             }
         };
+        before.check_put(store, &request, &appended);
         let wait_store_msg_ok = message.property(property::WAIT_STORE_MSG_OK) != Some("false");
         let waits_for_flush = self.config.flush_disk_type == FlushDiskType::SyncFlush
             && wait_store_msg_ok
@@ -143,6 +191,7 @@ impl Broker {
             ctx.set_timer(timeout, Timer::Broker(BrokerTimer::FlushTimeout(id)));
         }
         let awaits_replica = waiting.replica.is_none();
+        self.check_wait_order(&waiting.appended);
         let earlier = self.waiting_sends.insert(id, waiting);
         crate::invariant!(
             earlier.is_none(),
@@ -203,10 +252,29 @@ impl Broker {
         Ok(())
     }
 
+    /// `GroupTransferService`'s list (and the flush's): sends wait in the order their
+    /// records were appended, each past the one before, so a single offset settles a prefix.
+    fn check_wait_order(&self, appended: &Appended) {
+        let last = self.waiting_sends.last_key_value();
+        crate::invariant!(
+            last.is_none_or(|(_, w)| w.appended.next_offset() <= appended.physical_offset),
+            "send-wait-list-in-log-order",
+            "a send at {} waits after one ending at {:?}",
+            appended.physical_offset,
+            last.map(|(_, w)| w.appended.next_offset())
+        );
+    }
+
     /// The commitlog is flushed further: settle the flush of every send it now covers.
     pub(super) fn release_flushed_sends(&mut self, ctx: &mut Context<'_>) {
         let Some(store) = &self.store else { return };
         let flushed = store.flushed_where();
+        let wrote = store.commit_log.max_wrote_offset();
+        crate::invariant!(
+            flushed <= wrote,
+            "send-flushed-within-log",
+            "the log is flushed to {flushed} but written only to {wrote}"
+        );
         for wait in self.waiting_sends.values_mut() {
             if wait.flush.is_none() && wait.appended.next_offset() <= flushed {
                 wait.flush = Some(ResponseCode::Success);

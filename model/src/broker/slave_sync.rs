@@ -41,12 +41,26 @@ impl Broker {
             return;
         }
         match body {
-            ResponseBody::TopicConfigs(topics) => self.topics.replace_all(topics),
+            ResponseBody::TopicConfigs(topics) => {
+                let count = topics.len();
+                self.topics.replace_all(topics);
+                crate::invariant!(
+                    self.topics.count() == count,
+                    "slave-sync-topic-table-taken-whole",
+                    "the master sent {count} topic configs, the slave keeps {}",
+                    self.topics.count()
+                );
+            }
             ResponseBody::ConsumerOffsets(entries) => {
                 self.offsets.put_all(entries);
                 self.offsets.persist(ctx.disk());
             }
             ResponseBody::DelayOffsets(next) => {
+                crate::invariant!(
+                    self.schedule_armed.iter().all(|armed| !armed),
+                    "slave-sync-delay-progress-only-on-idle-levels",
+                    "a slave delivering delayed messages takes its master's progress"
+                );
                 self.schedule.next = next;
                 self.schedule.persist(ctx.disk());
             }

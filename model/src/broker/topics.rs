@@ -48,7 +48,19 @@ impl Topics {
     }
 
     pub fn get(&self, topic: &str) -> Option<&TopicConfig> {
-        self.table.get(topic)
+        let found = self.table.get(topic);
+        crate::invariant!(
+            found.is_none_or(|config| config.name == topic),
+            "topics-config-under-its-name",
+            "{topic} has the config of {:?}",
+            found.map(|config| &config.name)
+        );
+        found
+    }
+
+    /// How many topics the table holds.
+    pub fn count(&self) -> usize {
+        self.table.len()
     }
 
     /// Every topic, for registration with the name servers.
@@ -68,6 +80,17 @@ impl Topics {
             return false;
         }
         self.insert_one(topic, queues);
+        let created = self.get(topic);
+        crate::invariant!(
+            queues > 0
+                && created.is_some_and(|t| {
+                    t.read_queue_nums == queues
+                        && t.write_queue_nums == queues
+                        && perm::is_writeable(t.perm)
+                }),
+            "topics-created-writable-with-queues",
+            "{topic} created with {queues} queue(s): {created:?}"
+        );
         self.persist(disk);
         true
     }

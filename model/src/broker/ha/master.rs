@@ -76,6 +76,60 @@ impl HaMaster {
     }
 }
 
+impl HaMaster {
+    /// Housekeeping runs while any connection is open (it disarms only when none is left).
+    fn check_housekeeping_armed(&self) {
+        crate::invariant!(
+            self.connections.is_empty() || self.housekeeping_armed,
+            "ha-housekeeping-armed-while-connected",
+            "{} connection(s) open and no housekeeping armed",
+            self.connections.len()
+        );
+    }
+}
+
+/// A report after a connection's first: within the master's log (a later one past it closed
+/// the connection), and never below the previous one (one socket, reports in order, a
+/// slave's log only grows).
+fn check_later_report(connection: &Connection, opened: bool, reported: u64, master_offset: u64) {
+    crate::invariant!(
+        opened || reported <= master_offset,
+        "ha-later-ack-within-master-log",
+        "a later report of {reported} kept a connection to a log ending at {master_offset}"
+    );
+    crate::invariant!(
+        opened || reported >= connection.ack_offset,
+        "ha-slave-ack-never-backwards-on-a-connection",
+        "{:?} reported {reported} after {}",
+        connection.session,
+        connection.ack_offset
+    );
+}
+
+/// One pushed batch, `[offset, next)`: not empty, at most `batch` bytes, within one file.
+fn check_push_batch(offset: u64, next: u64, batch: u64, file_size: u64) {
+    crate::invariant!(
+        offset < next && next - offset <= batch && offset / file_size == (next - 1) / file_size,
+        "ha-push-batch-within-one-file",
+        "a push of [{offset}, {next}) with batch {batch} and files of {file_size}"
+    );
+}
+
+/// After a loop that pushed: the push ends within the master's log and within the window
+/// (plus the one batch that crossed it).
+fn check_push_sent(master_offset: u64, next: u64, acknowledged: u64, batch: u64) {
+    crate::invariant!(
+        next <= master_offset,
+        "ha-push-within-master-log",
+        "pushed up to {next}, past the master's log end {master_offset}"
+    );
+    crate::invariant!(
+        next.saturating_sub(acknowledged) < WINDOW_BYTES.saturating_add(batch),
+        "ha-push-within-window",
+        "pushed up to {next} with {acknowledged} acknowledged"
+    );
+}
+
 fn ha_timer(timer: HaTimer) -> Timer {
     Timer::Broker(BrokerTimer::Ha(timer))
 }
@@ -101,6 +155,12 @@ impl Broker {
             self.open_ha_connection(ctx, slave, session);
         }
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        crate::invariant!(
+            connection.session == session,
+            "ha-connection-serves-reporting-socket",
+            "a report on {session:?} from {slave:?} reached the connection of {:?}",
+            connection.session
+        );
         let opened = connection.transfer_start.is_none();
         if opened {
             // `slaveRequestOffset`: an empty slave starts at the master's last file.
@@ -129,11 +189,20 @@ impl Broker {
             return;
         }
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        check_later_report(connection, opened, max_offset, master_offset);
         connection.last_read = ctx.now();
         let advanced = opened || max_offset > connection.ack_offset;
         connection.ack_offset = max_offset;
         // `notifyTransferSome`: the report is trusted as it is.
+        let pushed_before = self.ha_master.push_to_slave_max;
         self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(max_offset);
+        crate::invariant!(
+            self.ha_master.push_to_slave_max >= pushed_before.max(max_offset),
+            "ha-push-to-slave-max-never-backwards",
+            "push2SlaveMaxOffset {} after {pushed_before} and a report of {max_offset}",
+            self.ha_master.push_to_slave_max
+        );
+        self.ha_master.check_housekeeping_armed();
         if advanced {
             ctx.emit(Event::Replicated {
                 broker: self.config.broker_name.clone(),
@@ -177,11 +246,21 @@ impl Broker {
             wake_at: None,
             generation: self.ha_master.next_generation,
         };
-        self.ha_master.connections.insert(slave, connection);
+        let generation = connection.generation;
+        let replaced = self.ha_master.connections.insert(slave, connection);
+        crate::invariant!(
+            replaced
+                .as_ref()
+                .is_none_or(|old| old.generation < generation),
+            "ha-connection-generation-increases",
+            "connection {generation} of {slave:?} replaced one of generation {:?}",
+            replaced.map(|old| old.generation)
+        );
         if !self.ha_master.housekeeping_armed {
             self.ha_master.housekeeping_armed = true;
             ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
         }
+        self.ha_master.check_housekeeping_armed();
     }
 
     /// New data was appended: wake every transfer loop at its next look (SYNC_MASTER wakes
@@ -239,6 +318,7 @@ impl Broker {
         } else {
             ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
         }
+        self.ha_master.check_housekeeping_armed();
     }
 
     /// A connection closed: its slave is gone until it reports again.
@@ -265,12 +345,14 @@ impl Broker {
         let mut next = connection.next_transfer;
         let acknowledged = connection.ack_offset.max(transfer_start);
         let mut sent = false;
+        let file_size = self.config.store.commit_log_file_size;
         while next.saturating_sub(acknowledged) < WINDOW_BYTES {
             let Some(data) = store.commit_log_data(ctx.disk(), next, batch) else {
                 break;
             };
             let offset = next;
             next += data.len() as u64;
+            check_push_batch(offset, next, batch, file_size);
             ctx.oneway(
                 slave,
                 Request::HaTransfer {
@@ -289,6 +371,14 @@ impl Broker {
             "the push to {slave:?} went back from {} to {next}",
             connection.next_transfer
         );
+        crate::invariant!(
+            next >= transfer_start,
+            "ha-push-not-before-transfer-start",
+            "the push to {slave:?} is at {next}, before its start {transfer_start}"
+        );
+        if sent {
+            check_push_sent(store.max_physical_offset(), next, acknowledged, batch);
+        }
         connection.next_transfer = next;
         if sent {
             connection.last_write = now;
@@ -313,6 +403,11 @@ impl Broker {
         let connection = self.ha_master.connections.get_mut(&slave).expect("present");
         let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
         connection.wake(ctx, slave, heartbeat);
+        crate::invariant!(
+            connection.wake_at.is_some(),
+            "ha-transfer-loop-rearmed",
+            "the transfer loop of {slave:?} went to sleep with no wakeup"
+        );
         if sent && ack_early {
             self.release_replicated_sends(ctx);
         }
@@ -336,6 +431,37 @@ mod tests {
 
     fn report(broker: &mut Broker, io: &mut TestIo, session: u64, max_offset: u64) {
         broker.on_ha_report(&mut io.ctx(), SLAVE, HaSession(session), max_offset);
+    }
+
+    /// The name of the invariant `f` violates.
+    fn violated(f: impl FnOnce()) -> String {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .expect_err("an invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
+        name.to_string()
+    }
+
+    /// A connection whose ack is ahead of what its slave now reports, or that the
+    /// housekeeping forgot, is caught.
+    #[test]
+    fn an_ack_going_back_on_a_connection_is_caught() {
+        let mut io = TestIo::new();
+        let mut broker = master(&mut io);
+        report(&mut broker, &mut io, 1, 0);
+        broker
+            .ha_master
+            .connections
+            .get_mut(&SLAVE)
+            .unwrap()
+            .ack_offset = 4_096;
+        let name = violated(|| report(&mut broker, &mut io, 1, 0));
+        assert_eq!(name, "ha-slave-ack-never-backwards-on-a-connection");
+        broker.ha_master.housekeeping_armed = false;
+        let name = violated(|| broker.ha_master.check_housekeeping_armed());
+        assert_eq!(name, "ha-housekeeping-armed-while-connected");
     }
 
     /// An accepted socket counts the slave for SYNC_MASTER before it reports, and carries

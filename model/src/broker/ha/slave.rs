@@ -28,6 +28,15 @@ pub struct HaSlave {
     last_write: Time,
 }
 
+/// What a slave reports it holds, its log holds: SYNC_MASTER answers sends on its word.
+fn check_report_held(reported: u64, max_offset: u64) {
+    crate::invariant!(
+        reported <= max_offset,
+        "ha-slave-reports-only-what-it-holds",
+        "a report of {reported} from a slave whose log ends at {max_offset}"
+    );
+}
+
 impl Broker {
     pub(crate) fn start_ha_slave(&mut self, ctx: &mut Context<'_>) {
         self.ha_slave = HaSlave::default();
@@ -57,7 +66,14 @@ impl Broker {
             slave.connected = Some(master);
             // Unique per slave process and connect: connects happen on 1 s ticks, and a
             // restarted process starts later than its previous incarnation connected.
+            let previous = slave.session;
             slave.session = HaSession(now.as_ms() + 1);
+            crate::invariant!(
+                slave.session > previous,
+                "ha-slave-new-session-per-connect",
+                "a connect at {now:?} made {:?} after {previous:?}",
+                slave.session
+            );
             slave.next_seq = 0;
             slave.reported = max_offset;
             slave.last_write = now;
@@ -70,6 +86,7 @@ impl Broker {
             return;
         }
         if now.ms_since(slave.last_write) > HEARTBEAT_INTERVAL_MS {
+            check_report_held(slave.reported, max_offset);
             let master = slave.connected.expect("connected");
             slave.last_write = now;
             let report = Request::HaReport {
@@ -130,9 +147,16 @@ impl Broker {
         store.append_replica(ctx, offset, data);
         // `reportSlaveMaxOffsetPlus`.
         let max_offset = store.max_physical_offset();
+        crate::invariant!(
+            max_offset == offset + data.len() as u64,
+            "ha-slave-log-ends-where-push-ended",
+            "{} bytes pushed at {offset}, and the slave's log ends at {max_offset}",
+            data.len()
+        );
         if max_offset > self.ha_slave.reported {
             self.ha_slave.reported = max_offset;
             self.ha_slave.last_write = ctx.now();
+            check_report_held(self.ha_slave.reported, max_offset);
             let session = self.ha_slave.session;
             ctx.oneway(
                 master,

@@ -15,11 +15,33 @@
 use super::Broker;
 use super::schedule;
 use super::store::record::StoreRequest;
+use super::topics::Topics;
 use crate::event::Event;
 use crate::message::{encode_properties, property};
 use crate::node::{Context, Inbound};
-use crate::protocol::route::{dlq_topic, retry_topic};
+use crate::protocol::route::{SCHEDULE_TOPIC, dlq_topic, retry_topic};
 use crate::protocol::{Response, ResponseBody, ResponseCode, SendMsgBack};
+
+/// The copy goes to the group's retry topic by way of a delay level, or to its dead-letter
+/// topic directly; either topic exists from now on.
+fn check_copy(topics: &Topics, group: &str, group_topic: &str, request: &StoreRequest) {
+    let retry = *group_topic == retry_topic(group);
+    crate::invariant!(
+        match retry {
+            true => request.topic == SCHEDULE_TOPIC && request.queue_id < 18,
+            false => *group_topic == dlq_topic(group) && request.topic == group_topic,
+        },
+        "send-back-lands-in-schedule-or-dlq",
+        "{group}'s copy meant for {group_topic} is stored in {}:{}",
+        request.topic,
+        request.queue_id
+    );
+    crate::invariant!(
+        topics.get(group_topic).is_some(),
+        "send-back-topic-exists",
+        "{group}'s copy goes to {group_topic}, which the broker does not have"
+    );
+}
 
 impl Broker {
     pub(super) fn handle_send_back(
@@ -75,7 +97,9 @@ impl Broker {
             born_host: original.born_host,
             reconsume_times: original.reconsume_times + 1,
         };
+        let group_topic = request.topic.clone();
         schedule::rewrite_for_delay(&mut request);
+        check_copy(&self.topics, &back.group, &group_topic, &request);
         // `checkStoreStatus`, then the append; the topic was created either way, as in 4.9.8.
         let put = match self.config.role.is_master() {
             true => store.put(ctx, &request).ok(),

@@ -71,6 +71,22 @@ fn next_op_offset(done: &BTreeSet<u64>, old: u64) -> u64 {
     next
 }
 
+/// The op progress moves forward, over ops the round is done with only; none of those lies
+/// before the progress it started from.
+fn check_op_progress(done: &BTreeSet<u64>, old: u64, next: u64) {
+    crate::invariant!(
+        done.first().is_none_or(|first| *first >= old),
+        "txn-check-done-ops-not-before-progress",
+        "an op at {:?} done with in a round from op offset {old}",
+        done.first()
+    );
+    crate::invariant!(
+        next >= old && (next == old || done.contains(&(next - 1))),
+        "txn-check-op-progress-moves-forward",
+        "the op progress went from {old} to {next}"
+    );
+}
+
 /// The half message at a half-queue offset, or `None` past the queue's end.
 fn half_at(store: &MessageStore, disk: &dyn Disk, offset: u64) -> Option<Option<StoredMessage>> {
     let queue = store.consume_queue(HALF_TOPIC, 0)?;
@@ -176,14 +192,32 @@ impl Broker {
             "check-progress-moves-forward",
             "a round started at half offset {half_offset} and ended at {next}"
         );
+        crate::invariant!(
+            next <= end.max(half_offset),
+            "txn-check-round-within-half-queue",
+            "a round from {half_offset} passed the half queue's end {end}, to {next}"
+        );
         // Only what moved is written, as 4.9.8 does.
         if next != half_offset {
             self.offsets.commit(CHECK_GROUP, HALF_TOPIC, 0, next);
         }
         let op_next = next_op_offset(&ops.done, op_offset);
+        check_op_progress(&ops.done, op_offset, op_next);
         if op_next != op_offset {
             self.offsets.commit(CHECK_GROUP, OP_TOPIC, 0, op_next);
         }
+        self.check_progress_kept(HALF_TOPIC, half_offset, next);
+        self.check_progress_kept(OP_TOPIC, op_offset, op_next);
+    }
+
+    /// The progress a round ends with is what the next round starts from.
+    fn check_progress_kept(&self, topic: &str, from: u64, to: u64) {
+        let kept = self.check_progress(topic);
+        crate::invariant!(
+            kept == to,
+            "txn-check-progress-read-back",
+            "a round took {topic} from {from} to {to}, and the next would start at {kept}"
+        );
     }
 
     /// `needDiscard`, then the round's stopping rules, for a half no op message resolved.

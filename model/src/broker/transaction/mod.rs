@@ -14,6 +14,7 @@ mod producers;
 pub use producers::Producers;
 
 use super::Broker;
+use super::store::Appended;
 use super::store::record::{StoreRequest, StoredMessage};
 use crate::event::{Event, TransactionState};
 use crate::ids::MessageId;
@@ -195,15 +196,32 @@ impl Broker {
                 real.topic
             );
             match store.put(ctx, &real) {
-                Ok(appended) => ended.put = Some((appended.physical_offset, appended.bytes as u32)),
+                Ok(appended) => {
+                    check_after_half(&half, &appended, "commit");
+                    ended.put = Some((appended.physical_offset, appended.bytes as u32));
+                }
                 Err(error) => return Ended::refused(format!("put failed: {error:?}")),
             }
         }
         // `deletePrepareMessage`: the op message; its put result is ignored.
         let op = op_message(&half, half.queue_offset, ctx.now().wall_clock_ms());
-        let _ = store.put(ctx, &op);
+        if let Ok(appended) = store.put(ctx, &op) {
+            check_after_half(&half, &appended, "op message");
+        }
         ended
     }
+}
+
+/// What END_TRANSACTION stores lands past the half it read: the half is in the log, and a put
+/// appends at the log's end.
+fn check_after_half(half: &StoredMessage, appended: &Appended, what: &str) {
+    crate::invariant!(
+        appended.physical_offset > half.commit_log_offset,
+        "txn-end-stored-after-its-half",
+        "the {what} for the half at {} was stored at {}",
+        half.commit_log_offset,
+        appended.physical_offset
+    );
 }
 
 /// `checkPrepareMessage`: the record at the offset is the half the request names.

@@ -20,10 +20,16 @@ pub struct Producers {
 impl Producers {
     pub fn heartbeat(&mut self, now: Time, from: NodeId, groups: &[String]) {
         for group in groups {
-            self.groups
+            let previous = self
+                .groups
                 .entry(group.clone())
                 .or_default()
                 .insert(from, now);
+            crate::invariant!(
+                previous.is_none_or(|last| last <= now),
+                "txn-producer-heartbeat-time-forward",
+                "{from:?} of {group} heard at {now:?} after {previous:?}"
+            );
         }
     }
 
@@ -53,6 +59,11 @@ impl Producers {
     /// `getAvailableChannel`: the next of the group's connections, round-robin.
     pub fn available_channel(&mut self, group: &str) -> Option<NodeId> {
         let channels = self.groups.get(group)?;
+        crate::invariant!(
+            !channels.is_empty(),
+            "txn-producer-group-has-channels",
+            "{group} is known with no connection"
+        );
         self.counter += 1;
         let index = (self.counter % channels.len() as u64) as usize;
         channels.keys().nth(index).copied()
