@@ -2,12 +2,10 @@
 //! brokers, producer applications, the auditor) and the fault plan, with every random choice
 //! of the plan drawn from the `faults` stream.
 
-use crate::history::Stop;
-use crate::net::{NodeSet, Rule, Selector};
 use crate::rng::Stream;
-use crate::runtime::{Action, Boot, NodeSpec, Plan, Progress, Timed, World};
+use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
 use crate::scenario::schema::{FlushMode, MasterRole};
-use crate::scenario::{FaultSpec, NodeFault, NodeRole, Scenario};
+use crate::scenario::{NodeRole, Scenario};
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
 };
@@ -351,167 +349,21 @@ fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
     let drawn = crate::swarm::draw(scenario, seed);
     for fault in scenario.faults.iter().chain(&drawn) {
         let start = stream.between(fault.at.min.0, fault.at.max.0);
+        let mut planning = crate::fault::Planning {
+            fault,
+            at: Time::from_ms(start),
+            end: fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts)),
+            stream: &mut stream,
+            actions: &mut actions,
+            never_return: &mut never_return,
+            node: None,
+        };
+        crate::fault::plan(&mut planning);
+        let node = planning.node;
         draws.push(FaultDraw {
             start_ms: start,
-            node: None,
+            node,
         });
-        let at = Time::from_ms(start);
-        let end = fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts));
-        let mut push = |at: Time, action: Action| actions.push(Timed { at, action });
-        let set = |nodes: &[NodeId]| NodeSet::of(nodes.iter().copied());
-        let optional = |nodes: &Option<Vec<NodeId>>| nodes.as_ref().map(|n| set(n));
-        match &fault.spec {
-            FaultSpec::Node {
-                fault: node_fault,
-                candidates,
-            } => {
-                let node = candidates[stream.below(candidates.len() as u64) as usize];
-                if let Some(draw) = draws.last_mut() {
-                    draw.node = Some(node);
-                }
-                match node_fault {
-                    NodeFault::Pause => {
-                        push(at, Action::Pause { node });
-                        if let Some(end) = end {
-                            push(end, Action::Resume { node });
-                        }
-                    }
-                    NodeFault::SwitchRole => push(
-                        at,
-                        Action::SwitchRole {
-                            node,
-                            fault: fault.index,
-                            description: fault.description.clone(),
-                        },
-                    ),
-                    _ => {
-                        let how = match node_fault {
-                            NodeFault::Kill => Stop::Kill,
-                            NodeFault::Shutdown => Stop::Shutdown,
-                            NodeFault::PowerOff => Stop::PowerOff,
-                            _ => Stop::DiskLoss,
-                        };
-                        push(at, Action::Stop { node, how });
-                        if *node_fault == (NodeFault::DiskLoss { returns: false }) {
-                            never_return.push(node);
-                        } else if let Some(end) = end {
-                            push(end, Action::Start { node });
-                        }
-                    }
-                }
-            }
-            FaultSpec::SlowDisk {
-                candidates,
-                extra_ms,
-            } => {
-                let node = candidates[stream.below(candidates.len() as u64) as usize];
-                if let Some(draw) = draws.last_mut() {
-                    draw.node = Some(node);
-                }
-                push(
-                    at,
-                    Action::SlowDisk {
-                        node,
-                        fault: fault.index,
-                        extra_ms: *extra_ms,
-                        description: fault.description.clone(),
-                    },
-                );
-                if let Some(end) = end {
-                    push(
-                        end,
-                        Action::SlowDiskOff {
-                            node,
-                            fault: fault.index,
-                        },
-                    );
-                }
-            }
-            FaultSpec::BitRot { candidates } => {
-                let node = candidates[stream.below(candidates.len() as u64) as usize];
-                if let Some(draw) = draws.last_mut() {
-                    draw.node = Some(node);
-                }
-                push(
-                    at,
-                    Action::BitRot {
-                        node,
-                        fault: fault.index,
-                        dir: model::broker::store::commit_log::DIR.to_string(),
-                        description: fault.description.clone(),
-                    },
-                );
-            }
-            spec => {
-                let rule = match spec {
-                    FaultSpec::Partition { a, b, one_way } => Rule::Partition {
-                        a: set(a),
-                        b: set(b),
-                        one_way: *one_way,
-                    },
-                    FaultSpec::Drop {
-                        direction,
-                        from,
-                        to,
-                        codes,
-                        probability,
-                    } => Rule::Drop {
-                        select: Selector {
-                            from: optional(from),
-                            to: optional(to),
-                            codes: codes.clone(),
-                            direction: Some(*direction),
-                        },
-                        probability: *probability,
-                    },
-                    FaultSpec::Delay {
-                        from,
-                        to,
-                        codes,
-                        extra,
-                    } => Rule::Delay {
-                        select: Selector {
-                            from: optional(from),
-                            to: optional(to),
-                            codes: codes.clone(),
-                            direction: None,
-                        },
-                        extra_min_ms: extra.min.0,
-                        extra_max_ms: extra.max.0,
-                    },
-                    FaultSpec::Bandwidth {
-                        from,
-                        to,
-                        codes,
-                        bytes_per_second,
-                    } => Rule::Bandwidth {
-                        select: Selector {
-                            from: optional(from),
-                            to: optional(to),
-                            codes: codes.clone(),
-                            direction: None,
-                        },
-                        bytes_per_second: *bytes_per_second,
-                    },
-                    FaultSpec::Node { .. }
-                    | FaultSpec::SlowDisk { .. }
-                    | FaultSpec::BitRot { .. } => {
-                        unreachable!("handled above")
-                    }
-                };
-                push(
-                    at,
-                    Action::RuleOn {
-                        fault: fault.index,
-                        rule,
-                        description: fault.description.clone(),
-                    },
-                );
-                if let Some(end) = end {
-                    push(end, Action::RuleOff { fault: fault.index });
-                }
-            }
-        }
     }
     let plan = Plan {
         actions,

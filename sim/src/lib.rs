@@ -8,6 +8,7 @@ pub mod check;
 pub mod cluster;
 pub mod disk;
 pub mod exit;
+pub mod fault;
 pub mod history;
 pub mod net;
 pub mod ratio;

@@ -1,15 +1,14 @@
-//! Fault tables: which fields each kind takes, their nodes and request codes, and the
-//! one-line description the history and reports use.
+//! A `[[fault]]` checked and resolved: its timing, the fields its kind takes, its request
+//! codes and nodes; the kind itself resolves the rest (`crate::fault`). Also the one-line
+//! description the history and reports use, and the refusal of faults that do nothing.
 
 use super::names::NodeNames;
 use super::{Checker, at};
-use crate::net::Direction;
-use crate::ratio::Ratio;
+use crate::fault::{Kind, Refusal, Resolve};
 use crate::scenario::error::{ScenarioError, did_you_mean};
 use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole};
-use crate::scenario::schema::{FaultKind, FaultSection, Names};
+use crate::scenario::schema::{FaultSection, Names};
 use crate::scenario::units::Millis;
-use model::NodeId;
 use model::protocol::RequestCode;
 
 pub(super) fn validate_fault(
@@ -19,37 +18,51 @@ pub(super) fn validate_fault(
     fault: &FaultSection,
     duration: Millis,
 ) -> Result<Fault, Box<ScenarioError>> {
-    let path = |field: &str| at("fault", index, field);
-    let fail = |field: &str, (message, hint): (String, Option<String>)| {
-        check.error(&path(field), message, hint)
+    let refuse = |refusal: Refusal| {
+        check.error(
+            &at("fault", index, refusal.field),
+            refusal.message,
+            refusal.hint,
+        )
     };
+    let kind = crate::fault::kind(fault.kind.name()).expect("every kind is registered");
+    timing(fault, duration).map_err(refuse)?;
+    fields_taken(fault, kind).map_err(refuse)?;
+    let resolve = Resolve {
+        fault,
+        nodes: names.nodes,
+        names: &|list: &Names| names.resolve_all(list),
+        codes: request_codes(&fault.request).map_err(refuse)?,
+    };
+    let spec = (kind.resolve)(&resolve).map_err(refuse)?;
+    not_the_auditor(&spec, &resolve).map_err(refuse)?;
+    Ok(Fault {
+        index,
+        at: fault.at,
+        lasts_ms: fault.lasts.map(|d| d.0),
+        spec,
+        description: describe(fault, names),
+    })
+}
+
+/// A fault starts within the run phase and, if it ends, lasts a while.
+fn timing(fault: &FaultSection, duration: Millis) -> Result<(), Refusal> {
     if fault.at.max >= duration {
-        return Err(check.error(
-            &path("at"),
-            format!(
-                "starts at {} but the run phase ends at {duration}",
-                fault.at.max
-            ),
-            Some("faults happen during the run phase; raise `duration` or start earlier".into()),
-        ));
+        let message = format!(
+            "starts at {} but the run phase ends at {duration}",
+            fault.at.max
+        );
+        let hint = "faults happen during the run phase; raise `duration` or start earlier";
+        return Err(Refusal::new("at", message).hint(hint));
     }
     if fault.lasts == Some(Millis(0)) {
-        return Err(check.error(&path("for"), "must be longer than 0s", None));
+        return Err(Refusal::new("for", "must be longer than 0s"));
     }
+    Ok(())
+}
 
-    // Which fields each kind takes; anything else set is a mistake worth naming.
-    let allowed: &[&str] = match fault.kind {
-        FaultKind::Kill | FaultKind::Shutdown | FaultKind::PowerOff | FaultKind::Pause => &["node"],
-        FaultKind::DiskLoss => &["node", "returns"],
-        FaultKind::Partition => &["a", "b", "one_way"],
-        FaultKind::DropRequest | FaultKind::DropResponse => {
-            &["from", "to", "request", "probability"]
-        }
-        FaultKind::Delay => &["from", "to", "request", "extra"],
-        FaultKind::Bandwidth => &["from", "to", "request", "rate"],
-        FaultKind::SlowDisk => &["node", "extra"],
-        FaultKind::BitRot | FaultKind::Promote | FaultKind::Demote => &["node"],
-    };
+/// Anything set that the kind does not take is a mistake worth naming.
+fn fields_taken(fault: &FaultSection, kind: &Kind) -> Result<(), Refusal> {
     let set = [
         ("node", fault.node.is_some()),
         ("returns", fault.returns.is_some()),
@@ -64,245 +77,62 @@ pub(super) fn validate_fault(
         ("rate", fault.rate.is_some()),
     ];
     let kind_name = format!("{:?}", fault.kind);
-    for (field, present) in set {
-        if present && !allowed.contains(&field) {
-            return Err(check.error(
-                &path(field),
-                format!("does not apply to a {kind_name} fault"),
-                Some(format!("a {kind_name} fault takes: {}", allowed.join(", "))),
-            ));
+    let stray = set
+        .iter()
+        .find(|(field, present)| *present && !kind.fields.contains(field));
+    match stray {
+        Some((field, _)) => {
+            Err(
+                Refusal::new(field, format!("does not apply to a {kind_name} fault")).hint(
+                    format!("a {kind_name} fault takes: {}", kind.fields.join(", ")),
+                ),
+            )
         }
+        None => Ok(()),
     }
-    let required = |field: &str, value: bool| {
-        if value {
-            Ok(())
-        } else {
-            Err(check.error(
-                &path("kind"),
-                format!("a {kind_name} fault needs `{field}`"),
-                None,
-            ))
-        }
-    };
-    let nodes_of = |field: &str,
-                    names_field: &Option<Names>|
-     -> Result<Option<Vec<NodeId>>, Box<ScenarioError>> {
-        match names_field {
-            None => Ok(None),
-            Some(list) => names
-                .resolve_all(list)
-                .map(Some)
-                .map_err(|e| fail(field, e)),
-        }
-    };
-    let codes = match &fault.request {
-        None => Vec::new(),
-        Some(list) if list.to_vec().is_empty() => {
-            return Err(check.error(
-                &path("request"),
-                "must name at least one request code",
-                Some("leave `request` out to match every code".into()),
-            ));
-        }
-        Some(list) => {
-            let mut codes = Vec::new();
-            for name in list.to_vec() {
-                match RequestCode::from_name(&name) {
-                    Some(code) => codes.push(code),
-                    None => {
-                        let hint = did_you_mean(&name, RequestCode::names())
-                            .map(|near| format!("did you mean `{near}`?"))
-                            .unwrap_or_else(|| {
-                                format!("codes are {}", RequestCode::names().join(", "))
-                            });
-                        return Err(check.error(
-                            &path("request"),
-                            format!("no request code `{name}`"),
-                            Some(hint),
-                        ));
-                    }
-                }
-            }
-            codes
-        }
-    };
+}
 
-    let spec = match fault.kind {
-        FaultKind::Kill
-        | FaultKind::Shutdown
-        | FaultKind::PowerOff
-        | FaultKind::Pause
-        | FaultKind::DiskLoss => {
-            required("node", fault.node.is_some())?;
-            let candidates = nodes_of("node", &fault.node)?.unwrap_or_default();
-            let node_fault = match fault.kind {
-                FaultKind::Kill => NodeFault::Kill,
-                FaultKind::Shutdown => NodeFault::Shutdown,
-                FaultKind::PowerOff => NodeFault::PowerOff,
-                FaultKind::Pause => NodeFault::Pause,
-                _ => NodeFault::DiskLoss {
-                    returns: fault.returns.unwrap_or(true),
-                },
-            };
-            if node_fault == NodeFault::Pause && fault.lasts.is_none() {
-                return Err(check.error(
-                    &path("kind"),
-                    "a pause needs `for`: how long the node stays stopped",
-                    None,
-                ));
-            }
-            FaultSpec::Node {
-                fault: node_fault,
-                candidates,
-            }
-        }
-        FaultKind::Partition => {
-            required("a", fault.a.is_some())?;
-            required("b", fault.b.is_some())?;
-            let a = nodes_of("a", &fault.a)?.unwrap_or_default();
-            let b = nodes_of("b", &fault.b)?.unwrap_or_default();
-            if let Some(both) = a.iter().find(|id| b.contains(id)) {
-                return Err(check.error(
-                    &path("b"),
-                    format!("`{}` is on both sides", names.nodes[both.index()].name),
-                    None,
-                ));
-            }
-            FaultSpec::Partition {
-                a,
-                b,
-                one_way: fault.one_way.unwrap_or(false),
-            }
-        }
-        FaultKind::DropRequest | FaultKind::DropResponse => FaultSpec::Drop {
-            direction: if fault.kind == FaultKind::DropRequest {
-                Direction::Request
-            } else {
-                Direction::Response
-            },
-            from: nodes_of("from", &fault.from)?,
-            to: nodes_of("to", &fault.to)?,
-            codes,
-            probability: fault.probability.unwrap_or(Ratio::ONE),
-        },
-        FaultKind::Delay => {
-            required("extra", fault.extra.is_some())?;
-            FaultSpec::Delay {
-                from: nodes_of("from", &fault.from)?,
-                to: nodes_of("to", &fault.to)?,
-                codes,
-                extra: fault.extra.expect("required"),
-            }
-        }
-        FaultKind::Bandwidth => {
-            required("rate", fault.rate.is_some())?;
-            FaultSpec::Bandwidth {
-                from: nodes_of("from", &fault.from)?,
-                to: nodes_of("to", &fault.to)?,
-                codes,
-                bytes_per_second: fault.rate.expect("required").bytes_per_second,
-            }
-        }
-        FaultKind::SlowDisk => {
-            required("node", fault.node.is_some())?;
-            required("extra", fault.extra.is_some())?;
-            let extra = fault.extra.expect("required");
-            if extra.min != extra.max {
-                return Err(check.error(
-                    &path("extra"),
-                    "a slow disk takes one fixed extra time",
-                    None,
-                ));
-            }
-            FaultSpec::SlowDisk {
-                candidates: nodes_of("node", &fault.node)?.unwrap_or_default(),
-                extra_ms: extra.min.0,
-            }
-        }
-        FaultKind::BitRot => {
-            required("node", fault.node.is_some())?;
-            if fault.lasts.is_some() {
-                return Err(check.error(&path("for"), "bit rot does not heal: remove `for`", None));
-            }
-            FaultSpec::BitRot {
-                candidates: nodes_of("node", &fault.node)?.unwrap_or_default(),
-            }
-        }
-        FaultKind::Promote | FaultKind::Demote => {
-            required("node", fault.node.is_some())?;
-            if fault.lasts.is_some() {
-                return Err(check.error(&path("for"), "a role switch stays: remove `for`", None));
-            }
-            let candidates = nodes_of("node", &fault.node)?.unwrap_or_default();
-            let promote = fault.kind == FaultKind::Promote;
-            let wrong = candidates
-                .iter()
-                .find(|id| match names.nodes[id.index()].role {
-                    NodeRole::Broker { broker_id, .. } => (broker_id == 0) == promote,
-                    _ => true,
-                });
-            if let Some(wrong) = wrong {
-                let (message, hint) = if promote {
-                    (
-                        "is not a slave: only a slave can be promoted",
-                        "slaves are named <group>-s1, ...",
-                    )
-                } else {
-                    (
-                        "is not a master: only a master can be demoted",
-                        "a master is named after its group",
-                    )
-                };
-                return Err(check.error(
-                    &path("node"),
-                    format!("`{}` {message}", names.nodes[wrong.index()].name),
-                    Some(hint.into()),
-                ));
-            }
-            FaultSpec::Node {
-                fault: NodeFault::SwitchRole,
-                candidates,
-            }
-        }
+/// The request codes `request` names, by their RocketMQ names (none: every code).
+fn request_codes(request: &Option<Names>) -> Result<Vec<RequestCode>, Refusal> {
+    let Some(list) = request else {
+        return Ok(Vec::new());
     };
-    if let FaultSpec::BitRot { candidates } = &spec
-        && let Some(not_broker) = candidates
-            .iter()
-            .find(|id| !matches!(names.nodes[id.index()].role, NodeRole::Broker { .. }))
-    {
-        return Err(check.error(
-            &path("node"),
-            format!(
-                "`{}` is not a broker: only brokers keep a commitlog",
-                names.nodes[not_broker.index()].name
-            ),
-            None,
-        ));
+    if list.to_vec().is_empty() {
+        let refusal = Refusal::new("request", "must name at least one request code");
+        return Err(refusal.hint("leave `request` out to match every code"));
     }
-    if let FaultSpec::Node { candidates, .. }
+    let code = |name: String| {
+        RequestCode::from_name(&name).ok_or_else(|| {
+            let hint = did_you_mean(&name, RequestCode::names())
+                .map(|near| format!("did you mean `{near}`?"))
+                .unwrap_or_else(|| format!("codes are {}", RequestCode::names().join(", ")));
+            Refusal::new("request", format!("no request code `{name}`")).hint(hint)
+        })
+    };
+    list.to_vec().into_iter().map(code).collect()
+}
+
+/// The auditor reads the results back after the run: no fault may hit it.
+fn not_the_auditor(spec: &FaultSpec, resolve: &Resolve<'_>) -> Result<(), Refusal> {
+    let (FaultSpec::Node { candidates, .. }
     | FaultSpec::SlowDisk { candidates, .. }
-    | FaultSpec::BitRot { candidates } = &spec
-        && let Some(auditor) = candidates
-            .iter()
-            .find(|id| names.nodes[id.index()].role == NodeRole::Auditor)
+    | FaultSpec::BitRot { candidates }) = spec
+    else {
+        return Ok(());
+    };
+    match candidates
+        .iter()
+        .find(|id| resolve.role(**id) == NodeRole::Auditor)
     {
-        return Err(check.error(
-            &path("node"),
+        Some(auditor) => Err(Refusal::new(
+            "node",
             format!(
                 "`{}` reads the results back after the run and cannot be faulted",
-                names.nodes[auditor.index()].name
+                resolve.name(*auditor)
             ),
-            None,
-        ));
+        )),
+        None => Ok(()),
     }
-    let description = describe(fault, names);
-    Ok(Fault {
-        index,
-        at: fault.at,
-        lasts_ms: fault.lasts.map(|d| d.0),
-        spec,
-        description,
-    })
 }
 
 /// Rejects a fault that certainly does nothing: a kill, shutdown or pause aimed at a node that

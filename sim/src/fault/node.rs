@@ -1,0 +1,83 @@
+//! Faults of a node's process or machine: `kill` (the process dies, the page cache survives),
+//! `shutdown` (a clean stop), `power-off` (dirty pages lost, the last page may tear),
+//! `disk-loss` (the machine comes back empty, or never) and `pause` (the process stops running
+//! for a while, as a GC stall or SIGSTOP).
+
+use super::{Kind, Planning, Refusal, Resolve};
+use crate::history::Stop;
+use crate::runtime::Action;
+use crate::scenario::resolved::{FaultSpec, NodeFault};
+use model::NodeId;
+
+pub const KILL: Kind = Kind {
+    name: "kill",
+    fields: &["node"],
+    resolve: |r| stop(r, NodeFault::Kill),
+};
+
+pub const SHUTDOWN: Kind = Kind {
+    name: "shutdown",
+    fields: &["node"],
+    resolve: |r| stop(r, NodeFault::Shutdown),
+};
+
+pub const POWER_OFF: Kind = Kind {
+    name: "power-off",
+    fields: &["node"],
+    resolve: |r| stop(r, NodeFault::PowerOff),
+};
+
+pub const DISK_LOSS: Kind = Kind {
+    name: "disk-loss",
+    fields: &["node", "returns"],
+    resolve: |r| {
+        let returns = r.fault.returns.unwrap_or(true);
+        stop(r, NodeFault::DiskLoss { returns })
+    },
+};
+
+pub const PAUSE: Kind = Kind {
+    name: "pause",
+    fields: &["node"],
+    resolve: |r| {
+        let spec = stop(r, NodeFault::Pause)?;
+        if r.fault.lasts.is_none() {
+            let message = "a pause needs `for`: how long the node stays stopped";
+            return Err(Refusal::new("kind", message));
+        }
+        Ok(spec)
+    },
+};
+
+/// A fault of the node (or one node drawn per seed) that `node` names.
+fn stop(r: &Resolve<'_>, fault: NodeFault) -> Result<FaultSpec, Refusal> {
+    let candidates = r.required_nodes("node", &r.fault.node)?;
+    Ok(FaultSpec::Node { fault, candidates })
+}
+
+/// Stops (and restarts at the end) or pauses (and resumes) the node drawn; or switches its
+/// role (`role`).
+pub(super) fn plan(planning: &mut Planning<'_>, fault: NodeFault, candidates: &[NodeId]) {
+    let node = planning.draw_node(candidates);
+    let (at, end) = (planning.at, planning.end);
+    let how = match fault {
+        NodeFault::Pause => {
+            planning.push(at, Action::Pause { node });
+            if let Some(end) = end {
+                planning.push(end, Action::Resume { node });
+            }
+            return;
+        }
+        NodeFault::SwitchRole => return super::role::plan(planning, node),
+        NodeFault::Kill => Stop::Kill,
+        NodeFault::Shutdown => Stop::Shutdown,
+        NodeFault::PowerOff => Stop::PowerOff,
+        NodeFault::DiskLoss { .. } => Stop::DiskLoss,
+    };
+    planning.push(at, Action::Stop { node, how });
+    if fault == (NodeFault::DiskLoss { returns: false }) {
+        planning.never_return.push(node);
+    } else if let Some(end) = end {
+        planning.push(end, Action::Start { node });
+    }
+}

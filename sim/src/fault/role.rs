@@ -1,0 +1,60 @@
+//! An operator's role switches in a classic master/slave group: `promote` restarts a slave as
+//! its group's master (broker id 0), `demote` turns a master into a slave of its group (it
+//! restarts, or comes back, as one). Neither heals.
+
+use super::{Kind, Planning, Refusal, Resolve};
+use crate::runtime::Action;
+use crate::scenario::resolved::{FaultSpec, NodeFault, NodeRole};
+use model::NodeId;
+
+pub const PROMOTE: Kind = Kind {
+    name: "promote",
+    fields: &["node"],
+    resolve: |r| switch(r, true),
+};
+
+pub const DEMOTE: Kind = Kind {
+    name: "demote",
+    fields: &["node"],
+    resolve: |r| switch(r, false),
+};
+
+fn switch(r: &Resolve<'_>, promote: bool) -> Result<FaultSpec, Refusal> {
+    if r.fault.node.is_none() {
+        return Err(r.missing("node"));
+    }
+    r.lasts_forever("a role switch stays")?;
+    let candidates = r.required_nodes("node", &r.fault.node)?;
+    let wrong = candidates.iter().find(|id| match r.role(**id) {
+        NodeRole::Broker { broker_id, .. } => (broker_id == 0) == promote,
+        _ => true,
+    });
+    if let Some(wrong) = wrong {
+        let (message, hint) = match promote {
+            true => (
+                "is not a slave: only a slave can be promoted",
+                "slaves are named <group>-s1, ...",
+            ),
+            false => (
+                "is not a master: only a master can be demoted",
+                "a master is named after its group",
+            ),
+        };
+        let message = format!("`{}` {message}", r.name(*wrong));
+        return Err(Refusal::new("node", message).hint(hint));
+    }
+    Ok(FaultSpec::Node {
+        fault: NodeFault::SwitchRole,
+        candidates,
+    })
+}
+
+/// The operator switches the node's role at the fault's start, for good.
+pub(super) fn plan(planning: &mut Planning<'_>, node: NodeId) {
+    let switch = Action::SwitchRole {
+        node,
+        fault: planning.fault.index,
+        description: planning.fault.description.clone(),
+    };
+    planning.push(planning.at, switch);
+}
