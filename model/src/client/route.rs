@@ -76,6 +76,7 @@ impl RouteCache {
         if self.routes.get(topic) == Some(&route) {
             return false;
         }
+        check_route(topic, &route);
         let brokers = route
             .broker_datas
             .iter()
@@ -124,4 +125,42 @@ impl RouteCache {
         addrs.dedup();
         addrs
     }
+}
+
+/// A route as a name server builds it: each broker group once, each queue data of a listed
+/// group, each address under one broker id of one group.
+fn check_route(topic: &str, route: &TopicRouteData) {
+    let mut names: Vec<&str> = route
+        .broker_datas
+        .iter()
+        .map(|b| b.broker_name.as_str())
+        .collect();
+    names.sort_unstable();
+    crate::invariant!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "route-broker-names-unique",
+        "{topic}: a broker group listed twice in {names:?}"
+    );
+    crate::invariant!(
+        route
+            .queue_datas
+            .iter()
+            .all(|qd| names.binary_search(&qd.broker_name.as_str()).is_ok()),
+        "route-queue-data-of-listed-broker",
+        "{topic}: queue data of a broker group the route does not list ({names:?})"
+    );
+    let mut addrs: Vec<NodeId> = route
+        .broker_datas
+        .iter()
+        .flat_map(|b| b.broker_addrs.values().copied())
+        .collect();
+    let listed = addrs.len();
+    addrs.sort_unstable();
+    addrs.dedup();
+    crate::invariant!(
+        addrs.len() == listed,
+        "route-broker-addrs-distinct",
+        "{topic}: {listed} broker addresses listed, only {} distinct",
+        addrs.len()
+    );
 }

@@ -73,13 +73,20 @@ impl RouteInfo {
             }
         }
 
-        self.broker_live_table.insert(
+        let previous = self.broker_live_table.insert(
             addr,
             BrokerLiveInfo {
                 last_update: now,
                 ha_addr: register.ha_addr,
             },
         );
+        crate::invariant!(
+            previous.as_ref().is_none_or(|p| p.last_update <= now),
+            "namesrv-registration-time-monotonic",
+            "{addr:?} registered at {now:?}, after a registration at {:?}",
+            previous.map(|p| p.last_update)
+        );
+        self.check_group(&register.broker_name);
 
         let mut result = RegisterResult::default();
         if register.broker_id != MASTER_ID {
@@ -110,6 +117,33 @@ impl RouteInfo {
             .insert(broker_name.to_string(), queue_data);
     }
 
+    /// A broker group the tables list has an address, each address once and alive.
+    fn check_group(&self, broker_name: &str) {
+        let Some(data) = self.broker_addr_table.get(broker_name) else {
+            return;
+        };
+        let addrs = &data.broker_addrs;
+        crate::invariant!(
+            !addrs.is_empty(),
+            "namesrv-listed-group-has-an-address",
+            "{broker_name} is listed without any address"
+        );
+        crate::invariant!(
+            addrs
+                .values()
+                .all(|a| addrs.values().filter(|b| *b == a).count() == 1),
+            "namesrv-addr-under-one-broker-id",
+            "{broker_name} lists an address under two ids: {addrs:?}"
+        );
+        crate::invariant!(
+            addrs
+                .values()
+                .all(|a| self.broker_live_table.contains_key(a)),
+            "namesrv-listed-addr-is-live",
+            "{broker_name} lists an address the live table has dropped: {addrs:?}"
+        );
+    }
+
     /// The route of a topic (`pickupTopicRouteData`), or `None` if no broker hosts it.
     pub fn route(&self, topic: &str) -> Option<TopicRouteData> {
         let queue_datas = self.topic_queue_table.get(topic)?;
@@ -117,6 +151,18 @@ impl RouteInfo {
             .keys()
             .filter_map(|name| self.broker_addr_table.get(name).cloned())
             .collect();
+        crate::invariant!(
+            !queue_datas.is_empty(),
+            "namesrv-topic-has-queue-data",
+            "{topic} is in the topic table without any queue data"
+        );
+        crate::invariant!(
+            broker_datas.len() == queue_datas.len(),
+            "namesrv-queue-data-has-broker",
+            "{topic}: {} groups hold queues, {} of them are listed",
+            queue_datas.len(),
+            broker_datas.len()
+        );
         if queue_datas.is_empty() || broker_datas.is_empty() {
             return None;
         }
@@ -134,13 +180,21 @@ impl RouteInfo {
             .filter(|(_, live)| live.last_update.plus_ms(BROKER_CHANNEL_EXPIRED_MS) < now)
             .map(|(addr, _)| *addr)
             .collect();
-        expired
+        let removed = expired
             .into_iter()
             .filter_map(|addr| {
                 crate::probe!(BROKER_EXPIRED);
                 self.remove_addr(addr, RemovalReason::Expired)
             })
-            .collect()
+            .collect();
+        crate::invariant!(
+            self.broker_live_table
+                .values()
+                .all(|live| live.last_update.plus_ms(BROKER_CHANNEL_EXPIRED_MS) >= now),
+            "namesrv-scan-leaves-no-expired",
+            "a broker silent for over {BROKER_CHANNEL_EXPIRED_MS} ms is still live at {now:?}"
+        );
+        removed
     }
 
     /// The connection from `addr` closed (`onChannelDestroy`): drop it at once.
@@ -175,6 +229,23 @@ impl RouteInfo {
             self.topic_queue_table
                 .retain(|_, queues| !queues.is_empty());
         }
+        crate::invariant!(
+            self.broker_addr_table
+                .values()
+                .all(|data| data.broker_addrs.values().all(|a| *a != addr)),
+            "namesrv-removed-addr-unlisted",
+            "{addr:?} removed from {broker_name} (id {broker_id}) but still listed"
+        );
+        crate::invariant!(
+            !group_gone
+                || self
+                    .topic_queue_table
+                    .values()
+                    .all(|q| !q.contains_key(&broker_name)),
+            "namesrv-gone-group-hosts-no-topic",
+            "{broker_name} has no address left but still holds queues"
+        );
+        self.check_group(&broker_name);
         Some(RemovedBroker {
             broker_name,
             broker_id,
@@ -236,6 +307,24 @@ mod tests {
         assert_eq!(removed[0].reason, RemovalReason::Expired);
         assert_eq!(removed[0].last_update, Time::from_ms(1_000));
         assert!(info.route("t").is_none());
+    }
+
+    #[test]
+    fn a_listed_address_missing_from_the_live_table_violates_an_invariant() {
+        let caught = std::panic::catch_unwind(|| {
+            let mut info = RouteInfo::default();
+            info.register(Time::ZERO, NodeId(1), &register("broker-a", 0, &["t"]));
+            // The live table loses the master behind the address table's back.
+            info.broker_live_table.remove(&NodeId(1));
+            info.register(Time::ZERO, NodeId(2), &register("broker-a", 1, &["t"]));
+        })
+        .expect_err("the invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, detail) = crate::invariant::parse(message).expect("an invariant violation");
+        assert_eq!(name, "namesrv-listed-addr-is-live");
+        assert!(detail.starts_with("broker-a "), "{detail}");
     }
 
     #[test]

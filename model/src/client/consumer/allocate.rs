@@ -25,20 +25,57 @@ pub fn allocate(
     all: &[MessageQueue],
     consumers: &[String],
 ) -> Vec<MessageQueue> {
+    crate::invariant!(
+        all.windows(2).all(|w| w[0] < w[1]),
+        "allocation-queues-sorted-unique",
+        "{} queues, not in strictly ascending order",
+        all.len()
+    );
+    crate::invariant!(
+        consumers.windows(2).all(|w| w[0] <= w[1]),
+        "allocation-consumers-sorted",
+        "consumer ids {consumers:?} are not sorted"
+    );
     let Some(index) = consumers.iter().position(|c| c == me) else {
         return Vec::new();
     };
     if all.is_empty() {
         return Vec::new();
     }
-    match strategy {
+    let mine = match strategy {
         Strategy::Averagely => averagely(index, all, consumers.len()),
         Strategy::ByCircle => (index..all.len())
             .filter(|i| i % consumers.len() == index)
             .map(|i| all[i].clone())
             .collect(),
         Strategy::ConsistentHash => consistent_hash(me, all, consumers),
-    }
+    };
+    check_allocation(strategy, all, consumers.len(), &mine);
+    mine
+}
+
+/// An allocation takes each queue once, only queues it was given, and (but for the consistent
+/// hash) a fair share: the queue count divided by the consumer count, rounded down or up.
+fn check_allocation(
+    strategy: Strategy,
+    all: &[MessageQueue],
+    consumers: usize,
+    mine: &[MessageQueue],
+) {
+    crate::invariant!(
+        mine.windows(2).all(|w| w[0] < w[1]) && mine.iter().all(|q| all.binary_search(q).is_ok()),
+        "allocation-subset-of-queues-each-once",
+        "{strategy:?}: {} queues allocated out of {}, not a subset taken once each",
+        mine.len(),
+        all.len()
+    );
+    let (n, c) = (all.len(), consumers);
+    crate::invariant!(
+        strategy == Strategy::ConsistentHash || mine.len() == n / c || mine.len() == n.div_ceil(c),
+        "allocation-share-is-fair",
+        "{strategy:?}: {} of {n} queues for one of {c} consumers",
+        mine.len()
+    );
 }
 
 fn averagely(index: usize, all: &[MessageQueue], consumers: usize) -> Vec<MessageQueue> {
@@ -188,6 +225,29 @@ mod tests {
     #[test]
     fn consistent_hash_matches_rocketmq() {
         check(Strategy::ConsistentHash, &CONSISTENT_HASH);
+    }
+
+    #[test]
+    fn an_unsorted_queue_list_violates_an_invariant() {
+        let queue = |queue_id| MessageQueue {
+            topic: "t".into(),
+            broker_name: "b".into(),
+            queue_id,
+        };
+        let caught = std::panic::catch_unwind(|| {
+            allocate(
+                Strategy::Averagely,
+                "a",
+                &[queue(1), queue(0)],
+                &["a".to_string()],
+            )
+        })
+        .expect_err("the invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
+        assert_eq!(name, "allocation-queues-sorted-unique");
     }
 
     #[test]

@@ -86,6 +86,18 @@ impl ConsumeService {
         self.waiting.len()
     }
 
+    /// A running request gave its consume thread back.
+    fn thread_freed(&mut self) {
+        crate::invariant!(
+            self.running > 0,
+            "consume-thread-freed-once",
+            "a consume thread freed with none running ({} requests, {} waiting)",
+            self.requests.len(),
+            self.waiting.len()
+        );
+        self.running -= 1;
+    }
+
     /// A queue is no longer owned: what was polled from it is not committed.
     pub(super) fn forget(&mut self, queue: &MessageQueue) {
         self.polled.remove(queue);
@@ -189,8 +201,21 @@ impl Consumer {
             self.poll(id);
         }
         let request = self.consume.requests.get_mut(&id).expect("present");
+        crate::invariant!(
+            !request.running,
+            "consume-request-starts-once",
+            "request {id} on {} started while already running",
+            request.queue
+        );
         request.running = true;
         self.consume.running += 1;
+        crate::invariant!(
+            self.consume.running <= self.consume.threads,
+            "consume-threads-within-pool",
+            "{} requests running on {} consume threads",
+            self.consume.running,
+            self.consume.threads
+        );
         request.started = ctx.now();
         let msgs = request.msgs.clone();
         if self.config.bugs.commit_before_consume
@@ -271,6 +296,12 @@ impl Consumer {
         let Some(request) = self.consume.requests.get(&id).cloned() else {
             return;
         };
+        crate::invariant!(
+            request.running,
+            "consume-done-follows-start",
+            "request {id} on {} returned from a listener it never reached",
+            request.queue
+        );
         self.emit_delivered(ctx, &request);
         if self.config.mode == ConsumeMode::LitePull {
             // The application is done with the batch; its offset moved when it was polled.
@@ -336,11 +367,14 @@ impl Consumer {
             .routes
             .broker_addrs(&request.queue.broker_name)
             .and_then(|a| a.get(&MASTER_ID).copied());
-        self.consume
-            .requests
-            .get_mut(&id)
-            .expect("present")
-            .outstanding = request.msgs.len();
+        let live = self.consume.requests.get_mut(&id).expect("present");
+        crate::invariant!(
+            live.outstanding == 0 && live.back_failed.is_empty(),
+            "send-back-starts-once",
+            "request {id} sent back again with {} send-backs outstanding",
+            live.outstanding
+        );
+        live.outstanding = request.msgs.len();
         for (index, msg) in request.msgs.iter().enumerate() {
             let Some(addr) = addr else {
                 self.send_back_fallback(ctx, core, id, index);
@@ -485,6 +519,16 @@ impl Consumer {
         let Some(request) = self.consume.requests.get_mut(&id) else {
             return;
         };
+        crate::invariant!(
+            request.outstanding > 0
+                && index < request.msgs.len()
+                && !request.back_failed.contains(&index),
+            "send-back-settles-each-message-once",
+            "request {id}: message {index} of {} settled with {} outstanding, failed {:?}",
+            request.msgs.len(),
+            request.outstanding,
+            request.back_failed
+        );
         if !ok {
             request.back_failed.push(index);
         }
@@ -548,7 +592,7 @@ impl Consumer {
         if let Some(request) = self.consume.requests.remove(&id)
             && request.running
         {
-            self.consume.running -= 1;
+            self.consume.thread_freed();
         }
         self.report_lag(ctx);
         if self.config.mode == ConsumeMode::LitePull {
@@ -611,7 +655,7 @@ impl Consumer {
         if let Some(request) = self.consume.requests.get_mut(&id) {
             request.running = false;
         }
-        self.consume.running -= 1;
+        self.consume.thread_freed();
         self.consume.waiting.push_front(id);
         self.try_start(ctx, core);
     }

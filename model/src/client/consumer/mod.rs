@@ -344,6 +344,12 @@ impl Consumer {
             }
         }
         queues.sort();
+        crate::invariant!(
+            queues.windows(2).all(|w| w[0] < w[1]),
+            "subscribe-info-queues-unique",
+            "{topic}: the route lists a queue twice among {}",
+            queues.len()
+        );
         self.subscribe_info.insert(topic.to_string(), queues);
         if !self.started_rebalancing {
             self.started_rebalancing = true;

@@ -14,10 +14,22 @@ pub struct OffsetStore {
 impl OffsetStore {
     /// `updateOffset`: with `increase_only`, never moves back.
     pub fn update(&mut self, queue: &MessageQueue, offset: u64, increase_only: bool) {
+        let before = self.table.get(queue).copied();
         let entry = self.table.entry(queue.clone()).or_insert(offset);
         if !increase_only || offset > *entry {
             *entry = offset;
         }
+        let after = *entry;
+        crate::invariant!(
+            !increase_only || before.is_none_or(|before| after >= before),
+            "offset-store-never-rewinds-on-update",
+            "{queue}: {before:?} moved back to {after} by an increase-only update to {offset}"
+        );
+        crate::invariant!(
+            after == offset || (increase_only && after > offset),
+            "offset-store-update-takes-effect",
+            "{queue}: update to {offset} (increase only: {increase_only}) left {after}"
+        );
     }
 
     /// `readOffset(READ_FROM_MEMORY)`.

@@ -55,15 +55,26 @@ impl ProcessQueue {
 
     /// Adds pulled messages (`putMessage`); returns whether a consume request should start.
     pub fn put(&mut self, msgs: &[StoredMessage]) -> bool {
+        let before = self.msgs.len();
+        let mut inserted = 0;
         for msg in msgs {
             if self.msgs.insert(msg.queue_offset, msg.clone()).is_none() {
                 self.queue_offset_max = msg.queue_offset;
+                inserted += 1;
             }
         }
+        crate::invariant!(
+            self.msgs.len() == before + inserted,
+            "process-queue-count-matches-after-put",
+            "{} held before, {inserted} new, {} held after",
+            before,
+            self.msgs.len()
+        );
         let dispatch = !self.msgs.is_empty() && !self.consuming;
         if dispatch {
             self.consuming = true;
         }
+        self.check();
         dispatch
     }
 
@@ -73,16 +84,27 @@ impl ProcessQueue {
         if self.msgs.is_empty() {
             return None;
         }
+        let before = self.msgs.len();
+        let mut removed = 0;
         for msg in msgs {
-            self.msgs.remove(&msg.queue_offset);
+            if self.msgs.remove(&msg.queue_offset).is_some() {
+                removed += 1;
+            }
         }
-        Some(
-            self.msgs
-                .keys()
-                .next()
-                .copied()
-                .unwrap_or(self.queue_offset_max + 1),
-        )
+        crate::invariant!(
+            self.msgs.len() + removed == before,
+            "process-queue-count-matches-after-remove",
+            "{before} held before, {removed} removed, {} held after",
+            self.msgs.len()
+        );
+        let first = self.msgs.keys().next().copied();
+        let offset = first.unwrap_or(self.queue_offset_max + 1);
+        crate::invariant!(
+            first.is_none_or(|first| offset <= first),
+            "process-queue-commit-offset-not-past-pending",
+            "commit offset {offset} passes the pending offset {first:?}"
+        );
+        Some(offset)
     }
 
     pub fn count(&self) -> usize {
@@ -110,6 +132,14 @@ impl ProcessQueue {
         if taken.is_empty() {
             self.consuming = false;
         }
+        crate::invariant!(
+            taken.len() == n || (taken.len() < n && self.msgs.is_empty()),
+            "process-queue-take-fills-batch-unless-empty",
+            "took {} of {n} with {} still pending",
+            taken.len(),
+            self.msgs.len()
+        );
+        self.check();
         taken
     }
 
@@ -126,6 +156,27 @@ impl ProcessQueue {
             self.consuming_orderly.remove(&msg.queue_offset);
             self.msgs.insert(msg.queue_offset, msg.clone());
         }
+        crate::invariant!(
+            msgs.iter().all(|m| self.msgs.contains_key(&m.queue_offset)
+                && !self.consuming_orderly.contains_key(&m.queue_offset)),
+            "process-queue-consume-again-returns-batch",
+            "a message given back is still taken or not pending ({} taken, {} pending)",
+            self.consuming_orderly.len(),
+            self.msgs.len()
+        );
+        self.check();
+    }
+
+    /// What holds between every change: a queue with messages pending has a consume request
+    /// on it (`consuming`), or is about to get one; only an empty `take` clears the flag.
+    fn check(&self) {
+        crate::invariant!(
+            self.msgs.is_empty() || self.consuming,
+            "process-queue-pending-implies-consuming",
+            "{} messages pending (from offset {:?}) and no consume request",
+            self.msgs.len(),
+            self.msgs.keys().next()
+        );
     }
 
     /// Orderly: a dropped queue's listener returned; what it took is neither committed nor
@@ -186,6 +237,28 @@ mod tests {
         assert_eq!(pq.remove(&[msg(10)]), Some(13));
         assert_eq!(pq.remove(&[msg(13)]), Some(14));
         assert_eq!(pq.remove(&[msg(13)]), None);
+    }
+
+    /// The name of the invariant `f` violates.
+    fn violated(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+        let caught = std::panic::catch_unwind(f).expect_err("an invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
+        name.to_string()
+    }
+
+    #[test]
+    fn pending_messages_without_a_consume_request_violate_an_invariant() {
+        let name = violated(|| {
+            let mut pq = ProcessQueue::new(1, 0, Time::ZERO);
+            pq.put(&[msg(0), msg(1)]);
+            // A consume request lost: the flag cleared while messages wait.
+            pq.consuming = false;
+            pq.take(1);
+        });
+        assert_eq!(name, "process-queue-pending-implies-consuming");
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl Consumer {
         self.suggested
             .insert(queue.clone(), pull.suggest_which_broker_id);
         pq.broker_max_offset = pull.max_offset;
+        check_pull_answer(&queue, code, pq.next_offset, &pull);
         match code {
             ResponseCode::Success => {
                 pq.next_offset = pull.next_begin_offset;
@@ -228,7 +229,7 @@ impl Consumer {
             self.send_offset(ctx, core, queue, offset);
         }
         if self.queues.get(queue).is_some_and(|pq| pq.id == pq_id) {
-            self.queues.remove(queue);
+            self.forget_queue(queue);
             ctx.emit(Event::QueueDropped {
                 group: self.config.group.clone(),
                 consumer: self.client_id.clone(),
@@ -238,5 +239,69 @@ impl Consumer {
                 reason: "offset illegal (PULL_OFFSET_MOVED)".to_string(),
             });
         }
+    }
+}
+
+/// What a pull answer must say about where the next pull starts: only PULL_OFFSET_MOVED may
+/// send it back; messages found move it past them.
+fn check_pull_answer(
+    queue: &MessageQueue,
+    code: ResponseCode,
+    requested: u64,
+    pull: &crate::protocol::PullResult,
+) {
+    let next = pull.next_begin_offset;
+    let keeps_position = matches!(
+        code,
+        ResponseCode::Success | ResponseCode::PullNotFound | ResponseCode::PullRetryImmediately
+    );
+    crate::invariant!(
+        !keeps_position || next >= requested,
+        "pull-next-offset-never-rewinds",
+        "{queue}: a pull from {requested} answered {code} with the next offset {next}"
+    );
+    crate::invariant!(
+        code != ResponseCode::Success
+            || (!pull.messages.is_empty() && next >= requested + pull.messages.len() as u64),
+        "pull-found-moves-past-its-messages",
+        "{queue}: a pull from {requested} found {} messages, next offset {next}",
+        pull.messages.len()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::PullResult;
+
+    fn answer(next_begin_offset: u64) -> PullResult {
+        PullResult {
+            next_begin_offset,
+            min_offset: 0,
+            max_offset: 100,
+            suggest_which_broker_id: 0,
+            messages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_an_offset_moved_answer_may_send_a_pull_back() {
+        let queue = MessageQueue {
+            topic: "t".into(),
+            broker_name: "b".into(),
+            queue_id: 0,
+        };
+        check_pull_answer(&queue, ResponseCode::PullOffsetMoved, 40, &answer(0));
+        check_pull_answer(&queue, ResponseCode::PullNotFound, 40, &answer(40));
+        let caught = std::panic::catch_unwind(|| {
+            check_pull_answer(&queue, ResponseCode::PullRetryImmediately, 40, &answer(0));
+        })
+        .expect_err("the invariant fires");
+        let message = caught
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        let (name, detail) = crate::invariant::parse(message).expect("an invariant violation");
+        assert_eq!(name, "pull-next-offset-never-rewinds");
+        assert!(detail.starts_with("t/b/0: a pull from 40"), "{detail}");
     }
 }

@@ -120,10 +120,20 @@ impl Consumer {
             pq.dropped = true;
             pq.dropped_at = Some(now);
             if self.remove_unnecessary(ctx, core, &queue) {
-                self.queues.remove(&queue);
+                self.forget_queue(&queue);
                 self.emit_queue_event(ctx, &queue, reason);
             }
         }
+        crate::invariant!(
+            self.config.bugs.keep_unallocated_queues
+                || self
+                    .queues
+                    .iter()
+                    .all(|(q, pq)| q.topic != topic || pq.dropped || mine.contains(q)),
+            "rebalance-keeps-only-allocated-queues",
+            "{topic}: a queue outside the new allocation of {} is still consumed",
+            mine.len()
+        );
         for queue in mine {
             if self.queues.contains_key(&queue) || self.assigning.contains(&queue) {
                 continue;
@@ -135,7 +145,30 @@ impl Consumer {
                 self.compute_pull_from_where(ctx, core, queue);
             }
         }
+        self.check_assigning();
         self.report_lag(ctx);
+    }
+
+    /// A queue is being taken (offset query or lock in flight) or owned, never both.
+    fn check_assigning(&self) {
+        crate::invariant!(
+            self.assigning.iter().all(|q| !self.queues.contains_key(q)),
+            "rebalance-assigning-disjoint-from-owned",
+            "a queue being taken is already owned ({} being taken, {} owned)",
+            self.assigning.len(),
+            self.queues.len()
+        );
+    }
+
+    /// Removes a process queue that a rebalance (or an illegal offset) dropped.
+    pub(super) fn forget_queue(&mut self, queue: &MessageQueue) {
+        let removed = self.queues.remove(queue);
+        crate::invariant!(
+            removed.as_ref().is_none_or(|pq| pq.dropped),
+            "rebalance-removes-only-dropped-queues",
+            "{queue}: process queue {:?} removed while still live",
+            removed.map(|pq| pq.id)
+        );
     }
 
     fn emit_queue_event(&self, ctx: &mut Context<'_>, queue: &MessageQueue, reason: &str) {
@@ -167,7 +200,7 @@ impl Consumer {
             .dropped_at
             .is_some_and(|at| now.ms_since(at) <= CONSUME_LOCK_WAIT_MS);
         if waited && self.remove_unnecessary(ctx, core, queue) {
-            self.queues.remove(queue);
+            self.forget_queue(queue);
             self.emit_queue_event(ctx, queue, "rebalanced to another consumer");
         }
     }
@@ -331,6 +364,7 @@ impl Consumer {
         let mut pq = ProcessQueue::new(self.next_pq, offset, ctx.now());
         pq.locked = true;
         self.queues.insert(queue.clone(), pq);
+        self.check_assigning();
         ctx.emit(Event::QueueAssigned {
             group: self.config.group.clone(),
             consumer: self.client_id.clone(),
@@ -426,6 +460,13 @@ impl Consumer {
             }) => locked.into_iter().collect(),
             _ => BTreeSet::new(),
         };
+        crate::invariant!(
+            queues.iter().filter(|q| locked.contains(*q)).count() == locked.len(),
+            "lock-answer-subset-of-request",
+            "{} queues locked, not all of them among the {} asked for",
+            locked.len(),
+            queues.len()
+        );
         let now = ctx.now();
         for queue in queues {
             let ok = locked.contains(&queue);

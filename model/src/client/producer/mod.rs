@@ -257,8 +257,19 @@ impl Producer {
             }
             let remaining = self.config.send_msg_timeout_ms - elapsed;
             let queue = self.select_queue(ctx, op_id);
+            if let Some(queue) = &queue {
+                self.check_selected(op_id, queue);
+            }
+            let total = self.attempts_total(&self.ops[&op_id]);
             let op = self.ops.get_mut(&op_id).expect("live op");
             op.attempts += 1;
+            crate::invariant!(
+                op.attempts <= total,
+                "producer-attempts-within-budget",
+                "send {}: attempt {} of {total}",
+                op.id,
+                op.attempts
+            );
             let Some(queue) = queue else {
                 op.last_error = "select message queue return null".into();
                 continue;
@@ -305,6 +316,23 @@ impl Producer {
             );
             return None;
         }
+    }
+
+    /// The queue an attempt goes to is one of the message's topic that its publish info lists.
+    fn check_selected(&self, op_id: u64, queue: &MessageQueue) {
+        let topic = &self.ops[&op_id].message.topic;
+        crate::invariant!(
+            queue.topic == *topic,
+            "producer-queue-of-message-topic",
+            "a message of {topic} sent to {queue}"
+        );
+        crate::invariant!(
+            self.publish
+                .get(topic)
+                .is_some_and(|info| info.queues.binary_search(queue).is_ok()),
+            "producer-queue-in-publish-info",
+            "{queue} is not among the writable queues of the route"
+        );
     }
 
     fn select_queue(&mut self, ctx: &mut Context<'_>, op_id: u64) -> Option<MessageQueue> {
@@ -364,6 +392,13 @@ impl Producer {
         let latency = ctx.now().ms_since(begun);
         let op = self.ops.get_mut(&op_id)?;
         let attempt = op.attempts;
+        crate::invariant!(
+            attempt >= 1 && !op.waiting_route,
+            "producer-response-after-attempt",
+            "send {}: an answer from {broker} after {attempt} attempts (waiting for a route: {})",
+            op.id,
+            op.waiting_route
+        );
         let failure = match result {
             Ok(response) => match send_status(response.code) {
                 Some(status) => {
@@ -449,6 +484,18 @@ impl Producer {
 
     fn complete(&mut self, ctx: &mut Context<'_>, op_id: u64, outcome: SendOutcome) -> SendOutcome {
         let op = self.ops.remove(&op_id).expect("live op");
+        crate::invariant!(
+            !matches!(outcome, SendOutcome::Ok { .. }) || op.attempts >= 1,
+            "send-ok-after-an-attempt",
+            "send {} stored without any attempt",
+            op.id
+        );
+        crate::invariant!(
+            !matches!(outcome, SendOutcome::Failed { .. }) || !op.unknown,
+            "send-failed-only-when-certain",
+            "send {} reported failed though an attempt's outcome is unknown",
+            op.id
+        );
         let event = match &outcome {
             SendOutcome::Ok {
                 status,

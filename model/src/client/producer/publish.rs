@@ -40,6 +40,12 @@ impl TopicPublishInfo {
                 });
             }
         }
+        crate::invariant!(
+            queues.windows(2).all(|w| w[0] < w[1]),
+            "publish-info-queues-sorted-unique",
+            "{topic}: {} writable queues, not each once in queue order",
+            queues.len()
+        );
         TopicPublishInfo {
             queues,
             send_which_queue,
@@ -71,6 +77,15 @@ impl TopicPublishInfo {
             }
         }
         let index = self.next();
+        // Sorted by broker name: one broker alone iff the first and last queues share it.
+        let (first, end) = (&self.queues[0], &self.queues[self.queues.len() - 1]);
+        crate::invariant!(
+            last_broker.is_none() || first.broker_name == end.broker_name,
+            "publish-retry-avoids-last-broker",
+            "a retry went back to {last_broker:?} though {} and {} have queues",
+            first.broker_name,
+            end.broker_name
+        );
         Some(self.queues[index].clone())
     }
 }

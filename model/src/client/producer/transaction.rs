@@ -63,6 +63,11 @@ impl Producer {
         to: Option<NodeId>,
         end: EndTransaction,
     ) {
+        crate::invariant!(
+            !end.from_transaction_check || to.is_some(),
+            "transaction-check-answered-to-asker",
+            "{id}: the answer to a transaction check goes nowhere"
+        );
         ctx.emit(Event::TransactionEndSent {
             id,
             state: end.state,
