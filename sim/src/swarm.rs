@@ -3,16 +3,17 @@
 //! subset of the fault kinds (so some seeds hammer one mechanism and others mix many), then
 //! draws how many faults it has, and for each one its kind, target, start and length.
 //!
+//! What each kind draws beyond its target is the kind's own (`crate::fault`, `Swarmed`).
 //! The draws come from their own named stream (`faults/swarm`), so the hand-placed faults of
 //! the same file keep their draws. The plan is a pure function of (scenario, seed): the report
 //! prints it, and a replay of the seed gets the same one.
 
-use crate::ratio::Ratio;
+use crate::fault;
 use crate::rng::Stream;
 use crate::scenario::Scenario;
-use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Swarm};
+use crate::scenario::resolved::{Fault, NodeRole, Swarm};
 use crate::scenario::schema::FaultKind;
-use crate::scenario::units::{Millis, MillisRange};
+use crate::scenario::units::MillisRange;
 use model::NodeId;
 use model::time::format_ms;
 
@@ -60,70 +61,21 @@ fn one_fault(
 ) -> Fault {
     let at = stream.between(swarm.window.min.0, swarm.window.max.0);
     let lasts = stream.between(swarm.lasts.min.0, swarm.lasts.max.0);
-    let target = pick_target(stream, scenario, swarm, kind);
-    let name = |node: NodeId| scenario.nodes[node.index()].name.clone();
-    let node = |fault: NodeFault| FaultSpec::Node {
-        fault,
-        candidates: vec![target],
+    let fault::Swarmed::Drawn { on_disk, draw } =
+        fault::kind(kind.name()).expect("registered").swarm
+    else {
+        unreachable!("validate keeps {} out of the swarm", kind.name())
     };
-    let (spec, detail) = match kind {
-        FaultKind::Kill => (node(NodeFault::Kill), String::new()),
-        FaultKind::Shutdown => (node(NodeFault::Shutdown), String::new()),
-        FaultKind::PowerOff => (node(NodeFault::PowerOff), String::new()),
-        FaultKind::DiskLoss => (node(NodeFault::DiskLoss { returns: true }), String::new()),
-        FaultKind::Pause => (node(NodeFault::Pause), String::new()),
-        FaultKind::BitRot => (
-            FaultSpec::BitRot {
-                candidates: vec![target],
-            },
-            String::new(),
-        ),
-        FaultKind::SlowDisk => {
-            let extra_ms = stream.between(500, 8_000);
-            let detail = format!(" extra={}", format_ms(extra_ms));
-            let spec = FaultSpec::SlowDisk {
-                candidates: vec![target],
-                extra_ms,
-            };
-            (spec, detail)
-        }
-        FaultKind::Partition => {
-            let rest: Vec<NodeId> = (0..scenario.nodes.len())
-                .map(|i| NodeId(i as u16))
-                .filter(|n| *n != target && scenario.nodes[n.index()].name != "auditor")
-                .collect();
-            let spec = FaultSpec::Partition {
-                a: vec![target],
-                b: rest,
-                one_way: false,
-            };
-            (spec, " from every other node".to_string())
-        }
-        FaultKind::DropRequest | FaultKind::DropResponse => drop(stream, kind, target),
-        FaultKind::Delay => {
-            let max = stream.between(20, 2_000);
-            let spec = FaultSpec::Delay {
-                from: None,
-                to: Some(vec![target]),
-                codes: Vec::new(),
-                extra: MillisRange {
-                    min: Millis(max / 2),
-                    max: Millis(max),
-                },
-            };
-            (
-                spec,
-                format!(" extra={}..{}", format_ms(max / 2), format_ms(max)),
-            )
-        }
-        FaultKind::Promote | FaultKind::Demote | FaultKind::Bandwidth => {
-            unreachable!("validate keeps {kind:?} out of the swarm")
-        }
+    let target = pick_target(stream, scenario, swarm, on_disk);
+    let aim = fault::Aim {
+        target,
+        nodes: &scenario.nodes,
     };
+    let (spec, detail) = draw(stream, &aim);
     let description = format!(
         "swarm: {} {}{detail} at {} for {}",
         kind.name(),
-        name(target),
+        scenario.nodes[target.index()].name,
         format_ms(at),
         format_ms(lasts)
     );
@@ -136,10 +88,9 @@ fn one_fault(
     }
 }
 
-/// A target for `kind`: a disk fault only means something on a broker's commitlog, so slow
-/// disks and rot pick among the targets that are brokers (any target if there are none).
-fn pick_target(stream: &mut Stream, scenario: &Scenario, swarm: &Swarm, kind: FaultKind) -> NodeId {
-    let on_disk = matches!(kind, FaultKind::SlowDisk | FaultKind::BitRot);
+/// A target: a disk fault only means something on a broker's commitlog, so slow disks and rot
+/// pick among the targets that are brokers (any target if there are none).
+fn pick_target(stream: &mut Stream, scenario: &Scenario, swarm: &Swarm, on_disk: bool) -> NodeId {
     let brokers: Vec<NodeId> = swarm
         .targets
         .iter()
@@ -152,23 +103,4 @@ fn pick_target(stream: &mut Stream, scenario: &Scenario, swarm: &Swarm, kind: Fa
         &swarm.targets
     };
     pool[stream.below(pool.len() as u64) as usize]
-}
-
-/// A drop of packets to (requests) or from (responses) the target, with a drawn probability.
-fn drop(stream: &mut Stream, kind: FaultKind, target: NodeId) -> (FaultSpec, String) {
-    let tenths = stream.between(1, 10);
-    let probability = Ratio::new(tenths, 10).expect("a ratio of tenths");
-    let (direction, from, to) = if kind == FaultKind::DropRequest {
-        (crate::net::Direction::Request, None, Some(vec![target]))
-    } else {
-        (crate::net::Direction::Response, Some(vec![target]), None)
-    };
-    let spec = FaultSpec::Drop {
-        direction,
-        from,
-        to,
-        codes: Vec::new(),
-        probability,
-    };
-    (spec, format!(" p={tenths}/10"))
 }

@@ -1,10 +1,11 @@
 //! Faults of a node's disk: `slow-disk` (every fsync takes longer) and `bit-rot` (one byte of
 //! a broker's newest commitlog file changes on the media, and never heals).
 
-use super::{Kind, Planning, Refusal, Resolve};
+use super::{Kind, Planning, Refusal, Resolve, Swarmed};
 use crate::runtime::Action;
 use crate::scenario::resolved::{FaultSpec, NodeRole};
 use model::NodeId;
+use model::time::format_ms;
 
 pub const SLOW_DISK: Kind = Kind {
     name: "slow-disk",
@@ -27,12 +28,34 @@ pub const SLOW_DISK: Kind = Kind {
             extra_ms,
         })
     },
+    swarm: Swarmed::Drawn {
+        on_disk: true,
+        draw: |stream, aim| {
+            let extra_ms = stream.between(500, 8_000);
+            let candidates = vec![aim.target];
+            let detail = format!(" extra={}", format_ms(extra_ms));
+            (
+                FaultSpec::SlowDisk {
+                    candidates,
+                    extra_ms,
+                },
+                detail,
+            )
+        },
+    },
 };
 
 pub const BIT_ROT: Kind = Kind {
     name: "bit-rot",
     fields: &["node"],
     resolve: bit_rot,
+    swarm: Swarmed::Drawn {
+        on_disk: true,
+        draw: |_, aim| {
+            let candidates = vec![aim.target];
+            (FaultSpec::BitRot { candidates }, String::new())
+        },
+    },
 };
 
 fn bit_rot(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {

@@ -27,6 +27,26 @@ pub struct Kind {
     pub fields: &'static [&'static str],
     /// What a fault of this kind does, resolved from the file; or why it cannot be.
     pub resolve: fn(&Resolve<'_>) -> Result<FaultSpec, Refusal>,
+    /// How a swarm seed draws one.
+    pub swarm: Swarmed,
+}
+
+/// Whether swarm seeds may draw a kind, and how.
+pub enum Swarmed {
+    /// Seeds may not draw it, for this reason.
+    Never(&'static str),
+    /// Seeds draw it aimed at one target (a broker, for `on_disk` kinds, when the targets
+    /// hold one): what it does and the detail its description adds.
+    Drawn {
+        on_disk: bool,
+        draw: fn(&mut Stream, &Aim<'_>) -> (FaultSpec, String),
+    },
+}
+
+/// Where a swarm fault is aimed: its target, among the scenario's nodes.
+pub struct Aim<'a> {
+    pub target: NodeId,
+    pub nodes: &'a [NodeDecl],
 }
 
 /// Every fault kind.

@@ -3,28 +3,52 @@
 //! among them), `delay` (packets take longer) and `bandwidth` (a link's packets share a cap).
 //! Each may be narrowed by sender (`from`), receiver (`to`) and RocketMQ request code.
 
-use super::{Kind, Refusal, Resolve};
+use super::{Kind, Refusal, Resolve, Swarmed};
 use crate::net::{Direction, NodeSet, Rule, Selector};
 use crate::ratio::Ratio;
+use crate::rng::Stream;
 use crate::scenario::resolved::FaultSpec;
+use crate::scenario::units::{Millis, MillisRange};
 use model::NodeId;
+use model::time::format_ms;
 
 pub const PARTITION: Kind = Kind {
     name: "partition",
     fields: &["a", "b", "one_way"],
     resolve: partition,
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| {
+            let rest = (0..aim.nodes.len()).map(|i| NodeId(i as u16));
+            let rest = rest.filter(|n| *n != aim.target && aim.nodes[n.index()].name != "auditor");
+            let spec = FaultSpec::Partition {
+                a: vec![aim.target],
+                b: rest.collect(),
+                one_way: false,
+            };
+            (spec, " from every other node".to_string())
+        },
+    },
 };
 
 pub const DROP_REQUEST: Kind = Kind {
     name: "drop-request",
     fields: &["from", "to", "request", "probability"],
     resolve: |r| drop(r, Direction::Request),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |stream, aim| drawn_drop(stream, Direction::Request, aim.target),
+    },
 };
 
 pub const DROP_RESPONSE: Kind = Kind {
     name: "drop-response",
     fields: &["from", "to", "request", "probability"],
     resolve: |r| drop(r, Direction::Response),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |stream, aim| drawn_drop(stream, Direction::Response, aim.target),
+    },
 };
 
 pub const DELAY: Kind = Kind {
@@ -38,6 +62,23 @@ pub const DELAY: Kind = Kind {
             codes: r.codes.clone(),
             extra,
         })
+    },
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |stream, aim| {
+            let max = stream.between(20, 2_000);
+            let spec = FaultSpec::Delay {
+                from: None,
+                to: Some(vec![aim.target]),
+                codes: Vec::new(),
+                extra: MillisRange {
+                    min: Millis(max / 2),
+                    max: Millis(max),
+                },
+            };
+            let detail = format!(" extra={}..{}", format_ms(max / 2), format_ms(max));
+            (spec, detail)
+        },
     },
 };
 
@@ -53,6 +94,7 @@ pub const BANDWIDTH: Kind = Kind {
             bytes_per_second: rate.bytes_per_second,
         })
     },
+    swarm: Swarmed::Never("bandwidth needs a rate: declare it as [[fault]]"),
 };
 
 fn partition(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
@@ -69,6 +111,25 @@ fn partition(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
     }
     let one_way = r.fault.one_way.unwrap_or(false);
     Ok(FaultSpec::Partition { a, b, one_way })
+}
+
+/// A swarm's drop of packets to (requests) or from (responses) its target, with a drawn
+/// probability.
+fn drawn_drop(stream: &mut Stream, direction: Direction, target: NodeId) -> (FaultSpec, String) {
+    let tenths = stream.between(1, 10);
+    let probability = Ratio::new(tenths, 10).expect("a ratio of tenths");
+    let (from, to) = match direction {
+        Direction::Request => (None, Some(vec![target])),
+        Direction::Response => (Some(vec![target]), None),
+    };
+    let spec = FaultSpec::Drop {
+        direction,
+        from,
+        to,
+        codes: Vec::new(),
+        probability,
+    };
+    (spec, format!(" p={tenths}/10"))
 }
 
 fn drop(r: &Resolve<'_>, direction: Direction) -> Result<FaultSpec, Refusal> {

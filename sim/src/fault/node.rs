@@ -3,7 +3,7 @@
 //! `disk-loss` (the machine comes back empty, or never) and `pause` (the process stops running
 //! for a while, as a GC stall or SIGSTOP).
 
-use super::{Kind, Planning, Refusal, Resolve};
+use super::{Aim, Kind, Planning, Refusal, Resolve, Swarmed};
 use crate::history::Stop;
 use crate::runtime::Action;
 use crate::scenario::resolved::{FaultSpec, NodeFault};
@@ -13,18 +13,30 @@ pub const KILL: Kind = Kind {
     name: "kill",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::Kill),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::Kill),
+    },
 };
 
 pub const SHUTDOWN: Kind = Kind {
     name: "shutdown",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::Shutdown),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::Shutdown),
+    },
 };
 
 pub const POWER_OFF: Kind = Kind {
     name: "power-off",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::PowerOff),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::PowerOff),
+    },
 };
 
 pub const DISK_LOSS: Kind = Kind {
@@ -33,6 +45,10 @@ pub const DISK_LOSS: Kind = Kind {
     resolve: |r| {
         let returns = r.fault.returns.unwrap_or(true);
         stop(r, NodeFault::DiskLoss { returns })
+    },
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::DiskLoss { returns: true }),
     },
 };
 
@@ -47,7 +63,17 @@ pub const PAUSE: Kind = Kind {
         }
         Ok(spec)
     },
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::Pause),
+    },
 };
+
+/// A swarm's fault of its target, with nothing more to draw.
+fn hit(aim: &Aim<'_>, fault: NodeFault) -> (FaultSpec, String) {
+    let candidates = vec![aim.target];
+    (FaultSpec::Node { fault, candidates }, String::new())
+}
 
 /// A fault of the node (or one node drawn per seed) that `node` names.
 fn stop(r: &Resolve<'_>, fault: NodeFault) -> Result<FaultSpec, Refusal> {

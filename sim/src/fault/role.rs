@@ -2,7 +2,7 @@
 //! its group's master (broker id 0), `demote` turns a master into a slave of its group (it
 //! restarts, or comes back, as one). Neither heals.
 
-use super::{Kind, Planning, Refusal, Resolve};
+use super::{Kind, Planning, Refusal, Resolve, Swarmed};
 use crate::runtime::Action;
 use crate::scenario::resolved::{FaultSpec, NodeFault, NodeRole};
 use model::NodeId;
@@ -11,13 +11,17 @@ pub const PROMOTE: Kind = Kind {
     name: "promote",
     fields: &["node"],
     resolve: |r| switch(r, true),
+    swarm: Swarmed::Never(OPERATOR),
 };
 
 pub const DEMOTE: Kind = Kind {
     name: "demote",
     fields: &["node"],
     resolve: |r| switch(r, false),
+    swarm: Swarmed::Never(OPERATOR),
 };
+
+const OPERATOR: &str = "an operator's action, not a fault seeds draw: declare it as [[fault]]";
 
 fn switch(r: &Resolve<'_>, promote: bool) -> Result<FaultSpec, Refusal> {
     if r.fault.node.is_none() {

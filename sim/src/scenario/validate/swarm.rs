@@ -5,7 +5,7 @@ use super::Checker;
 use super::names::NodeNames;
 use crate::scenario::error::{ScenarioError, key};
 use crate::scenario::resolved::{NodeRole, Swarm};
-use crate::scenario::schema::{FaultKind, SwarmSection};
+use crate::scenario::schema::SwarmSection;
 use crate::scenario::units::{Millis, MillisRange};
 use model::NodeId;
 
@@ -23,17 +23,17 @@ pub(super) fn resolve(
     if raw.kinds.is_empty() {
         return Err(check.error(&path("kinds"), "must name at least one fault kind", None));
     }
-    if let Some(kind) = raw.kinds.iter().find(|k| {
-        matches!(
-            k,
-            FaultKind::Promote | FaultKind::Demote | FaultKind::Bandwidth
-        )
-    }) {
-        return Err(check.error(
-            &path("kinds"),
-            format!("`{}` cannot be drawn at random", kind.name()),
-            Some("promote and demote are operator actions, bandwidth needs a rate: declare them as [[fault]]".into()),
-        ));
+    for kind in &raw.kinds {
+        if let crate::fault::Swarmed::Never(why) = crate::fault::kind(kind.name())
+            .expect("every kind is registered")
+            .swarm
+        {
+            return Err(check.error(
+                &path("kinds"),
+                format!("`{}` cannot be drawn at random", kind.name()),
+                Some(why.into()),
+            ));
+        }
     }
     let targets: Vec<NodeId> = match &raw.targets {
         Some(targets) => names
