@@ -538,6 +538,16 @@ fn the_readme_states_every_expectation() {
 }
 
 #[test]
+fn the_readme_states_every_fault_kind() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", root())).unwrap();
+    let table = sim::fault::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md needs the fault table:\n{table}"
+    );
+}
+
+#[test]
 fn the_readme_states_every_limit() {
     let readme = std::fs::read_to_string(format!("{}/README.md", root())).unwrap();
     let table = sim::scenario::limits::markdown_table();

@@ -9,6 +9,7 @@ use model::time::format_ms;
 
 pub const SLOW_DISK: Kind = Kind {
     name: "slow-disk",
+    effect: "fsyncs take that much longer",
     fields: &["node", "extra"],
     resolve: |r| {
         if r.fault.node.is_none() {
@@ -47,6 +48,7 @@ pub const SLOW_DISK: Kind = Kind {
 
 pub const BIT_ROT: Kind = Kind {
     name: "bit-rot",
+    effect: "one byte of the broker's newest commitlog file changes on the media",
     fields: &["node"],
     resolve: bit_rot,
     swarm: Swarmed::Drawn {

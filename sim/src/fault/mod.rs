@@ -23,6 +23,8 @@ use model::{NodeId, Time};
 pub struct Kind {
     /// Its `kind = "..."` in scenario files.
     pub name: &'static str,
+    /// What it does, for the README's table of faults.
+    pub effect: &'static str,
     /// The fields of `[[fault]]` besides `at`, `for` and `kind` it takes.
     pub fields: &'static [&'static str],
     /// What a fault of this kind does, resolved from the file; or why it cannot be.
@@ -70,6 +72,20 @@ pub const KINDS: &[&Kind] = &[
 /// The kind named `name`.
 pub fn kind(name: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|kind| kind.name == name)
+}
+
+/// The README's table of fault kinds, generated from [`KINDS`].
+pub fn markdown_table() -> String {
+    let mut table = String::from("| kind | fields | effect |\n|---|---|---|\n");
+    for kind in KINDS {
+        let fields: Vec<String> = kind.fields.iter().map(|f| format!("`{f}`")).collect();
+        let (name, effect) = (kind.name, kind.effect);
+        table.push_str(&format!(
+            "| `{name}` | {} | {effect} |\n",
+            fields.join(", ")
+        ));
+    }
+    table
 }
 
 /// Why a fault is refused: the field to point at, what is wrong, and a hint.

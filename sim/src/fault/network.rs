@@ -14,6 +14,7 @@ use model::time::format_ms;
 
 pub const PARTITION: Kind = Kind {
     name: "partition",
+    effect: "packets between the sides vanish (with `one_way`, only those from `a` to `b`)",
     fields: &["a", "b", "one_way"],
     resolve: partition,
     swarm: Swarmed::Drawn {
@@ -33,6 +34,7 @@ pub const PARTITION: Kind = Kind {
 
 pub const DROP_REQUEST: Kind = Kind {
     name: "drop-request",
+    effect: "matching requests vanish",
     fields: &["from", "to", "request", "probability"],
     resolve: |r| drop(r, Direction::Request),
     swarm: Swarmed::Drawn {
@@ -43,6 +45,7 @@ pub const DROP_REQUEST: Kind = Kind {
 
 pub const DROP_RESPONSE: Kind = Kind {
     name: "drop-response",
+    effect: "matching responses vanish (a lost ACK)",
     fields: &["from", "to", "request", "probability"],
     resolve: |r| drop(r, Direction::Response),
     swarm: Swarmed::Drawn {
@@ -53,6 +56,7 @@ pub const DROP_RESPONSE: Kind = Kind {
 
 pub const DELAY: Kind = Kind {
     name: "delay",
+    effect: "matching packets take extra latency",
     fields: &["from", "to", "request", "extra"],
     resolve: |r| {
         let extra = r.fault.extra.ok_or_else(|| r.missing("extra"))?;
@@ -84,6 +88,7 @@ pub const DELAY: Kind = Kind {
 
 pub const BANDWIDTH: Kind = Kind {
     name: "bandwidth",
+    effect: "matching links are capped (`\"64KiB/s\"`)",
     fields: &["from", "to", "request", "rate"],
     resolve: |r| {
         let rate = r.fault.rate.ok_or_else(|| r.missing("rate"))?;

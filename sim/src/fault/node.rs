@@ -11,6 +11,7 @@ use model::NodeId;
 
 pub const KILL: Kind = Kind {
     name: "kill",
+    effect: "process dies: memory gone, page cache kept, peers' connections reset at once",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::Kill),
     swarm: Swarmed::Drawn {
@@ -21,6 +22,7 @@ pub const KILL: Kind = Kind {
 
 pub const SHUTDOWN: Kind = Kind {
     name: "shutdown",
+    effect: "clean stop: a consumer persists offsets and unregisters, a broker commits its buffers and offset tables; then it exits",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::Shutdown),
     swarm: Swarmed::Drawn {
@@ -31,6 +33,7 @@ pub const SHUTDOWN: Kind = Kind {
 
 pub const POWER_OFF: Kind = Kind {
     name: "power-off",
+    effect: "machine loses power: silence; dirty pages lost; a page being flushed may tear",
     fields: &["node"],
     resolve: |r| stop(r, NodeFault::PowerOff),
     swarm: Swarmed::Drawn {
@@ -41,6 +44,7 @@ pub const POWER_OFF: Kind = Kind {
 
 pub const DISK_LOSS: Kind = Kind {
     name: "disk-loss",
+    effect: "the machine comes back with an empty disk (or never)",
     fields: &["node", "returns"],
     resolve: |r| {
         let returns = r.fault.returns.unwrap_or(true);
@@ -54,6 +58,7 @@ pub const DISK_LOSS: Kind = Kind {
 
 pub const PAUSE: Kind = Kind {
     name: "pause",
+    effect: "the process stops running (GC stall, SIGSTOP) for `for` (required), then resumes",
     fields: &["node"],
     resolve: |r| {
         let spec = stop(r, NodeFault::Pause)?;

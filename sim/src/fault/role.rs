@@ -9,6 +9,7 @@ use model::NodeId;
 
 pub const PROMOTE: Kind = Kind {
     name: "promote",
+    effect: "an operator restarts the slave `node` as its group's master (broker id 0)",
     fields: &["node"],
     resolve: |r| switch(r, true),
     swarm: Swarmed::Never(OPERATOR),
@@ -16,6 +17,7 @@ pub const PROMOTE: Kind = Kind {
 
 pub const DEMOTE: Kind = Kind {
     name: "demote",
+    effect: "an operator reconfigures the master `node` as a slave: it restarts (or comes back) as one",
     fields: &["node"],
     resolve: |r| switch(r, false),
     swarm: Swarmed::Never(OPERATOR),

@@ -500,60 +500,44 @@ fn default_consume_time() -> MillisRange {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// The process dies (`kill -9`): connections reset, the page cache survives.
-    Kill,
-    /// The process stops cleanly: its shutdown hooks run (a consumer commits its offsets and
-    /// leaves its group; a broker writes its buffers and offset tables), then it exits.
-    Shutdown,
-    /// The machine loses power: silence, dirty pages lost, the last page may tear.
-    PowerOff,
-    /// The machine loses its disk: it comes back empty (or not at all: `returns = false`).
-    DiskLoss,
-    /// The process stops running (GC stall, SIGSTOP) and resumes later.
-    Pause,
-    /// Two groups of nodes cannot reach each other (silence).
-    Partition,
-    /// Requests vanish on their way.
-    DropRequest,
-    /// Responses vanish on their way (a lost ACK).
-    DropResponse,
-    /// Packets take extra latency.
-    Delay,
-    /// Packets share a capped bandwidth per link.
-    Bandwidth,
-    /// Flushes take long.
-    SlowDisk,
-    /// One byte of the node's newest commitlog file rots on the media.
-    BitRot,
-    /// An operator turns a slave into its group's master (restarts it with broker id 0).
-    Promote,
-    /// An operator turns a master into a slave of its group (it restarts, or comes back, as
-    /// one).
-    Demote,
-}
+/// A fault kind as a scenario file names it (`kind = "power-off"`): one of the kinds
+/// registered in `crate::fault::KINDS`, where each says what it does.
+#[derive(Copy, Clone)]
+pub struct FaultKind(pub &'static crate::fault::Kind);
 
 impl FaultKind {
     /// The kind's name in scenario files.
     pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Kill => "kill",
-            FaultKind::Shutdown => "shutdown",
-            FaultKind::PowerOff => "power-off",
-            FaultKind::DiskLoss => "disk-loss",
-            FaultKind::Pause => "pause",
-            FaultKind::Partition => "partition",
-            FaultKind::DropRequest => "drop-request",
-            FaultKind::DropResponse => "drop-response",
-            FaultKind::Delay => "delay",
-            FaultKind::Bandwidth => "bandwidth",
-            FaultKind::SlowDisk => "slow-disk",
-            FaultKind::BitRot => "bit-rot",
-            FaultKind::Promote => "promote",
-            FaultKind::Demote => "demote",
-        }
+        self.0.name
+    }
+}
+
+impl PartialEq for FaultKind {
+    fn eq(&self, other: &FaultKind) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for FaultKind {}
+
+impl std::fmt::Debug for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        crate::fault::kind(&name).map(FaultKind).ok_or_else(|| {
+            let kinds = crate::fault::KINDS.iter().map(|k| format!("`{}`", k.name));
+            let kinds: Vec<String> = kinds.collect();
+            let message = format!(
+                "unknown variant `{name}`, expected one of {}",
+                kinds.join(", ")
+            );
+            serde::de::Error::custom(message)
+        })
     }
 }
 

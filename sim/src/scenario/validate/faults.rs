@@ -25,7 +25,7 @@ pub(super) fn validate_fault(
             refusal.hint,
         )
     };
-    let kind = crate::fault::kind(fault.kind.name()).expect("every kind is registered");
+    let kind = fault.kind.0;
     timing(fault, duration).map_err(refuse)?;
     fields_taken(fault, kind).map_err(refuse)?;
     let resolve = Resolve {
@@ -76,7 +76,7 @@ fn fields_taken(fault: &FaultSection, kind: &Kind) -> Result<(), Refusal> {
         ("extra", fault.extra.is_some()),
         ("rate", fault.rate.is_some()),
     ];
-    let kind_name = format!("{:?}", fault.kind);
+    let kind_name = kind.name;
     let stray = set
         .iter()
         .find(|(field, present)| *present && !kind.fields.contains(field));
@@ -196,7 +196,7 @@ fn at_path(index: usize) -> Vec<crate::scenario::error::Step> {
 
 fn describe(fault: &FaultSection, _names: &NodeNames<'_>) -> String {
     let list = |names: &Option<Names>| names.as_ref().map(|n| n.to_vec().join("|"));
-    let mut parts = vec![format!("{:?}", fault.kind).to_lowercase()];
+    let mut parts = vec![fault.kind.name().to_string()];
     for (label, value) in [
         ("node", list(&fault.node)),
         ("a", list(&fault.a)),

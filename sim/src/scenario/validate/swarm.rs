@@ -24,10 +24,7 @@ pub(super) fn resolve(
         return Err(check.error(&path("kinds"), "must name at least one fault kind", None));
     }
     for kind in &raw.kinds {
-        if let crate::fault::Swarmed::Never(why) = crate::fault::kind(kind.name())
-            .expect("every kind is registered")
-            .swarm
-        {
+        if let crate::fault::Swarmed::Never(why) = kind.0.swarm {
             return Err(check.error(
                 &path("kinds"),
                 format!("`{}` cannot be drawn at random", kind.name()),
