@@ -59,6 +59,7 @@ pub const KINDS: &[&Kind] = &[
     &node::DISK_LOSS,
     &node::PAUSE,
     &network::PARTITION,
+    &network::ISOLATE,
     &network::DROP_REQUEST,
     &network::DROP_RESPONSE,
     &network::DELAY,

@@ -1,5 +1,5 @@
 //! Faults of the network between nodes: `partition` (two sides cannot reach each other, or
-//! one cannot reach the other), `drop-request` and `drop-response` (packets vanish, a lost ACK
+//! one cannot reach the other), `isolate` (some nodes cut off from all others), `drop-request` and `drop-response` (packets vanish, a lost ACK
 //! among them), `delay` (packets take longer) and `bandwidth` (a link's packets share a cap).
 //! Each may be narrowed by sender (`from`), receiver (`to`) and RocketMQ request code.
 
@@ -7,7 +7,7 @@ use super::{Kind, Refusal, Resolve, Swarmed};
 use crate::net::{Direction, NodeSet, Rule, Selector};
 use crate::ratio::Ratio;
 use crate::rng::Stream;
-use crate::scenario::resolved::FaultSpec;
+use crate::scenario::resolved::{FaultSpec, NodeDecl, NodeRole};
 use crate::scenario::units::{Millis, MillisRange};
 use model::NodeId;
 use model::time::format_ms;
@@ -31,6 +31,39 @@ pub const PARTITION: Kind = Kind {
         },
     },
 };
+
+pub const ISOLATE: Kind = Kind {
+    name: "isolate",
+    effect: "the nodes `node` names can reach no other node, nor any other node them",
+    fields: &["node"],
+    resolve: |r| {
+        let a = r.required_nodes("node", &r.fault.node)?;
+        let b = everyone_else(r.nodes, &a);
+        Ok(FaultSpec::Partition {
+            a,
+            b,
+            one_way: false,
+        })
+    },
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| {
+            let spec = FaultSpec::Partition {
+                a: vec![aim.target],
+                b: everyone_else(aim.nodes, &[aim.target]),
+                one_way: false,
+            };
+            (spec, String::new())
+        },
+    },
+};
+
+/// Every node but `these` and the auditor (which only reads back after the run).
+fn everyone_else(nodes: &[NodeDecl], these: &[NodeId]) -> Vec<NodeId> {
+    let all = (0..nodes.len()).map(|i| NodeId(i as u16));
+    let others = all.filter(|n| !these.contains(n) && nodes[n.index()].role != NodeRole::Auditor);
+    others.collect()
+}
 
 pub const DROP_REQUEST: Kind = Kind {
     name: "drop-request",
