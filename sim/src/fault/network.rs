@@ -230,3 +230,49 @@ pub(super) fn rule(spec: &FaultSpec) -> Option<Rule> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::resolved::FaultSpec;
+
+    #[test]
+    fn an_isolated_node_is_cut_off_from_every_other_node_but_the_auditor() {
+        let text = r#"
+name = "isolate"
+summary = "s"
+teaches = "t"
+duration = "30s"
+
+[cluster]
+name_servers = 2
+
+[[cluster.broker_group]]
+name = "broker-a"
+
+[[topic]]
+name = "orders"
+queues = 1
+
+[[producer]]
+group = "p"
+topic = "orders"
+messages = 10
+
+[[fault]]
+at = "5s"
+for = "5s"
+kind = "isolate"
+node = "broker-a"
+"#;
+        let scenario = crate::scenario::parse(text, "isolate.toml").expect("valid");
+        let name = |n: &model::NodeId| scenario.nodes[n.index()].name.as_str();
+        let FaultSpec::Partition { a, b, one_way } = &scenario.faults[0].spec else {
+            panic!("an isolation is a partition");
+        };
+        let a: Vec<&str> = a.iter().map(name).collect();
+        let b: Vec<&str> = b.iter().map(name).collect();
+        assert_eq!(a, ["broker-a"]);
+        assert_eq!(b, ["namesrv-0", "namesrv-1", "p-0"]);
+        assert!(!one_way);
+    }
+}
