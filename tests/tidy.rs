@@ -69,3 +69,47 @@ fn the_checker_imports_nothing_of_the_broker_or_the_client() {
         "the checker reads the model's code: {found:#?}"
     );
 }
+
+/// The names of the model's invariants (`invariant!(cond, "name", ...)`), in file order.
+fn invariant_names() -> Vec<String> {
+    let root = Path::new(common::root());
+    let mut names = Vec::new();
+    for file in sources(&root.join("model/src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        for (at, _) in text.match_indices("invariant!(") {
+            // The name is the first string literal after the condition.
+            let rest = &text[at..];
+            let ends = [rest.find(",\n"), rest.find(", \"")];
+            let Some(open) = ends.into_iter().flatten().min() else {
+                continue;
+            };
+            let after = &rest[open..];
+            let Some(start) = after.find('"') else {
+                continue;
+            };
+            let name: String = after[start + 1..]
+                .chars()
+                .take_while(|c| *c != '"')
+                .collect();
+            if name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Invariants are checked at the model's state changes, each under a name of its own: there
+/// are many, and no two share a name (a report names the one that fired).
+#[test]
+fn the_model_asserts_many_invariants_each_named_once() {
+    let names = invariant_names();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "an invariant name used twice");
+    assert!(names.len() >= 100, "only {} named invariants", names.len());
+}
