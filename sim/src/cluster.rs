@@ -76,64 +76,19 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 NodeRole::Producer {
                     producer, client, ..
                 } => {
-                    let spec = &scenario.producers[producer];
-                    let client_config = ClientConfig::new(&node.name, name_servers.clone());
-                    let mut producer_config = ProducerConfig::new(&spec.group);
-                    producer_config.send_msg_timeout_ms = spec.timeout_ms;
-                    producer_config.retry_times_when_send_failed = spec.retries;
-                    producer_config.retry_times_when_send_async_failed = spec.retries;
-                    producer_config.retry_another_broker_when_not_store_ok =
-                        spec.retry_when_not_store_ok;
-                    producer_config.send_latency_fault_enable = spec.latency_fault_tolerance;
-                    producer_config.transactional = spec.transaction.is_some();
-                    let workload = ProducerWorkload {
-                        topic: spec.topic.clone(),
-                        mode: spec.send,
-                        messages: spec.messages,
-                        interval_ms: spec.interval_ms,
-                        start_ms: spec.start_ms,
-                        keys: spec.keys,
-                        selector: spec.selector,
-                        body_bytes: spec.body_bytes,
-                        app_retries: spec.app_retries,
-                        client,
-                        transaction: spec.transaction.clone(),
-                        delay_level: spec.delay_level,
-                        tags: spec.tags.clone(),
-                    };
-                    let factory = move || {
-                        Box::new(ProducerApp::new(
-                            client_config.clone(),
-                            producer_config.clone(),
-                            workload.clone(),
-                        )) as Box<dyn model::node::Node>
-                    };
-                    (Arc::new(factory), at_start)
+                    let factory =
+                        producer_factory(scenario, &node.name, (producer, client), &name_servers);
+                    (factory, at_start)
                 }
                 NodeRole::Consumer { group, instance } => {
                     let spec = &scenario.consumers[group];
-                    let client_config = ClientConfig::new(&node.name, name_servers.clone());
-                    let mut consumer = consumer_config(scenario, spec);
-                    consumer.subscription = spec.subscriptions[instance as usize].clone();
-                    let behaviour = &spec.listeners[instance as usize];
-                    let listener = ListenerSpec {
-                        fail: behaviour.fail,
-                        consume_time: behaviour.consume_time,
-                        crash_after: behaviour.crash_after,
-                        restart_after_ms: behaviour.restart_after_ms,
-                    };
-                    let factory = move || {
-                        Box::new(ConsumerApp::new(
-                            client_config.clone(),
-                            consumer.clone(),
-                            listener.clone(),
-                        )) as Box<dyn model::node::Node>
-                    };
+                    let factory =
+                        consumer_factory(scenario, &node.name, (group, instance), &name_servers);
                     let boot = match spec.starts_ms[instance as usize] {
                         Some(start) => Boot::AtStart { delay_ms: start },
                         None => at_start,
                     };
-                    (Arc::new(factory), boot)
+                    (factory, boot)
                 }
                 NodeRole::Auditor => {
                     let targets = audit_targets(scenario, lost_for_good);
@@ -153,6 +108,75 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
             }
         })
         .collect()
+}
+
+/// The factory of a producer application: its client, producer settings and workload.
+fn producer_factory(
+    scenario: &Scenario,
+    name: &str,
+    (producer, client): (usize, u32),
+    name_servers: &[NodeId],
+) -> crate::runtime::NodeFactory {
+    let spec = &scenario.producers[producer];
+    let client_config = ClientConfig::new(name, name_servers.to_vec());
+    let mut producer_config = ProducerConfig::new(&spec.group);
+    producer_config.send_msg_timeout_ms = spec.timeout_ms;
+    producer_config.retry_times_when_send_failed = spec.retries;
+    producer_config.retry_times_when_send_async_failed = spec.retries;
+    producer_config.retry_another_broker_when_not_store_ok = spec.retry_when_not_store_ok;
+    producer_config.send_latency_fault_enable = spec.latency_fault_tolerance;
+    producer_config.transactional = spec.transaction.is_some();
+    let workload = ProducerWorkload {
+        topic: spec.topic.clone(),
+        mode: spec.send,
+        messages: spec.messages,
+        interval_ms: spec.interval_ms,
+        start_ms: spec.start_ms,
+        keys: spec.keys,
+        selector: spec.selector,
+        body_bytes: spec.body_bytes,
+        app_retries: spec.app_retries,
+        client,
+        transaction: spec.transaction.clone(),
+        delay_level: spec.delay_level,
+        tags: spec.tags.clone(),
+    };
+    let factory = move || {
+        Box::new(ProducerApp::new(
+            client_config.clone(),
+            producer_config.clone(),
+            workload.clone(),
+        )) as Box<dyn model::node::Node>
+    };
+    Arc::new(factory)
+}
+
+/// The factory of a consumer application: its client, consumer settings and listener.
+fn consumer_factory(
+    scenario: &Scenario,
+    name: &str,
+    (group, instance): (usize, u32),
+    name_servers: &[NodeId],
+) -> crate::runtime::NodeFactory {
+    let spec = &scenario.consumers[group];
+    let client_config = ClientConfig::new(name, name_servers.to_vec());
+    let mut consumer = consumer_config(scenario, spec);
+    consumer.subscription = spec.subscriptions[instance as usize].clone();
+    let behaviour = &spec.listeners[instance as usize];
+    let listener = ListenerSpec {
+        fail: behaviour.fail,
+        consume_time: behaviour.consume_time,
+        crash_after: behaviour.crash_after,
+        restart_after_ms: behaviour.restart_after_ms,
+    };
+    let factory = move || {
+        Box::new(ConsumerApp::new(
+            client_config.clone(),
+            consumer.clone(),
+            listener.clone(),
+        )) as Box<dyn model::node::Node>
+    };
+    Arc::new(factory)
 }
 
 fn broker_config(

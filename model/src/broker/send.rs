@@ -102,6 +102,7 @@ impl PutView {
 }
 
 impl Broker {
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn handle_send(
         &mut self,
         ctx: &mut Context<'_>,

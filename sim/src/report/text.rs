@@ -10,11 +10,39 @@ use std::fmt::Write;
 pub fn render(scenario: &Scenario, run: &RunResult) -> String {
     let summary = Summary::of(scenario, run);
     let mut out = String::new();
-    match &scenario.cell {
+    header(&mut out, scenario, run, &summary);
+    let known = Known::of(&summary);
+    if let Some(sends) = &summary.sends {
+        send_lines(&mut out, sends, &known, summary.unmeasured);
+    }
+    for group in &summary.consumers {
+        consumer(&mut out, group, &known);
+    }
+    for replica in &summary.replication {
+        replica_lines(&mut out, replica);
+    }
+    if let Some(routes) = summary.routes.as_ref().filter(|r| r.has_samples()) {
+        let _ = writeln!(
+            out,
+            "routes    removal after kill {}  after silence {}  clients catch up {}",
+            routes.removal_after_kill, routes.removal_after_silence, routes.route_catch_up
+        );
+    }
+    witnesses(&mut out, &summary);
+    let _ = writeln!(out, "\nverdict   {}", verdict_text(summary.verdict, run));
+    if summary.verdict != Verdict::Pass || run.result.is_err() {
+        let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
+    }
+    out
+}
+
+/// The scenario and seed, the run's speed and digest, its problem, its swarm plan and its
+/// expectations.
+fn header(out: &mut String, scenario: &Scenario, run: &RunResult, summary: &Summary) {
+    let _ = match &scenario.cell {
         Some(cell) => writeln!(out, "{} [{cell}] — seed {}", scenario.name, run.seed),
         None => writeln!(out, "{} — seed {}", scenario.name, run.seed),
-    }
-    .expect("writing to a string");
+    };
     let _ = writeln!(out, "  {}", scenario.summary);
     let _ = writeln!(out);
     if let Ok(finished) = &run.result {
@@ -53,151 +81,150 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
             );
         }
     }
-    let known = Known::of(&summary);
-    if let Some(sends) = &summary.sends {
-        let c = &sends.counts;
+}
+
+/// The sends, the anomalies of the stored messages, latency, queue spread, delayed messages
+/// and transactions.
+fn send_lines(
+    out: &mut String,
+    sends: &crate::check::SendFigures,
+    known: &Known,
+    unmeasured: bool,
+) {
+    let c = &sends.counts;
+    let _ = writeln!(
+        out,
+        "\nsends     messages {}  sends {}  acked {}  weak acks {}  failed {}  unknown {}  stored {}",
+        c.messages,
+        c.sends,
+        c.acked,
+        c.weak_acks,
+        c.failed,
+        c.unknown,
+        known.figure("stored", c.stored)
+    );
+    if unmeasured {
         let _ = writeln!(
             out,
-            "\nsends     messages {}  sends {}  acked {}  weak acks {}  failed {}  unknown {}  stored {}",
-            c.messages,
-            c.sends,
-            c.acked,
-            c.weak_acks,
-            c.failed,
-            c.unknown,
-            known.figure("stored", c.stored)
+            "anomalies unknown: the read-back did not finish, so what is stored (and lost) was not measured"
         );
-        if summary.unmeasured {
-            let _ = writeln!(
-                out,
-                "anomalies unknown: the read-back did not finish, so what is stored (and lost) was not measured"
-            );
+    } else {
+        let _ = writeln!(
+            out,
+            "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}  misplaced {} ({} unexplained)",
+            c.lost,
+            c.lost_unconfirmed,
+            c.lost_unexplained,
+            c.recovered,
+            c.duplicated,
+            c.unexpected,
+            c.corrupt,
+            c.diverged,
+            c.misplaced,
+            c.misplaced_unexplained
+        );
+    }
+    let _ = writeln!(
+        out,
+        "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}  throughput {} acks/s",
+        format_ms(sends.latency_p50_ms),
+        format_ms(sends.latency_p99_ms),
+        format_ms(sends.latency_max_ms),
+        format_ms(sends.unavailable_ms),
+        sends.acked_per_s
+    );
+    for spread in &sends.queue_spread {
+        let keys = spread.keys.map_or(String::new(), |(min, max)| {
+            format!(" ({min} to {max} sharding keys each)")
+        });
+        let _ = writeln!(
+            out,
+            "queues    {}: {} queues, {} to {} messages each{keys}",
+            spread.topic, spread.queues, spread.min, spread.max
+        );
+    }
+    if c.delayed_pending > 0 {
+        let _ = writeln!(
+            out,
+            "delayed   {} not yet due when the run ended: they may still wait in SCHEDULE_TOPIC_XXXX, their fate unknown",
+            c.delayed_pending
+        );
+    }
+    if !c.transactions.is_empty() {
+        transactions(out, &c.transactions, known);
+    }
+}
+
+/// A master's replication: its largest lag, the lag at its stops, and the lag every 5 s.
+fn replica_lines(out: &mut String, replica: &crate::check::ReplicaFigures) {
+    let stops: Vec<String> = replica
+        .lag_at_stops
+        .iter()
+        .map(|lag| {
+            format!(
+                "{} ({}, {} msgs)",
+                format_ms(lag.at_ms),
+                format_bytes(lag.bytes),
+                lag.messages
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "replicas  {}: max lag {} ({} msgs) at {}  lag at its stops {}  refused pushes {}",
+        replica.master,
+        format_bytes(replica.max_lag.bytes),
+        replica.max_lag.messages,
+        format_ms(replica.max_lag.at_ms),
+        if stops.is_empty() {
+            "-".to_string()
         } else {
-            let _ = writeln!(
-                out,
-                "anomalies lost {}  lost_unconfirmed {}  lost_unexplained {}  recovered {}  duplicated {}  unexpected {}  corrupt {}  diverged {}  misplaced {} ({} unexplained)",
-                c.lost,
-                c.lost_unconfirmed,
-                c.lost_unexplained,
-                c.recovered,
-                c.duplicated,
-                c.unexpected,
-                c.corrupt,
-                c.diverged,
-                c.misplaced,
-                c.misplaced_unexplained
-            );
-        }
+            stops.join(", ")
+        },
+        replica.mismatches
+    );
+    let series: Vec<String> = replica
+        .lag
+        .iter()
+        .map(|lag| lag.messages.to_string())
+        .collect();
+    if !series.is_empty() {
         let _ = writeln!(
             out,
-            "latency   p50 {}  p99 {}  max {}  longest without SEND_OK {}  throughput {} acks/s",
-            format_ms(sends.latency_p50_ms),
-            format_ms(sends.latency_p99_ms),
-            format_ms(sends.latency_max_ms),
-            format_ms(sends.unavailable_ms),
-            sends.acked_per_s
+            "          messages behind, every 5 s: {}",
+            series.join(" ")
         );
-        for spread in &sends.queue_spread {
-            let keys = spread.keys.map_or(String::new(), |(min, max)| {
-                format!(" ({min} to {max} sharding keys each)")
-            });
-            let _ = writeln!(
-                out,
-                "queues    {}: {} queues, {} to {} messages each{keys}",
-                spread.topic, spread.queues, spread.min, spread.max
-            );
-        }
-        if c.delayed_pending > 0 {
-            let _ = writeln!(
-                out,
-                "delayed   {} not yet due when the run ended: they may still wait in SCHEDULE_TOPIC_XXXX, their fate unknown",
-                c.delayed_pending
-            );
-        }
-        if !c.transactions.is_empty() {
-            transactions(&mut out, &c.transactions, &known);
-        }
     }
-    for group in &summary.consumers {
-        consumer(&mut out, group, &known);
+}
+
+/// Each anomaly's witness line, and the totals of kinds with more than were printed.
+fn witnesses(out: &mut String, summary: &Summary) {
+    if summary.anomalies.is_empty() {
+        return;
     }
-    for replica in &summary.replication {
-        let stops: Vec<String> = replica
-            .lag_at_stops
-            .iter()
-            .map(|lag| {
-                format!(
-                    "{} ({}, {} msgs)",
-                    format_ms(lag.at_ms),
-                    format_bytes(lag.bytes),
-                    lag.messages
-                )
-            })
-            .collect();
+    let _ = writeln!(out, "\nwitnesses");
+    for anomaly in &summary.anomalies {
+        let id = anomaly.message.as_deref().unwrap_or("-");
         let _ = writeln!(
             out,
-            "replicas  {}: max lag {} ({} msgs) at {}  lag at its stops {}  refused pushes {}",
-            replica.master,
-            format_bytes(replica.max_lag.bytes),
-            replica.max_lag.messages,
-            format_ms(replica.max_lag.at_ms),
-            if stops.is_empty() {
-                "-".to_string()
-            } else {
-                stops.join(", ")
-            },
-            replica.mismatches
+            "  {:<17} {id:<10} {}",
+            anomaly.kind.name(),
+            anomaly.explanation
         );
-        let series: Vec<String> = replica
-            .lag
-            .iter()
-            .map(|lag| lag.messages.to_string())
-            .collect();
-        if !series.is_empty() {
-            let _ = writeln!(
-                out,
-                "          messages behind, every 5 s: {}",
-                series.join(" ")
-            );
-        }
     }
-    if let Some(routes) = summary.routes.as_ref().filter(|r| r.has_samples()) {
+    let more: Vec<String> = summary
+        .anomaly_totals
+        .iter()
+        .filter(|(_, count)| *count > super::WITNESSES_PER_KIND)
+        .map(|(kind, count)| format!("{kind}: {count}"))
+        .collect();
+    if !more.is_empty() {
         let _ = writeln!(
             out,
-            "routes    removal after kill {}  after silence {}  clients catch up {}",
-            routes.removal_after_kill, routes.removal_after_silence, routes.route_catch_up
+            "  (totals: {}; --out writes them all)",
+            more.join(", ")
         );
     }
-    if !summary.anomalies.is_empty() {
-        let _ = writeln!(out, "\nwitnesses");
-        for anomaly in &summary.anomalies {
-            let id = anomaly.message.as_deref().unwrap_or("-");
-            let _ = writeln!(
-                out,
-                "  {:<17} {id:<10} {}",
-                anomaly.kind.name(),
-                anomaly.explanation
-            );
-        }
-        let more: Vec<String> = summary
-            .anomaly_totals
-            .iter()
-            .filter(|(_, count)| *count > super::WITNESSES_PER_KIND)
-            .map(|(kind, count)| format!("{kind}: {count}"))
-            .collect();
-        if !more.is_empty() {
-            let _ = writeln!(
-                out,
-                "  (totals: {}; --out writes them all)",
-                more.join(", ")
-            );
-        }
-    }
-    let _ = writeln!(out, "\nverdict   {}", verdict_text(summary.verdict, run));
-    if summary.verdict != Verdict::Pass || run.result.is_err() {
-        let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
-    }
-    out
 }
 
 /// `512B`, `12.3KiB`, `4.0MiB`.

@@ -107,22 +107,16 @@ pub trait Progress: Send + Sync {
 
 const POLL_INTERVAL_MS: u64 = 100;
 
-pub async fn supervise(
-    world: Arc<Mutex<World>>,
+/// Creates every node: those that boot with the cluster now (their madsim ids), the auditor
+/// later (its builder), and the run phase begins.
+fn boot<'a>(
+    world: &Arc<Mutex<World>>,
+    handle: &'a madsim::runtime::Handle,
     nodes: Vec<NodeSpec>,
-    plan: Plan,
-    disk: (Stream, DiskConfig),
-    progress: Arc<dyn Progress>,
-) -> (Ending, Time) {
-    let handle = madsim::runtime::Handle::current();
-    madsim::plugin::simulator::<DiskSim>().configure(disk.0, disk.1);
-    let base = {
-        let time = madsim::time::TimeHandle::current();
-        time.now_instant() - time.elapsed()
-    };
-    let now = || world.lock().expect("world lock").now();
-    let housekeeping = madsim::task::spawn(housekeeping(world.clone()));
-
+) -> (
+    Vec<Option<madsim::task::NodeId>>,
+    Vec<(NodeId, madsim::runtime::NodeBuilder<'a>)>,
+) {
     let mut madsim_ids = Vec::new();
     let mut late = Vec::new();
     for (index, spec) in nodes.into_iter().enumerate() {
@@ -157,6 +151,78 @@ pub async fn supervise(
         w.record_sim(t, None, SimEvent::Phase { phase: Phase::Run });
     }
 
+    (madsim_ids, late)
+}
+
+/// Heal: faults stop, paused nodes resume, stopped nodes restart with their disks; then the
+/// drain begins.
+fn heal(
+    world: &Mutex<World>,
+    handle: &madsim::runtime::Handle,
+    madsim_ids: &[Option<madsim::task::NodeId>],
+) {
+    let mut w = world.lock().expect("world lock");
+    let t = w.now();
+    w.record_sim(t, None, SimEvent::Phase { phase: Phase::Heal });
+    w.net.clear_rules();
+    {
+        let disks = madsim::plugin::simulator::<DiskSim>();
+        let mut disks = disks.lock();
+        for index in 0..madsim_ids.len() {
+            disks.machine(NodeId(index as u16)).set_slow(0);
+        }
+    }
+    for (index, id) in madsim_ids.iter().enumerate() {
+        let node = NodeId(index as u16);
+        let Some(id) = id else { continue };
+        if w.status(node) != Status::Running && !w.lost_for_good.contains(&node) {
+            w.start(t, node);
+            handle.restart(*id);
+        }
+        handle.resume(*id);
+    }
+    let drain = SimEvent::Phase {
+        phase: Phase::Drain,
+    };
+    w.record_sim(t, None, drain);
+}
+
+/// Polls `done` every `POLL_INTERVAL_MS` until it holds (true), or until the deadline or the
+/// run's budget passes (false).
+async fn poll_until(world: &Mutex<World>, deadline: Time, done: impl Fn(&World) -> bool) -> bool {
+    loop {
+        {
+            let mut w = world.lock().expect("world lock");
+            if done(&w) {
+                return true;
+            }
+            if w.now() >= deadline || w.over_budget.is_some() {
+                return false;
+            }
+        }
+        madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+    }
+}
+
+#[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
+pub async fn supervise(
+    world: Arc<Mutex<World>>,
+    nodes: Vec<NodeSpec>,
+    plan: Plan,
+    disk: (Stream, DiskConfig),
+    progress: Arc<dyn Progress>,
+) -> (Ending, Time) {
+    let handle = madsim::runtime::Handle::current();
+    madsim::plugin::simulator::<DiskSim>().configure(disk.0, disk.1);
+    let base = {
+        let time = madsim::time::TimeHandle::current();
+        time.now_instant() - time.elapsed()
+    };
+    let now = || world.lock().expect("world lock").now();
+    let housekeeping = madsim::task::spawn(housekeeping(world.clone()));
+
+    let (mut madsim_ids, mut late) = boot(&world, &handle, nodes);
+
     let mut actions = plan.actions.clone();
     actions.sort_by_key(|timed| timed.at);
     let over_budget = || world.lock().expect("world lock").over_budget.is_some();
@@ -182,50 +248,13 @@ pub async fn supervise(
     if !over_budget() {
         sleep_until(base, run_end).await;
     }
-    {
-        let mut w = world.lock().expect("world lock");
-        let t = w.now();
-        w.record_sim(t, None, SimEvent::Phase { phase: Phase::Heal });
-        w.net.clear_rules();
-        {
-            let disks = madsim::plugin::simulator::<DiskSim>();
-            let mut disks = disks.lock();
-            for index in 0..madsim_ids.len() {
-                disks.machine(NodeId(index as u16)).set_slow(0);
-            }
-        }
-        for (index, id) in madsim_ids.iter().enumerate() {
-            let node = NodeId(index as u16);
-            let Some(id) = id else { continue };
-            if w.status(node) != Status::Running && !w.lost_for_good.contains(&node) {
-                w.start(t, node);
-                handle.restart(*id);
-            }
-            handle.resume(*id);
-        }
-        w.record_sim(
-            t,
-            None,
-            SimEvent::Phase {
-                phase: Phase::Drain,
-            },
-        );
-    }
+    heal(&world, &handle, &madsim_ids);
 
     let drain_deadline = now().plus_ms(plan.drain_timeout_ms).min(plan.time_budget);
-    let ending = loop {
-        if progress.drained(&world.lock().expect("world lock")) {
-            break None;
-        }
-        if now() >= drain_deadline || over_budget() {
-            break Some(Ending::DrainTimeout);
-        }
-        madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
-    };
-
-    let ending = match ending {
-        Some(ending) => ending,
-        None => {
+    let drained = poll_until(&world, drain_deadline, |w| progress.drained(w)).await;
+    let ending = match drained {
+        false => Ending::DrainTimeout,
+        true => {
             {
                 let mut w = world.lock().expect("world lock");
                 let t = w.now();
@@ -244,14 +273,9 @@ pub async fn supervise(
             let deadline = now()
                 .plus_ms(plan.read_back_timeout_ms)
                 .min(plan.time_budget);
-            loop {
-                if progress.read_back(&world.lock().expect("world lock")) {
-                    break Ending::Complete;
-                }
-                if now() >= deadline || over_budget() {
-                    break Ending::ReadBackTimeout;
-                }
-                madsim::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
+            match poll_until(&world, deadline, |w| progress.read_back(w)).await {
+                true => Ending::Complete,
+                false => Ending::ReadBackTimeout,
             }
         }
     };
@@ -336,6 +360,37 @@ fn stop_stopped(world: &mut World, now: Time, node: NodeId, how: Stop) {
     }
 }
 
+/// Stops a booted node's process or machine (a node already down keeps what it can).
+fn stop(
+    world: &mut World,
+    handle: &madsim::runtime::Handle,
+    madsim_id: madsim::task::NodeId,
+    never_returns: bool,
+    (now, node, how): (Time, NodeId, Stop),
+) {
+    if how == Stop::DiskLoss && never_returns {
+        world.lost_for_good.insert(node);
+    }
+    if world.status(node) != Status::Running {
+        stop_stopped(world, now, node, how);
+        return;
+    }
+    if how == Stop::Shutdown {
+        // The host loop runs the shutdown hooks and then stops the node.
+        world.schedule(node, now, NodeEvent::Shutdown);
+        return;
+    }
+    world.stop(now, node, how);
+    handle.kill(madsim_id);
+    let disks = madsim::plugin::simulator::<DiskSim>();
+    let mut disks = disks.lock();
+    match how {
+        Stop::Kill | Stop::Shutdown => {}
+        Stop::PowerOff => disks.power_loss(node, now),
+        Stop::DiskLoss => disks.machine(node).wipe(),
+    }
+}
+
 fn apply(
     world: &mut World,
     handle: &madsim::runtime::Handle,
@@ -351,27 +406,13 @@ fn apply(
                 skipped(world, now, node, how.name(), "the node has not booted yet");
                 return;
             };
-            if how == Stop::DiskLoss && never_return.contains(&node) {
-                world.lost_for_good.insert(node);
-            }
-            if world.status(node) != Status::Running {
-                stop_stopped(world, now, node, how);
-                return;
-            }
-            if how == Stop::Shutdown {
-                // The host loop runs the shutdown hooks and then stops the node.
-                world.schedule(node, now, NodeEvent::Shutdown);
-                return;
-            }
-            world.stop(now, node, how);
-            handle.kill(madsim_id);
-            let disks = madsim::plugin::simulator::<DiskSim>();
-            let mut disks = disks.lock();
-            match how {
-                Stop::Kill | Stop::Shutdown => {}
-                Stop::PowerOff => disks.power_loss(node, now),
-                Stop::DiskLoss => disks.machine(node).wipe(),
-            }
+            stop(
+                world,
+                handle,
+                madsim_id,
+                never_return.contains(&node),
+                (now, node, how),
+            );
         }
         Action::Start { node } => {
             let Some(madsim_id) = id(node) else { return };
@@ -419,6 +460,13 @@ fn apply(
                 handle.resume(madsim_id);
             }
         }
+        effect => apply_effect(world, now, effect),
+    }
+}
+
+/// A fault's effect on the network or a disk, on or off.
+fn apply_effect(world: &mut World, now: Time, action: Action) {
+    match action {
         Action::RuleOn {
             fault,
             rule,
@@ -464,5 +512,6 @@ fn apply(
                 .machine(node)
                 .set_slow(0);
         }
+        _ => unreachable!("node actions are applied by `apply`"),
     }
 }

@@ -44,6 +44,7 @@ fn check_copy(topics: &Topics, group: &str, group_topic: &str, request: &StoreRe
 }
 
 impl Broker {
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn handle_send_back(
         &mut self,
         ctx: &mut Context<'_>,

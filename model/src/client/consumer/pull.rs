@@ -37,6 +37,7 @@ impl Consumer {
         );
     }
 
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn pull(
         &mut self,
         ctx: &mut Context<'_>,
@@ -122,6 +123,7 @@ impl Consumer {
     }
 
     /// `PullCallback`.
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn on_pull(
         &mut self,
         ctx: &mut Context<'_>,

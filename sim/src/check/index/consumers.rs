@@ -213,6 +213,7 @@ impl ConsumerFacts {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub fn observe(&mut self, at: Time, event: &Event, sends: &SendFacts) {
         match event {
             Event::Delivered {
@@ -309,6 +310,7 @@ impl ConsumerFacts {
 
 impl Audience {
     /// Notes one `Delivered` event for this audience.
+    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     fn delivered(&mut self, at: Time, event: &Event, story: &Story, sends: &SendFacts) -> Findings {
         let mut found = Findings::default();
         let Event::Delivered {
@@ -383,42 +385,9 @@ impl Audience {
         if *consumed && fate.consumed.is_none() {
             fate.consumed = Some(at);
         }
-        let same =
-            |c: &&mut CopyDeliveries| c.copy == copy && c.reconsume_times == *reconsume_times;
-        match fate.copies.iter_mut().find(same) {
-            Some(seen) => {
-                seen.count += 1;
-                seen.failures += u32::from(!*consumed);
-                if !*consumed {
-                    seen.first_failure.get_or_insert(at);
-                }
-                if seen.count == 2 {
-                    // Two consumers may hold one copy at once: order them by hand-over.
-                    let mut pair = [seen.first.clone(), (handed, consumer.clone())];
-                    pair.sort_by_key(|(at, _)| *at);
-                    let [first, second] = pair;
-                    let id = *id;
-                    found.redelivery = Some(Redelivery {
-                        id,
-                        copy,
-                        first,
-                        second,
-                    });
-                }
-            }
-            None => {
-                let handed_to = (handed, consumer.clone());
-                found.retry_copy = fate.extra_retry_copy(*id, &copy, *reconsume_times, &handed_to);
-                fate.copies.push(CopyDeliveries {
-                    copy,
-                    reconsume_times: *reconsume_times,
-                    count: 1,
-                    failures: u32::from(!*consumed),
-                    first_failure: (!*consumed).then_some(at),
-                    first: handed_to,
-                });
-            }
-        }
+        let handed_to = (handed, consumer.clone());
+        let delivery = (copy, *reconsume_times, *consumed);
+        (found.redelivery, found.retry_copy) = fate.count(*id, delivery, at, handed_to);
         if first_time && topic == queue_topic && record.key.is_some() {
             found.first_keyed = Some((*id, queue, at, consumer.clone()));
         }
@@ -427,6 +396,52 @@ impl Audience {
 }
 
 impl Fate {
+    /// Counts one delivery of `copy` at a reconsume count, consumed or failed, handed over as
+    /// `handed`: a second delivery of one copy is a redelivery, a new copy may be an extra
+    /// retry copy.
+    fn count(
+        &mut self,
+        id: MessageId,
+        (copy, reconsume_times, consumed): (CopyAt, u32, bool),
+        at: Time,
+        handed: (Time, String),
+    ) -> (Option<Redelivery>, Option<ExtraCopy>) {
+        let same = |c: &&mut CopyDeliveries| c.copy == copy && c.reconsume_times == reconsume_times;
+        let Some(seen) = self.copies.iter_mut().find(same) else {
+            let extra = self.extra_retry_copy(id, &copy, reconsume_times, &handed);
+            self.copies.push(CopyDeliveries {
+                copy,
+                reconsume_times,
+                count: 1,
+                failures: u32::from(!consumed),
+                first_failure: (!consumed).then_some(at),
+                first: handed,
+            });
+            return (None, extra);
+        };
+        seen.count += 1;
+        seen.failures += u32::from(!consumed);
+        if !consumed {
+            seen.first_failure.get_or_insert(at);
+        }
+        if seen.count != 2 {
+            return (None, None);
+        }
+        // Two consumers may hold one copy at once: order them by hand-over.
+        let mut pair = [seen.first.clone(), handed];
+        pair.sort_by_key(|(at, _)| *at);
+        let [first, second] = pair;
+        (
+            Some(Redelivery {
+                id,
+                copy,
+                first,
+                second,
+            }),
+            None,
+        )
+    }
+
     /// A new retry copy `copy` handed over as `second`, if it is one more copy at its
     /// reconsume count than the failures one level below sent back (each failure is one
     /// send-back, so one copy; a copy beyond them was stored twice).

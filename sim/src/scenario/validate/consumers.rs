@@ -13,6 +13,7 @@ use model::NodeId;
 use model::client::consumer::ConsumeMode;
 
 /// Merges the `[[consumer]]` blocks into groups and declares their nodes.
+#[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
 pub(super) fn consumer_groups(
     check: &Checker<'_>,
     blocks: &[ConsumerSection],
@@ -22,57 +23,7 @@ pub(super) fn consumer_groups(
     let mut groups: Vec<ConsumerGroup> = Vec::new();
     for (index, block) in blocks.iter().enumerate() {
         let path = |field: &str| at("consumer", index, field);
-        if !topics.iter().any(|t| t.name == block.topic) {
-            let hint = did_you_mean(&block.topic, topics.iter().map(|t| t.name.as_str()))
-                .map(|near| format!("did you mean `{near}`?"))
-                .or_else(|| Some("declare it in a [[topic]] table".into()));
-            return Err(check.error(
-                &path("topic"),
-                format!("no topic named `{}`", block.topic),
-                hint,
-            ));
-        }
-        if block.group.is_empty() || block.group.contains(['%', '@', ' ']) {
-            return Err(check.error(
-                &path("group"),
-                "must be a name without `%`, `@` or spaces",
-                None,
-            ));
-        }
-        if block.instances == 0 {
-            return Err(check.error(&path("instances"), "must be at least 1", None));
-        }
-        for (field, value) in [("batch", block.batch), ("threads", block.threads)] {
-            if value == Some(0) {
-                return Err(check.error(&path(field), "must be at least 1", None));
-            }
-        }
-        if block.crash_after == Some(0) {
-            return Err(check.error(&path("crash_after"), "must be at least 1", None));
-        }
-        let mode = match (block.kind, block.listener) {
-            (ConsumerKindName::Push, None | Some(ListenerName::Concurrent)) => {
-                ConsumeMode::Concurrently
-            }
-            (ConsumerKindName::Push, Some(ListenerName::Orderly)) => ConsumeMode::Orderly,
-            (ConsumerKindName::LitePull, _) => {
-                let push_only = [
-                    ("listener", block.listener.is_some()),
-                    ("batch", block.batch.is_some()),
-                    ("threads", block.threads.is_some()),
-                    ("fail", block.fail.is_some()),
-                    ("max_reconsume_times", block.max_reconsume_times.is_some()),
-                ];
-                if let Some((field, _)) = push_only.iter().find(|(_, set)| *set) {
-                    return Err(check.error(
-                        &path(field),
-                        "applies to push consumers only",
-                        Some("a lite pull application polls batches of 10 on one thread, and has no retries".into()),
-                    ));
-                }
-                ConsumeMode::LitePull
-            }
-        };
+        let mode = checked_mode(check, index, block, topics)?;
         let settings = ConsumerGroup {
             group: block.group.clone(),
             topic: block.topic.clone(),
@@ -152,4 +103,66 @@ pub(super) fn consumer_groups(
         }
     }
     Ok(groups)
+}
+
+/// Checks one `[[consumer]]` block's own fields, and what kind of consumer it declares.
+fn checked_mode(
+    check: &Checker<'_>,
+    index: usize,
+    block: &ConsumerSection,
+    topics: &[Topic],
+) -> Result<ConsumeMode, Box<ScenarioError>> {
+    let path = |field: &str| at("consumer", index, field);
+    if !topics.iter().any(|t| t.name == block.topic) {
+        let hint = did_you_mean(&block.topic, topics.iter().map(|t| t.name.as_str()))
+            .map(|near| format!("did you mean `{near}`?"))
+            .or_else(|| Some("declare it in a [[topic]] table".into()));
+        return Err(check.error(
+            &path("topic"),
+            format!("no topic named `{}`", block.topic),
+            hint,
+        ));
+    }
+    if block.group.is_empty() || block.group.contains(['%', '@', ' ']) {
+        return Err(check.error(
+            &path("group"),
+            "must be a name without `%`, `@` or spaces",
+            None,
+        ));
+    }
+    if block.instances == 0 {
+        return Err(check.error(&path("instances"), "must be at least 1", None));
+    }
+    for (field, value) in [("batch", block.batch), ("threads", block.threads)] {
+        if value == Some(0) {
+            return Err(check.error(&path(field), "must be at least 1", None));
+        }
+    }
+    if block.crash_after == Some(0) {
+        return Err(check.error(&path("crash_after"), "must be at least 1", None));
+    }
+    let mode = match (block.kind, block.listener) {
+        (ConsumerKindName::Push, None | Some(ListenerName::Concurrent)) => {
+            ConsumeMode::Concurrently
+        }
+        (ConsumerKindName::Push, Some(ListenerName::Orderly)) => ConsumeMode::Orderly,
+        (ConsumerKindName::LitePull, _) => {
+            let push_only = [
+                ("listener", block.listener.is_some()),
+                ("batch", block.batch.is_some()),
+                ("threads", block.threads.is_some()),
+                ("fail", block.fail.is_some()),
+                ("max_reconsume_times", block.max_reconsume_times.is_some()),
+            ];
+            if let Some((field, _)) = push_only.iter().find(|(_, set)| *set) {
+                return Err(check.error(
+                    &path(field),
+                    "applies to push consumers only",
+                    Some("a lite pull application polls batches of 10 on one thread, and has no retries".into()),
+                ));
+            }
+            ConsumeMode::LitePull
+        }
+    };
+    Ok(mode)
 }
