@@ -4,6 +4,10 @@
 //! (concurrent) or are retried in place after a pause (orderly). A lite pull application is one
 //! thread polling the pulled batches in order; a batch's offset moves when it is polled and is
 //! committed at a later poll, at most every 5 s (`maybeAutoCommit`).
+//!
+//! Here the thread pool and the concurrent service's results; `send_back` (failures back to
+//! the broker), `orderly` (the orderly service's results) and `lite` (the lite pull
+//! application's poll) are files of their own.
 
 use super::{ConsumeMode, Consumer, ConsumerPending, ConsumerTimer, consumer_timer};
 use crate::broker::store::record::StoredMessage;
@@ -16,6 +20,10 @@ use crate::protocol::route::{MASTER_ID, retry_topic};
 use crate::protocol::{MessageQueue, Request, Response, ResponseCode, SendMsgBack};
 use crate::time::Time;
 use std::collections::{BTreeMap, VecDeque};
+
+mod lite;
+mod orderly;
+mod send_back;
 
 /// A message whose send-back failed is consumed again locally this much later.
 const RECONSUME_LATER_LOCALLY_MS: u64 = 5_000;
@@ -237,60 +245,6 @@ impl Consumer {
         true
     }
 
-    /// Lite pull: the application calls `poll`, which first commits what earlier polls took if
-    /// 5 s have passed (`maybeAutoCommit`).
-    fn auto_commit(&mut self, now: Time) {
-        if now < self.consume.next_auto_commit {
-            return;
-        }
-        for (queue, offset) in &self.consume.polled {
-            if self.queues.get(queue).is_some_and(|pq| !pq.dropped) {
-                self.offsets.update(queue, *offset, false);
-            }
-        }
-        self.consume.next_auto_commit = now.plus_ms(AUTO_COMMIT_INTERVAL_MS);
-    }
-
-    /// Lite pull: `poll` returns a batch, which moves the queue's offset past it.
-    fn poll(&mut self, id: u64) {
-        self.consume.idle_generation += 1;
-        let request = &self.consume.requests[&id];
-        if let Some(pq) = self
-            .queues
-            .get_mut(&request.queue)
-            .filter(|pq| pq.id == request.pq)
-            && let Some(offset) = pq.remove(&request.msgs)
-        {
-            self.consume.polled.insert(request.queue.clone(), offset);
-        }
-    }
-
-    /// Lite pull: the application polls again; with nothing to take, `poll` gives up after
-    /// `pollTimeoutMillis` and the application calls it again.
-    pub(super) fn poll_again(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
-        self.auto_commit(ctx.now());
-        self.try_start(ctx, core);
-        if self.consume.running == 0 {
-            let generation = self.consume.idle_generation;
-            ctx.set_timer(
-                POLL_TIMEOUT_MS,
-                consumer_timer(ConsumerTimer::PollTimeout { generation }),
-            );
-        }
-    }
-
-    /// Lite pull: a `poll` found nothing for 5 s.
-    pub(super) fn poll_timeout(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        generation: u64,
-    ) {
-        if generation == self.consume.idle_generation && self.consume.running == 0 {
-            self.poll_again(ctx, core);
-        }
-    }
-
     /// The listener returned: `processConsumeResult`.
     pub(super) fn consume_done(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore, id: u64) {
         let Some(request) = self.consume.requests.get(&id).cloned() else {
@@ -355,216 +309,6 @@ impl Consumer {
         }
     }
 
-    /// `sendMessageBack` for every message of a failed batch.
-    fn send_back(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        id: u64,
-        request: &ConsumeRequest,
-    ) {
-        let addr = core
-            .routes
-            .broker_addrs(&request.queue.broker_name)
-            .and_then(|a| a.get(&MASTER_ID).copied());
-        let live = self.consume.requests.get_mut(&id).expect("present");
-        crate::invariant!(
-            live.outstanding == 0 && live.back_failed.is_empty(),
-            "send-back-starts-once",
-            "request {id} sent back again with {} send-backs outstanding",
-            live.outstanding
-        );
-        live.outstanding = request.msgs.len();
-        for (index, msg) in request.msgs.iter().enumerate() {
-            let Some(addr) = addr else {
-                self.send_back_fallback(ctx, core, id, index);
-                continue;
-            };
-            let back = SendMsgBack {
-                group: self.config.group.clone(),
-                commit_log_offset: msg.commit_log_offset,
-                delay_level: 0,
-                origin_topic: msg.topic.clone(),
-                max_reconsume_times: self.config.max_reconsume_times(),
-            };
-            let request_id = ctx.request(
-                addr,
-                Request::ConsumerSendMsgBack(back),
-                SEND_BACK_TIMEOUT_MS,
-            );
-            core.pending.insert(
-                request_id,
-                Pending::Consumer(ConsumerPending::SendBack { request: id, index }),
-            );
-        }
-    }
-
-    pub(super) fn on_send_back(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        id: u64,
-        index: usize,
-        result: Result<Response, RpcError>,
-    ) {
-        let ok = matches!(
-            result,
-            Ok(Response {
-                code: ResponseCode::Success,
-                ..
-            })
-        );
-        if ok || self.config.bugs.drop_failed_send_back {
-            self.send_back_settled(ctx, core, id, index, true);
-        } else {
-            self.send_back_fallback(ctx, core, id, index);
-        }
-    }
-
-    /// The broker did not take the retry: the client sends it to the retry topic itself.
-    fn send_back_fallback(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        id: u64,
-        index: usize,
-    ) {
-        crate::probe!(SEND_BACK_FAILED);
-        let Some(msg) = self
-            .consume
-            .requests
-            .get(&id)
-            .and_then(|r| r.msgs.get(index))
-            .cloned()
-        else {
-            return;
-        };
-        // `DefaultMQPushConsumerImpl.sendMessageBack`, its catch block: the copy carries the
-        // reconsume count raised by one, as the broker's own send-back would store it.
-        match self.send_retry_copy(ctx, core, &msg, 1) {
-            Some((op, None)) => {
-                self.consume.fallbacks.insert(op, (id, index));
-            }
-            Some((_, Some(outcome))) => {
-                let ok = matches!(outcome, SendOutcome::Ok { .. });
-                self.send_back_settled(ctx, core, id, index, ok);
-            }
-            None => self.send_back_settled(ctx, core, id, index, false),
-        }
-    }
-
-    /// Sends a copy of `msg` to the group's retry topic with the inner producer, due after its
-    /// next delay level (the broker turns it into a dead letter once its reconsume count
-    /// reaches `maxReconsumeTimes`, `handleRetryAndDLQ`). The copy's reconsume count is the
-    /// message's plus `raise`: 1 for the concurrent service, 0 for the orderly one
-    /// (`ConsumeMessageOrderlyService.sendMessageBack` in 4.9.8 does not raise it).
-    fn send_retry_copy(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        msg: &StoredMessage,
-        raise: u32,
-    ) -> Option<(u64, Option<SendOutcome>)> {
-        let message_id = msg.message_id()?;
-        let mut message = Message::new(retry_topic(&self.config.group), msg.body.clone());
-        message.flag = msg.flag;
-        message.properties = msg.properties.clone();
-        message.set_property(
-            property::RETRY_TOPIC,
-            msg.property(property::RETRY_TOPIC)
-                .unwrap_or(&msg.topic)
-                .to_string(),
-        );
-        message.set_property(
-            property::MAX_RECONSUME_TIMES,
-            self.config.max_reconsume_times().to_string(),
-        );
-        message.set_property(
-            property::DELAY_TIME_LEVEL,
-            (3 + msg.reconsume_times).to_string(),
-        );
-        message.set_property(
-            property::RECONSUME_TIME,
-            (msg.reconsume_times + raise).to_string(),
-        );
-        Some(
-            self.inner
-                .send(ctx, core, message_id, message, SendMode::Sync, None),
-        )
-    }
-
-    /// The inner producer's send of a retry ended.
-    pub(crate) fn on_fallback(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        op: u64,
-        outcome: SendOutcome,
-    ) {
-        let Some((id, index)) = self.consume.fallbacks.remove(&op) else {
-            return;
-        };
-        let ok = matches!(outcome, SendOutcome::Ok { .. });
-        self.send_back_settled(ctx, core, id, index, ok);
-    }
-
-    fn send_back_settled(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        id: u64,
-        index: usize,
-        ok: bool,
-    ) {
-        let Some(request) = self.consume.requests.get_mut(&id) else {
-            return;
-        };
-        crate::invariant!(
-            request.outstanding > 0
-                && index < request.msgs.len()
-                && !request.back_failed.contains(&index),
-            "send-back-settles-each-message-once",
-            "request {id}: message {index} of {} settled with {} outstanding, failed {:?}",
-            request.msgs.len(),
-            request.outstanding,
-            request.back_failed
-        );
-        if !ok {
-            request.back_failed.push(index);
-        }
-        request.outstanding -= 1;
-        if request.outstanding > 0 {
-            return;
-        }
-        let request = request.clone();
-        let mut failed = Vec::new();
-        let mut done = Vec::new();
-        for (index, msg) in request.msgs.into_iter().enumerate() {
-            if request.back_failed.contains(&index) {
-                failed.push(msg);
-            } else {
-                done.push(msg);
-            }
-        }
-        if !failed.is_empty() {
-            // Consumed again here, 5 s later, with its reconsume count raised.
-            for msg in failed.iter_mut() {
-                msg.reconsume_times += 1;
-            }
-            if self.config.bugs.ack_failed_send_back {
-                done.extend(failed.iter().cloned());
-            }
-            let again = self.consume.add(&request.queue, request.pq, failed);
-            ctx.set_timer(
-                RECONSUME_LATER_LOCALLY_MS,
-                consumer_timer(ConsumerTimer::Resubmit { request: again }),
-            );
-        }
-        // `processConsumeResult`: what could not be sent back stays in the process queue,
-        // so the committed offset cannot pass it.
-        self.finish(ctx, core, id, done);
-    }
-
     /// Removes consumed messages and commits the smallest unconsumed offset.
     fn finish(
         &mut self,
@@ -598,72 +342,6 @@ impl Consumer {
         if self.config.mode == ConsumeMode::LitePull {
             self.poll_again(ctx, core);
         } else {
-            self.try_start(ctx, core);
-        }
-    }
-
-    /// Orderly: commit and go on with the queue, or give the batch back and pause.
-    fn orderly_done(
-        &mut self,
-        ctx: &mut Context<'_>,
-        core: &mut ClientCore,
-        id: u64,
-        request: ConsumeRequest,
-    ) {
-        let max = self.config.max_reconsume_times();
-        let Some(pq) = self
-            .queues
-            .get_mut(&request.queue)
-            .filter(|pq| pq.id == request.pq)
-        else {
-            return self.release(ctx, core, id);
-        };
-        let retry_in_place =
-            !request.success && request.msgs.iter().all(|m| m.reconsume_times < max);
-        if retry_in_place {
-            // SUSPEND_CURRENT_QUEUE_A_MOMENT: the same messages again after a pause.
-            let again: Vec<StoredMessage> = request
-                .msgs
-                .iter()
-                .map(|m| StoredMessage {
-                    reconsume_times: m.reconsume_times + 1,
-                    ..m.clone()
-                })
-                .collect();
-            pq.consume_again(&again);
-            let resume = self.consume.add(&request.queue, request.pq, Vec::new());
-            self.release(ctx, core, id);
-            let delay = self.config.suspend_current_queue_time_ms;
-            ctx.set_timer(
-                delay,
-                consumer_timer(ConsumerTimer::Resubmit { request: resume }),
-            );
-            return;
-        }
-        if !request.success {
-            // Out of retries: off to the retry topic, where the broker parks it in the DLQ.
-            // (RocketMQ suspends the queue again if that send fails; here it is not retried.)
-            for msg in &request.msgs {
-                self.send_retry_copy(ctx, core, msg, 0);
-            }
-        }
-        let pq = self.queues.get_mut(&request.queue).expect("checked above");
-        if let Some(offset) = pq.commit() {
-            self.offsets.update(&request.queue, offset, false);
-        }
-        // Go on with the same queue in the same thread.
-        if let Some(request) = self.consume.requests.get_mut(&id) {
-            request.running = false;
-        }
-        self.consume.thread_freed();
-        self.consume.waiting.push_front(id);
-        self.try_start(ctx, core);
-    }
-
-    /// A request waited its time: back in line.
-    pub(super) fn resubmit(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore, id: u64) {
-        if self.consume.requests.contains_key(&id) {
-            self.consume.waiting.push_back(id);
             self.try_start(ctx, core);
         }
     }
