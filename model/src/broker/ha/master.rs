@@ -6,12 +6,17 @@
 //! from where the slave asked, as far as the sockets' buffers allow, with an empty heartbeat
 //! every 5 s when idle; a later report past the master's end closes the connection (4.9.3+);
 //! and housekeeping that drops a connection whose slave has been silent for 20 s.
+//!
+//! `HaMaster` is the service: it reads the store and the settings (`HaView`) and never the
+//! rest of the broker. The broker routes requests and timers to it and releases the sends
+//! waiting for slaves when an ack moves.
 
 use super::{
     HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_CHECK_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS,
     WINDOW_BYTES,
 };
-use crate::broker::{Broker, BrokerTimer};
+use crate::broker::store::MessageStore;
+use crate::broker::{Broker, BrokerConfig, BrokerTimer};
 use crate::event::Event;
 use crate::ids::NodeId;
 use crate::node::Context;
@@ -134,27 +139,31 @@ fn ha_timer(timer: HaTimer) -> Timer {
     Timer::Broker(BrokerTimer::Ha(timer))
 }
 
-impl Broker {
+/// What the master's HA service reads of its broker: the store, if open, and the settings.
+pub(crate) struct HaView<'a> {
+    pub store: Option<&'a MessageStore>,
+    pub config: &'a BrokerConfig,
+}
+
+impl HaMaster {
     /// `HA_REPORT` from a slave: the first one on a socket says where its transfer starts
     /// (a socket whose connect was lost is accepted by it, replacing any connection of the
-    /// slave's earlier socket); each one moves its ack.
-    pub(crate) fn on_ha_report(
+    /// slave's earlier socket); each one moves its ack. False if the report closed the
+    /// connection.
+    fn on_report(
         &mut self,
         ctx: &mut Context<'_>,
-        slave: NodeId,
-        session: HaSession,
+        view: &HaView<'_>,
+        (slave, session): (NodeId, HaSession),
         max_offset: u64,
-    ) {
-        if !self.config.role.is_master() {
-            return;
-        }
-        let master_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
-        let known = self.ha_master.connections.get(&slave);
+    ) -> bool {
+        let master_offset = view.store.map_or(0, |s| s.max_physical_offset());
+        let known = self.connections.get(&slave);
         if known.is_none_or(|c| c.session != session) {
             // The connect was lost on the way: the report's socket is accepted now.
-            self.open_ha_connection(ctx, slave, session);
+            self.open(ctx, slave, session);
         }
-        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        let connection = self.connections.get_mut(&slave).expect("present");
         crate::invariant!(
             connection.session == session,
             "ha-connection-serves-reporting-socket",
@@ -164,7 +173,7 @@ impl Broker {
         let opened = connection.transfer_start.is_none();
         if opened {
             // `slaveRequestOffset`: an empty slave starts at the master's last file.
-            let size = self.config.store.commit_log_file_size;
+            let size = view.config.store.commit_log_file_size;
             let start = match max_offset {
                 0 => {
                     crate::probe!(HA_EMPTY_SLAVE);
@@ -178,41 +187,263 @@ impl Broker {
             // `processReadEvent` (4.9.3+, #3016): a later report past the master's end
             // closes the connection; the first report is trusted as it is.
             crate::probe!(HA_OVERCLAIM);
-            self.ha_master.connections.remove(&slave);
+            self.connections.remove(&slave);
             ctx.emit(Event::ReplicaOverclaimed {
-                broker: self.config.broker_name.clone(),
+                broker: view.config.broker_name.clone(),
                 slave,
                 reported: max_offset,
                 master_offset,
             });
             ctx.close_connection(slave);
-            return;
+            return false;
         }
-        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
+        self.acknowledge(ctx, view, (slave, opened), max_offset, master_offset);
+        true
+    }
+
+    /// A slave's report moves its ack and, trusted as it is, `push2SlaveMaxOffset`.
+    fn acknowledge(
+        &mut self,
+        ctx: &mut Context<'_>,
+        view: &HaView<'_>,
+        (slave, opened): (NodeId, bool),
+        max_offset: u64,
+        master_offset: u64,
+    ) {
+        let connection = self.connections.get_mut(&slave).expect("present");
         check_later_report(connection, opened, max_offset, master_offset);
         connection.last_read = ctx.now();
         let advanced = opened || max_offset > connection.ack_offset;
         connection.ack_offset = max_offset;
         // `notifyTransferSome`: the report is trusted as it is.
-        let pushed_before = self.ha_master.push_to_slave_max;
-        self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(max_offset);
+        let pushed_before = self.push_to_slave_max;
+        self.push_to_slave_max = self.push_to_slave_max.max(max_offset);
         crate::invariant!(
-            self.ha_master.push_to_slave_max >= pushed_before.max(max_offset),
+            self.push_to_slave_max >= pushed_before.max(max_offset),
             "ha-push-to-slave-max-never-backwards",
             "push2SlaveMaxOffset {} after {pushed_before} and a report of {max_offset}",
-            self.ha_master.push_to_slave_max
+            self.push_to_slave_max
         );
-        self.ha_master.check_housekeeping_armed();
+        self.check_housekeeping_armed();
         if advanced {
             ctx.emit(Event::Replicated {
-                broker: self.config.broker_name.clone(),
+                broker: view.config.broker_name.clone(),
                 slave,
                 offset: max_offset,
                 master_offset,
             });
         }
+    }
+
+    /// A new `HAConnection` for the slave's socket `session`, replacing any of its earlier
+    /// sockets.
+    fn open(&mut self, ctx: &mut Context<'_>, slave: NodeId, session: HaSession) {
+        self.next_generation += 1;
+        let now = ctx.now();
+        let connection = Connection {
+            session,
+            sent: 0,
+            ack_offset: 0,
+            next_transfer: 0,
+            transfer_start: None,
+            last_read: now,
+            last_write: now,
+            wake_at: None,
+            generation: self.next_generation,
+        };
+        let generation = connection.generation;
+        let replaced = self.connections.insert(slave, connection);
+        crate::invariant!(
+            replaced
+                .as_ref()
+                .is_none_or(|old| old.generation < generation),
+            "ha-connection-generation-increases",
+            "connection {generation} of {slave:?} replaced one of generation {:?}",
+            replaced.map(|old| old.generation)
+        );
+        if !self.housekeeping_armed {
+            self.housekeeping_armed = true;
+            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
+        }
+        self.check_housekeeping_armed();
+    }
+
+    /// Wakes the slave's transfer loop at its next look: it sleeps 100 ms at a time since it
+    /// went idle.
+    fn wake_at_next_look(&mut self, ctx: &mut Context<'_>, slave: NodeId) {
+        let now = ctx.now();
+        let connection = self.connections.get_mut(&slave).expect("listed");
+        let idle_since = connection.last_write;
+        let elapsed = now.ms_since(idle_since);
+        let wake = idle_since.plus_ms(elapsed.div_ceil(IDLE_WAIT_MS).max(1) * IDLE_WAIT_MS);
+        connection.wake(ctx, slave, wake);
+    }
+
+    /// A transfer loop's wakeup, if it is the current connection's: it is consumed.
+    fn woken(&mut self, slave: NodeId, generation: u64) -> bool {
+        let Some(connection) = self.connections.get_mut(&slave) else {
+            return false;
+        };
+        if connection.generation != generation {
+            return false;
+        }
+        connection.wake_at = None;
+        true
+    }
+
+    /// Drops connections whose slave has not reported for 20 s (`ReadSocketService`).
+    fn housekeeping(&mut self, ctx: &mut Context<'_>) {
+        let now = ctx.now();
+        let silent: Vec<NodeId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| now.ms_since(c.last_read) > HOUSEKEEPING_INTERVAL_MS)
+            .map(|(slave, _)| *slave)
+            .collect();
+        for slave in silent {
+            self.connections.remove(&slave);
+            ctx.close_connection(slave);
+        }
+        if self.connections.is_empty() {
+            self.housekeeping_armed = false;
+        } else {
+            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
+        }
+        self.check_housekeeping_armed();
+    }
+
+    /// The transfer loop (`WriteSocketService`): push what the slave lacks, as far as the
+    /// window allows; an empty heartbeat when idle for 5 s; then sleep until there is more.
+    /// True if the pushed bytes count as replicated (only under the defect that acks what
+    /// was merely sent).
+    fn transfer(&mut self, ctx: &mut Context<'_>, view: &HaView<'_>, slave: NodeId) -> bool {
+        let Some(store) = view.store else {
+            return false;
+        };
+        let Some(connection) = self.connections.get_mut(&slave) else {
+            return false;
+        };
+        let Some(transfer_start) = connection.transfer_start else {
+            return false; // Accepted, but no report yet: nothing to push from.
+        };
+        let acknowledged = connection.ack_offset.max(transfer_start);
+        let next = push(ctx, (store, view.config), (slave, connection), acknowledged);
+        crate::invariant!(
+            next >= connection.next_transfer,
+            "ha-push-monotonic",
+            "the push to {slave:?} went back from {} to {next}",
+            connection.next_transfer
+        );
+        crate::invariant!(
+            next >= transfer_start,
+            "ha-push-not-before-transfer-start",
+            "the push to {slave:?} is at {next}, before its start {transfer_start}"
+        );
+        let sent = next > connection.next_transfer;
+        if sent {
+            check_push_sent(
+                store.max_physical_offset(),
+                next,
+                acknowledged,
+                view.config.store.ha_transfer_batch_size,
+            );
+        }
+        connection.next_transfer = next;
+        heartbeat(ctx, slave, connection, sent);
+        let ack_early = sent && view.config.bugs.ack_before_slave_has_data;
+        if ack_early {
+            // The defect: count the slave as having what was merely sent to it.
+            self.push_to_slave_max = self.push_to_slave_max.max(next);
+        }
+        ack_early
+    }
+}
+
+/// Pushes batches from the connection's next transfer on while the window allows; returns
+/// where the push ends.
+fn push(
+    ctx: &mut Context<'_>,
+    (store, config): (&MessageStore, &BrokerConfig),
+    (slave, connection): (NodeId, &mut Connection),
+    acknowledged: u64,
+) -> u64 {
+    let batch = config.store.ha_transfer_batch_size;
+    let file_size = config.store.commit_log_file_size;
+    let mut next = connection.next_transfer;
+    while next.saturating_sub(acknowledged) < WINDOW_BYTES {
+        let Some(data) = store.commit_log_data(ctx.disk(), next, batch) else {
+            break;
+        };
+        let offset = next;
+        next += data.len() as u64;
+        check_push_batch(offset, next, batch, file_size);
+        let session = connection.session;
+        let seq = connection.sent;
+        ctx.oneway(
+            slave,
+            Request::HaTransfer {
+                session,
+                seq,
+                offset,
+                data,
+            },
+        );
+        connection.sent += 1;
+    }
+    next
+}
+
+/// After a push: an empty heartbeat if the loop was idle for 5 s, then sleep until the next
+/// heartbeat is due (new data wakes the loop sooner).
+fn heartbeat(ctx: &mut Context<'_>, slave: NodeId, connection: &mut Connection, sent: bool) {
+    let now = ctx.now();
+    if sent {
+        connection.last_write = now;
+    } else if now.ms_since(connection.last_write) > HEARTBEAT_INTERVAL_MS {
+        let heartbeat = Request::HaTransfer {
+            session: connection.session,
+            seq: connection.sent,
+            offset: connection.next_transfer,
+            data: Vec::new(),
+        };
+        ctx.oneway(slave, heartbeat);
+        connection.sent += 1;
+        connection.last_write = now;
+    }
+    let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
+    connection.wake(ctx, slave, heartbeat);
+    crate::invariant!(
+        connection.wake_at.is_some(),
+        "ha-transfer-loop-rearmed",
+        "the transfer loop of {slave:?} went to sleep with no wakeup"
+    );
+}
+
+/// The broker's side: it routes HA requests and timers to the service, and releases the sends
+/// waiting for slaves when an ack moves.
+impl Broker {
+    pub(crate) fn on_ha_report(
+        &mut self,
+        ctx: &mut Context<'_>,
+        slave: NodeId,
+        session: HaSession,
+        max_offset: u64,
+    ) {
+        if !self.config.role.is_master() {
+            return;
+        }
+        let view = HaView {
+            store: self.store.as_ref(),
+            config: &self.config,
+        };
+        if !self
+            .ha_master
+            .on_report(ctx, &view, (slave, session), max_offset)
+        {
+            return;
+        }
         self.release_replicated_sends(ctx);
-        self.transfer(ctx, slave);
+        self.ha_transfer(ctx, slave);
     }
 
     /// A slave's HA socket connected: the master accepts it (`AcceptSocketService`), and the
@@ -227,98 +458,31 @@ impl Broker {
             return;
         }
         crate::probe!(HA_ACCEPTED);
-        self.open_ha_connection(ctx, slave, session);
-    }
-
-    /// A new `HAConnection` for the slave's socket `session`, replacing any of its earlier
-    /// sockets.
-    fn open_ha_connection(&mut self, ctx: &mut Context<'_>, slave: NodeId, session: HaSession) {
-        self.ha_master.next_generation += 1;
-        let now = ctx.now();
-        let connection = Connection {
-            session,
-            sent: 0,
-            ack_offset: 0,
-            next_transfer: 0,
-            transfer_start: None,
-            last_read: now,
-            last_write: now,
-            wake_at: None,
-            generation: self.ha_master.next_generation,
-        };
-        let generation = connection.generation;
-        let replaced = self.ha_master.connections.insert(slave, connection);
-        crate::invariant!(
-            replaced
-                .as_ref()
-                .is_none_or(|old| old.generation < generation),
-            "ha-connection-generation-increases",
-            "connection {generation} of {slave:?} replaced one of generation {:?}",
-            replaced.map(|old| old.generation)
-        );
-        if !self.ha_master.housekeeping_armed {
-            self.ha_master.housekeeping_armed = true;
-            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
-        }
-        self.ha_master.check_housekeeping_armed();
+        self.ha_master.open(ctx, slave, session);
     }
 
     /// New data was appended: wake every transfer loop at its next look (SYNC_MASTER wakes
     /// them at once, `wakeupAll`).
     pub(crate) fn ha_data_appended(&mut self, ctx: &mut Context<'_>, immediately: bool) {
-        let now = ctx.now();
         let slaves: Vec<NodeId> = self.ha_master.connections.keys().copied().collect();
         for slave in slaves {
-            if immediately {
-                self.transfer(ctx, slave);
-                continue;
+            match immediately {
+                true => self.ha_transfer(ctx, slave),
+                false => self.ha_master.wake_at_next_look(ctx, slave),
             }
-            let connection = self.ha_master.connections.get_mut(&slave).expect("listed");
-            // The loop sleeps 100 ms at a time since it went idle.
-            let idle_since = connection.last_write;
-            let elapsed = now.ms_since(idle_since);
-            let wake = idle_since.plus_ms(elapsed.div_ceil(IDLE_WAIT_MS).max(1) * IDLE_WAIT_MS);
-            connection.wake(ctx, slave, wake);
         }
     }
 
     pub(crate) fn on_ha_timer(&mut self, ctx: &mut Context<'_>, timer: HaTimer) {
         match timer {
             HaTimer::Transfer { slave, generation } => {
-                let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
-                    return;
-                };
-                if connection.generation != generation {
-                    return;
+                if self.ha_master.woken(slave, generation) {
+                    self.ha_transfer(ctx, slave);
                 }
-                connection.wake_at = None;
-                self.transfer(ctx, slave);
             }
-            HaTimer::Housekeeping => self.ha_housekeeping(ctx),
+            HaTimer::Housekeeping => self.ha_master.housekeeping(ctx),
             HaTimer::SlaveTick => self.ha_slave_tick(ctx),
         }
-    }
-
-    /// Drops connections whose slave has not reported for 20 s (`ReadSocketService`).
-    fn ha_housekeeping(&mut self, ctx: &mut Context<'_>) {
-        let now = ctx.now();
-        let silent: Vec<NodeId> = self
-            .ha_master
-            .connections
-            .iter()
-            .filter(|(_, c)| now.ms_since(c.last_read) > HOUSEKEEPING_INTERVAL_MS)
-            .map(|(slave, _)| *slave)
-            .collect();
-        for slave in silent {
-            self.ha_master.connections.remove(&slave);
-            ctx.close_connection(slave);
-        }
-        if self.ha_master.connections.is_empty() {
-            self.ha_master.housekeeping_armed = false;
-        } else {
-            ctx.set_timer(HOUSEKEEPING_CHECK_MS, ha_timer(HaTimer::Housekeeping));
-        }
-        self.ha_master.check_housekeeping_armed();
     }
 
     /// A connection closed: its slave is gone until it reports again.
@@ -326,90 +490,13 @@ impl Broker {
         self.ha_master.connections.remove(&peer);
     }
 
-    /// The transfer loop (`WriteSocketService`): push what the slave lacks, as far as the
-    /// window allows; an empty heartbeat when idle for 5 s; then sleep until there is more.
-    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
-    fn transfer(&mut self, ctx: &mut Context<'_>, slave: NodeId) {
-        let now = ctx.now();
-        let Some(store) = self.store.as_ref() else {
-            return;
+    /// Runs the slave's transfer loop; releases waiting sends if the push counts.
+    fn ha_transfer(&mut self, ctx: &mut Context<'_>, slave: NodeId) {
+        let view = HaView {
+            store: self.store.as_ref(),
+            config: &self.config,
         };
-        let batch = self.config.store.ha_transfer_batch_size;
-        let ack_early = self.config.bugs.ack_before_slave_has_data;
-        let Some(connection) = self.ha_master.connections.get_mut(&slave) else {
-            return;
-        };
-        let Some(transfer_start) = connection.transfer_start else {
-            return; // Accepted, but no report yet: nothing to push from.
-        };
-        let session = connection.session;
-        let mut next = connection.next_transfer;
-        let acknowledged = connection.ack_offset.max(transfer_start);
-        let mut sent = false;
-        let file_size = self.config.store.commit_log_file_size;
-        while next.saturating_sub(acknowledged) < WINDOW_BYTES {
-            let Some(data) = store.commit_log_data(ctx.disk(), next, batch) else {
-                break;
-            };
-            let offset = next;
-            next += data.len() as u64;
-            check_push_batch(offset, next, batch, file_size);
-            ctx.oneway(
-                slave,
-                Request::HaTransfer {
-                    session,
-                    seq: connection.sent,
-                    offset,
-                    data,
-                },
-            );
-            connection.sent += 1;
-            sent = true;
-        }
-        crate::invariant!(
-            next >= connection.next_transfer,
-            "ha-push-monotonic",
-            "the push to {slave:?} went back from {} to {next}",
-            connection.next_transfer
-        );
-        crate::invariant!(
-            next >= transfer_start,
-            "ha-push-not-before-transfer-start",
-            "the push to {slave:?} is at {next}, before its start {transfer_start}"
-        );
-        if sent {
-            check_push_sent(store.max_physical_offset(), next, acknowledged, batch);
-        }
-        connection.next_transfer = next;
-        if sent {
-            connection.last_write = now;
-            if ack_early {
-                // The defect: count the slave as having what was merely sent to it.
-                self.ha_master.push_to_slave_max = self.ha_master.push_to_slave_max.max(next);
-            }
-        } else if now.ms_since(connection.last_write) > HEARTBEAT_INTERVAL_MS {
-            ctx.oneway(
-                slave,
-                Request::HaTransfer {
-                    session,
-                    seq: connection.sent,
-                    offset: next,
-                    data: Vec::new(),
-                },
-            );
-            connection.sent += 1;
-            connection.last_write = now;
-        }
-        // Sleep until the next heartbeat is due; new data wakes the loop sooner.
-        let connection = self.ha_master.connections.get_mut(&slave).expect("present");
-        let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
-        connection.wake(ctx, slave, heartbeat);
-        crate::invariant!(
-            connection.wake_at.is_some(),
-            "ha-transfer-loop-rearmed",
-            "the transfer loop of {slave:?} went to sleep with no wakeup"
-        );
-        if sent && ack_early {
+        if self.ha_master.transfer(ctx, &view, slave) {
             self.release_replicated_sends(ctx);
         }
     }
