@@ -3,6 +3,9 @@
 //! batch that moves it and at least every 5 s), append what the master pushes at the same
 //! offsets, and refuse data that does not start where the local log ends: a slave that is
 //! ahead of, or diverged from, its master logs it and reconnects, and never truncates.
+//!
+//! `HaSlave` is the service (connect, report, follow the stream); the broker routes ticks
+//! and pushes to it and appends what arrives to its store.
 
 use super::{HEARTBEAT_INTERVAL_MS, HaTimer, SLAVE_TICK_MS};
 use crate::broker::{Broker, BrokerTimer};
@@ -37,6 +40,94 @@ fn check_report_held(reported: u64, max_offset: u64) {
     );
 }
 
+impl HaSlave {
+    /// The `HAClient` loop's tick: connect when a master is known, report when 5 s have
+    /// passed. `max_offset` is where the local log ends.
+    fn tick(&mut self, ctx: &mut Context<'_>, master: Option<NodeId>, max_offset: u64) {
+        let now = ctx.now();
+        let Some(connected) = self.connected else {
+            // `connectMaster`: the first report waits a heartbeat interval.
+            if let Some(master) = master {
+                self.connect(ctx, master, max_offset);
+            }
+            return;
+        };
+        if now.ms_since(self.last_write) > HEARTBEAT_INTERVAL_MS {
+            check_report_held(self.reported, max_offset);
+            self.last_write = now;
+            let report = Request::HaReport {
+                session: self.session,
+                max_offset: self.reported,
+            };
+            ctx.oneway(connected, report);
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<'_>, master: NodeId, max_offset: u64) {
+        let now = ctx.now();
+        self.connected = Some(master);
+        // Unique per slave process and connect: connects happen on 1 s ticks, and a
+        // restarted process starts later than its previous incarnation connected.
+        let previous = self.session;
+        self.session = HaSession(now.as_ms() + 1);
+        crate::invariant!(
+            self.session > previous,
+            "ha-slave-new-session-per-connect",
+            "a connect at {now:?} made {:?} after {previous:?}",
+            self.session
+        );
+        self.next_seq = 0;
+        self.reported = max_offset;
+        self.last_write = now;
+        let session = self.session;
+        ctx.oneway(master, Request::HaConnect { session });
+    }
+
+    /// Whether a pushed packet continues this connection's stream; a gap (a partition, a
+    /// dropped packet) makes TCP stall and reset the socket, never deliver what follows:
+    /// reconnect.
+    fn in_stream(
+        &mut self,
+        ctx: &mut Context<'_>,
+        master: NodeId,
+        (session, seq): (HaSession, u64),
+    ) -> bool {
+        if self.connected != Some(master) || self.session != session {
+            return false; // Not this socket: a dead connection's data never arrives on a new one.
+        }
+        if seq != self.next_seq {
+            self.disconnect(ctx, master);
+            return false;
+        }
+        self.next_seq += 1;
+        true
+    }
+
+    fn disconnect(&mut self, ctx: &mut Context<'_>, master: NodeId) {
+        self.connected = None;
+        ctx.close_connection(master);
+    }
+
+    /// `reportSlaveMaxOffsetPlus`: reports as soon as the log grew.
+    fn report_growth(&mut self, ctx: &mut Context<'_>, master: NodeId, max_offset: u64) {
+        if max_offset <= self.reported {
+            return;
+        }
+        self.reported = max_offset;
+        self.last_write = ctx.now();
+        check_report_held(self.reported, max_offset);
+        let session = self.session;
+        ctx.oneway(
+            master,
+            Request::HaReport {
+                session,
+                max_offset,
+            },
+        );
+    }
+}
+
+/// The broker's side: it routes the tick and pushes to the service and appends to its store.
 impl Broker {
     pub(crate) fn start_ha_slave(&mut self, ctx: &mut Context<'_>) {
         self.ha_slave = HaSlave::default();
@@ -46,7 +137,7 @@ impl Broker {
         );
     }
 
-    /// The `HAClient` loop: connect when a master is known, report when 5 s have passed.
+    /// The `HAClient` loop: every tick until this broker is promoted.
     pub(crate) fn ha_slave_tick(&mut self, ctx: &mut Context<'_>) {
         if self.config.role.is_master() {
             return; // Promoted: the loop ends.
@@ -55,46 +146,8 @@ impl Broker {
             SLAVE_TICK_MS,
             Timer::Broker(BrokerTimer::Ha(HaTimer::SlaveTick)),
         );
-        let now = ctx.now();
         let max_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
-        let slave = &mut self.ha_slave;
-        if slave.connected.is_none() {
-            // `connectMaster`: the first report waits a heartbeat interval.
-            let Some(master) = self.master_addr else {
-                return;
-            };
-            slave.connected = Some(master);
-            // Unique per slave process and connect: connects happen on 1 s ticks, and a
-            // restarted process starts later than its previous incarnation connected.
-            let previous = slave.session;
-            slave.session = HaSession(now.as_ms() + 1);
-            crate::invariant!(
-                slave.session > previous,
-                "ha-slave-new-session-per-connect",
-                "a connect at {now:?} made {:?} after {previous:?}",
-                slave.session
-            );
-            slave.next_seq = 0;
-            slave.reported = max_offset;
-            slave.last_write = now;
-            ctx.oneway(
-                master,
-                Request::HaConnect {
-                    session: slave.session,
-                },
-            );
-            return;
-        }
-        if now.ms_since(slave.last_write) > HEARTBEAT_INTERVAL_MS {
-            check_report_held(slave.reported, max_offset);
-            let master = slave.connected.expect("connected");
-            slave.last_write = now;
-            let report = Request::HaReport {
-                session: slave.session,
-                max_offset: slave.reported,
-            };
-            ctx.oneway(master, report);
-        }
+        self.ha_slave.tick(ctx, self.master_addr, max_offset);
     }
 
     /// `HA_TRANSFER` from the master (`dispatchReadRequest`).
@@ -102,22 +155,13 @@ impl Broker {
         &mut self,
         ctx: &mut Context<'_>,
         master: NodeId,
-        (session, seq): (HaSession, u64),
+        packet: (HaSession, u64),
         offset: u64,
         data: &[u8],
     ) {
-        let current = self.ha_slave.connected == Some(master) && self.ha_slave.session == session;
-        if self.config.role.is_master() || !current {
-            return; // Not this socket: a dead connection's data never arrives on a new one.
-        }
-        if seq != self.ha_slave.next_seq {
-            // Part of the stream vanished (a partition, a dropped packet): TCP would stall
-            // and reset the socket, never deliver what follows. Reconnect.
-            self.ha_slave.connected = None;
-            ctx.close_connection(master);
+        if self.config.role.is_master() || !self.ha_slave.in_stream(ctx, master, packet) {
             return;
         }
-        self.ha_slave.next_seq += 1;
         let Some(store) = self.store.as_mut() else {
             return;
         };
@@ -131,8 +175,7 @@ impl Broker {
                 master_offset: offset,
                 slave_offset,
             });
-            self.ha_slave.connected = None;
-            ctx.close_connection(master);
+            self.ha_slave.disconnect(ctx, master);
             return;
         }
         if data.is_empty() {
@@ -145,7 +188,6 @@ impl Broker {
             });
         }
         store.append_replica(ctx, offset, data);
-        // `reportSlaveMaxOffsetPlus`.
         let max_offset = store.max_physical_offset();
         crate::invariant!(
             max_offset == offset + data.len() as u64,
@@ -153,19 +195,7 @@ impl Broker {
             "{} bytes pushed at {offset}, and the slave's log ends at {max_offset}",
             data.len()
         );
-        if max_offset > self.ha_slave.reported {
-            self.ha_slave.reported = max_offset;
-            self.ha_slave.last_write = ctx.now();
-            check_report_held(self.ha_slave.reported, max_offset);
-            let session = self.ha_slave.session;
-            ctx.oneway(
-                master,
-                Request::HaReport {
-                    session,
-                    max_offset,
-                },
-            );
-        }
+        self.ha_slave.report_growth(ctx, master, max_offset);
     }
 
     /// The connection to the master closed: reconnect at the next tick.
