@@ -23,6 +23,7 @@ compile_error!("build with --cfg madsim (see .cargo/config.toml)");
 pub mod broker;
 pub mod client;
 pub mod disk;
+pub mod dledger;
 pub mod event;
 pub mod filter;
 pub mod ids;

@@ -1,0 +1,417 @@
+//! The DLedger log on the simulated disk (`DLedgerMmapFileStore`): entries appended to fixed
+//! size data files (a blank fills a file's tail when the next entry does not fit), an index
+//! file with one 32-byte unit per entry at `index * 32`, and a checkpoint of the end and
+//! committed indexes. A leader appends at `end + 1` in its term; a follower appends what the
+//! leader pushed, at the same position, or truncates after the entry both hold. Writes land
+//! in the page cache: what reached the media is what the last flush took (every
+//! `flushFileInterval`, 10 ms), and no append waits for one. Recovery scans the data files,
+//! keeps entries while their position, index and term follow on, cuts the log at the first
+//! that does not, and rebuilds the index from what it kept.
+
+use super::entry::{BLANK_MAGIC, Entry, Header, INDEX_UNIT_BYTES, IndexUnit, MAGIC, blank};
+use crate::broker::store::mapped_file_queue::MappedFileQueue;
+use crate::disk::{Disk, FlushId};
+
+/// The checkpoint's file name, under the store's directory.
+const CHECKPOINT: &str = "checkpoint";
+
+/// Why a follower's append was refused (`DLedgerResponseCode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendRefused {
+    /// The entry does not follow this log's end.
+    InconsistentIndex { end: Option<u64> },
+    /// It would be stored at another position than the leader's (`DISK_ERROR`).
+    InconsistentPos { expected: u64, pos: u64 },
+}
+
+pub struct DLedgerStore {
+    dir: String,
+    data: MappedFileQueue,
+    index: MappedFileQueue,
+    /// The first index held, and the last with its term (`None`: an empty log, -1 in DLedger).
+    begin: u64,
+    end: Option<(u64, u64)>,
+    committed: Option<u64>,
+}
+
+impl DLedgerStore {
+    /// Opens (and recovers) the store under `dir`: data files of `data_file_size` bytes and
+    /// index files of `index_file_units` units.
+    pub fn open(
+        disk: &mut dyn Disk,
+        dir: &str,
+        data_file_size: u64,
+        index_file_units: u64,
+    ) -> Result<DLedgerStore, String> {
+        let data = MappedFileQueue::load(disk, &format!("{dir}/data"), data_file_size)?;
+        let index_size = index_file_units * INDEX_UNIT_BYTES;
+        let index = MappedFileQueue::load(disk, &format!("{dir}/index"), index_size)?;
+        let mut store = DLedgerStore {
+            dir: dir.to_string(),
+            data,
+            index,
+            begin: 0,
+            end: None,
+            committed: None,
+        };
+        store.recover(disk);
+        Ok(store)
+    }
+
+    /// The last index and its term (`ledgerEndIndex`, `ledgerEndTerm`).
+    pub fn end(&self) -> Option<(u64, u64)> {
+        self.end
+    }
+
+    pub fn begin_index(&self) -> u64 {
+        self.begin
+    }
+
+    pub fn committed_index(&self) -> Option<u64> {
+        self.committed
+    }
+
+    /// Where the next entry goes in the data files.
+    fn data_end(&self) -> u64 {
+        self.data.max_offset(false)
+    }
+
+    /// A leader's append (`appendAsLeader`): the next index, in `term`.
+    pub fn append(&mut self, disk: &mut dyn Disk, term: u64, body: Vec<u8>) -> Entry {
+        let index = self.end.map_or(self.begin, |(end, _)| end + 1);
+        if let Some((_, end_term)) = self.end {
+            crate::invariant!(
+                term >= end_term,
+                "dledger-leader-term-not-below-log",
+                "an append in term {term} after an entry of term {end_term}"
+            );
+        }
+        let mut entry = Entry {
+            index,
+            term,
+            pos: 0,
+            body,
+        };
+        entry.pos = self.roll_for(disk, entry.size());
+        self.write(disk, &entry);
+        entry
+    }
+
+    /// A follower's append (`appendAsFollower`) of what the leader pushed: at the end, and at
+    /// the leader's position.
+    pub fn append_replica(
+        &mut self,
+        disk: &mut dyn Disk,
+        entry: &Entry,
+    ) -> Result<(), AppendRefused> {
+        let next = self.end.map_or(self.begin, |(end, _)| end + 1);
+        if entry.index != next {
+            return Err(AppendRefused::InconsistentIndex {
+                end: self.end.map(|(end, _)| end),
+            });
+        }
+        let pos = self.roll_for(disk, entry.size());
+        if pos != entry.pos {
+            return Err(AppendRefused::InconsistentPos {
+                expected: entry.pos,
+                pos,
+            });
+        }
+        self.write(disk, entry);
+        Ok(())
+    }
+
+    /// The position the next entry of `size` bytes goes to: the data end, or the start of a
+    /// new file once a blank fills the rest of a file it does not fit in.
+    fn roll_for(&mut self, disk: &mut dyn Disk, size: u64) -> u64 {
+        let file_size = self.data.file_size;
+        crate::invariant!(
+            size <= file_size,
+            "dledger-entry-fits-a-file",
+            "an entry of {size} bytes for data files of {file_size}"
+        );
+        let at = self.data.last_or_create(disk, self.data_end());
+        let file = &mut self.data.files[at];
+        let free = file_size - file.wrote();
+        if size > free {
+            disk.write(&file.path, file.wrote(), &blank(free));
+            file.append(free, false);
+        }
+        self.data_end()
+    }
+
+    /// Writes the entry at the data end and its unit at `index * 32` of the index files.
+    fn write(&mut self, disk: &mut dyn Disk, entry: &Entry) {
+        let bytes = entry.encode();
+        let at = self.data.last_or_create(disk, entry.pos);
+        let file = &mut self.data.files[at];
+        crate::invariant!(
+            file.from + file.wrote() == entry.pos,
+            "dledger-entry-at-its-pos",
+            "entry {} for pos {} written at {}",
+            entry.index,
+            entry.pos,
+            file.from + file.wrote()
+        );
+        disk.write(&file.path, file.wrote(), &bytes);
+        file.append(bytes.len() as u64, false);
+        self.write_unit(disk, IndexUnit::of(entry));
+        self.end = Some((entry.index, entry.term));
+    }
+
+    fn write_unit(&mut self, disk: &mut dyn Disk, unit: IndexUnit) {
+        let offset = unit.index * INDEX_UNIT_BYTES;
+        let at = self.index.last_or_create(disk, offset);
+        let file = &mut self.index.files[at];
+        crate::invariant!(
+            file.from + file.wrote() == offset,
+            "dledger-index-unit-at-its-index",
+            "the unit of index {} written at byte {}",
+            unit.index,
+            file.from + file.wrote()
+        );
+        disk.write(&file.path, file.wrote(), &unit.encode());
+        file.append(INDEX_UNIT_BYTES, false);
+    }
+
+    /// The entry at `index`, read through its index unit (`get`), checked after it is read.
+    pub fn get(&self, disk: &dyn Disk, index: u64) -> Option<Entry> {
+        let (end, _) = self.end?;
+        if index < self.begin || index > end {
+            return None;
+        }
+        let unit = self.unit(disk, index)?;
+        let at = self.data.find(unit.pos)?;
+        let file = &self.data.files[at];
+        let bytes = disk.read(&file.path, unit.pos - file.from, unit.size as usize);
+        let entry = Entry::decode(&bytes)?;
+        crate::invariant!(
+            entry.index == index && entry.pos == unit.pos && entry.term == unit.term,
+            "dledger-entry-read-as-indexed",
+            "index {index} led to entry {} of term {} at {} (unit: term {} at {})",
+            entry.index,
+            entry.term,
+            entry.pos,
+            unit.term,
+            unit.pos
+        );
+        Some(entry)
+    }
+
+    fn unit(&self, disk: &dyn Disk, index: u64) -> Option<IndexUnit> {
+        let offset = index * INDEX_UNIT_BYTES;
+        let at = self.index.find(offset)?;
+        let file = &self.index.files[at];
+        let bytes = disk.read(&file.path, offset - file.from, INDEX_UNIT_BYTES as usize);
+        IndexUnit::decode(&bytes)
+    }
+
+    /// A follower keeps the entries up to `index` and drops the rest (`truncate`); the
+    /// committed index is never lowered (dledger #316: it can stand past the end).
+    pub fn truncate(&mut self, disk: &mut dyn Disk, index: u64) {
+        let Some(kept) = self.get(disk, index) else {
+            return;
+        };
+        self.data.truncate_dirty_files(disk, kept.pos + kept.size());
+        self.index
+            .truncate_dirty_files(disk, (index + 1) * INDEX_UNIT_BYTES);
+        self.end = Some((kept.index, kept.term));
+    }
+
+    /// The committed index moved (`updateCommittedIndex`): only forward.
+    pub fn update_committed(&mut self, index: u64) {
+        if self.committed.is_some_and(|committed| index <= committed) {
+            return;
+        }
+        self.committed = Some(index);
+    }
+
+    /// Forces what the page cache holds of the newest data and index files (every
+    /// `flushFileInterval`); the disk answers each flush later.
+    pub fn flush(&mut self, disk: &mut dyn Disk) -> Vec<FlushId> {
+        let files = [self.data.last(), self.index.last()];
+        files
+            .into_iter()
+            .flatten()
+            .map(|f| disk.flush(&f.path))
+            .collect()
+    }
+
+    /// Writes the checkpoint (`endIndex`, `committedIndex`), every `checkPointInterval`.
+    pub fn checkpoint(&self, disk: &mut dyn Disk) -> FlushId {
+        let path = format!("{}/{CHECKPOINT}", self.dir);
+        let number = |index: Option<u64>| index.map_or(-1, |i| i as i64);
+        let text = format!(
+            "endIndex={}\ncommittedIndex={}\n",
+            number(self.end.map(|(end, _)| end)),
+            number(self.committed)
+        );
+        disk.create(&path, 0);
+        disk.truncate(&path, 0);
+        disk.write(&path, 0, text.as_bytes());
+        disk.flush(&path)
+    }
+
+    /// The committed index the checkpoint holds, if it is readable.
+    fn checkpointed_committed(&self, disk: &dyn Disk) -> Option<u64> {
+        let path = format!("{}/{CHECKPOINT}", self.dir);
+        let len = disk.len(&path)?;
+        let bytes = disk.read(&path, 0, len as usize);
+        let text = std::str::from_utf8(&bytes).ok()?;
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("committedIndex="))?;
+        line.parse::<i64>().ok().and_then(|i| u64::try_from(i).ok())
+    }
+
+    /// `recover`: keeps entries while they follow on (position, index, non-decreasing term),
+    /// cuts the data files after the last, rebuilds the index, and takes the committed index
+    /// from the checkpoint (never past the end).
+    fn recover(&mut self, disk: &mut dyn Disk) {
+        let kept = self.scan(disk);
+        let cut = kept
+            .last()
+            .map_or(self.data.min_offset(), |e| e.pos + e.size);
+        self.data.truncate_dirty_files(disk, cut);
+        self.data.flushed_where = cut;
+        self.index.destroy(disk);
+        self.begin = kept.first().map_or(0, |e| e.index);
+        self.end = None;
+        for unit in kept {
+            self.write_unit(disk, unit);
+            self.end = Some((unit.index, unit.term));
+        }
+        let end = self.end.map(|(end, _)| end);
+        self.committed = self
+            .checkpointed_committed(disk)
+            .zip(end)
+            .map(|(c, e)| c.min(e));
+    }
+
+    /// Every entry of the data files that follows on from the one before it.
+    fn scan(&self, disk: &dyn Disk) -> Vec<IndexUnit> {
+        let mut kept: Vec<IndexUnit> = Vec::new();
+        'files: for file in &self.data.files {
+            let content = disk.read(&file.path, 0, self.data.file_size as usize);
+            let mut position = 0u64;
+            while position < self.data.file_size {
+                let rest = &content[position as usize..];
+                let Some(header) = Header::read(rest) else {
+                    break 'files;
+                };
+                if header.magic == BLANK_MAGIC {
+                    continue 'files;
+                }
+                let follows =
+                    |last: &IndexUnit| header.index == last.index + 1 && header.term >= last.term;
+                let pos = file.from + position;
+                let valid = header.magic == MAGIC
+                    && header.pos == pos
+                    && kept.last().is_none_or(follows)
+                    && Entry::decode(rest).is_some();
+                if !valid {
+                    break 'files;
+                }
+                kept.push(IndexUnit {
+                    pos,
+                    size: header.size,
+                    index: header.index,
+                    term: header.term,
+                });
+                position += header.size;
+            }
+        }
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disk::MemDisk;
+
+    /// Data files of 256 bytes (three 68-byte entries and a blank), index files of 4 units.
+    fn open(disk: &mut MemDisk) -> DLedgerStore {
+        DLedgerStore::open(disk, "dledger", 256, 4).expect("opens")
+    }
+
+    fn body(n: u8) -> Vec<u8> {
+        vec![n; 20]
+    }
+
+    #[test]
+    fn appends_roll_files_with_a_blank_and_read_back_through_the_index() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        let entries: Vec<Entry> = (0..7)
+            .map(|n| store.append(&mut disk, 1, body(n)))
+            .collect();
+        assert_eq!(store.end(), Some((6, 1)));
+        assert_eq!(
+            entries[3].pos, 256,
+            "the fourth entry starts the second file"
+        );
+        for entry in &entries {
+            assert_eq!(store.get(&disk, entry.index).as_ref(), Some(entry));
+        }
+        assert_eq!(store.get(&disk, 7), None);
+    }
+
+    #[test]
+    fn a_follower_appends_only_what_follows_its_end_at_the_leaders_position() {
+        let mut disk = MemDisk::new();
+        let mut leader = open(&mut disk);
+        let pushed: Vec<Entry> = (0..3)
+            .map(|n| leader.append(&mut disk, 2, body(n)))
+            .collect();
+        let mut follower_disk = MemDisk::new();
+        let mut follower = open(&mut follower_disk);
+        let skipped = follower.append_replica(&mut follower_disk, &pushed[1]);
+        assert_eq!(skipped, Err(AppendRefused::InconsistentIndex { end: None }));
+        for entry in &pushed {
+            follower
+                .append_replica(&mut follower_disk, entry)
+                .expect("follows");
+        }
+        assert_eq!(follower.end(), Some((2, 2)));
+        assert_eq!(follower.get(&follower_disk, 2), Some(pushed[2].clone()));
+    }
+
+    #[test]
+    fn truncation_keeps_the_matched_entry_and_never_lowers_the_committed_index() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        for n in 0..5 {
+            store.append(&mut disk, 1, body(n));
+        }
+        store.update_committed(4);
+        store.truncate(&mut disk, 1);
+        assert_eq!(store.end(), Some((1, 1)));
+        assert_eq!(store.get(&disk, 2), None);
+        assert_eq!(store.committed_index(), Some(4), "dledger #316");
+        let next = store.append(&mut disk, 3, body(9));
+        assert_eq!((next.index, next.term), (2, 3));
+        assert_eq!(store.get(&disk, 2), Some(next));
+    }
+
+    #[test]
+    fn recovery_cuts_a_torn_tail_and_takes_the_committed_index_from_the_checkpoint() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        let entries: Vec<Entry> = (0..5)
+            .map(|n| store.append(&mut disk, 1, body(n)))
+            .collect();
+        store.update_committed(3);
+        store.checkpoint(&mut disk);
+        // The last entry's page was torn: its header never reached the media. (Its body
+        // would pass: DLedger 0.3.1.2 computes no CRC.)
+        let torn = &entries[4];
+        let path = store.data.files[1].path.clone();
+        disk.write(&path, torn.pos - 256, &[0; 8]);
+        let recovered = open(&mut disk);
+        assert_eq!(recovered.end(), Some((3, 1)));
+        assert_eq!(recovered.committed_index(), Some(3));
+        assert_eq!(recovered.get(&disk, 3), Some(entries[3].clone()));
+        assert_eq!(recovered.get(&disk, 4), None);
+    }
+}
