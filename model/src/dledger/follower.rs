@@ -1,7 +1,7 @@
 //! A follower's side of the entry pusher (`DLedgerEntryPusher.EntryHandler`): the leader's
 //! pushes, applied in index order. APPEND stores the next entry at the leader's position;
-//! COMPARE answers whether the follower holds the leader's entry at an index; TRUNCATE keeps
-//! the entries up to the leader's and drops the rest; COMMIT (and every push) carries the
+//! COMPARE answers whether the follower holds the leader's entry at an index; TRUNCATE drops
+//! the entries from the leader's on and stores it in their place; COMMIT (and every push) carries the
 //! leader's committed index, which the follower takes as far as its own log reaches.
 
 use super::entry::Entry;
@@ -14,7 +14,7 @@ pub enum Push {
     Append(Entry),
     /// Does the follower hold this entry, as the leader does?
     Compare(Entry),
-    /// Keep the entries up to this one (which both hold) and drop the rest.
+    /// Drop the entries from this one's index on and store it instead.
     Truncate(Entry),
     /// Nothing to append: only the committed index.
     Commit,
@@ -27,9 +27,9 @@ pub enum PushAnswer {
     Success { begin: u64, end: Option<u64> },
     /// An APPEND of an index the follower already holds (`REPEATED_PUSH`).
     Repeated,
-    /// The push does not fit this log (a gap, another position, an entry it lacks): the
-    /// leader goes back to COMPARE.
-    InconsistentState,
+    /// The push does not fit this log (a gap, another position, an entry it lacks); the
+    /// follower's log spans `begin..=end`, which the leader's next COMPARE starts from.
+    InconsistentState { begin: u64, end: Option<u64> },
 }
 
 /// Applies one push to the follower's store, then moves its committed index to the
@@ -41,18 +41,22 @@ pub fn handle(
     leader_commit: Option<u64>,
 ) -> PushAnswer {
     let answer = apply(store, disk, push);
-    if answer != PushAnswer::InconsistentState
-        && let (Some(commit), Some((end, _))) = (leader_commit, store.end())
-    {
+    let consistent = !matches!(answer, PushAnswer::InconsistentState { .. });
+    if consistent && let (Some(commit), Some((end, _))) = (leader_commit, store.end()) {
         store.update_committed(commit.min(end));
     }
     answer
 }
 
 fn apply(store: &mut DLedgerStore, disk: &mut dyn Disk, push: &Push) -> PushAnswer {
-    let success = |store: &DLedgerStore| PushAnswer::Success {
-        begin: store.begin_index(),
-        end: store.end().map(|(end, _)| end),
+    let span = |store: &DLedgerStore| (store.begin_index(), store.end().map(|(end, _)| end));
+    let success = |store: &DLedgerStore| {
+        let (begin, end) = span(store);
+        PushAnswer::Success { begin, end }
+    };
+    let inconsistent = |store: &DLedgerStore| {
+        let (begin, end) = span(store);
+        PushAnswer::InconsistentState { begin, end }
     };
     match push {
         Push::Append(entry) => match store.append_replica(disk, entry) {
@@ -60,18 +64,15 @@ fn apply(store: &mut DLedgerStore, disk: &mut dyn Disk, push: &Push) -> PushAnsw
             Err(AppendRefused::InconsistentIndex { end: Some(end) }) if entry.index <= end => {
                 PushAnswer::Repeated
             }
-            Err(_) => PushAnswer::InconsistentState,
+            Err(_) => inconsistent(store),
         },
         Push::Compare(entry) => match store.get(disk, entry.index) {
             Some(held) if held == *entry => success(store),
-            _ => PushAnswer::InconsistentState,
+            _ => inconsistent(store),
         },
-        Push::Truncate(entry) => match store.get(disk, entry.index) {
-            Some(held) if held == *entry => {
-                store.truncate(disk, entry.index);
-                success(store)
-            }
-            _ => PushAnswer::InconsistentState,
+        Push::Truncate(entry) => match store.replace_from(disk, entry) {
+            Ok(()) => success(store),
+            Err(_) => inconsistent(store),
         },
         Push::Commit => success(store),
     }
@@ -86,61 +87,51 @@ mod tests {
         DLedgerStore::open(disk, "dledger", 4096, 64).expect("opens")
     }
 
+    fn push(follower: &mut DLedgerStore, disk: &mut MemDisk, push: Push) -> PushAnswer {
+        handle(follower, disk, &push, Some(5))
+    }
+
     #[test]
-    fn a_follower_that_diverged_is_truncated_to_the_leaders_log_and_takes_its_commit() {
+    fn a_follower_that_diverged_takes_the_leaders_entry_in_place_of_its_own() {
         let (mut leader_disk, mut follower_disk) = (MemDisk::new(), MemDisk::new());
         let mut leader = store(&mut leader_disk);
         let mut follower = store(&mut follower_disk);
-        // Both hold entries 0 and 1 of term 1; the follower also holds 2 of term 1, which the
-        // leader (elected in term 2) never had: its own 2 is of term 2.
-        let shared: Vec<Entry> = (0..2)
-            .map(|n| leader.append(&mut leader_disk, 1, vec![n; 8]))
-            .collect();
-        for entry in &shared {
-            let answer = handle(
-                &mut follower,
-                &mut follower_disk,
-                &Push::Append(entry.clone()),
-                None,
-            );
+        // Both hold entries 0 and 1 of term 1; the follower also holds a 2 of term 1 that the
+        // leader (elected in term 2) never had: the leader's 2 is of term 2.
+        for n in 0..2 {
+            let shared = leader.append(&mut leader_disk, 1, vec![n; 8]);
+            let answer = push(&mut follower, &mut follower_disk, Push::Append(shared));
             assert!(matches!(answer, PushAnswer::Success { .. }));
         }
         follower.append(&mut follower_disk, 1, vec![9; 8]);
         let own = leader.append(&mut leader_disk, 2, vec![2; 8]);
-        let compare = |f: &mut DLedgerStore, d: &mut MemDisk, e: &Entry| {
-            handle(f, d, &Push::Compare(e.clone()), None)
+        let diverged = push(
+            &mut follower,
+            &mut follower_disk,
+            Push::Compare(own.clone()),
+        );
+        let span = PushAnswer::InconsistentState {
+            begin: 0,
+            end: Some(2),
         };
-        assert_eq!(
-            compare(&mut follower, &mut follower_disk, &own),
-            PushAnswer::InconsistentState
+        assert_eq!(diverged, span);
+        let answer = push(
+            &mut follower,
+            &mut follower_disk,
+            Push::Truncate(own.clone()),
         );
-        assert!(matches!(
-            compare(&mut follower, &mut follower_disk, &shared[1]),
-            PushAnswer::Success { .. }
-        ));
-        let truncate = Push::Truncate(shared[1].clone());
-        let answer = handle(&mut follower, &mut follower_disk, &truncate, None);
-        assert_eq!(
-            answer,
-            PushAnswer::Success {
-                begin: 0,
-                end: Some(1)
-            }
-        );
-        let append = Push::Append(own.clone());
-        assert!(matches!(
-            handle(&mut follower, &mut follower_disk, &append, Some(5)),
-            PushAnswer::Success { .. }
-        ));
-        assert_eq!(follower.get(&follower_disk, 2), Some(own));
+        let replaced = PushAnswer::Success {
+            begin: 0,
+            end: Some(2),
+        };
+        assert_eq!(answer, replaced);
+        assert_eq!(follower.get(&follower_disk, 2), Some(own.clone()));
         assert_eq!(
             follower.committed_index(),
             Some(2),
-            "the leader's commit, as far as the log reaches"
+            "the leader's, as far as the log reaches"
         );
-        assert_eq!(
-            handle(&mut follower, &mut follower_disk, &append, None),
-            PushAnswer::Repeated
-        );
+        let again = push(&mut follower, &mut follower_disk, Push::Append(own));
+        assert_eq!(again, PushAnswer::Repeated);
     }
 }

@@ -2,10 +2,11 @@
 //! CommitLog with Raft (`enableDLegerCommitLog`). This part holds the group's storage on the
 //! simulated disk: the entry format wrapping a CommitLog record (`entry`), the data and index
 //! files with append, read, follower truncation and recovery (`store`), and the term and vote
-//! file, written without an fsync (`term`); the leader's quorum accounting (`quorum`) and a
-//! follower's handling of the leader's pushes (`follower`). Elections, the leader's side of
-//! the pusher and the broker's role changes build on them.
+//! file, written without an fsync (`term`); the leader's quorum accounting (`quorum`), its
+//! dispatcher per follower (`dispatcher`: compare, truncate, append) and a follower's
+//! handling of the pushes (`follower`). Elections and the broker's role changes build on them.
 
+pub mod dispatcher;
 pub mod entry;
 pub mod follower;
 pub mod quorum;

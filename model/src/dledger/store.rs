@@ -218,6 +218,30 @@ impl DLedgerStore {
         self.end = Some((kept.index, kept.term));
     }
 
+    /// A follower's `truncate` to the leader's log: drops every entry from `entry.index` on
+    /// and stores the leader's `entry` in its place (the entries before it are the leader's,
+    /// at the same positions).
+    pub fn replace_from(
+        &mut self,
+        disk: &mut dyn Disk,
+        entry: &Entry,
+    ) -> Result<(), AppendRefused> {
+        let next = self.end.map_or(self.begin, |(end, _)| end + 1);
+        if entry.index < self.begin || entry.index > next {
+            let end = self.end.map(|(end, _)| end);
+            return Err(AppendRefused::InconsistentIndex { end });
+        }
+        if entry.index < next {
+            let before = entry.index.checked_sub(1).filter(|b| *b >= self.begin);
+            let kept = before.and_then(|b| self.unit(disk, b));
+            self.data.truncate_dirty_files(disk, entry.pos);
+            self.index
+                .truncate_dirty_files(disk, entry.index * INDEX_UNIT_BYTES);
+            self.end = kept.map(|unit| (unit.index, unit.term));
+        }
+        self.append_replica(disk, entry)
+    }
+
     /// The committed index moved (`updateCommittedIndex`): only forward.
     pub fn update_committed(&mut self, index: u64) {
         if self.committed.is_some_and(|committed| index <= committed) {
