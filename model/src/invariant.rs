@@ -28,6 +28,19 @@ pub fn violated(name: &str, detail: std::fmt::Arguments<'_>) -> ! {
     panic!("{PREFIX}{name}: {detail}")
 }
 
+/// Runs `f`, which must violate an invariant: the invariant's name and what was seen. For the
+/// tests that show an invariant fires.
+#[cfg(test)]
+pub fn fired(f: impl FnOnce()) -> (String, String) {
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("an invariant fires");
+    let message = caught
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    let (name, detail) = parse(message).expect("an invariant violation");
+    (name.to_string(), detail.to_string())
+}
+
 /// The invariant's name and detail, if `message` reports a violation.
 pub fn parse(message: &str) -> Option<(&str, &str)> {
     let rest = message.strip_prefix(PREFIX)?;

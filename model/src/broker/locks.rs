@@ -97,13 +97,7 @@ mod tests {
 
     /// The name of the invariant `f` violates.
     fn violated(f: impl FnOnce()) -> String {
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-            .expect_err("an invariant fires");
-        let message = caught
-            .downcast_ref::<String>()
-            .expect("a formatted message");
-        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
-        name.to_string()
+        crate::invariant::fired(f).0
     }
 
     /// A table that names another owner than the one just granted, or a lock renewed in the

@@ -383,16 +383,12 @@ mod tests {
 mod invariant_tests {
     use super::*;
 
-    fn violation(step: impl FnOnce(&mut MappedFile) + std::panic::UnwindSafe) -> String {
-        let caught = std::panic::catch_unwind(|| {
+    fn violation(step: impl FnOnce(&mut MappedFile)) -> String {
+        let (name, _) = crate::invariant::fired(|| {
             let mut file = MappedFile::at("log/0".into(), 0, 1024, 0);
             step(&mut file);
         });
-        let panic = caught.expect_err("the invariant fires");
-        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-        crate::invariant::parse(&message)
-            .map(|(name, _)| name.to_string())
-            .unwrap_or(message)
+        name
     }
 
     #[test]

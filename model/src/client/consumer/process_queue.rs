@@ -240,13 +240,8 @@ mod tests {
     }
 
     /// The name of the invariant `f` violates.
-    fn violated(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
-        let caught = std::panic::catch_unwind(f).expect_err("an invariant fires");
-        let message = caught
-            .downcast_ref::<String>()
-            .expect("a formatted message");
-        let (name, _) = crate::invariant::parse(message).expect("an invariant violation");
-        name.to_string()
+    fn violated(f: impl FnOnce()) -> String {
+        crate::invariant::fired(f).0
     }
 
     #[test]
