@@ -2,7 +2,7 @@
 //! a broker's newest commitlog file changes on the media, and never heals).
 
 use super::{Kind, Planning, Refusal, Resolve, Swarmed};
-use crate::runtime::Action;
+use crate::runtime::{Action, Effect};
 use crate::scenario::resolved::{FaultSpec, NodeRole};
 use model::NodeId;
 use model::time::format_ms;
@@ -83,26 +83,26 @@ fn bit_rot(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
 pub(super) fn plan_slow(planning: &mut Planning<'_>, candidates: &[NodeId], extra_ms: u64) {
     let node = planning.draw_node(candidates);
     let fault = planning.fault.index;
-    let slow = Action::SlowDisk {
+    let slow = Action::Effect(Effect::SlowDisk {
         node,
         fault,
         extra_ms,
         description: planning.fault.description.clone(),
-    };
+    });
     planning.push(planning.at, slow);
     if let Some(end) = planning.end {
-        planning.push(end, Action::SlowDiskOff { node, fault });
+        planning.push(end, Action::Effect(Effect::SlowDiskOff { node, fault }));
     }
 }
 
 /// A byte of the drawn broker's newest commitlog file rots at the start.
 pub(super) fn plan_bit_rot(planning: &mut Planning<'_>, candidates: &[NodeId]) {
     let node = planning.draw_node(candidates);
-    let rot = Action::BitRot {
+    let rot = Action::Effect(Effect::BitRot {
         node,
         fault: planning.fault.index,
         dir: model::broker::store::commit_log::DIR.to_string(),
         description: planning.fault.description.clone(),
-    };
+    });
     planning.push(planning.at, rot);
 }

@@ -13,7 +13,7 @@ pub mod role;
 
 use crate::net::Rule;
 use crate::rng::Stream;
-use crate::runtime::{Action, Timed};
+use crate::runtime::{Action, Effect, Timed};
 use crate::scenario::resolved::{Fault, FaultSpec, NodeDecl, NodeRole};
 use crate::scenario::schema::{FaultSection, Names};
 use model::protocol::RequestCode;
@@ -211,14 +211,14 @@ impl Planning<'_> {
     /// A network rule on from the start, off at the end.
     pub fn rule(&mut self, rule: Rule) {
         let (fault, description) = (self.fault.index, self.fault.description.clone());
-        let on = Action::RuleOn {
+        let on = Action::Effect(Effect::RuleOn {
             fault,
             rule,
             description,
-        };
+        });
         self.push(self.at, on);
         if let Some(end) = self.end {
-            self.push(end, Action::RuleOff { fault });
+            self.push(end, Action::Effect(Effect::RuleOff { fault }));
         }
     }
 }

@@ -51,6 +51,13 @@ pub enum Action {
         fault: usize,
         description: String,
     },
+    /// A fault's effect on the network or a disk.
+    Effect(Effect),
+}
+
+/// What a fault does to the network or a disk, on or off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
     RuleOn {
         fault: usize,
         rule: Rule,
@@ -460,14 +467,14 @@ fn apply(
                 handle.resume(madsim_id);
             }
         }
-        effect => apply_effect(world, now, effect),
+        Action::Effect(effect) => apply_effect(world, now, effect),
     }
 }
 
 /// A fault's effect on the network or a disk, on or off.
-fn apply_effect(world: &mut World, now: Time, action: Action) {
-    match action {
-        Action::RuleOn {
+fn apply_effect(world: &mut World, now: Time, effect: Effect) {
+    match effect {
+        Effect::RuleOn {
             fault,
             rule,
             description,
@@ -475,11 +482,11 @@ fn apply_effect(world: &mut World, now: Time, action: Action) {
             world.record_sim(now, None, SimEvent::FaultOn { fault, description });
             world.net.add_rule(fault, rule);
         }
-        Action::RuleOff { fault } => {
+        Effect::RuleOff { fault } => {
             world.record_sim(now, None, SimEvent::FaultOff { fault });
             world.net.remove_rule(fault);
         }
-        Action::SlowDisk {
+        Effect::SlowDisk {
             node,
             fault,
             extra_ms,
@@ -491,7 +498,7 @@ fn apply_effect(world: &mut World, now: Time, action: Action) {
                 .machine(node)
                 .set_slow(extra_ms);
         }
-        Action::BitRot {
+        Effect::BitRot {
             node,
             fault,
             dir,
@@ -505,13 +512,12 @@ fn apply_effect(world: &mut World, now: Time, action: Action) {
                 world.record_sim(now, Some(node), SimEvent::Corrupted { file, position });
             }
         }
-        Action::SlowDiskOff { node, fault } => {
+        Effect::SlowDiskOff { node, fault } => {
             world.record_sim(now, Some(node), SimEvent::FaultOff { fault });
             madsim::plugin::simulator::<DiskSim>()
                 .lock()
                 .machine(node)
                 .set_slow(0);
         }
-        _ => unreachable!("node actions are applied by `apply`"),
     }
 }
