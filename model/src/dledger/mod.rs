@@ -4,7 +4,8 @@
 //! files with append, read, follower truncation and recovery (`store`), and the term and vote
 //! file, written without an fsync (`term`); the leader's quorum accounting (`quorum`), its
 //! dispatcher per follower (`dispatcher`: compare, truncate, append) and a follower's
-//! handling of the pushes (`follower`). Elections and the broker's role changes build on them.
+//! handling of the pushes (`follower`); a member's election state and its answer to a vote
+//! (`vote`). The election loop and the broker's role changes build on them.
 
 pub mod dispatcher;
 pub mod entry;
@@ -12,3 +13,4 @@ pub mod follower;
 pub mod quorum;
 pub mod store;
 pub mod term;
+pub mod vote;
