@@ -5,7 +5,10 @@
 //! without a known leader); a newer term, which only makes this member a candidate that bumps
 //! its term at once (TERM_NOT_READY, no vote this round); a term older than this member's log;
 //! a member taking leadership with a log at least as long. Otherwise it grants the vote, which
-//! the caller persists in the term file (never fsynced).
+//! the caller persists in the term file (never fsynced). A leader's heartbeat is answered as
+//! `handleHeartBeat` does: an older term is refused, the known leader of this term is heard,
+//! a member without a leader in this term follows the sender, another leader in the same
+//! term is INCONSISTENT_LEADER, and a newer term again only makes a candidate.
 
 /// A member's role (`MemberState.Role`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +65,19 @@ pub enum VoteResult {
     RejectTakingLeadership,
 }
 
+/// `handleHeartBeat`'s answer (`DLedgerResponseCode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeartbeatAnswer {
+    /// The leader was heard: the follower's timer starts again.
+    Success,
+    UnknownMember,
+    UnexpectedMember,
+    /// The sender's term is older than this member's, which the answer carries.
+    ExpiredTerm(u64),
+    InconsistentLeader,
+    TermNotReady,
+}
+
 impl Member {
     /// A new member: a candidate in term 0 (or the term its term file held).
     pub fn new(self_id: &str, peers: &[&str], term: u64, voted_for: Option<String>) -> Member {
@@ -103,6 +119,35 @@ impl Member {
             self.voted_for = Some(request.candidate.clone());
         }
         (result, term)
+    }
+
+    /// `handleHeartBeat` from `leader` in `term`.
+    pub fn handle_heartbeat(&mut self, leader: &str, term: u64) -> HeartbeatAnswer {
+        if !self.peers.iter().any(|p| p == leader) {
+            return HeartbeatAnswer::UnknownMember;
+        }
+        if leader == self.self_id {
+            return HeartbeatAnswer::UnexpectedMember;
+        }
+        if term < self.term {
+            return HeartbeatAnswer::ExpiredTerm(self.term);
+        }
+        if term > self.term {
+            // A larger term: a candidate first, which bumps its term at once.
+            self.change_to_candidate(term);
+            self.bump_term_now = true;
+            return HeartbeatAnswer::TermNotReady;
+        }
+        match self.leader.as_deref() {
+            None => {
+                // `changeRoleToFollower`.
+                self.role = Role::Follower;
+                self.leader = Some(leader.to_string());
+                HeartbeatAnswer::Success
+            }
+            Some(known) if known == leader => HeartbeatAnswer::Success,
+            Some(_) => HeartbeatAnswer::InconsistentLeader,
+        }
     }
 
     fn judge_vote(&mut self, request: &VoteRequest, from_self: bool) -> VoteResult {
@@ -232,6 +277,33 @@ mod tests {
         assert_eq!(
             n1.handle_vote(&old, false).0,
             VoteResult::RejectExpiredVoteTerm
+        );
+    }
+
+    #[test]
+    fn a_heartbeat_makes_a_follower_of_a_member_without_a_leader_in_its_term() {
+        let mut n1 = member(4, (10, 2));
+        assert_eq!(
+            n1.handle_heartbeat("n0", 3),
+            HeartbeatAnswer::ExpiredTerm(4)
+        );
+        assert_eq!(n1.handle_heartbeat("n0", 4), HeartbeatAnswer::Success);
+        assert_eq!(
+            (n1.role, n1.leader.as_deref()),
+            (Role::Follower, Some("n0"))
+        );
+        assert_eq!(
+            n1.handle_heartbeat("n2", 4),
+            HeartbeatAnswer::InconsistentLeader
+        );
+        assert_eq!(n1.handle_heartbeat("n2", 5), HeartbeatAnswer::TermNotReady);
+        assert_eq!(
+            (n1.role, n1.leader.as_deref(), n1.term),
+            (Role::Candidate, None, 4)
+        );
+        assert_eq!(
+            n1.handle_heartbeat("n1", 5),
+            HeartbeatAnswer::UnexpectedMember
         );
     }
 
