@@ -5,12 +5,14 @@
 //! file, written without an fsync (`term`); the leader's quorum accounting (`quorum`), its
 //! dispatcher per follower (`dispatcher`: compare, truncate, append) and a follower's
 //! handling of the pushes (`follower`); a member's election state and its answer to a vote
-//! (`vote`). The election loop and the broker's role changes build on them.
+//! and to a heartbeat (`vote`), and a candidate's count of a vote round (`tally`). The
+//! election loop and the broker's role changes build on them.
 
 pub mod dispatcher;
 pub mod entry;
 pub mod follower;
 pub mod quorum;
 pub mod store;
+pub mod tally;
 pub mod term;
 pub mod vote;
