@@ -605,8 +605,8 @@ pub struct FaultSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SwarmSection {
-    /// The atlas: fault kinds a seed may draw (kill, shutdown, power-off, disk-loss, pause,
-    /// partition, drop-request, drop-response, delay, slow-disk, bit-rot).
+    /// The atlas: fault kinds a seed may draw (every kind but bandwidth, promote and demote;
+    /// `crate::fault::Swarmed` says which).
     pub kinds: Vec<FaultKind>,
     /// Nodes the faults may hit. Default: every broker.
     #[serde(default)]
