@@ -241,6 +241,16 @@ fn a_check_that_ignores_op_messages_is_caught() {
     });
 }
 
+/// Across a manual failover, a check that reads no op messages commits again what the
+/// promoted slave did receive: the failover's own named cause (`commit_not_replicated`) must
+/// not explain those duplicates.
+#[test]
+fn a_check_that_ignores_op_messages_is_caught_across_a_failover() {
+    require_caught("transaction-failover", "check_ignores_op_messages", |s| {
+        s.verdict == Verdict::Fail && transactions(s).duplicated_unexplained > 0
+    });
+}
+
 /// A half message stored in its real topic is consumed before its commit, and even when it is
 /// rolled back.
 #[test]

@@ -3,7 +3,7 @@
 //! among them), `delay` (packets take longer) and `bandwidth` (a link's packets share a cap).
 //! Each may be narrowed by sender (`from`), receiver (`to`) and RocketMQ request code.
 
-use super::{Kind, Refusal, Resolve, Swarmed};
+use super::{Aim, Kind, Refusal, Resolve, Swarmed};
 use crate::net::{Direction, NodeSet, Rule, Selector};
 use crate::ratio::Ratio;
 use crate::rng::Stream;
@@ -19,16 +19,7 @@ pub const PARTITION: Kind = Kind {
     resolve: partition,
     swarm: Swarmed::Drawn {
         on_disk: false,
-        draw: |_, aim| {
-            let rest = (0..aim.nodes.len()).map(|i| NodeId(i as u16));
-            let rest = rest.filter(|n| *n != aim.target && aim.nodes[n.index()].name != "auditor");
-            let spec = FaultSpec::Partition {
-                a: vec![aim.target],
-                b: rest.collect(),
-                one_way: false,
-            };
-            (spec, " from every other node".to_string())
-        },
+        draw: |_, aim| (cut_off(aim), " from every other node".to_string()),
     },
 };
 
@@ -47,16 +38,18 @@ pub const ISOLATE: Kind = Kind {
     },
     swarm: Swarmed::Drawn {
         on_disk: false,
-        draw: |_, aim| {
-            let spec = FaultSpec::Partition {
-                a: vec![aim.target],
-                b: everyone_else(aim.nodes, &[aim.target]),
-                one_way: false,
-            };
-            (spec, String::new())
-        },
+        draw: |_, aim| (cut_off(aim), String::new()),
     },
 };
+
+/// A swarm's target cut off from every other node.
+fn cut_off(aim: &Aim<'_>) -> FaultSpec {
+    FaultSpec::Partition {
+        a: vec![aim.target],
+        b: everyone_else(aim.nodes, &[aim.target]),
+        one_way: false,
+    }
+}
 
 /// Every node but `these` and the auditor (which only reads back after the run).
 fn everyone_else(nodes: &[NodeDecl], these: &[NodeId]) -> Vec<NodeId> {

@@ -140,9 +140,9 @@ fn ha_timer(timer: HaTimer) -> Timer {
 }
 
 /// What the master's HA service reads of its broker: the store, if open, and the settings.
-pub(crate) struct HaView<'a> {
-    pub store: Option<&'a MessageStore>,
-    pub config: &'a BrokerConfig,
+struct HaView<'a> {
+    store: Option<&'a MessageStore>,
+    config: &'a BrokerConfig,
 }
 
 impl HaMaster {

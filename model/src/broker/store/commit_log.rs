@@ -172,7 +172,6 @@ impl CommitLog {
 
     /// Writes `bytes` at the file's wrote position and advances it by `advance`.
     fn write(&mut self, disk: &mut dyn Disk, index: usize, bytes: &[u8], advance: u64) {
-        let file_size = self.file_size();
         let file = &mut self.files.files[index];
         if self.transient {
             let buffer = self.write_buffers.entry(file.from).or_default();
@@ -192,13 +191,6 @@ impl CommitLog {
             disk.write(&file.path, file.wrote(), bytes);
             file.append(advance, false);
         }
-        crate::invariant!(
-            file.wrote() <= file_size,
-            "commit-log-write-within-file",
-            "{}: wrote {} of {file_size}",
-            file.path,
-            file.wrote()
-        );
     }
 
     /// Copies buffered appends to the page cache (`MappedFileQueue.commit`): one file per

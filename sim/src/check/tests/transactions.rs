@@ -63,6 +63,12 @@ impl Story {
         self.model(at, node, event)
     }
 
+    /// Message 1 stored twice in `audit`: at queue offset 1 and at 9.
+    fn stored_twice(&mut self, at: u64) -> &mut Story {
+        self.stored(at, 1, "audit")
+            .held(at, "broker-a", "audit", 9, Some(id(1)), 1)
+    }
+
     fn checked(&mut self, at: u64, seq: u32, times: u32) -> &mut Story {
         let producer = Some(self.node("p-0"));
         let event = Event::TransactionChecked {
@@ -167,8 +173,7 @@ fn a_check_racing_the_producers_commit_explains_a_duplicate() {
         .decided(8_000, 1, COMMIT)
         .ended(8_001, 1, false, Some(500))
         .ended(67_000, 1, true, Some(900))
-        .stored(80_000, 1, "audit")
-        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(80_000)
         .read_back_done(90_000)
         .check();
     let duplicate = only(&report, AnomalyKind::TxnDuplicated, "#8158");
@@ -185,8 +190,7 @@ fn a_check_after_the_commit_was_dispatched_is_no_race() {
         .ended(8_001, 1, false, Some(500))
         .checked(60_000, 1, 1)
         .ended(60_003, 1, true, Some(900))
-        .stored(80_000, 1, "audit")
-        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(80_000)
         .read_back_done(90_000)
         .check();
     let duplicate = only(&report, AnomalyKind::TxnDuplicated, "although nothing lost");
@@ -201,8 +205,7 @@ fn two_commits_from_the_producer_are_a_repeated_commit() {
         .decided(1_100, 1, COMMIT)
         .ended(1_101, 1, false, Some(500))
         .ended(1_200, 1, false, Some(900))
-        .stored(8_000, 1, "audit")
-        .held(8_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(8_000)
         .read_back_done(9_000)
         .check();
     let duplicate = only(&report, AnomalyKind::TxnDuplicated, "#5574");
@@ -220,8 +223,7 @@ fn checked_twice(how: Stop, times: (u32, u32)) -> (Option<&'static str>, String)
         .stop(61_000, "broker-a", how)
         .checked(120_000, 1, times.1)
         .ended(120_003, 1, true, Some(900))
-        .stored(130_000, 1, "audit")
-        .held(130_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(130_000)
         .read_back_done(140_000)
         .check();
     let duplicates = of(&report, AnomalyKind::TxnDuplicated);
@@ -347,8 +349,7 @@ fn a_half_stored_twice_on_one_broker_explains_a_duplicate() {
         .decided(8_000, 1, COMMIT)
         .ended(8_001, 1, false, Some(500))
         .ended(67_000, 1, true, Some(900))
-        .stored(80_000, 1, "audit")
-        .held(80_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(80_000)
         .read_back_done(90_000)
         .check();
     let duplicate = only(
@@ -410,8 +411,7 @@ fn a_commit_the_promoted_slave_never_received_is_committed_again() {
         .stop(30_000, "broker-a", Stop::Kill)
         .switched(40_000, "broker-a-s1")
         .ended_on(100_003, "broker-a-s1", 1, true, Some(300))
-        .stored(110_000, 1, "audit")
-        .held(110_000, "broker-a", "audit", 9, Some(id(1)), 1)
+        .stored_twice(110_000)
         .read_back_done(120_000)
         .check();
     let duplicate = only(
