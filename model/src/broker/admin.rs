@@ -2,7 +2,7 @@
 //! `AdminBrokerProcessor`): heartbeats, the consumer list, committed offsets, queue locks, and
 //! progress figures.
 
-use super::Broker;
+use super::Running;
 use crate::node::{Context, Inbound};
 use crate::protocol::route::{SCHEDULE_TOPIC, retry_topic};
 use crate::protocol::{
@@ -10,7 +10,7 @@ use crate::protocol::{
     ResponseCode, RuntimeInfo,
 };
 
-impl Broker {
+impl Running {
     /// `HEART_BEAT`: learn the client's groups; create each clustering group's retry topic;
     /// tell the group when its membership changed.
     pub(super) fn handle_heartbeat(
@@ -102,10 +102,7 @@ impl Broker {
         let response = match self.offsets.query(group, topic, queue_id) {
             Some(offset) => Response::success(ResponseBody::Offset(offset)),
             None => {
-                let min = self
-                    .store
-                    .as_ref()
-                    .map_or(0, |s| s.min_offset_in_queue(topic, queue_id));
+                let min = self.store.min_offset_in_queue(topic, queue_id);
                 if min == 0 {
                     Response::success(ResponseBody::Offset(0))
                 } else {
@@ -155,7 +152,7 @@ impl Broker {
             ctx.respond(inbound, Response::error(ResponseCode::TopicNotExist));
             return;
         };
-        let store = self.store.as_ref();
+        let store = &self.store;
         let progress = (0..config.read_queue_nums)
             .map(|queue_id| QueueProgress {
                 queue: MessageQueue {
@@ -163,7 +160,7 @@ impl Broker {
                     broker_name: self.config.broker_name.clone(),
                     queue_id,
                 },
-                broker_offset: store.map_or(0, |s| s.max_offset_in_queue(topic, queue_id)),
+                broker_offset: store.max_offset_in_queue(topic, queue_id),
                 consumer_offset: self.offsets.query(group, topic, queue_id).unwrap_or(0),
             })
             .collect();
@@ -175,15 +172,13 @@ impl Broker {
 
     /// `GET_BROKER_RUNTIME_INFO`: here, the delayed messages not yet delivered.
     pub(super) fn handle_runtime_info(&mut self, ctx: &mut Context<'_>, inbound: Inbound) {
-        let backlog = self.store.as_ref().map_or(0, |store| {
-            (0..18u32)
-                .map(|queue| {
-                    store
-                        .max_offset_in_queue(SCHEDULE_TOPIC, queue)
-                        .saturating_sub(self.schedule.next[queue as usize])
-                })
-                .sum()
-        });
+        let backlog = (0..18u32)
+            .map(|queue| {
+                (self.store)
+                    .max_offset_in_queue(SCHEDULE_TOPIC, queue)
+                    .saturating_sub(self.schedule.next[queue as usize])
+            })
+            .sum();
         let info = RuntimeInfo {
             schedule_backlog: backlog,
             transaction_backlog: self.transaction_backlog(),

@@ -2,7 +2,7 @@
 //! every due message back into its real topic, then wait for the next one to fall due.
 
 use super::schedule::{self, DELAY_FOR_A_PERIOD_MS, DELAY_FOR_A_WHILE_MS};
-use super::{Broker, BrokerTimer};
+use super::{BrokerTimer, Running};
 use crate::node::Context;
 use crate::protocol::route::SCHEDULE_TOPIC;
 use crate::timer::Timer;
@@ -21,10 +21,10 @@ fn arm(armed: &mut [bool; 18], ctx: &mut Context<'_>, level: u32, delay_ms: u64)
     }
 }
 
-impl Broker {
+impl Running {
     /// Starts the levels that have messages waiting (`ScheduleMessageService.start`).
     pub(super) fn start_schedule(&mut self, ctx: &mut Context<'_>) {
-        let Some(store) = &self.store else { return };
+        let store = &self.store;
         for level in 1..=18u32 {
             if store.max_offset_in_queue(SCHEDULE_TOPIC, level - 1) > 0 {
                 arm(
@@ -55,8 +55,7 @@ impl Broker {
     pub(super) fn deliver_due(&mut self, ctx: &mut Context<'_>, level: u32) {
         let index = (level - 1) as usize;
         let before = self.schedule.next[index];
-        let queue_end =
-            (self.store.as_ref()).map_or(0, |s| s.max_offset_in_queue(SCHEDULE_TOPIC, level - 1));
+        let queue_end = (self.store).max_offset_in_queue(SCHEDULE_TOPIC, level - 1);
         self.deliver_level(ctx, level);
         let after = self.schedule.next[index];
         crate::invariant!(
@@ -69,9 +68,7 @@ impl Broker {
     fn deliver_level(&mut self, ctx: &mut Context<'_>, level: u32) {
         let index = (level - 1) as usize;
         self.schedule_armed[index] = false;
-        let Some(store) = self.store.as_mut() else {
-            return;
-        };
+        let store = &mut self.store;
         let now = ctx.now().wall_clock_ms();
         let delay = schedule::delay_ms(level);
         loop {

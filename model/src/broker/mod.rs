@@ -85,20 +85,29 @@ enum Pending {
     SlaveSync,
 }
 
+/// A broker process: its configuration until it starts, then its running state.
 pub struct Broker {
+    phase: Phase,
+}
+
+enum Phase {
+    Stopped(Box<BrokerConfig>),
+    Running(Box<Running>),
+}
+
+/// A started broker: its store (loaded at start, so always there), its tables and services.
+pub(in crate::broker) struct Running {
     config: BrokerConfig,
     pending: BTreeMap<RequestId, Pending>,
     /// The master's address as the name servers last told this slave.
     master_addr: Option<NodeId>,
-    store: Option<MessageStore>,
+    store: MessageStore,
     waiting_sends: BTreeMap<u64, WaitingSend>,
     next_wait: u64,
     topics: Topics,
     consumers: Consumers,
     producers: transaction::Producers,
-    /// When this process started (the transaction check's phase), and whether a round is due.
-    started_at: crate::time::Time,
-    check_armed: bool,
+    check_loop: transaction::CheckLoop,
     offsets: Offsets,
     holds: LongPolling,
     locks: QueueLocks,
@@ -111,47 +120,36 @@ pub struct Broker {
 impl Broker {
     pub fn new(config: BrokerConfig) -> Broker {
         Broker {
-            topics: Topics::new(&config.topics),
-            config,
-            pending: BTreeMap::new(),
-            master_addr: None,
-            store: None,
-            waiting_sends: BTreeMap::new(),
-            next_wait: 0,
-            consumers: Consumers::default(),
-            producers: transaction::Producers::default(),
-            started_at: crate::time::Time::ZERO,
-            check_armed: false,
-            offsets: Offsets::default(),
-            holds: LongPolling::default(),
-            locks: QueueLocks::default(),
-            schedule: ScheduleOffsets::default(),
-            schedule_armed: [false; 18],
-            ha_master: ha::master::HaMaster::default(),
-            ha_slave: ha::slave::HaSlave::default(),
+            phase: Phase::Stopped(Box::new(config)),
         }
     }
 
     pub fn config(&self) -> &BrokerConfig {
-        &self.config
-    }
-
-    pub fn store(&self) -> Option<&MessageStore> {
-        self.store.as_ref()
-    }
-
-    fn register_all(&mut self, ctx: &mut Context<'_>) {
-        for name_server in self.config.name_servers.clone() {
-            let request = Request::RegisterBroker(RegisterBroker {
-                cluster: self.config.cluster.clone(),
-                broker_name: self.config.broker_name.clone(),
-                broker_id: self.config.broker_id,
-                ha_addr: ctx.me(),
-                topics: self.topics.all(),
-            });
-            let id = ctx.request(name_server, request, self.config.register_broker_timeout_ms);
-            self.pending.insert(id, Pending::Register);
+        match &self.phase {
+            Phase::Stopped(config) => config,
+            Phase::Running(running) => &running.config,
         }
+    }
+
+    /// The store, once the broker has started.
+    pub fn store(&self) -> Option<&MessageStore> {
+        match &self.phase {
+            Phase::Stopped(_) => None,
+            Phase::Running(running) => Some(&running.store),
+        }
+    }
+
+    pub(in crate::broker) fn running(&mut self) -> Option<&mut Running> {
+        match &mut self.phase {
+            Phase::Stopped(_) => None,
+            Phase::Running(running) => Some(running),
+        }
+    }
+}
+
+impl Running {
+    fn register_all(&mut self, ctx: &mut Context<'_>) {
+        register_all(ctx, &self.config, &self.topics, &mut self.pending);
     }
 
     /// New messages were dispatched: answer held pulls, wake delay levels, and wake the
@@ -161,9 +159,7 @@ impl Broker {
             self.ha_data_appended(ctx, false);
         }
         for arrival in arrivals {
-            let queue_max = (self.store.as_ref()).map_or(0, |s| {
-                s.max_offset_in_queue(&arrival.topic, arrival.queue_id)
-            });
+            let queue_max = (self.store).max_offset_in_queue(&arrival.topic, arrival.queue_id);
             crate::invariant!(
                 arrival.max_offset <= queue_max,
                 "long-poll-arrival-within-queue",
@@ -188,30 +184,71 @@ impl Broker {
     }
 }
 
+/// `registerBrokerAll`: the broker's identity and topics to every name server.
+fn register_all(
+    ctx: &mut Context<'_>,
+    config: &BrokerConfig,
+    topics: &Topics,
+    pending: &mut BTreeMap<RequestId, Pending>,
+) {
+    for name_server in &config.name_servers {
+        let request = Request::RegisterBroker(RegisterBroker {
+            cluster: config.cluster.clone(),
+            broker_name: config.broker_name.clone(),
+            broker_id: config.broker_id,
+            ha_addr: ctx.me(),
+            topics: topics.all(),
+        });
+        let id = ctx.request(*name_server, request, config.register_broker_timeout_ms);
+        pending.insert(id, Pending::Register);
+    }
+}
+
 fn timer(timer: BrokerTimer) -> Timer {
     Timer::Broker(timer)
 }
 
-impl Node for Broker {
-    fn on_start(&mut self, ctx: &mut Context<'_>) {
+impl Running {
+    /// `BrokerController.start`: the store loads (recovering after a crash), the tables are
+    /// read back, the broker registers and its services start.
+    pub(in crate::broker) fn start(ctx: &mut Context<'_>, config: BrokerConfig) -> Running {
         let settings = StoreSettings {
-            broker_name: self.config.broker_name.clone(),
+            broker_name: config.broker_name.clone(),
             store_host: ctx.me(),
-            config: self.config.store.clone(),
-            flush_disk_type: self.config.flush_disk_type,
-            is_slave: !self.config.role.is_master(),
-            bugs: self.config.bugs.clone(),
+            config: config.store.clone(),
+            flush_disk_type: config.flush_disk_type,
+            is_slave: !config.role.is_master(),
+            bugs: config.bugs.clone(),
         };
-        let store = MessageStore::open(ctx, settings).unwrap_or_else(|err| {
-            panic!(
-                "{}: the store does not load: {err}",
-                self.config.broker_name
-            )
-        });
-        self.store = Some(store);
-        self.offsets = Offsets::load(ctx.disk());
-        self.topics = Topics::load(&self.config.topics, ctx.disk());
-        self.schedule = ScheduleOffsets::load(ctx.disk());
+        let store = MessageStore::open(ctx, settings)
+            .unwrap_or_else(|err| panic!("{}: the store does not load: {err}", config.broker_name));
+        let offsets = Offsets::load(ctx.disk());
+        let topics = Topics::load(&config.topics, ctx.disk());
+        let schedule = ScheduleOffsets::load(ctx.disk());
+        let mut running = Running {
+            config,
+            pending: BTreeMap::new(),
+            master_addr: None,
+            store,
+            waiting_sends: BTreeMap::new(),
+            next_wait: 0,
+            topics,
+            consumers: Consumers::default(),
+            producers: transaction::Producers::default(),
+            check_loop: transaction::CheckLoop::new(ctx.now()),
+            offsets,
+            holds: LongPolling::default(),
+            locks: QueueLocks::default(),
+            schedule,
+            schedule_armed: [false; 18],
+            ha_master: ha::master::HaMaster::default(),
+            ha_slave: ha::slave::HaSlave::default(),
+        };
+        running.start_services(ctx);
+        running
+    }
+
+    fn start_services(&mut self, ctx: &mut Context<'_>) {
         self.register_all(ctx);
         ctx.set_timer(REGISTER_INITIAL_DELAY_MS, timer(BrokerTimer::RegisterAll));
         ctx.set_timer(long_poll::CHECK_INTERVAL_MS, timer(BrokerTimer::HoldCheck));
@@ -226,7 +263,6 @@ impl Node for Broker {
                 timer(BrokerTimer::PersistScheduleOffsets),
             );
             self.start_schedule(ctx);
-            self.started_at = ctx.now();
             self.arm_transaction_check(ctx);
         } else {
             self.start_ha_slave(ctx);
@@ -330,10 +366,8 @@ impl Node for Broker {
                 );
             }
             BrokerTimer::Store(store_timer) => {
-                if let Some(store) = &mut self.store {
-                    let arrivals = store.on_timer(ctx, store_timer);
-                    self.on_arrivals(ctx, arrivals);
-                }
+                let arrivals = self.store.on_timer(ctx, store_timer);
+                self.on_arrivals(ctx, arrivals);
             }
             BrokerTimer::FlushTimeout(id) => self.flush_timed_out(ctx, id),
             BrokerTimer::ReplicaTimeout(id) => self.replica_timed_out(ctx, id),
@@ -341,10 +375,9 @@ impl Node for Broker {
             BrokerTimer::SlaveSync => self.slave_synchronize(ctx),
             BrokerTimer::HoldCheck => {
                 let now = ctx.now();
-                let store = self.store.as_ref();
-                let due = self.holds.due(now, |topic, queue| {
-                    store.map_or(0, |s| s.max_offset_in_queue(topic, queue))
-                });
+                let store = &self.store;
+                let due =
+                    (self.holds).due(now, |topic, queue| store.max_offset_in_queue(topic, queue));
                 for held in due {
                     self.handle_pull(ctx, held.inbound, held.pull, false);
                 }
@@ -379,17 +412,14 @@ impl Node for Broker {
     }
 
     fn on_flushed(&mut self, ctx: &mut Context<'_>, flush: FlushId) {
-        let Some(store) = &mut self.store else { return };
-        if store.on_flushed(ctx, flush) {
+        if self.store.on_flushed(ctx, flush) {
             self.release_flushed_sends(ctx);
         }
     }
 
     /// `BrokerController.shutdown`: the store closes cleanly and the offset tables are written.
     fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
-        if let Some(store) = &mut self.store {
-            store.shutdown(ctx.disk());
-        }
+        self.store.shutdown(ctx.disk());
         self.offsets.persist(ctx.disk());
         self.schedule.persist(ctx.disk());
     }
@@ -400,5 +430,56 @@ impl Node for Broker {
         self.producers.remove_channel(peer);
         let changed = self.consumers.remove_channel(peer);
         self.notify_changed(ctx, &changed);
+    }
+}
+
+impl Node for Broker {
+    fn on_start(&mut self, ctx: &mut Context<'_>) {
+        if let Phase::Stopped(config) = &self.phase {
+            let running = Running::start(ctx, (**config).clone());
+            self.phase = Phase::Running(Box::new(running));
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
+        match self.running() {
+            Some(running) => running.on_request(ctx, inbound, request),
+            None => ctx.not_supported(inbound),
+        }
+    }
+
+    fn on_response(
+        &mut self,
+        ctx: &mut Context<'_>,
+        id: RequestId,
+        result: Result<Response, RpcError>,
+    ) {
+        if let Some(running) = self.running() {
+            running.on_response(ctx, id, result);
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_>, timer: Timer) {
+        if let Some(running) = self.running() {
+            running.on_timer(ctx, timer);
+        }
+    }
+
+    fn on_flushed(&mut self, ctx: &mut Context<'_>, flush: FlushId) {
+        if let Some(running) = self.running() {
+            running.on_flushed(ctx, flush);
+        }
+    }
+
+    fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
+        if let Some(running) = self.running() {
+            running.on_shutdown(ctx);
+        }
+    }
+
+    fn on_connection_closed(&mut self, ctx: &mut Context<'_>, peer: NodeId) {
+        if let Some(running) = self.running() {
+            running.on_connection_closed(ctx, peer);
+        }
     }
 }

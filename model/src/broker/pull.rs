@@ -7,7 +7,7 @@
 //! it, by the one the group's heartbeats brought: a broker that has had no heartbeat from the
 //! group since it started answers SUBSCRIPTION_NOT_EXIST.
 
-use super::Broker;
+use super::Running;
 use super::store::{GetResult, GetStatus};
 use crate::filter::SubscriptionData;
 use crate::node::{Context, Inbound};
@@ -35,7 +35,7 @@ fn check_read(pull: &PullMessage, result: &GetResult) {
     );
 }
 
-impl Broker {
+impl Running {
     /// `processRequest(channel, request, brokerAllowSuspend)`: the first time a pull is
     /// processed it may be held; when a held pull wakes, it is answered whatever it finds.
     pub(super) fn handle_pull(
@@ -45,10 +45,7 @@ impl Broker {
         pull: PullMessage,
         allow_suspend: bool,
     ) {
-        let Some(store) = &self.store else {
-            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
-            return;
-        };
+        let store = &self.store;
         let subscription = match self.pull_subscription(&pull) {
             Ok(subscription) => subscription,
             Err(code) => return ctx.respond(inbound, Response::error(code)),
@@ -155,10 +152,7 @@ impl Broker {
         queue_id: u32,
         max: bool,
     ) {
-        let Some(store) = &self.store else {
-            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
-            return;
-        };
+        let store = &self.store;
         let offset = if max {
             store.max_offset_in_queue(topic, queue_id)
         } else {

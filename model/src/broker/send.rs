@@ -5,7 +5,7 @@
 
 use super::store::record::StoreRequest;
 use super::store::{AppendError, Appended, MessageStore};
-use super::{Broker, BrokerRole, BrokerTimer, FlushDiskType};
+use super::{BrokerRole, BrokerTimer, FlushDiskType, Running};
 use crate::ids::NodeId;
 use crate::message::property;
 use crate::node::{Context, Inbound};
@@ -101,7 +101,7 @@ impl PutView {
     }
 }
 
-impl Broker {
+impl Running {
     #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn handle_send(
         &mut self,
@@ -141,10 +141,7 @@ impl Broker {
                 self.register_all(ctx);
             }
         }
-        let Some(store) = self.store.as_mut() else {
-            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
-            return;
-        };
+        let store = &mut self.store;
         let before = PutView::of(store, &request);
         let appended = match store.put(ctx, &request) {
             Ok(appended) => appended,
@@ -268,7 +265,7 @@ impl Broker {
 
     /// The commitlog is flushed further: settle the flush of every send it now covers.
     pub(super) fn release_flushed_sends(&mut self, ctx: &mut Context<'_>) {
-        let Some(store) = &self.store else { return };
+        let store = &self.store;
         let flushed = store.flushed_where();
         let wrote = store.commit_log.max_wrote_offset();
         crate::invariant!(

@@ -3,7 +3,7 @@
 //! groups' progress when the master is gone. Offsets committed to the slave meanwhile are
 //! overwritten by the master's at the next round, and the master never sees them.
 
-use super::{Broker, BrokerTimer, Pending};
+use super::{BrokerTimer, Pending, Running};
 use crate::node::{Context, Inbound};
 use crate::protocol::{Request, Response, ResponseBody};
 use crate::timer::Timer;
@@ -15,7 +15,7 @@ pub const INITIAL_DELAY_MS: u64 = 3_000;
 /// The remoting timeout of each request.
 const TIMEOUT_MS: u64 = 3_000;
 
-impl Broker {
+impl Running {
     /// One `syncAll` round, if a master is known.
     pub(super) fn slave_synchronize(&mut self, ctx: &mut Context<'_>) {
         if self.config.role.is_master() {

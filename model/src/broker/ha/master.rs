@@ -16,7 +16,7 @@ use super::{
     WINDOW_BYTES,
 };
 use crate::broker::store::MessageStore;
-use crate::broker::{Broker, BrokerConfig, BrokerTimer};
+use crate::broker::{BrokerConfig, BrokerTimer, Running};
 use crate::event::Event;
 use crate::ids::NodeId;
 use crate::node::Context;
@@ -139,9 +139,9 @@ fn ha_timer(timer: HaTimer) -> Timer {
     Timer::Broker(BrokerTimer::Ha(timer))
 }
 
-/// What the master's HA service reads of its broker: the store, if open, and the settings.
+/// What the master's HA service reads of its broker: the store and the settings.
 struct HaView<'a> {
-    store: Option<&'a MessageStore>,
+    store: &'a MessageStore,
     config: &'a BrokerConfig,
 }
 
@@ -157,7 +157,7 @@ impl HaMaster {
         (slave, session): (NodeId, HaSession),
         max_offset: u64,
     ) -> bool {
-        let master_offset = view.store.map_or(0, |s| s.max_physical_offset());
+        let master_offset = view.store.max_physical_offset();
         let known = self.connections.get(&slave);
         if known.is_none_or(|c| c.session != session) {
             // The connect was lost on the way: the report's socket is accepted now.
@@ -317,9 +317,7 @@ impl HaMaster {
     /// True if the pushed bytes count as replicated (only under the defect that acks what
     /// was merely sent).
     fn transfer(&mut self, ctx: &mut Context<'_>, view: &HaView<'_>, slave: NodeId) -> bool {
-        let Some(store) = view.store else {
-            return false;
-        };
+        let store = view.store;
         let Some(connection) = self.connections.get_mut(&slave) else {
             return false;
         };
@@ -421,7 +419,7 @@ fn heartbeat(ctx: &mut Context<'_>, slave: NodeId, connection: &mut Connection, 
 
 /// The broker's side: it routes HA requests and timers to the service, and releases the sends
 /// waiting for slaves when an ack moves.
-impl Broker {
+impl Running {
     pub(crate) fn on_ha_report(
         &mut self,
         ctx: &mut Context<'_>,
@@ -433,7 +431,7 @@ impl Broker {
             return;
         }
         let view = HaView {
-            store: self.store.as_ref(),
+            store: &self.store,
             config: &self.config,
         };
         if !self
@@ -493,7 +491,7 @@ impl Broker {
     /// Runs the slave's transfer loop; releases waiting sends if the push counts.
     fn ha_transfer(&mut self, ctx: &mut Context<'_>, slave: NodeId) {
         let view = HaView {
-            store: self.store.as_ref(),
+            store: &self.store,
             config: &self.config,
         };
         if self.ha_master.transfer(ctx, &view, slave) {
@@ -506,18 +504,18 @@ impl Broker {
 mod tests {
     use super::*;
     use crate::broker::config::BrokerConfig;
-    use crate::node::Node;
     use crate::testing::TestIo;
 
     const SLAVE: NodeId = NodeId(7);
 
-    fn master(io: &mut TestIo) -> Broker {
-        let mut broker = Broker::new(BrokerConfig::new("c", "broker-a", Vec::new()));
-        broker.on_start(&mut io.ctx());
-        broker
+    fn master(io: &mut TestIo) -> Running {
+        Running::start(
+            &mut io.ctx(),
+            BrokerConfig::new("c", "broker-a", Vec::new()),
+        )
     }
 
-    fn report(broker: &mut Broker, io: &mut TestIo, session: u64, max_offset: u64) {
+    fn report(broker: &mut Running, io: &mut TestIo, session: u64, max_offset: u64) {
         broker.on_ha_report(&mut io.ctx(), SLAVE, HaSession(session), max_offset);
     }
 

@@ -8,7 +8,7 @@
 //! and pushes to it and appends what arrives to its store.
 
 use super::{HEARTBEAT_INTERVAL_MS, HaTimer, SLAVE_TICK_MS};
-use crate::broker::{Broker, BrokerTimer};
+use crate::broker::{BrokerTimer, Running};
 use crate::event::Event;
 use crate::ids::NodeId;
 use crate::node::Context;
@@ -128,7 +128,7 @@ impl HaSlave {
 }
 
 /// The broker's side: it routes the tick and pushes to the service and appends to its store.
-impl Broker {
+impl Running {
     pub(crate) fn start_ha_slave(&mut self, ctx: &mut Context<'_>) {
         self.ha_slave = HaSlave::default();
         ctx.set_timer(
@@ -146,7 +146,7 @@ impl Broker {
             SLAVE_TICK_MS,
             Timer::Broker(BrokerTimer::Ha(HaTimer::SlaveTick)),
         );
-        let max_offset = self.store.as_ref().map_or(0, |s| s.max_physical_offset());
+        let max_offset = self.store.max_physical_offset();
         self.ha_slave.tick(ctx, self.master_addr, max_offset);
     }
 
@@ -162,9 +162,7 @@ impl Broker {
         if self.config.role.is_master() || !self.ha_slave.in_stream(ctx, master, packet) {
             return;
         }
-        let Some(store) = self.store.as_mut() else {
-            return;
-        };
+        let store = &mut self.store;
         let slave_offset = store.max_physical_offset();
         if slave_offset != 0 && slave_offset != offset {
             // "master pushed offset not equal the max phy offset in slave": close, reconnect.

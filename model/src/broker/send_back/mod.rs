@@ -12,7 +12,7 @@
 //! operator demoted that a consumer's route still lists as master), and an oversized record is
 //! MESSAGE_ILLEGAL.
 
-use super::Broker;
+use super::Running;
 use super::schedule;
 use super::store::record::StoreRequest;
 use super::topics::Topics;
@@ -43,7 +43,7 @@ fn check_copy(topics: &Topics, group: &str, group_topic: &str, request: &StoreRe
     );
 }
 
-impl Broker {
+impl Running {
     #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn handle_send_back(
         &mut self,
@@ -51,10 +51,7 @@ impl Broker {
         inbound: Inbound,
         back: SendMsgBack,
     ) {
-        let Some(store) = self.store.as_mut() else {
-            ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
-            return;
-        };
+        let store = &mut self.store;
         let Some(original) = store.look_message_by_offset(ctx.disk(), back.commit_log_offset)
         else {
             ctx.respond(inbound, Response::error(ResponseCode::SystemError));

@@ -82,15 +82,15 @@ fn send_back() -> Request {
 fn a_send_back_waits_for_neither_the_flush_nor_a_slave() {
     let mut io = TestIo::new();
     let mut broker = stored_original(&mut io);
-    let before = broker.store.as_ref().unwrap().max_physical_offset();
+    let before = broker.store().unwrap().max_physical_offset();
     request(&mut broker, &mut io, 2, send_back());
-    let store = broker.store.as_ref().unwrap();
+    let store = broker.store().unwrap();
     assert!(store.max_physical_offset() > before, "the copy is stored");
     assert!(store.flushed_where() < store.max_physical_offset());
     let code = answer(&io, 2).map(|r| r.code);
     assert_eq!(code, Some(ResponseCode::Success));
     assert!(
-        broker.waiting_sends.len() <= 1,
+        broker.running().unwrap().waiting_sends.len() <= 1,
         "only the producer's send waits"
     );
 }
@@ -104,11 +104,11 @@ fn a_slave_answers_system_error_and_stores_nothing() {
     drop(stored_original(&mut io));
     let mut io = io.restart();
     let mut slave = start(&mut io, BrokerRole::Slave);
-    let before = slave.store.as_ref().unwrap().max_physical_offset();
+    let before = slave.store().unwrap().max_physical_offset();
     assert!(before > 0, "the slave's log holds the original");
     request(&mut slave, &mut io, 2, send_back());
     let code = answer(&io, 2).map(|r| r.code);
     assert_eq!(code, Some(ResponseCode::SystemError));
-    let after = slave.store.as_ref().unwrap().max_physical_offset();
+    let after = slave.store().unwrap().max_physical_offset();
     assert_eq!(after, before);
 }

@@ -11,15 +11,20 @@
 //! from the broker's start; here it sleeps while no half message waits (a round would find
 //! nothing), and wakes in the same phase.
 
+use super::Producers;
 use super::{CHECK_GROUP, DISCARD_TOPIC, HALF_TOPIC, OP_TOPIC, REMOVE_TAG};
+use crate::broker::offsets::Offsets;
 use crate::broker::store::MessageStore;
 use crate::broker::store::record::{StoreRequest, StoredMessage};
-use crate::broker::{Broker, BrokerTimer};
+use crate::broker::topics::Topics;
+use crate::broker::{BrokerConfig, BrokerTimer, Pending, Running};
 use crate::disk::Disk;
 use crate::event::Event;
+use crate::ids::RequestId;
 use crate::message::{encode_properties, property};
 use crate::node::Context;
 use crate::protocol::{CheckTransactionState, Request};
+use crate::time::Time;
 use crate::timer::Timer;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -117,44 +122,96 @@ enum Step {
     Stop,
 }
 
-impl Broker {
-    /// Arms the next round, if a half message waits: rounds keep the phase of a loop that
-    /// started with the broker, every interval. Without half messages a round finds nothing,
-    /// so the loop sleeps until one arrives.
-    pub(in crate::broker) fn arm_transaction_check(&mut self, ctx: &mut Context<'_>) {
-        if self.check_armed || !self.config.role.is_master() || self.transaction_backlog() == 0 {
+/// The check's loop: rounds keep the phase of a loop that started with the broker, every
+/// interval. Without half messages a round finds nothing, so the loop sleeps until one arrives.
+pub struct CheckLoop {
+    started_at: Time,
+    armed: bool,
+}
+
+impl CheckLoop {
+    pub fn new(started_at: Time) -> CheckLoop {
+        CheckLoop {
+            started_at,
+            armed: false,
+        }
+    }
+
+    /// Arms the next round, if a half message waits and none is armed.
+    fn arm(&mut self, ctx: &mut Context<'_>, interval_ms: u64, backlog: u64) {
+        if self.armed || backlog == 0 {
             return;
         }
-        self.check_armed = true;
-        let interval = self.config.transaction.check_interval_ms;
+        self.armed = true;
         let since_start = ctx.now().ms_since(self.started_at);
-        let delay = interval - since_start % interval;
+        let delay = interval_ms - since_start % interval_ms;
         ctx.set_timer(delay, Timer::Broker(BrokerTimer::TransactionCheck));
+    }
+}
+
+/// What a round works on: the broker's store and tables, and its settings.
+struct Round<'a> {
+    config: &'a BrokerConfig,
+    store: &'a mut MessageStore,
+    offsets: &'a mut Offsets,
+    topics: &'a mut Topics,
+    producers: &'a mut Producers,
+    /// Registrations with the name servers in flight (a new discard topic registers).
+    pending: &'a mut BTreeMap<RequestId, Pending>,
+}
+
+impl Running {
+    /// Arms the next round of a master's check, if a half message waits.
+    pub(in crate::broker) fn arm_transaction_check(&mut self, ctx: &mut Context<'_>) {
+        if self.config.role.is_master() {
+            let backlog = self.transaction_backlog();
+            let interval = self.config.transaction.check_interval_ms;
+            self.check_loop.arm(ctx, interval, backlog);
+        }
     }
 
     pub(in crate::broker) fn transaction_check(&mut self, ctx: &mut Context<'_>) {
-        self.check_armed = false;
-        if self.config.role.is_master() && self.store.is_some() {
-            self.check_round(ctx);
+        self.check_loop.armed = false;
+        if self.config.role.is_master() {
+            let mut round = Round {
+                config: &self.config,
+                store: &mut self.store,
+                offsets: &mut self.offsets,
+                topics: &mut self.topics,
+                producers: &mut self.producers,
+                pending: &mut self.pending,
+            };
+            round.run(ctx);
         }
         self.arm_transaction_check(ctx);
     }
 
-    /// How far the check has come in a queue (`fetchConsumeOffset`: the queue's first offset
-    /// when the group has none).
+    /// Half messages the check has not passed yet, for the runtime info.
+    pub(in crate::broker) fn transaction_backlog(&self) -> u64 {
+        let end = self.store.max_offset_in_queue(HALF_TOPIC, 0);
+        end.saturating_sub(check_progress(&self.store, &self.offsets, HALF_TOPIC))
+    }
+}
+
+/// How far the check has come in a queue (`fetchConsumeOffset`: the queue's first offset
+/// when the group has none).
+fn check_progress(store: &MessageStore, offsets: &Offsets, topic: &str) -> u64 {
+    let first = store.min_offset_in_queue(topic, 0);
+    offsets.query(CHECK_GROUP, topic, 0).unwrap_or(first)
+}
+
+impl Round<'_> {
     fn check_progress(&self, topic: &str) -> u64 {
-        let store = self.store.as_ref().expect("a store");
-        let first = store.min_offset_in_queue(topic, 0);
-        self.offsets.query(CHECK_GROUP, topic, 0).unwrap_or(first)
+        check_progress(self.store, self.offsets, topic)
     }
 
-    fn check_round(&mut self, ctx: &mut Context<'_>) {
+    fn run(&mut self, ctx: &mut Context<'_>) {
         let start = ctx.now().wall_clock_ms();
         let (half_offset, op_offset) = (
             self.check_progress(HALF_TOPIC),
             self.check_progress(OP_TOPIC),
         );
-        let store = self.store.as_ref().expect("a store");
+        let store = &*self.store;
         let end = store.max_offset_in_queue(HALF_TOPIC, 0);
         let mut ops = match self.config.bugs.check_ignores_op_messages {
             true => OpView::default(),
@@ -168,7 +225,7 @@ impl Broker {
                 next += 1;
                 continue;
             }
-            let store = self.store.as_ref().expect("a store");
+            let store = &*self.store;
             let Some(half) = half_at(store, ctx.disk(), next) else {
                 break;
             };
@@ -245,9 +302,9 @@ impl Broker {
     fn discard(&mut self, ctx: &mut Context<'_>, half: &StoredMessage, times: u32) {
         crate::probe!(TXN_DISCARD);
         if self.topics.create_if_missing(ctx.disk(), DISCARD_TOPIC, 1) {
-            self.register_all(ctx);
+            crate::broker::register_all(ctx, self.config, self.topics, self.pending);
         }
-        let store = self.store.as_mut().expect("a store");
+        let store = &mut *self.store;
         let _ = store.put(ctx, &copy_of(half, DISCARD_TOPIC));
         ctx.emit(Event::TransactionDiscarded {
             broker: self.config.broker_name.clone(),
@@ -262,7 +319,7 @@ impl Broker {
         let mut copy = half.clone();
         copy.properties
             .insert(property::TRANSACTION_CHECK_TIMES.into(), times.to_string());
-        let store = self.store.as_mut().expect("a store");
+        let store = &mut *self.store;
         let Ok(appended) = store.put(ctx, &copy_of(&copy, HALF_TOPIC)) else {
             return false;
         };
@@ -287,13 +344,6 @@ impl Broker {
             producer,
         });
         true
-    }
-
-    /// Half messages the check has not passed yet, for the runtime info.
-    pub(in crate::broker) fn transaction_backlog(&self) -> u64 {
-        let Some(store) = &self.store else { return 0 };
-        let end = store.max_offset_in_queue(HALF_TOPIC, 0);
-        end.saturating_sub(self.check_progress(HALF_TOPIC))
     }
 }
 

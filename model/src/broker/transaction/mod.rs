@@ -11,9 +11,10 @@
 mod check;
 mod producers;
 
+pub use check::CheckLoop;
 pub use producers::Producers;
 
-use super::Broker;
+use super::Running;
 use super::store::Appended;
 use super::store::record::{StoreRequest, StoredMessage};
 use crate::event::{Event, TransactionState};
@@ -133,7 +134,7 @@ impl Ended {
     }
 }
 
-impl Broker {
+impl Running {
     /// `EndTransactionProcessor.processRequest` (a oneway request: nothing is answered).
     pub(super) fn handle_end_transaction(&mut self, ctx: &mut Context<'_>, end: EndTransaction) {
         let ended = self.end_transaction(ctx, &end);
@@ -162,9 +163,7 @@ impl Broker {
             return Ended::refused("UNKNOW: nothing to do");
         }
         let puts = end.state == TransactionState::Commit || self.config.bugs.rollback_puts_message;
-        let Some(store) = self.store.as_mut() else {
-            return Ended::refused(ResponseCode::ServiceNotAvailable.name());
-        };
+        let store = &mut self.store;
         let Some(half) = store.look_message_by_offset(ctx.disk(), end.commit_log_offset) else {
             return Ended::refused("SYSTEM_ERROR: find prepared transaction message failed");
         };
