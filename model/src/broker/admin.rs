@@ -176,7 +176,7 @@ impl Running {
             .map(|queue| {
                 (self.store)
                     .max_offset_in_queue(SCHEDULE_TOPIC, queue)
-                    .saturating_sub(self.schedule.next[queue as usize])
+                    .saturating_sub(self.delays.offsets.next[queue as usize])
             })
             .sum();
         let info = RuntimeInfo {

@@ -1,8 +1,10 @@
 //! The schedule service's delivery loop (`DeliverDelayedMessageTimerTask`): per level, put
 //! every due message back into its real topic, then wait for the next one to fall due.
 
+use super::BrokerTimer;
+use super::schedule::ScheduleOffsets;
 use super::schedule::{self, DELAY_FOR_A_PERIOD_MS, DELAY_FOR_A_WHILE_MS};
-use super::{BrokerTimer, Running};
+use super::store::MessageStore;
 use crate::node::Context;
 use crate::protocol::route::SCHEDULE_TOPIC;
 use crate::timer::Timer;
@@ -21,43 +23,51 @@ fn arm(armed: &mut [bool; 18], ctx: &mut Context<'_>, level: u32, delay_ms: u64)
     }
 }
 
-impl Running {
+/// The schedule service of a master: each level's progress (`delayOffset.json`) and whether
+/// its task is due to wake.
+pub struct DelayService {
+    pub offsets: ScheduleOffsets,
+    armed: [bool; 18],
+}
+
+impl DelayService {
+    pub fn new(offsets: ScheduleOffsets) -> DelayService {
+        DelayService {
+            offsets,
+            armed: [false; 18],
+        }
+    }
+
+    /// Whether no level's task is due to wake.
+    pub fn idle(&self) -> bool {
+        self.armed.iter().all(|armed| !armed)
+    }
+
     /// Starts the levels that have messages waiting (`ScheduleMessageService.start`).
-    pub(super) fn start_schedule(&mut self, ctx: &mut Context<'_>) {
-        let store = &self.store;
+    pub fn start(&mut self, ctx: &mut Context<'_>, store: &MessageStore) {
         for level in 1..=18u32 {
             if store.max_offset_in_queue(SCHEDULE_TOPIC, level - 1) > 0 {
-                arm(
-                    &mut self.schedule_armed,
-                    ctx,
-                    level,
-                    schedule::FIRST_DELAY_MS,
-                );
+                arm(&mut self.armed, ctx, level, schedule::FIRST_DELAY_MS);
             }
         }
     }
 
     /// A message arrived in the schedule topic: its level wakes if idle.
-    pub(super) fn schedule_arrival(&mut self, ctx: &mut Context<'_>, queue_id: u32) {
-        if self.config.role.is_master() && queue_id < 18 {
-            arm(
-                &mut self.schedule_armed,
-                ctx,
-                queue_id + 1,
-                DELAY_FOR_A_WHILE_MS,
-            );
+    pub fn arrival(&mut self, ctx: &mut Context<'_>, queue_id: u32) {
+        if queue_id < 18 {
+            arm(&mut self.armed, ctx, queue_id + 1, DELAY_FOR_A_WHILE_MS);
         }
     }
 
     /// One run of a level's task: its progress moves forward, except where it stood past the
     /// queue's end (loaded from `delayOffset.json` after a crash lost the queue's tail), where
     /// it comes back to that end (`failScheduleOffset`).
-    pub(super) fn deliver_due(&mut self, ctx: &mut Context<'_>, level: u32) {
+    pub fn deliver_due(&mut self, ctx: &mut Context<'_>, store: &mut MessageStore, level: u32) {
         let index = (level - 1) as usize;
-        let before = self.schedule.next[index];
-        let queue_end = (self.store).max_offset_in_queue(SCHEDULE_TOPIC, level - 1);
-        self.deliver_level(ctx, level);
-        let after = self.schedule.next[index];
+        let before = self.offsets.next[index];
+        let queue_end = store.max_offset_in_queue(SCHEDULE_TOPIC, level - 1);
+        self.deliver_level(ctx, store, level);
+        let after = self.offsets.next[index];
         crate::invariant!(
             after >= before || (before > queue_end && after >= queue_end),
             "delay-progress-never-backwards-in-a-run",
@@ -65,51 +75,50 @@ impl Running {
         );
     }
 
-    fn deliver_level(&mut self, ctx: &mut Context<'_>, level: u32) {
+    fn deliver_level(&mut self, ctx: &mut Context<'_>, store: &mut MessageStore, level: u32) {
         let index = (level - 1) as usize;
-        self.schedule_armed[index] = false;
-        let store = &mut self.store;
+        self.armed[index] = false;
         let now = ctx.now().wall_clock_ms();
         let delay = schedule::delay_ms(level);
         loop {
-            let offset = self.schedule.next[index];
+            let offset = self.offsets.next[index];
             let Some(cq) = store.consume_queue(SCHEDULE_TOPIC, level - 1) else {
                 return;
             };
             if offset < cq.min_offset() {
-                self.schedule.next[index] = cq.min_offset();
+                self.offsets.next[index] = cq.min_offset();
                 continue;
             }
             let Some(entries) = cq.entries(ctx.disk(), offset, 32) else {
                 // Nothing (yet) past `offset`: idle until the next arrival.
-                self.schedule.next[index] = offset.min(cq.max_offset());
+                self.offsets.next[index] = offset.min(cq.max_offset());
                 return;
             };
             for (read, entry) in (offset..).zip(entries) {
                 crate::invariant!(
-                    self.schedule.next[index] == read,
+                    self.offsets.next[index] == read,
                     "delay-progress-tracks-entries",
                     "level {level} is at {} while delivering the entry at {read}",
-                    self.schedule.next[index]
+                    self.offsets.next[index]
                 );
                 // `correctDeliverTimestamp`: a due time beyond now + delay is clock skew.
                 let due = (entry.tags_code.max(0) as u64).min(now + delay);
                 if due > now {
-                    arm(&mut self.schedule_armed, ctx, level, due - now);
+                    arm(&mut self.armed, ctx, level, due - now);
                     return;
                 }
-                let next = self.schedule.next[index] + 1;
+                let next = self.offsets.next[index] + 1;
                 let message = store.look_message_by_offset(ctx.disk(), entry.commit_log_offset);
                 let Some(request) = message.as_ref().and_then(schedule::time_up) else {
-                    self.schedule.next[index] = next; // Unreadable: skip it, as RocketMQ does.
+                    self.offsets.next[index] = next; // Unreadable: skip it, as RocketMQ does.
                     continue;
                 };
                 if store.put(ctx, &request).is_err() {
-                    arm(&mut self.schedule_armed, ctx, level, DELAY_FOR_A_PERIOD_MS);
+                    arm(&mut self.armed, ctx, level, DELAY_FOR_A_PERIOD_MS);
                     return;
                 }
                 crate::probe!(SCHEDULE_DELIVERED);
-                self.schedule.next[index] = next;
+                self.offsets.next[index] = next;
             }
         }
     }

@@ -111,8 +111,7 @@ pub(in crate::broker) struct Running {
     offsets: Offsets,
     holds: LongPolling,
     locks: QueueLocks,
-    schedule: ScheduleOffsets,
-    schedule_armed: [bool; 18],
+    delays: delayed::DelayService,
     ha_master: ha::master::HaMaster,
     ha_slave: ha::slave::HaSlave,
 }
@@ -168,8 +167,8 @@ impl Running {
                 arrival.queue_id,
                 arrival.max_offset
             );
-            if arrival.topic == SCHEDULE_TOPIC {
-                self.schedule_arrival(ctx, arrival.queue_id);
+            if arrival.topic == SCHEDULE_TOPIC && self.config.role.is_master() {
+                self.delays.arrival(ctx, arrival.queue_id);
             }
             if arrival.topic == transaction::HALF_TOPIC {
                 self.arm_transaction_check(ctx);
@@ -239,8 +238,7 @@ impl Running {
             offsets,
             holds: LongPolling::default(),
             locks: QueueLocks::default(),
-            schedule,
-            schedule_armed: [false; 18],
+            delays: delayed::DelayService::new(schedule),
             ha_master: ha::master::HaMaster::default(),
             ha_slave: ha::slave::HaSlave::default(),
         };
@@ -262,7 +260,7 @@ impl Running {
                 schedule::PERSIST_INTERVAL_MS,
                 timer(BrokerTimer::PersistScheduleOffsets),
             );
-            self.start_schedule(ctx);
+            self.delays.start(ctx, &self.store);
             self.arm_transaction_check(ctx);
         } else {
             self.start_ha_slave(ctx);
@@ -399,10 +397,10 @@ impl Running {
                 let interval = self.config.store.flush_consumer_offset_interval_ms;
                 ctx.set_timer(interval, timer(BrokerTimer::PersistOffsets));
             }
-            BrokerTimer::Schedule(level) => self.deliver_due(ctx, level),
+            BrokerTimer::Schedule(level) => self.delays.deliver_due(ctx, &mut self.store, level),
             BrokerTimer::TransactionCheck => self.transaction_check(ctx),
             BrokerTimer::PersistScheduleOffsets => {
-                self.schedule.persist(ctx.disk());
+                self.delays.offsets.persist(ctx.disk());
                 ctx.set_timer(
                     schedule::PERSIST_INTERVAL_MS,
                     timer(BrokerTimer::PersistScheduleOffsets),
@@ -421,7 +419,7 @@ impl Running {
     fn on_shutdown(&mut self, ctx: &mut Context<'_>) {
         self.store.shutdown(ctx.disk());
         self.offsets.persist(ctx.disk());
-        self.schedule.persist(ctx.disk());
+        self.delays.offsets.persist(ctx.disk());
     }
 
     fn on_connection_closed(&mut self, ctx: &mut Context<'_>, peer: NodeId) {

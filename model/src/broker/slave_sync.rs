@@ -57,12 +57,12 @@ impl Running {
             }
             ResponseBody::DelayOffsets(next) => {
                 crate::invariant!(
-                    self.schedule_armed.iter().all(|armed| !armed),
+                    self.delays.idle(),
                     "slave-sync-delay-progress-only-on-idle-levels",
                     "a slave delivering delayed messages takes its master's progress"
                 );
-                self.schedule.next = next;
-                self.schedule.persist(ctx.disk());
+                self.delays.offsets.next = next;
+                self.delays.offsets.persist(ctx.disk());
             }
             _ => {}
         }
@@ -78,7 +78,7 @@ impl Running {
         let body = match request {
             Request::GetAllTopicConfig => ResponseBody::TopicConfigs(self.topics.all()),
             Request::GetAllConsumerOffset => ResponseBody::ConsumerOffsets(self.offsets.entries()),
-            _ => ResponseBody::DelayOffsets(self.schedule.next),
+            _ => ResponseBody::DelayOffsets(self.delays.offsets.next),
         };
         ctx.respond(inbound, Response::success(body));
     }
