@@ -100,51 +100,19 @@ pub struct MessageStore {
 impl MessageStore {
     /// Loads and recovers the store, then dispatches what the ConsumeQueues lack
     /// (`DefaultMessageStore.load` and `start`).
-    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub fn open(ctx: &mut Context<'_>, settings: StoreSettings) -> Result<MessageStore, String> {
         let config = settings.config.clone();
         let disk = ctx.disk();
         let abnormal = disk.len(ABORT_PATH).is_some();
-        let mut commit_log = CommitLog::load(
+        let commit_log = CommitLog::load(
             disk,
             config.commit_log_file_size,
             config.transient_store_pool_enable && !settings.is_slave,
             config.max_message_size,
             settings.store_host,
         )?;
-        let mut consume_queues = BTreeMap::new();
-        for topic in disk.list(CONSUME_QUEUE_ROOT) {
-            for queue in disk.list(&format!("{CONSUME_QUEUE_ROOT}/{topic}")) {
-                let Ok(queue_id) = queue.parse::<u32>() else {
-                    continue;
-                };
-                let cq = ConsumeQueue::load(
-                    disk,
-                    &topic,
-                    queue_id,
-                    config.consume_queue_entries_per_file,
-                )?;
-                consume_queues.insert((topic.clone(), queue_id), cq);
-            }
-        }
+        let consume_queues = load_consume_queues(disk, config.consume_queue_entries_per_file)?;
         let checkpoint = Checkpoint::load(disk);
-
-        // recover(lastExitOK)
-        let mut max_physic_in_queues = -1i64;
-        for cq in consume_queues.values_mut() {
-            cq.recover(disk);
-            max_physic_in_queues = max_physic_in_queues.max(cq.max_physic_offset);
-        }
-        let had_log = !commit_log.files.files.is_empty();
-        let check_crc = config.check_crc_on_recover && !settings.bugs.skip_crc_check_on_recover;
-        let entries_per_file = config.consume_queue_entries_per_file;
-        let mut redispatched = Vec::new();
-        let recovery = commit_log.recover(
-            disk,
-            abnormal.then(|| checkpoint.min_timestamp_ms()),
-            check_crc,
-            &mut |request| redispatched.push(request.clone()),
-        );
         let mut store = MessageStore {
             settings,
             commit_log,
@@ -160,45 +128,72 @@ impl MessageStore {
             group_commit_target: 0,
             misplaced: Vec::new(),
         };
+        let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
+        disk.create(ABORT_PATH, 0);
+        store.start_dispatch(disk);
+        store.report_misplaced(ctx);
+        ctx.emit(Event::Recovered {
+            broker: store.settings.broker_name.clone(),
+            abnormal,
+            max_offset: store.commit_log.max_wrote_offset(),
+            truncated_bytes,
+        });
+        store.start_services(ctx);
+        Ok(store)
+    }
+
+    /// `recover(lastExitOK)`: the ConsumeQueues, then the CommitLog (from the checkpoint's
+    /// file after a crash), whose records past the queues are dispatched again; queues that
+    /// reach past the recovered log are cut back. Returns the bytes cut from the log.
+    fn recover(&mut self, disk: &mut dyn Disk, abnormal: bool) -> u64 {
+        let mut max_physic_in_queues = -1i64;
+        for cq in self.consume_queues.values_mut() {
+            cq.recover(disk);
+            max_physic_in_queues = max_physic_in_queues.max(cq.max_physic_offset);
+        }
+        let had_log = !self.commit_log.files.files.is_empty();
+        let config = &self.settings.config;
+        let check_crc =
+            config.check_crc_on_recover && !self.settings.bugs.skip_crc_check_on_recover;
+        let entries_per_file = config.consume_queue_entries_per_file;
+        let mut redispatched = Vec::new();
+        let recovery = self.commit_log.recover(
+            disk,
+            abnormal.then(|| self.checkpoint.min_timestamp_ms()),
+            check_crc,
+            &mut |request| redispatched.push(request.clone()),
+        );
         for request in &redispatched {
-            store.dispatch(disk, request, entries_per_file);
+            self.dispatch(disk, request, entries_per_file);
         }
         if !had_log {
-            for cq in store.consume_queues.values_mut() {
+            for cq in self.consume_queues.values_mut() {
                 cq.destroy(disk);
             }
         } else if max_physic_in_queues >= recovery.process_offset as i64
-            && !store.settings.bugs.keep_consume_queue_on_truncation
+            && !self.settings.bugs.keep_consume_queue_on_truncation
         {
-            for cq in store.consume_queues.values_mut() {
+            for cq in self.consume_queues.values_mut() {
                 cq.truncate_dirty(disk, recovery.process_offset);
             }
         }
-        store.recover_topic_queue_table(disk);
-        disk.create(ABORT_PATH, 0);
+        self.recover_topic_queue_table(disk);
+        recovery.truncated_bytes
+    }
 
-        // start(): dispatch from the furthest point any ConsumeQueue reaches.
-        let min_offset = store.commit_log.min_offset();
-        let furthest = store
+    /// `start()`: dispatch from the furthest point any ConsumeQueue reaches.
+    fn start_dispatch(&mut self, disk: &mut dyn Disk) {
+        let min_offset = self.commit_log.min_offset();
+        let furthest = self
             .consume_queues
             .values()
             .map(|cq| cq.max_physic_offset)
             .max()
             .unwrap_or(-1);
-        store.reput_from = (furthest.max(0) as u64).max(min_offset);
-        store.reput(disk);
-        store.recover_topic_queue_table(disk);
-        store.report_misplaced(ctx);
-
-        ctx.emit(Event::Recovered {
-            broker: store.settings.broker_name.clone(),
-            abnormal,
-            max_offset: store.commit_log.max_wrote_offset(),
-            truncated_bytes: recovery.truncated_bytes,
-        });
-        store.start_services(ctx);
-        Ok(store)
+        self.reput_from = (furthest.max(0) as u64).max(min_offset);
+        self.reput(disk);
+        self.recover_topic_queue_table(disk);
     }
 
     /// `recoverTopicQueueTable`: each queue's next offset is its ConsumeQueue's max, so
@@ -447,6 +442,24 @@ impl MessageStore {
         }
         Vec::new()
     }
+}
+
+/// Every ConsumeQueue on the disk, by topic and queue id.
+fn load_consume_queues(
+    disk: &dyn Disk,
+    entries_per_file: u64,
+) -> Result<BTreeMap<(String, u32), ConsumeQueue>, String> {
+    let mut consume_queues = BTreeMap::new();
+    for topic in disk.list(CONSUME_QUEUE_ROOT) {
+        for queue in disk.list(&format!("{CONSUME_QUEUE_ROOT}/{topic}")) {
+            let Ok(queue_id) = queue.parse::<u32>() else {
+                continue;
+            };
+            let cq = ConsumeQueue::load(disk, &topic, queue_id, entries_per_file)?;
+            consume_queues.insert((topic.clone(), queue_id), cq);
+        }
+    }
+    Ok(consume_queues)
 }
 
 pub fn store_timer(timer: StoreTimer) -> crate::timer::Timer {
