@@ -5,8 +5,8 @@
 //! judging (`expect`) and the README's table all come from here: a new expectation is one row
 //! (and the judge that computes its figure).
 
-use super::GroupFigures;
 use super::expect::Observed;
+use super::{AnomalyKind, GroupFigures};
 
 /// What the checker measures for an expectation.
 #[derive(Copy, Clone)]
@@ -49,9 +49,49 @@ pub struct Expectation {
     pub measure: Measure,
     /// Unknown unless the run drained and was read back completely.
     pub needs_read_back: bool,
+    /// The anomalies it counts, one witness each. The row is named after their kind: the
+    /// kind's name (`lost`, `duplicated`), or for a noun its plural (`rewind` → `rewinds`,
+    /// `stale_delivery` → `stale_deliveries`).
+    pub witnesses: Option<Witnesses>,
     pub default: DefaultTo,
     /// What it counts or times, for the README.
     pub meaning: &'static str,
+}
+
+/// The kind of anomaly an expectation counts.
+#[derive(Copy, Clone, Debug)]
+pub struct Witnesses {
+    pub kind: AnomalyKind,
+    /// Whether the anomalies themselves rest on what the read-back found, so that an
+    /// unfinished read-back leaves them out of a run's numbered anomalies (the HTML's markers,
+    /// `sim explain --anomaly`): `AnomalyKind::needs_read_back`. Whatever this says, a summary
+    /// leaves out the witnesses of every figure an unfinished read-back did not measure.
+    pub rest_on_read_back: bool,
+}
+
+impl Witnesses {
+    /// Anomalies of `kind` that stand without the read-back.
+    const fn of(kind: AnomalyKind) -> Witnesses {
+        Witnesses {
+            kind,
+            rest_on_read_back: false,
+        }
+    }
+
+    /// Anomalies of `kind` that rest on what the read-back found.
+    const fn resting_on_read_back(kind: AnomalyKind) -> Witnesses {
+        Witnesses {
+            kind,
+            rest_on_read_back: true,
+        }
+    }
+}
+
+/// The expectations that count anomalies of `kind`.
+pub fn counting(kind: AnomalyKind) -> impl Iterator<Item = &'static Expectation> {
+    TABLE
+        .iter()
+        .filter(move |e| e.witnesses.is_some_and(|w| w.kind == kind))
 }
 
 impl Expectation {
@@ -88,6 +128,7 @@ pub const TABLE: &[Expectation] = &[
         name: "lost",
         measure: Measure::Count(|o| o.sends.counts.lost),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Lost)),
         default: DefaultTo::Nothing,
         meaning: "acknowledged SEND_OK, not stored on any replica at the end (for a consumed topic: \
          never delivered to a group; one stored at an offset the group had passed is \
@@ -98,6 +139,9 @@ pub const TABLE: &[Expectation] = &[
         name: "lost_unconfirmed",
         measure: Measure::Count(|o| o.sends.counts.lost_unconfirmed),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(
+            AnomalyKind::LostUnconfirmed,
+        )),
         default: DefaultTo::Nothing,
         meaning: "acknowledged only with FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT / SLAVE_NOT_AVAILABLE, \
          not stored",
@@ -106,6 +150,9 @@ pub const TABLE: &[Expectation] = &[
         name: "lost_unexplained",
         measure: Measure::Count(|o| o.sends.counts.lost_unexplained),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(
+            AnomalyKind::LostUnexplained,
+        )),
         default: DefaultTo::Nothing,
         meaning: "lost, and no crash in the durability model explains it (always a bug)",
     },
@@ -113,6 +160,7 @@ pub const TABLE: &[Expectation] = &[
         name: "recovered",
         measure: Measure::Count(|o| o.sends.counts.recovered),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Recovered)),
         default: DefaultTo::Nothing,
         meaning: "every send failed or ended unknown, yet stored",
     },
@@ -120,6 +168,7 @@ pub const TABLE: &[Expectation] = &[
         name: "duplicated",
         measure: Measure::Count(|o| o.sends.counts.duplicated),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Duplicated)),
         default: DefaultTo::Nothing,
         meaning: "stored at two or more queue offsets",
     },
@@ -127,6 +176,7 @@ pub const TABLE: &[Expectation] = &[
         name: "redelivered",
         measure: Measure::Count(|o| groups(o, |g| g.redelivered)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Redelivered)),
         default: DefaultTo::Nothing,
         meaning: "a stored copy delivered to a group again with the same reconsume count, or a retry \
          copy beyond the failures that sent the message back (consumer-side duplicates; the \
@@ -142,6 +192,7 @@ pub const TABLE: &[Expectation] = &[
         name: "redelivered_unexplained",
         measure: Measure::Count(|o| groups(o, |g| g.redelivered_unexplained)),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::ZeroWithConsumers,
         meaning: "redeliveries none of those causes explains, and offset resets below consumed messages",
     },
@@ -149,6 +200,7 @@ pub const TABLE: &[Expectation] = &[
         name: "stale_deliveries",
         measure: Measure::Count(|o| groups(o, |g| g.stale_deliveries)),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::StaleDelivery)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "messages handed to a listener after its consumer's rebalance allocated their queue \
          elsewhere (judged from the allocation the rebalance computed, not from the consumer's \
@@ -158,6 +210,7 @@ pub const TABLE: &[Expectation] = &[
         name: "abandoned",
         measure: Measure::Count(|o| groups(o, |g| g.abandoned)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Abandoned)),
         default: DefaultTo::Nothing,
         meaning: "a broadcasting instance failed it and dropped it (broadcasting does not retry)",
     },
@@ -165,6 +218,7 @@ pub const TABLE: &[Expectation] = &[
         name: "retry_lost",
         measure: Measure::Count(|o| groups(o, |g| g.retry_lost)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::RetryLost)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "a clustering group's listener failed it, no listener call of the group ever consumed \
          it, and it is in no `%DLQ%` queue of the group; a failure whose send-back a broker \
@@ -176,6 +230,7 @@ pub const TABLE: &[Expectation] = &[
         name: "failed_acked",
         measure: Measure::Count(|o| groups(o, |g| g.failed_acked)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::FailedAcked)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "failed, never handed to a listener again nor consumed nor dead-lettered, yet the \
          group's committed offset passed it",
@@ -184,6 +239,7 @@ pub const TABLE: &[Expectation] = &[
         name: "orderly_overlaps",
         measure: Measure::Count(|o| groups(o, |g| g.orderly_overlaps)),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::OrderlyOverlap)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "two consumers inside the listener for one orderly queue at once, from the \
          application's own record of its listener calls",
@@ -192,6 +248,7 @@ pub const TABLE: &[Expectation] = &[
         name: "reordered",
         measure: Measure::Count(|o| groups(o, |g| g.reordered)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Reordered)),
         default: DefaultTo::Nothing,
         meaning: "a message of a sharding key delivered after a later one of the same key",
     },
@@ -199,6 +256,7 @@ pub const TABLE: &[Expectation] = &[
         name: "skipped",
         measure: Measure::Count(|o| groups(o, |g| g.skipped)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Skipped)),
         default: DefaultTo::Nothing,
         meaning: "stored in a consumed queue, never delivered, not dead-lettered",
     },
@@ -206,6 +264,7 @@ pub const TABLE: &[Expectation] = &[
         name: "rewinds",
         measure: Measure::Count(|o| groups(o, |g| g.rewinds)),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::Rewind)),
         default: DefaultTo::Nothing,
         meaning: "a consumer took a queue below what the group had already consumed there",
     },
@@ -213,6 +272,7 @@ pub const TABLE: &[Expectation] = &[
         name: "dead_lettered",
         measure: Measure::Count(|o| groups(o, |g| g.dead_lettered)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::DeadLettered)),
         default: DefaultTo::Nothing,
         meaning: "parked in the group's `%DLQ%` topic after its retries (delivered there, not lost)",
     },
@@ -220,6 +280,7 @@ pub const TABLE: &[Expectation] = &[
         name: "unexpected",
         measure: Measure::Count(|o| o.sends.counts.unexpected),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Unexpected)),
         default: DefaultTo::Zero,
         meaning: "stored with an id nobody sent",
     },
@@ -227,6 +288,7 @@ pub const TABLE: &[Expectation] = &[
         name: "broken_promises",
         measure: Measure::Count(|o| o.sends.counts.broken_promises),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::BrokenPromise)),
         default: DefaultTo::Nothing,
         meaning: "SEND_OK answers whose promise did not hold at the moment the broker gave them, judged \
          from what the harness read off the simulated disks then: under SYNC_FLUSH the record \
@@ -241,6 +303,7 @@ pub const TABLE: &[Expectation] = &[
         name: "broken_promises_unexplained",
         measure: Measure::Count(|o| o.sends.counts.broken_promises_unexplained),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Zero,
         meaning: "broken promises no known mechanism explains; a broker that acknowledges early \
          fails in every seed where it does, with or without a fault",
@@ -249,6 +312,7 @@ pub const TABLE: &[Expectation] = &[
         name: "corrupt",
         measure: Measure::Count(|o| o.sends.counts.corrupt),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Corrupt)),
         default: DefaultTo::Nothing,
         meaning: "stored, but not as sent (another body, or torn properties)",
     },
@@ -256,6 +320,7 @@ pub const TABLE: &[Expectation] = &[
         name: "diverged",
         measure: Measure::Count(|o| o.sends.counts.diverged),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::Diverged)),
         default: DefaultTo::Nothing,
         meaning: "queue positions where two replicas of a group hold different messages",
     },
@@ -263,6 +328,7 @@ pub const TABLE: &[Expectation] = &[
         name: "misplaced",
         measure: Measure::Count(|o| o.sends.counts.misplaced),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Misplaced)),
         default: DefaultTo::Nothing,
         meaning: "ConsumeQueue entries the read-back found leading to a record of another queue position \
          (its own topic, queue id and offset say so), or to no record",
@@ -271,6 +337,7 @@ pub const TABLE: &[Expectation] = &[
         name: "misplaced_unexplained",
         measure: Measure::Count(|o| o.sends.counts.misplaced_unexplained),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::Zero,
         meaning: "misplaced, and neither an out-of-order dispatch the store reported (4.9.8's \
          \"[BUG]logic queue order maybe wrong\", as on a slave whose master cut and reused \
@@ -280,6 +347,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_lost",
         measure: Measure::Count(|o| o.sends.counts.transactions.lost),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::TxnLost)),
         default: DefaultTo::Nothing,
         meaning: "the application committed a transaction (its own record of the decision), yet some \
          group never consumed it (a group whose listener failed it until it was dead-lettered \
@@ -296,6 +364,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_lost_unexplained",
         measure: Measure::Count(|o| o.sends.counts.transactions.lost_unexplained),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::ZeroWithTransactions,
         meaning: "lost transactions none of those explains",
     },
@@ -303,6 +372,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_phantom",
         measure: Measure::Count(|o| o.sends.counts.transactions.phantom),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::TxnPhantom)),
         default: DefaultTo::Nothing,
         meaning: "visible although the application rolled back, answered UNKNOW or never decided; cause: \
          `end_for_another_half` (after a broker lost its log, an END_TRANSACTION for another \
@@ -313,6 +383,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_phantom_unexplained",
         measure: Measure::Count(|o| o.sends.counts.transactions.phantom_unexplained),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::ZeroWithTransactions,
         meaning: "phantoms no known mechanism explains",
     },
@@ -320,6 +391,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_duplicated",
         measure: Measure::Count(|o| o.sends.counts.transactions.duplicated),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::TxnDuplicated)),
         default: DefaultTo::Nothing,
         meaning: "a transaction stored more than once in its topic; causes: `check_raced_commit` (a \
          check read the op queue before the producer's commit was dispatched, #8158), \
@@ -335,6 +407,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_duplicated_unexplained",
         measure: Measure::Count(|o| o.sends.counts.transactions.duplicated_unexplained),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::ZeroWithTransactions,
         meaning: "duplicated transactions none of those explains",
     },
@@ -342,6 +415,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_discarded",
         measure: Measure::Count(|o| o.sends.counts.transactions.discarded),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::TxnDiscarded)),
         default: DefaultTo::Nothing,
         meaning: "half messages discarded after `transaction_check_max` checks (read back from \
          `TRANS_CHECK_MAX_TIME_TOPIC`)",
@@ -350,6 +424,7 @@ pub const TABLE: &[Expectation] = &[
         name: "txn_repaired",
         measure: Measure::Count(|o| o.sends.counts.transactions.repaired),
         needs_read_back: true,
+        witnesses: Some(Witnesses::of(AnomalyKind::TxnRepaired)),
         default: DefaultTo::Nothing,
         meaning: "transactions a check-back committed because the producer's own END_TRANSACTION never \
          took effect; the report also gives the time from the local decision to the first \
@@ -359,6 +434,7 @@ pub const TABLE: &[Expectation] = &[
         name: "early_deliveries",
         measure: Measure::Count(|o| groups(o, |g| g.early_deliveries)),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::EarlyDelivery)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "a delayed message handed to a listener before its delay had passed since it was first \
          sent",
@@ -367,6 +443,7 @@ pub const TABLE: &[Expectation] = &[
         name: "filtered",
         measure: Measure::Count(|o| groups(o, |g| g.filtered)),
         needs_read_back: true,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "messages no instance of a group subscribes to (by tag), never delivered to it: by \
          design, never `lost` or `skipped`; the report adds how many of them the broker let \
@@ -376,6 +453,9 @@ pub const TABLE: &[Expectation] = &[
         name: "subscription_conflicts",
         measure: Measure::Count(|o| groups(o, |g| g.subscription_conflicts)),
         needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(
+            AnomalyKind::SubscriptionConflict,
+        )),
         default: DefaultTo::Nothing,
         meaning: "messages some instances of a group subscribe to and others do not, never delivered to \
          the group: the broker keeps one subscription per group (the newest heartbeat's) and \
@@ -385,6 +465,7 @@ pub const TABLE: &[Expectation] = &[
         name: "unsubscribed_deliveries",
         measure: Measure::Count(|o| groups(o, |g| g.unsubscribed_deliveries)),
         needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::UnsubscribedDelivery)),
         default: DefaultTo::ZeroWithConsumers,
         meaning: "messages handed to a listener whose instance's subscription excludes their tag",
     },
@@ -392,6 +473,7 @@ pub const TABLE: &[Expectation] = &[
         name: "weak_acks",
         measure: Measure::Count(|o| o.sends.counts.weak_acks),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "sends acknowledged with a weaker status than SEND_OK",
     },
@@ -399,6 +481,7 @@ pub const TABLE: &[Expectation] = &[
         name: "failed",
         measure: Measure::Count(|o| o.sends.counts.failed),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "messages whose sends all failed",
     },
@@ -406,6 +489,7 @@ pub const TABLE: &[Expectation] = &[
         name: "unavailable",
         measure: Measure::Time(|o| vec![o.sends.unavailable_ms]),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "the longest time without a SEND_OK",
     },
@@ -413,6 +497,7 @@ pub const TABLE: &[Expectation] = &[
         name: "removal_after_kill",
         measure: Measure::Time(|o| o.routes.removal_after_kill_ms.clone()),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "kill of a broker → each name server drops it",
     },
@@ -420,6 +505,7 @@ pub const TABLE: &[Expectation] = &[
         name: "removal_after_silence",
         measure: Measure::Time(|o| o.routes.removal_after_silence_ms.clone()),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "a broker's last registration → a name server drops it for silence",
     },
@@ -427,6 +513,7 @@ pub const TABLE: &[Expectation] = &[
         name: "route_catch_up",
         measure: Measure::Time(|o| o.routes.route_catch_up_ms.clone()),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "a name server drops a broker → the clients it serves drop it from their route",
     },
@@ -434,9 +521,63 @@ pub const TABLE: &[Expectation] = &[
         name: "handover",
         measure: Measure::Time(|o| o.handovers.to_vec()),
         needs_read_back: false,
+        witnesses: None,
         default: DefaultTo::Nothing,
         meaning: "a queue allocated to a new consumer of a group → the old owner's rebalance lets it go, \
          or its process stops (judged from the allocations the rebalances computed; RocketMQ \
          rebalances every 20 s and on every change of the group)",
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kind's name as a count: a noun takes its plural, an adjective stays as it is.
+    fn spellings(kind: AnomalyKind) -> [String; 2] {
+        let name = kind.name();
+        let plural = match name.strip_suffix('y') {
+            Some(stem) => format!("{stem}ies"),
+            None => format!("{name}s"),
+        };
+        [name.to_string(), plural]
+    }
+
+    #[test]
+    fn every_row_that_counts_anomalies_is_named_after_their_kind() {
+        for expectation in TABLE {
+            if let Some(witnesses) = expectation.witnesses {
+                let spellings = spellings(witnesses.kind);
+                assert!(
+                    spellings.iter().any(|s| s == expectation.name),
+                    "{} counts {}",
+                    expectation.name,
+                    witnesses.kind.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_is_counted_by_one_row_and_no_row_is_named_after_a_kind_it_does_not_count() {
+        for kind in super::super::anomaly::tests::ALL {
+            assert_eq!(counting(kind).count(), 1, "{}", kind.name());
+            let spellings = spellings(kind);
+            for expectation in TABLE {
+                if spellings.iter().any(|s| s == expectation.name) {
+                    let counted = expectation.witnesses.map(|w| w.kind);
+                    assert_eq!(counted, Some(kind), "{}", expectation.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn anomalies_resting_on_the_read_back_are_counted_by_a_row_that_needs_it() {
+        for expectation in TABLE {
+            if expectation.witnesses.is_some_and(|w| w.rest_on_read_back) {
+                assert!(expectation.needs_read_back, "{}", expectation.name);
+            }
+        }
+    }
+}

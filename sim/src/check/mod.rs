@@ -88,6 +88,7 @@ mod transactions;
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use consumers::{GroupFigures, RedeliveryCauses};
 pub use expect::{describe_samples, read_back_figures};
+pub(crate) use index::BrokerFacts;
 pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
 pub use sends::{SendCounts, SendFigures};

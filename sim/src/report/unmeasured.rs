@@ -4,6 +4,7 @@
 //! such a run has `null` there; the text says "unknown"; sweeps leave the run out of their
 //! totals and count it as not measured.
 
+use crate::check::expectations::counting;
 use serde_json::Value;
 
 /// Figures that rest on the read-back without an expectation of their own, each beside the
@@ -29,9 +30,10 @@ pub fn figures() -> Vec<&'static str> {
     names
 }
 
-/// Whether an anomaly of this kind is a witness of one of the unmeasured `figures`.
+/// Whether an anomaly of this kind is a witness of one of the unmeasured `figures`: of an
+/// expectation among them that counts the kind, or resting on the read-back itself.
 pub fn witness_unmeasured(kind: crate::check::AnomalyKind, figures: &[&str]) -> bool {
-    kind.needs_read_back() || figures.contains(&kind.name())
+    kind.needs_read_back() || counting(kind).any(|e| figures.contains(&e.name))
 }
 
 /// Sets every unmeasured figure of a summary's JSON to `null`: in the send counts, their

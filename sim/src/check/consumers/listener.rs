@@ -164,27 +164,15 @@ struct FailureCounts {
 }
 
 /// What became of each failure of one group.
-#[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
 fn failures(
     index: &Index<'_>,
     group: &str,
     calls: &[Call],
     anomalies: &mut Vec<Anomaly>,
 ) -> FailureCounts {
-    let scenario = index.scenario;
     let dead = index.read_back.dead.get(group);
     let is_dead = |id: &MessageId| dead.is_some_and(|d| d.contains(id));
-    // Per message: when a call consumed it, and its calls' times.
-    let mut consumed: BTreeSet<MessageId> = BTreeSet::new();
-    let mut last_call: BTreeMap<MessageId, Time> = BTreeMap::new();
-    for call in calls.iter().filter(|c| !c.crashed) {
-        for id in call.messages.iter().filter_map(|m| m.id) {
-            if call.success {
-                consumed.insert(id);
-            }
-            last_call.insert(id, call.at);
-        }
-    }
+    let (consumed, last_call) = consumption(calls);
     let (mut lost, mut acked) = (BTreeSet::new(), BTreeSet::new());
     let mut named: BTreeMap<MessageId, String> = BTreeMap::new();
     for call in calls.iter().filter(|c| !c.success && !c.crashed) {
@@ -202,46 +190,17 @@ fn failures(
             }
             let cause = named.get(&id);
             if lost.insert(id) {
-                let story = format!(
-                    "{}'s listener failed {id} at {}; no listener of {group} ever consumed it, and it \
-                     is in no {} queue: its retry was lost",
-                    call.consumer,
-                    call.at,
-                    dlq_topic(group)
-                );
-                anomalies.push(named_anomaly(
-                    AnomalyKind::RetryLost,
-                    id,
-                    call.at,
-                    story,
-                    cause,
-                ));
+                let story = retry_lost_story(call, id, group);
+                let anomaly = named_anomaly(AnomalyKind::RetryLost, id, call.at, story, cause);
+                anomalies.push(anomaly);
             }
             let followed_up = last_call.get(&id).is_some_and(|last| *last > call.at);
-            let queue = queue_of(scenario, message);
-            let committed = index
-                .listener
-                .committed
-                .get(&(group.to_string(), queue.clone()));
             if !followed_up
-                && let Some(committed) = committed
-                && *committed > message.queue_offset
+                && let Some(story) = failed_acked_story(index, group, call, message)
                 && acked.insert(id)
             {
-                let (broker, topic, queue_id) = queue;
-                let story = format!(
-                    "{}'s listener failed {id} ({broker}/{topic}/{queue_id}@{}) at {}; it was never \
-                     handed to a listener again nor dead-lettered, yet {group}'s committed offset there is \
-                     {committed}: a failure acknowledged as consumed",
-                    call.consumer, message.queue_offset, call.at
-                );
-                anomalies.push(named_anomaly(
-                    AnomalyKind::FailedAcked,
-                    id,
-                    call.at,
-                    story,
-                    cause,
-                ));
+                let anomaly = named_anomaly(AnomalyKind::FailedAcked, id, call.at, story, cause);
+                anomalies.push(anomaly);
             }
         }
     }
@@ -252,6 +211,58 @@ fn failures(
         failed_acked: unnamed(&acked) as u64,
         send_backs_lost: named.len() as u64,
     }
+}
+
+/// Of a group's calls that did not crash: the messages one of them consumed, and when each
+/// message's last call was.
+fn consumption(calls: &[Call]) -> (BTreeSet<MessageId>, BTreeMap<MessageId, Time>) {
+    let mut consumed: BTreeSet<MessageId> = BTreeSet::new();
+    let mut last_call: BTreeMap<MessageId, Time> = BTreeMap::new();
+    for call in calls.iter().filter(|c| !c.crashed) {
+        for id in call.messages.iter().filter_map(|m| m.id) {
+            if call.success {
+                consumed.insert(id);
+            }
+            last_call.insert(id, call.at);
+        }
+    }
+    (consumed, last_call)
+}
+
+/// The story of a failure no listener of the group consumed later and no DLQ holds.
+fn retry_lost_story(call: &Call, id: MessageId, group: &str) -> String {
+    format!(
+        "{}'s listener failed {id} at {}; no listener of {group} ever consumed it, and it \
+         is in no {} queue: its retry was lost",
+        call.consumer,
+        call.at,
+        dlq_topic(group)
+    )
+}
+
+/// The story of a failed message the group's committed offset on its queue passed, if it did.
+fn failed_acked_story(
+    index: &Index<'_>,
+    group: &str,
+    call: &Call,
+    message: &ListenedMessage,
+) -> Option<String> {
+    let queue = queue_of(index.scenario, message);
+    let committed = index
+        .listener
+        .committed
+        .get(&(group.to_string(), queue.clone()))?;
+    if *committed <= message.queue_offset {
+        return None;
+    }
+    let (broker, topic, queue_id) = queue;
+    let id = message.id?;
+    Some(format!(
+        "{}'s listener failed {id} ({broker}/{topic}/{queue_id}@{}) at {}; it was never \
+         handed to a listener again nor dead-lettered, yet {group}'s committed offset there is \
+         {committed}: a failure acknowledged as consumed",
+        call.consumer, message.queue_offset, call.at
+    ))
 }
 
 /// The anomaly, with the send-back's loss as its cause when there is one.

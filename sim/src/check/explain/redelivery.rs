@@ -91,7 +91,6 @@ pub(in crate::check) fn explain_redelivery(
 /// What let the first delivery go uncommitted, between the two deliveries: a stop of the
 /// first consumer, an offset reset, commits to a slave, a broker restart, a slave's misplaced
 /// entry; else a rebalance.
-#[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
 fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<String>) {
     let (brokers, story) = (&index.brokers, &index.consumers.story);
     let (broker, topic, queue_id, offset) = &redelivery.copy;
@@ -114,22 +113,7 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
             .find(|read| read.plus_ms(5_000) >= *t1 && *read <= t2)
     });
     let (cause, story) = match (first_stop, reset, slave_read, broker_stop) {
-        (Some((at, Stop::Shutdown)), ..) => (
-            Cause::ConsumerShutdown,
-            format!(
-                "{first} shut down at {at} having committed only what its last auto commit (or \
-                 persist) took"
-            ),
-        ),
-        (Some((at, how)), ..) => {
-            let how = if *how == Stop::PowerOff {
-                "lost power"
-            } else {
-                "crashed"
-            };
-            let story = format!("{first} {how} at {at} before its offset was committed past it");
-            (Cause::ConsumerCrash, story)
-        }
+        (Some((at, how)), ..) => consumer_stopped(first, *at, *how),
         (None, Some((at, consumer, from, to)), ..) => (
             Cause::OffsetReset,
             format!(
@@ -144,19 +128,7 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
                  offsets there, which the master never saw"
             ),
         ),
-        (None, None, None, Some((at, how))) => {
-            let how = match how {
-                Stop::PowerOff => "lost power",
-                Stop::DiskLoss => "lost its disk",
-                Stop::Shutdown => "shut down",
-                Stop::Kill => "was killed",
-            };
-            let story = format!(
-                "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came \
-                 back with older ones"
-            );
-            (Cause::BrokerRestart, story)
-        }
+        (None, None, None, Some((at, how))) => broker_stopped(broker, *at, *how),
         (None, None, None, None) => match behind_on_slave(index, redelivery.id, &queue, *t1) {
             Some(entry) => (
                 Cause::MisplacedEntry,
@@ -170,6 +142,41 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
         },
     };
     (cause, Some(story))
+}
+
+/// The first consumer stopped between the deliveries: a shutdown commits only what its last
+/// auto commit (or persist) took, any other stop not even that.
+fn consumer_stopped(first: &str, at: Time, how: Stop) -> (Cause, String) {
+    if how == Stop::Shutdown {
+        let story = format!(
+            "{first} shut down at {at} having committed only what its last auto commit (or \
+             persist) took"
+        );
+        return (Cause::ConsumerShutdown, story);
+    }
+    let how = if how == Stop::PowerOff {
+        "lost power"
+    } else {
+        "crashed"
+    };
+    let story = format!("{first} {how} at {at} before its offset was committed past it");
+    (Cause::ConsumerCrash, story)
+}
+
+/// A broker of the group stopped between the deliveries and came back with the consumer
+/// offsets it had last written.
+fn broker_stopped(broker: &str, at: Time, how: Stop) -> (Cause, String) {
+    let how = match how {
+        Stop::PowerOff => "lost power",
+        Stop::DiskLoss => "lost its disk",
+        Stop::Shutdown => "shut down",
+        Stop::Kill => "was killed",
+    };
+    let story = format!(
+        "{broker} {how} at {at}; its consumer offsets are written every 5 s, so it came back \
+         with older ones"
+    );
+    (Cause::BrokerRestart, story)
 }
 
 /// Who got the copy the second time, and how they came to own its queue: a take-over between

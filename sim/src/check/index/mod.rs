@@ -27,9 +27,10 @@ mod sends;
 mod subscriptions;
 pub(super) mod transactions;
 
+pub(crate) use brokers::BrokerFacts;
 #[cfg(test)]
 pub(super) use brokers::rotted_offset;
-pub(super) use brokers::{BrokerFacts, BrokerTimeline, LagMark};
+pub(super) use brokers::{BrokerTimeline, LagMark};
 pub(super) use consumers::{
     Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
 };

@@ -2,21 +2,20 @@
 //! delivered, read back, and what the checker said about it.
 //!
 //! `sim explain` prints one story as text and the HTML report embeds the same steps, so the
-//! two never disagree. The fold keeps per message only what the history said about it, and per
-//! broker node the timelines of its flushed and replicated positions (`timeline`); a story is
-//! assembled from both when asked for.
+//! two never disagree. The fold keeps per message only what the history said about it, and
+//! per broker node what the checker's index keeps of it (`check::BrokerFacts`: its flushes,
+//! its slaves' reports, its power and disk losses), fed by the same fold; a story is assembled
+//! from both when asked for, so it tells when bytes became durable or copied as the checker
+//! sees it.
 
-mod timeline;
-
-use crate::check::Anomaly;
-use crate::history::{Entry, History, Recorded, SimEvent, Stop};
+use crate::check::{Anomaly, BrokerFacts};
+use crate::history::{Entry, History, Recorded, Stop};
 use crate::runtime::PacketRecord;
 use crate::scenario::Scenario;
 use model::event::{Event, SendStatus};
 use model::protocol::RequestCode;
 use model::{MessageId, NodeId, Time};
 use std::collections::BTreeMap;
-use timeline::Timelines;
 
 /// What a step of a story is, for colouring and the diagram's path.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -94,11 +93,11 @@ struct Fact<T> {
     what: T,
 }
 
-/// Every message's facts, and the broker timelines their stories need.
+/// Every message's facts, and the broker facts their stories need.
 pub struct Lives {
     names: Vec<String>,
     table: Vec<Vec<Life>>,
-    timelines: Timelines,
+    brokers: BrokerFacts,
     /// SEND_MESSAGE responses by (receiver, arrival): when the broker answered.
     answers_sent: BTreeMap<(u16, u64), u64>,
     anomalies: BTreeMap<String, Vec<Anomaly>>,
@@ -117,7 +116,7 @@ impl Lives {
         let mut lives = Lives {
             names: scenario.nodes.iter().map(|n| n.name.clone()).collect(),
             table: Vec::new(),
-            timelines: Timelines::default(),
+            brokers: BrokerFacts::new(scenario),
             answers_sent: answers_sent(packets.unwrap_or(&[])),
             anomalies: BTreeMap::new(),
             folded: 0,
@@ -164,9 +163,11 @@ impl Lives {
         self.folded += 1;
         let (at, node) = (entry.at, entry.node.unwrap_or_default());
         match &entry.event {
-            Recorded::Sim(SimEvent::Stopped { how }) => self.timelines.stop(node, at, *how),
-            Recorded::Sim(_) => {}
-            Recorded::Model(event) => self.observe_model(at, node, event),
+            Recorded::Sim(event) => self.brokers.observe_sim(at, entry.node, event),
+            Recorded::Model(event) => {
+                self.brokers.observe(at, entry.node, event);
+                self.observe_model(at, node, event);
+            }
         }
     }
 
@@ -227,12 +228,10 @@ impl Lives {
                 }
             }
             _ => {
-                if let Some((id, text)) = self.transaction_text(event) {
-                    if let Some(life) = self.known(id) {
-                        life.transaction.push(Fact::new(at, node, order, text));
-                    }
-                } else {
-                    self.timelines.observe(at, node, event);
+                if let Some((id, text)) = self.transaction_text(event)
+                    && let Some(life) = self.known(id)
+                {
+                    life.transaction.push(Fact::new(at, node, order, text));
                 }
             }
         }
@@ -415,8 +414,8 @@ impl Lives {
     /// Flush and replication of the bytes `..end` on `host`, or their loss at a stop.
     fn position_steps(&self, host: NodeId, since: Time, end: u64, out: &mut Vec<Step>) {
         let host_name = self.name(host);
-        let flushed = self.timelines.flushed(host, since, end);
-        let replicated = self.timelines.replicated(host, since, end);
+        let flushed = self.brokers.flushed_past(host, since, end);
+        let replicated = self.brokers.replicated_past(host, since, end);
         let at_time = |at: Time, node: NodeId| Fact {
             at,
             node,
@@ -431,7 +430,7 @@ impl Lives {
             let text = format!("{} holds it (slave report past {end})", self.name(slave));
             out.push(step(&at_time(at, slave), StepKind::Replicate, text));
         }
-        let Some((at, how)) = self.timelines.loss_after(host, since) else {
+        let Some((at, how)) = self.brokers.loss_after(host, since) else {
             return;
         };
         let copy = match replicated {
