@@ -8,7 +8,9 @@
 //! keeps entries while their position, index and term follow on, cuts the log at the first
 //! that does not, and rebuilds the index from what it kept.
 
-use super::entry::{BLANK_MAGIC, Entry, Header, INDEX_UNIT_BYTES, IndexUnit, MAGIC, blank};
+use super::entry::{
+    BLANK_MAGIC, BODY_OFFSET, Entry, Header, INDEX_UNIT_BYTES, IndexUnit, MAGIC, blank,
+};
 use crate::broker::store::mapped_file_queue::MappedFileQueue;
 use crate::disk::{Disk, FlushId};
 
@@ -196,6 +198,24 @@ impl DLedgerStore {
             unit.pos
         );
         Some(entry)
+    }
+
+    /// The entry that starts at data position `pos`, if one of this log does: what a broker
+    /// reads a CommitLog record through (its PHYSICALOFFSET is `pos + BODY_OFFSET`).
+    pub fn entry_at(&self, disk: &dyn Disk, pos: u64) -> Option<Entry> {
+        if pos >= self.data_end() {
+            return None;
+        }
+        let at = self.data.find(pos)?;
+        let file = &self.data.files[at];
+        let header_bytes = disk.read(&file.path, pos - file.from, BODY_OFFSET as usize);
+        let header = Header::read(&header_bytes)?;
+        if header.magic != MAGIC || pos + header.size > self.data_end() {
+            return None;
+        }
+        let bytes = disk.read(&file.path, pos - file.from, header.size as usize);
+        // An entry that names another position is no entry of this log here (DISK_ERROR).
+        Entry::decode(&bytes).filter(|entry| entry.pos == pos)
     }
 
     fn unit(&self, disk: &dyn Disk, index: u64) -> Option<IndexUnit> {
