@@ -451,3 +451,50 @@ fn a_follower_answers_pushes_for_another_member_or_term_as_0_3_1_2_does() {
     ];
     assert_eq!(codes, expected);
 }
+
+/// Votes and heartbeats are answered by `vote`'s rules; a granted vote goes to the term file.
+#[test]
+fn a_member_answers_votes_and_heartbeats_and_keeps_its_vote() {
+    let mut cluster = Cluster::new();
+    let inbound = Inbound {
+        from: NodeId(1),
+        request_id: Some(RequestId(7)),
+    };
+    let vote = Request::DLedgerVote(VoteCall {
+        group: "g".into(),
+        remote: "n2".into(),
+        request: crate::dledger::vote::VoteRequest {
+            candidate: "n1".into(),
+            term: 1,
+            ledger_end_index: -1,
+            ledger_end_term: -1,
+        },
+    });
+    cluster.with(2, |s, ctx| {
+        s.on_request(ctx, inbound, vote);
+    });
+    let (_, _, response) = cluster.machines[2].responses.pop().expect("answered");
+    let ResponseBody::DLedgerVote(reply) = response.body else {
+        panic!("a vote reply");
+    };
+    assert_eq!(reply.result, Some(crate::dledger::vote::VoteResult::Accept));
+    let dir = cluster.configs[2].store_dir.clone();
+    let saved = TermFile::load(&cluster.machines[2].disk, &dir);
+    assert_eq!((saved.term, saved.voted_for.as_deref()), (1, Some("n1")));
+    let beat = Request::DLedgerHeartBeat(HeartbeatCall {
+        group: "g".into(),
+        remote: "n2".into(),
+        leader: "n0".into(),
+        term: 1,
+    });
+    cluster.with(2, |s, ctx| {
+        s.on_request(ctx, inbound, beat);
+    });
+    let (_, _, response) = cluster.machines[2].responses.pop().expect("answered");
+    let ResponseBody::DLedgerHeartBeat(reply) = response.body else {
+        panic!("a heartbeat reply");
+    };
+    let heard = Some(crate::dledger::vote::HeartbeatAnswer::Success);
+    assert_eq!((reply.answer, reply.term), (heard, 1));
+    assert_eq!(cluster.server(2).role(), Role::Follower);
+}
