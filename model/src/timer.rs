@@ -2,6 +2,7 @@
 
 use crate::broker::BrokerTimer;
 use crate::client::ClientTimer;
+use crate::dledger::server::DLedgerTimer;
 use crate::namesrv::NameServerTimer;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -9,6 +10,8 @@ pub enum Timer {
     NameServer(NameServerTimer),
     Broker(BrokerTimer),
     Client(ClientTimer),
+    /// Timers of a DLedger member a broker hosts.
+    DLedger(DLedgerTimer),
     /// Timers of the application driving a client (the harness's workload); opaque here.
     App(u64),
 }

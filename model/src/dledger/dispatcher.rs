@@ -144,6 +144,20 @@ impl Dispatcher {
         }
     }
 
+    /// `push` got no usable answer (the request failed, or an error code): a COMPARE or
+    /// TRUNCATE is asked again (`doCompare` throws and the next loop starts over); an APPEND
+    /// stays in flight and goes again after `REPUSH_AFTER_MS`.
+    pub fn on_failed(&mut self, push: &Push) {
+        let asking = matches!(
+            (push, self.stage),
+            (Push::Compare(e), Stage::Compare(i)) | (Push::Truncate(e), Stage::Truncate(i))
+                if e.index == i
+        );
+        if asking {
+            self.asked = false;
+        }
+    }
+
     fn append_from(&mut self, matched: &Entry) {
         self.in_flight.clear();
         self.stage = Stage::Append {

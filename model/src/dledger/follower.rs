@@ -25,7 +25,9 @@ pub enum Push {
 pub enum PushAnswer {
     /// Done; the follower's log spans `begin..=end` (`None`: empty).
     Success { begin: u64, end: Option<u64> },
-    /// An APPEND of an index the follower already holds (`REPEATED_PUSH`).
+    /// An APPEND of an index already waiting in the follower's queue (`REPEATED_PUSH`). This
+    /// follower handles each push as it arrives, so it never answers it: an APPEND of an
+    /// index it already holds is answered as `checkAppendFuture` does, by comparing entries.
     Repeated,
     /// The push does not fit this log (a gap, another position, an entry it lacks); the
     /// follower's log spans `begin..=end`, which the leader's next COMPARE starts from.
@@ -61,8 +63,14 @@ fn apply(store: &mut DLedgerStore, disk: &mut dyn Disk, push: &Push) -> PushAnsw
     match push {
         Push::Append(entry) => match store.append_replica(disk, entry) {
             Ok(()) => success(store),
+            // An entry the follower already holds (its answer was lost, or the push came
+            // again): `checkAppendFuture` answers SUCCESS if it holds the same entry,
+            // INCONSISTENT_STATE if not.
             Err(AppendRefused::InconsistentIndex { end: Some(end) }) if entry.index <= end => {
-                PushAnswer::Repeated
+                match store.get(disk, entry.index).as_ref() == Some(entry) {
+                    true => success(store),
+                    false => inconsistent(store),
+                }
             }
             Err(_) => inconsistent(store),
         },
@@ -132,6 +140,10 @@ mod tests {
             "the leader's, as far as the log reaches"
         );
         let again = push(&mut follower, &mut follower_disk, Push::Append(own));
-        assert_eq!(again, PushAnswer::Repeated);
+        assert_eq!(again, replaced, "an entry it holds, pushed again");
+        let mut other = leader.append(&mut leader_disk, 2, vec![7; 8]);
+        other.index = 1;
+        let stale = push(&mut follower, &mut follower_disk, Push::Append(other));
+        assert!(matches!(stale, PushAnswer::InconsistentState { .. }));
     }
 }

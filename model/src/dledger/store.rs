@@ -8,8 +8,10 @@
 //! keeps entries while their position, index and term follow on, cuts the log at the first
 //! that does not, and rebuilds the index from what it kept.
 
-use super::entry::{BLANK_MAGIC, Entry, Header, INDEX_UNIT_BYTES, IndexUnit, MAGIC, blank};
-use crate::broker::store::mapped_file_queue::MappedFileQueue;
+use super::entry::{
+    BLANK_MAGIC, BODY_OFFSET, Entry, Header, INDEX_UNIT_BYTES, IndexUnit, MAGIC, blank,
+};
+use crate::broker::store::mapped_file_queue::{MappedFile, MappedFileQueue};
 use crate::disk::{Disk, FlushId};
 
 /// The checkpoint's file name, under the store's directory.
@@ -198,6 +200,24 @@ impl DLedgerStore {
         Some(entry)
     }
 
+    /// The entry that starts at data position `pos`, if one of this log does: what a broker
+    /// reads a CommitLog record through (its PHYSICALOFFSET is `pos + BODY_OFFSET`).
+    pub fn entry_at(&self, disk: &dyn Disk, pos: u64) -> Option<Entry> {
+        if pos >= self.data_end() {
+            return None;
+        }
+        let at = self.data.find(pos)?;
+        let file = &self.data.files[at];
+        let header_bytes = disk.read(&file.path, pos - file.from, BODY_OFFSET as usize);
+        let header = Header::read(&header_bytes)?;
+        if header.magic != MAGIC || pos + header.size > self.data_end() {
+            return None;
+        }
+        let bytes = disk.read(&file.path, pos - file.from, header.size as usize);
+        // An entry that names another position is no entry of this log here (DISK_ERROR).
+        Entry::decode(&bytes).filter(|entry| entry.pos == pos)
+    }
+
     fn unit(&self, disk: &dyn Disk, index: u64) -> Option<IndexUnit> {
         let offset = index * INDEX_UNIT_BYTES;
         let at = self.index.find(offset)?;
@@ -212,9 +232,7 @@ impl DLedgerStore {
         let Some(kept) = self.get(disk, index) else {
             return;
         };
-        self.data.truncate_dirty_files(disk, kept.pos + kept.size());
-        self.index
-            .truncate_dirty_files(disk, (index + 1) * INDEX_UNIT_BYTES);
+        self.cut(disk, kept.pos + kept.size(), index + 1);
         self.end = Some((kept.index, kept.term));
     }
 
@@ -234,9 +252,7 @@ impl DLedgerStore {
         if entry.index < next {
             let before = entry.index.checked_sub(1).filter(|b| *b >= self.begin);
             let kept = before.and_then(|b| self.unit(disk, b));
-            self.data.truncate_dirty_files(disk, entry.pos);
-            self.index
-                .truncate_dirty_files(disk, entry.index * INDEX_UNIT_BYTES);
+            self.cut(disk, entry.pos, entry.index);
             self.end = kept.map(|unit| (unit.index, unit.term));
         }
         self.append_replica(disk, entry)
@@ -250,15 +266,33 @@ impl DLedgerStore {
         self.committed = Some(index);
     }
 
-    /// Forces what the page cache holds of the newest data and index files (every
+    /// Forces what was written to the data and index files since the last flush, every file
+    /// from the one holding the flushed position on (`MmapFileList.flush`, every
     /// `flushFileInterval`); the disk answers each flush later.
     pub fn flush(&mut self, disk: &mut dyn Disk) -> Vec<FlushId> {
-        let files = [self.data.last(), self.index.last()];
-        files
-            .into_iter()
-            .flatten()
-            .map(|f| disk.flush(&f.path))
-            .collect()
+        let mut flushes = Vec::new();
+        for queue in [&mut self.data, &mut self.index] {
+            let end = queue.max_offset(false);
+            let from = queue.flushed_where.min(end);
+            let size = queue.file_size;
+            let written =
+                |file: &&MappedFile| from < end && file.from + size > from && file.from < end;
+            for file in queue.files.iter().filter(written) {
+                flushes.push(disk.flush(&file.path));
+            }
+            queue.flushed_where = end;
+        }
+        flushes
+    }
+
+    /// Cuts the data files at `pos` and the index files at `index`; what is written there
+    /// next is flushed again.
+    fn cut(&mut self, disk: &mut dyn Disk, pos: u64, index: u64) {
+        let index_offset = index * INDEX_UNIT_BYTES;
+        self.data.truncate_dirty_files(disk, pos);
+        self.index.truncate_dirty_files(disk, index_offset);
+        self.data.flushed_where = self.data.flushed_where.min(pos);
+        self.index.flushed_where = self.index.flushed_where.min(index_offset);
     }
 
     /// Writes the checkpoint (`endIndex`, `committedIndex`), every `checkPointInterval`.
@@ -399,6 +433,30 @@ mod tests {
         }
         assert_eq!(follower.end(), Some((2, 2)));
         assert_eq!(follower.get(&follower_disk, 2), Some(pushed[2].clone()));
+    }
+
+    #[test]
+    fn a_flush_forces_every_file_written_since_the_last_one() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        for n in 0..3 {
+            store.append(&mut disk, 1, body(n));
+        }
+        assert_eq!(store.flush(&mut disk).len(), 2, "a data and an index file");
+        // The fourth entry rolls: a blank ends the first data file, unflushed till now.
+        store.append(&mut disk, 1, body(3));
+        disk.take_flushes();
+        store.flush(&mut disk);
+        let flushed: Vec<String> = disk.take_flushes().into_iter().map(|(_, p)| p).collect();
+        let data_files = store.data.files.iter().map(|f| f.path.clone());
+        let mut expected: Vec<String> = data_files.collect();
+        expected.push(store.index.files[0].path.clone());
+        assert_eq!(flushed, expected);
+        assert!(store.flush(&mut disk).is_empty(), "nothing new");
+        // A truncation rewrites below the flushed position: the rewrite is flushed again.
+        store.truncate(&mut disk, 0);
+        store.append(&mut disk, 2, body(9));
+        assert_eq!(store.flush(&mut disk).len(), 2);
     }
 
     #[test]

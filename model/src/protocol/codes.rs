@@ -2,7 +2,8 @@
 //!
 //! Fault rules and reports name requests by these (`SEND_MESSAGE`, `PULL_MESSAGE`, ...). The HA
 //! transfer is not a remoting request in RocketMQ (it has its own port and framing); it gets two
-//! codes of its own here so that faults can aim at it too.
+//! codes of its own here so that faults can aim at it too. DLedger's requests between the
+//! members of a group keep DLedger's numbers, with a `DLEDGER_` prefix on their names.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -74,6 +75,12 @@ codes! {
         HaReport = 9001, "HA_REPORT";
         /// Master -> slave: a batch of commitlog bytes (HAConnection's transfer).
         HaTransfer = 9002, "HA_TRANSFER";
+        /// DLedger's `VOTE` (its own port; named here apart from RocketMQ's codes).
+        DLedgerVote = 51001, "DLEDGER_VOTE";
+        /// DLedger's `HEART_BEAT`.
+        DLedgerHeartBeat = 51002, "DLEDGER_HEART_BEAT";
+        /// DLedger's `PUSH` (the leader's entry pusher).
+        DLedgerPush = 51004, "DLEDGER_PUSH";
     }
 }
 

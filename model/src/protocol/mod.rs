@@ -5,6 +5,7 @@
 //! network only asks each one for its code and approximate size on the wire.
 
 pub mod codes;
+pub mod dledger;
 pub mod route;
 
 pub use codes::{RequestCode, ResponseCode};
@@ -96,6 +97,12 @@ pub enum Request {
         offset: u64,
         data: Vec<u8>,
     },
+    /// DLedger leader -> member: a push of its entry pusher (`PushEntryRequest`).
+    DLedgerPush(dledger::PushRequest),
+    /// DLedger candidate -> member: a vote request.
+    DLedgerVote(dledger::VoteCall),
+    /// DLedger leader -> member, every 2 s: a heartbeat.
+    DLedgerHeartBeat(dledger::HeartbeatCall),
 }
 
 /// One HA socket between a slave and its master. A slave opens a new one each time it
@@ -132,6 +139,9 @@ impl Request {
             Request::GetAllConsumerOffset => RequestCode::GetAllConsumerOffset,
             Request::GetAllDelayOffset => RequestCode::GetAllDelayOffset,
             Request::HaTransfer { .. } => RequestCode::HaTransfer,
+            Request::DLedgerPush(_) => RequestCode::DLedgerPush,
+            Request::DLedgerVote(_) => RequestCode::DLedgerVote,
+            Request::DLedgerHeartBeat(_) => RequestCode::DLedgerHeartBeat,
         }
     }
 
@@ -143,6 +153,7 @@ impl Request {
             Request::HaTransfer { data, .. } => 12 + data.len() as u64,
             Request::HaReport { .. } => 8,
             Request::HaConnect { .. } => 0,
+            Request::DLedgerPush(push) => push.wire_bytes(),
             Request::LockBatchMq { queues, .. } | Request::UnlockBatchMq { queues, .. } => {
                 24 * queues.len() as u64
             }
@@ -303,6 +314,12 @@ pub enum ResponseBody {
     ConsumerOffsets(Vec<(String, u32, u64)>),
     /// `GET_ALL_DELAY_OFFSET`: the next offset of each delay level.
     DelayOffsets([u64; 18]),
+    /// A DLedger member's answer to a push.
+    DLedgerPush(dledger::PushResponse),
+    /// A DLedger member's answer to a vote request.
+    DLedgerVote(dledger::VoteReply),
+    /// A DLedger member's answer to a heartbeat.
+    DLedgerHeartBeat(dledger::HeartbeatReply),
 }
 
 /// One queue's progress (`ConsumeStats.offsetTable` entry).

@@ -1,0 +1,84 @@
+//! A member's configuration (`DLedgerConfig`): who it is, its peers, and the timings and sizes
+//! this model uses, with 0.3.1.2's defaults. The leader is static for now: the configuration
+//! names it, and every member starts in that leader's term.
+
+use crate::ids::NodeId;
+
+/// One member of the group: its DLedger id (`n0`, `n1`, ...) and where it listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    pub id: String,
+    pub node: NodeId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DLedgerConfig {
+    /// `group`.
+    pub group: String,
+    /// `selfId`.
+    pub self_id: String,
+    /// `peers`, this member included, in the configured order.
+    pub peers: Vec<Peer>,
+    /// The static leader's id (until elections are modelled: no field of 0.3.1.2).
+    pub leader_id: String,
+    /// `storeBaseDir` with `group-selfId`: where the data, index, checkpoint and term files go.
+    pub store_dir: String,
+    /// `mappedFileSizeForEntryData`: 1 GiB in DLedger (RocketMQ sets it to the CommitLog's
+    /// file size); 1 MiB here, so that a run rolls files and keeps its disk small.
+    pub data_file_size: u64,
+    /// `mappedFileSizeForEntryIndex` in units of 32 bytes: 5 Mi units in DLedger; 32 Ki here.
+    pub index_file_units: u64,
+    /// `flushFileInterval`: the data and index files are forced every 10 ms.
+    pub flush_interval_ms: u64,
+    /// `checkPointInterval`: the checkpoint (end and committed index) every 3000 ms.
+    pub checkpoint_interval_ms: u64,
+    /// `maxPendingRequestsNum`: a leader refuses an append (LEADER_PENDING_FULL) while more
+    /// than 10000 wait for their quorum.
+    pub max_pending_requests: usize,
+    /// `maxWaitAckTimeMs`: an append unacknowledged after 2500 ms is answered
+    /// WAIT_QUORUM_ACK_TIMEOUT.
+    pub max_wait_ack_ms: u64,
+    /// `maxPushTimeOutMs`: an unanswered append is pushed again after 1000 ms (the dispatcher's
+    /// `REPUSH_AFTER_MS`).
+    pub max_push_timeout_ms: u64,
+    /// `DLedgerRpcNettyService`'s request timeout: 3000 ms.
+    pub rpc_timeout_ms: u64,
+    /// How often the leader's dispatchers and quorum check look at the time: 0.3.1.2's threads
+    /// loop every 1 ms, and here they also run at once on every append and every answer, so
+    /// only what waits for time (a re-push, an idle COMMIT push, an append's timeout, a retry
+    /// after a failed COMPARE) waits for this tick: up to 100 ms later than in DLedger.
+    pub push_tick_ms: u64,
+}
+
+impl DLedgerConfig {
+    /// A member `self_id` of `group` with the defaults, its files under `dledger/`.
+    pub fn new(group: &str, self_id: &str, peers: Vec<Peer>, leader_id: &str) -> DLedgerConfig {
+        crate::invariant!(
+            peers.iter().any(|p| p.id == self_id) && peers.iter().any(|p| p.id == leader_id),
+            "dledger-config-names-its-members",
+            "self {self_id} and leader {leader_id} among peers {:?}",
+            peers.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
+        );
+        DLedgerConfig {
+            group: group.to_string(),
+            self_id: self_id.to_string(),
+            peers,
+            leader_id: leader_id.to_string(),
+            store_dir: format!("dledger/{group}-{self_id}"),
+            data_file_size: 1 << 20,
+            index_file_units: 32 * 1024,
+            flush_interval_ms: 10,
+            checkpoint_interval_ms: 3_000,
+            max_pending_requests: 10_000,
+            max_wait_ack_ms: 2_500,
+            max_push_timeout_ms: super::dispatcher::REPUSH_AFTER_MS,
+            rpc_timeout_ms: 3_000,
+            push_tick_ms: 100,
+        }
+    }
+
+    /// The peer with DLedger id `id`.
+    pub fn peer(&self, id: &str) -> Option<&Peer> {
+        self.peers.iter().find(|p| p.id == id)
+    }
+}

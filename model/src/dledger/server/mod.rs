@@ -1,0 +1,415 @@
+//! A DLedger member as a service a broker hosts (`DLedgerServer`): its store, its term file,
+//! its election state, and when it leads, one dispatcher per follower and the quorum
+//! accounting (`leader`). The host hands it the DLedger requests, the answers to its pushes
+//! and its timers, and appends through it when it leads; every handler returns the
+//! [`Progress`] made (the committed index moved, an append was acknowledged or timed out),
+//! which the host turns into answers to waiting sends and into dispatch up to
+//! [`DLedgerServer::committed_pos`].
+//!
+//! The leader is static for now: the configuration names it and every member starts in its
+//! term (term 1 on a fresh disk), so a member is the leader or that leader's follower from
+//! its start. A follower applies pushes as `EntryHandler` does, with the checks of the store
+//! (same term and leader for APPEND and TRUNCATE, or INCONSISTENT_STATE) and answers each as
+//! it arrives; a member that is not a follower leaves pushes unanswered, as 0.3.1.2's handler
+//! thread does. Votes and heartbeats are answered by `vote`'s rules, so that an election can
+//! be added on top.
+
+mod leader;
+#[cfg(test)]
+mod tests;
+
+pub use leader::{Appended, Refused};
+
+use super::config::DLedgerConfig;
+use super::follower::{self, Push, PushAnswer};
+use super::store::DLedgerStore;
+use super::term::TermFile;
+use super::vote::{Member, Role};
+use crate::disk::Disk;
+use crate::ids::RequestId;
+use crate::node::{Context, Inbound};
+use crate::protocol::dledger::{
+    DLedgerResponseCode, HeartbeatCall, HeartbeatReply, PushRequest, PushResponse, VoteCall,
+    VoteReply,
+};
+use crate::protocol::{Request, Response, ResponseBody};
+use crate::timer::Timer;
+use std::collections::BTreeMap;
+
+/// The term every member of a group with a static leader starts in on a fresh disk.
+const STATIC_TERM: u64 = 1;
+
+/// A member's timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DLedgerTimer {
+    /// `FlushDataService`: the data and index files forced, every `flushFileInterval`.
+    Flush,
+    /// The checkpoint of the end and committed index, every `checkPointInterval`.
+    Checkpoint,
+    /// The leader's dispatchers and quorum check look at the time (`push_tick_ms`).
+    PushTick,
+}
+
+fn timer(timer: DLedgerTimer) -> Timer {
+    Timer::DLedger(timer)
+}
+
+/// What the host learns from its member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The committed index moved to `index`; committed entries end at data position `pos`
+    /// (`getCommittedPos`, what DLedgerCommitLog's `getConfirmOffset` returns).
+    Committed { index: u64, pos: u64 },
+    /// A quorum holds this leader's append at `index` (its future completes with SUCCESS).
+    Acked { index: u64, pos: u64 },
+    /// No quorum within `maxWaitAckTimeMs` (WAIT_QUORUM_ACK_TIMEOUT); the entry stays in
+    /// the log and may still commit.
+    TimedOut { index: u64, pos: u64 },
+}
+
+pub struct DLedgerServer {
+    config: DLedgerConfig,
+    member: Member,
+    store: DLedgerStore,
+    /// `committedPos`: where the committed entries end in the data files.
+    committed_pos: u64,
+    /// The committed index last reported as progress.
+    reported_committed: Option<u64>,
+    /// Set while this member leads.
+    leader: Option<leader::Leadership>,
+    /// The pushes awaiting their answer.
+    in_flight: BTreeMap<RequestId, leader::InFlight>,
+    /// Whether anything was written since the last flush (`MmapFileList.flush` forces only
+    /// what was written).
+    dirty: bool,
+    progress: Vec<Progress>,
+}
+
+impl DLedgerServer {
+    /// Opens the member on its disk: recovers the store, loads the term file (a fresh disk
+    /// starts in the static term), takes its role from the static leader and arms its timers.
+    pub fn open(ctx: &mut Context<'_>, config: DLedgerConfig) -> Result<DLedgerServer, String> {
+        let dir = config.store_dir.clone();
+        let store = DLedgerStore::open(
+            ctx.disk(),
+            &dir,
+            config.data_file_size,
+            config.index_file_units,
+        )?;
+        let mut saved = TermFile::load(ctx.disk(), &dir);
+        if saved.term < STATIC_TERM {
+            saved.term = STATIC_TERM;
+            saved.store(ctx.disk(), &dir);
+        }
+        let ids: Vec<&str> = config.peers.iter().map(|p| p.id.as_str()).collect();
+        let mut member = Member::new(&config.self_id, &ids, saved.term, saved.voted_for);
+        member.leader = Some(config.leader_id.clone());
+        member.role = match config.leader_id == config.self_id {
+            true => Role::Leader,
+            false => Role::Follower,
+        };
+        let committed_pos = entry_end(&store, ctx.disk(), store.committed_index());
+        let mut server = DLedgerServer {
+            member,
+            store,
+            committed_pos,
+            reported_committed: None,
+            leader: None,
+            in_flight: BTreeMap::new(),
+            dirty: false,
+            progress: Vec::new(),
+            config,
+        };
+        server.reported_committed = server.store.committed_index();
+        server.sync_ledger_end();
+        ctx.set_timer(server.config.flush_interval_ms, timer(DLedgerTimer::Flush));
+        let checkpoint = server.config.checkpoint_interval_ms;
+        ctx.set_timer(checkpoint, timer(DLedgerTimer::Checkpoint));
+        if server.member.role == Role::Leader {
+            server.become_leader(ctx);
+        }
+        Ok(server)
+    }
+
+    pub fn self_id(&self) -> &str {
+        &self.config.self_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.member.role
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.leader.is_some()
+    }
+
+    pub fn term(&self) -> u64 {
+        self.member.term
+    }
+
+    /// The last index and its term (`ledgerEndIndex`, `ledgerEndTerm`).
+    pub fn end(&self) -> Option<(u64, u64)> {
+        self.store.end()
+    }
+
+    pub fn committed_index(&self) -> Option<u64> {
+        self.store.committed_index()
+    }
+
+    /// Where the committed entries end in the data files (`getCommittedPos`): a broker's
+    /// CommitLog reads and dispatches up to here.
+    pub fn committed_pos(&self) -> u64 {
+        self.committed_pos
+    }
+
+    /// The entry at `index`, read through the index.
+    pub fn entry(&self, disk: &dyn Disk, index: u64) -> Option<super::entry::Entry> {
+        self.store.get(disk, index)
+    }
+
+    /// The entry that starts at data position `pos` (a CommitLog record's PHYSICALOFFSET is
+    /// `pos + 48`).
+    pub fn entry_at(&self, disk: &dyn Disk, pos: u64) -> Option<super::entry::Entry> {
+        self.store.entry_at(disk, pos)
+    }
+
+    /// The body (a CommitLog record) whose PHYSICALOFFSET is `physical_offset`.
+    pub fn record_at(&self, disk: &dyn Disk, physical_offset: u64) -> Option<Vec<u8>> {
+        let pos = physical_offset.checked_sub(super::entry::BODY_OFFSET)?;
+        self.entry_at(disk, pos).map(|entry| entry.body)
+    }
+
+    /// The progress made since the last call (an append in a group of one is acknowledged
+    /// at once and waits here).
+    pub fn take_progress(&mut self) -> Vec<Progress> {
+        std::mem::take(&mut self.progress)
+    }
+
+    /// A DLedger request from another member; any other request is not this service's.
+    pub fn on_request(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        request: Request,
+    ) -> Vec<Progress> {
+        match request {
+            Request::DLedgerPush(push) => self.on_push(ctx, inbound, push),
+            Request::DLedgerVote(vote) => self.on_vote(ctx, inbound, vote),
+            Request::DLedgerHeartBeat(beat) => self.on_heartbeat(ctx, inbound, beat),
+            _ => ctx.not_supported(inbound),
+        }
+        self.take_progress()
+    }
+
+    /// One of this member's timers is due.
+    pub fn on_timer(&mut self, ctx: &mut Context<'_>, fired: DLedgerTimer) -> Vec<Progress> {
+        match fired {
+            DLedgerTimer::Flush => {
+                if std::mem::take(&mut self.dirty) {
+                    // Nothing waits for these flushes: the host may ignore their completion.
+                    self.store.flush(ctx.disk());
+                }
+                ctx.set_timer(self.config.flush_interval_ms, timer(fired));
+            }
+            DLedgerTimer::Checkpoint => {
+                self.store.checkpoint(ctx.disk());
+                ctx.set_timer(self.config.checkpoint_interval_ms, timer(fired));
+            }
+            DLedgerTimer::PushTick if self.leader.is_some() => {
+                self.tick(ctx);
+                ctx.set_timer(self.config.push_tick_ms, timer(fired));
+            }
+            DLedgerTimer::PushTick => {}
+        }
+        self.take_progress()
+    }
+
+    /// `DLedgerServer.handlePush`, then `EntryHandler`: the member and group checked, then
+    /// the push applied if this member follows.
+    fn on_push(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: PushRequest) {
+        let (begin, end) = self.span();
+        let index = pushed_index(&request.push);
+        let reply = |code| PushResponse {
+            code,
+            term: request.term,
+            index,
+            begin,
+            end,
+        };
+        if let Some(code) = self.refusal(&request.remote, &request.group) {
+            respond(ctx, inbound, ResponseBody::DLedgerPush(reply(code)));
+            return;
+        }
+        if self.member.role != Role::Follower {
+            // The handler thread serves only a follower: the push waits unanswered.
+            return;
+        }
+        let answer = self.apply_push(ctx, &request);
+        let code = match answer {
+            PushAnswer::Success { .. } => DLedgerResponseCode::Success,
+            PushAnswer::Repeated => DLedgerResponseCode::RepeatedPush,
+            PushAnswer::InconsistentState { .. } => DLedgerResponseCode::InconsistentState,
+        };
+        let (begin, end) = self.span();
+        let response = PushResponse {
+            code,
+            term: request.term,
+            index,
+            begin,
+            end,
+        };
+        respond(ctx, inbound, ResponseBody::DLedgerPush(response));
+        self.sync_ledger_end();
+        self.note_committed(ctx.disk());
+    }
+
+    /// The store's checks, then the push: APPEND and TRUNCATE need this member's term and
+    /// leader (`appendAsFollower`, `truncate` throw, and the handler answers
+    /// INCONSISTENT_STATE); a COMMIT of an older term moves no committed index
+    /// (`updateCommittedIndex`); a COMPARE is answered whatever its term.
+    fn apply_push(&mut self, ctx: &mut Context<'_>, request: &PushRequest) -> PushAnswer {
+        let from_leader = request.term == self.member.term
+            && self.member.leader.as_deref() == Some(request.leader.as_str());
+        let (begin, end) = self.span();
+        match &request.push {
+            Push::Append(_) | Push::Truncate(_) if !from_leader => {
+                PushAnswer::InconsistentState { begin, end }
+            }
+            Push::Commit if request.term < self.member.term => PushAnswer::Success { begin, end },
+            push => {
+                if matches!(push, Push::Append(_) | Push::Truncate(_)) {
+                    self.dirty = true;
+                }
+                let commit = request.commit_index;
+                follower::handle(&mut self.store, ctx.disk(), push, commit)
+            }
+        }
+    }
+
+    /// `handleVote` behind the member and group checks; a changed term or vote is written to
+    /// the term file (no fsync).
+    fn on_vote(&mut self, ctx: &mut Context<'_>, inbound: Inbound, call: VoteCall) {
+        let term = self.member.term;
+        if let Some(code) = self.refusal(&call.remote, &call.group) {
+            let reply = VoteReply {
+                code,
+                result: None,
+                term,
+            };
+            respond(ctx, inbound, ResponseBody::DLedgerVote(reply));
+            return;
+        }
+        self.sync_ledger_end();
+        let (result, term) = self.member.handle_vote(&call.request, false);
+        self.persist_term(ctx.disk());
+        let reply = VoteReply {
+            code: DLedgerResponseCode::Success,
+            result: Some(result),
+            term,
+        };
+        respond(ctx, inbound, ResponseBody::DLedgerVote(reply));
+        self.settle_role();
+    }
+
+    /// `handleHeartBeat` behind the member and group checks.
+    fn on_heartbeat(&mut self, ctx: &mut Context<'_>, inbound: Inbound, call: HeartbeatCall) {
+        let refused = self.refusal(&call.remote, &call.group);
+        let answer = match refused {
+            Some(_) => None,
+            None => Some(self.member.handle_heartbeat(&call.leader, call.term)),
+        };
+        let reply = HeartbeatReply {
+            answer,
+            refused,
+            term: self.member.term,
+        };
+        respond(ctx, inbound, ResponseBody::DLedgerHeartBeat(reply));
+        self.settle_role();
+    }
+
+    /// UNKNOWN_MEMBER for a request meant for another member, UNKNOWN_GROUP for another group.
+    fn refusal(&self, remote: &str, group: &str) -> Option<DLedgerResponseCode> {
+        if remote != self.config.self_id {
+            return Some(DLedgerResponseCode::UnknownMember);
+        }
+        (group != self.config.group).then_some(DLedgerResponseCode::UnknownGroup)
+    }
+
+    /// A member that no longer leads drops its leadership: its pending appends are never
+    /// answered (0.3.1.2 answers them TERM_CHANGED only once it leads again).
+    fn settle_role(&mut self) {
+        if self.member.role != Role::Leader {
+            self.leader = None;
+        }
+    }
+
+    fn persist_term(&self, disk: &mut dyn Disk) {
+        let saved = TermFile::load(disk, &self.config.store_dir);
+        let now = TermFile {
+            term: self.member.term,
+            voted_for: self.member.voted_for.clone(),
+        };
+        if saved != now {
+            now.store(disk, &self.config.store_dir);
+        }
+    }
+
+    /// The log's span, as a push answer carries it.
+    fn span(&self) -> (u64, Option<u64>) {
+        (
+            self.store.begin_index(),
+            self.store.end().map(|(end, _)| end),
+        )
+    }
+
+    /// The member's view of its log end, which its votes are judged by.
+    fn sync_ledger_end(&mut self) {
+        let (index, term) = self
+            .store
+            .end()
+            .map_or((-1, -1), |(i, t)| (i as i64, t as i64));
+        self.member.ledger_end_index = index;
+        self.member.ledger_end_term = term;
+    }
+
+    /// Reports a committed index that moved, with where its entry ends. After a truncation
+    /// the committed index can stand past the log's end (dledger #316): the position stays
+    /// where it was, as `committedPos` does.
+    fn note_committed(&mut self, disk: &dyn Disk) {
+        let committed = self.store.committed_index();
+        if committed == self.reported_committed {
+            return;
+        }
+        let Some(index) = committed else {
+            return;
+        };
+        let pos = entry_end(&self.store, disk, committed).max(self.committed_pos);
+        crate::invariant!(
+            self.reported_committed.is_none_or(|before| before < index),
+            "dledger-committed-index-only-forward",
+            "committed index {index} reported after {:?}",
+            self.reported_committed
+        );
+        self.committed_pos = pos;
+        self.reported_committed = committed;
+        self.progress.push(Progress::Committed { index, pos });
+    }
+}
+
+/// Where the entry at `index` ends in the data files (0: no such entry).
+fn entry_end(store: &DLedgerStore, disk: &dyn Disk, index: Option<u64>) -> u64 {
+    index
+        .and_then(|index| store.get(disk, index))
+        .map_or(0, |entry| entry.pos + entry.size())
+}
+
+fn pushed_index(push: &Push) -> Option<u64> {
+    match push {
+        Push::Append(entry) | Push::Compare(entry) | Push::Truncate(entry) => Some(entry.index),
+        Push::Commit => None,
+    }
+}
+
+fn respond(ctx: &mut Context<'_>, inbound: Inbound, body: ResponseBody) {
+    ctx.respond(inbound, Response::success(body));
+}
