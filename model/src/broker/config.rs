@@ -95,6 +95,10 @@ pub struct BrokerConfig {
     /// `slaveReadEnable`: send consumers that fall far behind to a slave.
     pub slave_read_enable: bool,
     pub transaction: TransactionConfig,
+    /// `enableDLegerCommitLog` with its member settings (`dLegerGroup`, `dLegerPeers`,
+    /// `dLegerSelfId`): the CommitLog is this DLedger member's log, and the member's role
+    /// decides the broker's. `None`: the classic CommitLog.
+    pub dledger: Option<crate::dledger::config::DLedgerConfig>,
     pub bugs: BrokerBugs,
 }
 
@@ -188,6 +192,7 @@ impl BrokerConfig {
             store: StoreConfig::default(),
             slave_read_enable: false,
             transaction: TransactionConfig::default(),
+            dledger: None,
             bugs: BrokerBugs::default(),
         }
     }
