@@ -12,6 +12,7 @@ mod admin;
 pub mod config;
 mod consumers;
 mod delayed;
+mod dledger;
 pub mod ha;
 mod locks;
 mod long_poll;
@@ -218,6 +219,7 @@ impl Running {
             flush_disk_type: config.flush_disk_type,
             is_slave: !config.role.is_master(),
             bugs: config.bugs.clone(),
+            dledger: config.dledger.clone(),
         };
         let store = MessageStore::open(ctx, settings)
             .unwrap_or_else(|err| panic!("{}: the store does not load: {err}", config.broker_name));
@@ -262,8 +264,11 @@ impl Running {
             );
             self.delays.start(ctx, &self.store);
             self.arm_transaction_check(ctx);
-        } else {
+        } else if !self.is_dledger() {
             self.start_ha_slave(ctx);
+            let delay = slave_sync::INITIAL_DELAY_MS;
+            ctx.set_timer(delay, timer(BrokerTimer::SlaveSync));
+        } else {
             let delay = slave_sync::INITIAL_DELAY_MS;
             ctx.set_timer(delay, timer(BrokerTimer::SlaveSync));
         }
@@ -326,6 +331,9 @@ impl Running {
                 offset,
                 data,
             } => self.on_ha_transfer(ctx, inbound.from, (session, seq), offset, &data),
+            Request::DLedgerPush(_) | Request::DLedgerVote(_) | Request::DLedgerHeartBeat(_) => {
+                self.on_dledger_request(ctx, inbound, request)
+            }
             _ => ctx.not_supported(inbound),
         }
     }
@@ -336,6 +344,14 @@ impl Running {
         id: RequestId,
         result: Result<Response, RpcError>,
     ) {
+        if self
+            .store
+            .dledger()
+            .is_some_and(|member| member.is_waiting_for(id))
+        {
+            self.on_dledger_response(ctx, id, result);
+            return;
+        }
         match (self.pending.remove(&id), result) {
             (
                 Some(Pending::Register),
@@ -352,8 +368,10 @@ impl Running {
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_>, timer_fired: Timer) {
-        let Timer::Broker(fired) = timer_fired else {
-            return;
+        let fired = match timer_fired {
+            Timer::Broker(fired) => fired,
+            Timer::DLedger(fired) => return self.on_dledger_timer(ctx, fired),
+            _ => return,
         };
         match fired {
             BrokerTimer::RegisterAll => {

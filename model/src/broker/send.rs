@@ -66,7 +66,7 @@ impl PutView {
         let key = (request.topic.clone(), request.queue_id);
         let table = &store.commit_log.topic_queue_table;
         PutView {
-            wrote: store.commit_log.max_wrote_offset(),
+            wrote: store.max_wrote_offset(),
             queue_offset: table.get(&key).copied(),
         }
     }
@@ -74,7 +74,7 @@ impl PutView {
     /// The put appended at the log's end and took the queue's next offset, which moved on by
     /// one: the offsets the answer names are the record's.
     fn check_put(&self, store: &MessageStore, request: &StoreRequest, appended: &Appended) {
-        let end = store.commit_log.max_wrote_offset();
+        let end = store.max_wrote_offset();
         crate::invariant!(
             appended.physical_offset >= self.wrote && end == appended.next_offset(),
             "send-appended-at-log-end",
@@ -102,7 +102,6 @@ impl PutView {
 }
 
 impl Running {
-    #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
     pub(super) fn handle_send(
         &mut self,
         ctx: &mut Context<'_>,
@@ -149,9 +148,39 @@ impl Running {
                 ctx.respond(inbound, Response::error(ResponseCode::MessageIllegal));
                 return;
             }
+            // OS_PAGECACHE_BUSY: "[PC_SYNCHRONIZED]broker busy".
+            Err(AppendError::NotAppended(_)) => {
+                ctx.respond(inbound, Response::error(ResponseCode::SystemError));
+                return;
+            }
         };
         before.check_put(store, &request, &appended);
         let wait_store_msg_ok = message.property(property::WAIT_STORE_MSG_OK) != Some("false");
+        let waiting = self.waiting_send(ctx, inbound, appended, send.queue_id, wait_store_msg_ok);
+        self.wait_or_answer(ctx, waiting);
+    }
+
+    /// What the answer of a stored message waits for: nothing, the flush (SYNC_FLUSH), a slave
+    /// (SYNC_MASTER), both, or, with a DLedger CommitLog, only the member's quorum.
+    fn waiting_send(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        appended: Appended,
+        queue_id: u32,
+        wait_store_msg_ok: bool,
+    ) -> WaitingSend {
+        let store = &self.store;
+        if appended.entry.is_some() {
+            return WaitingSend {
+                inbound,
+                appended,
+                queue_id,
+                store_host: ctx.me(),
+                flush: Some(ResponseCode::Success),
+                replica: None,
+            };
+        }
         let waits_for_flush = self.config.flush_disk_type == FlushDiskType::SyncFlush
             && wait_store_msg_ok
             && !self.config.bugs.ack_before_sync_flush
@@ -170,16 +199,20 @@ impl Running {
         } else {
             None
         };
-        let waiting = WaitingSend {
+        WaitingSend {
             inbound,
             appended,
-            queue_id: send.queue_id,
+            queue_id,
             store_host: ctx.me(),
             flush: (!waits_for_flush).then_some(ResponseCode::Success),
             replica,
-        };
+        }
+    }
+
+    /// Answers a send whose outcome is known, or registers its wait with its timeouts.
+    fn wait_or_answer(&mut self, ctx: &mut Context<'_>, waiting: WaitingSend) {
         if let Some(code) = waiting.outcome() {
-            ctx.respond(inbound, waiting.response(code));
+            ctx.respond(waiting.inbound, waiting.response(code));
             return;
         }
         self.next_wait += 1;
@@ -188,7 +221,8 @@ impl Running {
             let timeout = self.config.store.sync_flush_timeout_ms;
             ctx.set_timer(timeout, Timer::Broker(BrokerTimer::FlushTimeout(id)));
         }
-        let awaits_replica = waiting.replica.is_none();
+        let awaits_replica = waiting.replica.is_none() && waiting.appended.entry.is_none();
+        let awaits_member = waiting.appended.entry.is_some();
         self.check_wait_order(&waiting.appended);
         let earlier = self.waiting_sends.insert(id, waiting);
         crate::invariant!(
@@ -201,6 +235,10 @@ impl Running {
             ctx.set_timer(timeout, Timer::Broker(BrokerTimer::ReplicaTimeout(id)));
             // `wakeupAll`: the transfer loops push the new data at once.
             self.ha_data_appended(ctx, true);
+        }
+        if awaits_member {
+            let progress = self.store.dledger().map(|m| m.take_progress());
+            self.on_dledger_progress(ctx, progress.unwrap_or_default());
         }
     }
 
@@ -267,7 +305,7 @@ impl Running {
     pub(super) fn release_flushed_sends(&mut self, ctx: &mut Context<'_>) {
         let store = &self.store;
         let flushed = store.flushed_where();
-        let wrote = store.commit_log.max_wrote_offset();
+        let wrote = store.max_wrote_offset();
         crate::invariant!(
             flushed <= wrote,
             "send-flushed-within-log",
@@ -281,11 +319,33 @@ impl Running {
         self.answer_settled_sends(ctx);
     }
 
+    /// The DLedger member answered the append of entry `index`: a quorum holds it
+    /// (`Success`), or none did in time (WAIT_QUORUM_ACK_TIMEOUT, answered as
+    /// OS_PAGECACHE_BUSY's SYSTEM_ERROR; the entry may still commit).
+    pub(super) fn settle_member_append(
+        &mut self,
+        ctx: &mut Context<'_>,
+        index: u64,
+        code: ResponseCode,
+    ) {
+        let found = self
+            .waiting_sends
+            .values_mut()
+            .find(|w| w.appended.entry == Some(index));
+        if let Some(wait) = found
+            && wait.replica.is_none()
+        {
+            wait.replica = Some(code);
+            self.answer_settled_sends(ctx);
+        }
+    }
+
     /// A slave reported further: settle the replication of every send it now covers.
     pub(crate) fn release_replicated_sends(&mut self, ctx: &mut Context<'_>) {
         let replicated = self.ha_master.push_to_slave_max;
         for wait in self.waiting_sends.values_mut() {
-            if wait.replica.is_none() && wait.appended.next_offset() <= replicated {
+            let by_slave = wait.appended.entry.is_none();
+            if by_slave && wait.replica.is_none() && wait.appended.next_offset() <= replicated {
                 wait.replica = Some(ResponseCode::Success);
             }
         }

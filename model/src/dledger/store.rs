@@ -73,13 +73,45 @@ impl DLedgerStore {
         self.committed
     }
 
-    /// Where the next entry goes in the data files.
-    fn data_end(&self) -> u64 {
+    /// Where the next entry goes in the data files (`getMaxWrotePosition`).
+    pub fn data_end(&self) -> u64 {
         self.data.max_offset(false)
+    }
+
+    /// Where the data files begin.
+    pub fn data_begin(&self) -> u64 {
+        self.data.min_offset()
+    }
+
+    pub fn data_file_size(&self) -> u64 {
+        self.data.file_size
+    }
+
+    /// `size` bytes of the data files from `offset`, within one file and the written data.
+    pub fn read_data(&self, disk: &dyn Disk, offset: u64, size: u64) -> Option<Vec<u8>> {
+        let at = self.data.find(offset)?;
+        let file = &self.data.files[at];
+        let start = offset - file.from;
+        if start + size > file.wrote() {
+            return None;
+        }
+        Some(disk.read(&file.path, start, size as usize).into_owned())
     }
 
     /// A leader's append (`appendAsLeader`): the next index, in `term`.
     pub fn append(&mut self, disk: &mut dyn Disk, term: u64, body: Vec<u8>) -> Entry {
+        self.append_hooked(disk, term, body, &mut |_, _| {})
+    }
+
+    /// A leader's append whose body learns its position before it is written (`AppendHook`:
+    /// RocketMQ writes the record's PHYSICALOFFSET there).
+    pub fn append_hooked(
+        &mut self,
+        disk: &mut dyn Disk,
+        term: u64,
+        body: Vec<u8>,
+        hook: &mut dyn FnMut(u64, &mut Vec<u8>),
+    ) -> Entry {
         let index = self.end.map_or(self.begin, |(end, _)| end + 1);
         if let Some((_, end_term)) = self.end {
             crate::invariant!(
@@ -95,6 +127,14 @@ impl DLedgerStore {
             body,
         };
         entry.pos = self.roll_for(disk, entry.size());
+        let size = entry.size();
+        hook(entry.pos, &mut entry.body);
+        crate::invariant!(
+            entry.size() == size,
+            "dledger-append-hook-keeps-size",
+            "the hook changed entry {index}'s size from {size} to {}",
+            entry.size()
+        );
         self.write(disk, &entry);
         entry
     }

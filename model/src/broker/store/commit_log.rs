@@ -18,6 +18,9 @@ pub const DIR: &str = "store/commitlog";
 pub enum AppendError {
     /// The record is larger than `maxMessageSize`.
     MessageSizeExceeded,
+    /// The DLedger member refused the append (`handleAppend`: not the leader, or too many
+    /// appends wait for their quorum).
+    NotAppended(crate::dledger::server::Refused),
 }
 
 /// Where a record went (`AppendMessageResult`).
@@ -27,6 +30,8 @@ pub struct Appended {
     pub bytes: u64,
     pub queue_offset: u64,
     pub store_timestamp_ms: u64,
+    /// The DLedger entry holding the record, whose quorum the answer waits for.
+    pub entry: Option<u64>,
 }
 
 impl Appended {
@@ -167,6 +172,7 @@ impl CommitLog {
             bytes: length,
             queue_offset,
             store_timestamp_ms,
+            entry: None,
         })
     }
 

@@ -10,13 +10,15 @@ use crate::node::Context;
 impl MessageStore {
     pub(super) fn start_services(&mut self, ctx: &mut Context<'_>) {
         let config = &self.settings.config;
-        if self.settings.flush_disk_type == FlushDiskType::AsyncFlush {
+        // A DLedger CommitLog is flushed by its member (`DLedgerCommitLog.start`).
+        let classic = self.dledger.is_none();
+        if classic && self.settings.flush_disk_type == FlushDiskType::AsyncFlush {
             ctx.set_timer(
                 config.flush_interval_commit_log_ms,
                 store_timer(StoreTimer::FlushCommitLog),
             );
         }
-        if self.settings.config.transient_store_pool_enable && !self.settings.is_slave {
+        if classic && self.transient() {
             ctx.set_timer(
                 config.commit_interval_commit_log_ms,
                 store_timer(StoreTimer::CommitCommitLog),

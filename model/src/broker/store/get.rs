@@ -135,10 +135,7 @@ impl MessageStore {
             if filter.is_some_and(|f| !f.matches_tags_code(entry.tags_code)) {
                 continue; // NO_MATCHED_MESSAGE while nothing was found
             }
-            match self
-                .commit_log
-                .read(disk, entry.commit_log_offset, u64::from(entry.size))
-            {
+            match self.read_log(disk, entry.commit_log_offset, u64::from(entry.size)) {
                 Some(record) => {
                     bytes += record.len() as u64;
                     last_pulled = entry.commit_log_offset;
@@ -150,7 +147,7 @@ impl MessageStore {
                     if result.messages.is_empty() {
                         result.status = GetStatus::MessageWasRemoving;
                     }
-                    next_file_start = Some(self.commit_log.roll_next_file(entry.commit_log_offset));
+                    next_file_start = Some(self.roll_next_file(entry.commit_log_offset));
                 }
             }
         }
@@ -163,7 +160,7 @@ impl MessageStore {
         );
         let config = &self.settings.config;
         let memory = config.total_memory_bytes / 100 * config.access_message_in_memory_max_ratio;
-        let behind = self.commit_log.max_offset().saturating_sub(last_pulled);
+        let behind = self.max_physical_offset().saturating_sub(last_pulled);
         result.suggest_pulling_from_slave = !result.messages.is_empty() && behind > memory;
         result
     }

@@ -9,6 +9,7 @@
 pub mod checkpoint;
 pub mod commit_log;
 pub mod consume_queue;
+mod dledger;
 mod flush;
 mod get;
 pub mod mapped_file_queue;
@@ -58,6 +59,8 @@ pub struct StoreSettings {
     pub flush_disk_type: FlushDiskType,
     pub is_slave: bool,
     pub bugs: BrokerBugs,
+    /// The DLedger member whose log is the CommitLog (`enableDLegerCommitLog`), if any.
+    pub dledger: Option<crate::dledger::config::DLedgerConfig>,
 }
 
 /// A queue whose max offset grew during dispatch (for waking held pulls).
@@ -81,6 +84,9 @@ struct InFlight {
 pub struct MessageStore {
     settings: StoreSettings,
     pub commit_log: CommitLog,
+    /// With `enableDLegerCommitLog`, the member whose log holds the records; the classic
+    /// CommitLog then only keeps the queues' next offsets.
+    dledger: Option<crate::dledger::server::DLedgerServer>,
     consume_queues: BTreeMap<(String, u32), ConsumeQueue>,
     checkpoint: Checkpoint,
     reput_from: u64,
@@ -113,9 +119,14 @@ impl MessageStore {
         )?;
         let consume_queues = load_consume_queues(disk, config.consume_queue_entries_per_file)?;
         let checkpoint = Checkpoint::load(disk);
+        let dledger = match settings.dledger.clone() {
+            Some(config) => Some(crate::dledger::server::DLedgerServer::open(ctx, config)?),
+            None => None,
+        };
         let mut store = MessageStore {
             settings,
             commit_log,
+            dledger,
             consume_queues,
             checkpoint,
             reput_from: 0,
@@ -136,7 +147,7 @@ impl MessageStore {
         ctx.emit(Event::Recovered {
             broker: store.settings.broker_name.clone(),
             abnormal,
-            max_offset: store.commit_log.max_wrote_offset(),
+            max_offset: store.max_wrote_offset(),
             truncated_bytes,
         });
         store.start_services(ctx);
@@ -151,6 +162,11 @@ impl MessageStore {
         for cq in self.consume_queues.values_mut() {
             cq.recover(disk);
             max_physic_in_queues = max_physic_in_queues.max(cq.max_physic_offset);
+        }
+        if self.dledger.is_some() {
+            self.recover_dledger(disk, max_physic_in_queues);
+            self.recover_topic_queue_table(disk);
+            return 0;
         }
         let had_log = !self.commit_log.files.files.is_empty();
         let config = &self.settings.config;
@@ -184,7 +200,7 @@ impl MessageStore {
 
     /// `start()`: dispatch from the furthest point any ConsumeQueue reaches.
     fn start_dispatch(&mut self, disk: &mut dyn Disk) {
-        let min_offset = self.commit_log.min_offset();
+        let min_offset = self.min_physical_offset();
         let furthest = self
             .consume_queues
             .values()
@@ -199,7 +215,7 @@ impl MessageStore {
     /// `recoverTopicQueueTable`: each queue's next offset is its ConsumeQueue's max, so
     /// offsets cut off by recovery are handed out again.
     fn recover_topic_queue_table(&mut self, disk: &dyn Disk) {
-        let min_offset = self.commit_log.min_offset();
+        let min_offset = self.min_physical_offset();
         self.commit_log.topic_queue_table.clear();
         for (key, cq) in self.consume_queues.iter_mut() {
             self.commit_log
@@ -224,6 +240,9 @@ impl MessageStore {
                 disk.flush(&file.path);
             }
         }
+        if let Some(member) = &mut self.dledger {
+            member.shutdown(disk);
+        }
         self.checkpoint.flush(disk);
         disk.delete(ABORT_PATH);
     }
@@ -239,6 +258,11 @@ impl MessageStore {
         request: &StoreRequest,
     ) -> Result<Appended, AppendError> {
         let now = ctx.now().wall_clock_ms();
+        if self.dledger.is_some() {
+            let appended = self.put_dledger(ctx, request, now)?;
+            self.schedule_reput(ctx);
+            return Ok(appended);
+        }
         let appended = self.commit_log.append(ctx.disk(), request, now)?;
         self.schedule_reput(ctx);
         if self.settings.flush_disk_type == FlushDiskType::SyncFlush {
@@ -252,9 +276,47 @@ impl MessageStore {
         self.commit_log.flushed_where()
     }
 
-    /// One past the last byte readers may see.
+    /// One past the last byte readers may see (DLedger's: the committed position).
     pub fn max_physical_offset(&self) -> u64 {
-        self.commit_log.max_offset()
+        match &self.dledger {
+            Some(member) => member.committed_pos(),
+            None => self.commit_log.max_offset(),
+        }
+    }
+
+    /// One past the last byte appended, readable or not.
+    pub fn max_wrote_offset(&self) -> u64 {
+        match &self.dledger {
+            Some(member) => member.store().data_end(),
+            None => self.commit_log.max_wrote_offset(),
+        }
+    }
+
+    /// Where the log begins.
+    pub fn min_physical_offset(&self) -> u64 {
+        match &self.dledger {
+            Some(member) => member.store().data_begin(),
+            None => self.commit_log.min_offset(),
+        }
+    }
+
+    /// `size` bytes of the log from `offset`, within one file.
+    fn read_log(&self, disk: &dyn Disk, offset: u64, size: u64) -> Option<Vec<u8>> {
+        match &self.dledger {
+            Some(member) => member.store().read_data(disk, offset, size),
+            None => self.commit_log.read(disk, offset, size),
+        }
+    }
+
+    /// The start of the log file after the one holding `offset` (`rollNextFile`).
+    fn roll_next_file(&self, offset: u64) -> u64 {
+        match &self.dledger {
+            Some(member) => {
+                let size = member.store().data_file_size();
+                offset + size - offset % size
+            }
+            None => self.commit_log.roll_next_file(offset),
+        }
     }
 
     /// At most `max` commitlog bytes from `offset`, within one file (`getCommitLogData`).
@@ -282,9 +344,9 @@ impl MessageStore {
         disk: &dyn Disk,
         offset: u64,
     ) -> Option<record::StoredMessage> {
-        let size = self.commit_log.read(disk, offset, 4)?;
+        let size = self.read_log(disk, offset, 4)?;
         let size = u32::from_be_bytes(size.try_into().ok()?);
-        record::decode(&self.commit_log.read(disk, offset, u64::from(size))?)
+        record::decode(&self.read_log(disk, offset, u64::from(size))?)
     }
 
     pub fn consume_queue(&self, topic: &str, queue_id: u32) -> Option<&ConsumeQueue> {
@@ -301,7 +363,8 @@ impl MessageStore {
             .map_or(0, ConsumeQueue::min_offset)
     }
 
-    fn schedule_reput(&mut self, ctx: &mut Context<'_>) {
+    /// Dispatch (reput) runs within a millisecond, unless it is already due to.
+    pub fn schedule_reput(&mut self, ctx: &mut Context<'_>) {
         if !self.reput_scheduled {
             self.reput_scheduled = true;
             ctx.set_timer(REPUT_DELAY_MS, store_timer(StoreTimer::Reput));
@@ -310,6 +373,9 @@ impl MessageStore {
 
     /// Dispatches every readable record past `reput_from` (`ReputMessageService.doReput`).
     fn reput(&mut self, disk: &mut dyn Disk) -> Vec<Arrival> {
+        if self.dledger.is_some() {
+            return self.reput_dledger(disk);
+        }
         let entries_per_file = self.settings.config.consume_queue_entries_per_file;
         let mut arrivals: Vec<Arrival> = Vec::new();
         // A slave's log may start in the middle of the master's ("correct it").
@@ -323,19 +389,7 @@ impl MessageStore {
             while position < data.len() {
                 match record::scan(&data[position..], false) {
                     Scan::Record(request) => {
-                        self.dispatch(disk, &request, entries_per_file);
-                        let max_offset = self.max_offset_in_queue(&request.topic, request.queue_id);
-                        match arrivals
-                            .iter_mut()
-                            .find(|a| a.topic == request.topic && a.queue_id == request.queue_id)
-                        {
-                            Some(arrival) => arrival.max_offset = max_offset,
-                            None => arrivals.push(Arrival {
-                                topic: request.topic.clone(),
-                                queue_id: request.queue_id,
-                                max_offset,
-                            }),
-                        }
+                        self.dispatch_and_note(disk, &request, entries_per_file, &mut arrivals);
                         position += request.size as usize;
                         self.reput_from += u64::from(request.size);
                         crate::invariant!(
@@ -365,6 +419,29 @@ impl MessageStore {
             }
         }
         arrivals
+    }
+
+    /// Dispatches one record and notes how far its queue now reaches.
+    fn dispatch_and_note(
+        &mut self,
+        disk: &mut dyn Disk,
+        request: &DispatchRequest,
+        entries_per_file: u64,
+        arrivals: &mut Vec<Arrival>,
+    ) {
+        self.dispatch(disk, request, entries_per_file);
+        let max_offset = self.max_offset_in_queue(&request.topic, request.queue_id);
+        match arrivals
+            .iter_mut()
+            .find(|a| a.topic == request.topic && a.queue_id == request.queue_id)
+        {
+            Some(arrival) => arrival.max_offset = max_offset,
+            None => arrivals.push(Arrival {
+                topic: request.topic.clone(),
+                queue_id: request.queue_id,
+                max_offset,
+            }),
+        }
     }
 
     /// Writes one record's ConsumeQueue entry (`doDispatch`); prepared and rolled-back

@@ -20,6 +20,7 @@ fn settings(bugs: BrokerBugs) -> StoreSettings {
         },
         flush_disk_type: FlushDiskType::AsyncFlush,
         is_slave: false,
+        dledger: None,
         bugs,
     }
 }

@@ -119,13 +119,24 @@ impl DLedgerServer {
         ctx: &mut Context<'_>,
         body: Vec<u8>,
     ) -> Result<Appended, Refused> {
+        self.append_hooked(ctx, body, &mut |_, _| {})
+    }
+
+    /// `append_as_leader` with the store's append hook: `hook` sees the entry's position and
+    /// may rewrite its body (same length) before it is written.
+    pub fn append_hooked(
+        &mut self,
+        ctx: &mut Context<'_>,
+        body: Vec<u8>,
+        hook: &mut dyn FnMut(u64, &mut Vec<u8>),
+    ) -> Result<Appended, Refused> {
         let Some(leadership) = &mut self.leader else {
             return Err(Refused::NotLeader);
         };
         if leadership.pending.len() > self.config.max_pending_requests {
             return Err(Refused::PendingFull);
         }
-        let entry = self.store.append(ctx.disk(), leadership.term, body);
+        let entry = (self.store).append_hooked(ctx.disk(), leadership.term, body, hook);
         self.dirty = true;
         let (index, pos) = (entry.index, entry.pos);
         let term = leadership.term;

@@ -162,6 +162,11 @@ impl DLedgerServer {
         self.committed_pos
     }
 
+    /// The member's log (reads only: the member alone writes it).
+    pub fn store(&self) -> &DLedgerStore {
+        &self.store
+    }
+
     /// The entry at `index`, read through the index.
     pub fn entry(&self, disk: &dyn Disk, index: u64) -> Option<super::entry::Entry> {
         self.store.get(disk, index)
@@ -199,6 +204,13 @@ impl DLedgerServer {
             _ => ctx.not_supported(inbound),
         }
         self.take_progress()
+    }
+
+    /// `DLedgerMmapFileStore.shutdown`: the data and index files are forced and the
+    /// checkpoint written.
+    pub fn shutdown(&mut self, disk: &mut dyn Disk) {
+        self.store.flush(disk);
+        self.store.checkpoint(disk);
     }
 
     /// One of this member's timers is due.
