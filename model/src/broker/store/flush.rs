@@ -136,6 +136,13 @@ impl MessageStore {
 
     /// A flush completed. Returns whether the commitlog's flushed offset moved.
     pub fn on_flushed(&mut self, ctx: &mut Context<'_>, id: FlushId) -> bool {
+        if let Some(durable) = self.dledger.as_mut().and_then(|m| m.on_flushed(id)) {
+            ctx.emit(Event::Flushed {
+                broker: self.settings.broker_name.clone(),
+                offset: durable,
+            });
+            return false;
+        }
         if let Some((key, flight)) = self.consume_queue_flushes.remove(&id) {
             if let Some(cq) = self.consume_queues.get_mut(&key) {
                 cq.files.flushed(flight.file, flight.position);

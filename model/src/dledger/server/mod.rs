@@ -25,7 +25,7 @@ use super::follower::{self, Push, PushAnswer};
 use super::store::DLedgerStore;
 use super::term::TermFile;
 use super::vote::{Member, Role};
-use crate::disk::Disk;
+use crate::disk::{Disk, FlushId};
 use crate::ids::RequestId;
 use crate::node::{Context, Inbound};
 use crate::protocol::dledger::{
@@ -82,6 +82,8 @@ pub struct DLedgerServer {
     /// Whether anything was written since the last flush (`MmapFileList.flush` forces only
     /// what was written).
     dirty: bool,
+    /// Flushes in flight, in the order they were issued, each with the data end it covers.
+    flushing: Vec<(Vec<FlushId>, u64)>,
     progress: Vec<Progress>,
 }
 
@@ -117,6 +119,7 @@ impl DLedgerServer {
             leader: None,
             in_flight: BTreeMap::new(),
             dirty: false,
+            flushing: Vec::new(),
             progress: Vec::new(),
             config,
         };
@@ -213,13 +216,33 @@ impl DLedgerServer {
         self.store.checkpoint(disk);
     }
 
+    /// A flush of the disk completed: the data position the member's log is now durable up
+    /// to, once every flush issued before it completed too; `None` if that did not move.
+    pub fn on_flushed(&mut self, id: FlushId) -> Option<u64> {
+        let batch = self
+            .flushing
+            .iter_mut()
+            .find(|(ids, _)| ids.contains(&id))?;
+        batch.0.retain(|flush| *flush != id);
+        let done = self
+            .flushing
+            .iter()
+            .take_while(|(ids, _)| ids.is_empty())
+            .count();
+        self.flushing.drain(..done).map(|(_, end)| end).next_back()
+    }
+
     /// One of this member's timers is due.
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, fired: DLedgerTimer) -> Vec<Progress> {
         match fired {
             DLedgerTimer::Flush => {
                 if std::mem::take(&mut self.dirty) {
-                    // Nothing waits for these flushes: the host may ignore their completion.
-                    self.store.flush(ctx.disk());
+                    // Nothing waits for these flushes; the host learns what they made durable.
+                    let end = self.store.data_end();
+                    let ids = self.store.flush(ctx.disk());
+                    if !ids.is_empty() {
+                        self.flushing.push((ids, end));
+                    }
                 }
                 ctx.set_timer(self.config.flush_interval_ms, timer(fired));
             }
