@@ -57,8 +57,17 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     let mut machines = 0;
     for (index, group) in cluster.broker_groups.iter().enumerate() {
         let path = |field| broker_group_path(index, field);
-        let slaves = u64::from(group.slaves);
+        let slaves = u64::from(group.slaves.unwrap_or(0));
         check.at_most(&path("slaves"), slaves, limits::MAX_SLAVES, Unit::Count)?;
+        if let Some(pending) = group.dledger_max_pending_requests {
+            let max = limits::MAX_DLEDGER_PENDING_REQUESTS;
+            check.at_most(
+                &path("dledger_max_pending_requests"),
+                pending,
+                max,
+                Unit::Count,
+            )?;
+        }
         check.at_most(
             &path("commit_log_file_size"),
             group.commit_log_file_size.0,
@@ -71,7 +80,7 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
             limits::MAX_CONSUME_QUEUE_FILE_ENTRIES,
             Unit::Count,
         )?;
-        machines += slaves + 1;
+        machines += group.machines();
     }
     check
         .at_most(
@@ -80,7 +89,7 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
             limits::MAX_BROKER_MACHINES,
             Unit::Count,
         )
-        .map_err(|err| rename(err, "broker machines (masters and slaves)"))
+        .map_err(|err| rename(err, "broker machines (masters, slaves and DLedger members)"))
 }
 
 fn lists(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
@@ -186,12 +195,7 @@ fn consumers(check: &Checker<'_>, blocks: &[ConsumerSection]) -> Checked {
 
 /// Every node the scenario would declare, counted without declaring any.
 fn nodes(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
-    let brokers: u64 = raw
-        .cluster
-        .broker_groups
-        .iter()
-        .map(|g| u64::from(g.slaves) + 1)
-        .sum();
+    let brokers: u64 = raw.cluster.broker_groups.iter().map(|g| g.machines()).sum();
     let producers: u64 = raw.producers.iter().map(|p| u64::from(p.instances)).sum();
     let consumers: u64 = raw.consumers.iter().map(|c| u64::from(c.instances)).sum();
     let total = u64::from(raw.cluster.name_servers) + brokers + producers + consumers + 1;
@@ -308,12 +312,7 @@ fn preallocated_bytes(raw: &ScenarioFile, group: &str, file: u64, entries: u64) 
 /// bytes with their header twice on every machine of the largest group and its ConsumeQueue
 /// share; per message, the history and the checker; per delivery, the history.
 fn memory_bytes(raw: &ScenarioFile) -> u128 {
-    let replicas = raw
-        .cluster
-        .broker_groups
-        .iter()
-        .map(|g| u64::from(g.slaves) + 1)
-        .max();
+    let replicas = raw.cluster.broker_groups.iter().map(|g| g.machines()).max();
     let replicas = u128::from(replicas.unwrap_or(1));
     let entries = raw
         .cluster
