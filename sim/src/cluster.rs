@@ -243,21 +243,18 @@ fn broker_config(
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
-    config.dledger = spec.dledger.as_ref().map(|dledger| {
-        let member = DLedgerGroup::member(broker_id);
-        dledger_config(&spec.name, dledger, &spec.nodes, member)
-    });
+    if spec.is_dledger() {
+        config.dledger = Some(dledger_config(spec, DLedgerGroup::member(broker_id)));
+    }
     config
 }
 
-/// The DLedger settings of member `member` of a group whose members are `nodes` (`n0` first):
-/// every member names them all as its peers, and `n0` as the leader.
-pub fn dledger_config(
-    group_name: &str,
-    group: &DLedgerGroup,
-    nodes: &[NodeId],
-    member: usize,
-) -> DLedgerConfig {
+/// The DLedger settings of member `member` of a DLedger group (its `nodes`, `n0` first): every
+/// member names them all as its peers and `n0` as the leader, with the group's timings, and
+/// data files of the group's commitlog file size, as `DLedgerCommitLog` sets them.
+pub fn dledger_config(spec: &crate::scenario::BrokerGroup, member: usize) -> DLedgerConfig {
+    let (group_name, nodes) = (&spec.name, &spec.nodes);
+    let group = spec.dledger.as_ref().expect("a DLedger group");
     let peers = nodes
         .iter()
         .enumerate()
@@ -269,6 +266,8 @@ pub fn dledger_config(
     let self_id = DLedgerGroup::member_id(member);
     let leader_id = DLedgerGroup::member_id(DLedgerGroup::LEADER);
     let mut config = DLedgerConfig::new(group_name, &self_id, peers, &leader_id);
+    // DLedgerCommitLog: `setMappedFileSizeForEntryData(getMappedFileSizeCommitLog())`.
+    config.data_file_size = spec.commit_log_file_size;
     config.max_wait_ack_ms = group.max_wait_ack_ms;
     config.max_push_timeout_ms = group.max_push_timeout_ms;
     config.flush_interval_ms = group.flush_interval_ms;
@@ -569,6 +568,7 @@ mod tests {
                 [("n0", nodes[0]), ("n1", nodes[1]), ("n2", nodes[2])]
             );
             assert_eq!(dledger.max_wait_ack_ms, 4_000);
+            assert_eq!(dledger.data_file_size, config.store.commit_log_file_size);
             let defaults = crate::scenario::schema::dledger_defaults();
             assert_eq!(dledger.flush_interval_ms, defaults.flush_interval_ms);
             assert!(!config.store.transient_store_pool_enable);

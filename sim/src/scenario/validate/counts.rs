@@ -6,8 +6,11 @@ use super::{Checker, at, broker_group_path};
 use crate::ratio::Ratio;
 use crate::scenario::error::{ScenarioError, Step, key};
 use crate::scenario::limits::{self, Unit};
-use crate::scenario::schema::{ConsumerSection, MessageModelName, ScenarioFile, SendModeName};
+use crate::scenario::schema::{
+    ConsumerSection, MessageModelName, Replication, ScenarioFile, SendModeName,
+};
 use model::broker::store::consume_queue;
+use model::dledger::entry as dledger_entry;
 
 type Checked = Result<(), Box<ScenarioError>>;
 
@@ -322,6 +325,7 @@ fn memory_bytes(raw: &ScenarioFile) -> u128 {
         .min();
     let page = crate::disk::PAGE_BYTES as u64;
     let cq_share = (page / entries.unwrap_or(page).max(1)).max(consume_queue::ENTRY_BYTES);
+    let entry_share = dledger_entry_bytes(raw);
     let stores_again = 1 + consumer_retries(raw);
     let deliveries_per_message = deliveries_per_message(raw);
     raw.producers
@@ -330,13 +334,23 @@ fn memory_bytes(raw: &ScenarioFile) -> u128 {
             let sends = u128::from(p.instances) * u128::from(p.messages);
             let resends = u128::from(p.app_retries + 1) * u128::from(p.retries + 1);
             let records = sends * resends * transaction_copies(raw, p) * stores_again;
-            let record = u128::from(p.body.0 + RECORD_HEADER_BYTES + cq_share);
+            let record = u128::from(p.body.0 + RECORD_HEADER_BYTES + cq_share + entry_share);
             let harness = u128::from(limits::MAX_BYTES_PER_MESSAGE)
                 + (resends - 1) * u128::from(BYTES_PER_ATTEMPT)
                 + deliveries_per_message * u128::from(BYTES_PER_DELIVERY);
             records * record * u128::from(COPIES) * replicas + sends * harness
         })
         .sum()
+}
+
+/// What a DLedger member stores per record besides it (when a group is one): the entry's
+/// header and its index entry.
+fn dledger_entry_bytes(raw: &ScenarioFile) -> u64 {
+    let mut groups = raw.cluster.broker_groups.iter();
+    match groups.any(|g| g.replication == Replication::Dledger) {
+        true => dledger_entry::BODY_OFFSET + dledger_entry::INDEX_UNIT_BYTES,
+        false => 0,
+    }
 }
 
 /// How often a failing consumer's message is stored again: twice per retry (schedule topic,
