@@ -4,9 +4,8 @@
 
 use crate::rng::Stream;
 use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
-use crate::scenario::resolved::DLedgerGroup;
 use crate::scenario::schema::{FlushMode, MasterRole};
-use crate::scenario::{NodeRole, Scenario};
+use crate::scenario::{BrokerGroup, DLedgerGroup, NodeRole, Scenario};
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
 };
@@ -252,7 +251,7 @@ fn broker_config(
 /// The DLedger settings of member `member` of a DLedger group (its `nodes`, `n0` first): every
 /// member names them all as its peers and `n0` as the leader, with the group's timings, and
 /// data files of the group's commitlog file size, as `DLedgerCommitLog` sets them.
-pub fn dledger_config(spec: &crate::scenario::BrokerGroup, member: usize) -> DLedgerConfig {
+pub fn dledger_config(spec: &BrokerGroup, member: usize) -> DLedgerConfig {
     let (group_name, nodes) = (&spec.name, &spec.nodes);
     let group = spec.dledger.as_ref().expect("a DLedger group");
     let peers = nodes
