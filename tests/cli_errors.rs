@@ -235,3 +235,27 @@ fn a_promotion_must_name_a_slave() {
         &["fault[0].node", "not a slave"],
     );
 }
+
+#[test]
+fn a_dledger_group_refuses_slaves_and_a_promotion() {
+    let dledger = "name = \"broker-a\"\nreplication = \"dledger\"";
+    let text = GOOD.replace("name = \"broker-a\"", &format!("{dledger}\nslaves = 1"));
+    check(
+        "dledger_slaves",
+        &text,
+        12,
+        &["cluster.broker_group[0].slaves", "elects its own master"],
+    );
+    let text = GOOD.replace("name = \"broker-a\"", dledger)
+        + "\n[[fault]]\nat = \"10s\"\nkind = \"promote\"\nnode = \"broker-a-n1\"\n";
+    check(
+        "dledger_promote",
+        &text,
+        24,
+        &[
+            "fault[0].node",
+            "DLedger group `broker-a`",
+            "cannot promote",
+        ],
+    );
+}

@@ -5,7 +5,7 @@
 use crate::rng::Stream;
 use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
 use crate::scenario::schema::{FlushMode, MasterRole};
-use crate::scenario::{NodeRole, Scenario};
+use crate::scenario::{BrokerGroup, DLedgerGroup, NodeRole, Scenario};
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
 };
@@ -13,6 +13,7 @@ use model::broker::{Broker, BrokerBugs, BrokerConfig, BrokerRole, FlushDiskType}
 use model::client::ClientConfig;
 use model::client::consumer::{ConsumeMode, ConsumerBugs, ConsumerConfig};
 use model::client::producer::ProducerConfig;
+use model::dledger::config::{DLedgerConfig, Peer};
 use model::namesrv::NameServer;
 use model::protocol::TopicConfig;
 use model::protocol::route::perm;
@@ -62,12 +63,7 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 }
                 NodeRole::Broker { group, broker_id } => {
                     let config = broker_config(scenario, group, broker_id, &name_servers);
-                    // Promoted, a slave becomes the master (id 0); demoted, the master becomes
-                    // a slave with an id no slave uses.
-                    let slaves = scenario.broker_groups[group].nodes.len() as u64 - 1;
-                    let other_id = if broker_id == 0 { slaves + 1 } else { 0 };
-                    let other = broker_config(scenario, group, other_id, &name_servers);
-                    switched = Some(Arc::new(move || Box::new(Broker::new(other.clone()))));
+                    switched = switched_broker(scenario, group, broker_id, &name_servers);
                     (
                         Arc::new(move || Box::new(Broker::new(config.clone()))),
                         at_start,
@@ -108,6 +104,25 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
             }
         })
         .collect()
+}
+
+/// The broker a `promote` or `demote` restarts a classic group's node as: promoted, a slave
+/// becomes the master (id 0); demoted, the master becomes a slave with an id no slave uses. A
+/// DLedger group's members have none: the group elects its own master.
+fn switched_broker(
+    scenario: &Scenario,
+    group: usize,
+    broker_id: u64,
+    name_servers: &[NodeId],
+) -> Option<crate::runtime::NodeFactory> {
+    let spec = &scenario.broker_groups[group];
+    if spec.is_dledger() {
+        return None;
+    }
+    let slaves = spec.nodes.len() as u64 - 1;
+    let other_id = if broker_id == 0 { slaves + 1 } else { 0 };
+    let other = broker_config(scenario, group, other_id, name_servers);
+    Some(Arc::new(move || Box::new(Broker::new(other.clone()))))
 }
 
 /// The factory of a producer application: its client, producer settings and workload.
@@ -227,6 +242,36 @@ fn broker_config(
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
+    if spec.is_dledger() {
+        config.dledger = Some(dledger_config(spec, DLedgerGroup::member(broker_id)));
+    }
+    config
+}
+
+/// The DLedger settings of member `member` of a DLedger group (its `nodes`, `n0` first): every
+/// member names them all as its peers and `n0` as the leader, with the group's timings, and
+/// data files of the group's commitlog file size, as `DLedgerCommitLog` sets them.
+pub fn dledger_config(spec: &BrokerGroup, member: usize) -> DLedgerConfig {
+    let (group_name, nodes) = (&spec.name, &spec.nodes);
+    let group = spec.dledger.as_ref().expect("a DLedger group");
+    let peers = nodes
+        .iter()
+        .enumerate()
+        .map(|(k, node)| Peer {
+            id: DLedgerGroup::member_id(k),
+            node: *node,
+        })
+        .collect();
+    let self_id = DLedgerGroup::member_id(member);
+    let leader_id = DLedgerGroup::member_id(DLedgerGroup::LEADER);
+    let mut config = DLedgerConfig::new(group_name, &self_id, peers, &leader_id);
+    // DLedgerCommitLog: `setMappedFileSizeForEntryData(getMappedFileSizeCommitLog())`.
+    config.data_file_size = spec.commit_log_file_size;
+    config.max_wait_ack_ms = group.max_wait_ack_ms;
+    config.max_push_timeout_ms = group.max_push_timeout_ms;
+    config.flush_interval_ms = group.flush_interval_ms;
+    config.checkpoint_interval_ms = group.checkpoint_interval_ms;
+    config.max_pending_requests = group.max_pending_requests;
     config
 }
 
@@ -345,17 +390,20 @@ pub struct FaultDraw {
     pub node: Option<NodeId>,
 }
 
-/// The fault plan of one seed.
 /// The broker groups whose SEND_OK promises something the disks can show: flushed
-/// (SYNC_FLUSH) or held by a slave (SYNC_MASTER).
+/// (SYNC_FLUSH) or held by a slave (SYNC_MASTER). Not a DLedger group's yet: its SEND_OK
+/// promises a quorum of its members' DLedger data files, which `promises` does not read.
 pub fn promise_watch(scenario: &Scenario) -> crate::runtime::promises::PromiseWatch {
     let promising = scenario.broker_groups.iter().filter(|g| {
-        g.flush == FlushMode::Sync || (g.role == MasterRole::SyncMaster && g.nodes.len() > 1)
+        !g.is_dledger()
+            && (g.flush == FlushMode::Sync
+                || (g.role == MasterRole::SyncMaster && g.nodes.len() > 1))
     });
     let groups: Vec<Vec<NodeId>> = promising.map(|g| g.nodes.clone()).collect();
     crate::runtime::promises::PromiseWatch::new(&groups)
 }
 
+/// The fault plan of one seed.
 pub fn plan(scenario: &Scenario, seed: u64) -> Plan {
     plan_and_draws(scenario, seed).0
 }
@@ -463,5 +511,101 @@ impl Progress for ScenarioProgress {
 
     fn read_back(&self, world: &World) -> bool {
         world.progress.read_back_done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(group: &str) -> Scenario {
+        let text = format!(
+            "name = \"t\"\nsummary = \"s\"\nteaches = \"t\"\nduration = \"60s\"\n\
+             [cluster]\nname_servers = 1\n\
+             [[cluster.broker_group]]\nname = \"broker-a\"\n{group}\n\
+             [[topic]]\nname = \"orders\"\n"
+        );
+        crate::scenario::parse(&text, "t.toml").expect("valid")
+    }
+
+    /// Each broker node's config, in the group's order.
+    fn configs(scenario: &Scenario) -> Vec<BrokerConfig> {
+        let name_servers = [NodeId(0)];
+        let group = &scenario.broker_groups[0];
+        let config = |node: &NodeId| match scenario.nodes[node.index()].role {
+            NodeRole::Broker { group, broker_id } => {
+                broker_config(scenario, group, broker_id, &name_servers)
+            }
+            role => panic!("{role:?} is no broker"),
+        };
+        group.nodes.iter().map(config).collect()
+    }
+
+    #[test]
+    fn a_dledger_group_of_three_runs_n0_as_the_sync_master_and_the_others_as_slaves() {
+        let scenario = scenario("replication = \"dledger\"\ndledger_max_wait_ack = \"4s\"");
+        let configs = configs(&scenario);
+        let ids: Vec<u64> = configs.iter().map(|c| c.broker_id).collect();
+        assert_eq!(ids, [0, 2, 3]);
+        let roles: Vec<BrokerRole> = configs.iter().map(|c| c.role).collect();
+        let expected = [BrokerRole::SyncMaster, BrokerRole::Slave, BrokerRole::Slave];
+        assert_eq!(roles, expected);
+        let nodes = &scenario.broker_groups[0].nodes;
+        for (k, config) in configs.iter().enumerate() {
+            let dledger = config.dledger.as_ref().expect("a DLedger member");
+            assert_eq!(config.broker_name, "broker-a");
+            assert_eq!(dledger.group, "broker-a");
+            assert_eq!(dledger.self_id, format!("n{k}"));
+            assert_eq!(dledger.leader_id, "n0");
+            let peers: Vec<(&str, NodeId)> = dledger
+                .peers
+                .iter()
+                .map(|p| (p.id.as_str(), p.node))
+                .collect();
+            assert_eq!(
+                peers,
+                [("n0", nodes[0]), ("n1", nodes[1]), ("n2", nodes[2])]
+            );
+            assert_eq!(dledger.max_wait_ack_ms, 4_000);
+            assert_eq!(dledger.data_file_size, config.store.commit_log_file_size);
+            let defaults = crate::scenario::schema::dledger_defaults();
+            assert_eq!(dledger.flush_interval_ms, defaults.flush_interval_ms);
+            assert!(!config.store.transient_store_pool_enable);
+        }
+    }
+
+    #[test]
+    fn a_dledger_group_of_five_names_five_peers() {
+        let scenario = scenario("replication = \"dledger\"\npeers = 5");
+        let configs = configs(&scenario);
+        let ids: Vec<u64> = configs.iter().map(|c| c.broker_id).collect();
+        assert_eq!(ids, [0, 2, 3, 4, 5]);
+        for (k, config) in configs.iter().enumerate() {
+            let dledger = config.dledger.as_ref().expect("a DLedger member");
+            assert_eq!(dledger.self_id, format!("n{k}"));
+            assert_eq!(dledger.peers.len(), 5);
+            assert_eq!(dledger.peers[4].node, scenario.broker_groups[0].nodes[4]);
+        }
+    }
+
+    #[test]
+    fn only_a_classic_group_can_be_switched_by_an_operator() {
+        let classic = scenario("slaves = 1");
+        assert!(configs(&classic).iter().all(|c| c.dledger.is_none()));
+        let specs = nodes(&classic, 1, &[]);
+        assert!(
+            specs
+                .iter()
+                .filter(|n| n.name.starts_with("broker-a"))
+                .all(|n| n.switched.is_some())
+        );
+        let dledger = scenario("replication = \"dledger\"");
+        let specs = nodes(&dledger, 1, &[]);
+        let members: Vec<_> = specs
+            .iter()
+            .filter(|n| n.name.starts_with("broker-a-n"))
+            .collect();
+        assert_eq!(members.len(), 3);
+        assert!(members.iter().all(|n| n.switched.is_none()));
     }
 }

@@ -14,7 +14,7 @@ pub mod role;
 use crate::net::Rule;
 use crate::rng::Stream;
 use crate::runtime::{Action, Effect, Timed};
-use crate::scenario::resolved::{Fault, FaultSpec, NodeDecl, NodeRole};
+use crate::scenario::resolved::{BrokerGroup, Fault, FaultSpec, NodeDecl, NodeRole};
 use crate::scenario::schema::{FaultSection, Names};
 use model::protocol::RequestCode;
 use model::{NodeId, Time};
@@ -117,11 +117,12 @@ impl Refusal {
 /// A node name resolver: the names a field holds, as nodes, or what is wrong with them.
 pub type ResolveNames<'a> = dyn Fn(&Names) -> Result<Vec<NodeId>, (String, Option<String>)> + 'a;
 
-/// What a kind's resolution reads: the fault as written, the scenario's nodes, a resolver of
-/// node names, and the request codes already read from `request`.
+/// What a kind's resolution reads: the fault as written, the scenario's nodes and broker
+/// groups, a resolver of node names, and the request codes already read from `request`.
 pub struct Resolve<'a> {
     pub fault: &'a FaultSection,
     pub nodes: &'a [NodeDecl],
+    pub groups: &'a [BrokerGroup],
     pub names: &'a ResolveNames<'a>,
     pub codes: Vec<RequestCode>,
 }
@@ -179,6 +180,15 @@ impl Resolve<'_> {
     /// A node's role.
     pub fn role(&self, node: NodeId) -> NodeRole {
         self.nodes[node.index()].role
+    }
+
+    /// The name of the DLedger group `node` is a member of, if it is one.
+    pub fn dledger_group(&self, node: NodeId) -> Option<&str> {
+        let NodeRole::Broker { group, .. } = self.role(node) else {
+            return None;
+        };
+        let group = &self.groups[group];
+        group.is_dledger().then_some(group.name.as_str())
     }
 }
 

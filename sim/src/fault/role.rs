@@ -1,6 +1,7 @@
 //! An operator's role switches in a classic master/slave group: `promote` restarts a slave as
 //! its group's master (broker id 0), `demote` turns a master into a slave of its group (it
-//! restarts, or comes back, as one). Neither heals.
+//! restarts, or comes back, as one). Neither heals. A DLedger group elects its own master:
+//! both are refused on its members.
 
 use super::{Kind, Planning, Refusal, Resolve, Swarmed};
 use crate::runtime::Action;
@@ -31,6 +32,7 @@ fn switch(r: &Resolve<'_>, promote: bool) -> Result<FaultSpec, Refusal> {
     }
     r.lasts_forever("a role switch stays")?;
     let candidates = r.required_nodes("node", &r.fault.node)?;
+    not_in_dledger_group(r, &candidates)?;
     let wrong = candidates.iter().find(|id| match r.role(**id) {
         NodeRole::Broker { broker_id, .. } => (broker_id == 0) == promote,
         _ => true,
@@ -53,6 +55,23 @@ fn switch(r: &Resolve<'_>, promote: bool) -> Result<FaultSpec, Refusal> {
         fault: NodeFault::SwitchRole,
         candidates,
     })
+}
+
+/// Refuses a switch of a DLedger group's member: the group, not an operator, picks its master.
+fn not_in_dledger_group(r: &Resolve<'_>, candidates: &[NodeId]) -> Result<(), Refusal> {
+    let member = candidates
+        .iter()
+        .find_map(|id| Some((*id, r.dledger_group(*id)?)));
+    let Some((node, group)) = member else {
+        return Ok(());
+    };
+    let kind = r.fault.kind.name();
+    let message = format!(
+        "`{}` is a member of the DLedger group `{group}`, which elects its own master: an \
+         operator cannot {kind} it",
+        r.name(node)
+    );
+    Err(Refusal::new("node", message).hint("promote and demote switch classic master/slave groups"))
 }
 
 /// The operator switches the node's role at the fault's start, for good.

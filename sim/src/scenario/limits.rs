@@ -30,8 +30,10 @@ pub const MAX_NAME_SERVERS: u64 = 8;
 pub const MAX_BROKER_GROUPS: u64 = 16;
 /// Slaves per broker group.
 pub const MAX_SLAVES: u64 = 8;
-/// Broker machines (masters and slaves) in the cluster.
+/// Broker machines (masters, slaves and DLedger members) in the cluster.
 pub const MAX_BROKER_MACHINES: u64 = 32;
+/// `dledger_max_pending_requests` of a DLedger group (0.3.1.2's default is 10,000).
+pub const MAX_DLEDGER_PENDING_REQUESTS: u64 = 1_000_000;
 /// Every node of a run, the auditor included (the network keeps an N x N table).
 pub const MAX_NODES: u64 = 256;
 /// `instances` of one producer or consumer block.
@@ -131,8 +133,13 @@ pub const TABLE: &[Limit] = &[
     row("broker groups", MAX_BROKER_GROUPS, Unit::Count),
     row("`slaves` per group", MAX_SLAVES, Unit::Count),
     row(
-        "broker machines (masters and slaves)",
+        "broker machines (masters, slaves and DLedger members)",
         MAX_BROKER_MACHINES,
+        Unit::Count,
+    ),
+    row(
+        "`dledger_max_pending_requests`",
+        MAX_DLEDGER_PENDING_REQUESTS,
         Unit::Count,
     ),
     row("nodes (with the auditor)", MAX_NODES, Unit::Count),

@@ -13,8 +13,8 @@ mod validate;
 
 pub use error::ScenarioError;
 pub use resolved::{
-    BrokerGroup, Budget, Bugs, ConsumerGroup, Expectations, Fault, FaultSpec, Listener, NodeDecl,
-    NodeFault, NodeRole, Producer, Scenario, Topic,
+    BrokerGroup, Budget, Bugs, ConsumerGroup, DLedgerGroup, Expectations, Fault, FaultSpec,
+    Listener, NodeDecl, NodeFault, NodeRole, Producer, Scenario, Topic,
 };
 
 /// Reads and validates a scenario file (a matrix file: its first cell).

@@ -105,6 +105,8 @@ pub enum NodeRole {
 pub struct BrokerGroup {
     pub name: String,
     pub flush: FlushMode,
+    /// The master's role; a DLedger group's is SYNC_MASTER, the role its leader takes
+    /// (`DLedgerRoleChangeHandler.changeToMaster(SYNC_MASTER)`).
     pub role: MasterRole,
     pub transient_store_pool: bool,
     pub commit_log_file_size: u64,
@@ -114,8 +116,64 @@ pub struct BrokerGroup {
     /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
     pub memory_bytes: u64,
     pub transaction: model::broker::TransactionConfig,
-    /// Master first, then slaves.
+    /// `Some` for a DLedger group (`replication = "dledger"`): its members' settings.
+    pub dledger: Option<DLedgerGroup>,
+    /// Master first, then slaves; in a DLedger group, its members `n0`, `n1`, ... in order.
     pub nodes: Vec<NodeId>,
+}
+
+impl BrokerGroup {
+    /// Whether the group replicates through DLedger.
+    pub fn is_dledger(&self) -> bool {
+        self.dledger.is_some()
+    }
+}
+
+/// A DLedger group's settings. Its members are the group's `nodes`, member `k` with DLedger id
+/// `nk`; `n0` is the static leader for now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DLedgerGroup {
+    /// `maxWaitAckTimeMs`.
+    pub max_wait_ack_ms: u64,
+    /// `maxPushTimeOutMs`.
+    pub max_push_timeout_ms: u64,
+    /// `flushFileInterval`.
+    pub flush_interval_ms: u64,
+    /// `checkPointInterval`.
+    pub checkpoint_interval_ms: u64,
+    /// `maxPendingRequestsNum`.
+    pub max_pending_requests: usize,
+}
+
+impl DLedgerGroup {
+    /// The static leader's member index (`n0`).
+    pub const LEADER: usize = 0;
+
+    /// The DLedger id of member `member`: `n0`, `n1`, ...
+    pub fn member_id(member: usize) -> String {
+        format!("n{member}")
+    }
+
+    /// The broker id member `member` runs with: the leader is the master (0, as
+    /// `changeToMaster` sets it); a follower is a slave with `DLedgerCommitLog`'s id, its
+    /// DLedger id's number + 1.
+    pub fn broker_id(member: usize) -> u64 {
+        match member {
+            Self::LEADER => 0,
+            follower => follower as u64 + 1,
+        }
+    }
+
+    /// The member that runs with broker id `broker_id` (the inverse of [`Self::broker_id`]).
+    pub fn member(broker_id: u64) -> usize {
+        match broker_id {
+            0 => Self::LEADER,
+            id => {
+                assert!(id >= 2, "no DLedger member runs with broker id {id}");
+                (id - 1) as usize
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -8,6 +8,7 @@ use super::units::{
 };
 use crate::ratio::Ratio;
 use model::broker::config::{StoreConfig, TransactionConfig};
+use model::dledger::config::{DLedgerConfig, Peer};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -134,21 +135,54 @@ pub enum MasterRole {
     SyncMaster,
 }
 
+/// How a broker group replicates.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Replication {
+    /// A master and `slaves` (HAService): the file names the master's role.
+    #[default]
+    Classic,
+    /// `enableDLegerCommitLog`: `peers` members of a DLedger group (`DLedgerCommitLog`), which
+    /// elects its own master.
+    Dledger,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerGroupSection {
-    /// The group's broker name; its master is the node of the same name, slaves are
-    /// `<name>-s1`, `<name>-s2`, ...
+    /// The group's broker name. Classic: its master is the node of the same name, slaves are
+    /// `<name>-s1`, `<name>-s2`, ... DLedger: its members are `<name>-n0` .. `<name>-n{peers-1}`.
     pub name: String,
     /// `flushDiskType`. Default "async".
     #[serde(default = "default_flush")]
     pub flush: FlushMode,
-    /// `brokerRole` of the master. Default "async-master".
-    #[serde(default = "default_role")]
-    pub role: MasterRole,
-    /// How many slaves replicate the master. Default 0.
+    /// "classic" or "dledger". Default "classic".
     #[serde(default)]
-    pub slaves: u32,
+    pub replication: Replication,
+    /// `brokerRole` of the master; classic only. Default "async-master".
+    #[serde(default)]
+    pub role: Option<MasterRole>,
+    /// How many slaves replicate the master; classic only. Default 0.
+    #[serde(default)]
+    pub slaves: Option<u32>,
+    /// Members of a DLedger group (`dLegerPeers`), 3 or 5; dledger only. Default 3.
+    #[serde(default)]
+    pub peers: Option<u32>,
+    /// `maxWaitAckTimeMs`; dledger only. Default: `DLedgerConfig`'s (2.5s).
+    #[serde(default)]
+    pub dledger_max_wait_ack: Option<Millis>,
+    /// `maxPushTimeOutMs`; dledger only. Default: `DLedgerConfig`'s (1s).
+    #[serde(default)]
+    pub dledger_max_push_timeout: Option<Millis>,
+    /// `flushFileInterval`; dledger only. Default: `DLedgerConfig`'s (10ms).
+    #[serde(default)]
+    pub dledger_flush_interval: Option<Millis>,
+    /// `checkPointInterval`; dledger only. Default: `DLedgerConfig`'s (3s).
+    #[serde(default)]
+    pub dledger_checkpoint_interval: Option<Millis>,
+    /// `maxPendingRequestsNum`; dledger only. Default: `DLedgerConfig`'s (10000).
+    #[serde(default)]
+    pub dledger_max_pending_requests: Option<u64>,
     /// `transientStorePoolEnable`. Default false.
     #[serde(default)]
     pub transient_store_pool: bool,
@@ -201,8 +235,35 @@ fn default_flush() -> FlushMode {
     FlushMode::Async
 }
 
-fn default_role() -> MasterRole {
-    MasterRole::AsyncMaster
+/// `brokerRole` of a classic group's master when the file names none.
+pub const DEFAULT_ROLE: MasterRole = MasterRole::AsyncMaster;
+
+/// Members of a DLedger group when the file names no `peers`.
+pub const DEFAULT_PEERS: u32 = 3;
+
+impl BrokerGroupSection {
+    /// The master's role of a classic group (DLedger groups name none).
+    pub fn role(&self) -> MasterRole {
+        self.role.unwrap_or(DEFAULT_ROLE)
+    }
+
+    /// The broker machines the group declares: a master and its slaves, or its DLedger peers.
+    pub fn machines(&self) -> u64 {
+        match self.replication {
+            Replication::Classic => u64::from(self.slaves.unwrap_or(0)) + 1,
+            Replication::Dledger => u64::from(self.peers.unwrap_or(DEFAULT_PEERS)),
+        }
+    }
+}
+
+/// A DLedger member's settings with 0.3.1.2's defaults, as the model states them: the
+/// defaults of the `dledger_*` keys.
+pub fn dledger_defaults() -> DLedgerConfig {
+    let peer = Peer {
+        id: "n0".to_string(),
+        node: model::NodeId(0),
+    };
+    DLedgerConfig::new("defaults", "n0", vec![peer], "n0")
 }
 
 fn default_commit_log_file_size() -> Bytes {

@@ -164,7 +164,16 @@ const OPTIONAL: [(&str, &[&str]); 4] = [
     ),
     (
         "cluster.broker_group",
-        &["transient_store_pool", "slave_read_enable"],
+        &[
+            "transient_store_pool",
+            "slave_read_enable",
+            "peers",
+            "dledger_max_wait_ack",
+            "dledger_max_push_timeout",
+            "dledger_flush_interval",
+            "dledger_checkpoint_interval",
+            "dledger_max_pending_requests",
+        ],
     ),
     ("fault", &["one_way", "returns"]),
 ];

@@ -6,8 +6,11 @@ use super::{Checker, at, broker_group_path};
 use crate::ratio::Ratio;
 use crate::scenario::error::{ScenarioError, Step, key};
 use crate::scenario::limits::{self, Unit};
-use crate::scenario::schema::{ConsumerSection, MessageModelName, ScenarioFile, SendModeName};
+use crate::scenario::schema::{
+    ConsumerSection, MessageModelName, Replication, ScenarioFile, SendModeName,
+};
 use model::broker::store::consume_queue;
+use model::dledger::entry as dledger_entry;
 
 type Checked = Result<(), Box<ScenarioError>>;
 
@@ -57,8 +60,17 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     let mut machines = 0;
     for (index, group) in cluster.broker_groups.iter().enumerate() {
         let path = |field| broker_group_path(index, field);
-        let slaves = u64::from(group.slaves);
+        let slaves = u64::from(group.slaves.unwrap_or(0));
         check.at_most(&path("slaves"), slaves, limits::MAX_SLAVES, Unit::Count)?;
+        if let Some(pending) = group.dledger_max_pending_requests {
+            let max = limits::MAX_DLEDGER_PENDING_REQUESTS;
+            check.at_most(
+                &path("dledger_max_pending_requests"),
+                pending,
+                max,
+                Unit::Count,
+            )?;
+        }
         check.at_most(
             &path("commit_log_file_size"),
             group.commit_log_file_size.0,
@@ -71,7 +83,7 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
             limits::MAX_CONSUME_QUEUE_FILE_ENTRIES,
             Unit::Count,
         )?;
-        machines += slaves + 1;
+        machines += group.machines();
     }
     check
         .at_most(
@@ -80,7 +92,7 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
             limits::MAX_BROKER_MACHINES,
             Unit::Count,
         )
-        .map_err(|err| rename(err, "broker machines (masters and slaves)"))
+        .map_err(|err| rename(err, "broker machines (masters, slaves and DLedger members)"))
 }
 
 fn lists(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
@@ -186,12 +198,7 @@ fn consumers(check: &Checker<'_>, blocks: &[ConsumerSection]) -> Checked {
 
 /// Every node the scenario would declare, counted without declaring any.
 fn nodes(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
-    let brokers: u64 = raw
-        .cluster
-        .broker_groups
-        .iter()
-        .map(|g| u64::from(g.slaves) + 1)
-        .sum();
+    let brokers: u64 = raw.cluster.broker_groups.iter().map(|g| g.machines()).sum();
     let producers: u64 = raw.producers.iter().map(|p| u64::from(p.instances)).sum();
     let consumers: u64 = raw.consumers.iter().map(|c| u64::from(c.instances)).sum();
     let total = u64::from(raw.cluster.name_servers) + brokers + producers + consumers + 1;
@@ -308,12 +315,7 @@ fn preallocated_bytes(raw: &ScenarioFile, group: &str, file: u64, entries: u64) 
 /// bytes with their header twice on every machine of the largest group and its ConsumeQueue
 /// share; per message, the history and the checker; per delivery, the history.
 fn memory_bytes(raw: &ScenarioFile) -> u128 {
-    let replicas = raw
-        .cluster
-        .broker_groups
-        .iter()
-        .map(|g| u64::from(g.slaves) + 1)
-        .max();
+    let replicas = raw.cluster.broker_groups.iter().map(|g| g.machines()).max();
     let replicas = u128::from(replicas.unwrap_or(1));
     let entries = raw
         .cluster
@@ -323,6 +325,7 @@ fn memory_bytes(raw: &ScenarioFile) -> u128 {
         .min();
     let page = crate::disk::PAGE_BYTES as u64;
     let cq_share = (page / entries.unwrap_or(page).max(1)).max(consume_queue::ENTRY_BYTES);
+    let entry_share = dledger_entry_bytes(raw);
     let stores_again = 1 + consumer_retries(raw);
     let deliveries_per_message = deliveries_per_message(raw);
     raw.producers
@@ -331,13 +334,23 @@ fn memory_bytes(raw: &ScenarioFile) -> u128 {
             let sends = u128::from(p.instances) * u128::from(p.messages);
             let resends = u128::from(p.app_retries + 1) * u128::from(p.retries + 1);
             let records = sends * resends * transaction_copies(raw, p) * stores_again;
-            let record = u128::from(p.body.0 + RECORD_HEADER_BYTES + cq_share);
+            let record = u128::from(p.body.0 + RECORD_HEADER_BYTES + cq_share + entry_share);
             let harness = u128::from(limits::MAX_BYTES_PER_MESSAGE)
                 + (resends - 1) * u128::from(BYTES_PER_ATTEMPT)
                 + deliveries_per_message * u128::from(BYTES_PER_DELIVERY);
             records * record * u128::from(COPIES) * replicas + sends * harness
         })
         .sum()
+}
+
+/// What a DLedger member stores per record besides it (when a group is one): the entry's
+/// header and its index entry.
+fn dledger_entry_bytes(raw: &ScenarioFile) -> u64 {
+    let mut groups = raw.cluster.broker_groups.iter();
+    match groups.any(|g| g.replication == Replication::Dledger) {
+        true => dledger_entry::BODY_OFFSET + dledger_entry::INDEX_UNIT_BYTES,
+        false => 0,
+    }
 }
 
 /// How often a failing consumer's message is stored again: twice per retry (schedule topic,

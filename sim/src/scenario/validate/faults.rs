@@ -31,6 +31,7 @@ pub(super) fn validate_fault(
     let resolve = Resolve {
         fault,
         nodes: names.nodes,
+        groups: names.broker_groups,
         names: &|list: &Names| names.resolve_all(list),
         codes: request_codes(&fault.request).map_err(refuse)?,
     };

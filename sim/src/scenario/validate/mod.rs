@@ -5,6 +5,7 @@
 mod budget;
 mod consumers;
 mod counts;
+mod dledger;
 mod faults;
 mod names;
 mod swarm;
@@ -63,6 +64,7 @@ pub(super) fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
 pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
     let check = Checker { text, file };
     basics(&check, &raw)?;
+    dledger::check(&check, &raw)?;
     counts::check(&check, &raw)?;
     counts::storage(&check, &raw)?;
     let mut nodes = name_servers(raw.cluster.name_servers);
@@ -77,6 +79,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     unique_names(&check, &nodes)?;
     let names = NodeNames {
         nodes: &nodes,
+        broker_groups: &broker_groups,
         producer_groups: producers
             .iter()
             .map(|p| (p.group.clone(), p.nodes.clone()))
@@ -201,33 +204,23 @@ fn broker_groups(
                 None,
             ));
         }
-        if group.role == MasterRole::SyncMaster && group.slaves == 0 {
+        let slaves = group.slaves.unwrap_or(0);
+        if group.role() == MasterRole::SyncMaster && slaves == 0 {
             return Err(check.error(
                 &path("role"),
                 "a sync-master needs at least one slave",
                 Some("set `slaves = 1`, or use role = \"async-master\"".into()),
             ));
         }
-        let mut ids = Vec::new();
-        for broker_id in 0..=u64::from(group.slaves) {
-            ids.push(NodeId(nodes.len() as u16));
-            let name = if broker_id == 0 {
-                group.name.clone()
-            } else {
-                format!("{}-s{broker_id}", group.name)
-            };
-            nodes.push(NodeDecl {
-                name,
-                role: NodeRole::Broker {
-                    group: index,
-                    broker_id,
-                },
-            });
-        }
+        let dledger = dledger::resolve(group);
+        let ids = declare_nodes(index, group, dledger.is_some(), nodes);
         broker_groups.push(BrokerGroup {
             name: group.name.clone(),
             flush: group.flush,
-            role: group.role,
+            role: match dledger {
+                Some(_) => MasterRole::SyncMaster,
+                None => group.role(),
+            },
             transient_store_pool: group.transient_store_pool,
             commit_log_file_size: group.commit_log_file_size.0,
             consume_queue_file_entries: group.consume_queue_file_entries,
@@ -235,11 +228,53 @@ fn broker_groups(
             slave_read_enable: group.slave_read_enable,
             memory_bytes: group.memory.0,
             transaction: transaction_config(check, index, group)?,
+            dledger,
             nodes: ids,
         });
     }
 
     Ok(broker_groups)
+}
+
+/// Declares group `index`'s nodes and returns their ids. Classic: the master, named after the
+/// group (broker id 0), then the slaves `<name>-s1`, ... (broker ids 1, ...). DLedger: the
+/// members `<name>-n0`, `<name>-n1`, ... with the broker ids they run with (the leader `n0`: 0).
+fn declare_nodes(
+    index: usize,
+    group: &BrokerGroupSection,
+    dledger: bool,
+    nodes: &mut Vec<NodeDecl>,
+) -> Vec<NodeId> {
+    let named: Vec<(String, u64)> = if dledger {
+        (0..group.machines() as usize)
+            .map(|member| {
+                let id = DLedgerGroup::member_id(member);
+                (
+                    format!("{}-{id}", group.name),
+                    DLedgerGroup::broker_id(member),
+                )
+            })
+            .collect()
+    } else {
+        (0..group.machines())
+            .map(|broker_id| match broker_id {
+                0 => (group.name.clone(), 0),
+                _ => (format!("{}-s{broker_id}", group.name), broker_id),
+            })
+            .collect()
+    };
+    let mut ids = Vec::new();
+    for (name, broker_id) in named {
+        ids.push(NodeId(nodes.len() as u16));
+        nodes.push(NodeDecl {
+            name,
+            role: NodeRole::Broker {
+                group: index,
+                broker_id,
+            },
+        });
+    }
+    ids
 }
 
 /// The group's transaction settings: a check interval of at least a second.

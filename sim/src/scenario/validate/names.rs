@@ -2,13 +2,14 @@
 //! and the check that no two nodes share a name.
 
 use crate::scenario::error::did_you_mean;
-use crate::scenario::resolved::NodeDecl;
+use crate::scenario::resolved::{BrokerGroup, NodeDecl};
 use crate::scenario::schema::Names;
 use model::NodeId;
 
 /// Resolves node names: exact names, `prefix*` patterns, producer group names, or `*`.
 pub(super) struct NodeNames<'a> {
     pub(super) nodes: &'a [NodeDecl],
+    pub(super) broker_groups: &'a [BrokerGroup],
     pub(super) producer_groups: Vec<(String, Vec<NodeId>)>,
 }
 
