@@ -58,6 +58,7 @@ snapshots! {
     reliability_matrix => "reliability-matrix",
     stalled_flush_power_loss => "stalled-flush-power-loss",
     manual_failover => "manual-failover",
+    dledger_follower_crash => "dledger-follower-crash",
     transaction_failover => "transaction-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",
