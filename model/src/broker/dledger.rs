@@ -64,6 +64,7 @@ impl Running {
                 Progress::TimedOut { index, .. } => {
                     self.settle_member_append(ctx, index, ResponseCode::SystemError);
                 }
+                Progress::RoleChanged { .. } => {}
             }
         }
     }

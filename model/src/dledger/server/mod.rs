@@ -65,6 +65,9 @@ pub enum Progress {
     /// No quorum within `maxWaitAckTimeMs` (WAIT_QUORUM_ACK_TIMEOUT); the entry stays in
     /// the log and may still commit.
     TimedOut { index: u64, pos: u64 },
+    /// The member's role changed (`RoleChangeHandler.handle(term, role)`): the broker follows
+    /// it (`DLedgerRoleChangeHandler`).
+    RoleChanged { role: Role, term: u64 },
 }
 
 pub struct DLedgerServer {
