@@ -38,6 +38,12 @@ impl DelayService {
         }
     }
 
+    /// `shutdown` on a role change to slave: no level wakes any more (a wake-up already set
+    /// finds the broker a slave and does nothing).
+    pub fn stop(&mut self) {
+        self.armed = [false; 18];
+    }
+
     /// Whether no level's task is due to wake.
     pub fn idle(&self) -> bool {
         self.armed.iter().all(|armed| !armed)

@@ -78,6 +78,9 @@ pub enum BrokerTimer {
     PersistScheduleOffsets,
     /// `TransactionalMessageCheckService`'s round.
     TransactionCheck,
+    /// `DLedgerRoleChangeHandler`: a new leader looks again whether its log is committed and
+    /// dispatched, to become the master.
+    DLedgerTakeOver,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +118,16 @@ pub(in crate::broker) struct Running {
     delays: delayed::DelayService,
     ha_master: ha::master::HaMaster,
     ha_slave: ha::slave::HaSlave,
+    /// The DLedger term this broker leads in while it waits to become the master.
+    leading_term: Option<u64>,
+    loops: Loops,
+}
+
+/// Periodic tasks whose timer is set, so that a role change starts each at most once.
+#[derive(Default)]
+struct Loops {
+    slave_sync: bool,
+    delay_persistence: bool,
 }
 
 impl Broker {
@@ -150,6 +163,14 @@ impl Broker {
 impl Running {
     fn register_all(&mut self, ctx: &mut Context<'_>) {
         register_all(ctx, &self.config, &self.topics, &mut self.pending);
+    }
+
+    /// `registerBrokerAll` with `oneway` (as a role change registers): no answer comes back.
+    fn register_all_oneway(&mut self, ctx: &mut Context<'_>) {
+        for name_server in &self.config.name_servers {
+            let request = registration(ctx, &self.config, &self.topics);
+            ctx.oneway(*name_server, request);
+        }
     }
 
     /// New messages were dispatched: answer held pulls, wake delay levels, and wake the
@@ -192,16 +213,21 @@ fn register_all(
     pending: &mut BTreeMap<RequestId, Pending>,
 ) {
     for name_server in &config.name_servers {
-        let request = Request::RegisterBroker(RegisterBroker {
-            cluster: config.cluster.clone(),
-            broker_name: config.broker_name.clone(),
-            broker_id: config.broker_id,
-            ha_addr: ctx.me(),
-            topics: topics.all(),
-        });
+        let request = registration(ctx, config, topics);
         let id = ctx.request(*name_server, request, config.register_broker_timeout_ms);
         pending.insert(id, Pending::Register);
     }
+}
+
+/// REGISTER_BROKER: the broker's identity and its topics.
+fn registration(ctx: &Context<'_>, config: &BrokerConfig, topics: &Topics) -> Request {
+    Request::RegisterBroker(RegisterBroker {
+        cluster: config.cluster.clone(),
+        broker_name: config.broker_name.clone(),
+        broker_id: config.broker_id,
+        ha_addr: ctx.me(),
+        topics: topics.all(),
+    })
 }
 
 fn timer(timer: BrokerTimer) -> Timer {
@@ -243,6 +269,8 @@ impl Running {
             delays: delayed::DelayService::new(schedule),
             ha_master: ha::master::HaMaster::default(),
             ha_slave: ha::slave::HaSlave::default(),
+            leading_term: None,
+            loops: Loops::default(),
         };
         running.start_services(ctx);
         running
@@ -258,17 +286,28 @@ impl Running {
             timer(BrokerTimer::PersistOffsets),
         );
         if self.config.role.is_master() {
-            ctx.set_timer(
-                schedule::PERSIST_INTERVAL_MS,
-                timer(BrokerTimer::PersistScheduleOffsets),
-            );
+            self.start_delay_persistence(ctx);
             self.delays.start(ctx, &self.store);
             self.arm_transaction_check(ctx);
-        } else if !self.is_dledger() {
-            self.start_ha_slave(ctx);
-            let delay = slave_sync::INITIAL_DELAY_MS;
-            ctx.set_timer(delay, timer(BrokerTimer::SlaveSync));
         } else {
+            if !self.is_dledger() {
+                self.start_ha_slave(ctx);
+            }
+            self.start_slave_sync(ctx);
+        }
+    }
+
+    /// `ScheduleMessageService`'s persist task, every 10 s from its first start.
+    fn start_delay_persistence(&mut self, ctx: &mut Context<'_>) {
+        if !std::mem::replace(&mut self.loops.delay_persistence, true) {
+            let interval = schedule::PERSIST_INTERVAL_MS;
+            ctx.set_timer(interval, timer(BrokerTimer::PersistScheduleOffsets));
+        }
+    }
+
+    /// SlaveSynchronize's loop: the first round 3 s from now, unless the loop runs already.
+    fn start_slave_sync(&mut self, ctx: &mut Context<'_>) {
+        if !std::mem::replace(&mut self.loops.slave_sync, true) {
             let delay = slave_sync::INITIAL_DELAY_MS;
             ctx.set_timer(delay, timer(BrokerTimer::SlaveSync));
         }
@@ -415,8 +454,12 @@ impl Running {
                 let interval = self.config.store.flush_consumer_offset_interval_ms;
                 ctx.set_timer(interval, timer(BrokerTimer::PersistOffsets));
             }
-            BrokerTimer::Schedule(level) => self.delays.deliver_due(ctx, &mut self.store, level),
+            BrokerTimer::Schedule(level) if self.config.role.is_master() => {
+                self.delays.deliver_due(ctx, &mut self.store, level)
+            }
+            BrokerTimer::Schedule(_) => {} // Set before a change to slave.
             BrokerTimer::TransactionCheck => self.transaction_check(ctx),
+            BrokerTimer::DLedgerTakeOver => self.take_over_when_caught_up(ctx),
             BrokerTimer::PersistScheduleOffsets => {
                 self.delays.offsets.persist(ctx.disk());
                 ctx.set_timer(

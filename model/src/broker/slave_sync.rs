@@ -19,6 +19,7 @@ impl Running {
     /// One `syncAll` round, if a master is known.
     pub(super) fn slave_synchronize(&mut self, ctx: &mut Context<'_>) {
         if self.config.role.is_master() {
+            self.loops.slave_sync = false; // Promoted: the loop ends.
             return;
         }
         ctx.set_timer(INTERVAL_MS, Timer::Broker(BrokerTimer::SlaveSync));

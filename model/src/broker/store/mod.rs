@@ -214,7 +214,7 @@ impl MessageStore {
 
     /// `recoverTopicQueueTable`: each queue's next offset is its ConsumeQueue's max, so
     /// offsets cut off by recovery are handed out again.
-    fn recover_topic_queue_table(&mut self, disk: &dyn Disk) {
+    pub fn recover_topic_queue_table(&mut self, disk: &dyn Disk) {
         let min_offset = self.min_physical_offset();
         self.commit_log.topic_queue_table.clear();
         for (key, cq) in self.consume_queues.iter_mut() {
@@ -249,6 +249,17 @@ impl MessageStore {
 
     pub fn settings(&self) -> &StoreSettings {
         &self.settings
+    }
+
+    /// The broker's role changed (a DLedger member's): the store reads it as 4.9.8 reads
+    /// `getBrokerRole()`.
+    pub fn set_slave(&mut self, is_slave: bool) {
+        self.settings.is_slave = is_slave;
+    }
+
+    /// How far dispatch is behind what readers may see (`dispatchBehindBytes`).
+    pub fn dispatch_behind_bytes(&self) -> u64 {
+        self.max_physical_offset().saturating_sub(self.reput_from)
     }
 
     /// Appends a message (`putMessage`); dispatch follows within a millisecond.
