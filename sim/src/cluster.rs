@@ -239,6 +239,8 @@ fn broker_config(
         half_in_real_topic: scenario.bugs.half_in_real_topic,
         ignore_delay_level: scenario.bugs.ignore_delay_level,
         filter_first_tag_only: scenario.bugs.filter_first_tag_only,
+        ack_before_quorum: scenario.bugs.ack_before_quorum,
+        dispatch_past_committed: scenario.bugs.dispatch_past_committed,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

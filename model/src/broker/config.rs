@@ -51,6 +51,12 @@ pub struct BrokerBugs {
     /// The pull path filters by the first tag of a subscription expression only: of
     /// `TagA || TagB`, TagB's messages are skipped as not matched.
     pub filter_first_tag_only: bool,
+    /// A DLedger leader answers SEND_OK once the entry is in its own log, before a quorum
+    /// holds it.
+    pub ack_before_quorum: bool,
+    /// A DLedger member dispatches its whole log, past the committed index: consumers see
+    /// entries a new leader may truncate.
+    pub dispatch_past_committed: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

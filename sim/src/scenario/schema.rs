@@ -772,6 +772,12 @@ pub struct BugsSection {
     /// A SYNC_MASTER counts data as replicated once it has sent it, before the slave has it.
     #[serde(default)]
     pub ack_before_slave_has_data: bool,
+    /// A DLedger leader answers SEND_OK before a quorum holds the entry.
+    #[serde(default)]
+    pub ack_before_quorum: bool,
+    /// DLedger members dispatch past the committed index.
+    #[serde(default)]
+    pub dispatch_past_committed: bool,
     /// Consumers commit a batch's offset before the listener runs.
     #[serde(default)]
     pub commit_before_consume: bool,

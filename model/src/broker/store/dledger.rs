@@ -93,11 +93,11 @@ impl MessageStore {
         let (begin, committed, file_size) = {
             let member = self.member();
             let log = member.store();
-            (
-                log.data_begin(),
-                member.committed_pos(),
-                log.data_file_size(),
-            )
+            let end = match self.settings.bugs.dispatch_past_committed {
+                true => log.data_end(),
+                false => member.committed_pos(),
+            };
+            (log.data_begin(), end, log.data_file_size())
         };
         self.reput_from = self.reput_from.max(begin);
         while self.reput_from < committed {
