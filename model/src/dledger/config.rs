@@ -57,10 +57,12 @@ pub struct DLedgerConfig {
     /// `maxHeartBeatLeak`: a follower that heard no heartbeat from its leader for 3 intervals,
     /// and a leader without a quorum of answers for as long, become candidates.
     pub max_heartbeat_leak: u64,
-    /// `minVoteIntervalMs`: a candidate votes again 300 ms at least after a round...
+    /// `minVoteIntervalMs`: a candidate's next vote comes a uniform draw from 300 ms up to
+    /// `maxVoteIntervalMs` after a round (plus a heartbeat timeout when a peer knows a
+    /// leader, or `maxVoteIntervalMs` when too many peers hold longer logs).
     pub min_vote_interval_ms: u64,
-    /// `maxVoteIntervalMs`: ...and less than 1000 ms after it (uniform); also the random part
-    /// of a round's wait for its answers.
+    /// `maxVoteIntervalMs`: the bound of that draw (exclusive), 1000 ms; also the bound of the
+    /// random part of a round's wait for its answers.
     pub max_vote_interval_ms: u64,
     /// The fixed part of a vote round's wait for its answers: `maintainAsCandidate` waits
     /// 2000 ms plus a uniform draw below `maxVoteIntervalMs` (a literal in the elector).
