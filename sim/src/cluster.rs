@@ -266,7 +266,7 @@ pub fn dledger_config(spec: &BrokerGroup, member: usize) -> DLedgerConfig {
         .collect();
     let self_id = DLedgerGroup::member_id(member);
     let leader_id = DLedgerGroup::member_id(DLedgerGroup::LEADER);
-    let mut config = DLedgerConfig::new(group_name, &self_id, peers, &leader_id);
+    let mut config = DLedgerConfig::new(group_name, &self_id, peers, Some(&leader_id));
     // DLedgerCommitLog: `setMappedFileSizeForEntryData(getMappedFileSizeCommitLog())`.
     config.data_file_size = spec.commit_log_file_size;
     config.max_wait_ack_ms = group.max_wait_ack_ms;
@@ -558,7 +558,7 @@ mod tests {
             assert_eq!(config.broker_name, "broker-a");
             assert_eq!(dledger.group, "broker-a");
             assert_eq!(dledger.self_id, format!("n{k}"));
-            assert_eq!(dledger.leader_id, "n0");
+            assert_eq!(dledger.leader_id.as_deref(), Some("n0"));
             let peers: Vec<(&str, NodeId)> = dledger
                 .peers
                 .iter()

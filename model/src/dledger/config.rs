@@ -1,6 +1,7 @@
 //! A member's configuration (`DLedgerConfig`): who it is, its peers, and the timings and sizes
-//! this model uses, with 0.3.1.2's defaults. The leader is static for now: the configuration
-//! names it, and every member starts in that leader's term.
+//! this model uses, with 0.3.1.2's defaults. A configuration that names a leader runs the
+//! group with that leader, static, every member in its term from the start; one that names
+//! none runs 0.3.1.2's elections (`DLedgerLeaderElector`) with the timings below.
 
 use crate::ids::NodeId;
 
@@ -19,8 +20,10 @@ pub struct DLedgerConfig {
     pub self_id: String,
     /// `peers`, this member included, in the configured order.
     pub peers: Vec<Peer>,
-    /// The static leader's id (until elections are modelled: no field of 0.3.1.2).
-    pub leader_id: String,
+    /// A static leader's id (no field of 0.3.1.2): `Some` makes that member the leader and
+    /// the others its followers from the start, all in term 1, with no election; `None` runs
+    /// the elector, every member starting as a candidate.
+    pub leader_id: Option<String>,
     /// `storeBaseDir` with `group-selfId`: where the data, index, checkpoint and term files go.
     pub store_dir: String,
     /// `mappedFileSizeForEntryData`: 1 GiB in DLedger (RocketMQ sets it to the CommitLog's
@@ -48,22 +51,50 @@ pub struct DLedgerConfig {
     /// only what waits for time (a re-push, an idle COMMIT push, an append's timeout, a retry
     /// after a failed COMPARE) waits for this tick: up to 100 ms later than in DLedger.
     pub push_tick_ms: u64,
+    /// `heartBeatTimeIntervalMs`: a leader sends heartbeats every 2000 ms; a heartbeat round
+    /// waits at most this long for its answers.
+    pub heartbeat_interval_ms: u64,
+    /// `maxHeartBeatLeak`: a follower that heard no heartbeat from its leader for 3 intervals,
+    /// and a leader without a quorum of answers for as long, become candidates.
+    pub max_heartbeat_leak: u64,
+    /// `minVoteIntervalMs`: a candidate's next vote comes a uniform draw from 300 ms up to
+    /// `maxVoteIntervalMs` after a round (plus a heartbeat timeout when a peer knows a
+    /// leader, or `maxVoteIntervalMs` when too many peers hold longer logs).
+    pub min_vote_interval_ms: u64,
+    /// `maxVoteIntervalMs`: the bound of that draw (exclusive), 1000 ms; also the bound of the
+    /// random part of a round's wait for its answers.
+    pub max_vote_interval_ms: u64,
+    /// The fixed part of a vote round's wait for its answers: `maintainAsCandidate` waits
+    /// 2000 ms plus a uniform draw below `maxVoteIntervalMs` (a literal in the elector).
+    pub vote_wait_ms: u64,
 }
 
 impl DLedgerConfig {
     /// A member `self_id` of `group` with the defaults, its files under `dledger/`.
-    pub fn new(group: &str, self_id: &str, peers: Vec<Peer>, leader_id: &str) -> DLedgerConfig {
+    /// `leader_id`: a static leader, or `None` for elections.
+    pub fn new(
+        group: &str,
+        self_id: &str,
+        peers: Vec<Peer>,
+        leader_id: Option<&str>,
+    ) -> DLedgerConfig {
         crate::invariant!(
-            peers.iter().any(|p| p.id == self_id) && peers.iter().any(|p| p.id == leader_id),
+            peers.iter().any(|p| p.id == self_id),
+            "dledger-config-names-itself",
+            "self {self_id} among peers {:?}",
+            peers.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
+        );
+        crate::invariant!(
+            leader_id.is_none_or(|leader| peers.iter().any(|p| p.id == leader)),
             "dledger-config-names-its-members",
-            "self {self_id} and leader {leader_id} among peers {:?}",
+            "leader {leader_id:?} among peers {:?}",
             peers.iter().map(|p| p.id.as_str()).collect::<Vec<_>>()
         );
         DLedgerConfig {
             group: group.to_string(),
             self_id: self_id.to_string(),
             peers,
-            leader_id: leader_id.to_string(),
+            leader_id: leader_id.map(str::to_string),
             store_dir: format!("dledger/{group}-{self_id}"),
             data_file_size: 1 << 20,
             index_file_units: 32 * 1024,
@@ -74,6 +105,11 @@ impl DLedgerConfig {
             max_push_timeout_ms: super::dispatcher::REPUSH_AFTER_MS,
             rpc_timeout_ms: 3_000,
             push_tick_ms: 100,
+            heartbeat_interval_ms: 2_000,
+            max_heartbeat_leak: 3,
+            min_vote_interval_ms: 300,
+            max_vote_interval_ms: 1_000,
+            vote_wait_ms: 2_000,
         }
     }
 

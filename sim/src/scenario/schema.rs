@@ -263,7 +263,7 @@ pub fn dledger_defaults() -> DLedgerConfig {
         id: "n0".to_string(),
         node: model::NodeId(0),
     };
-    DLedgerConfig::new("defaults", "n0", vec![peer], "n0")
+    DLedgerConfig::new("defaults", "n0", vec![peer], Some("n0"))
 }
 
 fn default_commit_log_file_size() -> Bytes {

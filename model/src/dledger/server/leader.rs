@@ -5,7 +5,7 @@
 //! the appends up to it are acknowledged, and when none was, the appends after it older than
 //! `maxWaitAckTimeMs` time out, in order, from the one right after it.
 
-use super::{DLedgerServer, Progress, timer};
+use super::{DLedgerServer, Progress};
 use crate::dledger::dispatcher::{Dispatcher, Stage};
 use crate::dledger::follower::{Push, PushAnswer};
 use crate::dledger::quorum::Watermarks;
@@ -106,8 +106,7 @@ impl DLedgerServer {
             pending: BTreeMap::new(),
             last_leak_check: ctx.now(),
         });
-        let tick = self.config.push_tick_ms;
-        ctx.set_timer(tick, timer(super::DLedgerTimer::PushTick));
+        self.arm_push_tick(ctx);
         self.pump_all(ctx);
     }
 
@@ -165,9 +164,10 @@ impl DLedgerServer {
         Ok(Appended { index, pos })
     }
 
-    /// Whether `id` is one of this member's pushes: the host routes its answer here.
+    /// Whether `id` is one of this member's pushes, votes or heartbeats: the host routes its
+    /// answer here.
     pub fn is_waiting_for(&self, id: RequestId) -> bool {
-        self.in_flight.contains_key(&id)
+        self.in_flight.contains_key(&id) || self.elector_waits_for(id)
     }
 
     /// A push was answered, or failed: the dispatcher moves on, the follower's watermark
@@ -178,7 +178,9 @@ impl DLedgerServer {
         id: RequestId,
         result: Result<Response, RpcError>,
     ) -> Vec<Progress> {
-        if let Some(sent) = self.in_flight.remove(&id) {
+        if self.elector_waits_for(id) {
+            self.on_elector_answer(ctx, id, result);
+        } else if let Some(sent) = self.in_flight.remove(&id) {
             let answer = match &result {
                 Ok(Response {
                     body: ResponseBody::DLedgerPush(response),

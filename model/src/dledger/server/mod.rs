@@ -6,14 +6,15 @@
 //! which the host turns into answers to waiting sends and into dispatch up to
 //! [`DLedgerServer::committed_pos`].
 //!
-//! The leader is static for now: the configuration names it and every member starts in its
-//! term (term 1 on a fresh disk), so a member is the leader or that leader's follower from
-//! its start. A follower applies pushes as `EntryHandler` does, with the checks of the store
+//! A configuration that names a leader runs it static: every member starts in its term (term
+//! 1 on a fresh disk), the leader or that leader's follower, and nothing is ever elected. One
+//! that names none runs 0.3.1.2's `DLedgerLeaderElector` (`elector`): every member starts as
+//! a candidate in the term its term file holds, votes, and the leader heartbeats. A follower applies pushes as `EntryHandler` does, with the checks of the store
 //! (same term and leader for APPEND and TRUNCATE, or INCONSISTENT_STATE) and answers each as
 //! it arrives; a member that is not a follower leaves pushes unanswered, as 0.3.1.2's handler
-//! thread does. Votes and heartbeats are answered by `vote`'s rules, so that an election can
-//! be added on top.
+//! thread does. Votes and heartbeats are answered by `vote`'s rules.
 
+mod elector;
 mod leader;
 #[cfg(test)]
 mod tests;
@@ -24,7 +25,7 @@ use super::config::DLedgerConfig;
 use super::follower::{self, Push, PushAnswer};
 use super::store::DLedgerStore;
 use super::term::TermFile;
-use super::vote::{Member, Role};
+use super::vote::{HeartbeatAnswer, Member, Role, VoteResult};
 use crate::disk::{Disk, FlushId};
 use crate::ids::RequestId;
 use crate::node::{Context, Inbound};
@@ -48,6 +49,9 @@ pub enum DLedgerTimer {
     Checkpoint,
     /// The leader's dispatchers and quorum check look at the time (`push_tick_ms`).
     PushTick,
+    /// The elector's state maintainer (`StateMaintainer`) looks at the time: armed only for
+    /// when something can be due, not every 10 ms (see `elector`).
+    Maintain,
 }
 
 fn timer(timer: DLedgerTimer) -> Timer {
@@ -80,6 +84,10 @@ pub struct DLedgerServer {
     reported_committed: Option<u64>,
     /// Set while this member leads.
     leader: Option<leader::Leadership>,
+    /// Whether a push tick is armed (a member that leads again must not start a second chain).
+    push_tick_armed: bool,
+    /// The elector, unless the configuration names a static leader.
+    elector: Option<elector::Elector>,
     /// The pushes awaiting their answer.
     in_flight: BTreeMap<RequestId, leader::InFlight>,
     /// Whether anything was written since the last flush (`MmapFileList.flush` forces only
@@ -91,8 +99,12 @@ pub struct DLedgerServer {
 }
 
 impl DLedgerServer {
-    /// Opens the member on its disk: recovers the store, loads the term file (a fresh disk
-    /// starts in the static term), takes its role from the static leader and arms its timers.
+    /// Opens the member on its disk: recovers the store, loads the term file and arms its
+    /// timers. With a static leader, a fresh disk starts in the static term and the member
+    /// takes its role from the configuration; without one, it starts as a candidate in the
+    /// term its file holds (0 on a fresh disk), reports that role at once
+    /// ([`Progress::RoleChanged`], from [`DLedgerServer::take_progress`]) and its elector
+    /// looks at the time within 10 ms.
     pub fn open(ctx: &mut Context<'_>, config: DLedgerConfig) -> Result<DLedgerServer, String> {
         let dir = config.store_dir.clone();
         let store = DLedgerStore::open(
@@ -101,18 +113,7 @@ impl DLedgerServer {
             config.data_file_size,
             config.index_file_units,
         )?;
-        let mut saved = TermFile::load(ctx.disk(), &dir);
-        if saved.term < STATIC_TERM {
-            saved.term = STATIC_TERM;
-            saved.store(ctx.disk(), &dir);
-        }
-        let ids: Vec<&str> = config.peers.iter().map(|p| p.id.as_str()).collect();
-        let mut member = Member::new(&config.self_id, &ids, saved.term, saved.voted_for);
-        member.leader = Some(config.leader_id.clone());
-        member.role = match config.leader_id == config.self_id {
-            true => Role::Leader,
-            false => Role::Follower,
-        };
+        let member = member_at_start(ctx.disk(), &config);
         let committed_pos = entry_end(&store, ctx.disk(), store.committed_index());
         let mut server = DLedgerServer {
             member,
@@ -120,6 +121,8 @@ impl DLedgerServer {
             committed_pos,
             reported_committed: None,
             leader: None,
+            push_tick_armed: false,
+            elector: None,
             in_flight: BTreeMap::new(),
             dirty: false,
             flushing: Vec::new(),
@@ -133,6 +136,9 @@ impl DLedgerServer {
         ctx.set_timer(checkpoint, timer(DLedgerTimer::Checkpoint));
         if server.member.role == Role::Leader {
             server.become_leader(ctx);
+        }
+        if server.config.leader_id.is_none() {
+            server.start_elector(ctx);
         }
         Ok(server)
     }
@@ -253,11 +259,14 @@ impl DLedgerServer {
                 self.store.checkpoint(ctx.disk());
                 ctx.set_timer(self.config.checkpoint_interval_ms, timer(fired));
             }
-            DLedgerTimer::PushTick if self.leader.is_some() => {
-                self.tick(ctx);
-                ctx.set_timer(self.config.push_tick_ms, timer(fired));
+            DLedgerTimer::PushTick => {
+                self.push_tick_armed = false;
+                if self.leader.is_some() {
+                    self.tick(ctx);
+                    self.arm_push_tick(ctx);
+                }
             }
-            DLedgerTimer::PushTick => {}
+            DLedgerTimer::Maintain => self.maintain(ctx),
         }
         self.take_progress()
     }
@@ -347,11 +356,15 @@ impl DLedgerServer {
         };
         respond(ctx, inbound, ResponseBody::DLedgerVote(reply));
         self.settle_role();
+        if result == VoteResult::RejectTermNotReady {
+            self.stepped_down_by(ctx, call.request.term);
+        }
     }
 
     /// `handleHeartBeat` behind the member and group checks.
     fn on_heartbeat(&mut self, ctx: &mut Context<'_>, inbound: Inbound, call: HeartbeatCall) {
         let refused = self.refusal(&call.remote, &call.group);
+        let led_before = self.member.leader.is_some();
         let answer = match refused {
             Some(_) => None,
             None => Some(self.member.handle_heartbeat(&call.leader, call.term)),
@@ -363,6 +376,11 @@ impl DLedgerServer {
         };
         respond(ctx, inbound, ResponseBody::DLedgerHeartBeat(reply));
         self.settle_role();
+        match answer {
+            Some(HeartbeatAnswer::Success) => self.heard_leader(ctx, !led_before),
+            Some(HeartbeatAnswer::TermNotReady) => self.stepped_down_by(ctx, call.term),
+            _ => {}
+        }
     }
 
     /// UNKNOWN_MEMBER for a request meant for another member, UNKNOWN_GROUP for another group.
@@ -378,6 +396,13 @@ impl DLedgerServer {
     fn settle_role(&mut self) {
         if self.member.role != Role::Leader {
             self.leader = None;
+        }
+    }
+
+    /// Arms the push tick unless one is armed.
+    fn arm_push_tick(&mut self, ctx: &mut Context<'_>) {
+        if !std::mem::replace(&mut self.push_tick_armed, true) {
+            ctx.set_timer(self.config.push_tick_ms, timer(DLedgerTimer::PushTick));
         }
     }
 
@@ -432,6 +457,28 @@ impl DLedgerServer {
         self.reported_committed = committed;
         self.progress.push(Progress::Committed { index, pos });
     }
+}
+
+/// The member's election state at its start, from its term file and the configuration: a
+/// static leader's group starts in the static term (written to a fresh disk), each member
+/// leader or follower; otherwise every member is a candidate in the term its file holds.
+fn member_at_start(disk: &mut dyn Disk, config: &DLedgerConfig) -> Member {
+    let dir = &config.store_dir;
+    let mut saved = TermFile::load(disk, dir);
+    if config.leader_id.is_some() && saved.term < STATIC_TERM {
+        saved.term = STATIC_TERM;
+        saved.store(disk, dir);
+    }
+    let ids: Vec<&str> = config.peers.iter().map(|p| p.id.as_str()).collect();
+    let mut member = Member::new(&config.self_id, &ids, saved.term, saved.voted_for);
+    if let Some(leader) = &config.leader_id {
+        member.leader = Some(leader.clone());
+        member.role = match *leader == config.self_id {
+            true => Role::Leader,
+            false => Role::Follower,
+        };
+    }
+    member
 }
 
 /// Where the entry at `index` ends in the data files (0: no such entry).

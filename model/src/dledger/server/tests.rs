@@ -1,6 +1,10 @@
-//! Three members (n0 leads, n1 and n2 follow) on a network of the test's own: every request
-//! is handed to its member at once, and its answer back to the sender; a member that is down
-//! refuses the connection. Time moves in 10 ms steps, firing the timers due.
+//! Three members (n0 leads, n1 and n2 follow, or all elect: `election`) on a network of the
+//! test's own: every request is handed to its member at once, and its answer back to the
+//! sender; a member that is down refuses the connection, one that is cut off loses every
+//! message to or from it (the sender's request times out after its 3 s). Time moves in 10 ms
+//! steps, firing the timers due; after each step no term has two leaders.
+
+mod election;
 
 use super::*;
 use crate::disk::MemDisk;
@@ -22,11 +26,16 @@ struct Machine {
     requests: Vec<(NodeId, RequestId, Request)>,
     responses: Vec<(NodeId, RequestId, Response)>,
     next_request: u64,
+    /// The machine's own random stream (xorshift).
+    random: u64,
 }
 
 impl Io for Machine {
     fn random_u64(&mut self) -> u64 {
-        4
+        self.random ^= self.random << 13;
+        self.random ^= self.random >> 7;
+        self.random ^= self.random << 17;
+        self.random
     }
 
     fn request(&mut self, to: NodeId, request: Request, _timeout_ms: u64) -> RequestId {
@@ -59,6 +68,15 @@ impl Io for Machine {
     fn exit(&mut self, _restart_after_ms: Option<u64>) {}
 }
 
+impl Machine {
+    fn seeded(k: usize) -> Machine {
+        Machine {
+            random: 0x9E37_79B9_7F4A_7C15 ^ (k as u64 + 1),
+            ..Machine::default()
+        }
+    }
+}
+
 struct Cluster {
     now: Time,
     configs: Vec<DLedgerConfig>,
@@ -68,6 +86,13 @@ struct Cluster {
     progress: Vec<Vec<Progress>>,
     /// Every push handed to a member that was up: (member, push).
     pushes: Vec<(usize, Push)>,
+    /// The members cut off from the others: their messages are lost.
+    cut: Vec<bool>,
+    /// Requests awaiting their answer: when the sender's timeout fires, the sender, the
+    /// request. A request lost on the way, or that its member leaves unanswered, times out.
+    waiting: Vec<(Time, usize, RequestId)>,
+    /// Every term's leader seen so far.
+    leaders: BTreeMap<u64, usize>,
 }
 
 fn config(k: usize, tune: fn(&mut DLedgerConfig)) -> DLedgerConfig {
@@ -77,7 +102,7 @@ fn config(k: usize, tune: fn(&mut DLedgerConfig)) -> DLedgerConfig {
             node: NodeId(i as u16),
         })
         .collect();
-    let mut config = DLedgerConfig::new("g", &format!("n{k}"), peers, "n0");
+    let mut config = DLedgerConfig::new("g", &format!("n{k}"), peers, Some("n0"));
     config.data_file_size = 4096;
     config.index_file_units = 64;
     tune(&mut config);
@@ -97,10 +122,13 @@ impl Cluster {
         let mut cluster = Cluster {
             now: Time::ZERO,
             configs: (0..MEMBERS).map(|k| config(k, tune)).collect(),
-            machines: (0..MEMBERS).map(|_| Machine::default()).collect(),
+            machines: (0..MEMBERS).map(Machine::seeded).collect(),
             servers: (0..MEMBERS).map(|_| None).collect(),
             progress: vec![Vec::new(); MEMBERS],
             pushes: Vec::new(),
+            cut: vec![false; MEMBERS],
+            waiting: Vec::new(),
+            leaders: BTreeMap::new(),
         };
         for k in 0..MEMBERS {
             cluster.start(k);
@@ -113,7 +141,8 @@ impl Cluster {
         let machine = &mut self.machines[k];
         machine.now = self.now;
         let mut ctx = Context::new(self.now, NodeId(k as u16), machine);
-        let server = DLedgerServer::open(&mut ctx, self.configs[k].clone()).expect("opens");
+        let mut server = DLedgerServer::open(&mut ctx, self.configs[k].clone()).expect("opens");
+        self.progress[k].extend(server.take_progress());
         self.servers[k] = Some(server);
     }
 
@@ -162,12 +191,17 @@ impl Cluster {
             for (to, id, request) in std::mem::take(&mut self.machines[from].requests) {
                 moved = true;
                 let to = to.index();
-                if self.servers[to].is_none() {
+                if self.servers[to].is_none() && !self.cut[from] && !self.cut[to] {
                     let refused = Err(RpcError::Refused);
                     self.with(from, |s, ctx| {
                         let progress = s.on_response(ctx, id, refused);
                         s.progress.extend(progress);
                     });
+                    continue;
+                }
+                let timeout = self.now.plus_ms(self.configs[from].rpc_timeout_ms);
+                self.waiting.push((timeout, from, id));
+                if self.cut[from] || self.cut[to] {
                     continue;
                 }
                 if let Request::DLedgerPush(push) = &request {
@@ -184,7 +218,15 @@ impl Cluster {
             }
             for (to, id, response) in std::mem::take(&mut self.machines[from].responses) {
                 moved = true;
-                self.with(to.index(), |s, ctx| {
+                let to = to.index();
+                let Some(at) = (self.waiting.iter()).position(|w| (w.1, w.2) == (to, id)) else {
+                    continue; // timed out already
+                };
+                self.waiting.remove(at);
+                if self.cut[from] || self.cut[to] {
+                    continue;
+                }
+                self.with(to, |s, ctx| {
                     let progress = s.on_response(ctx, id, Ok(response));
                     s.progress.extend(progress);
                 });
@@ -197,10 +239,12 @@ impl Cluster {
         while self.deliver() {}
     }
 
-    /// Moves time by `ms` in 10 ms steps, firing the timers due and settling after each.
+    /// Moves time by `ms` in 10 ms steps, firing the timers due and the timeouts of
+    /// unanswered requests, settling after each; then no term has had two leaders.
     fn advance(&mut self, ms: u64) {
         for _ in 0..ms / 10 {
             self.now = self.now.plus_ms(10);
+            self.time_out_unanswered();
             for k in 0..MEMBERS {
                 let machine = &mut self.machines[k];
                 machine.timers.sort_by_key(|(at, _)| *at);
@@ -217,6 +261,56 @@ impl Cluster {
                 }
             }
             self.settle();
+            self.check_one_leader_per_term();
+            self.check_roles_reported();
+        }
+    }
+
+    /// Every electing member that is up last reported the role it has.
+    fn check_roles_reported(&self) {
+        for k in 0..MEMBERS {
+            let Some(server) = self.servers[k].as_ref() else {
+                continue;
+            };
+            if self.configs[k].leader_id.is_some() {
+                continue;
+            }
+            let reported = self.progress[k].iter().rev().find_map(|p| match p {
+                Progress::RoleChanged { role, .. } => Some(*role),
+                _ => None,
+            });
+            assert_eq!(reported, Some(server.role()), "n{k} at {:?}", self.now);
+        }
+    }
+
+    /// The unanswered requests whose timeout is due fail with a timeout.
+    fn time_out_unanswered(&mut self) {
+        let now = self.now;
+        let (due, later) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|(at, _, _)| *at <= now);
+        self.waiting = later;
+        for (_, from, id) in due {
+            self.with(from, |s, ctx| {
+                let progress = s.on_response(ctx, id, Err(RpcError::Timeout));
+                s.progress.extend(progress);
+            });
+        }
+    }
+
+    /// Every member that leads now is the only leader its term ever had.
+    fn check_one_leader_per_term(&mut self) {
+        for k in 0..MEMBERS {
+            let Some(server) = self.servers[k].as_ref().filter(|s| s.is_leader()) else {
+                continue;
+            };
+            let term = server.term();
+            let first = *self.leaders.entry(term).or_insert(k);
+            assert_eq!(
+                first, k,
+                "n{first} and n{k} both led term {term} at {:?}",
+                self.now
+            );
         }
     }
 
@@ -238,9 +332,14 @@ impl Cluster {
 
     /// Member `k` holds the leader's entries `0..=last`, and nothing after them.
     fn assert_replica(&self, k: usize, last: u64) {
+        self.assert_replica_of(0, k, last);
+    }
+
+    /// Member `k` holds `leader`'s entries `0..=last`, and nothing after them.
+    fn assert_replica_of(&self, leader: usize, k: usize, last: u64) {
         assert_eq!(self.server(k).end().map(|(end, _)| end), Some(last));
         for index in 0..=last {
-            let leader = self.entry(0, index);
+            let leader = self.entry(leader, index);
             assert!(leader.is_some(), "the leader holds {index}");
             assert_eq!(self.entry(k, index), leader, "n{k}'s entry {index}");
         }
