@@ -527,6 +527,12 @@ impl DLedgerServer {
         if self.member.term != term {
             return;
         }
+        crate::invariant!(
+            self.member.role != Role::Leader && self.leader.is_none(),
+            "dledger-elected-only-when-not-leading",
+            "{} elected in term {term} while it leads",
+            self.config.self_id
+        );
         self.member.role = Role::Leader;
         self.member.leader = Some(self.config.self_id.clone());
         if let Some(elector) = &mut self.elector {

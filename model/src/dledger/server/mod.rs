@@ -9,10 +9,11 @@
 //! A configuration that names a leader runs it static: every member starts in its term (term
 //! 1 on a fresh disk), the leader or that leader's follower, and nothing is ever elected. One
 //! that names none runs 0.3.1.2's `DLedgerLeaderElector` (`elector`): every member starts as
-//! a candidate in the term its term file holds, votes, and the leader heartbeats. A follower applies pushes as `EntryHandler` does, with the checks of the store
-//! (same term and leader for APPEND and TRUNCATE, or INCONSISTENT_STATE) and answers each as
-//! it arrives; a member that is not a follower leaves pushes unanswered, as 0.3.1.2's handler
-//! thread does. Votes and heartbeats are answered by `vote`'s rules.
+//! a candidate in the term its term file holds, votes, and the leader heartbeats. A follower
+//! applies pushes as `EntryHandler` does, with the checks of the store (same term and leader
+//! for APPEND and TRUNCATE, or INCONSISTENT_STATE) and answers each as it arrives; a member
+//! that is not a follower leaves pushes unanswered, as 0.3.1.2's handler thread does. Votes
+//! and heartbeats are answered by `vote`'s rules.
 
 mod elector;
 mod leader;

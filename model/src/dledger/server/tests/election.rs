@@ -1,6 +1,8 @@
 //! Elections in the three-member group without a static leader: one leader is elected and
-//! replicates; a leader cut off is replaced in a higher term; a shorter log is never elected
-//! over a longer one; votes reach the term file; every role change is reported. The harness
+//! replicates; a leader cut off is replaced in a higher term; a leader without a quorum
+//! steps down; a shorter log is never elected over a longer one, and a member whose term ran
+//! ahead of a shorter log stays out while the leader keeps a quorum (dledger #247); votes
+//! reach the term file; every role change is reported. The harness
 //! checks after every step that no term has two leaders and that each member last reported
 //! the role it has.
 
@@ -175,4 +177,68 @@ fn a_shorter_log_is_never_elected_over_a_longer_one() {
     // A push that reached the short one while it was a candidate waits for its timeout (3 s).
     cluster.advance(5_000);
     cluster.assert_replica_of(long, short, 2);
+}
+
+/// Both followers are cut off: the leader's heartbeat rounds go unanswered, and it steps down
+/// after the first round that ends more than 6 s after its last round with a quorum.
+#[test]
+fn a_leader_without_a_quorum_steps_down_after_three_intervals() {
+    let mut cluster = electing();
+    let leader = cluster.elect();
+    for k in (0..MEMBERS).filter(|k| *k != leader) {
+        cluster.cut[k] = true;
+    }
+    // Its last round with a quorum went out up to 2 s before the cut; the round that ends
+    // more than 6 s after that is the second or third after the cut.
+    let took = cluster.advance_until(12_000, |c| !c.server(leader).is_leader());
+    let took = took.expect("stepped down within 12 s");
+    assert!(
+        (4_000..=8_100).contains(&took),
+        "stepped down after {took} ms"
+    );
+    assert_eq!(cluster.server(leader).role(), Role::Candidate);
+    let reported = cluster.roles_reported(leader);
+    let term = cluster.server(leader).term();
+    assert_eq!(reported.last(), Some(&(Role::Candidate, term)));
+}
+
+/// dledger #247 (fixed in 0.3.2, present in 0.3.1.2): a member whose term ran ahead while its
+/// log fell behind is refused every vote (REJECT_SMALL_LEDGER_END_INDEX, judged before the
+/// term), answers the leader's heartbeats EXPIRED_TERM, and the leader ignores that while the
+/// other follower answers: the member stays a candidate, and never catches up.
+#[test]
+fn a_member_ahead_in_term_but_behind_in_log_stays_out_while_the_leader_keeps_a_quorum() {
+    let mut cluster = electing();
+    let leader = cluster.elect();
+    let term = cluster.server(leader).term();
+    let (behind, other) = ((leader + 1) % MEMBERS, (leader + 2) % MEMBERS);
+    cluster.cut[behind] = true;
+    for n in 0..3 {
+        cluster.append(leader, body(n)).expect("the leader appends");
+    }
+    cluster.settle();
+    // A heartbeat of a larger term reaches it: a candidate that bumps to that term.
+    let beat = Request::DLedgerHeartBeat(HeartbeatCall {
+        group: "g".into(),
+        remote: format!("n{behind}"),
+        leader: format!("n{other}"),
+        term: term + 3,
+    });
+    let inbound = Inbound {
+        from: NodeId(other as u16),
+        request_id: Some(RequestId(1_000)),
+    };
+    cluster.with(behind, |s, ctx| {
+        let progress = s.on_request(ctx, inbound, beat);
+        s.progress.extend(progress);
+    });
+    cluster.machines[behind].responses.clear();
+    cluster.cut[behind] = false;
+    cluster.advance(30_000);
+    assert_eq!(cluster.leaders_now(), vec![leader]);
+    assert_eq!(cluster.server(leader).term(), term, "never deposed");
+    let stuck = cluster.server(behind);
+    assert_eq!((stuck.role(), stuck.term()), (Role::Candidate, term + 3));
+    assert_eq!(stuck.end(), None, "it never catches up");
+    assert_eq!(cluster.server(leader).committed_index(), Some(2));
 }
