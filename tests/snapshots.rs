@@ -59,6 +59,7 @@ snapshots! {
     stalled_flush_power_loss => "stalled-flush-power-loss",
     manual_failover => "manual-failover",
     dledger_follower_crash => "dledger-follower-crash",
+    dledger_leader_kill => "dledger-leader-kill",
     transaction_failover => "transaction-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",

@@ -245,13 +245,18 @@ fn broker_config(
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
     if spec.is_dledger() {
-        config.dledger = Some(dledger_config(spec, DLedgerGroup::member(broker_id)));
+        // Until its member's first role change, a DLedger broker has the default role and no
+        // id it would register (BrokerStartup's -1): the change gives it both.
+        let member = DLedgerGroup::member(broker_id);
+        config.role = BrokerRole::AsyncMaster;
+        config.broker_id = member as u64 + 1;
+        config.dledger = Some(dledger_config(spec, member));
     }
     config
 }
 
 /// The DLedger settings of member `member` of a DLedger group (its `nodes`, `n0` first): every
-/// member names them all as its peers and `n0` as the leader, with the group's timings, and
+/// member names them all as its peers and elects its leader with them, with the group's timings, and
 /// data files of the group's commitlog file size, as `DLedgerCommitLog` sets them.
 pub fn dledger_config(spec: &BrokerGroup, member: usize) -> DLedgerConfig {
     let (group_name, nodes) = (&spec.name, &spec.nodes);
@@ -265,8 +270,7 @@ pub fn dledger_config(spec: &BrokerGroup, member: usize) -> DLedgerConfig {
         })
         .collect();
     let self_id = DLedgerGroup::member_id(member);
-    let leader_id = DLedgerGroup::member_id(DLedgerGroup::LEADER);
-    let mut config = DLedgerConfig::new(group_name, &self_id, peers, Some(&leader_id));
+    let mut config = DLedgerConfig::new(group_name, &self_id, peers, None);
     // DLedgerCommitLog: `setMappedFileSizeForEntryData(getMappedFileSizeCommitLog())`.
     config.data_file_size = spec.commit_log_file_size;
     config.max_wait_ack_ms = group.max_wait_ack_ms;
@@ -544,21 +548,20 @@ mod tests {
     }
 
     #[test]
-    fn a_dledger_group_of_three_runs_n0_as_the_sync_master_and_the_others_as_slaves() {
+    fn a_dledger_group_of_three_elects_its_master_among_members_n0_to_n2() {
         let scenario = scenario("replication = \"dledger\"\ndledger_max_wait_ack = \"4s\"");
         let configs = configs(&scenario);
         let ids: Vec<u64> = configs.iter().map(|c| c.broker_id).collect();
-        assert_eq!(ids, [0, 2, 3]);
+        assert_eq!(ids, [1, 2, 3]);
         let roles: Vec<BrokerRole> = configs.iter().map(|c| c.role).collect();
-        let expected = [BrokerRole::SyncMaster, BrokerRole::Slave, BrokerRole::Slave];
-        assert_eq!(roles, expected);
+        assert_eq!(roles, [BrokerRole::AsyncMaster; 3]);
         let nodes = &scenario.broker_groups[0].nodes;
         for (k, config) in configs.iter().enumerate() {
             let dledger = config.dledger.as_ref().expect("a DLedger member");
             assert_eq!(config.broker_name, "broker-a");
             assert_eq!(dledger.group, "broker-a");
             assert_eq!(dledger.self_id, format!("n{k}"));
-            assert_eq!(dledger.leader_id.as_deref(), Some("n0"));
+            assert_eq!(dledger.leader_id, None);
             let peers: Vec<(&str, NodeId)> = dledger
                 .peers
                 .iter()
@@ -581,7 +584,7 @@ mod tests {
         let scenario = scenario("replication = \"dledger\"\npeers = 5");
         let configs = configs(&scenario);
         let ids: Vec<u64> = configs.iter().map(|c| c.broker_id).collect();
-        assert_eq!(ids, [0, 2, 3, 4, 5]);
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
         for (k, config) in configs.iter().enumerate() {
             let dledger = config.dledger.as_ref().expect("a DLedger member");
             assert_eq!(dledger.self_id, format!("n{k}"));

@@ -170,7 +170,7 @@ mod tests {
             id: "n1".into(),
             node: NodeId(0),
         }];
-        config.dledger = Some(DLedgerConfig::new("broker-a", "n1", peers, "n1"));
+        config.dledger = Some(DLedgerConfig::new("broker-a", "n1", peers, Some("n1")));
         config.role = BrokerRole::SyncMaster;
         Running::start(&mut io.ctx(), config)
     }

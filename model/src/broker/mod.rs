@@ -276,8 +276,14 @@ impl Running {
         running
     }
 
+    /// The broker's own services. A DLedger broker neither registers nor starts its master's
+    /// or slave's services here (`BrokerController.start`, `DefaultMessageStore.start`): its
+    /// member's first role change does.
     fn start_services(&mut self, ctx: &mut Context<'_>) {
-        self.register_all(ctx);
+        let dledger = self.is_dledger();
+        if !dledger {
+            self.register_all(ctx);
+        }
         ctx.set_timer(REGISTER_INITIAL_DELAY_MS, timer(BrokerTimer::RegisterAll));
         ctx.set_timer(long_poll::CHECK_INTERVAL_MS, timer(BrokerTimer::HoldCheck));
         ctx.set_timer(SCAN_CHANNELS_INTERVAL_MS, timer(BrokerTimer::ScanChannels));
@@ -285,14 +291,15 @@ impl Running {
             PERSIST_OFFSETS_INITIAL_DELAY_MS,
             timer(BrokerTimer::PersistOffsets),
         );
-        if self.config.role.is_master() {
+        if dledger {
+            let progress = self.store.dledger().map(|m| m.take_progress());
+            self.on_dledger_progress(ctx, progress.unwrap_or_default());
+        } else if self.config.role.is_master() {
             self.start_delay_persistence(ctx);
             self.delays.start(ctx, &self.store);
             self.arm_transaction_check(ctx);
         } else {
-            if !self.is_dledger() {
-                self.start_ha_slave(ctx);
-            }
+            self.start_ha_slave(ctx);
             self.start_slave_sync(ctx);
         }
     }
