@@ -80,6 +80,25 @@ fn acknowledging_before_the_sync_flush_is_caught() {
     });
 }
 
+/// A DLedger leader that answers SEND_OK before a quorum holds the entry acknowledges what a
+/// leader cut off in a minority appends: the new leader's log never had it, and the old
+/// leader's log is cut back to it when the partition heals.
+#[test]
+fn acknowledging_before_the_quorum_is_caught() {
+    require_caught("dledger-partition", "ack_before_quorum", |s| {
+        s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
+    });
+}
+
+/// DLedger members that dispatch past the committed index hand consumers entries a new
+/// leader truncates, and reuse queue offsets the consumers are already past.
+#[test]
+fn dispatching_past_the_committed_index_is_caught() {
+    require_caught("dledger-partition", "dispatch_past_committed", |s| {
+        s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
+    });
+}
+
 /// Recovery that skips the CRC check keeps a record whose body rotted: consumers would get a
 /// body that was never sent.
 #[test]

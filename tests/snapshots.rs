@@ -60,6 +60,7 @@ snapshots! {
     manual_failover => "manual-failover",
     dledger_follower_crash => "dledger-follower-crash",
     dledger_leader_kill => "dledger-leader-kill",
+    dledger_partition => "dledger-partition",
     transaction_failover => "transaction-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",

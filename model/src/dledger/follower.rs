@@ -34,8 +34,10 @@ pub enum PushAnswer {
     InconsistentState { begin: u64, end: Option<u64> },
 }
 
-/// Applies one push to the follower's store, then moves its committed index to the
-/// leader's, as far as its own log reaches.
+/// Applies one push to the follower's store, then, for an APPEND, a TRUNCATE or a COMMIT that
+/// succeeded, moves its committed index to the leader's, as far as its own log reaches
+/// (`updateCommittedIndex`). A COMPARE never does (`handleDoCompare`): its log may still hold
+/// entries past the compared one that the leader's log does not.
 pub fn handle(
     store: &mut DLedgerStore,
     disk: &mut dyn Disk,
@@ -44,7 +46,11 @@ pub fn handle(
 ) -> PushAnswer {
     let answer = apply(store, disk, push);
     let consistent = !matches!(answer, PushAnswer::InconsistentState { .. });
-    if consistent && let (Some(commit), Some((end, _))) = (leader_commit, store.end()) {
+    let commits = !matches!(push, Push::Compare(_));
+    if consistent
+        && commits
+        && let (Some(commit), Some((end, _))) = (leader_commit, store.end())
+    {
         store.update_committed(commit.min(end));
     }
     answer
@@ -145,5 +151,26 @@ mod tests {
         other.index = 1;
         let stale = push(&mut follower, &mut follower_disk, Push::Append(other));
         assert!(matches!(stale, PushAnswer::InconsistentState { .. }));
+    }
+
+    /// A COMPARE that matches an entry says nothing of the entries after it: a follower
+    /// holding a stale tail must not count it committed (it would dispatch it).
+    #[test]
+    fn a_matching_compare_leaves_the_committed_index_alone() {
+        let (mut leader_disk, mut follower_disk) = (MemDisk::new(), MemDisk::new());
+        let mut leader = store(&mut leader_disk);
+        let mut follower = store(&mut follower_disk);
+        let shared: Vec<Entry> = (0..2)
+            .map(|n| leader.append(&mut leader_disk, 1, vec![n; 8]))
+            .collect();
+        for entry in &shared {
+            let push = Push::Append(entry.clone());
+            handle(&mut follower, &mut follower_disk, &push, Some(0));
+        }
+        follower.append(&mut follower_disk, 1, vec![9; 8]); // Stale: the leader never had it.
+        let compare = Push::Compare(shared[1].clone());
+        let answer = handle(&mut follower, &mut follower_disk, &compare, Some(5));
+        assert!(matches!(answer, PushAnswer::Success { .. }));
+        assert_eq!(follower.committed_index(), Some(0));
     }
 }
