@@ -91,7 +91,7 @@ pub use expect::{describe_samples, read_back_figures};
 pub(crate) use index::BrokerFacts;
 pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
-pub use sends::{SendCounts, SendFigures};
+pub use sends::{AfterFault, SendCounts, SendFigures};
 pub use transactions::TransactionCounts;
 
 use crate::history::Ending;

@@ -59,11 +59,24 @@ pub struct SendFigures {
     pub latency_max_ms: u64,
     /// The longest time without a SEND_OK, from the first send to the last answer.
     pub unavailable_ms: u64,
+    /// For each fault, how long after it began the next SEND_OK came (the time to recover,
+    /// when the fault cost the producers their broker).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after_faults: Vec<AfterFault>,
     /// SEND_OK acknowledgements per simulated second, from the first send to the last answer.
     pub acked_per_s: u64,
     /// Per topic, how evenly its queues got messages (when a producer uses a selector).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queue_spread: Vec<super::spread::QueueSpread>,
+}
+
+/// A fault and the producers' next SEND_OK after it began.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AfterFault {
+    pub fault: String,
+    pub at_ms: u64,
+    /// `None`: no SEND_OK came after it.
+    pub next_send_ok_ms: Option<u64>,
 }
 
 /// The figures and anomalies of the producer side. Messages of `consumed` topics are judged
@@ -105,6 +118,29 @@ fn latency(index: &Index<'_>, figures: &mut SendFigures) {
     let marks: Vec<_> = marks.collect();
     let gaps = marks.windows(2).map(|w| w[1].ms_since(w[0]));
     figures.unavailable_ms = gaps.max().unwrap_or(0);
+    figures.after_faults = after_faults(sends);
+}
+
+/// How long after each fault that began while producers sent the next SEND_OK came.
+fn after_faults(sends: &crate::check::index::SendFacts) -> Vec<AfterFault> {
+    let (Some(first), last) = (sends.first_invoke, sends.last_outcome) else {
+        return Vec::new();
+    };
+    let during = sends
+        .fault_starts
+        .iter()
+        .filter(|(at, _)| *at >= first && *at <= last);
+    let after = |at: model::Time| {
+        let next = sends.ok_times.partition_point(|ok| *ok < at);
+        sends.ok_times.get(next).map(|ok| ok.ms_since(at))
+    };
+    during
+        .map(|(at, fault)| AfterFault {
+            fault: fault.clone(),
+            at_ms: at.as_ms(),
+            next_send_ok_ms: after(*at),
+        })
+        .collect()
 }
 
 /// The `p`-th percentile (nearest rank), in expected linear time.

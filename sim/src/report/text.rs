@@ -85,6 +85,20 @@ fn header(out: &mut String, scenario: &Scenario, run: &RunResult, summary: &Summ
 
 /// The sends, the anomalies of the stored messages, latency, queue spread, delayed messages
 /// and transactions.
+/// Each fault and how long after it began the producers' next SEND_OK came.
+fn fault_lines(out: &mut String, after_faults: &[crate::check::AfterFault]) {
+    for (n, after) in after_faults.iter().enumerate() {
+        let next = after
+            .next_send_ok_ms
+            .map_or("no SEND_OK after it".to_string(), |ms| {
+                format!("next SEND_OK {} later", format_ms(ms))
+            });
+        let label = if n == 0 { "faults   " } else { "         " };
+        let at = format_ms(after.at_ms);
+        let _ = writeln!(out, "{label} {} at {at}: {next}", after.fault);
+    }
+}
+
 fn send_lines(
     out: &mut String,
     sends: &crate::check::SendFigures,
@@ -133,6 +147,7 @@ fn send_lines(
         format_ms(sends.unavailable_ms),
         sends.acked_per_s
     );
+    fault_lines(out, &sends.after_faults);
     for spread in &sends.queue_spread {
         let keys = spread.keys.map_or(String::new(), |(min, max)| {
             format!(" ({min} to {max} sharding keys each)")

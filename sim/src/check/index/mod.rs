@@ -81,6 +81,8 @@ impl<'a> Index<'a> {
             let (at, node) = (entry.at, entry.node);
             match &entry.event {
                 Recorded::Sim(event) => {
+                    let name = node.map_or("harness", |n| scenario.nodes[n.index()].name.as_str());
+                    index.sends.observe_sim(at, name, event);
                     index.brokers.observe_sim(at, node, event);
                     index.promises.observe_sim(at, node, event);
                     let Some(node) = node else { continue };

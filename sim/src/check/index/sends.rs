@@ -163,6 +163,9 @@ pub(in crate::check) struct SendFacts {
     pub ok_times: Vec<Time>,
     pub first_invoke: Option<Time>,
     pub last_outcome: Time,
+    /// Every fault as it began: a rule taking effect, or a broker process or machine going
+    /// down (the names of its kind and target).
+    pub fault_starts: Vec<(Time, String)>,
     retry_sends: RetrySends,
     /// Messages sent and not answered yet, with when the open send began.
     open: BTreeMap<MessageId, Time>,
@@ -223,6 +226,21 @@ impl SendFacts {
 
     pub fn record_mut(&mut self, id: MessageId) -> &mut Record {
         super::dense_entry(&mut self.records, id)
+    }
+
+    /// A fault's start, from the harness's record of it.
+    pub fn observe_sim(&mut self, at: Time, node: &str, event: &crate::history::SimEvent) {
+        use crate::history::SimEvent;
+        match event {
+            SimEvent::FaultOn { description, .. } => {
+                self.fault_starts.push((at, description.clone()));
+            }
+            SimEvent::Stopped { how } => {
+                self.fault_starts
+                    .push((at, format!("{} {node}", how.name())));
+            }
+            _ => {}
+        }
     }
 
     pub fn observe(&mut self, at: Time, node: Option<NodeId>, event: &Event) {
