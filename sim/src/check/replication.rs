@@ -45,7 +45,9 @@ pub(super) fn judge(index: &Index<'_>) -> Vec<ReplicaFigures> {
         let NodeRole::Broker { group, .. } = spec.role else {
             continue;
         };
-        if scenario.broker_groups[group].nodes.len() < 2 {
+        // A DLedger group has no slave reports: its replication is its members' quorum.
+        let spec_group = &scenario.broker_groups[group];
+        if spec_group.nodes.len() < 2 || spec_group.is_dledger() {
             continue;
         }
         let node = NodeId(node as u16);
