@@ -38,6 +38,9 @@ pub struct Member {
     /// `needIncreaseTermImmediately`: the next candidate round bumps the term and asks for no
     /// votes.
     pub bump_term_now: bool,
+    /// The `grant_two_votes_per_term` bug: a vote for another candidate in a term this member
+    /// already voted in is granted instead of REJECT_ALREADY_VOTED. False in 0.3.1.2.
+    pub grant_two_votes: bool,
 }
 
 /// A vote request (`VoteRequest`): the candidate (`leaderId`), its term and where its log ends.
@@ -93,6 +96,7 @@ impl Member {
             ledger_end_term: -1,
             taking_leadership: false,
             bump_term_now: false,
+            grant_two_votes: false,
         }
     }
 
@@ -173,11 +177,10 @@ impl Member {
                 .voted_for
                 .as_ref()
                 .is_some_and(|v| *v != request.candidate);
-            if other {
-                return match self.leader {
-                    Some(_) => VoteResult::RejectAlreadyHasLeader,
-                    None => VoteResult::RejectAlreadyVoted,
-                };
+            match (other, &self.leader) {
+                (true, Some(_)) => return VoteResult::RejectAlreadyHasLeader,
+                (true, None) if !self.grant_two_votes => return VoteResult::RejectAlreadyVoted,
+                _ => {}
             }
         } else {
             // Stepped down by a larger term: a candidate that bumps its term at once.
