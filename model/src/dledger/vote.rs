@@ -328,4 +328,25 @@ mod tests {
         let longer = request("n0", 6, (11, 5));
         assert_eq!(n2.handle_vote(&longer, false).0, VoteResult::Accept);
     }
+
+    #[test]
+    fn the_two_votes_bug_grants_a_rival_in_a_term_already_voted_in() {
+        let mut n1 = member(4, (-1, -1));
+        let first = request("n0", 4, (-1, -1));
+        let rival = request("n2", 4, (-1, -1));
+        assert_eq!(n1.handle_vote(&first, false).0, VoteResult::Accept);
+        assert_eq!(
+            n1.handle_vote(&rival, false).0,
+            VoteResult::RejectAlreadyVoted
+        );
+        n1.grant_two_votes = true;
+        assert_eq!(n1.handle_vote(&rival, false).0, VoteResult::Accept);
+        assert_eq!(n1.voted_for.as_deref(), Some("n2"));
+        n1.leader = Some("n0".into());
+        assert_eq!(
+            n1.handle_vote(&first, false).0,
+            VoteResult::RejectAlreadyHasLeader,
+            "a known leader still refuses"
+        );
+    }
 }

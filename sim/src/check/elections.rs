@@ -127,9 +127,11 @@ fn two_quorums(
         .flatten();
     match cause {
         Some(cause) => story.push_str(&format!(
-            ", having lost its term file (never fsynced) between its two grants ({cause})"
+            ", each having lost its term file (never fsynced) between its two grants ({cause})"
         )),
-        None => story.push_str(" with its term file intact between: a member voted twice"),
+        None => {
+            story.push_str(", not each having lost its term file between: a member voted twice")
+        }
     }
     let anomaly = Anomaly::new(AnomalyKind::TwoLeaders, None, at, story);
     match cause {
