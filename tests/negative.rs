@@ -21,6 +21,12 @@ fn count(summary: &sim::report::Summary, pick: impl Fn(&sim::check::SendCounts) 
     summary.sends.as_ref().map_or(0, |s| pick(&s.counts))
 }
 
+/// The observed count of expectation `name`, 0 when it was not judged.
+fn expected(summary: &sim::report::Summary, name: &str) -> u64 {
+    let row = summary.expectations.iter().find(|e| e.name == name);
+    row.and_then(|e| e.observed.parse().ok()).unwrap_or(0)
+}
+
 /// The fraction of `SEEDS` seeds (run two at a time) whose summary satisfies `caught`;
 /// printed, so `cargo test -- --nocapture` shows how well the checker sees each defect.
 fn caught_fraction(
@@ -96,6 +102,16 @@ fn acknowledging_before_the_quorum_is_caught() {
 fn dispatching_past_the_committed_index_is_caught() {
     require_caught("dledger-partition", "dispatch_past_committed", |s| {
         s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
+    });
+}
+
+/// A DLedger member that grants a second candidate in a term it already voted in lets two
+/// candidates of one term each count a quorum: two leaders in one term, seen from the grants
+/// the voters recorded.
+#[test]
+fn granting_two_votes_per_term_is_caught() {
+    require_caught("dledger-partition", "grant_two_votes_per_term", |s| {
+        s.verdict == Verdict::Fail && expected(s, "two_leaders") > 0
     });
 }
 

@@ -292,6 +292,22 @@ pub enum Event {
         commit_log_offset: u64,
     },
 
+    // --- DLedger elections ---
+    /// A DLedger member granted its vote in `term` to `candidate` (itself included) and wrote
+    /// it to its term file (never fsynced): the voter's own record of the grant.
+    DLedgerVoteGranted {
+        group: String,
+        voter: String,
+        term: u64,
+        candidate: String,
+    },
+    /// A DLedger member became its group's leader in `term` (`changeRoleToLeader`).
+    DLedgerLeader {
+        group: String,
+        member: String,
+        term: u64,
+    },
+
     // --- consumers ---
     /// A consumer's listener (or a lite pull application) is done with a message: it was
     /// handed over `took_ms` ago, and the listener answered `consumed` (CONSUME_SUCCESS or

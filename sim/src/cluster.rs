@@ -250,7 +250,9 @@ fn broker_config(
         let member = DLedgerGroup::member(broker_id);
         config.role = BrokerRole::AsyncMaster;
         config.broker_id = member as u64 + 1;
-        config.dledger = Some(dledger_config(spec, member));
+        let mut dledger = dledger_config(spec, member);
+        dledger.grant_two_votes_per_term = scenario.bugs.grant_two_votes_per_term;
+        config.dledger = Some(dledger);
     }
     config
 }

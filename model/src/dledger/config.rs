@@ -67,6 +67,9 @@ pub struct DLedgerConfig {
     /// The fixed part of a vote round's wait for its answers: `maintainAsCandidate` waits
     /// 2000 ms plus a uniform draw below `maxVoteIntervalMs` (a literal in the elector).
     pub vote_wait_ms: u64,
+    /// The `grant_two_votes_per_term` bug (no field of 0.3.1.2): the member grants a second
+    /// candidate's vote in a term it already voted in. False by default.
+    pub grant_two_votes_per_term: bool,
 }
 
 impl DLedgerConfig {
@@ -110,6 +113,7 @@ impl DLedgerConfig {
             min_vote_interval_ms: 300,
             max_vote_interval_ms: 1_000,
             vote_wait_ms: 2_000,
+            grant_two_votes_per_term: false,
         }
     }
 

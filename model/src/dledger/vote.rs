@@ -38,6 +38,9 @@ pub struct Member {
     /// `needIncreaseTermImmediately`: the next candidate round bumps the term and asks for no
     /// votes.
     pub bump_term_now: bool,
+    /// The `grant_two_votes_per_term` bug: a vote for another candidate in a term this member
+    /// already voted in is granted instead of REJECT_ALREADY_VOTED. False in 0.3.1.2.
+    pub grant_two_votes: bool,
 }
 
 /// A vote request (`VoteRequest`): the candidate (`leaderId`), its term and where its log ends.
@@ -93,6 +96,7 @@ impl Member {
             ledger_end_term: -1,
             taking_leadership: false,
             bump_term_now: false,
+            grant_two_votes: false,
         }
     }
 
@@ -173,11 +177,10 @@ impl Member {
                 .voted_for
                 .as_ref()
                 .is_some_and(|v| *v != request.candidate);
-            if other {
-                return match self.leader {
-                    Some(_) => VoteResult::RejectAlreadyHasLeader,
-                    None => VoteResult::RejectAlreadyVoted,
-                };
+            match (other, &self.leader) {
+                (true, Some(_)) => return VoteResult::RejectAlreadyHasLeader,
+                (true, None) if !self.grant_two_votes => return VoteResult::RejectAlreadyVoted,
+                _ => {}
             }
         } else {
             // Stepped down by a larger term: a candidate that bumps its term at once.
@@ -324,5 +327,26 @@ mod tests {
         );
         let longer = request("n0", 6, (11, 5));
         assert_eq!(n2.handle_vote(&longer, false).0, VoteResult::Accept);
+    }
+
+    #[test]
+    fn the_two_votes_bug_grants_a_rival_in_a_term_already_voted_in() {
+        let mut n1 = member(4, (-1, -1));
+        let first = request("n0", 4, (-1, -1));
+        let rival = request("n2", 4, (-1, -1));
+        assert_eq!(n1.handle_vote(&first, false).0, VoteResult::Accept);
+        assert_eq!(
+            n1.handle_vote(&rival, false).0,
+            VoteResult::RejectAlreadyVoted
+        );
+        n1.grant_two_votes = true;
+        assert_eq!(n1.handle_vote(&rival, false).0, VoteResult::Accept);
+        assert_eq!(n1.voted_for.as_deref(), Some("n2"));
+        n1.leader = Some("n0".into());
+        assert_eq!(
+            n1.handle_vote(&first, false).0,
+            VoteResult::RejectAlreadyHasLeader,
+            "a known leader still refuses"
+        );
     }
 }

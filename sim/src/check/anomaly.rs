@@ -35,6 +35,7 @@ pub enum AnomalyKind {
     SubscriptionConflict,
     UnsubscribedDelivery,
     BrokenPromise,
+    TwoLeaders,
 }
 
 impl AnomalyKind {
@@ -76,6 +77,7 @@ impl AnomalyKind {
             AnomalyKind::SubscriptionConflict => "subscription_conflict",
             AnomalyKind::UnsubscribedDelivery => "unsubscribed_delivery",
             AnomalyKind::BrokenPromise => "broken_promise",
+            AnomalyKind::TwoLeaders => "two_leaders",
         }
     }
 }
@@ -121,7 +123,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 28] = [
+    pub(crate) const ALL: [AnomalyKind; 29] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -150,6 +152,7 @@ pub(super) mod tests {
         SubscriptionConflict,
         UnsubscribedDelivery,
         BrokenPromise,
+        TwoLeaders,
     ];
 
     #[test]
@@ -161,7 +164,7 @@ pub(super) mod tests {
                 | FailedAcked | OrderlyOverlap | Diverged | Misplaced | DeadLettered
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
-                | BrokenPromise => ALL.iter().filter(|k| **k == kind).count(),
+                | BrokenPromise | TwoLeaders => ALL.iter().filter(|k| **k == kind).count(),
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }

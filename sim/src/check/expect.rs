@@ -14,6 +14,8 @@ pub struct Observed<'a> {
     pub routes: &'a RouteFigures,
     /// How long each hand-over of a queue between consumers took, in ms.
     pub handovers: &'a [u64],
+    /// Terms of DLedger groups with two leaders, and leaderships without a quorum.
+    pub two_leaders: u64,
     /// Whether the run drained and was read back completely.
     pub complete: bool,
 }

@@ -28,6 +28,8 @@ pub enum DefaultTo {
     ZeroWithConsumers,
     /// 0 when the scenario has transactional producers.
     ZeroWithTransactions,
+    /// 0 when the scenario has a DLedger group.
+    ZeroWithDLedger,
 }
 
 impl DefaultTo {
@@ -38,6 +40,7 @@ impl DefaultTo {
             DefaultTo::Zero => " (default: must be 0)",
             DefaultTo::ZeroWithConsumers => " (default with consumers: must be 0)",
             DefaultTo::ZeroWithTransactions => " (default with transactional producers: must be 0)",
+            DefaultTo::ZeroWithDLedger => " (default with DLedger groups: must be 0)",
         }
     }
 }
@@ -307,6 +310,17 @@ pub const TABLE: &[Expectation] = &[
         default: DefaultTo::Zero,
         meaning: "broken promises no known mechanism explains; a broker that acknowledges early \
          fails in every seed where it does, with or without a fault",
+    },
+    Expectation {
+        name: "two_leaders",
+        measure: Measure::Count(|o| o.two_leaders),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::TwoLeaders)),
+        default: DefaultTo::ZeroWithDLedger,
+        meaning: "terms of a DLedger group in which two candidates each hold grants from a quorum, \
+         and leaderships announced without a quorum of grants, judged from the votes each voter \
+         recorded as it wrote them to its term file; a voter that granted both after losing \
+         power between is named `unsynced_vote_file` (0.3.1.2 never fsyncs the term file)",
     },
     Expectation {
         name: "corrupt",

@@ -19,6 +19,9 @@
 //! - `diverged`: a queue position two replicas of a group disagree on, or that one lacks.
 //! - `broken_promise`: a SEND_OK whose promise did not hold when it was made: under
 //!   SYNC_FLUSH the record was not on the media, under SYNC_MASTER no slave held it.
+//! - `two_leaders`: a term of a DLedger group in which two candidates hold a quorum of
+//!   grants, or a leader announced without one (`elections`), judged from the grants each
+//!   voter recorded (`DLedgerVoteGranted`), not from the members' claims to lead.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -69,6 +72,7 @@ mod anomaly;
 mod consumers;
 mod divergence;
 mod durability;
+mod elections;
 mod expect;
 pub mod expectations;
 mod explain;
@@ -163,6 +167,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         sends.counts.lost_unconfirmed += group.lost_unconfirmed;
         sends.counts.lost_unexplained += group.lost_unexplained;
     }
+    let two_leaders = elections::judge(&index, &mut anomalies);
     let routes = routes::judge(&index);
     let replication = replication::judge(&index);
     let liveness = liveness(ending, sends.counts.unread_queues);
@@ -176,6 +181,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         groups: &consumers,
         routes: &routes,
         handovers: &handovers,
+        two_leaders,
         complete: liveness.is_none(),
     };
     let expectations = expect::judge(scenario, &observed);

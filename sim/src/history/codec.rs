@@ -301,6 +301,8 @@ enum_field!(Event {
     SentBack { broker, group, id, put, size } = 35,
     TransactionChecked { broker, id, times, half_offset, producer } = 33,
     TransactionDiscarded { broker, id, times } = 34,
+    DLedgerVoteGranted { group, voter, term, candidate } = 36,
+    DLedgerLeader { group, member, term } = 37,
 });
 
 /// The tag of a model event; a harness event's tag follows it.
@@ -413,6 +415,17 @@ mod tests {
                 body_crc: 0,
             }),
             Recorded::Model(Event::ConsumersCaughtUp),
+            Recorded::Model(Event::DLedgerVoteGranted {
+                group: "broker-a".into(),
+                voter: "n1".into(),
+                term: u64::MAX,
+                candidate: "n2".into(),
+            }),
+            Recorded::Model(Event::DLedgerLeader {
+                group: "broker-a".into(),
+                member: "n2".into(),
+                term: 7,
+            }),
             Recorded::Sim(SimEvent::Phase {
                 phase: Phase::ReadBack,
             }),

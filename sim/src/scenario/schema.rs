@@ -778,6 +778,9 @@ pub struct BugsSection {
     /// DLedger members dispatch past the committed index.
     #[serde(default)]
     pub dispatch_past_committed: bool,
+    /// A DLedger member grants a second candidate's vote in a term it already voted in.
+    #[serde(default)]
+    pub grant_two_votes_per_term: bool,
     /// Consumers commit a batch's offset before the listener runs.
     #[serde(default)]
     pub commit_before_consume: bool,

@@ -33,6 +33,7 @@
 use super::{DLedgerServer, DLedgerTimer, Progress, timer};
 use crate::dledger::tally::{Outcome, Wait, tally};
 use crate::dledger::vote::{HeartbeatAnswer, Role, VoteRequest, VoteResult};
+use crate::event::Event;
 use crate::ids::RequestId;
 use crate::node::{Context, RpcError};
 use crate::protocol::dledger::{HeartbeatCall, HeartbeatReply, VoteCall};
@@ -271,6 +272,14 @@ impl DLedgerServer {
             ));
         }
         self.persist_term(ctx.disk());
+        let granted_self = answers
+            .iter()
+            .flatten()
+            .any(|(result, _)| *result == VoteResult::Accept);
+        if granted_self {
+            let candidate = self.config.self_id.clone();
+            self.record_grant(ctx, &candidate);
+        }
         let kind = RoundKind::Vote {
             answers,
             answered: 1,
@@ -538,6 +547,11 @@ impl DLedgerServer {
         if let Some(elector) = &mut self.elector {
             elector.last_heartbeat_sent = None;
         }
+        ctx.emit(Event::DLedgerLeader {
+            group: self.config.group.clone(),
+            member: self.config.self_id.clone(),
+            term,
+        });
         self.progress.push(Progress::RoleChanged {
             role: Role::Leader,
             term,

@@ -28,6 +28,7 @@ use super::store::DLedgerStore;
 use super::term::TermFile;
 use super::vote::{HeartbeatAnswer, Member, Role, VoteResult};
 use crate::disk::{Disk, FlushId};
+use crate::event::Event;
 use crate::ids::RequestId;
 use crate::node::{Context, Inbound};
 use crate::protocol::dledger::{
@@ -350,6 +351,9 @@ impl DLedgerServer {
         self.sync_ledger_end();
         let (result, term) = self.member.handle_vote(&call.request, false);
         self.persist_term(ctx.disk());
+        if result == VoteResult::Accept {
+            self.record_grant(ctx, &call.request.candidate);
+        }
         let reply = VoteReply {
             code: DLedgerResponseCode::Success,
             result: Some(result),
@@ -405,6 +409,17 @@ impl DLedgerServer {
         if !std::mem::replace(&mut self.push_tick_armed, true) {
             ctx.set_timer(self.config.push_tick_ms, timer(DLedgerTimer::PushTick));
         }
+    }
+
+    /// Reports a granted vote, already written to the term file, for the history: the
+    /// checker judges elections from these, each voter's own record.
+    fn record_grant(&self, ctx: &mut Context<'_>, candidate: &str) {
+        ctx.emit(Event::DLedgerVoteGranted {
+            group: self.config.group.clone(),
+            voter: self.config.self_id.clone(),
+            term: self.member.term,
+            candidate: candidate.to_string(),
+        });
     }
 
     fn persist_term(&self, disk: &mut dyn Disk) {
@@ -472,6 +487,7 @@ fn member_at_start(disk: &mut dyn Disk, config: &DLedgerConfig) -> Member {
     }
     let ids: Vec<&str> = config.peers.iter().map(|p| p.id.as_str()).collect();
     let mut member = Member::new(&config.self_id, &ids, saved.term, saved.voted_for);
+    member.grant_two_votes = config.grant_two_votes_per_term;
     if let Some(leader) = &config.leader_id {
         member.leader = Some(leader.clone());
         member.role = match *leader == config.self_id {

@@ -13,9 +13,11 @@
 //! - `misplaced`: ConsumeQueue entries read back that lead elsewhere, and their known causes.
 //! - `promises`: what the disks held when brokers answered SEND_OK, and the answers.
 //! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
+//! - `elections`: the votes DLedger members granted and the leaderships they announced.
 
 mod brokers;
 mod consumers;
+mod elections;
 mod listener;
 mod misplaced;
 mod ownership;
@@ -34,6 +36,7 @@ pub(super) use brokers::{BrokerTimeline, LagMark};
 pub(super) use consumers::{
     Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
 };
+pub(super) use elections::{ElectionFacts, Grant};
 pub(super) use listener::{Call, ListenerFacts};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
@@ -57,6 +60,7 @@ pub(super) struct Index<'a> {
     pub misplaced: MisplacedFacts,
     pub transactions: TransactionFacts,
     pub promises: PromiseFacts,
+    pub elections: ElectionFacts,
     /// When the history ends.
     pub end: model::Time,
 }
@@ -75,6 +79,7 @@ impl<'a> Index<'a> {
             misplaced: MisplacedFacts::default(),
             transactions: TransactionFacts::default(),
             promises: PromiseFacts::new(scenario),
+            elections: ElectionFacts::default(),
             end: history.end(),
         };
         for entry in history.entries() {
@@ -99,6 +104,7 @@ impl<'a> Index<'a> {
                     index.listener.observe(scenario, at, node, event);
                     index.transactions.observe(at, node, event);
                     index.promises.observe(at, event);
+                    index.elections.observe(at, node, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

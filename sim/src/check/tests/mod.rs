@@ -3,6 +3,7 @@
 //! scenario (`SCENARIO`), and checks it.
 
 mod consumers;
+mod elections;
 mod promises;
 mod redeliveries;
 mod sends;

@@ -100,7 +100,12 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
     let transactional = producers.iter().any(|p| p.transaction.is_some());
-    let expect = expectations(&raw.expect, !consumers.is_empty(), transactional);
+    let shape = Shape {
+        consumers: !consumers.is_empty(),
+        transactional,
+        dledger: broker_groups.iter().any(|g| g.is_dledger()),
+    };
+    let expect = expectations(&raw.expect, shape);
     Ok(Scenario {
         file: file.to_string(),
         cell: None,
@@ -525,15 +530,23 @@ fn unique_names(check: &Checker<'_>, nodes: &[NodeDecl]) -> Result<(), Box<Scena
     Ok(())
 }
 
+/// What of a scenario decides which expectations default to 0.
+struct Shape {
+    consumers: bool,
+    transactional: bool,
+    dledger: bool,
+}
+
 /// Each expectation's condition: the file's, else the table's default.
-fn expectations(raw: &ExpectSection, has_consumers: bool, transactional: bool) -> Expectations {
+fn expectations(raw: &ExpectSection, shape: Shape) -> Expectations {
     use crate::check::expectations::{DefaultTo, TABLE};
     let conditions = TABLE.iter().enumerate().map(|(at, expectation)| {
         let default = match expectation.default {
             DefaultTo::Nothing => false,
             DefaultTo::Zero => true,
-            DefaultTo::ZeroWithConsumers => has_consumers,
-            DefaultTo::ZeroWithTransactions => transactional,
+            DefaultTo::ZeroWithConsumers => shape.consumers,
+            DefaultTo::ZeroWithTransactions => shape.transactional,
+            DefaultTo::ZeroWithDLedger => shape.dledger,
         };
         (raw.get(at).cloned()).or(default.then_some(Condition::Equal(0)))
     });
