@@ -111,7 +111,7 @@ fn dispatching_past_the_committed_index_is_caught() {
 #[test]
 fn granting_two_votes_per_term_is_caught() {
     require_caught("dledger-partition", "grant_two_votes_per_term", |s| {
-        s.verdict == Verdict::Fail && expected(s, "two_leaders") > 0
+        s.verdict == Verdict::Fail && expected(s, "two_leaders_unexplained") > 0
     });
 }
 

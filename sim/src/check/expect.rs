@@ -16,6 +16,8 @@ pub struct Observed<'a> {
     pub handovers: &'a [u64],
     /// Terms of DLedger groups with two leaders, and leaderships without a quorum.
     pub two_leaders: u64,
+    /// Of those, the ones no known mechanism of 0.3.1.2 explains (always a bug).
+    pub two_leaders_unexplained: u64,
     /// Whether the run drained and was read back completely.
     pub complete: bool,
 }

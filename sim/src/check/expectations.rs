@@ -316,11 +316,19 @@ pub const TABLE: &[Expectation] = &[
         measure: Measure::Count(|o| o.two_leaders),
         needs_read_back: false,
         witnesses: Some(Witnesses::of(AnomalyKind::TwoLeaders)),
-        default: DefaultTo::ZeroWithDLedger,
+        default: DefaultTo::Nothing,
         meaning: "terms of a DLedger group in which two candidates each hold grants from a quorum, \
          and leaderships announced without a quorum of grants, judged from the votes each voter \
          recorded as it wrote them to its term file; a voter that granted both after losing \
          power between is named `unsynced_vote_file` (0.3.1.2 never fsyncs the term file)",
+    },
+    Expectation {
+        name: "two_leaders_unexplained",
+        measure: Measure::Count(|o| o.two_leaders_unexplained),
+        needs_read_back: false,
+        witnesses: None,
+        default: DefaultTo::ZeroWithDLedger,
+        meaning: "terms with two leaders that no loss of a voter's term file explains: a defect",
     },
     Expectation {
         name: "corrupt",

@@ -168,6 +168,9 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         sends.counts.lost_unexplained += group.lost_unexplained;
     }
     let two_leaders = elections::judge(&index, &mut anomalies);
+    let two_leaders_unexplained = (anomalies.iter())
+        .filter(|a| a.kind == AnomalyKind::TwoLeaders && a.cause.is_none())
+        .count() as u64;
     let routes = routes::judge(&index);
     let replication = replication::judge(&index);
     let liveness = liveness(ending, sends.counts.unread_queues);
@@ -182,6 +185,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         routes: &routes,
         handovers: &handovers,
         two_leaders,
+        two_leaders_unexplained,
         complete: liveness.is_none(),
     };
     let expectations = expect::judge(scenario, &observed);
