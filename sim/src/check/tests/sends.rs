@@ -164,3 +164,23 @@ fn a_queue_that_could_not_be_read_leaves_its_messages_unknown() {
     let unexpected = report.expectations.iter().find(|e| e.name == "unexpected");
     assert_eq!(unexpected.expect("a default").observed, "unknown");
 }
+
+/// After each fault that began while producers sent, the time to the next SEND_OK: the
+/// broker's kill here costs 4 s, and a stop after the last answer is no fault of the run.
+#[test]
+fn the_time_to_the_next_send_ok_follows_each_fault() {
+    let report = Story::new()
+        .sent(1_000, 1, "audit")
+        .stop(2_000, "broker-a", Stop::Kill)
+        .sent(5_995, 2, "audit")
+        .stop(9_000, "broker-a", Stop::Kill)
+        .read_back_done(9_500)
+        .check();
+    let after = &report.sends.after_faults;
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_eq!(after[0].fault, "kill broker-a");
+    assert_eq!(
+        (after[0].at_ms, after[0].next_send_ok_ms),
+        (2_000, Some(4_000))
+    );
+}
