@@ -103,22 +103,16 @@ impl CommitLog {
 
     /// The start of the file after the one holding `offset` (`rollNextFile`).
     pub fn roll_next_file(&self, offset: u64) -> u64 {
-        let size = self.file_size();
-        offset + size - offset % size
+        super::mapped_file_queue::next_file_start(offset, self.file_size())
     }
 
-    /// Appends one record (`putMessage` under the put lock): rolls to a new file when the
-    /// record and the blank filler would not fit.
-    pub fn append(
-        &mut self,
-        disk: &mut dyn Disk,
-        request: &StoreRequest,
-        store_timestamp_ms: u64,
-    ) -> Result<Appended, AppendError> {
+    /// What a record takes under the put lock: its queue offset (`topicQueueTable`; a
+    /// prepared or rolled-back record takes none, as it is never dispatched) and its length,
+    /// refused past `maxMessageSize`.
+    pub fn reserve(&self, request: &StoreRequest) -> Result<(u64, u64), AppendError> {
         let key = (request.topic.clone(), request.queue_id);
-        // A prepared or rolled-back record takes no queue offset (it is never dispatched).
-        let dispatched = crate::broker::transaction::sys_flag::dispatched(request.sys_flag);
-        let queue_offset = match dispatched {
+        let queue_offset = match crate::broker::transaction::sys_flag::dispatched(request.sys_flag)
+        {
             true => self.topic_queue_table.get(&key).copied().unwrap_or(0),
             false => 0,
         };
@@ -130,6 +124,26 @@ impl CommitLog {
         if length > self.max_message_size {
             return Err(AppendError::MessageSizeExceeded);
         }
+        Ok((queue_offset, length))
+    }
+
+    /// The record took `queue_offset`: its queue's next offset moves on (if it has one).
+    pub fn took(&mut self, request: &StoreRequest, queue_offset: u64) {
+        if crate::broker::transaction::sys_flag::dispatched(request.sys_flag) {
+            let key = (request.topic.clone(), request.queue_id);
+            self.topic_queue_table.insert(key, queue_offset + 1);
+        }
+    }
+
+    /// Appends one record (`putMessage` under the put lock): rolls to a new file when the
+    /// record and the blank filler would not fit.
+    pub fn append(
+        &mut self,
+        disk: &mut dyn Disk,
+        request: &StoreRequest,
+        store_timestamp_ms: u64,
+    ) -> Result<Appended, AppendError> {
+        let (queue_offset, length) = self.reserve(request)?;
         let file_size = self.file_size();
         let mut index = self.files.last_or_create(disk, 0);
         let free = file_size - self.files.files[index].wrote();
@@ -164,9 +178,7 @@ impl CommitLog {
         record::check_header(&bytes, physical_offset);
         self.write(disk, index, &bytes, length);
         self.files.files[index].store_timestamp_ms = store_timestamp_ms;
-        if dispatched {
-            self.topic_queue_table.insert(key, queue_offset + 1);
-        }
+        self.took(request, queue_offset);
         Ok(Appended {
             physical_offset,
             bytes: length,

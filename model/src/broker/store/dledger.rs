@@ -36,21 +36,7 @@ impl MessageStore {
         request: &StoreRequest,
         now: u64,
     ) -> Result<Appended, AppendError> {
-        let key = (request.topic.clone(), request.queue_id);
-        let dispatched = crate::broker::transaction::sys_flag::dispatched(request.sys_flag);
-        let table = &mut self.commit_log.topic_queue_table;
-        let queue_offset = match dispatched {
-            true => table.get(&key).copied().unwrap_or(0),
-            false => 0,
-        };
-        let length = record::record_length(
-            request.body.len(),
-            request.topic.len(),
-            request.properties.len(),
-        );
-        if length > self.settings.config.max_message_size {
-            return Err(AppendError::MessageSizeExceeded);
-        }
+        let (queue_offset, length) = self.commit_log.reserve(request)?;
         let host = self.settings.store_host;
         let body = record::encode(request, queue_offset, 0, now, host);
         let mut physical_offset = 0;
@@ -73,9 +59,7 @@ impl MessageStore {
             appended.index,
             appended.pos
         );
-        if dispatched {
-            table.insert(key, queue_offset + 1);
-        }
+        self.commit_log.took(request, queue_offset);
         Ok(Appended {
             physical_offset,
             bytes: length,
@@ -90,20 +74,20 @@ impl MessageStore {
     pub(super) fn reput_dledger(&mut self, disk: &mut dyn Disk) -> Vec<Arrival> {
         let entries_per_file = self.settings.config.consume_queue_entries_per_file;
         let mut arrivals = Vec::new();
-        let (begin, committed, file_size) = {
+        let (begin, committed) = {
             let member = self.member();
             let log = member.store();
             let end = match self.settings.bugs.dispatch_past_committed {
                 true => log.data_end(),
                 false => member.committed_pos(),
             };
-            (log.data_begin(), end, log.data_file_size())
+            (log.data_begin(), end)
         };
         self.reput_from = self.reput_from.max(begin);
         while self.reput_from < committed {
             let Some(entry) = self.member().entry_at(disk, self.reput_from) else {
                 // A blank fills the file's tail: go on in the next file.
-                let next = self.reput_from + file_size - self.reput_from % file_size;
+                let next = self.roll_next_file(self.reput_from);
                 if next >= committed {
                     break;
                 }

@@ -147,6 +147,12 @@ pub struct MappedFileQueue {
 }
 
 /// A file's name: its start offset in 20 digits.
+/// The start of the file after the one holding `offset`, in files of `file_size` bytes
+/// (`rollNextFile`).
+pub fn next_file_start(offset: u64, file_size: u64) -> u64 {
+    offset + file_size - offset % file_size
+}
+
 pub fn file_name(offset: u64) -> String {
     format!("{offset:020}")
 }

@@ -323,8 +323,7 @@ impl MessageStore {
     fn roll_next_file(&self, offset: u64) -> u64 {
         match &self.dledger {
             Some(member) => {
-                let size = member.store().data_file_size();
-                offset + size - offset % size
+                mapped_file_queue::next_file_start(offset, member.store().data_file_size())
             }
             None => self.commit_log.roll_next_file(offset),
         }

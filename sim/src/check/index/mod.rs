@@ -86,12 +86,13 @@ impl<'a> Index<'a> {
             let (at, node) = (entry.at, entry.node);
             match &entry.event {
                 Recorded::Sim(event) => {
-                    let name = node.map_or("harness", |n| scenario.nodes[n.index()].name.as_str());
+                    let name = node.map(|n| scenario.nodes[n.index()].name.as_str());
                     index.sends.observe_sim(at, name, event);
                     index.brokers.observe_sim(at, node, event);
                     index.promises.observe_sim(at, node, event);
-                    let Some(node) = node else { continue };
-                    let name = &scenario.nodes[node.index()].name;
+                    let (Some(node), Some(name)) = (node, name) else {
+                        continue;
+                    };
                     index.consumers.observe_sim(at, name, event);
                     index.listener.observe_sim(scenario, at, node, event);
                     index.routes.observe_sim(at, node, event);

@@ -229,13 +229,13 @@ impl SendFacts {
     }
 
     /// A fault's start, from the harness's record of it.
-    pub fn observe_sim(&mut self, at: Time, node: &str, event: &crate::history::SimEvent) {
+    pub fn observe_sim(&mut self, at: Time, node: Option<&str>, event: &crate::history::SimEvent) {
         use crate::history::SimEvent;
-        match event {
-            SimEvent::FaultOn { description, .. } => {
+        match (event, node) {
+            (SimEvent::FaultOn { description, .. }, _) => {
                 self.fault_starts.push((at, description.clone()));
             }
-            SimEvent::Stopped { how } => {
+            (SimEvent::Stopped { how }, Some(node)) => {
                 self.fault_starts
                     .push((at, format!("{} {node}", how.name())));
             }

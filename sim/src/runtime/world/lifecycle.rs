@@ -30,14 +30,7 @@ impl World {
         }
         if matches!(how, Stop::Kill | Stop::Shutdown) {
             for (peer, conn) in peers {
-                if self.slots[peer.index()].status == Status::Running {
-                    let at = self.net.close_arrives(now, node, peer);
-                    let closed = NodeEvent::ConnectionClosed {
-                        peer: node,
-                        conn: conn.id,
-                    };
-                    self.schedule(peer, at, closed);
-                }
+                self.tell_peer_closed(now, node, peer, conn.id);
             }
         }
         self.record_sim(now, Some(node), SimEvent::Stopped { how });

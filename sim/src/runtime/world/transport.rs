@@ -222,12 +222,15 @@ impl World {
         for id in self.take_pending_on(node, conn.id) {
             self.schedule(node, now, NodeEvent::Closed { id });
         }
+        self.tell_peer_closed(now, node, peer, conn.id);
+    }
+
+    /// `node` closed its connection `conn` to `peer`: a running peer hears of it when the
+    /// close reaches it.
+    pub(super) fn tell_peer_closed(&mut self, now: Time, node: NodeId, peer: NodeId, conn: u64) {
         if self.slots[peer.index()].status == Status::Running {
             let at = self.net.close_arrives(now, node, peer);
-            let closed = NodeEvent::ConnectionClosed {
-                peer: node,
-                conn: conn.id,
-            };
+            let closed = NodeEvent::ConnectionClosed { peer: node, conn };
             self.schedule(peer, at, closed);
         }
     }
