@@ -86,22 +86,21 @@ fn acknowledging_before_the_sync_flush_is_caught() {
     });
 }
 
-/// A DLedger leader that answers SEND_OK before a quorum holds the entry acknowledges what a
-/// leader cut off in a minority appends: the new leader's log never had it, and the old
-/// leader's log is cut back to it when the partition heals.
+/// A DLedger leader that answers SEND_OK before a quorum holds the entry breaks its promise
+/// in every answer: the harness reads the other members' entry data files when it answers.
 #[test]
 fn acknowledging_before_the_quorum_is_caught() {
     require_caught("dledger-partition", "ack_before_quorum", |s| {
-        s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
+        s.verdict == Verdict::Fail && expected(s, "broken_promises_unexplained") > 0
     });
 }
 
-/// DLedger members that dispatch past the committed index hand consumers entries a new
-/// leader truncates, and reuse queue offsets the consumers are already past.
+/// DLedger members that dispatch past the committed index dispatch entries no quorum held,
+/// seen from the entries each member recorded.
 #[test]
 fn dispatching_past_the_committed_index_is_caught() {
     require_caught("dledger-partition", "dispatch_past_committed", |s| {
-        s.verdict == Verdict::Fail && count(s, |c| c.lost) > 0
+        s.verdict == Verdict::Fail && expected(s, "uncommitted_dispatches_unexplained") > 0
     });
 }
 

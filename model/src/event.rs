@@ -308,6 +308,44 @@ pub enum Event {
         term: u64,
     },
 
+    // --- DLedger logs ---
+    /// A DLedger member wrote entry `index` of `term` to its log at data position `pos` (a
+    /// leader's append, or a follower's APPEND or TRUNCATE of what its leader pushed): `crc`
+    /// is the CRC32 of the entry's bytes as written, by which replicas are compared.
+    DLedgerStored {
+        group: String,
+        member: String,
+        index: u64,
+        term: u64,
+        pos: u64,
+        size: u32,
+        crc: u32,
+    },
+    /// A DLedger member's log lost every entry from `from` on: a leader's TRUNCATE, or the
+    /// member's recovery at start (`recovery`), which keeps what its data files held.
+    DLedgerCut {
+        group: String,
+        member: String,
+        from: u64,
+        recovery: bool,
+    },
+    /// A DLedger member's committed index moved to `index`; the committed entries end at data
+    /// position `pos`.
+    DLedgerCommitted {
+        group: String,
+        member: String,
+        index: u64,
+        pos: u64,
+    },
+    /// A DLedger member's broker dispatched the records of the entries at data positions
+    /// `from..to` to its ConsumeQueues.
+    DLedgerDispatched {
+        group: String,
+        member: String,
+        from: u64,
+        to: u64,
+    },
+
     // --- consumers ---
     /// A consumer's listener (or a lite pull application) is done with a message: it was
     /// handed over `took_ms` ago, and the listener answered `consumed` (CONSUME_SUCCESS or

@@ -399,16 +399,27 @@ pub struct FaultDraw {
 }
 
 /// The broker groups whose SEND_OK promises something the disks can show: flushed
-/// (SYNC_FLUSH) or held by a slave (SYNC_MASTER). Not a DLedger group's yet: its SEND_OK
-/// promises a quorum of its members' DLedger data files, which `promises` does not read.
+/// (SYNC_FLUSH), held by a slave (SYNC_MASTER), or held by a quorum of a DLedger group's
+/// members; each machine with the directory its log lies in.
 pub fn promise_watch(scenario: &Scenario) -> crate::runtime::promises::PromiseWatch {
     let promising = scenario.broker_groups.iter().filter(|g| {
-        !g.is_dledger()
-            && (g.flush == FlushMode::Sync
-                || (g.role == MasterRole::SyncMaster && g.nodes.len() > 1))
+        g.is_dledger()
+            || g.flush == FlushMode::Sync
+            || (g.role == MasterRole::SyncMaster && g.nodes.len() > 1)
     });
-    let groups: Vec<Vec<NodeId>> = promising.map(|g| g.nodes.clone()).collect();
+    let groups: Vec<Vec<(NodeId, String)>> = promising.map(log_dirs).collect();
     crate::runtime::promises::PromiseWatch::new(&groups)
+}
+
+/// Each machine of a group with the directory its log lies in.
+fn log_dirs(spec: &BrokerGroup) -> Vec<(NodeId, String)> {
+    let dir = |member: usize| match spec.is_dledger() {
+        true => model::dledger::store::data_dir(&dledger_config(spec, member).store_dir),
+        false => model::broker::store::commit_log::DIR.to_string(),
+    };
+    (spec.nodes.iter().enumerate())
+        .map(|(member, node)| (*node, dir(member)))
+        .collect()
 }
 
 /// The fault plan of one seed.

@@ -17,6 +17,12 @@ use crate::disk::{Disk, FlushId};
 /// The checkpoint's file name, under the store's directory.
 const CHECKPOINT: &str = "checkpoint";
 
+/// Where a store under `dir` keeps its entry data files: a record a DLedger CommitLog holds
+/// lies at its PHYSICALOFFSET there, as in a classic CommitLog's directory.
+pub fn data_dir(dir: &str) -> String {
+    format!("{dir}/data")
+}
+
 /// Why a follower's append was refused (`DLedgerResponseCode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppendRefused {
@@ -26,8 +32,25 @@ pub enum AppendRefused {
     InconsistentPos { expected: u64, pos: u64 },
 }
 
+/// A change to the log, kept until the member reports it (`DLedgerStore::take_changes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogChange {
+    /// An entry was written: its index, term, position, size and the CRC32 of its bytes.
+    Stored {
+        index: u64,
+        term: u64,
+        pos: u64,
+        size: u32,
+        crc: u32,
+    },
+    /// Every entry from `from` on was dropped.
+    Cut { from: u64 },
+}
+
 pub struct DLedgerStore {
     dir: String,
+    /// What changed since the member last reported.
+    changes: Vec<LogChange>,
     data: MappedFileQueue,
     index: MappedFileQueue,
     /// The first index held, and the last with its term (`None`: an empty log, -1 in DLedger).
@@ -45,11 +68,12 @@ impl DLedgerStore {
         data_file_size: u64,
         index_file_units: u64,
     ) -> Result<DLedgerStore, String> {
-        let data = MappedFileQueue::load(disk, &format!("{dir}/data"), data_file_size)?;
+        let data = MappedFileQueue::load(disk, &data_dir(dir), data_file_size)?;
         let index_size = index_file_units * INDEX_UNIT_BYTES;
         let index = MappedFileQueue::load(disk, &format!("{dir}/index"), index_size)?;
         let mut store = DLedgerStore {
             dir: dir.to_string(),
+            changes: Vec::new(),
             data,
             index,
             begin: 0,
@@ -199,6 +223,18 @@ impl DLedgerStore {
         file.append(bytes.len() as u64, false);
         self.write_unit(disk, IndexUnit::of(entry));
         self.end = Some((entry.index, entry.term));
+        self.changes.push(LogChange::Stored {
+            index: entry.index,
+            term: entry.term,
+            pos: entry.pos,
+            size: bytes.len() as u32,
+            crc: crc32fast::hash(&bytes),
+        });
+    }
+
+    /// The log's changes since the last call, in order.
+    pub fn take_changes(&mut self) -> Vec<LogChange> {
+        std::mem::take(&mut self.changes)
     }
 
     fn write_unit(&mut self, disk: &mut dyn Disk, unit: IndexUnit) {
@@ -328,6 +364,7 @@ impl DLedgerStore {
     /// Cuts the data files at `pos` and the index files at `index`; what is written there
     /// next is flushed again.
     fn cut(&mut self, disk: &mut dyn Disk, pos: u64, index: u64) {
+        self.changes.push(LogChange::Cut { from: index });
         let index_offset = index * INDEX_UNIT_BYTES;
         self.data.truncate_dirty_files(disk, pos);
         self.index.truncate_dirty_files(disk, index_offset);

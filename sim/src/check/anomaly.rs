@@ -36,6 +36,8 @@ pub enum AnomalyKind {
     UnsubscribedDelivery,
     BrokenPromise,
     TwoLeaders,
+    LogDiverged,
+    UncommittedDispatch,
 }
 
 impl AnomalyKind {
@@ -78,6 +80,8 @@ impl AnomalyKind {
             AnomalyKind::UnsubscribedDelivery => "unsubscribed_delivery",
             AnomalyKind::BrokenPromise => "broken_promise",
             AnomalyKind::TwoLeaders => "two_leaders",
+            AnomalyKind::LogDiverged => "log_diverged",
+            AnomalyKind::UncommittedDispatch => "uncommitted_dispatch",
         }
     }
 }
@@ -123,7 +127,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 29] = [
+    pub(crate) const ALL: [AnomalyKind; 31] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -153,6 +157,8 @@ pub(super) mod tests {
         UnsubscribedDelivery,
         BrokenPromise,
         TwoLeaders,
+        LogDiverged,
+        UncommittedDispatch,
     ];
 
     #[test]
@@ -164,7 +170,9 @@ pub(super) mod tests {
                 | FailedAcked | OrderlyOverlap | Diverged | Misplaced | DeadLettered
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
-                | BrokenPromise | TwoLeaders => ALL.iter().filter(|k| **k == kind).count(),
+                | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch => {
+                    ALL.iter().filter(|k| **k == kind).count()
+                }
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }

@@ -108,9 +108,7 @@ fn two_quorums(
     let (first, first_voters) = pair.next().expect("two elected");
     let (second, second_voters) = pair.next().expect("two elected");
     let both: Vec<&str> = first_voters.intersection(second_voters).copied().collect();
-    let causes: Vec<Option<&'static str>> = (both.iter())
-        .map(|voter| forgotten(index, grants, voter, (first, second)))
-        .collect();
+    let cause = double_votes_cause(index, grants, &both, (first, second));
     let at = grants.last().map_or(Time::ZERO, |g| g.at);
     let names = |voters: &BTreeSet<&str>| voters.iter().copied().collect::<Vec<_>>().join(", ");
     let mut story = format!(
@@ -120,11 +118,6 @@ fn two_quorums(
         names(second_voters),
         both.join(", ")
     );
-    let cause = causes
-        .iter()
-        .all(Option::is_some)
-        .then(|| causes[0])
-        .flatten();
     match cause {
         Some(cause) => story.push_str(&format!(
             ", each having lost its term file (never fsynced) between its two grants ({cause})"
@@ -138,6 +131,37 @@ fn two_quorums(
         Some(cause) => anomaly.because(cause),
         None => anomaly,
     }
+}
+
+/// Why each of `voters` could grant both candidates of `pair`, when one mechanism explains
+/// every one of them.
+fn double_votes_cause(
+    index: &Index<'_>,
+    grants: &[Grant],
+    voters: &[&str],
+    pair: (&str, &str),
+) -> Option<&'static str> {
+    let causes: Vec<Option<&'static str>> = (voters.iter())
+        .map(|voter| forgotten(index, grants, voter, pair))
+        .collect();
+    causes.iter().all(Option::is_some).then(|| causes[0])?
+}
+
+/// Whether `group` elected two leaders in `term`, and if so the cause that explains it
+/// (`None` inside: unexplained); `None` when it elected at most one.
+pub(super) fn two_leaders_cause(
+    index: &Index<'_>,
+    group: &str,
+    term: u64,
+) -> Option<Option<&'static str>> {
+    let quorum = quorum(index, group)?;
+    let grants = index.elections.grants_in(group, term);
+    let tally = tally(grants);
+    let mut elected = tally.iter().filter(|(_, voters)| voters.len() >= quorum);
+    let (first, first_voters) = elected.next()?;
+    let (second, second_voters) = elected.next()?;
+    let both: Vec<&str> = first_voters.intersection(second_voters).copied().collect();
+    Some(double_votes_cause(index, grants, &both, (first, second)))
 }
 
 /// Why `voter` could grant both candidates of `pair`: a power or disk loss of its node

@@ -14,12 +14,25 @@ pub struct Observed<'a> {
     pub routes: &'a RouteFigures,
     /// How long each hand-over of a queue between consumers took, in ms.
     pub handovers: &'a [u64],
-    /// Terms of DLedger groups with two leaders, and leaderships without a quorum.
-    pub two_leaders: u64,
-    /// Of those, the ones no known mechanism of 0.3.1.2 explains (always a bug).
-    pub two_leaders_unexplained: u64,
+    /// The DLedger groups' elections and logs.
+    pub dledger: &'a DLedgerCounts,
     /// Whether the run drained and was read back completely.
     pub complete: bool,
+}
+
+/// What the DLedger groups' elections and logs came to: each count with the share of it no
+/// known mechanism of 0.3.1.2 explains (always a bug).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DLedgerCounts {
+    /// Terms with two leaders, and leaderships without a quorum.
+    pub two_leaders: u64,
+    pub two_leaders_unexplained: u64,
+    /// Committed indexes or terms whose entries differ between members.
+    pub log_diverged: u64,
+    pub log_diverged_unexplained: u64,
+    /// Records dispatched from entries no quorum ever held.
+    pub uncommitted_dispatches: u64,
+    pub uncommitted_dispatches_unexplained: u64,
 }
 
 /// The figures of the expectations that need the read-back: an unfinished one leaves them

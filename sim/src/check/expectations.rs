@@ -313,7 +313,7 @@ pub const TABLE: &[Expectation] = &[
     },
     Expectation {
         name: "two_leaders",
-        measure: Measure::Count(|o| o.two_leaders),
+        measure: Measure::Count(|o| o.dledger.two_leaders),
         needs_read_back: false,
         witnesses: Some(Witnesses::of(AnomalyKind::TwoLeaders)),
         default: DefaultTo::Nothing,
@@ -324,11 +324,52 @@ pub const TABLE: &[Expectation] = &[
     },
     Expectation {
         name: "two_leaders_unexplained",
-        measure: Measure::Count(|o| o.two_leaders_unexplained),
+        measure: Measure::Count(|o| o.dledger.two_leaders_unexplained),
         needs_read_back: false,
         witnesses: None,
         default: DefaultTo::ZeroWithDLedger,
         meaning: "terms with two leaders that no loss of a voter's term file explains: a defect",
+    },
+    Expectation {
+        name: "log_diverged",
+        measure: Measure::Count(|o| o.dledger.log_diverged),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::LogDiverged)),
+        default: DefaultTo::Nothing,
+        meaning: "moments a DLedger member held, at an index once committed, another entry than \
+         the committed one, or at one index of one term another entry than a fellow member, \
+         judged from each member's records of what it wrote; named `old_term_commit` (an \
+         earlier term's entry committed by counting replicas, then replaced: Raft's figure 8, \
+         as 0.3.1.2 has no current-term rule), `quorum_power_loss` (a quorum of its holders \
+         lost it with their page caches) or `unsynced_vote_file` (two leaders in a term)",
+    },
+    Expectation {
+        name: "log_diverged_unexplained",
+        measure: Measure::Count(|o| o.dledger.log_diverged_unexplained),
+        needs_read_back: false,
+        witnesses: None,
+        default: DefaultTo::ZeroWithDLedger,
+        meaning: "diverged DLedger logs no known mechanism of 0.3.1.2 explains: a defect",
+    },
+    Expectation {
+        name: "uncommitted_dispatches",
+        measure: Measure::Count(|o| o.dledger.uncommitted_dispatches),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::UncommittedDispatch)),
+        default: DefaultTo::Nothing,
+        meaning: "records a DLedger member dispatched to its ConsumeQueues from entries no \
+         quorum of members ever held; named `committed_past_truncation` when a TRUNCATE cut \
+         the member's log below its committed index, whose position 0.3.1.2 keeps (dledger \
+         #316)",
+    },
+    Expectation {
+        name: "uncommitted_dispatches_unexplained",
+        measure: Measure::Count(|o| o.dledger.uncommitted_dispatches_unexplained),
+        needs_read_back: false,
+        witnesses: None,
+        default: DefaultTo::ZeroWithDLedger,
+        meaning: "uncommitted dispatches no known mechanism explains: consumers can be handed \
+         entries a new leader truncates, a defect",
     },
     Expectation {
         name: "corrupt",
@@ -560,6 +601,7 @@ mod tests {
         let name = kind.name();
         let plural = match name.strip_suffix('y') {
             Some(stem) => format!("{stem}ies"),
+            None if name.ends_with("ch") => format!("{name}es"),
             None => format!("{name}s"),
         };
         [name.to_string(), plural]

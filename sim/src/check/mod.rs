@@ -22,6 +22,10 @@
 //! - `two_leaders`: a term of a DLedger group in which two candidates hold a quorum of
 //!   grants, or a leader announced without one (`elections`), judged from the grants each
 //!   voter recorded (`DLedgerVoteGranted`), not from the members' claims to lead.
+//! - `log_diverged`: members of a DLedger group holding different entries at a committed
+//!   index, or at one index of one term; `uncommitted_dispatch`: a record dispatched from an
+//!   entry no quorum of members ever held (`logs`), judged from each member's own records of
+//!   what it wrote, dropped, committed and dispatched.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -77,6 +81,7 @@ mod expect;
 pub mod expectations;
 mod explain;
 mod index;
+mod logs;
 mod misplaced;
 mod promises;
 mod replication;
@@ -167,10 +172,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         sends.counts.lost_unconfirmed += group.lost_unconfirmed;
         sends.counts.lost_unexplained += group.lost_unexplained;
     }
-    let two_leaders = elections::judge(&index, &mut anomalies);
-    let two_leaders_unexplained = (anomalies.iter())
-        .filter(|a| a.kind == AnomalyKind::TwoLeaders && a.cause.is_none())
-        .count() as u64;
+    let dledger = dledger_counts(&index, &mut anomalies);
     let routes = routes::judge(&index);
     let replication = replication::judge(&index);
     let liveness = liveness(ending, sends.counts.unread_queues);
@@ -184,8 +186,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         groups: &consumers,
         routes: &routes,
         handovers: &handovers,
-        two_leaders,
-        two_leaders_unexplained,
+        dledger: &dledger,
         complete: liveness.is_none(),
     };
     let expectations = expect::judge(scenario, &observed);
@@ -205,6 +206,23 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
         routes,
         replication,
         anomalies,
+    }
+}
+
+/// The DLedger groups' elections and logs, judged.
+fn dledger_counts(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> expect::DLedgerCounts {
+    let two_leaders = elections::judge(index, anomalies);
+    let two_leaders_unexplained = (anomalies.iter())
+        .filter(|a| a.kind == AnomalyKind::TwoLeaders && a.cause.is_none())
+        .count() as u64;
+    let logs = logs::judge(index, anomalies);
+    expect::DLedgerCounts {
+        two_leaders,
+        two_leaders_unexplained,
+        log_diverged: logs.diverged,
+        log_diverged_unexplained: logs.diverged_unexplained,
+        uncommitted_dispatches: logs.uncommitted_dispatches,
+        uncommitted_dispatches_unexplained: logs.uncommitted_dispatches_unexplained,
     }
 }
 

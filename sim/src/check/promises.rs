@@ -1,6 +1,7 @@
 //! `broken_promises`: a SEND_OK whose promise did not hold when it was made. Under SYNC_FLUSH
 //! the record must be on the answering machine's media; under SYNC_MASTER another machine of
-//! its group must hold the record's bytes. Judged from what the harness read off the disks at
+//! its group must hold the record's bytes; a DLedger leader's SEND_OK needs a quorum of its
+//! group's members (itself counted) holding them in their entry data files. Judged from what the harness read off the disks at
 //! the moment of the answer (`index::promises`), so a broker that acknowledges early fails the
 //! run in every seed where it does, whether or not a later fault would expose the loss.
 
@@ -44,8 +45,8 @@ struct Broken {
 /// disk) reports an offset past the record while holding other bytes there.
 const DIVERGED_REPLICA: &str = "diverged_replica";
 
-/// A slave reports what it wrote to its page cache, not what it flushed: a power loss of the
-/// slave between its report and the master's answer takes the record away again.
+/// A slave (or a DLedger follower) reports what it wrote to its page cache, not what it
+/// flushed: a power loss between its report and the answer takes the record away again.
 const REPLICA_LOST_POWER: &str = "replica_lost_power";
 
 /// A machine of the group that lost its page cache (power or disk) between the message's
@@ -86,8 +87,10 @@ fn broken(index: &Index<'_>, answer: &Answer, held: Option<&Held>) -> Option<Bro
         let story = format!("{record} under SYNC_FLUSH; its media held it only up to {media}");
         return Some(Broken { story, cause: None });
     }
-    let on_replica = held.replicas.iter().any(|replica| replica.upto >= end);
-    if !answer.promise.replicated || on_replica {
+    let holding = (held.replicas.iter())
+        .filter(|replica| replica.upto >= end)
+        .count();
+    if holding >= answer.promise.replicas {
         return None;
     }
     let replicas = held.replicas.iter().map(|replica| {
@@ -99,20 +102,27 @@ fn broken(index: &Index<'_>, answer: &Answer, held: Option<&Held>) -> Option<Bro
         }
     });
     let replicas = replicas.collect::<Vec<_>>().join(", ");
-    let story = format!(
-        "{record} under SYNC_MASTER; no other machine of the group held it then ({replicas})"
-    );
+    let story = match answer.promise.quorum {
+        false => format!(
+            "{record} under SYNC_MASTER; no other machine of the group held it then ({replicas})"
+        ),
+        true => format!(
+            "{record} as a DLedger leader; {holding} other member(s) held it then, a quorum \
+             needs {} ({replicas})",
+            answer.promise.replicas
+        ),
+    };
     if let Some((slave, at)) = replica_lost_power(index, answer, held) {
         let story = format!(
             "{story}: {slave} lost power at {at}, after the record reached it and before the \
-             master answered; a slave acknowledges what is in its page cache"
+             answer; a replica acknowledges what is in its page cache"
         );
         return Some(Broken {
             story,
             cause: Some(REPLICA_LOST_POWER),
         });
     }
-    if held.replicas.iter().any(|replica| replica.diverged) {
+    if !answer.promise.quorum && held.replicas.iter().any(|replica| replica.diverged) {
         let story = format!(
             "{story}: the slave's log and the master's went separate ways, and SYNC_MASTER \
              trusts the offset a slave reports, never its bytes"

@@ -3,7 +3,9 @@
 //! (`corrupt` when another body or no readable id), and only if sent (`unexpected`);
 //! `recovered` when every send of it failed or ended unknown, yet it is stored.
 
-use super::explain::{explain_duplicate, explain_recovered};
+use super::explain::{
+    TIMED_OUT_APPEND_COMMITTED, explain_duplicate, explain_recovered, quorum_timeout,
+};
 use super::index::{Index, Record};
 use super::{Anomaly, AnomalyKind, SendCounts};
 
@@ -45,22 +47,24 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
             if let Some(replay) = schedule_replay(index, &delays, id, r) {
                 story.push_str(&replay);
             }
-            anomalies.push(Anomaly::new(
-                AnomalyKind::Duplicated,
-                Some(id),
-                sent_at,
-                story,
-            ));
+            let timed_out = quorum_timeout(index, r);
+            story.push_str(timed_out.as_deref().unwrap_or_default());
+            let anomaly = Anomaly::new(AnomalyKind::Duplicated, Some(id), sent_at, story);
+            anomalies.push(match timed_out {
+                Some(_) => anomaly.because(TIMED_OUT_APPEND_COMMITTED),
+                None => anomaly,
+            });
         }
         if stored && r.ack().is_none() {
             counts.recovered += 1;
-            let story = explain_recovered(r);
-            anomalies.push(Anomaly::new(
-                AnomalyKind::Recovered,
-                Some(id),
-                sent_at,
-                story,
-            ));
+            let mut story = explain_recovered(r);
+            let timed_out = quorum_timeout(index, r);
+            story.push_str(timed_out.as_deref().unwrap_or_default());
+            let anomaly = Anomaly::new(AnomalyKind::Recovered, Some(id), sent_at, story);
+            anomalies.push(match timed_out {
+                Some(_) => anomaly.because(TIMED_OUT_APPEND_COMMITTED),
+                None => anomaly,
+            });
         }
     }
 }

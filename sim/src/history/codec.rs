@@ -303,6 +303,10 @@ enum_field!(Event {
     TransactionDiscarded { broker, id, times } = 34,
     DLedgerVoteGranted { group, voter, term, candidate } = 36,
     DLedgerLeader { group, member, term } = 37,
+    DLedgerStored { group, member, index, term, pos, size, crc } = 38,
+    DLedgerCut { group, member, from, recovery } = 39,
+    DLedgerCommitted { group, member, index, pos } = 40,
+    DLedgerDispatched { group, member, from, to } = 41,
 });
 
 /// The tag of a model event; a harness event's tag follows it.

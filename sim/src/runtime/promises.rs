@@ -1,7 +1,7 @@
 //! What the disks held when a broker answered SEND_OK: the facts a promise is judged by.
 //!
 //! A SEND_OK under SYNC_FLUSH promises the message is on the media; under SYNC_MASTER, that a
-//! slave holds it. Whether either held is read here, off the simulated disks, at the instant
+//! slave holds it; in a DLedger group, that a quorum of its members hold it. Whether either held is read here, off the simulated disks, at the instant
 //! the broker hands the answer to the network, and recorded as `SimEvent::Held`: how far into
 //! the record the answering machine's media matched its page cache, and how far each other
 //! machine of its group held the same bytes in its own commitlog. The broker model cannot
@@ -9,16 +9,22 @@
 
 use crate::disk::Disks;
 use crate::history::{ReplicaHeld, SimEvent};
-use model::broker::store::commit_log;
 use model::protocol::{Response, ResponseBody, ResponseCode};
 use model::{NodeId, Time};
 use std::collections::BTreeMap;
 
-/// The broker machines whose SEND_OK answers carry a promise, each with the other machines
-/// of its group.
+/// The broker machines whose SEND_OK answers carry a promise, each with the directory its
+/// log lies in (the CommitLog's, or a DLedger member's entry data files: a record lies at its
+/// PHYSICALOFFSET in either) and the other machines of its group.
 #[derive(Clone, Debug, Default)]
 pub struct PromiseWatch {
-    peers: BTreeMap<NodeId, Vec<NodeId>>,
+    machines: BTreeMap<NodeId, Watched>,
+}
+
+#[derive(Clone, Debug)]
+struct Watched {
+    log_dir: String,
+    others: Vec<(NodeId, String)>,
 }
 
 /// A SEND_OK answer: the record's commitlog offset and size.
@@ -29,21 +35,22 @@ pub struct Answered {
 }
 
 impl PromiseWatch {
-    /// Watches every machine of each group (master first, then slaves).
-    pub fn new(groups: &[Vec<NodeId>]) -> PromiseWatch {
-        let mut peers = BTreeMap::new();
+    /// Watches every machine of each group, each given with its log directory.
+    pub fn new(groups: &[Vec<(NodeId, String)>]) -> PromiseWatch {
+        let mut machines = BTreeMap::new();
         for group in groups {
-            for node in group {
-                let others = group.iter().copied().filter(|n| n != node).collect();
-                peers.insert(*node, others);
+            for (node, log_dir) in group {
+                let others = group.iter().filter(|(n, _)| n != node).cloned().collect();
+                let log_dir = log_dir.clone();
+                machines.insert(*node, Watched { log_dir, others });
             }
         }
-        PromiseWatch { peers }
+        PromiseWatch { machines }
     }
 
     /// The SEND_OK answer a watched node gives, if this response is one.
     pub fn answered(&self, node: NodeId, response: &Response) -> Option<Answered> {
-        if response.code != ResponseCode::Success || !self.peers.contains_key(&node) {
+        if response.code != ResponseCode::Success || !self.machines.contains_key(&node) {
             return None;
         }
         let ResponseBody::Send(result) = &response.body else {
@@ -59,8 +66,9 @@ impl PromiseWatch {
     pub fn held(&self, disks: &mut Disks, node: NodeId, answer: Answered, now: Time) -> SimEvent {
         let Answered { offset, size } = answer;
         let end = offset + u64::from(size);
+        let watched = &self.machines[&node];
         let (bytes, media) = {
-            let own = disks.settled(node, now).log_file(commit_log::DIR, offset);
+            let own = disks.settled(node, now).log_file(&watched.log_dir, offset);
             own.map_or((Vec::new(), 0), |(base, file)| {
                 let at = (offset - base) as usize;
                 let bytes = file.read(at, size as usize).into_owned();
@@ -68,8 +76,8 @@ impl PromiseWatch {
             })
         };
         let mut replicas = Vec::new();
-        for peer in self.peers.get(&node).into_iter().flatten() {
-            let copy = disks.settled(*peer, now).log_file(commit_log::DIR, offset);
+        for (peer, log_dir) in &watched.others {
+            let copy = disks.settled(*peer, now).log_file(log_dir, offset);
             let copy = copy.map(|(base, file)| file.read((offset - base) as usize, size as usize));
             let same = copy.as_ref().map_or(0, |c| common_prefix(c, &bytes));
             let rest = copy.as_ref().map_or(&[][..], |c| &c[same.min(c.len())..]);

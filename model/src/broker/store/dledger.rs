@@ -13,6 +13,7 @@ use super::{Arrival, MessageStore};
 use crate::disk::Disk;
 use crate::dledger::entry::BODY_OFFSET;
 use crate::dledger::server::DLedgerServer;
+use crate::event::Event;
 use crate::node::Context;
 
 impl MessageStore {
@@ -84,6 +85,7 @@ impl MessageStore {
             (log.data_begin(), end)
         };
         self.reput_from = self.reput_from.max(begin);
+        let from = self.reput_from;
         while self.reput_from < committed {
             let Some(entry) = self.member().entry_at(disk, self.reput_from) else {
                 // A blank fills the file's tail: go on in the next file.
@@ -106,6 +108,15 @@ impl MessageStore {
             );
             self.dispatch_and_note(disk, &request, entries_per_file, &mut arrivals);
             self.reput_from = entry.pos + entry.size();
+        }
+        if self.reput_from > from {
+            let member = self.member();
+            self.dispatch_reports.push(Event::DLedgerDispatched {
+                group: member.group().to_string(),
+                member: member.self_id().to_string(),
+                from,
+                to: self.reput_from,
+            });
         }
         arrivals
     }

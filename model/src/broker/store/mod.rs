@@ -99,8 +99,9 @@ pub struct MessageStore {
     checkpoint_after_round: bool,
     /// SYNC_FLUSH: the highest offset some send waits to see flushed.
     group_commit_target: u64,
-    /// Misplaced dispatches not yet reported (dispatch has the disk, not the context).
-    misplaced: Vec<Event>,
+    /// What dispatch did that the history is not told yet (dispatch has the disk, not the
+    /// context): misplaced entries, and a DLedger member's dispatched positions.
+    dispatch_reports: Vec<Event>,
 }
 
 impl MessageStore {
@@ -137,13 +138,13 @@ impl MessageStore {
             consume_queue_flushes: BTreeMap::new(),
             checkpoint_after_round: false,
             group_commit_target: 0,
-            misplaced: Vec::new(),
+            dispatch_reports: Vec::new(),
         };
         let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
         disk.create(ABORT_PATH, 0);
         store.start_dispatch(disk);
-        store.report_misplaced(ctx);
+        store.report_dispatch(ctx);
         ctx.emit(Event::Recovered {
             broker: store.settings.broker_name.clone(),
             abnormal,
@@ -482,7 +483,7 @@ impl MessageStore {
         let put = cq.put(disk, entry, request.queue_offset);
         if let Put::Misplaced { actual, .. } = put {
             crate::probe!(CQ_MISPLACED);
-            self.misplaced.push(Event::ConsumeQueueMisplaced {
+            self.dispatch_reports.push(Event::ConsumeQueueMisplaced {
                 broker: self.settings.broker_name.clone(),
                 entry: QueueEntry {
                     topic: request.topic.clone(),
@@ -501,9 +502,9 @@ impl MessageStore {
         }
     }
 
-    /// Tells the history of every dispatch that wrote an entry away from its queue offset.
-    fn report_misplaced(&mut self, ctx: &mut Context<'_>) {
-        for event in std::mem::take(&mut self.misplaced) {
+    /// Tells the history what dispatch did since the last report.
+    fn report_dispatch(&mut self, ctx: &mut Context<'_>) {
+        for event in std::mem::take(&mut self.dispatch_reports) {
             ctx.emit(event);
         }
     }
@@ -514,7 +515,7 @@ impl MessageStore {
             StoreTimer::Reput => {
                 self.reput_scheduled = false;
                 let arrivals = self.reput(ctx.disk());
-                self.report_misplaced(ctx);
+                self.report_dispatch(ctx);
                 return arrivals;
             }
             StoreTimer::FlushCommitLog => self.flush_commit_log_tick(ctx),

@@ -284,7 +284,7 @@ fn a_dispatch_past_the_queues_end_is_reported_as_misplaced() {
     request.queue_offset = 9;
     request.commit_log_offset += 10_000;
     store.dispatch(&mut io.disk, &request, 16);
-    store.report_misplaced(&mut io.ctx());
+    store.report_dispatch(&mut io.ctx());
     let reported = io.events.iter().find_map(|event| match event {
         crate::event::Event::ConsumeQueueMisplaced {
             entry,

@@ -161,6 +161,7 @@ impl DLedgerServer {
         self.sync_ledger_end();
         self.pump_all(ctx);
         self.check_quorum(ctx);
+        self.publish(ctx);
         Ok(Appended { index, pos })
     }
 
@@ -190,6 +191,7 @@ impl DLedgerServer {
             };
             self.on_push_answer(ctx, sent, answer);
         }
+        self.publish(ctx);
         self.take_progress()
     }
 

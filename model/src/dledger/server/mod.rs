@@ -24,7 +24,7 @@ pub use leader::{Appended, Refused};
 
 use super::config::DLedgerConfig;
 use super::follower::{self, Push, PushAnswer};
-use super::store::DLedgerStore;
+use super::store::{DLedgerStore, LogChange};
 use super::term::TermFile;
 use super::vote::{HeartbeatAnswer, Member, Role, VoteResult};
 use crate::disk::{Disk, FlushId};
@@ -84,6 +84,8 @@ pub struct DLedgerServer {
     committed_pos: u64,
     /// The committed index last reported as progress.
     reported_committed: Option<u64>,
+    /// The committed index last reported in the history (`DLedgerCommitted`).
+    published_committed: Option<u64>,
     /// Set while this member leads.
     leader: Option<leader::Leadership>,
     /// Whether a push tick is armed (a member that leads again must not start a second chain).
@@ -122,6 +124,7 @@ impl DLedgerServer {
             store,
             committed_pos,
             reported_committed: None,
+            published_committed: None,
             leader: None,
             push_tick_armed: false,
             elector: None,
@@ -142,7 +145,22 @@ impl DLedgerServer {
         if server.config.leader_id.is_none() {
             server.start_elector(ctx);
         }
+        let from = server
+            .store
+            .end()
+            .map_or(server.store.begin_index(), |(end, _)| end + 1);
+        ctx.emit(Event::DLedgerCut {
+            group: server.config.group.clone(),
+            member: server.config.self_id.clone(),
+            from,
+            recovery: true,
+        });
+        server.publish(ctx);
         Ok(server)
+    }
+
+    pub fn group(&self) -> &str {
+        &self.config.group
     }
 
     pub fn self_id(&self) -> &str {
@@ -217,6 +235,7 @@ impl DLedgerServer {
             Request::DLedgerHeartBeat(beat) => self.on_heartbeat(ctx, inbound, beat),
             _ => ctx.not_supported(inbound),
         }
+        self.publish(ctx);
         self.take_progress()
     }
 
@@ -270,6 +289,7 @@ impl DLedgerServer {
             }
             DLedgerTimer::Maintain => self.maintain(ctx),
         }
+        self.publish(ctx);
         self.take_progress()
     }
 
@@ -420,6 +440,49 @@ impl DLedgerServer {
             term: self.member.term,
             candidate: candidate.to_string(),
         });
+    }
+
+    /// Reports the log's changes and a committed index that moved, for the history: the
+    /// checker judges log matching and dispatch from these, each member's own record.
+    fn publish(&mut self, ctx: &mut Context<'_>) {
+        let (group, member) = (&self.config.group, &self.config.self_id);
+        for change in self.store.take_changes() {
+            let event = match change {
+                LogChange::Stored {
+                    index,
+                    term,
+                    pos,
+                    size,
+                    crc,
+                } => Event::DLedgerStored {
+                    group: group.clone(),
+                    member: member.clone(),
+                    index,
+                    term,
+                    pos,
+                    size,
+                    crc,
+                },
+                LogChange::Cut { from } => Event::DLedgerCut {
+                    group: group.clone(),
+                    member: member.clone(),
+                    from,
+                    recovery: false,
+                },
+            };
+            ctx.emit(event);
+        }
+        if self.published_committed != self.reported_committed {
+            self.published_committed = self.reported_committed;
+            if let Some(index) = self.reported_committed {
+                ctx.emit(Event::DLedgerCommitted {
+                    group: group.clone(),
+                    member: member.clone(),
+                    index,
+                    pos: self.committed_pos,
+                });
+            }
+        }
     }
 
     fn persist_term(&self, disk: &mut dyn Disk) {

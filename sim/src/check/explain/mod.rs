@@ -16,5 +16,7 @@ mod slave_entries;
 pub(super) use loss::{describe_ack, explain_loss, loss_cause};
 pub(super) use redelivery::{Cause, explain_redelivery, explain_retry_copy};
 pub(super) use reuse::reused_offset;
-pub(super) use sends::{explain_duplicate, explain_recovered};
+pub(super) use sends::{
+    TIMED_OUT_APPEND_COMMITTED, explain_duplicate, explain_recovered, quorum_timeout,
+};
 pub(super) use slave_entries::behind_on_slave;

@@ -1,7 +1,25 @@
 //! The stories of a message's sends: its failed attempts, why it was stored twice, why a
 //! message whose sends all failed is stored anyway.
 
-use crate::check::index::Record;
+use crate::check::index::{Index, Record};
+
+/// A DLedger leader that waited `maxWaitAckTimeMs` for a quorum answers SYSTEM_ERROR
+/// (WAIT_QUORUM_ACK_TIMEOUT) and the producer retries, while the entry stays in the leader's
+/// log and may still commit: the message is stored twice.
+pub(in crate::check) const TIMED_OUT_APPEND_COMMITTED: &str = "timed_out_append_committed";
+
+/// The attempt a DLedger leader answered SYSTEM_ERROR after waiting for its quorum, if one
+/// of the message's attempts was, with a sentence saying what became of it.
+pub(in crate::check) fn quorum_timeout(index: &Index<'_>, r: &Record) -> Option<String> {
+    let (at, broker, _) = (r.attempts().iter()).find(|(_, broker, error)| {
+        index.logs.size(broker).is_some() && error.contains("SYSTEM_ERROR")
+    })?;
+    Some(format!(
+        "; {broker} answered the attempt at {at} SYSTEM_ERROR after waiting for a quorum \
+         (WAIT_QUORUM_ACK_TIMEOUT), the producer retried, and the timed-out entry stayed in \
+         the leader's log and committed"
+    ))
+}
 
 fn describe_attempts(r: &Record) -> String {
     let attempts: Vec<String> = r

@@ -14,11 +14,13 @@
 //! - `promises`: what the disks held when brokers answered SEND_OK, and the answers.
 //! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
 //! - `elections`: the votes DLedger members granted and the leaderships they announced.
+//! - `logs`: each DLedger member's log as it recorded it, and where the logs disagreed.
 
 mod brokers;
 mod consumers;
 mod elections;
 mod listener;
+mod logs;
 mod misplaced;
 mod ownership;
 pub(super) use ownership::Handover;
@@ -38,6 +40,7 @@ pub(super) use consumers::{
 };
 pub(super) use elections::{ElectionFacts, Grant};
 pub(super) use listener::{Call, ListenerFacts};
+pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
@@ -61,6 +64,7 @@ pub(super) struct Index<'a> {
     pub transactions: TransactionFacts,
     pub promises: PromiseFacts,
     pub elections: ElectionFacts,
+    pub logs: LogFacts,
     /// When the history ends.
     pub end: model::Time,
 }
@@ -80,6 +84,7 @@ impl<'a> Index<'a> {
             transactions: TransactionFacts::default(),
             promises: PromiseFacts::new(scenario),
             elections: ElectionFacts::default(),
+            logs: LogFacts::new(scenario),
             end: history.end(),
         };
         for entry in history.entries() {
@@ -106,6 +111,7 @@ impl<'a> Index<'a> {
                     index.transactions.observe(at, node, event);
                     index.promises.observe(at, event);
                     index.elections.observe(at, node, event);
+                    index.logs.observe(at, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

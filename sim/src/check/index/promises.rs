@@ -14,8 +14,11 @@ use std::collections::BTreeMap;
 pub(in crate::check) struct Promise {
     /// SYNC_FLUSH: the record is on the answering machine's media.
     pub flushed: bool,
-    /// SYNC_MASTER with slaves: another machine of the group holds the record.
-    pub replicated: bool,
+    /// How many other machines of the group hold the record: one under SYNC_MASTER with
+    /// slaves, a quorum less the leader in a DLedger group, none otherwise.
+    pub replicas: usize,
+    /// The group is a DLedger group: its leader answers once a quorum holds the entry.
+    pub quorum: bool,
 }
 
 /// What the disks held of a record when a broker answered SEND_OK for it.
@@ -52,19 +55,21 @@ pub(in crate::check) struct PromiseFacts {
 impl PromiseFacts {
     pub fn new(scenario: &Scenario) -> PromiseFacts {
         let promises = scenario.broker_groups.iter().map(|group| {
+            let sync_master = group.role == MasterRole::SyncMaster && group.nodes.len() > 1;
+            let replicas = match group.is_dledger() {
+                true => group.nodes.len() / 2,
+                false => usize::from(sync_master),
+            };
             let promise = Promise {
                 flushed: group.flush == FlushMode::Sync,
-                // A DLedger group's SEND_OK promises a quorum of its members' DLedger data
-                // files, which the harness does not read yet (`cluster::promise_watch`).
-                replicated: !group.is_dledger()
-                    && group.role == MasterRole::SyncMaster
-                    && group.nodes.len() > 1,
+                replicas,
+                quorum: group.is_dledger(),
             };
             (group.name.clone(), promise)
         });
         PromiseFacts {
             promises: promises
-                .filter(|(_, p)| p.flushed || p.replicated)
+                .filter(|(_, p)| p.flushed || p.replicas > 0)
                 .collect(),
             ..PromiseFacts::default()
         }

@@ -32,14 +32,14 @@ messages = 1
 "#;
 
 impl Story {
-    fn elections() -> Story {
+    pub(super) fn elections() -> Story {
         let mut story = Story::new();
         story.scenario = scenario::parse(DLEDGER, "elections-unit.toml").expect("the scenario");
         story
     }
 
     /// Member `voter` (`n0` ..) grants its vote in `term` to `candidate`.
-    fn grant(&mut self, at: u64, voter: &str, term: u64, candidate: &str) -> &mut Story {
+    pub(super) fn grant(&mut self, at: u64, voter: &str, term: u64, candidate: &str) -> &mut Story {
         let event = Event::DLedgerVoteGranted {
             group: "broker-a".into(),
             voter: voter.into(),
@@ -49,7 +49,7 @@ impl Story {
         self.model(at, &format!("broker-a-{voter}"), event)
     }
 
-    fn leads(&mut self, at: u64, member: &str, term: u64) -> &mut Story {
+    pub(super) fn leads(&mut self, at: u64, member: &str, term: u64) -> &mut Story {
         let event = Event::DLedgerLeader {
             group: "broker-a".into(),
             member: member.into(),

@@ -4,6 +4,7 @@
 
 mod consumers;
 mod elections;
+mod logs;
 mod promises;
 mod redeliveries;
 mod sends;
