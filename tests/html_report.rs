@@ -2,6 +2,7 @@
 //! scenarios; the test fails on any console message or script error (the page writes errors
 //! into `#errors`), checks from the rendered DOM that the diagram has a lane per node, arrows,
 //! fault spans and one marker per witness, and saves screenshots under `reports/out/browser/`.
+//! The page data of a DLedger group's leaders per term is checked without a browser.
 //!
 //! Without Chromium on the PATH (`chromium`, `chromium-browser`, `google-chrome`, or the path
 //! in `CHROMIUM`) the test says so and passes, unless `RMQ_SIM_REQUIRE_BROWSER` is set, as
@@ -9,6 +10,7 @@
 
 mod common;
 
+use serde_json::Value;
 use sim::report::html::MAX_WITNESSES;
 use sim::run::{RunOptions, run};
 use std::path::{Path, PathBuf};
@@ -208,4 +210,92 @@ fn a_one_hour_run_of_100k_messages_has_a_report_under_10_mb() {
     let page = sim::report::html::render(&scenario, &result).expect("a page");
     eprintln!("report of a one-hour run: {} bytes", page.len());
     assert!(page.len() < 10 << 20, "{} bytes", page.len());
+}
+
+/// The page data embedded in a rendered report (`<script id="payload">`).
+fn page_data(page: &str) -> Value {
+    let open = "<script id=\"payload\" type=\"application/json\">";
+    let start = page.find(open).expect("the payload script") + open.len();
+    let len = page[start..].find("</script>").expect("its end");
+    serde_json::from_str(&page[start..start + len]).expect("the payload is JSON")
+}
+
+/// The leaders of broker-a, each member killed in turn: at least two terms with different
+/// leaders, one after the other (a term ends before the next begins), each on its leader's
+/// lane, and a band per term in the page drawn by the browser when there is one.
+#[test]
+fn a_dledger_group_shows_its_leader_per_term() {
+    let scenario = common::bundled("dledger-leader-kill");
+    let result = run(&scenario, 1, &RunOptions { keep_trace: true });
+    let page = sim::report::html::render(&scenario, &result).expect("a page");
+    let data = page_data(&page);
+    let end = data["end_ms"].as_u64().expect("end_ms");
+    let groups = data["leader_terms"].as_array().expect("leader_terms");
+    let group = groups
+        .iter()
+        .find(|g| g["group"] == "broker-a")
+        .expect("broker-a is a DLedger group");
+    let lanes: Vec<u64> = group["lanes"]
+        .as_array()
+        .expect("lanes")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(lanes.len(), 3, "one lane per member: {group}");
+    let terms = group["terms"].as_array().expect("terms");
+    assert!(terms.len() >= 2, "at least two terms: {group}");
+    let mut leaders: Vec<&str> = terms.iter().filter_map(|t| t["member"].as_str()).collect();
+    leaders.sort_unstable();
+    leaders.dedup();
+    assert!(leaders.len() >= 2, "different leaders: {group}");
+    let mut spans: Vec<(u64, u64, u64)> = terms
+        .iter()
+        .map(|t| {
+            let lane = t["lane"].as_u64().expect("a lane");
+            assert!(lanes.contains(&lane), "the leader is a member: {t}");
+            let from = t["from_ms"].as_u64().expect("from_ms");
+            let to = t["to_ms"].as_u64().unwrap_or(end);
+            assert!(from <= to && to <= end, "a span inside the run: {t}");
+            (from, to, t["term"].as_u64().expect("a term"))
+        })
+        .collect();
+    spans.sort_unstable();
+    for pair in spans.windows(2) {
+        let ((_, to, term), (from, _, next)) = (pair[0], pair[1]);
+        assert!(to <= from, "terms {term} and {next} overlap: {group}");
+        assert!(term < next, "terms follow in order: {group}");
+    }
+    if let Some(browser) = chromium() {
+        check_leader_bands(&browser, &page, terms.len(), lanes.len());
+    }
+}
+
+/// The page of `dledger-leader-kill` in the browser: a band per term (with its tooltip) and a
+/// term change marker per term on each of the group's `lanes` lanes.
+fn check_leader_bands(browser: &Path, page: &str, terms: usize, lanes: usize) {
+    let dir = Path::new(common::root()).join("reports/out/browser/dledger-leader-kill");
+    std::fs::create_dir_all(&dir).expect("the folder");
+    let report = dir.join("report.html");
+    std::fs::write(&report, page).expect("written");
+    let profile =
+        std::env::temp_dir().join(format!("rmq-sim-chromium-{}-dledger", std::process::id()));
+    let url = format!("file://{}", report.display());
+    let (dom, console) = browse(browser, &url, "--dump-dom", &profile, 1200);
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        console.is_empty(),
+        "the page logged:\n{}",
+        console.join("\n")
+    );
+    assert!(dom.contains("<div id=\"errors\"></div>"), "script errors");
+    assert_eq!(count(&dom, "class=\"leader\""), terms, "a band per term");
+    assert_eq!(
+        count(&dom, "class=\"term-mark\""),
+        terms * lanes,
+        "a term change marker per term on every member's lane"
+    );
+    assert!(
+        dom.contains(" leads broker-a in term "),
+        "the band's tooltip"
+    );
 }

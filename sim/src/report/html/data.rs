@@ -1,5 +1,6 @@
 //! The report's payload: the run as compact JSON for the page's script. Lanes, faults,
-//! restarts and witnesses here; arrows in `packets`, plots in `series`, stories in `story`.
+//! restarts, DLedger leaders per term and witnesses here; arrows in `packets`, plots in
+//! `series`, stories in `story`.
 
 use super::{packets, series};
 use crate::check::Anomaly;
@@ -7,8 +8,9 @@ use crate::history::{History, Recorded, SimEvent};
 use crate::report::story::{Lives, Step, StepKind, numbered_anomalies, parse_id};
 use crate::report::{Summary, replay_command};
 use crate::run::RunResult;
-use crate::scenario::{FaultSpec, NodeRole, Scenario};
+use crate::scenario::{BrokerGroup, FaultSpec, NodeRole, Scenario};
 use model::NodeId;
+use model::event::Event;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -49,6 +51,30 @@ pub struct Witness {
     pub explanation: String,
 }
 
+/// A member's leadership of its DLedger group in one term: from its announcement
+/// (`DLedgerLeader`) until the group's next leader of a higher term or its node's stop,
+/// whichever comes first; `to_ms: None` is the end of the run.
+#[derive(Serialize)]
+pub struct LeaderTerm {
+    pub term: u64,
+    /// The leader's lane (its node).
+    pub lane: u16,
+    /// The leader's node name (`<group>-n<k>`).
+    pub member: String,
+    pub from_ms: u64,
+    pub to_ms: Option<u64>,
+}
+
+/// One DLedger group's leaders, term by term, for the lanes of its members.
+#[derive(Serialize)]
+pub struct GroupTerms {
+    pub group: String,
+    /// The lanes of the group's members, `<group>-n0` first.
+    pub lanes: Vec<u16>,
+    /// Every leadership announced, in the order announced.
+    pub terms: Vec<LeaderTerm>,
+}
+
 #[derive(Serialize)]
 pub struct Payload {
     pub summary: Summary,
@@ -62,6 +88,8 @@ pub struct Payload {
     pub arrows: packets::Arrows,
     pub faults: Vec<FaultSpan>,
     pub restarts: Vec<(u16, u64)>,
+    /// Per DLedger group (by name), who led it in which term.
+    pub leader_terms: Vec<GroupTerms>,
     pub witnesses: Vec<Witness>,
     /// Anomalies the checker reported (markers: the first `MAX_WITNESSES`).
     pub witnesses_total: usize,
@@ -97,6 +125,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         arrows: packets::arrows(packets.unwrap_or(&[])),
         faults: faults(scenario, run.seed, &outcome.history),
         restarts: restarts(&outcome.history),
+        leader_terms: leader_terms(scenario, &outcome.history),
         witnesses,
         witnesses_total: all.len(),
         stories,
@@ -273,6 +302,93 @@ fn restarts(history: &History) -> Vec<(u16, u64)> {
         }
     }
     out
+}
+
+/// Every DLedger group's leaders per term, from the members' `DLedgerLeader` announcements
+/// and the harness's stops.
+fn leader_terms(scenario: &Scenario, history: &History) -> Vec<GroupTerms> {
+    let mut groups: BTreeMap<&str, GroupTerms> = scenario
+        .broker_groups
+        .iter()
+        .filter(|group| group.is_dledger())
+        .map(|group| (group.name.as_str(), GroupTerms::of(group)))
+        .collect();
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    for entry in history.entries() {
+        let at = entry.at.as_ms();
+        match (&entry.event, entry.node) {
+            (
+                Recorded::Model(Event::DLedgerLeader {
+                    group,
+                    member,
+                    term,
+                }),
+                node,
+            ) => {
+                if let Some(terms) = groups.get_mut(group.as_str()) {
+                    let lane = node.map(|n| n.0).or_else(|| terms.member_lane(member));
+                    if let Some(lane) = lane {
+                        terms.elected(scenario, lane, *term, at);
+                    }
+                }
+            }
+            (Recorded::Sim(SimEvent::Stopped { .. }), Some(node)) => {
+                for terms in groups.values_mut() {
+                    terms.stopped(node.0, at);
+                }
+            }
+            _ => {}
+        }
+    }
+    groups.into_values().collect()
+}
+
+impl GroupTerms {
+    /// A group with no leader yet.
+    fn of(group: &BrokerGroup) -> GroupTerms {
+        GroupTerms {
+            group: group.name.clone(),
+            lanes: group.nodes.iter().map(|n| n.0).collect(),
+            terms: Vec::new(),
+        }
+    }
+
+    /// The lane of DLedger member `n<k>` (the `k`-th node of the group).
+    fn member_lane(&self, member: &str) -> Option<u16> {
+        let k: usize = member.strip_prefix('n')?.parse().ok()?;
+        self.lanes.get(k).copied()
+    }
+
+    /// `lane` leads from `at` in `term`: the leaders of lower terms still open end here.
+    fn elected(&mut self, scenario: &Scenario, lane: u16, term: u64, at: u64) {
+        for open in self.terms.iter_mut().filter(|t| t.to_ms.is_none()) {
+            if open.term < term {
+                open.to_ms = Some(at);
+            }
+        }
+        let member = scenario
+            .nodes
+            .get(usize::from(lane))
+            .map_or_else(|| format!("node {lane}"), |node| node.name.clone());
+        self.terms.push(LeaderTerm {
+            term,
+            lane,
+            member,
+            from_ms: at,
+            to_ms: None,
+        });
+    }
+
+    /// `lane`'s node stopped at `at`: its leadership, if any, ends here.
+    fn stopped(&mut self, lane: u16, at: u64) {
+        for open in self.terms.iter_mut() {
+            if open.lane == lane && open.to_ms.is_none() {
+                open.to_ms = Some(at);
+            }
+        }
+    }
 }
 
 /// The summary's witnesses, each on the lane of the message's last step before the witness.

@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page of a run (no network: the script, the styles and the
-//! run's data are inline). `data` builds the payload (lanes, faults, witnesses, stories),
-//! `packets` the diagram's arrows, `series` the plots; `template.html`, `report.css` and
-//! `report.js` are the page, filled in here.
+//! run's data are inline). `data` builds the payload (lanes, faults, DLedger leaders per
+//! term, witnesses, stories), `packets` the diagram's arrows, `series` the plots;
+//! `template.html`, `report.css` and `report.js` are the page, filled in here.
 
 mod data;
 pub(crate) mod packets;

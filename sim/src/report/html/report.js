@@ -147,8 +147,10 @@ function renderDiagram() {
   svg.setAttribute("viewBox", "0 0 " + width() + " " + state.height);
   renderAxis(svg, TOP - 6, state.height);
   renderLanes(svg);
+  renderLeaders(svg);
   renderFaults(svg);
   renderArrows(svg);
+  renderLeaderLabels(svg);
   renderRestarts(svg);
   renderPath(svg);
   renderWitnesses(svg);
@@ -184,6 +186,53 @@ function renderLanes(svg) {
     el("line", { x1: LEFT, x2: width() - RIGHT, y1: laneY[i], y2: laneY[i], class: "lane-line" },
       lane);
     el("text", { x: 10, y: laneY[i], class: "lane-label" }, lane).textContent = D.lanes[i].name;
+  }
+}
+
+/// A time in seconds for the leaders' tooltips: "20.415 s", "65 s".
+function fmtSeconds(ms) { return (ms / 1000).toFixed(3).replace(/\.?0+$/, "") + " s"; }
+
+/// The visible leaderships of every DLedger group: `{ group, t, to, x0, x1 }`.
+function leaderSpans() {
+  const out = [];
+  for (const group of D.leader_terms) {
+    for (const t of group.terms) {
+      const to = t.to_ms === null ? D.end_ms : t.to_ms;
+      if (!visible(t.from_ms, to)) continue;
+      out.push({ group: group, t: t, to: to, x0: Math.max(x(t.from_ms), LEFT),
+        x1: Math.min(x(to), width() - RIGHT) });
+    }
+  }
+  return out;
+}
+
+/// Each DLedger group's leaders, under the arrows: a band on the leader's lane for each term
+/// it leads, and a thin mark on every member's lane where a term begins.
+function renderLeaders(svg) {
+  const g = el("g", { id: "leaders" }, svg);
+  for (const { group, t, to, x0, x1 } of leaderSpans()) {
+    const band = el("g", { class: "leader", "data-term": t.term, "data-member": t.member }, g);
+    el("rect", { x: x0, y: laneY[t.lane] - LANE_H / 2 + 3, width: Math.max(x1 - x0, 2),
+      height: LANE_H - 6, rx: 3 }, band);
+    title(band, t.member + " leads " + group.group + " in term " + t.term + " from " +
+      fmtSeconds(t.from_ms) + " to " + fmtSeconds(to) + (t.to_ms === null ? " (the end)" : ""));
+    if (t.from_ms < state.t0) continue;
+    for (const lane of group.lanes) {
+      const mark = el("line", { x1: x0, x2: x0, class: "term-mark",
+        y1: laneY[lane] - LANE_H / 2 + 1, y2: laneY[lane] + LANE_H / 2 - 1 }, g);
+      title(mark, "term " + t.term + " of " + group.group + " begins at " +
+        fmtSeconds(t.from_ms) + ": " + t.member + " leads");
+    }
+  }
+}
+
+/// The bands' labels, "leader t<term>", above the arrows.
+function renderLeaderLabels(svg) {
+  const g = el("g", { id: "leader-labels" }, svg);
+  for (const { t, x0, x1 } of leaderSpans()) {
+    if (x1 - x0 < 50) continue;
+    el("text", { x: x0 + 4, y: laneY[t.lane] - LANE_H / 2 + 9, class: "leader-label" }, g)
+      .textContent = "leader t" + t.term;
   }
 }
 
@@ -532,6 +581,12 @@ function renderLegend() {
       renderDiagram();
     });
   });
+  if (D.leader_terms.some((g) => g.terms.length)) {
+    const key = html("span", null, box, "leader-key");
+    html("i", null, key);
+    key.appendChild(document.createTextNode("DLedger leader (\"leader t<term>\" on its lane; " +
+      "a tick on every member's lane where a term begins)"));
+  }
 }
 
 /// `#witness=K` or `#message=ID` in the address selects it at load; `&focus=MS` then zooms
