@@ -40,6 +40,37 @@ fn without_flags_the_anomalies_are_listed_by_number() {
     assert!(out.contains("\n    1  lost "), "{out}");
 }
 
+/// In a DLedger group the story follows the entry: the leader's append, a follower's copy,
+/// the quorum, the commit and each member's dispatch, in that order.
+#[test]
+fn a_dledger_message_is_appended_held_by_a_quorum_committed_and_dispatched() {
+    let args = [
+        "explain",
+        "scenarios/dledger-leader-kill.toml",
+        "--seed",
+        "7",
+    ];
+    let (code, out, err) = run(&[&args[..], &["--message", "p0-500"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let steps = [
+        "appends it as entry 500 of term",
+        "holds entry 500 (pushed by the leader)",
+        "a quorum holds entry 500 (",
+        "commits entry 500",
+        "dispatches it to its ConsumeQueue",
+        "is answered SEND_OK",
+    ];
+    let mut from = 0;
+    for step in steps {
+        let at = out[from..].find(step);
+        assert!(
+            at.is_some(),
+            "no `{step}` after the steps before it in\n{out}"
+        );
+        from += at.unwrap_or_default();
+    }
+}
+
 #[test]
 fn a_consumed_message_is_delivered_flushed_and_read_back() {
     let args = ["explain", "scenarios/consumer-crash.toml", "--seed", "1"];

@@ -296,11 +296,12 @@ pub const TABLE: &[Expectation] = &[
         meaning: "SEND_OK answers whose promise did not hold at the moment the broker gave them, judged \
          from what the harness read off the simulated disks then: under SYNC_FLUSH the record \
          was not on the answering machine's media, under SYNC_MASTER no other machine of its \
-         group held its bytes; each with its cause: `diverged_replica` (the slave held other \
+         group held its bytes, in a DLedger group fewer than a quorum of members held them in \
+         their entry data files; each with its cause: `diverged_replica` (the slave held other \
          bytes there: its log and the master's went separate ways after the master came back \
          with less, and 4.9.8's SYNC_MASTER trusts the offset a slave reports, never its \
-         bytes), `replica_lost_power` (the slave lost power between its report and the master's \
-         answer: it acknowledges what is in its page cache)",
+         bytes), `replica_lost_power` (the slave, or a DLedger follower, lost power between its \
+         report and the answer: it acknowledges what is in its page cache)",
     },
     Expectation {
         name: "broken_promises_unexplained",

@@ -19,7 +19,7 @@ const D = JSON.parse(document.getElementById("payload").textContent);
 const LANE_H = 24, TOP = 28, LEFT = 150, RIGHT = 12, GROUP_GAP = 14, MAX_DRAW = 4000;
 const STEP_COLORS = {
   send: "#0969da", attempt: "#9a6700", store: "#8250df", ack: "#1a7f37", flush: "#116329",
-  replicate: "#bf3989", lost: "#cf222e", deliver: "#0550ae", "read-back": "#57606a", transaction: "#8250df",
+  replicate: "#bf3989", commit: "#0a7b83", lost: "#cf222e", deliver: "#0550ae", "read-back": "#57606a", transaction: "#8250df",
   anomaly: "#cf222e",
 };
 const FAULT_COLORS = {

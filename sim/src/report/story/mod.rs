@@ -8,6 +8,8 @@
 //! from both when asked for, so it tells when bytes became durable or copied as the checker
 //! sees it.
 
+mod dledger;
+
 use crate::check::{Anomaly, BrokerFacts};
 use crate::history::{Entry, History, Recorded, Stop};
 use crate::runtime::PacketRecord;
@@ -27,6 +29,8 @@ pub enum StepKind {
     Ack,
     Flush,
     Replicate,
+    /// A DLedger entry held by a quorum and committed, or dispatched to a ConsumeQueue.
+    Commit,
     Lost,
     Deliver,
     ReadBack,
@@ -98,6 +102,8 @@ pub struct Lives {
     names: Vec<String>,
     table: Vec<Vec<Life>>,
     brokers: BrokerFacts,
+    /// What DLedger members wrote, committed and dispatched.
+    entries: dledger::EntryLog,
     /// SEND_MESSAGE responses by (receiver, arrival): when the broker answered.
     answers_sent: BTreeMap<(u16, u64), u64>,
     anomalies: BTreeMap<String, Vec<Anomaly>>,
@@ -117,6 +123,7 @@ impl Lives {
             names: scenario.nodes.iter().map(|n| n.name.clone()).collect(),
             table: Vec::new(),
             brokers: BrokerFacts::new(scenario),
+            entries: dledger::EntryLog::new(scenario),
             answers_sent: answers_sent(packets.unwrap_or(&[])),
             anomalies: BTreeMap::new(),
             folded: 0,
@@ -166,6 +173,7 @@ impl Lives {
             Recorded::Sim(event) => self.brokers.observe_sim(at, entry.node, event),
             Recorded::Model(event) => {
                 self.brokers.observe(at, entry.node, event);
+                self.entries.observe(at, entry.node, event);
                 self.observe_model(at, node, event);
             }
         }
@@ -408,11 +416,64 @@ impl Lives {
         out.push(step(answer, StepKind::Ack, text));
         // The bytes were written after the last send before this answer.
         let since = (life.invokes.iter().rfind(|f| f.at <= at)).map_or(at, |f| f.at);
-        self.position_steps(store_host, since, end, out);
+        let quorum = (self.entries.is_member(store_host)).then(|| {
+            let pos = start.saturating_sub(model::dledger::entry::BODY_OFFSET);
+            self.entry_steps(store_host, pos, stored_at, out)
+        });
+        self.position_steps(store_host, (since, end), quorum, out);
     }
 
-    /// Flush and replication of the bytes `..end` on `host`, or their loss at a stop.
-    fn position_steps(&self, host: NodeId, since: Time, end: u64, out: &mut Vec<Step>) {
+    /// A DLedger entry's path: the followers' copies, the quorum and commit, each dispatch;
+    /// returns when a quorum held it, if one did.
+    fn entry_steps(&self, leader: NodeId, pos: u64, by: Time, out: &mut Vec<Step>) -> Option<Time> {
+        let path = self.entries.path(leader, pos, by)?;
+        let at_time = |at: Time, node: NodeId, kind, text| {
+            let fact = Fact {
+                at,
+                node,
+                order: u64::MAX,
+                what: (),
+            };
+            step(&fact, kind, text)
+        };
+        let (index, term) = (path.entry.index, path.entry.term);
+        let text = format!(
+            "{} appends it as entry {index} of term {term} at position {pos}",
+            self.name(leader)
+        );
+        out.push(at_time(path.entry.at, leader, StepKind::Store, text));
+        for (at, node) in &path.copies {
+            let text = format!(
+                "{} holds entry {index} (pushed by the leader)",
+                self.name(*node)
+            );
+            out.push(at_time(*at, *node, StepKind::Replicate, text));
+        }
+        if let Some((at, holders)) = &path.quorum {
+            let names: Vec<&str> = holders.iter().map(|n| self.name(*n)).collect();
+            let text = format!("a quorum holds entry {index} ({})", names.join(", "));
+            out.push(at_time(*at, leader, StepKind::Commit, text));
+        }
+        if let Some(at) = path.committed {
+            let text = format!("{} commits entry {index}", self.name(leader));
+            out.push(at_time(at, leader, StepKind::Commit, text));
+        }
+        for (at, node) in &path.dispatched {
+            let text = format!("{} dispatches it to its ConsumeQueue", self.name(*node));
+            out.push(at_time(*at, *node, StepKind::Commit, text));
+        }
+        path.quorum.map(|(at, _)| at)
+    }
+
+    /// Flush and replication of the bytes `..end` on `host`, or their loss at a stop; for a
+    /// DLedger member, `quorum` says when a quorum of its group held the entry, if it did.
+    fn position_steps(
+        &self,
+        host: NodeId,
+        (since, end): (Time, u64),
+        quorum: Option<Option<Time>>,
+        out: &mut Vec<Step>,
+    ) {
         let host_name = self.name(host);
         let flushed = self.brokers.flushed_past(host, since, end);
         let replicated = self.brokers.replicated_past(host, since, end);
@@ -433,8 +494,10 @@ impl Lives {
         let Some((at, how)) = self.brokers.loss_after(host, since) else {
             return;
         };
-        let copy = match replicated {
-            Some((r, _)) if r <= at => "a slave already holds it",
+        let copy = match (replicated, quorum) {
+            (Some((r, _)), _) if r <= at => "a slave already holds it",
+            (_, Some(Some(q))) if q <= at => "a quorum of its group already holds it",
+            (_, Some(_)) => "no quorum of its group holds it yet",
             _ => "no slave holds it yet",
         };
         let text = match how {
@@ -479,6 +542,7 @@ fn kind_name(kind: StepKind) -> &'static str {
         StepKind::Ack => "answer",
         StepKind::Flush => "flush",
         StepKind::Replicate => "replicate",
+        StepKind::Commit => "commit",
         StepKind::Lost => "at risk",
         StepKind::Deliver => "deliver",
         StepKind::ReadBack => "read back",
