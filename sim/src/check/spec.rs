@@ -6,6 +6,10 @@
 /// its ConsumeQueue at most this long after it was stored.
 pub(super) const REPUT_INTERVAL_MS: u64 = 1;
 
+/// DLedger 0.3.1.2's entry header (`DLedgerEntry.BODY_OFFSET`): a DLedger CommitLog's record
+/// starts this far into its entry, so its PHYSICALOFFSET is the entry's position plus this.
+pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;
+
 /// Where the transaction check service parks a half it gave up on.
 pub(super) const TRANSACTION_DISCARD_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 

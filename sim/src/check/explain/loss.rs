@@ -22,8 +22,12 @@ pub(in crate::check) fn describe_ack(ack: &Ack) -> String {
     )
 }
 
-/// Why an acknowledged message is gone, from the timelines of its group's nodes.
+/// Why an acknowledged message is gone, from the timelines of its group's nodes (from its
+/// entry's holders in a DLedger group).
 pub(in crate::check) fn loss_cause(index: &Index<'_>, ack: &Ack) -> Option<String> {
+    if let Some(cause) = super::entry_loss::entry_loss(index, ack) {
+        return cause;
+    }
     let timelines = &index.brokers.timelines;
     explain_loss(ack, timelines.get(&ack.store_host), &|node| {
         let name = index.scenario.nodes.get(node.index())?.name.as_str();

@@ -1,12 +1,14 @@
 //! Causal text shared by the checkers: for each anomaly with more than one possible mechanism,
 //! which one the facts show, and the story that proves it.
 //!
-//! - `loss`: why an acknowledged message is gone (the durability model).
+//! - `loss`: why an acknowledged message is gone (the durability model); `entry_loss` in a
+//!   DLedger group (its entry's holders).
 //! - `sends`: the stories of a message's sends (attempts, duplicates, recoveries).
 //! - `redelivery`: why a copy reached an audience twice.
 //! - `reuse`: why a stored message was never read by a group already past its offset.
 //! - `slave_entries`: a queue read from a slave whose entries run behind its records.
 
+mod entry_loss;
 mod loss;
 mod redelivery;
 mod reuse;

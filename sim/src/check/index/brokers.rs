@@ -106,6 +106,8 @@ pub(crate) struct BrokerFacts {
     pub(in crate::check) timelines: BTreeMap<NodeId, BrokerTimeline>,
     /// Each broker group's nodes, master first.
     pub(in crate::check) groups: BTreeMap<String, Vec<NodeId>>,
+    /// Each DLedger group's leaderships as its members announced them: (time, node).
+    leaderships: BTreeMap<String, Vec<(Time, NodeId)>>,
 }
 
 impl BrokerFacts {
@@ -120,7 +122,15 @@ impl BrokerFacts {
                 timeline.replicated_group = spec.nodes.len() > 1;
             }
         }
-        BrokerFacts { timelines, groups }
+        let leaderships = (scenario.broker_groups.iter())
+            .filter(|spec| spec.is_dledger())
+            .map(|spec| (spec.name.clone(), Vec::new()))
+            .collect();
+        BrokerFacts {
+            timelines,
+            groups,
+            leaderships,
+        }
     }
 
     /// The timelines of a broker group's nodes.
@@ -136,8 +146,17 @@ impl BrokerFacts {
     }
 
     /// Whether `node` was its group's master at `at`: the group's declared master until an
-    /// operator switches it, a slave once one switches it, and so on.
+    /// operator switches it, a slave once one switches it, and so on. In a DLedger group, the
+    /// member whose leadership was announced last by then, unless it stopped since.
     pub(in crate::check) fn master_at(&self, group: &str, node: NodeId, at: Time) -> bool {
+        if let Some(leaderships) = self.leaderships.get(group) {
+            let last = leaderships.iter().rfind(|(since, _)| *since <= at);
+            let stopped = |since: Time| {
+                let stops = self.timelines.get(&node).map_or(&[][..], |t| &t.stops[..]);
+                stops.iter().any(|(stop, _)| (since..=at).contains(stop))
+            };
+            return last.is_some_and(|(since, leader)| *leader == node && !stopped(*since));
+        }
         let declared = self.groups.get(group).and_then(|nodes| nodes.first()) == Some(&node);
         let switches = self.timelines.get(&node).map_or(0, |t| {
             t.role_switches
@@ -265,6 +284,11 @@ impl BrokerFacts {
             }
             return;
         }
+        if let (Event::DLedgerLeader { group, .. }, Some(node)) = (event, node) {
+            let leaderships = self.leaderships.get_mut(group);
+            leaderships.into_iter().for_each(|l| l.push((at, node)));
+            return;
+        }
         if let Event::ReplicaMismatch { broker, .. } = event {
             let master = self.groups.get(broker).map(|nodes| nodes[0]);
             if let Some(timeline) = master.and_then(|m| self.timelines.get_mut(&m)) {
@@ -322,6 +346,7 @@ mod tests {
         let mut facts = BrokerFacts {
             timelines: timelines.collect(),
             groups: BTreeMap::from([("broker-a".to_string(), nodes)]),
+            leaderships: BTreeMap::new(),
         };
         for (at, event) in events {
             match event {

@@ -98,10 +98,23 @@ struct GroupLogs {
     quorum_held: BTreeSet<(u64, u64, u32)>,
 }
 
+/// An entry a member dropped: when, which member, and whether its recovery dropped it (its
+/// data files had lost it) or a leader's TRUNCATE did.
+#[derive(Clone, Debug)]
+pub(in crate::check) struct Removal {
+    pub at: Time,
+    pub member: String,
+    pub index: u64,
+    pub term: u64,
+    pub recovery: bool,
+}
+
 #[derive(Debug, Default)]
 pub(in crate::check) struct LogFacts {
     groups: BTreeMap<String, GroupLogs>,
     pub disagreements: Vec<Disagreement>,
+    /// Per (group, data position), the entries members dropped there, in history order.
+    pub removals: BTreeMap<(String, u64), Vec<Removal>>,
     /// Per member (group, member), its cuts that were not recovery: a leader's TRUNCATE
     /// below its committed index (dledger #316 keeps the committed position past it).
     pub cuts_below_committed: BTreeMap<(String, String), Vec<Time>>,
@@ -224,6 +237,17 @@ impl LogFacts {
         } else if log.committed.is_some_and(|c| from <= c) && log.entries.contains_key(&from) {
             let key = (group.to_string(), member.to_string());
             self.cuts_below_committed.entry(key).or_default().push(at);
+        }
+        for (index, entry) in log.entries.range(from..) {
+            let removal = Removal {
+                at,
+                member: member.to_string(),
+                index: *index,
+                term: entry.term,
+                recovery,
+            };
+            let key = (group.to_string(), entry.pos);
+            self.removals.entry(key).or_default().push(removal);
         }
         log.cut(from);
     }

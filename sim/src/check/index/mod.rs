@@ -40,7 +40,7 @@ pub(super) use consumers::{
 };
 pub(super) use elections::{ElectionFacts, Grant};
 pub(super) use listener::{Call, ListenerFacts};
-pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts};
+pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts, Removal};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
