@@ -61,6 +61,7 @@ snapshots! {
     dledger_follower_crash => "dledger-follower-crash",
     dledger_leader_kill => "dledger-leader-kill",
     dledger_partition => "dledger-partition",
+    dledger_power_loss => "dledger-power-loss",
     transaction_failover => "transaction-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",

@@ -14,6 +14,9 @@ use super::entry::{
 use crate::broker::store::mapped_file_queue::{MappedFile, MappedFileQueue};
 use crate::disk::{Disk, FlushId};
 
+/// `MmapFileList.MIN_BLANK_LEN`: the room a blank needs (its magic and size).
+const MIN_BLANK_BYTES: u64 = 8;
+
 /// The checkpoint's file name, under the store's directory.
 const CHECKPOINT: &str = "checkpoint";
 
@@ -192,14 +195,15 @@ impl DLedgerStore {
     fn roll_for(&mut self, disk: &mut dyn Disk, size: u64) -> u64 {
         let file_size = self.data.file_size;
         crate::invariant!(
-            size <= file_size,
+            size + MIN_BLANK_BYTES <= file_size,
             "dledger-entry-fits-a-file",
             "an entry of {size} bytes for data files of {file_size}"
         );
         let at = self.data.last_or_create(disk, self.data_end());
         let file = &mut self.data.files[at];
         let free = file_size - file.wrote();
-        if size > free {
+        // `MmapFileList.append`: an entry leaves room for a blank's magic and size after it.
+        if size + MIN_BLANK_BYTES > free {
             disk.write(&file.path, file.wrote(), &blank(free));
             file.append(free, false);
         }
@@ -431,12 +435,13 @@ impl DLedgerStore {
             let mut position = 0u64;
             while position < self.data.file_size {
                 let rest = &content[position as usize..];
+                // A blank (at least 8 bytes: its magic and size) ends the file's entries.
+                if rest.get(..4) == Some(&BLANK_MAGIC.to_be_bytes()[..]) {
+                    continue 'files;
+                }
                 let Some(header) = Header::read(rest) else {
                     break 'files;
                 };
-                if header.magic == BLANK_MAGIC {
-                    continue 'files;
-                }
                 let follows =
                     |last: &IndexUnit| header.index == last.index + 1 && header.term >= last.term;
                 let pos = file.from + position;
@@ -490,6 +495,34 @@ mod tests {
             assert_eq!(store.get(&disk, entry.index).as_ref(), Some(entry));
         }
         assert_eq!(store.get(&disk, 7), None);
+    }
+
+    /// Two 120-byte entries leave 16 bytes of a 256-byte file: the third starts the next
+    /// file after a blank shorter than a header, and recovery reads on past it.
+    #[test]
+    fn recovery_reads_on_past_a_blank_shorter_than_a_header() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        let entries: Vec<Entry> = (0..3)
+            .map(|n| store.append(&mut disk, 1, vec![n; 72]))
+            .collect();
+        assert_eq!(entries[2].pos, 256);
+        let recovered = open(&mut disk);
+        assert_eq!(recovered.end(), Some((2, 1)));
+        assert_eq!(recovered.get(&disk, 2).as_ref(), Some(&entries[2]));
+    }
+
+    /// An entry that would leave less than a blank's 8 bytes goes to the next file.
+    #[test]
+    fn an_entry_leaves_room_for_a_blank() {
+        let mut disk = MemDisk::new();
+        let mut store = open(&mut disk);
+        store.append(&mut disk, 1, vec![0; 52]);
+        store.append(&mut disk, 1, vec![1; 52]);
+        // 56 bytes free: a 52-byte entry would leave 4, less than a blank.
+        let small = store.append(&mut disk, 1, vec![2; 4]);
+        assert_eq!(small.size(), 52);
+        assert_eq!(small.pos, 256);
     }
 
     #[test]

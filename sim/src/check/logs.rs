@@ -21,11 +21,14 @@
 
 use super::index::{Disagreement, EntryFact, Index, LogCommit};
 use super::{Anomaly, AnomalyKind};
+use crate::history::Stop;
 use model::Time;
 
 const OLD_TERM_COMMIT: &str = "old_term_commit";
 const QUORUM_POWER_LOSS: &str = "quorum_power_loss";
 const COMMITTED_PAST_TRUNCATION: &str = "committed_past_truncation";
+const SAME_TERM_AFTER_POWER_LOSS: &str = "same_term_after_power_loss";
+const TORN_ENTRY: &str = "torn_entry";
 
 /// The counts of both kinds, and of each the anomalies no known mechanism explains.
 #[derive(Clone, Copy, Debug, Default)]
@@ -46,13 +49,14 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> LogCount
                 member,
                 other,
                 index: entry_index,
-                term,
+                entry,
             } => {
-                let story = format!(
+                let term = entry.term;
+                let mut story = format!(
                     "{group}-{member} wrote entry {entry_index} of term {term}, which \
-                     {group}-{other} holds with other bytes: two leaders appended in term {term}"
+                     {group}-{other} holds with other bytes"
                 );
-                let cause = super::elections::two_leaders_cause(index, group, *term).flatten();
+                let cause = diverged_in_term(index, *at, (group, *entry_index), *entry, &mut story);
                 named(AnomalyKind::LogDiverged, *at, story, cause)
             }
             Disagreement::Committed {
@@ -112,10 +116,7 @@ fn committed_replaced(
     );
     let led = leader_term(index, group, &committed.by, committed.at);
     let (members, quorum) = index.logs.size(group).unwrap_or((1, 1));
-    let cause = if entry.term == was.term {
-        story.push_str(": two leaders appended in that term");
-        super::elections::two_leaders_cause(index, group, entry.term).flatten()
-    } else if members - committed.lost_in_recovery.len() < quorum {
+    let cause = if members - committed.lost_in_recovery.len() < quorum {
         let lost: Vec<String> = (committed.lost_in_recovery.iter())
             .map(|member| format!("{group}-{member}"))
             .collect();
@@ -125,6 +126,10 @@ fn committed_replaced(
             lost.join(", ")
         ));
         Some(QUORUM_POWER_LOSS)
+    } else if let Some(cause) = torn(index, at, (group, entry_index), was, &mut story) {
+        Some(cause)
+    } else if entry.term == was.term {
+        diverged_in_term(index, at, (group, entry_index), entry, &mut story)
     } else if led.is_some_and(|term| was.term < term) && entry.term > was.term {
         story.push_str(&format!(
             ": {group}-{} committed it in term {}, counting replicas of an entry of an earlier term \
@@ -164,6 +169,101 @@ fn dispatched(
         COMMITTED_PAST_TRUNCATION
     });
     named(AnomalyKind::UncommittedDispatch, at, story, cause)
+}
+
+/// Why two entries of one term differ at one index, told on `story`: a copy torn at a power
+/// loss, two leaders elected in the term, or one elected twice around its own power loss.
+fn diverged_in_term(
+    index: &Index<'_>,
+    at: Time,
+    (group, entry_index): (&str, u64),
+    entry: EntryFact,
+    story: &mut String,
+) -> Option<&'static str> {
+    if let Some(cause) = torn(index, at, (group, entry_index), entry, story) {
+        return Some(cause);
+    }
+    story.push_str(&format!(": two leaders appended in term {}", entry.term));
+    same_term_cause(index, group, entry.term)
+}
+
+/// A member that lost power before `at` while the entry at `entry_index` (at `entry`'s
+/// position) was not yet on its media, and whose recovery kept the entry: 0.3.1.2's recovery
+/// checks an entry's header and not its body (no CRC), so a page torn at the power loss stays
+/// in the log and is pushed on as it is.
+fn torn(
+    index: &Index<'_>,
+    at: Time,
+    (group, entry_index): (&str, u64),
+    entry: EntryFact,
+    story: &mut String,
+) -> Option<&'static str> {
+    let end = entry.pos + u64::from(entry.size);
+    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == group)?;
+    let (member, lost_at, flushed) = (spec.nodes.iter().enumerate()).find_map(|(k, node)| {
+        let member = crate::scenario::DLedgerGroup::member_id(k);
+        let timeline = index.brokers.timelines.get(node)?;
+        let recoveries = index
+            .logs
+            .recoveries
+            .get(&(group.to_string(), member.clone()))?;
+        timeline.stops.iter().find_map(|(stop, how)| {
+            let power = matches!(how, Stop::PowerOff) && *stop <= at;
+            let flushes = timeline.flushes.iter().take_while(|(t, _)| t <= stop);
+            let flushed = flushes.map(|(_, offset)| *offset).max().unwrap_or(0);
+            let kept = recoveries
+                .iter()
+                .find(|(recovered, _)| recovered >= stop)
+                .is_some_and(|(_, from)| *from > entry_index);
+            (power && flushed < end && kept).then(|| (member.clone(), *stop, flushed))
+        })
+    })?;
+    story.push_str(&format!(
+        ": {group}-{member} lost power at {lost_at} with its log flushed only up to {flushed}, \
+         short of the entry's end at {end}, and its recovery kept the entry; 0.3.1.2 checks no \
+         CRC of an entry's body, so a copy torn at the power loss stays and is pushed on"
+    ));
+    Some(TORN_ENTRY)
+}
+
+/// Why two entries of `term` could differ at one index: two leaders elected in it (a voter's
+/// term file lost), or one leader elected in it twice around its own power loss. 0.3.1.2's
+/// first vote after a restart keeps the term, and voters that granted it before grant it
+/// again: with the log's tail lost, it writes other entries at the indexes it lost.
+fn same_term_cause(index: &Index<'_>, group: &str, term: u64) -> Option<&'static str> {
+    if let Some(cause) = super::elections::two_leaders_cause(index, group, term) {
+        return cause;
+    }
+    let leaderships =
+        (index.elections.leaders.iter()).filter(|l| l.group == group && l.term == term);
+    let mut by_member: std::collections::BTreeMap<&str, Vec<Time>> = Default::default();
+    for leadership in leaderships {
+        by_member
+            .entry(&leadership.member)
+            .or_default()
+            .push(leadership.at);
+    }
+    let lost_power = |member: &str, (from, to): (Time, Time)| {
+        let node = member_node(index, group, member);
+        let timeline = node.and_then(|node| index.brokers.timelines.get(&node));
+        let stops = timeline.map_or(&[][..], |t| &t.stops[..]);
+        stops.iter().any(|(at, how)| {
+            (from..=to).contains(at) && matches!(how, Stop::PowerOff | Stop::DiskLoss)
+        })
+    };
+    by_member
+        .iter()
+        .any(|(member, times)| {
+            times.len() > 1 && lost_power(member, (times[0], times[times.len() - 1]))
+        })
+        .then_some(SAME_TERM_AFTER_POWER_LOSS)
+}
+
+/// The node member `member` (`n0`, ...) of DLedger group `group` runs on.
+fn member_node(index: &Index<'_>, group: &str, member: &str) -> Option<model::NodeId> {
+    let k: usize = member.strip_prefix('n')?.parse().ok()?;
+    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == group)?;
+    spec.nodes.get(k).copied()
 }
 
 /// The term `member` of `group` led in at `at`: its last leadership announced by then.

@@ -39,12 +39,25 @@ struct Misplaced {
 const DISPATCH_OUT_OF_ORDER: &str = "dispatch out of order";
 /// The cause named for a misplaced entry where a byte of the commitlog rotted.
 const BIT_ROT: &str = "bit rot";
+/// The cause named for a misplaced entry of a DLedger member whose log a leader's TRUNCATE cut
+/// below what it had dispatched: 4.9.8 cuts ConsumeQueues at recovery only.
+const TRUNCATED_AFTER_DISPATCH: &str = "truncated after dispatch";
+
+/// The story of an entry a DLedger TRUNCATE left behind.
+const TRUNCATED_STORY: &str = "a leader's TRUNCATE cut this member's log below what it had \
+     dispatched, and 4.9.8 cuts ConsumeQueues only at recovery: its entries point where other \
+     records, or none, now lie";
 
 /// Judges every entry the auditor read.
 pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut Vec<Anomaly>) {
     let name = |node: NodeId| index.name(node).to_string();
     let rotted = |node, range| index.brokers.rotted(node, range);
-    let out = judge_facts(&index.misplaced, &rotted, &name);
+    let truncated = |node| (index.logs.truncated_after_dispatch).contains_key(index.name(node));
+    let causes = Causes {
+        rotted: &rotted,
+        truncated: &truncated,
+    };
+    let out = judge_facts(&index.misplaced, &causes, &name);
     counts.misplaced = out.misplaced;
     counts.misplaced_unexplained = out.unexplained;
     anomalies.extend(out.anomalies);
@@ -53,17 +66,24 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
 /// Whether a byte of a node's commitlog rotted in a range (any byte: `None`).
 type Rotted<'a> = dyn Fn(NodeId, Option<(u64, u64)>) -> bool + 'a;
 
+/// What explains a misplaced entry on a replica, besides the dispatches the store reported.
+struct Causes<'a> {
+    rotted: &'a Rotted<'a>,
+    /// Whether the replica is a DLedger member a leader's TRUNCATE cut below its dispatch.
+    truncated: &'a dyn Fn(NodeId) -> bool,
+}
+
 fn judge_facts(
     facts: &MisplacedFacts,
-    rotted: &Rotted<'_>,
+    causes: &Causes<'_>,
     name: &dyn Fn(NodeId) -> String,
 ) -> Misplaced {
     let mut out = Misplaced::default();
     for (at, event) in &facts.read {
         let at_ms = at.as_ms();
         let witness = match event {
-            Event::ReadBack { .. } => misplaced_record(at_ms, event, (facts, rotted), name),
-            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, rotted, name),
+            Event::ReadBack { .. } => misplaced_record(at_ms, event, (facts, causes), name),
+            Event::ReadBackNoRecord { .. } => no_record(at_ms, event, causes, name),
             _ => None,
         };
         if let Some(witness) = witness {
@@ -103,7 +123,7 @@ impl Misplaced {
 fn misplaced_record(
     at_ms: u64,
     event: &Event,
-    (causes, rotted): (&MisplacedFacts, &Rotted<'_>),
+    (facts, causes): (&MisplacedFacts, &Causes<'_>),
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBack {
@@ -141,7 +161,7 @@ fn misplaced_record(
     );
     let record = (*commit_log_offset, commit_log_offset + u64::from(*size));
     let (cause, story) =
-        if causes
+        if facts
             .dispatched
             .contains(&(*replica, entry.clone(), *commit_log_offset))
         {
@@ -150,12 +170,14 @@ fn misplaced_record(
                 "its dispatch met that record past the queue's end and wrote the entry where the \
              queue ended, as 4.9.8 does (\"[BUG]logic queue order maybe wrong\")",
             )
-        } else if rotted(*replica, Some(record)) {
+        } else if (causes.rotted)(*replica, Some(record)) {
             (
                 Some(BIT_ROT),
                 "a byte of that record rotted; recovery checks only the body's CRC, so a record \
              whose header rotted stays, naming another queue position",
             )
+        } else if (causes.truncated)(*replica) {
+            (Some(TRUNCATED_AFTER_DISPATCH), TRUNCATED_STORY)
         } else {
             (
                 None,
@@ -176,7 +198,7 @@ fn misplaced_record(
 fn no_record(
     at_ms: u64,
     event: &Event,
-    rotted: &Rotted<'_>,
+    causes: &Causes<'_>,
     name: &dyn Fn(NodeId) -> String,
 ) -> Option<Witness> {
     let Event::ReadBackNoRecord {
@@ -191,18 +213,23 @@ fn no_record(
         return None;
     };
     let count = to.saturating_sub(*from);
-    let rotted = rotted(*replica, None);
-    let story = if rotted {
-        "; a byte of that replica's commitlog rotted, and a record with a rotted header is no \
-         record"
+    let (cause, story) = if (causes.rotted)(*replica, None) {
+        let story = "; a byte of that replica's commitlog rotted, and a record with a rotted \
+                     header is no record";
+        (Some(BIT_ROT), story.to_string())
+    } else if (causes.truncated)(*replica) {
+        (
+            Some(TRUNCATED_AFTER_DISPATCH),
+            format!("; {TRUNCATED_STORY}"),
+        )
     } else {
-        ""
+        (None, String::new())
     };
     Some(Witness {
         at_ms,
         message: None,
         entries: count,
-        cause: rotted.then_some(BIT_ROT),
+        cause,
         explanation: format!(
             "{broker}/{topic}/{queue_id}@{from}..{to} on {}: {count} entr{} that lead to no \
              record (past the commitlog's end, or onto bytes that are no record){story}",
@@ -276,7 +303,11 @@ mod tests {
                 .iter()
                 .any(|offset| (from..to).contains(offset))
         };
-        judge_facts(&facts, &rotted, &|_| "broker-a-s1".to_string())
+        let causes = Causes {
+            rotted: &rotted,
+            truncated: &|_| false,
+        };
+        judge_facts(&facts, &causes, &|_| "broker-a-s1".to_string())
     }
 
     #[test]

@@ -266,7 +266,9 @@ impl DLedgerServer {
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, fired: DLedgerTimer) -> Vec<Progress> {
         match fired {
             DLedgerTimer::Flush => {
-                if std::mem::take(&mut self.dirty) {
+                // `FlushDataService` forces the files and then waits 10 ms: a flush still in
+                // flight (a slow disk) holds the next one back.
+                if self.flushing.is_empty() && std::mem::take(&mut self.dirty) {
                     // Nothing waits for these flushes; the host learns what they made durable.
                     let end = self.store.data_end();
                     let ids = self.store.flush(ctx.disk());

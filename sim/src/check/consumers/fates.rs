@@ -130,6 +130,15 @@ fn lost(
             format!("{acked}; {story}"),
         );
         return Some(anomaly.because("misplaced_entry"));
+    } else if let Some(story) = passed_stale_entry(index, record) {
+        figures.lost += 1;
+        let anomaly = Anomaly::new(
+            AnomalyKind::Lost,
+            Some(id),
+            ack.at,
+            format!("{acked}; {story}"),
+        );
+        return Some(anomaly.because("stale_consume_queue"));
     } else if !record.copies.is_empty() {
         figures.lost += 1;
         figures.lost_unexplained += 1;
@@ -147,6 +156,26 @@ fn lost(
         }
     };
     Some(Anomaly::new(kind, Some(id), ack.at, story))
+}
+
+/// A stored message of a DLedger group one of whose members a leader's TRUNCATE cut below
+/// what it had dispatched: its ConsumeQueue entries stay (4.9.8 cuts them only at recovery),
+/// and a pull through one whose record is gone skips it (`getMessage` passes over an entry it
+/// cannot read), so the group moved past the offset this message later took.
+fn passed_stale_entry(index: &Index<'_>, record: &Record) -> Option<String> {
+    let copy = record.copies.first()?;
+    let spec = (index.scenario.broker_groups.iter()).find(|g| *g.name == *copy.broker)?;
+    let truncated = &index.logs.truncated_after_dispatch;
+    let member = (spec.nodes.iter()).find(|node| truncated.contains_key(index.name(**node)))?;
+    Some(format!(
+        "a leader's TRUNCATE cut {}'s log below what it had dispatched, leaving ConsumeQueue \
+         entries whose records are gone (4.9.8 cuts them only at recovery); a pull through such \
+         an entry skips it, so the group passed {}/{}@{} before this message took it",
+        index.name(*member),
+        copy.broker,
+        copy.queue_id,
+        copy.queue_offset
+    ))
 }
 
 /// A stored message the group passed over while it read the queue from a slave whose entry

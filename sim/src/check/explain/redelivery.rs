@@ -138,10 +138,30 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
                     entry.story(index, &queue)
                 ),
             ),
-            None => return (Cause::Rebalance, None),
+            None => match stale_entries(index, broker, *t2) {
+                Some(story) => (Cause::MisplacedEntry, story),
+                None => return (Cause::Rebalance, None),
+            },
         },
     };
     (cause, Some(story))
+}
+
+/// A member of DLedger group `broker` a leader's TRUNCATE cut below what it had dispatched
+/// before `by`: its ConsumeQueue entries stay (4.9.8 cuts them at recovery only) and point
+/// where other records now lie, so a pull through one hands over a record already consumed.
+fn stale_entries(index: &Index<'_>, broker: &str, by: Time) -> Option<String> {
+    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == broker)?;
+    let truncated = &index.logs.truncated_after_dispatch;
+    spec.nodes.iter().find_map(|node| {
+        let name = index.name(*node);
+        let at = truncated.get(name).filter(|at| **at <= by)?;
+        Some(format!(
+            "a leader's TRUNCATE at {at} cut {name}'s log below what it had dispatched; its \
+             ConsumeQueue entries stay (4.9.8 cuts them at recovery only) and point where other \
+             records now lie, and a pull through one handed this record over again"
+        ))
+    })
 }
 
 /// The first consumer stopped between the deliveries: a shutdown commits only what its last

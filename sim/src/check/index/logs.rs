@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(in crate::check) struct EntryFact {
     pub term: u64,
     pub pos: u64,
+    pub size: u32,
     pub crc: u32,
 }
 
@@ -27,6 +28,8 @@ struct MemberLog {
     entries: BTreeMap<u64, EntryFact>,
     by_pos: BTreeMap<u64, u64>,
     committed: Option<u64>,
+    /// How far its broker dispatched (a data position).
+    dispatched: u64,
 }
 
 impl MemberLog {
@@ -64,7 +67,7 @@ pub(in crate::check) enum Disagreement {
         member: String,
         other: String,
         index: u64,
-        term: u64,
+        entry: EntryFact,
     },
     /// `member` holds at `index`, once committed, another entry than the committed one as
     /// committed (its committed index reached it, or it wrote it below that index).
@@ -115,6 +118,11 @@ pub(in crate::check) struct LogFacts {
     pub disagreements: Vec<Disagreement>,
     /// Per (group, data position), the entries members dropped there, in history order.
     pub removals: BTreeMap<(String, u64), Vec<Removal>>,
+    /// The DLedger members (`<group>-nK`) a leader's TRUNCATE cut below what their brokers
+    /// had dispatched, with when it first did.
+    pub truncated_after_dispatch: BTreeMap<String, Time>,
+    /// Per (group, member), each recovery: when, and the first index it did not keep.
+    pub recoveries: BTreeMap<(String, String), Vec<(Time, u64)>>,
     /// Per member (group, member), its cuts that were not recovery: a leader's TRUNCATE
     /// below its committed index (dledger #316 keeps the committed position past it).
     pub cuts_below_committed: BTreeMap<(String, String), Vec<Time>>,
@@ -147,12 +155,13 @@ impl LogFacts {
                 index,
                 term,
                 pos,
+                size,
                 crc,
-                ..
             } => {
                 let entry = EntryFact {
                     term: *term,
                     pos: *pos,
+                    size: *size,
                     crc: *crc,
                 };
                 self.stored(at, group, member, *index, entry);
@@ -192,7 +201,7 @@ impl LogFacts {
                     member: member.to_string(),
                     other: other.clone(),
                     index,
-                    term: entry.term,
+                    entry,
                 });
             }
         }
@@ -226,6 +235,8 @@ impl LogFacts {
         };
         let log = logs.members.entry(member.to_string()).or_default();
         if recovery {
+            let key = (group.to_string(), member.to_string());
+            self.recoveries.entry(key).or_default().push((at, from));
             for (index, entry) in log.entries.range(from..) {
                 let committed = logs.committed.get_mut(index);
                 if let Some(committed) = committed.filter(|c| c.entry == *entry) {
@@ -237,6 +248,11 @@ impl LogFacts {
         } else if log.committed.is_some_and(|c| from <= c) && log.entries.contains_key(&from) {
             let key = (group.to_string(), member.to_string());
             self.cuts_below_committed.entry(key).or_default().push(at);
+        }
+        let first_cut = log.entries.get(&from).map(|entry| entry.pos);
+        if !recovery && first_cut.is_some_and(|pos| pos < log.dispatched) {
+            let node = format!("{group}-{member}");
+            self.truncated_after_dispatch.entry(node).or_insert(at);
         }
         for (index, entry) in log.entries.range(from..) {
             let removal = Removal {
@@ -289,12 +305,14 @@ impl LogFacts {
     }
 
     fn dispatched(&mut self, at: Time, group: &str, member: &str, span: std::ops::Range<u64>) {
-        let Some(logs) = self.groups.get(group) else {
+        let Some(logs) = self.groups.get_mut(group) else {
             return;
         };
-        let Some(log) = logs.members.get(member) else {
+        let Some(log) = logs.members.get_mut(member) else {
             return;
         };
+        log.dispatched = log.dispatched.max(span.end);
+        let log = &logs.members[member];
         for (_, index) in log.by_pos.range(span) {
             let entry = log.entries[index];
             if logs.quorum_held.contains(&(*index, entry.term, entry.crc)) {
