@@ -66,6 +66,7 @@ snapshots! {
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",
     swarm_consumers => "swarm-consumers",
+    swarm_dledger => "swarm-dledger",
     transaction_lost_end => "transaction-lost-end",
     transaction_producer_crash => "transaction-producer-crash",
     transaction_broker_crash => "transaction-broker-crash",

@@ -70,6 +70,7 @@ fn one_fault(
     let aim = fault::Aim {
         target,
         nodes: &scenario.nodes,
+        requests: &swarm.requests,
     };
     let (spec, detail) = draw(stream, &aim);
     let description = format!(

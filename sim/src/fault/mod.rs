@@ -49,6 +49,8 @@ pub enum Swarmed {
 pub struct Aim<'a> {
     pub target: NodeId,
     pub nodes: &'a [NodeDecl],
+    /// The request codes a drawn drop or delay may match, one drawn (none: every code).
+    pub requests: &'a [model::protocol::RequestCode],
 }
 
 /// Every fault kind.

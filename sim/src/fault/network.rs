@@ -10,6 +10,7 @@ use crate::rng::Stream;
 use crate::scenario::resolved::{FaultSpec, NodeDecl, NodeRole};
 use crate::scenario::units::{Millis, MillisRange};
 use model::NodeId;
+use model::protocol::RequestCode;
 use model::time::format_ms;
 
 pub const PARTITION: Kind = Kind {
@@ -65,7 +66,7 @@ pub const DROP_REQUEST: Kind = Kind {
     resolve: |r| drop(r, Direction::Request),
     swarm: Swarmed::Drawn {
         on_disk: false,
-        draw: |stream, aim| drawn_drop(stream, Direction::Request, aim.target),
+        draw: |stream, aim| drawn_drop(stream, Direction::Request, aim),
     },
 };
 
@@ -76,7 +77,7 @@ pub const DROP_RESPONSE: Kind = Kind {
     resolve: |r| drop(r, Direction::Response),
     swarm: Swarmed::Drawn {
         on_disk: false,
-        draw: |stream, aim| drawn_drop(stream, Direction::Response, aim.target),
+        draw: |stream, aim| drawn_drop(stream, Direction::Response, aim),
     },
 };
 
@@ -97,16 +98,17 @@ pub const DELAY: Kind = Kind {
         on_disk: false,
         draw: |stream, aim| {
             let max = stream.between(20, 2_000);
+            let (codes, request) = drawn_code(stream, aim);
             let spec = FaultSpec::Delay {
                 from: None,
                 to: Some(vec![aim.target]),
-                codes: Vec::new(),
+                codes,
                 extra: MillisRange {
                     min: Millis(max / 2),
                     max: Millis(max),
                 },
             };
-            let detail = format!(" extra={}..{}", format_ms(max / 2), format_ms(max));
+            let detail = format!(" extra={}..{}{request}", format_ms(max / 2), format_ms(max));
             (spec, detail)
         },
     },
@@ -146,21 +148,32 @@ fn partition(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
 
 /// A swarm's drop of packets to (requests) or from (responses) its target, with a drawn
 /// probability.
-fn drawn_drop(stream: &mut Stream, direction: Direction, target: NodeId) -> (FaultSpec, String) {
+fn drawn_drop(stream: &mut Stream, direction: Direction, aim: &Aim<'_>) -> (FaultSpec, String) {
     let tenths = stream.between(1, 10);
     let probability = Ratio::new(tenths, 10).expect("a ratio of tenths");
     let (from, to) = match direction {
-        Direction::Request => (None, Some(vec![target])),
-        Direction::Response => (Some(vec![target]), None),
+        Direction::Request => (None, Some(vec![aim.target])),
+        Direction::Response => (Some(vec![aim.target]), None),
     };
+    let (codes, request) = drawn_code(stream, aim);
     let spec = FaultSpec::Drop {
         direction,
         from,
         to,
-        codes: Vec::new(),
+        codes,
         probability,
     };
-    (spec, format!(" p={tenths}/10"))
+    (spec, format!(" p={tenths}/10{request}"))
+}
+
+/// The request code a swarm's drop or delay matches: one of the swarm's `requests`, drawn
+/// only when it lists some (so swarms without the list draw as before); none matches all.
+fn drawn_code(stream: &mut Stream, aim: &Aim<'_>) -> (Vec<RequestCode>, String) {
+    if aim.requests.is_empty() {
+        return (Vec::new(), String::new());
+    }
+    let code = aim.requests[stream.below(aim.requests.len() as u64) as usize];
+    (vec![code], format!(" request={}", code.name()))
 }
 
 fn drop(r: &Resolve<'_>, direction: Direction) -> Result<FaultSpec, Refusal> {

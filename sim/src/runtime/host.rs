@@ -72,17 +72,20 @@ pub async fn host_loop(
                 guard.stop(now, node, crate::history::Stop::Shutdown);
                 return;
             }
+            handled += 1;
+            if handled >= MAX_EVENTS_PER_INSTANT {
+                let mut last = format!("{event:?}");
+                last.truncate(300);
+                panic!(
+                    "{} handled {handled} events at {now}: a zero-delay loop, the last {last}",
+                    guard.name(node)
+                );
+            }
             dispatch(&mut guard, &disks, node, now, &mut *process, event);
             if let Some(restart_after_ms) = guard.take_exit(node) {
                 crash(&mut guard, node, now, restart_after_ms);
                 return;
             }
-            handled += 1;
-            assert!(
-                handled < MAX_EVENTS_PER_INSTANT,
-                "{} handled {handled} events at {now}: a zero-delay loop",
-                guard.name(node)
-            );
         }
         if guard.over_budget.is_some() {
             return; // Past the event budget: the supervisor ends the run.

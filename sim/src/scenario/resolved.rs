@@ -48,6 +48,8 @@ pub struct Swarm {
     pub max_faults: u32,
     pub window: MillisRange,
     pub lasts: MillisRange,
+    /// The request codes a drawn drop or delay matches, one drawn per fault (none: all).
+    pub requests: Vec<model::protocol::RequestCode>,
 }
 
 /// How long the drain may take by default before the run counts as not drained.

@@ -684,6 +684,10 @@ pub struct SwarmSection {
     /// How long each lasts. Default "1s..20s".
     #[serde(default)]
     pub lasts: Option<MillisRange>,
+    /// The request codes a drawn drop or delay matches, one drawn per fault. Default: every
+    /// code.
+    #[serde(default)]
+    pub requests: Option<Names>,
 }
 
 /// `[expect]`: what must hold at the end of a run, a condition per key of the expectations'

@@ -94,7 +94,7 @@ fn fields_taken(fault: &FaultSection, kind: &Kind) -> Result<(), Refusal> {
 }
 
 /// The request codes `request` names, by their RocketMQ names (none: every code).
-fn request_codes(request: &Option<Names>) -> Result<Vec<RequestCode>, Refusal> {
+pub(super) fn request_codes(request: &Option<Names>) -> Result<Vec<RequestCode>, Refusal> {
     let Some(list) = request else {
         return Ok(Vec::new());
     };

@@ -76,7 +76,10 @@ pub(super) fn resolve(
     if lasts.min.0 == 0 {
         return Err(check.error(&path("lasts"), "must be longer than 0s", None));
     }
+    let requests = super::faults::request_codes(&raw.requests)
+        .map_err(|refusal| check.error(&path("requests"), refusal.message, refusal.hint))?;
     Ok(Some(Swarm {
+        requests,
         kinds: raw.kinds.clone(),
         targets,
         min_faults,
