@@ -114,6 +114,37 @@ fn granting_two_votes_per_term_is_caught() {
     });
 }
 
+/// A DLedger follower that answers a TRUNCATE as done without cutting its log keeps the
+/// entries a partitioned leader wrote and no quorum held; the new leader's commit index then
+/// reaches them in its log: it commits other entries than the group committed there, seen
+/// from the entries each member recorded.
+#[test]
+fn skipping_the_follower_truncation_is_caught() {
+    require_caught("dledger-partition", "skip_follower_truncation", |s| {
+        s.verdict == Verdict::Fail && expected(s, "log_diverged_unexplained") > 0
+    });
+}
+
+/// A DLedger leader whose committed index follows its own log, before a quorum holds an
+/// entry, has its broker dispatch records no quorum held yet (its SEND_OK still waits for
+/// the quorum): seen from the entries each member recorded.
+#[test]
+fn committing_before_the_quorum_is_caught() {
+    require_caught("dledger-partition", "commit_before_quorum", |s| {
+        s.verdict == Verdict::Fail && expected(s, "uncommitted_dispatches_unexplained") > 0
+    });
+}
+
+/// A DLedger follower that answers an APPEND before writing the entry lets its leader count
+/// a quorum that does not hold the bytes: the harness reads the members' entry data files
+/// when the leader answers SEND_OK.
+#[test]
+fn acknowledging_an_append_before_writing_it_is_caught() {
+    require_caught("dledger-follower-crash", "follower_ack_before_write", |s| {
+        s.verdict == Verdict::Fail && expected(s, "broken_promises_unexplained") > 0
+    });
+}
+
 /// Recovery that skips the CRC check keeps a record whose body rotted: consumers would get a
 /// body that was never sent.
 #[test]

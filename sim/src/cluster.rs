@@ -252,6 +252,9 @@ fn broker_config(
         config.broker_id = member as u64 + 1;
         let mut dledger = dledger_config(spec, member);
         dledger.grant_two_votes_per_term = scenario.bugs.grant_two_votes_per_term;
+        dledger.skip_follower_truncation = scenario.bugs.skip_follower_truncation;
+        dledger.commit_before_quorum = scenario.bugs.commit_before_quorum;
+        dledger.follower_ack_before_write = scenario.bugs.follower_ack_before_write;
         config.dledger = Some(dledger);
     }
     config

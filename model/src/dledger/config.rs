@@ -70,6 +70,20 @@ pub struct DLedgerConfig {
     /// The `grant_two_votes_per_term` bug (no field of 0.3.1.2): the member grants a second
     /// candidate's vote in a term it already voted in. False by default.
     pub grant_two_votes_per_term: bool,
+    /// The `skip_follower_truncation` bug (no field of 0.3.1.2): a follower answers a
+    /// TRUNCATE push SUCCESS without cutting its log, keeping the entries it held from the
+    /// truncated index on. False by default.
+    pub skip_follower_truncation: bool,
+    /// The `commit_before_quorum` bug (no field of 0.3.1.2): the leader's quorum check moves
+    /// the committed index to the leader's own watermark, an entry counted committed once the
+    /// leader's log holds it, before a quorum does. Appends are still acknowledged by the
+    /// quorum. False by default.
+    pub commit_before_quorum: bool,
+    /// The `follower_ack_before_write` bug (no field of 0.3.1.2): a follower answers an
+    /// APPEND that follows its log SUCCESS, holding the entry's index, but writes the entry
+    /// only at its next flush tick (or before the next push it handles as usual, a COMMIT
+    /// aside); a process that dies first never writes it. False by default.
+    pub follower_ack_before_write: bool,
 }
 
 impl DLedgerConfig {
@@ -114,6 +128,9 @@ impl DLedgerConfig {
             max_vote_interval_ms: 1_000,
             vote_wait_ms: 2_000,
             grant_two_votes_per_term: false,
+            skip_follower_truncation: false,
+            commit_before_quorum: false,
+            follower_ack_before_write: false,
         }
     }
 

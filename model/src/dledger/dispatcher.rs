@@ -226,7 +226,7 @@ mod tests {
                 break;
             }
             for push in pushes {
-                let answer = handle(follower, follower_disk, &push, None);
+                let answer = handle(follower, follower_disk, &push, None, false);
                 watermark = dispatcher.on_answer(leader, &push, &answer).or(watermark);
             }
         }

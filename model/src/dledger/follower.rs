@@ -38,13 +38,18 @@ pub enum PushAnswer {
 /// succeeded, moves its committed index to the leader's, as far as its own log reaches
 /// (`updateCommittedIndex`). A COMPARE never does (`handleDoCompare`): its log may still hold
 /// entries past the compared one that the leader's log does not.
+///
+/// `skip_truncation` is the `skip_follower_truncation` bug: a TRUNCATE that would cut the log
+/// is answered SUCCESS and the log left as it was, its entries from the truncated index on
+/// kept; one at the log's end stores the entry, as it does without the bug.
 pub fn handle(
     store: &mut DLedgerStore,
     disk: &mut dyn Disk,
     push: &Push,
     leader_commit: Option<u64>,
+    skip_truncation: bool,
 ) -> PushAnswer {
-    let answer = apply(store, disk, push);
+    let answer = apply(store, disk, push, skip_truncation);
     let consistent = !matches!(answer, PushAnswer::InconsistentState { .. });
     let commits = !matches!(push, Push::Compare(_));
     if consistent
@@ -56,7 +61,12 @@ pub fn handle(
     answer
 }
 
-fn apply(store: &mut DLedgerStore, disk: &mut dyn Disk, push: &Push) -> PushAnswer {
+fn apply(
+    store: &mut DLedgerStore,
+    disk: &mut dyn Disk,
+    push: &Push,
+    skip_truncation: bool,
+) -> PushAnswer {
     let span = |store: &DLedgerStore| (store.begin_index(), store.end().map(|(end, _)| end));
     let success = |store: &DLedgerStore| {
         let (begin, end) = span(store);
@@ -84,6 +94,11 @@ fn apply(store: &mut DLedgerStore, disk: &mut dyn Disk, push: &Push) -> PushAnsw
             Some(held) if held == *entry => success(store),
             _ => inconsistent(store),
         },
+        Push::Truncate(entry)
+            if skip_truncation && store.end().is_some_and(|(end, _)| entry.index <= end) =>
+        {
+            success(store)
+        }
         Push::Truncate(entry) => match store.replace_from(disk, entry) {
             Ok(()) => success(store),
             Err(_) => inconsistent(store),
@@ -102,7 +117,7 @@ mod tests {
     }
 
     fn push(follower: &mut DLedgerStore, disk: &mut MemDisk, push: Push) -> PushAnswer {
-        handle(follower, disk, &push, Some(5))
+        handle(follower, disk, &push, Some(5), false)
     }
 
     #[test]
@@ -165,11 +180,11 @@ mod tests {
             .collect();
         for entry in &shared {
             let push = Push::Append(entry.clone());
-            handle(&mut follower, &mut follower_disk, &push, Some(0));
+            handle(&mut follower, &mut follower_disk, &push, Some(0), false);
         }
         follower.append(&mut follower_disk, 1, vec![9; 8]); // Stale: the leader never had it.
         let compare = Push::Compare(shared[1].clone());
-        let answer = handle(&mut follower, &mut follower_disk, &compare, Some(5));
+        let answer = handle(&mut follower, &mut follower_disk, &compare, Some(5), false);
         assert!(matches!(answer, PushAnswer::Success { .. }));
         assert_eq!(follower.committed_index(), Some(0));
     }

@@ -785,6 +785,15 @@ pub struct BugsSection {
     /// A DLedger member grants a second candidate's vote in a term it already voted in.
     #[serde(default)]
     pub grant_two_votes_per_term: bool,
+    /// A DLedger follower answers a TRUNCATE as done without cutting its log.
+    #[serde(default)]
+    pub skip_follower_truncation: bool,
+    /// A DLedger leader's committed index follows its own log, before a quorum holds it.
+    #[serde(default)]
+    pub commit_before_quorum: bool,
+    /// A DLedger follower answers an APPEND as held before it writes the entry.
+    #[serde(default)]
+    pub follower_ack_before_write: bool,
     /// Consumers commit a batch's offset before the listener runs.
     #[serde(default)]
     pub commit_before_consume: bool,

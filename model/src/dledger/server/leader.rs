@@ -298,7 +298,12 @@ impl DLedgerServer {
         };
         let peers: Vec<&str> = self.config.peers.iter().map(|p| p.id.as_str()).collect();
         let quorum = leadership.watermarks.quorum_index(leadership.term, &peers);
-        if let Some(index) = quorum {
+        // The `commit_before_quorum` bug counts what the leader's own log holds as committed.
+        let committed = match self.config.commit_before_quorum {
+            true => (leadership.watermarks).of(leadership.term, &self.config.self_id),
+            false => quorum,
+        };
+        if let Some(index) = committed {
             self.commit_to(ctx, index);
         }
         let Some(leadership) = &mut self.leader else {

@@ -99,6 +99,9 @@ pub struct DLedgerServer {
     dirty: bool,
     /// Flushes in flight, in the order they were issued, each with the data end it covers.
     flushing: Vec<(Vec<FlushId>, u64)>,
+    /// The `follower_ack_before_write` bug: APPENDs answered SUCCESS and not written yet, in
+    /// index order; written at the next flush tick, gone if the process dies first.
+    unwritten: Vec<super::entry::Entry>,
     progress: Vec<Progress>,
 }
 
@@ -131,6 +134,7 @@ impl DLedgerServer {
             in_flight: BTreeMap::new(),
             dirty: false,
             flushing: Vec::new(),
+            unwritten: Vec::new(),
             progress: Vec::new(),
             config,
         };
@@ -266,6 +270,7 @@ impl DLedgerServer {
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, fired: DLedgerTimer) -> Vec<Progress> {
         match fired {
             DLedgerTimer::Flush => {
+                self.write_unwritten(ctx.disk());
                 // `FlushDataService` forces the files and then waits 10 ms: a flush still in
                 // flight (a slow disk) holds the next one back.
                 if self.flushing.is_empty() && std::mem::take(&mut self.dirty) {
@@ -316,12 +321,15 @@ impl DLedgerServer {
             return;
         }
         let answer = self.apply_push(ctx, &request);
-        let code = match answer {
-            PushAnswer::Success { .. } => DLedgerResponseCode::Success,
-            PushAnswer::Repeated => DLedgerResponseCode::RepeatedPush,
-            PushAnswer::InconsistentState { .. } => DLedgerResponseCode::InconsistentState,
+        // The span the answer gives: the log's after the push (the `follower_ack_before_write`
+        // bug's counts the entries it answered before writing them).
+        let (code, (begin, end)) = match answer {
+            PushAnswer::Success { begin, end } => (DLedgerResponseCode::Success, (begin, end)),
+            PushAnswer::Repeated => (DLedgerResponseCode::RepeatedPush, self.span()),
+            PushAnswer::InconsistentState { begin, end } => {
+                (DLedgerResponseCode::InconsistentState, (begin, end))
+            }
         };
-        let (begin, end) = self.span();
         let response = PushResponse {
             code,
             term: request.term,
@@ -347,14 +355,73 @@ impl DLedgerServer {
                 PushAnswer::InconsistentState { begin, end }
             }
             Push::Commit if request.term < self.member.term => PushAnswer::Success { begin, end },
-            push => {
-                if matches!(push, Push::Append(_) | Push::Truncate(_)) {
-                    self.dirty = true;
-                }
-                let commit = request.commit_index;
-                follower::handle(&mut self.store, ctx.disk(), push, commit)
-            }
+            Push::Append(entry) if self.config.follower_ack_before_write => self
+                .acknowledge_unwritten(entry, request.commit_index)
+                .unwrap_or_else(|| self.handle_push(ctx.disk(), request)),
+            _ => self.handle_push(ctx.disk(), request),
         }
+    }
+
+    /// `follower::handle`: the push applied to the store, after any entry the
+    /// `follower_ack_before_write` bug left unwritten (a COMPARE or TRUNCATE reads the log).
+    fn handle_push(&mut self, disk: &mut dyn Disk, request: &PushRequest) -> PushAnswer {
+        let push = &request.push;
+        if !matches!(push, Push::Commit) {
+            self.write_unwritten(disk);
+        }
+        if matches!(push, Push::Append(_) | Push::Truncate(_)) {
+            self.dirty = true;
+        }
+        let skip_truncation = self.config.skip_follower_truncation;
+        follower::handle(
+            &mut self.store,
+            disk,
+            push,
+            request.commit_index,
+            skip_truncation,
+        )
+    }
+
+    /// The `follower_ack_before_write` bug: an APPEND that follows the log and the entries
+    /// already answered is answered SUCCESS, the log said to end at it, and kept to be written
+    /// later; the committed index moves as far as the written log reaches. `None`: any other
+    /// APPEND, handled as usual.
+    fn acknowledge_unwritten(
+        &mut self,
+        entry: &super::entry::Entry,
+        leader_commit: Option<u64>,
+    ) -> Option<PushAnswer> {
+        let (begin, end) = self.span();
+        let next = match self.unwritten.last() {
+            Some(last) => last.index + 1,
+            None => end.map_or(begin, |end| end + 1),
+        };
+        if entry.index != next {
+            return None;
+        }
+        self.unwritten.push(entry.clone());
+        if let (Some(commit), Some(end)) = (leader_commit, end) {
+            self.store.update_committed(commit.min(end));
+        }
+        Some(PushAnswer::Success {
+            begin,
+            end: Some(entry.index),
+        })
+    }
+
+    /// Writes the APPENDs the `follower_ack_before_write` bug answered before writing, in
+    /// order; one the log no longer follows on to is dropped with those after it.
+    fn write_unwritten(&mut self, disk: &mut dyn Disk) {
+        if self.unwritten.is_empty() {
+            return;
+        }
+        for entry in std::mem::take(&mut self.unwritten) {
+            if self.store.append_replica(disk, &entry).is_err() {
+                break;
+            }
+            self.dirty = true;
+        }
+        self.sync_ledger_end();
     }
 
     /// `handleVote` behind the member and group checks; a changed term or vote is written to

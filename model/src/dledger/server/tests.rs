@@ -4,6 +4,7 @@
 //! message to or from it (the sender's request times out after its 3 s). Time moves in 10 ms
 //! steps, firing the timers due; after each step no term has two leaders.
 
+mod bugs;
 mod election;
 
 use super::*;
@@ -243,26 +244,31 @@ impl Cluster {
     /// unanswered requests, settling after each; then no term has had two leaders.
     fn advance(&mut self, ms: u64) {
         for _ in 0..ms / 10 {
-            self.now = self.now.plus_ms(10);
-            self.time_out_unanswered();
-            for k in 0..MEMBERS {
-                let machine = &mut self.machines[k];
-                machine.timers.sort_by_key(|(at, _)| *at);
-                let split = machine.timers.partition_point(|(at, _)| *at <= self.now);
-                let due: Vec<Timer> = machine.timers.drain(..split).map(|(_, t)| t).collect();
-                for fired in due {
-                    let Timer::DLedger(fired) = fired else {
-                        continue;
-                    };
-                    self.with(k, |s, ctx| {
-                        let progress = s.on_timer(ctx, fired);
-                        s.progress.extend(progress);
-                    });
-                }
-            }
+            self.step();
             self.settle();
             self.check_one_leader_per_term();
             self.check_roles_reported();
+        }
+    }
+
+    /// Moves time by 10 ms: the timeouts of unanswered requests, then the timers due.
+    fn step(&mut self) {
+        self.now = self.now.plus_ms(10);
+        self.time_out_unanswered();
+        for k in 0..MEMBERS {
+            let machine = &mut self.machines[k];
+            machine.timers.sort_by_key(|(at, _)| *at);
+            let split = machine.timers.partition_point(|(at, _)| *at <= self.now);
+            let due: Vec<Timer> = machine.timers.drain(..split).map(|(_, t)| t).collect();
+            for fired in due {
+                let Timer::DLedger(fired) = fired else {
+                    continue;
+                };
+                self.with(k, |s, ctx| {
+                    let progress = s.on_timer(ctx, fired);
+                    s.progress.extend(progress);
+                });
+            }
         }
     }
 
