@@ -64,7 +64,9 @@ impl Running {
                 Progress::Acked { index, .. } => {
                     self.settle_member_append(ctx, index, ResponseCode::Success);
                 }
-                Progress::TimedOut { index, .. } => {
+                // WAIT_QUORUM_ACK_TIMEOUT is OS_PAGECACHE_BUSY, TERM_CHANGED UNKNOWN_ERROR:
+                // both reach the producer as SYSTEM_ERROR.
+                Progress::TimedOut { index, .. } | Progress::TermChanged { index } => {
                     self.settle_member_append(ctx, index, ResponseCode::SystemError);
                 }
                 Progress::RoleChanged { role, term } => self.on_member_role(ctx, role, term),

@@ -80,10 +80,20 @@ pub(super) struct Leadership {
     last_leak_check: Time,
 }
 
+impl Leadership {
+    /// The indexes of the appends still waiting for their quorum.
+    pub(super) fn pending_indexes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pending.keys().copied()
+    }
+}
+
 impl DLedgerServer {
     /// Takes up leadership of the member's term: a dispatcher per follower, comparing from
     /// the end of this log; the push tick armed.
     pub(super) fn become_leader(&mut self, ctx: &mut Context<'_>) {
+        for index in std::mem::take(&mut self.abandoned) {
+            self.progress.push(Progress::TermChanged { index });
+        }
         let followers = self
             .config
             .peers

@@ -16,6 +16,7 @@
 //! and heartbeats are answered by `vote`'s rules.
 
 mod elector;
+mod handler;
 mod leader;
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,9 @@ pub enum Progress {
     /// No quorum within `maxWaitAckTimeMs` (WAIT_QUORUM_ACK_TIMEOUT); the entry stays in
     /// the log and may still commit.
     TimedOut { index: u64, pos: u64 },
+    /// An append of an earlier leadership of this member, answered TERM_CHANGED once it
+    /// leads again: the entry may or may not have committed.
+    TermChanged { index: u64 },
     /// The member's role changed (`RoleChangeHandler.handle(term, role)`): the broker follows
     /// it (`DLedgerRoleChangeHandler`).
     RoleChanged { role: Role, term: u64 },
@@ -102,6 +106,10 @@ pub struct DLedgerServer {
     /// The `follower_ack_before_write` bug: APPENDs answered SUCCESS and not written yet, in
     /// index order; written at the next flush tick, gone if the process dies first.
     unwritten: Vec<super::entry::Entry>,
+    /// The appends waiting for their turn (`writeRequestMap`).
+    writes: handler::WriteRequests,
+    /// The appends an earlier leadership left waiting for their quorum.
+    abandoned: Vec<u64>,
     progress: Vec<Progress>,
 }
 
@@ -135,6 +143,8 @@ impl DLedgerServer {
             dirty: false,
             flushing: Vec::new(),
             unwritten: Vec::new(),
+            writes: handler::WriteRequests::default(),
+            abandoned: Vec::new(),
             progress: Vec::new(),
             config,
         };
@@ -270,6 +280,9 @@ impl DLedgerServer {
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, fired: DLedgerTimer) -> Vec<Progress> {
         match fired {
             DLedgerTimer::Flush => {
+                if self.member.role == Role::Follower {
+                    self.apply_waiting_appends(ctx);
+                }
                 self.write_unwritten(ctx.disk());
                 // `FlushDataService` forces the files and then waits 10 ms: a flush still in
                 // flight (a slow disk) holds the next one back.
@@ -301,26 +314,39 @@ impl DLedgerServer {
     }
 
     /// `DLedgerServer.handlePush`, then `EntryHandler`: the member and group checked, then
-    /// the push applied if this member follows.
+    /// the push handled if this member follows (`handler`: an APPEND waits for its turn, a
+    /// COMPARE or TRUNCATE empties the appends waiting first).
     fn on_push(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: PushRequest) {
-        let (begin, end) = self.span();
-        let index = pushed_index(&request.push);
-        let reply = |code| PushResponse {
-            code,
-            term: request.term,
-            index,
-            begin,
-            end,
-        };
         if let Some(code) = self.refusal(&request.remote, &request.group) {
-            respond(ctx, inbound, ResponseBody::DLedgerPush(reply(code)));
+            let (begin, end) = self.span();
+            let reply = PushResponse {
+                code,
+                term: request.term,
+                index: pushed_index(&request.push),
+                begin,
+                end,
+            };
+            respond(ctx, inbound, ResponseBody::DLedgerPush(reply));
             return;
         }
         if self.member.role != Role::Follower {
             // The handler thread serves only a follower: the push waits unanswered.
             return;
         }
-        let answer = self.apply_push(ctx, &request);
+        match &request.push {
+            Push::Append(_) => self.hold_append(ctx, inbound, request),
+            Push::Compare(_) | Push::Truncate(_) => {
+                self.drop_waiting_appends();
+                self.answer_push(ctx, inbound, &request);
+            }
+            Push::Commit => self.answer_push(ctx, inbound, &request),
+        }
+        self.apply_waiting_appends(ctx);
+    }
+
+    /// Applies a push and answers it with the log's span after it.
+    fn answer_push(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: &PushRequest) {
+        let answer = self.apply_push(ctx, request);
         // The span the answer gives: the log's after the push (the `follower_ack_before_write`
         // bug's counts the entries it answered before writing them).
         let (code, (begin, end)) = match answer {
@@ -333,7 +359,7 @@ impl DLedgerServer {
         let response = PushResponse {
             code,
             term: request.term,
-            index,
+            index: pushed_index(&request.push),
             begin,
             end,
         };
@@ -485,11 +511,14 @@ impl DLedgerServer {
         (group != self.config.group).then_some(DLedgerResponseCode::UnknownGroup)
     }
 
-    /// A member that no longer leads drops its leadership: its pending appends are never
-    /// answered (0.3.1.2 answers them TERM_CHANGED only once it leads again).
+    /// A member that no longer leads drops its leadership: its pending appends stay
+    /// unanswered until it leads again, when 0.3.1.2's quorum checker answers them
+    /// TERM_CHANGED (`pendingAppendResponsesByTerm` of an older term).
     fn settle_role(&mut self) {
-        if self.member.role != Role::Leader {
-            self.leader = None;
+        if self.member.role != Role::Leader
+            && let Some(leadership) = self.leader.take()
+        {
+            self.abandoned.extend(leadership.pending_indexes());
         }
     }
 

@@ -16,8 +16,8 @@ pub(in crate::check) fn quorum_timeout(index: &Index<'_>, r: &Record) -> Option<
     })?;
     Some(format!(
         "; {broker} answered the attempt at {at} SYSTEM_ERROR after waiting for a quorum \
-         (WAIT_QUORUM_ACK_TIMEOUT), the producer retried, and the timed-out entry stayed in \
-         the leader's log and committed"
+         (WAIT_QUORUM_ACK_TIMEOUT, or TERM_CHANGED when its leader led again), the producer \
+         retried, and the entry stayed in the log and committed"
     ))
 }
 
