@@ -62,6 +62,7 @@ snapshots! {
     dledger_leader_kill => "dledger-leader-kill",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
+    dledger_vs_classic => "dledger-vs-classic",
     transaction_failover => "transaction-failover",
     swarm_masters => "swarm-masters",
     swarm_replication => "swarm-replication",

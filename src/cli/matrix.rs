@@ -36,7 +36,10 @@ struct Row {
     seeds_with_loss: u64,
     lost: u64,
     lost_unconfirmed: u64,
+    duplicated: u64,
     p99_ms: u64,
+    /// The longest time without a SEND_OK of any seed.
+    unavailable_ms: u64,
     /// The cell's own expectations (`lost = 0`), from `[[matrix.expect]]`.
     expects: Vec<String>,
     failing: u64,
@@ -117,7 +120,8 @@ pub fn main(args: MatrixArgs) -> Exit {
                     "cell": r.spec, "seeds": r.seeds, "unmeasured": r.unmeasured,
                     "seeds_with_loss": r.seeds_with_loss,
                     "lost": r.lost, "lost_unconfirmed": r.lost_unconfirmed,
-                    "p99_send_latency_ms": r.p99_ms, "expects": r.expects,
+                    "duplicated": r.duplicated, "p99_send_latency_ms": r.p99_ms,
+                    "longest_without_send_ok_ms": r.unavailable_ms, "expects": r.expects,
                     "failing": r.failing,
                 })
             })
@@ -166,6 +170,8 @@ fn row(cell: Vec<(String, String)>, spec: String, expects: Vec<String>, totals: 
         lost: totals.lost,
         lost_unconfirmed: totals.lost_unconfirmed,
         p99_ms: totals.median_p99_ms(),
+        duplicated: totals.duplicated,
+        unavailable_ms: totals.worst_unavailable_ms(),
         expects,
         failing: totals.failing_count,
         example: None,
@@ -186,11 +192,13 @@ fn example(
     Ok((seed, link))
 }
 
-const HEADERS: [&str; 6] = [
+const HEADERS: [&str; 8] = [
     "seeds with loss",
     "lost SEND_OK",
     "lost, weaker status",
+    "duplicated",
     "p99 send latency",
+    "longest without SEND_OK (worst seed)",
     "cell expects",
     "failing seeds",
 ];
@@ -213,7 +221,9 @@ fn write_page(
                     r.seeds_with_loss(),
                     r.lost.to_string(),
                     r.lost_unconfirmed.to_string(),
+                    r.duplicated.to_string(),
                     format_ms(r.p99_ms),
+                    format_ms(r.unavailable_ms),
                     if r.expects.is_empty() {
                         "-".into()
                     } else {
@@ -241,20 +251,23 @@ fn write_page(
 fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
     let axes: Vec<&str> = matrix.axes.iter().map(|(axis, _)| axis.as_str()).collect();
     outln!(
-        "| {} | seeds with loss | lost SEND_OK | lost, weaker status | p99 send latency | cell expects | failing seeds | reproduce |",
-        axes.join(" | ")
+        "| {} | {} | reproduce |",
+        axes.join(" | "),
+        HEADERS.join(" | ")
     );
-    outln!("|{}", "---|".repeat(axes.len() + 7));
+    outln!("|{}", "---|".repeat(axes.len() + HEADERS.len() + 1));
     for row in rows {
         let values: Vec<&str> = row.cell.iter().map(|(_, value)| value.as_str()).collect();
         let expects: Vec<String> = row.expects.iter().map(|e| format!("`{e}`")).collect();
         outln!(
-            "| {} | {} | {} | {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | `sim sweep {} --cell {} --seeds {}` |",
             values.join(" | "),
             row.seeds_with_loss(),
             row.lost,
             row.lost_unconfirmed,
+            row.duplicated,
             format_ms(row.p99_ms),
+            format_ms(row.unavailable_ms),
             if expects.is_empty() {
                 "-".to_string()
             } else {

@@ -145,6 +145,22 @@ pub enum Replication {
     /// `enableDLegerCommitLog`: `peers` members of a DLedger group (`DLedgerCommitLog`), which
     /// elects its own master.
     Dledger,
+    /// Classic, its master an ASYNC_MASTER (`role` said in the same word, so that one key can
+    /// choose among the three in a matrix).
+    AsyncMaster,
+    /// Classic, its master a SYNC_MASTER.
+    SyncMaster,
+}
+
+impl Replication {
+    /// The master role the value names, for the classic shorthands.
+    pub fn role(self) -> Option<MasterRole> {
+        match self {
+            Replication::AsyncMaster => Some(MasterRole::AsyncMaster),
+            Replication::SyncMaster => Some(MasterRole::SyncMaster),
+            Replication::Classic | Replication::Dledger => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,7 +172,8 @@ pub struct BrokerGroupSection {
     /// `flushDiskType`. Default "async".
     #[serde(default = "default_flush")]
     pub flush: FlushMode,
-    /// "classic" or "dledger". Default "classic".
+    /// "classic" or "dledger", or "async-master" / "sync-master" for classic with that role.
+    /// Default "classic".
     #[serde(default)]
     pub replication: Replication,
     /// `brokerRole` of the master; classic only. Default "async-master".
@@ -165,7 +182,8 @@ pub struct BrokerGroupSection {
     /// How many slaves replicate the master; classic only. Default 0.
     #[serde(default)]
     pub slaves: Option<u32>,
-    /// Members of a DLedger group (`dLegerPeers`), 3 or 5; dledger only. Default 3.
+    /// The group's machines: members of a DLedger group (`dLegerPeers`), 3 or 5 (default 3);
+    /// for a classic group, the master and `peers - 1` slaves (instead of `slaves`).
     #[serde(default)]
     pub peers: Option<u32>,
     /// `maxWaitAckTimeMs`; dledger only. Default: `DLedgerConfig`'s (2.5s).
@@ -244,14 +262,20 @@ pub const DEFAULT_PEERS: u32 = 3;
 impl BrokerGroupSection {
     /// The master's role of a classic group (DLedger groups name none).
     pub fn role(&self) -> MasterRole {
-        self.role.unwrap_or(DEFAULT_ROLE)
+        (self.replication.role())
+            .or(self.role)
+            .unwrap_or(DEFAULT_ROLE)
     }
 
     /// The broker machines the group declares: a master and its slaves, or its DLedger peers.
     pub fn machines(&self) -> u64 {
         match self.replication {
-            Replication::Classic => u64::from(self.slaves.unwrap_or(0)) + 1,
             Replication::Dledger => u64::from(self.peers.unwrap_or(DEFAULT_PEERS)),
+            _ => match (self.slaves, self.peers) {
+                (Some(slaves), _) => u64::from(slaves) + 1,
+                (None, Some(peers)) => u64::from(peers),
+                (None, None) => 1,
+            },
         }
     }
 }

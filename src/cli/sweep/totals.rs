@@ -25,6 +25,9 @@ pub struct SeedResult {
     duplicated: u64,
     recovered: u64,
     pub latency_p99_ms: u64,
+    /// The longest time the run's producers went without a SEND_OK.
+    #[serde(default)]
+    pub unavailable_ms: u64,
     /// Summed over the scenario's consumer groups.
     consumers: ConsumerTotals,
     pub failed_expectations: Vec<String>,
@@ -108,6 +111,7 @@ pub fn summarize(scenario: &Scenario, seed: u64, run: &sim::run::RunResult) -> S
         duplicated: counts.duplicated + counts.transactions.duplicated,
         recovered: counts.recovered,
         latency_p99_ms: summary.sends.as_ref().map_or(0, |s| s.latency_p99_ms),
+        unavailable_ms: summary.sends.as_ref().map_or(0, |s| s.unavailable_ms),
         consumers: ConsumerTotals::of(&summary.consumers),
         failed_expectations: summary
             .expectations
@@ -153,6 +157,9 @@ pub struct Totals {
     pub seeds_with_redelivery: u64,
     pub seeds_with_reordering: u64,
     pub latency_p99s_ms: Vec<u64>,
+    /// Each seed's longest time without a SEND_OK.
+    #[serde(default)]
+    pub unavailable_ms: Vec<u64>,
     /// The lowest failing seeds, in seed order (at most `KEPT_FAILING_SEEDS`).
     pub failing: Vec<SeedResult>,
     /// Every failing seed, kept or not.
@@ -187,6 +194,7 @@ impl Totals {
         self.worst = self.worst.worst(result.exit_code);
         self.simulated_ms += result.simulated_ms;
         self.latency_p99s_ms.push(result.latency_p99_ms);
+        self.unavailable_ms.push(result.unavailable_ms);
         self.add_probes(result.probes.iter().map(|hit| u64::from(*hit)));
         if result.measured {
             self.add_measured(&result);
@@ -259,6 +267,7 @@ impl Totals {
         self.consumers.add(&other.consumers);
         self.add_probes(other.probe_seeds.into_iter());
         self.latency_p99s_ms.extend(other.latency_p99s_ms);
+        self.unavailable_ms.extend(other.unavailable_ms);
         self.per_seed.extend(other.per_seed);
         self.worst = self.worst.worst(other.worst);
         for result in other.failing {
@@ -277,9 +286,12 @@ impl Totals {
 
     /// The median of the seeds' p99 send latency.
     pub fn median_p99_ms(&self) -> u64 {
-        let mut p99s = self.latency_p99s_ms.clone();
-        p99s.sort_unstable();
-        p99s.get(p99s.len() / 2).copied().unwrap_or(0)
+        median(&self.latency_p99s_ms)
+    }
+
+    /// The longest time without a SEND_OK of any seed.
+    pub fn worst_unavailable_ms(&self) -> u64 {
+        self.unavailable_ms.iter().copied().max().unwrap_or(0)
     }
 
     /// Every seed's outcome, in seed order.
@@ -288,4 +300,11 @@ impl Totals {
         seeds.sort_by_key(|s| s.seed);
         seeds
     }
+}
+
+/// The median of `values` (0 for none).
+fn median(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0)
 }

@@ -60,8 +60,14 @@ fn cluster(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     let mut machines = 0;
     for (index, group) in cluster.broker_groups.iter().enumerate() {
         let path = |field| broker_group_path(index, field);
-        let slaves = u64::from(group.slaves.unwrap_or(0));
-        check.at_most(&path("slaves"), slaves, limits::MAX_SLAVES, Unit::Count)?;
+        if group.replication != Replication::Dledger {
+            // A classic group is sized by `slaves`, or by `peers` (the master and the slaves).
+            let (field, size, most) = match group.peers {
+                Some(peers) => ("peers", u64::from(peers), limits::MAX_SLAVES + 1),
+                None => ("slaves", group.machines() - 1, limits::MAX_SLAVES),
+            };
+            check.at_most(&path(field), size, most, Unit::Count)?;
+        }
         if let Some(pending) = group.dledger_max_pending_requests {
             let max = limits::MAX_DLEDGER_PENDING_REQUESTS;
             check.at_most(

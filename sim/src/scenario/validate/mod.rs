@@ -209,7 +209,7 @@ fn broker_groups(
                 None,
             ));
         }
-        let slaves = group.slaves.unwrap_or(0);
+        let slaves = group.machines().saturating_sub(1);
         if group.role() == MasterRole::SyncMaster && slaves == 0 {
             return Err(check.error(
                 &path("role"),

@@ -20,8 +20,8 @@ const PEERS: [u32; 2] = [3, 5];
 pub(super) fn check(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     for (index, group) in raw.cluster.broker_groups.iter().enumerate() {
         match group.replication {
-            Replication::Classic => classic(check, index, group)?,
             Replication::Dledger => dledger(check, index, group)?,
+            _ => classic(check, index, group)?,
         }
     }
     Ok(())
@@ -48,14 +48,30 @@ fn timings(group: &BrokerGroupSection) -> [(&'static str, Option<u64>); 5] {
     ]
 }
 
-/// A classic group takes none of a DLedger group's keys.
+/// A classic group takes none of a DLedger group's timings; its size is `slaves` or `peers`
+/// (not both, and at least the master), its role `role` or `replication`'s (not both).
 fn classic(check: &Checker<'_>, index: usize, group: &BrokerGroupSection) -> Checked {
     let hint = || Some("set `replication = \"dledger\"`, or remove the key".to_string());
-    if group.peers.is_some() {
+    if group.peers.is_some() && group.slaves.is_some() {
         return Err(check.error(
             &broker_group_path(index, "peers"),
-            "only a DLedger group has peers; this group's replication is classic",
-            hint(),
+            "a classic group is sized by `slaves` or by `peers` (the master and peers - 1 \
+             slaves), not both",
+            Some("remove one of them".into()),
+        ));
+    }
+    if group.peers == Some(0) {
+        return Err(check.error(
+            &broker_group_path(index, "peers"),
+            "must be at least 1: the master",
+            None,
+        ));
+    }
+    if group.replication.role().is_some() && group.role.is_some() {
+        return Err(check.error(
+            &broker_group_path(index, "role"),
+            "`replication` names the master's role already",
+            Some("remove `role`, or set `replication = \"classic\"`".into()),
         ));
     }
     if let Some((field, _)) = timings(group).into_iter().find(|(_, v)| v.is_some()) {

@@ -165,11 +165,25 @@ fn a_dledger_group_refuses_a_role_and_slaves_it_elects_its_own_master() {
 }
 
 #[test]
-fn peers_are_three_or_five_and_only_in_a_dledger_group() {
-    refused("peers = 3", 0, "peers", "only a DLedger group has peers");
+fn peers_are_three_or_five_in_a_dledger_group_and_size_a_classic_one() {
     refused("replication = \"dledger\"\npeers = 4", 1, "peers", "3 or 5");
     refused("replication = \"dledger\"\npeers = 1", 1, "peers", "3 or 5");
     accepted("replication = \"classic\"\nslaves = 1");
+    refused("peers = 3\nslaves = 2", 0, "peers", "not both");
+    refused("peers = 0", 0, "peers", "at least 1");
+    let classic = accepted("replication = \"sync-master\"\npeers = 3");
+    let names: Vec<String> = brokers(&classic)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(names, ["broker-a", "broker-a-s1", "broker-a-s2"]);
+    assert_eq!(classic.broker_groups[0].role, MasterRole::SyncMaster);
+    refused(
+        "replication = \"sync-master\"\nrole = \"async-master\"",
+        1,
+        "role",
+        "names the master's role already",
+    );
 }
 
 #[test]
