@@ -214,6 +214,8 @@ fn the_same_seeds_pass_without_the_defects() {
         "route-expiry",
         "stalled-flush-power-loss",
         "tags-and-filters",
+        "dledger-partition",
+        "dledger-follower-crash",
     ] {
         let scenario = bundled(name);
         let failing = caught_fraction(&scenario, "no defect", |s| s.verdict != Verdict::Pass);

@@ -295,6 +295,7 @@ pub enum Event {
     // --- DLedger elections ---
     /// A DLedger member granted its vote in `term` to `candidate` (itself included) and wrote
     /// it to its term file (never fsynced): the voter's own record of the grant.
+    #[serde(rename = "dledger-vote-granted")]
     DLedgerVoteGranted {
         group: String,
         voter: String,
@@ -302,6 +303,7 @@ pub enum Event {
         candidate: String,
     },
     /// A DLedger member became its group's leader in `term` (`changeRoleToLeader`).
+    #[serde(rename = "dledger-leader")]
     DLedgerLeader {
         group: String,
         member: String,
@@ -312,6 +314,7 @@ pub enum Event {
     /// A DLedger member wrote entry `index` of `term` to its log at data position `pos` (a
     /// leader's append, or a follower's APPEND or TRUNCATE of what its leader pushed): `crc`
     /// is the CRC32 of the entry's bytes as written, by which replicas are compared.
+    #[serde(rename = "dledger-stored")]
     DLedgerStored {
         group: String,
         member: String,
@@ -323,6 +326,7 @@ pub enum Event {
     },
     /// A DLedger member's log lost every entry from `from` on: a leader's TRUNCATE, or the
     /// member's recovery at start (`recovery`), which keeps what its data files held.
+    #[serde(rename = "dledger-cut")]
     DLedgerCut {
         group: String,
         member: String,
@@ -331,6 +335,7 @@ pub enum Event {
     },
     /// A DLedger member's committed index moved to `index`; the committed entries end at data
     /// position `pos`.
+    #[serde(rename = "dledger-committed")]
     DLedgerCommitted {
         group: String,
         member: String,
@@ -339,6 +344,7 @@ pub enum Event {
     },
     /// A DLedger member's broker dispatched the records of the entries at data positions
     /// `from..to` to its ConsumeQueues.
+    #[serde(rename = "dledger-dispatched")]
     DLedgerDispatched {
         group: String,
         member: String,
