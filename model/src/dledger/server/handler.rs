@@ -13,11 +13,10 @@
 //! (`on_idle`), run it; a push to a member that is no follower is not handled here (see
 //! `on_push`).
 
-use super::{DLedgerServer, respond};
+use super::DLedgerServer;
 use crate::dledger::follower::Push;
 use crate::node::{Context, Inbound};
-use crate::protocol::ResponseBody;
-use crate::protocol::dledger::{DLedgerResponseCode, PushRequest, PushResponse};
+use crate::protocol::dledger::{DLedgerResponseCode, PushRequest};
 use crate::time::Time;
 use std::collections::BTreeMap;
 
@@ -147,7 +146,7 @@ impl DLedgerServer {
         }
     }
 
-    /// Answers `request` with `code` and the log's span (`buildResponse`).
+    /// Answers `request` with `code` and the log's span.
     fn answer_code(
         &self,
         ctx: &mut Context<'_>,
@@ -155,14 +154,6 @@ impl DLedgerServer {
         request: &PushRequest,
         code: DLedgerResponseCode,
     ) {
-        let (begin, end) = self.span();
-        let response = PushResponse {
-            code,
-            term: request.term,
-            index: super::pushed_index(&request.push),
-            begin,
-            end,
-        };
-        respond(ctx, inbound, ResponseBody::DLedgerPush(response));
+        super::answer_with(ctx, inbound, request, code, self.span());
     }
 }

@@ -318,15 +318,7 @@ impl DLedgerServer {
     /// COMPARE or TRUNCATE empties the appends waiting first).
     fn on_push(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: PushRequest) {
         if let Some(code) = self.refusal(&request.remote, &request.group) {
-            let (begin, end) = self.span();
-            let reply = PushResponse {
-                code,
-                term: request.term,
-                index: pushed_index(&request.push),
-                begin,
-                end,
-            };
-            respond(ctx, inbound, ResponseBody::DLedgerPush(reply));
+            answer_with(ctx, inbound, &request, code, self.span());
             return;
         }
         if self.member.role != Role::Follower {
@@ -349,21 +341,14 @@ impl DLedgerServer {
         let answer = self.apply_push(ctx, request);
         // The span the answer gives: the log's after the push (the `follower_ack_before_write`
         // bug's counts the entries it answered before writing them).
-        let (code, (begin, end)) = match answer {
+        let (code, span) = match answer {
             PushAnswer::Success { begin, end } => (DLedgerResponseCode::Success, (begin, end)),
             PushAnswer::Repeated => (DLedgerResponseCode::RepeatedPush, self.span()),
             PushAnswer::InconsistentState { begin, end } => {
                 (DLedgerResponseCode::InconsistentState, (begin, end))
             }
         };
-        let response = PushResponse {
-            code,
-            term: request.term,
-            index: pushed_index(&request.push),
-            begin,
-            end,
-        };
-        respond(ctx, inbound, ResponseBody::DLedgerPush(response));
+        answer_with(ctx, inbound, request, code, span);
         self.sync_ledger_end();
         self.note_committed(ctx.disk());
     }
@@ -671,6 +656,24 @@ fn pushed_index(push: &Push) -> Option<u64> {
         Push::Append(entry) | Push::Compare(entry) | Push::Truncate(entry) => Some(entry.index),
         Push::Commit => None,
     }
+}
+
+/// Answers a push with `code` and the log's span `begin..=end` (`buildResponse`).
+fn answer_with(
+    ctx: &mut Context<'_>,
+    inbound: Inbound,
+    request: &PushRequest,
+    code: DLedgerResponseCode,
+    (begin, end): (u64, Option<u64>),
+) {
+    let response = PushResponse {
+        code,
+        term: request.term,
+        index: pushed_index(&request.push),
+        begin,
+        end,
+    };
+    respond(ctx, inbound, ResponseBody::DLedgerPush(response));
 }
 
 fn respond(ctx: &mut Context<'_>, inbound: Inbound, body: ResponseBody) {

@@ -156,6 +156,14 @@ impl Cluster {
         machine.responses.clear();
     }
 
+    /// Stops member `k` and opens its store as it lies on its disk, to write to it by hand.
+    fn stopped_store(&mut self, k: usize) -> DLedgerStore {
+        self.stop(k);
+        let c = &self.configs[k];
+        let (dir, size, units) = (c.store_dir.clone(), c.data_file_size, c.index_file_units);
+        DLedgerStore::open(&mut self.machines[k].disk, &dir, size, units).expect("opens")
+    }
+
     fn server(&self, k: usize) -> &DLedgerServer {
         self.servers[k].as_ref().expect("the member is up")
     }
@@ -442,13 +450,9 @@ fn a_follower_that_lost_its_tail_is_truncated_then_caught_up() {
         cluster.append(0, body(n)).expect("the leader appends");
     }
     cluster.advance(1_200);
-    cluster.stop(2);
-    let (dir, size, units) = {
-        let c = &cluster.configs[2];
-        (c.store_dir.clone(), c.data_file_size, c.index_file_units)
-    };
+    let mut store = cluster.stopped_store(2);
+    let dir = cluster.configs[2].store_dir.clone();
     let disk = &mut cluster.machines[2].disk;
-    let mut store = DLedgerStore::open(disk, &dir, size, units).expect("opens");
     store.truncate(disk, 1);
     store.append(disk, 1, b"stale two".to_vec());
     store.append(disk, 1, b"stale three".to_vec());

@@ -121,24 +121,11 @@ fn lost(
     } else if let Some(story) = reused_offset(audience, &index.brokers, record, id) {
         figures.lost += 1;
         (AnomalyKind::Lost, format!("{acked}; {story}"))
-    } else if let Some(story) = passed_on_slave(index, id, record) {
+    } else if let Some((story, cause)) = passed_over(index, id, record) {
         figures.lost += 1;
-        let anomaly = Anomaly::new(
-            AnomalyKind::Lost,
-            Some(id),
-            ack.at,
-            format!("{acked}; {story}"),
-        );
-        return Some(anomaly.because("misplaced_entry"));
-    } else if let Some(story) = passed_stale_entry(index, record) {
-        figures.lost += 1;
-        let anomaly = Anomaly::new(
-            AnomalyKind::Lost,
-            Some(id),
-            ack.at,
-            format!("{acked}; {story}"),
-        );
-        return Some(anomaly.because("stale_consume_queue"));
+        let story = format!("{acked}; {story}");
+        let anomaly = Anomaly::new(AnomalyKind::Lost, Some(id), ack.at, story);
+        return Some(anomaly.because(cause));
     } else if !record.copies.is_empty() {
         figures.lost += 1;
         figures.lost_unexplained += 1;
@@ -156,6 +143,17 @@ fn lost(
         }
     };
     Some(Anomaly::new(kind, Some(id), ack.at, story))
+}
+
+/// A stored message the group passed over through an entry that led elsewhere: a slave's
+/// misplaced entry, or a ConsumeQueue a DLedger TRUNCATE left stale; the story and its cause.
+fn passed_over(
+    index: &Index<'_>,
+    id: MessageId,
+    record: &Record,
+) -> Option<(String, &'static str)> {
+    let on_slave = passed_on_slave(index, id, record).map(|story| (story, "misplaced_entry"));
+    on_slave.or_else(|| passed_stale_entry(index, record).map(|s| (s, "stale_consume_queue")))
 }
 
 /// A stored message of a DLedger group one of whose members a leader's TRUNCATE cut below

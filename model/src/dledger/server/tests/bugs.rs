@@ -59,13 +59,8 @@ fn a_follower_that_skips_truncation_keeps_its_stale_entries() {
         cluster.append(0, body(n)).expect("the leader appends");
     }
     cluster.advance(1_200);
-    cluster.stop(2);
-    let (dir, size, units) = {
-        let c = &cluster.configs[2];
-        (c.store_dir.clone(), c.data_file_size, c.index_file_units)
-    };
+    let mut store = cluster.stopped_store(2);
     let disk = &mut cluster.machines[2].disk;
-    let mut store = DLedgerStore::open(disk, &dir, size, units).expect("opens");
     let stale = store.append(disk, 1, b"stale two".to_vec());
     for n in 2..4 {
         cluster.append(0, body(n)).expect("the leader appends");
