@@ -42,6 +42,9 @@ const BIT_ROT: &str = "bit rot";
 /// The cause named for a misplaced entry of a DLedger member whose log a leader's TRUNCATE cut
 /// below what it had dispatched: 4.9.8 cuts ConsumeQueues at recovery only.
 const TRUNCATED_AFTER_DISPATCH: &str = "truncated after dispatch";
+/// The cause named for an entry of a DLedger member whose recovery kept an entry torn at a
+/// power loss: 0.3.1.2 checks no CRC of an entry, so its record may be no record at all.
+const TORN_ENTRY: &str = "torn entry";
 
 /// The story of an entry a DLedger TRUNCATE left behind.
 const TRUNCATED_STORY: &str = "a leader's TRUNCATE cut this member's log below what it had \
@@ -53,9 +56,17 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
     let name = |node: NodeId| index.name(node).to_string();
     let rotted = |node, range| index.brokers.rotted(node, range);
     let truncated = |node| (index.logs.truncated_after_dispatch).contains_key(index.name(node));
+    let dledger = |node: NodeId| {
+        let groups = index.scenario.broker_groups.iter();
+        groups
+            .filter(|g| g.is_dledger())
+            .any(|g| g.nodes.contains(&node))
+    };
+    let torn = |node| dledger(node) && index.brokers.kept_unflushed_tail(node);
     let causes = Causes {
         rotted: &rotted,
         truncated: &truncated,
+        torn: &torn,
     };
     let out = judge_facts(&index.misplaced, &causes, &name);
     counts.misplaced = out.misplaced;
@@ -71,6 +82,8 @@ struct Causes<'a> {
     rotted: &'a Rotted<'a>,
     /// Whether the replica is a DLedger member a leader's TRUNCATE cut below its dispatch.
     truncated: &'a dyn Fn(NodeId) -> bool,
+    /// Whether the replica is a DLedger member whose recovery kept an unflushed tail.
+    torn: &'a dyn Fn(NodeId) -> bool,
 }
 
 fn judge_facts(
@@ -222,6 +235,11 @@ fn no_record(
             Some(TRUNCATED_AFTER_DISPATCH),
             format!("; {TRUNCATED_STORY}"),
         )
+    } else if (causes.torn)(*replica) {
+        let story = "; this member lost power with its log unflushed and its recovery kept the \
+                     tail: 0.3.1.2 checks no CRC of an entry, so a torn one stays, its record no \
+                     record";
+        (Some(TORN_ENTRY), story.to_string())
     } else {
         (None, String::new())
     };
@@ -306,6 +324,7 @@ mod tests {
         let causes = Causes {
             rotted: &rotted,
             truncated: &|_| false,
+            torn: &|_| false,
         };
         judge_facts(&facts, &causes, &|_| "broker-a-s1".to_string())
     }

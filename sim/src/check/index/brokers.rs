@@ -198,6 +198,25 @@ impl BrokerFacts {
         reports.map(|(_, offset, _)| *offset).max().unwrap_or(0)
     }
 
+    /// Whether `node` lost power while its log reached past what it had flushed, and its next
+    /// recovery kept bytes past that flushed position: a page torn at the power loss may be
+    /// among them.
+    pub(in crate::check) fn kept_unflushed_tail(&self, node: NodeId) -> bool {
+        let Some(timeline) = self.timelines.get(&node) else {
+            return false;
+        };
+        let power_losses = timeline
+            .stops
+            .iter()
+            .filter(|(_, how)| *how == Stop::PowerOff);
+        power_losses.into_iter().any(|(at, _)| {
+            let flushes = timeline.flushes.iter().take_while(|(t, _)| t <= at);
+            let flushed = flushes.map(|(_, offset)| *offset).max().unwrap_or(0);
+            let recovery = timeline.recoveries.iter().find(|(t, _, _)| t >= at);
+            recovery.is_some_and(|(_, _, max_offset)| *max_offset > flushed)
+        })
+    }
+
     /// Whether a byte of `node`'s commitlog rotted in `from..to` (any byte: `None`).
     pub(in crate::check) fn rotted(&self, node: NodeId, range: Option<(u64, u64)>) -> bool {
         let (from, to) = range.unwrap_or((0, u64::MAX));
