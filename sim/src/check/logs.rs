@@ -115,8 +115,11 @@ fn committed_replaced(
         entry.term, at, was.term, committed.by, committed.at
     );
     let led = leader_term(index, group, &committed.by, committed.at);
-    let (members, quorum) = index.logs.size(group).unwrap_or((1, 1));
-    let cause = if members - committed.lost_in_recovery.len() < quorum {
+    let quorum = index.logs.size(group).map_or(1, |(_, quorum)| quorum);
+    let kept = (committed.holders.iter())
+        .filter(|holder| !committed.lost_in_recovery.contains(*holder))
+        .count();
+    let cause = if kept < quorum {
         let lost: Vec<String> = (committed.lost_in_recovery.iter())
             .map(|member| format!("{group}-{member}"))
             .collect();

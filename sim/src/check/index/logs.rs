@@ -54,6 +54,8 @@ pub(in crate::check) struct LogCommit {
     pub by: String,
     /// The members that held it and lost it to their recovery (their data files did not).
     pub lost_in_recovery: BTreeSet<String>,
+    /// The members that held it when it was committed, or got it since.
+    pub holders: BTreeSet<String>,
 }
 
 /// A moment two logs of a group disagreed.
@@ -221,6 +223,9 @@ impl LogFacts {
                 committed: committed.clone(),
             });
         }
+        if let Some(committed) = logs.committed.get_mut(&index).filter(|c| c.entry == entry) {
+            committed.holders.insert(member.to_string());
+        }
         let log = logs.members.entry(member.to_string()).or_default();
         log.store(index, entry);
         let holders = holders(logs, index, entry);
@@ -278,14 +283,20 @@ impl LogFacts {
         if from > index {
             return;
         }
-        for (index, entry) in log.entries.range(from..=index) {
+        let members = &logs.members;
+        for (index, entry) in members[member].entries.range(from..=index) {
             match logs.committed.get(index) {
                 None => {
+                    let holders = (members.iter())
+                        .filter(|(_, log)| log.entries.get(index) == Some(entry))
+                        .map(|(name, _)| name.clone())
+                        .collect();
                     let committed = LogCommit {
                         entry: *entry,
                         at,
                         by: member.to_string(),
                         lost_in_recovery: BTreeSet::new(),
+                        holders,
                     };
                     logs.committed.insert(*index, committed);
                 }
