@@ -101,10 +101,12 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
     let first_stop = stops.and_then(|stops| stops.iter().find(|(at, _)| within(at)));
     let moves = story.offset_moves.get(&queue);
     let reset = moves.and_then(|m| m.iter().find(|(at, _, _, to)| within(at) && to <= offset));
-    let broker_stop = brokers
-        .group_timelines(broker)
-        .filter_map(|timeline| timeline.stops.iter().find(|(at, ..)| within(at)))
-        .min_by_key(|(at, _)| *at);
+    let broker_stop = (brokers.group_nodes(broker))
+        .filter_map(|(node, timeline)| {
+            let (at, how) = timeline.stops.iter().find(|(at, ..)| within(at))?;
+            Some((*at, *how, node))
+        })
+        .min_by_key(|(at, ..)| *at);
     // The commit of the first delivery leaves within 5 s: if the group read the queue from a
     // slave by then, the commit went to the slave, and the master never saw it.
     let reads = story.slave_reads.get(&queue);
@@ -128,7 +130,12 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
                  offsets there, which the master never saw"
             ),
         ),
-        (None, None, None, Some((at, how))) => broker_stopped(broker, *at, *how),
+        (None, None, None, Some((at, how, node))) => {
+            // A DLedger group's members are named apart; a classic group by its master.
+            let dledger = index.logs.size(broker).is_some();
+            let stopped = if dledger { index.name(node) } else { broker };
+            broker_stopped(stopped, at, how)
+        }
         (None, None, None, None) => match behind_on_slave(index, redelivery.id, &queue, *t1) {
             Some(entry) => (
                 Cause::MisplacedEntry,

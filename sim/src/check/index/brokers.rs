@@ -138,11 +138,16 @@ impl BrokerFacts {
         &'a self,
         group: &str,
     ) -> impl Iterator<Item = &'a BrokerTimeline> + 'a {
-        self.groups
-            .get(group)
-            .into_iter()
-            .flatten()
-            .filter_map(|node| self.timelines.get(node))
+        self.group_nodes(group).map(|(_, timeline)| timeline)
+    }
+
+    /// A broker group's nodes with their timelines.
+    pub(in crate::check) fn group_nodes<'a>(
+        &'a self,
+        group: &str,
+    ) -> impl Iterator<Item = (NodeId, &'a BrokerTimeline)> + 'a {
+        let nodes = self.groups.get(group).into_iter().flatten();
+        nodes.filter_map(|node| Some((*node, self.timelines.get(node)?)))
     }
 
     /// Whether `node` was its group's master at `at`: the group's declared master until an
