@@ -37,7 +37,7 @@ type Tally<'a> = BTreeMap<&'a str, BTreeSet<&'a str>>;
 pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> u64 {
     let mut count = 0;
     for ((group, term), grants) in &index.elections.grants {
-        let Some(quorum) = quorum(index, group) else {
+        let Some(quorum) = index.logs.quorum(group) else {
             continue;
         };
         let elected: Tally<'_> = tally(grants)
@@ -50,7 +50,7 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> u64 {
         }
     }
     for leader in &index.elections.leaders {
-        let Some(quorum) = quorum(index, &leader.group) else {
+        let Some(quorum) = index.logs.quorum(&leader.group) else {
             continue;
         };
         let grants = index.elections.grants_in(&leader.group, leader.term);
@@ -72,16 +72,6 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> u64 {
         }
     }
     count
-}
-
-/// A quorum of DLedger group `group`: more than half its members; `None` for another group.
-fn quorum(index: &Index<'_>, group: &str) -> Option<usize> {
-    let spec = index
-        .scenario
-        .broker_groups
-        .iter()
-        .find(|g| g.name == group)?;
-    spec.is_dledger().then(|| spec.nodes.len() / 2 + 1)
 }
 
 fn tally(grants: &[Grant]) -> Tally<'_> {
@@ -154,7 +144,7 @@ pub(super) fn two_leaders_cause(
     group: &str,
     term: u64,
 ) -> Option<Option<&'static str>> {
-    let quorum = quorum(index, group)?;
+    let quorum = index.logs.quorum(group)?;
     let grants = index.elections.grants_in(group, term);
     let tally = tally(grants);
     let mut elected = tally.iter().filter(|(_, voters)| voters.len() >= quorum);

@@ -115,7 +115,7 @@ fn committed_replaced(
         entry.term, at, was.term, committed.by, committed.at
     );
     let led = leader_term(index, group, &committed.by, committed.at);
-    let quorum = index.logs.size(group).map_or(1, |(_, quorum)| quorum);
+    let quorum = index.logs.quorum(group).unwrap_or(1);
     let kept = (committed.holders.iter())
         .filter(|holder| !committed.lost_in_recovery.contains(*holder))
         .count();
@@ -202,8 +202,8 @@ fn torn(
     story: &mut String,
 ) -> Option<&'static str> {
     let end = entry.pos + u64::from(entry.size);
-    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == group)?;
-    let (member, lost_at, flushed) = (spec.nodes.iter().enumerate()).find_map(|(k, node)| {
+    let nodes = index.brokers.groups.get(group)?;
+    let (member, lost_at, flushed) = (nodes.iter().enumerate()).find_map(|(k, node)| {
         let member = crate::scenario::DLedgerGroup::member_id(k);
         let timeline = index.brokers.timelines.get(node)?;
         let recoveries = index
@@ -212,8 +212,7 @@ fn torn(
             .get(&(group.to_string(), member.clone()))?;
         timeline.stops.iter().find_map(|(stop, how)| {
             let power = matches!(how, Stop::PowerOff) && *stop <= at;
-            let flushes = timeline.flushes.iter().take_while(|(t, _)| t <= stop);
-            let flushed = flushes.map(|(_, offset)| *offset).max().unwrap_or(0);
+            let flushed = timeline.flushed_by(*stop);
             let kept = recoveries
                 .iter()
                 .find(|(recovered, _)| recovered >= stop)
@@ -265,8 +264,7 @@ fn same_term_cause(index: &Index<'_>, group: &str, term: u64) -> Option<&'static
 /// The node member `member` (`n0`, ...) of DLedger group `group` runs on.
 fn member_node(index: &Index<'_>, group: &str, member: &str) -> Option<model::NodeId> {
     let k: usize = member.strip_prefix('n')?.parse().ok()?;
-    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == group)?;
-    spec.nodes.get(k).copied()
+    index.brokers.groups.get(group)?.get(k).copied()
 }
 
 /// The term `member` of `group` led in at `at`: its last leadership announced by then.

@@ -47,25 +47,28 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
             if let Some(replay) = schedule_replay(index, &delays, id, r) {
                 story.push_str(&replay);
             }
-            let timed_out = quorum_timeout(index, r);
-            story.push_str(timed_out.as_deref().unwrap_or_default());
             let anomaly = Anomaly::new(AnomalyKind::Duplicated, Some(id), sent_at, story);
-            anomalies.push(match timed_out {
-                Some(_) => anomaly.because(TIMED_OUT_APPEND_COMMITTED),
-                None => anomaly,
-            });
+            anomalies.push(after_quorum_timeout(index, r, anomaly));
         }
         if stored && r.ack().is_none() {
             counts.recovered += 1;
-            let mut story = explain_recovered(r);
-            let timed_out = quorum_timeout(index, r);
-            story.push_str(timed_out.as_deref().unwrap_or_default());
+            let story = explain_recovered(r);
             let anomaly = Anomaly::new(AnomalyKind::Recovered, Some(id), sent_at, story);
-            anomalies.push(match timed_out {
-                Some(_) => anomaly.because(TIMED_OUT_APPEND_COMMITTED),
-                None => anomaly,
-            });
+            anomalies.push(after_quorum_timeout(index, r, anomaly));
         }
+    }
+}
+
+/// A message stored although (or once more than) its sends said: named
+/// `timed_out_append_committed` when a DLedger leader answered one of its attempts SYSTEM_ERROR
+/// after waiting for a quorum, with the story of that attempt.
+fn after_quorum_timeout(index: &Index<'_>, r: &Record, mut anomaly: Anomaly) -> Anomaly {
+    match quorum_timeout(index, r) {
+        Some(story) => {
+            anomaly.explanation.push_str(&story);
+            anomaly.because(TIMED_OUT_APPEND_COMMITTED)
+        }
+        None => anomaly,
     }
 }
 

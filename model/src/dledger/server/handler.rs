@@ -83,14 +83,9 @@ impl DLedgerServer {
             let Some(waiting) = self.writes.waiting.remove(&next) else {
                 break;
             };
-            match waiting.answered {
-                true => {
-                    self.apply_push(ctx, &waiting.request);
-                    self.sync_ledger_end();
-                    self.note_committed(ctx.disk());
-                }
-                false => self.answer_push(ctx, waiting.inbound, &waiting.request),
-            }
+            // One the abnormal check answered already is applied, not answered again.
+            let inbound = (!waiting.answered).then_some(waiting.inbound);
+            self.answer_push(ctx, inbound, &waiting.request);
         }
         self.check_abnormal(ctx);
     }

@@ -329,15 +329,20 @@ impl DLedgerServer {
             Push::Append(_) => self.hold_append(ctx, inbound, request),
             Push::Compare(_) | Push::Truncate(_) => {
                 self.drop_waiting_appends();
-                self.answer_push(ctx, inbound, &request);
+                self.answer_push(ctx, Some(inbound), &request);
             }
-            Push::Commit => self.answer_push(ctx, inbound, &request),
+            Push::Commit => self.answer_push(ctx, Some(inbound), &request),
         }
         self.apply_waiting_appends(ctx);
     }
 
-    /// Applies a push and answers it with the log's span after it.
-    fn answer_push(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: &PushRequest) {
+    /// Applies a push and answers it (unless `inbound` is `None`) with the log's span after it.
+    fn answer_push(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Option<Inbound>,
+        request: &PushRequest,
+    ) {
         let answer = self.apply_push(ctx, request);
         // The span the answer gives: the log's after the push (the `follower_ack_before_write`
         // bug's counts the entries it answered before writing them).
@@ -348,7 +353,9 @@ impl DLedgerServer {
                 (DLedgerResponseCode::InconsistentState, (begin, end))
             }
         };
-        answer_with(ctx, inbound, request, code, span);
+        if let Some(inbound) = inbound {
+            answer_with(ctx, inbound, request, code, span);
+        }
         self.sync_ledger_end();
         self.note_committed(ctx.disk());
     }

@@ -6,7 +6,9 @@
 //! cause). A clustering group's failures are judged by `listener` (`retry_lost`).
 
 use super::GroupFigures;
-use crate::check::explain::{behind_on_slave, describe_ack, loss_cause, reused_offset};
+use crate::check::explain::{
+    behind_on_slave, describe_ack, loss_cause, reused_offset, truncated_member,
+};
 use crate::check::index::{Audience, Fate, Index, Record};
 use crate::check::sends::percentile;
 use crate::check::{Anomaly, AnomalyKind};
@@ -162,17 +164,12 @@ fn passed_over(
 /// cannot read), so the group moved past the offset this message later took.
 fn passed_stale_entry(index: &Index<'_>, record: &Record) -> Option<String> {
     let copy = record.copies.first()?;
-    let spec = (index.scenario.broker_groups.iter()).find(|g| *g.name == *copy.broker)?;
-    let truncated = &index.logs.truncated_after_dispatch;
-    let member = (spec.nodes.iter()).find(|node| truncated.contains_key(index.name(**node)))?;
+    let (member, _) = truncated_member(index, &copy.broker, Time::from_ms(u64::MAX))?;
     Some(format!(
         "a leader's TRUNCATE cut {}'s log below what it had dispatched, leaving ConsumeQueue \
          entries whose records are gone (4.9.8 cuts them only at recovery); a pull through such \
          an entry skips it, so the group passed {}/{}@{} before this message took it",
-        index.name(*member),
-        copy.broker,
-        copy.queue_id,
-        copy.queue_offset
+        member, copy.broker, copy.queue_id, copy.queue_offset
     ))
 }
 

@@ -6,11 +6,30 @@
 
 use crate::check::index::{Ack, Index, Removal};
 use crate::check::spec::DLEDGER_ENTRY_HEADER;
+use model::Time;
+
+/// The first member of DLedger group `group` a leader's TRUNCATE cut below what it had
+/// dispatched by `by`, and when: its ConsumeQueue entries stay (4.9.8 cuts them only at
+/// recovery) and point where other records, or none, now lie.
+pub(in crate::check) fn truncated_member<'a>(
+    index: &'a Index<'_>,
+    group: &str,
+    by: Time,
+) -> Option<(&'a str, Time)> {
+    let truncated = &index.logs.truncated_after_dispatch;
+    index.brokers.groups.get(group)?.iter().find_map(|node| {
+        let name = index.name(*node);
+        let at = truncated.get(name).filter(|at| **at <= by)?;
+        Some((name, *at))
+    })
+}
 
 /// Why `ack`'s message is gone, if its group is a DLedger group: `Some(None)` when nothing
 /// known explains it; `None` for a classic group (the durability model explains those).
 pub(in crate::check) fn entry_loss(index: &Index<'_>, ack: &Ack) -> Option<Option<String>> {
-    index.logs.size(&ack.broker)?;
+    if !index.logs.is_dledger(&ack.broker) {
+        return None;
+    }
     let pos = ack.commit_log_offset.checked_sub(DLEDGER_ENTRY_HEADER)?;
     let removals: Vec<&Removal> = (index.logs.removals.get(&(ack.broker.to_string(), pos)))
         .into_iter()

@@ -15,6 +15,7 @@ mod reuse;
 mod sends;
 mod slave_entries;
 
+pub(super) use entry_loss::truncated_member;
 pub(super) use loss::{describe_ack, explain_loss, loss_cause};
 pub(super) use redelivery::{Cause, explain_redelivery, explain_retry_copy};
 pub(super) use reuse::reused_offset;

@@ -132,7 +132,7 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
         ),
         (None, None, None, Some((at, how, node))) => {
             // A DLedger group's members are named apart; a classic group by its master.
-            let dledger = index.logs.size(broker).is_some();
+            let dledger = index.logs.is_dledger(broker);
             let stopped = if dledger { index.name(node) } else { broker };
             broker_stopped(stopped, at, how)
         }
@@ -158,17 +158,12 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
 /// before `by`: its ConsumeQueue entries stay (4.9.8 cuts them at recovery only) and point
 /// where other records now lie, so a pull through one hands over a record already consumed.
 fn stale_entries(index: &Index<'_>, broker: &str, by: Time) -> Option<String> {
-    let spec = (index.scenario.broker_groups.iter()).find(|g| g.name == broker)?;
-    let truncated = &index.logs.truncated_after_dispatch;
-    spec.nodes.iter().find_map(|node| {
-        let name = index.name(*node);
-        let at = truncated.get(name).filter(|at| **at <= by)?;
-        Some(format!(
-            "a leader's TRUNCATE at {at} cut {name}'s log below what it had dispatched; its \
-             ConsumeQueue entries stay (4.9.8 cuts them at recovery only) and point where other \
-             records now lie, and a pull through one handed this record over again"
-        ))
-    })
+    let (name, at) = super::truncated_member(index, broker, by)?;
+    Some(format!(
+        "a leader's TRUNCATE at {at} cut {name}'s log below what it had dispatched; its \
+         ConsumeQueue entries stay (4.9.8 cuts them at recovery only) and point where other \
+         records now lie, and a pull through one handed this record over again"
+    ))
 }
 
 /// The first consumer stopped between the deliveries: a shutdown commits only what its last

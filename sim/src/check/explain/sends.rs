@@ -12,7 +12,7 @@ pub(in crate::check) const TIMED_OUT_APPEND_COMMITTED: &str = "timed_out_append_
 /// of the message's attempts was, with a sentence saying what became of it.
 pub(in crate::check) fn quorum_timeout(index: &Index<'_>, r: &Record) -> Option<String> {
     let (at, broker, _) = (r.attempts().iter()).find(|(_, broker, error)| {
-        index.logs.size(broker).is_some() && error.contains("SYSTEM_ERROR")
+        index.logs.is_dledger(broker) && error.contains("SYSTEM_ERROR")
     })?;
     Some(format!(
         "; {broker} answered the attempt at {at} SYSTEM_ERROR after waiting for a quorum \

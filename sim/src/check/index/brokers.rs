@@ -76,6 +76,14 @@ pub(in crate::check) struct BrokerTimeline {
     pub mismatches: u64,
 }
 
+impl BrokerTimeline {
+    /// The furthest position its flushes had reported by `at` (0: none).
+    pub fn flushed_by(&self, at: Time) -> u64 {
+        let flushes = self.flushes.iter().take_while(|(t, _)| *t <= at);
+        flushes.map(|(_, offset)| *offset).max().unwrap_or(0)
+    }
+}
+
 /// A power or disk loss of a node, placed among its flushes and slave reports.
 #[derive(Copy, Clone, Debug)]
 pub(in crate::check) struct Loss {
@@ -215,10 +223,8 @@ impl BrokerFacts {
             .iter()
             .filter(|(_, how)| *how == Stop::PowerOff);
         power_losses.into_iter().any(|(at, _)| {
-            let flushes = timeline.flushes.iter().take_while(|(t, _)| t <= at);
-            let flushed = flushes.map(|(_, offset)| *offset).max().unwrap_or(0);
             let recovery = timeline.recoveries.iter().find(|(t, _, _)| t >= at);
-            recovery.is_some_and(|(_, _, max_offset)| *max_offset > flushed)
+            recovery.is_some_and(|(_, _, max_offset)| *max_offset > timeline.flushed_by(*at))
         })
     }
 

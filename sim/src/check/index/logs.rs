@@ -95,7 +95,6 @@ pub(in crate::check) enum Disagreement {
 /// One DLedger group's logs.
 #[derive(Debug, Default)]
 struct GroupLogs {
-    size: usize,
     quorum: usize,
     members: BTreeMap<String, MemberLog>,
     committed: BTreeMap<u64, LogCommit>,
@@ -137,7 +136,6 @@ impl LogFacts {
             .filter(|g| g.is_dledger())
             .map(|g| {
                 let logs = GroupLogs {
-                    size: g.nodes.len(),
                     quorum: g.nodes.len() / 2 + 1,
                     ..GroupLogs::default()
                 };
@@ -340,9 +338,14 @@ impl LogFacts {
         }
     }
 
-    /// The members of `group` and its quorum, if it is a DLedger group.
-    pub fn size(&self, group: &str) -> Option<(usize, usize)> {
-        self.groups.get(group).map(|g| (g.size, g.quorum))
+    /// The quorum of `group` (more than half its members), if it is a DLedger group.
+    pub fn quorum(&self, group: &str) -> Option<usize> {
+        self.groups.get(group).map(|g| g.quorum)
+    }
+
+    /// Whether `group` is a DLedger group.
+    pub fn is_dledger(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
     }
 }
 
