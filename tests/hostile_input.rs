@@ -99,6 +99,15 @@ fn empty_node_lists_are_rejected() {
     );
 }
 
+#[test]
+fn a_role_of_a_group_that_is_not_dledger_is_refused() {
+    rejects(
+        "leader-of-classic",
+        &with_fault("kind = \"kill\"\nnode = \"broker-a@leader\""),
+        &["fault[0].node", "no DLedger group named `broker-a`"],
+    );
+}
+
 // Class 2: the error printer.
 
 #[test]

@@ -60,6 +60,7 @@ snapshots! {
     manual_failover => "manual-failover",
     dledger_follower_crash => "dledger-follower-crash",
     dledger_leader_kill => "dledger-leader-kill",
+    dledger_leader_churn => "dledger-leader-churn",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

@@ -443,6 +443,17 @@ fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
     let drawn = crate::swarm::draw(scenario, seed);
     for fault in scenario.faults.iter().chain(&drawn) {
         let start = stream.between(fault.at.min.0, fault.at.max.0);
+        if !fault.aims.is_empty() {
+            let fault = Box::new(fault.clone());
+            let action = crate::runtime::Action::Aimed(crate::runtime::Aimed { fault, seed });
+            let at = Time::from_ms(start);
+            actions.push(crate::runtime::Timed { at, action });
+            draws.push(FaultDraw {
+                start_ms: start,
+                node: None,
+            });
+            continue;
+        }
         let mut planning = crate::fault::Planning {
             fault,
             at: Time::from_ms(start),

@@ -86,6 +86,7 @@ fn one_fault(
         lasts_ms: Some(lasts),
         spec,
         description,
+        aims: Vec::new(),
     }
 }
 

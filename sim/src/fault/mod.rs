@@ -6,6 +6,7 @@
 //! existing family is a `Kind` in its family's file and a line here. Each family also plans
 //! its faults of a seed ([`plan`]): the supervisor's actions, at their times.
 
+pub mod aim;
 pub mod disk;
 pub mod network;
 pub mod node;
@@ -120,13 +121,15 @@ impl Refusal {
 pub type ResolveNames<'a> = dyn Fn(&Names) -> Result<Vec<NodeId>, (String, Option<String>)> + 'a;
 
 /// What a kind's resolution reads: the fault as written, the scenario's nodes and broker
-/// groups, a resolver of node names, and the request codes already read from `request`.
+/// groups, a resolver of node names, and the request codes already read from `request`; and
+/// where it notes the fields that name a DLedger group's role ([`aim`]).
 pub struct Resolve<'a> {
     pub fault: &'a FaultSection,
     pub nodes: &'a [NodeDecl],
     pub groups: &'a [BrokerGroup],
     pub names: &'a ResolveNames<'a>,
     pub codes: Vec<RequestCode>,
+    pub aims: std::cell::RefCell<Vec<aim::Aim>>,
 }
 
 impl Resolve<'_> {
@@ -139,6 +142,7 @@ impl Resolve<'_> {
         let Some(names) = names else {
             return Ok(None);
         };
+        self.note_aims(field, names)?;
         (self.names)(names)
             .map(Some)
             .map_err(|(message, hint)| Refusal {
@@ -146,6 +150,38 @@ impl Resolve<'_> {
                 message,
                 hint,
             })
+    }
+
+    /// Notes each name of a group's role in `field`: the fault is planned when it fires.
+    fn note_aims(&self, field: &'static str, names: &Names) -> Result<(), Refusal> {
+        for name in names.to_vec() {
+            let Some((group, pick)) = aim::Pick::parse(&name) else {
+                continue;
+            };
+            let members =
+                (self.names)(&Names::One(name.clone())).map_err(|(message, hint)| Refusal {
+                    field,
+                    message,
+                    hint,
+                })?;
+            let group = group.to_string();
+            self.aims.borrow_mut().push(aim::Aim {
+                field,
+                group,
+                members,
+                pick,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `node` is named through a group's role in some field (so it may stand on both
+    /// sides of a partition until the fault fires).
+    pub fn aimed(&self, node: NodeId) -> bool {
+        self.aims
+            .borrow()
+            .iter()
+            .any(|aim| aim.members.contains(&node))
     }
 
     /// The nodes a field the kind needs names.

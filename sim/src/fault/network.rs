@@ -30,7 +30,22 @@ pub const ISOLATE: Kind = Kind {
     fields: &["node"],
     resolve: |r| {
         let a = r.required_nodes("node", &r.fault.node)?;
-        let b = everyone_else(r.nodes, &a);
+        let mut b = everyone_else(r.nodes, &a);
+        let inverse: Vec<super::aim::Aim> = (r.aims.borrow().iter())
+            .map(|aim| super::aim::Aim {
+                field: "b",
+                pick: aim.pick.other(),
+                ..aim.clone()
+            })
+            .collect();
+        for aim in inverse {
+            for member in &aim.members {
+                if !b.contains(member) {
+                    b.push(*member);
+                }
+            }
+            r.aims.borrow_mut().push(aim);
+        }
         Ok(FaultSpec::Partition {
             a,
             b,
@@ -138,7 +153,7 @@ fn partition(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
     }
     let a = r.required_nodes("a", &r.fault.a)?;
     let b = r.required_nodes("b", &r.fault.b)?;
-    if let Some(both) = a.iter().find(|id| b.contains(id)) {
+    if let Some(both) = a.iter().find(|id| b.contains(id) && !r.aimed(**id)) {
         let message = format!("`{}` is on both sides", r.name(*both));
         return Err(Refusal::new("b", message));
     }

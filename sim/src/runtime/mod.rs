@@ -8,7 +8,7 @@ pub mod world;
 
 pub use crate::history::Ending;
 pub use host::NodeFactory;
-pub use supervisor::{Action, Boot, Effect, NodeSpec, Plan, Progress, Timed};
+pub use supervisor::{Action, Aimed, Boot, Effect, NodeSpec, Plan, Progress, Timed};
 pub use world::{PacketRecord, Status, World};
 
 use crate::disk::{DiskConfig, DiskSim};

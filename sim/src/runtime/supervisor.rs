@@ -30,7 +30,7 @@ pub struct NodeSpec {
 }
 
 /// One thing the supervisor does to the cluster.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Action {
     Stop {
         node: NodeId,
@@ -53,6 +53,16 @@ pub enum Action {
     },
     /// A fault's effect on the network or a disk.
     Effect(Effect),
+    /// A fault aimed at a DLedger group's roles, planned when it fires.
+    Aimed(Aimed),
+}
+
+/// A fault aimed at a DLedger group's leader or followers (`crate::fault::aim`).
+#[derive(Clone, Debug)]
+pub struct Aimed {
+    pub fault: Box<crate::scenario::resolved::Fault>,
+    /// The run's seed: the fault draws from its own stream of it when it fires.
+    pub seed: u64,
 }
 
 /// What a fault does to the network or a disk, on or off.
@@ -232,23 +242,33 @@ pub async fn supervise(
 
     let mut actions = plan.actions.clone();
     actions.sort_by_key(|timed| timed.at);
+    let mut pending: std::collections::VecDeque<Timed> = actions.into();
+    let mut never_return = plan.never_return.clone();
     let over_budget = || world.lock().expect("world lock").over_budget.is_some();
     let run_end = plan.duration.min(plan.time_budget);
-    for timed in actions.into_iter().filter(|t| t.at < run_end) {
-        if over_budget() {
+    while let Some(timed) = pending.pop_front() {
+        if timed.at >= run_end || over_budget() {
             break;
         }
         sleep_until(base, timed.at).await;
         let mut w = world.lock().expect("world lock");
         let t = w.now();
-        apply(
-            &mut w,
-            &handle,
-            &madsim_ids,
-            &plan.never_return,
-            t,
-            timed.action,
-        );
+        let later = match timed.action {
+            Action::Aimed(aimed) => fire_aimed(&mut w, t, &aimed, &mut never_return),
+            action => {
+                apply(&mut w, &handle, &madsim_ids, &never_return, t, action);
+                Vec::new()
+            }
+        };
+        for timed in later {
+            match timed.at <= t {
+                true => apply(&mut w, &handle, &madsim_ids, &never_return, t, timed.action),
+                false => {
+                    let after = pending.partition_point(|queued| queued.at <= timed.at);
+                    pending.insert(after, timed);
+                }
+            }
+        }
     }
 
     // Heal: faults stop, paused nodes resume, stopped nodes restart with their disks.
@@ -468,7 +488,39 @@ fn apply(
             }
         }
         Action::Effect(effect) => apply_effect(world, now, effect),
+        Action::Aimed(_) => unreachable!("an aimed fault is planned when it fires"),
     }
+}
+
+/// Plans a fault aimed at a DLedger group's roles as they are now: its actions, or none
+/// (recorded as skipped) when no member holds the role it aims at.
+fn fire_aimed(
+    world: &mut World,
+    now: Time,
+    aimed: &Aimed,
+    never_return: &mut Vec<NodeId>,
+) -> Vec<Timed> {
+    let fault = match crate::fault::aim::narrowed(&aimed.fault, |g| world.dledger_leader(g)) {
+        Ok(fault) => fault,
+        Err(reason) => {
+            let action = aimed.fault.description.clone();
+            world.record_sim(now, None, SimEvent::Skipped { action, reason });
+            return Vec::new();
+        }
+    };
+    let mut stream = Stream::new(aimed.seed, &format!("aimed-fault/{}", fault.index));
+    let mut actions = Vec::new();
+    let mut planning = crate::fault::Planning {
+        fault: &fault,
+        at: now,
+        end: fault.lasts_ms.map(|lasts| now.plus_ms(lasts)),
+        stream: &mut stream,
+        actions: &mut actions,
+        never_return,
+        node: None,
+    };
+    crate::fault::plan(&mut planning);
+    actions
 }
 
 /// A fault's effect on the network or a disk, on or off.

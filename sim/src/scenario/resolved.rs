@@ -265,6 +265,8 @@ pub struct Fault {
     pub spec: FaultSpec,
     /// A one-line description for the history and reports.
     pub description: String,
+    /// Its fields that name a DLedger group's role: the fault is planned when it fires.
+    pub aims: Vec<crate::fault::aim::Aim>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

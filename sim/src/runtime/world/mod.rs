@@ -209,6 +209,8 @@ pub struct RunProgress {
     /// Each broadcasting consumer's last reported backlog.
     pub consumer_lag: BTreeMap<NodeId, u64>,
     pub read_back_done: bool,
+    /// Each DLedger group's latest leader: the member that announced the highest term.
+    pub dledger_leaders: BTreeMap<String, (u64, NodeId)>,
 }
 
 impl World {
@@ -272,6 +274,12 @@ impl World {
         Time::from_ms(handle.elapsed().as_millis() as u64)
     }
 
+    /// The member of a DLedger group that last announced its leadership, and its name.
+    pub fn dledger_leader(&self, group: &str) -> Option<(NodeId, String)> {
+        let (_, node) = self.progress.dledger_leaders.get(group)?;
+        Some((*node, self.name(*node).to_string()))
+    }
+
     pub fn status(&self, node: NodeId) -> Status {
         self.slots[node.index()].status
     }
@@ -296,6 +304,13 @@ impl World {
             Event::ReadBackDone { .. } => self.progress.read_back_done = true,
             Event::ConsumerLag { behind, .. } => {
                 self.progress.consumer_lag.insert(node, *behind);
+            }
+            Event::DLedgerLeader { group, term, .. } => {
+                let latest = self.progress.dledger_leaders.get(group);
+                if latest.is_none_or(|(known, _)| known <= term) {
+                    let leader = (*term, node);
+                    self.progress.dledger_leaders.insert(group.clone(), leader);
+                }
             }
             _ => {}
         }

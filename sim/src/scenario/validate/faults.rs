@@ -34,6 +34,7 @@ pub(super) fn validate_fault(
         groups: names.broker_groups,
         names: &|list: &Names| names.resolve_all(list),
         codes: request_codes(&fault.request).map_err(refuse)?,
+        aims: Default::default(),
     };
     let spec = (kind.resolve)(&resolve).map_err(refuse)?;
     not_the_auditor(&spec, &resolve).map_err(refuse)?;
@@ -43,6 +44,7 @@ pub(super) fn validate_fault(
         lasts_ms: fault.lasts.map(|d| d.0),
         spec,
         description: describe(fault, names),
+        aims: resolve.aims.into_inner(),
     })
 }
 
@@ -150,7 +152,7 @@ pub(super) fn no_fault_without_effect(
         FaultSpec::Node {
             fault: kind,
             candidates,
-        } if candidates.len() == 1 && fault.at.min == fault.at.max => {
+        } if candidates.len() == 1 && fault.at.min == fault.at.max && fault.aims.is_empty() => {
             Some((*kind, candidates[0], fault.at.min.0))
         }
         _ => None,
