@@ -100,11 +100,20 @@ fn empty_node_lists_are_rejected() {
 }
 
 #[test]
-fn a_role_of_a_group_that_is_not_dledger_is_refused() {
+fn a_role_of_a_group_that_does_not_exist_or_has_no_such_member_is_refused() {
     rejects(
-        "leader-of-classic",
-        &with_fault("kind = \"kill\"\nnode = \"broker-a@leader\""),
-        &["fault[0].node", "no DLedger group named `broker-a`"],
+        "leader-of-nothing",
+        &with_fault("kind = \"kill\"\nnode = \"broker-b@leader\""),
+        &[
+            "fault[0].node",
+            "no broker group named `broker-b`",
+            "broker-a@leader",
+        ],
+    );
+    rejects(
+        "followers-of-a-lone-master",
+        &with_fault("kind = \"kill\"\nnode = \"broker-a@followers\""),
+        &["fault[0].node", "`broker-a` has no slaves"],
     );
 }
 

@@ -142,7 +142,7 @@ fn an_entry_needs_a_when_and_an_expectation() {
 }
 
 /// Every cell where RocketMQ promises to keep SEND_OK messages requires `lost = 0`: a process
-/// crash anywhere, SYNC_FLUSH under a power loss, SYNC_MASTER under any fault.
+/// crash anywhere, SYNC_FLUSH under a power loss, SYNC_MASTER or DLedger under any fault.
 #[test]
 fn the_reliability_matrix_requires_no_loss_where_rocketmq_promises_it() {
     let path = format!("{}/scenarios/reliability-matrix.toml", common::root());
@@ -152,7 +152,7 @@ fn the_reliability_matrix_requires_no_loss_where_rocketmq_promises_it() {
         let value = |axis: &str| cell.0.iter().find(|(a, _)| a == axis).unwrap().1.as_str();
         let promised = value("fault") == "kill"
             || (value("flush") == "sync" && value("fault") == "power-off")
-            || value("replication") == "sync-master";
+            || ["sync-master", "dledger"].contains(&value("replication"));
         let scenario = scenario::parse_cell(&text, &path, Some(&cell.spec())).unwrap();
         let lost = scenario.expect.get("lost").cloned();
         let wanted = if promised {

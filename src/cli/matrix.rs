@@ -126,7 +126,10 @@ pub fn main(args: MatrixArgs) -> Exit {
                 })
             })
             .collect();
-        let out = serde_json::json!({ "file": args.file, "seeds": args.seeds.seeds, "wall_ms": wall.as_millis() as u64, "cells": cells });
+        let left_out: Vec<serde_json::Value> = (matrix.skips.iter())
+            .map(|skip| serde_json::json!({ "cells": skip.spec(), "because": skip.because }))
+            .collect();
+        let out = serde_json::json!({ "file": args.file, "seeds": args.seeds.seeds, "wall_ms": wall.as_millis() as u64, "cells": cells, "left_out": left_out });
         outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         print_table(&matrix, &rows, &args);
@@ -238,7 +241,13 @@ fn write_page(
             }
         })
         .collect();
-    let text = matrix_page::render(&args.file, &args.seeds.seeds, &axes, &HEADERS, &page_rows);
+    let table = matrix_page::Table {
+        axes: &axes,
+        headers: &HEADERS,
+        rows: &page_rows,
+        left_out: &left_out(matrix),
+    };
+    let text = matrix_page::render(&args.file, &args.seeds.seeds, &table);
     if let Some(parent) = page.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -247,7 +256,14 @@ fn write_page(
     Ok(())
 }
 
-/// A markdown table, ready for a README.
+/// The cells `[[matrix.skip]]` leaves out, and why: `flush=sync,replication=dledger: ...`.
+fn left_out(matrix: &Matrix) -> Vec<String> {
+    (matrix.skips.iter())
+        .map(|skip| format!("{}: {}", skip.spec(), skip.because))
+        .collect()
+}
+
+/// A markdown table, ready for a README, and the cells it leaves out.
 fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
     let axes: Vec<&str> = matrix.axes.iter().map(|(axis, _)| axis.as_str()).collect();
     outln!(
@@ -278,5 +294,8 @@ fn print_table(matrix: &Matrix, rows: &[Row], args: &MatrixArgs) {
             row.spec,
             args.seeds.seeds
         );
+    }
+    for line in left_out(matrix) {
+        outln!("\nLeft out: {line}.");
     }
 }

@@ -73,20 +73,27 @@ pub fn write_example(
 }
 
 /// The page.
-pub fn render(
-    file: &str,
-    seeds: &str,
-    axes: &[&str],
-    headers: &[&str],
-    rows: &[PageRow],
-) -> String {
+/// What the page's table shows: its columns, rows and the cells the matrix leaves out.
+pub struct Table<'a> {
+    pub axes: &'a [&'a str],
+    pub headers: &'a [&'a str],
+    pub rows: &'a [PageRow],
+    pub left_out: &'a [String],
+}
+
+pub fn render(file: &str, seeds: &str, table: &Table<'_>) -> String {
     let mut body = String::new();
     let _ = write!(body, "<table><tr>");
-    for h in axes.iter().chain(headers).chain(&["example run"]) {
+    for h in table
+        .axes
+        .iter()
+        .chain(table.headers)
+        .chain(&["example run"])
+    {
         let _ = write!(body, "<th>{}</th>", escape(h));
     }
     body.push_str("</tr>\n");
-    for row in rows {
+    for row in table.rows {
         let class = if row.failing {
             "failing"
         } else if row.lossy {
@@ -106,6 +113,9 @@ pub fn render(
         );
     }
     body.push_str("</table>\n");
+    for line in table.left_out {
+        let _ = writeln!(body, "<p>Left out: {}.</p>", escape(line));
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>rmq-sim matrix: {file}</title><style>{STYLE}</style></head><body>\

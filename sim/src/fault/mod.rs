@@ -158,6 +158,14 @@ impl Resolve<'_> {
             let Some((group, pick)) = aim::Pick::parse(&name) else {
                 continue;
             };
+            // A classic group's roles are fixed: its names resolve to nodes as written.
+            if !self
+                .groups
+                .iter()
+                .any(|g| g.name == group && g.is_dledger())
+            {
+                continue;
+            }
             let members =
                 (self.names)(&Names::One(name.clone())).map_err(|(message, hint)| Refusal {
                     field,

@@ -33,19 +33,24 @@ pub struct CellExpect {
 impl CellExpect {
     /// Whether every axis of `when` takes one of its listed values in `cell`.
     pub fn applies_to(&self, cell: &Cell) -> bool {
-        self.when.iter().all(|(axis, values)| {
-            cell.0
-                .iter()
-                .any(|(name, value)| name == axis && values.contains(value))
-        })
+        holds(&self.when, cell)
     }
+}
+
+/// Whether every axis of a `when` takes one of its listed values in `cell`.
+pub(super) fn holds(when: &[(String, Vec<String>)], cell: &Cell) -> bool {
+    when.iter().all(|(axis, values)| {
+        cell.0
+            .iter()
+            .any(|(name, value)| name == axis && values.contains(value))
+    })
 }
 
 /// Builds a located error for a field path.
 pub(super) type Fail<'a> = &'a dyn Fn(Vec<Step>, String, Option<String>) -> Box<ScenarioError>;
 
 /// Axes and their values, as the matrix declares them.
-type Axes = [(String, Vec<String>)];
+pub(super) type Axes = [(String, Vec<String>)];
 
 /// Reads the value of `matrix.expect`.
 pub(super) fn parse(
@@ -53,20 +58,30 @@ pub(super) fn parse(
     axes: &Axes,
     fail: Fail<'_>,
 ) -> Result<Vec<CellExpect>, Box<ScenarioError>> {
+    entries("expect", value, fail, |index, entry| {
+        parse_entry(index, entry, axes, fail)
+    })
+}
+
+/// Reads `[[matrix.<section>]]`, each entry through `read` with its index.
+pub(super) fn entries<T>(
+    section: &str,
+    value: &toml::Value,
+    fail: Fail<'_>,
+    read: impl Fn(usize, &toml::Value) -> Result<T, Box<ScenarioError>>,
+) -> Result<Vec<T>, Box<ScenarioError>> {
     let Some(entries) = value.as_array() else {
-        let message = "must be an array of tables: write [[matrix.expect]]".to_string();
-        return Err(fail(path(None, &[]), message, None));
+        let message = format!("must be an array of tables: write [[matrix.{section}]]");
+        return Err(fail(entry_path(section, None, &[]), message, None));
     };
-    entries
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| parse_entry(index, entry, axes, fail))
+    (entries.iter().enumerate())
+        .map(|(index, entry)| read(index, entry))
         .collect()
 }
 
-/// `matrix.expect[index].<rest>` (or `matrix.expect` without an index).
-fn path(index: Option<usize>, rest: &[&str]) -> Vec<Step> {
-    let mut path = vec![error::key("matrix"), error::key("expect")];
+/// `matrix.<section>[index].<rest>` (or `matrix.<section>` without an index).
+pub(super) fn entry_path(section: &str, index: Option<usize>, rest: &[&str]) -> Vec<Step> {
+    let mut path = vec![error::key("matrix"), error::key(section)];
     path.extend(index.map(Step::Index));
     path.extend(rest.iter().map(|name| error::key(name)));
     path
@@ -78,7 +93,7 @@ fn parse_entry(
     axes: &Axes,
     fail: Fail<'_>,
 ) -> Result<CellExpect, Box<ScenarioError>> {
-    let at = |rest: &[&str]| path(Some(index), rest);
+    let at = |rest: &[&str]| entry_path("expect", Some(index), rest);
     let Some(table) = entry.as_table() else {
         return Err(fail(at(&[]), "must be a table".into(), None));
     };
@@ -87,7 +102,7 @@ fn parse_entry(
         let hint = Some("when = { fault = \"kill\" }".to_string());
         return Err(fail(at(&[]), message, hint));
     };
-    let when = parse_when(index, when, axes, fail)?;
+    let when = parse_when(when, &at, axes, fail)?;
     let mut keys = table.clone();
     keys.remove("when");
     if keys.is_empty() {
@@ -100,21 +115,22 @@ fn parse_entry(
     Ok(CellExpect { when, keys })
 }
 
-/// `when = { axis = "value" | ["value", ...], ... }`, every axis and value declared.
-fn parse_when(
-    index: usize,
+/// `when = { axis = "value" | ["value", ...], ... }`, every axis and value declared; `at`
+/// places a field of the entry it belongs to.
+pub(super) fn parse_when(
     when: &toml::Value,
+    at: &dyn Fn(&[&str]) -> Vec<Step>,
     axes: &Axes,
     fail: Fail<'_>,
 ) -> Result<Vec<(String, Vec<String>)>, Box<ScenarioError>> {
     let Some(table) = when.as_table().filter(|t| !t.is_empty()) else {
         let message = "must be a table of at least one axis = value".to_string();
         let hint = Some("when = { fault = \"kill\" }".to_string());
-        return Err(fail(path(Some(index), &["when"]), message, hint));
+        return Err(fail(at(&["when"]), message, hint));
     };
     let mut out = Vec::new();
     for (axis, value) in table {
-        let at = path(Some(index), &["when", axis]);
+        let at = at(&["when", axis]);
         let Some((_, declared)) = axes.iter().find(|(name, _)| name == axis) else {
             let names: Vec<&str> = axes.iter().map(|(name, _)| name.as_str()).collect();
             let message = format!("no axis `{axis}`; the axes are {}", names.join(", "));
@@ -135,6 +151,8 @@ fn parse_when(
         }
         out.push((axis.clone(), values));
     }
+    // The matrix's order, not the table's.
+    out.sort_by_key(|(axis, _)| axes.iter().position(|(name, _)| name == axis));
     Ok(out)
 }
 

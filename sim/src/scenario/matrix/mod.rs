@@ -10,11 +10,14 @@
 //! A cell is written `flush=sync,fault=kill`; an axis left out takes its first value, so a
 //! matrix file runs like any other. Substitution keeps every line where it is, so errors still
 //! point at the right line. `[[matrix.expect]]` entries set expectations for some cells (see
-//! `expect`); `expect` is therefore no axis name.
+//! `expect`) and `[[matrix.skip]]` entries leave cells out (see `skip`); `expect` and `skip`
+//! are therefore no axis names.
 
 mod expect;
+mod skip;
 
 pub use expect::CellExpect;
+pub use skip::CellSkip;
 
 use super::error::{self, ScenarioError};
 use super::limits;
@@ -26,6 +29,8 @@ pub struct Matrix {
     pub axes: Vec<(String, Vec<String>)>,
     /// The `[[matrix.expect]]` entries, in file order.
     pub expects: Vec<CellExpect>,
+    /// The `[[matrix.skip]]` entries, in file order.
+    pub skips: Vec<CellSkip>,
 }
 
 /// One value per axis, in axis order.
@@ -64,7 +69,11 @@ impl Matrix {
             return Err(fail(vec![error::key("matrix")], message, None));
         };
         let mut axes = Vec::new();
-        for (axis, values) in matrix.iter().filter(|(axis, _)| *axis != "expect") {
+        let sections = ["expect", "skip"];
+        for (axis, values) in matrix
+            .iter()
+            .filter(|(axis, _)| !sections.contains(&axis.as_str()))
+        {
             let field = vec![error::key("matrix"), error::key(axis)];
             let values: Option<Vec<String>> = values.as_array().and_then(|list| {
                 list.iter()
@@ -84,11 +93,23 @@ impl Matrix {
         let mut read = Matrix {
             axes,
             expects: Vec::new(),
+            skips: Vec::new(),
         };
         read.check_limits()
             .map_err(|message| fail(vec![error::key("matrix")], message, None))?;
         if let Some(expects) = matrix.get("expect") {
             read.expects = expect::parse(expects, &read.axes, &fail)?;
+        }
+        if let Some(skips) = matrix.get("skip") {
+            read.skips = skip::parse(skips, &read.axes, &fail)?;
+            if read.cells().is_empty() {
+                let message = "leaves out every cell".to_string();
+                return Err(fail(
+                    vec![error::key("matrix"), error::key("skip")],
+                    message,
+                    None,
+                ));
+            }
         }
         Ok(Some(read))
     }
@@ -146,8 +167,19 @@ impl Matrix {
         Ok(())
     }
 
-    /// Every cell, the first axis changing slowest.
+    /// Every cell `[[matrix.skip]]` leaves in, the first axis changing slowest.
     pub fn cells(&self) -> Vec<Cell> {
+        let skipped = |cell: &Cell| self.skip_of(cell).is_some();
+        self.product().into_iter().filter(|c| !skipped(c)).collect()
+    }
+
+    /// The first `[[matrix.skip]]` entry that leaves `cell` out.
+    pub fn skip_of(&self, cell: &Cell) -> Option<&CellSkip> {
+        self.skips.iter().find(|skip| skip.applies_to(cell))
+    }
+
+    /// Every combination of the axes' values.
+    fn product(&self) -> Vec<Cell> {
         let mut cells = vec![Vec::new()];
         for (axis, values) in &self.axes {
             cells = cells
@@ -207,7 +239,11 @@ impl Matrix {
                 .expect("listed");
             slot.1 = value.to_string();
         }
-        Ok(Cell(chosen))
+        let cell = Cell(chosen);
+        if let Some(skip) = self.skip_of(&cell) {
+            return Err(format!("{} is left out: {}", cell.spec(), skip.because));
+        }
+        Ok(cell)
     }
 }
 
@@ -279,6 +315,40 @@ mod tests {
                 .cell(Some("flush=fast"))
                 .unwrap_err()
                 .contains("its values are async, sync")
+        );
+    }
+
+    #[test]
+    fn a_skip_leaves_its_cells_out_and_says_why_when_one_is_asked_for() {
+        let text = format!(
+            "{FILE}[[matrix.skip]]\nwhen = {{ flush = \"sync\", fault = [\"kill\", \"disk-loss\"] }}\nbecause = \"no reason\"\n"
+        );
+        let matrix = Matrix::of(&text, "f").unwrap().unwrap();
+        let specs: Vec<String> = matrix.cells().iter().map(Cell::spec).collect();
+        assert_eq!(specs.len(), 4);
+        assert!(specs.contains(&"flush=sync,fault=power-off".to_string()));
+        assert!(!specs.contains(&"flush=sync,fault=kill".to_string()));
+        let asked = matrix.cell(Some("flush=sync,fault=disk-loss")).unwrap_err();
+        assert_eq!(asked, "flush=sync,fault=disk-loss is left out: no reason");
+        assert_eq!(matrix.skips[0].spec(), "flush=sync,fault=kill|disk-loss");
+    }
+
+    #[test]
+    fn a_skip_names_a_reason_and_leaves_some_cell_in() {
+        let skip = |entry: &str| format!("{FILE}[[matrix.skip]]\n{entry}\n");
+        let no_reason = Matrix::of(&skip("when = { flush = \"sync\" }"), "f").unwrap_err();
+        assert!(
+            no_reason.to_string().contains("needs `because`"),
+            "{no_reason}"
+        );
+        let all = skip("when = { flush = [\"async\", \"sync\"] }\nbecause = \"x\"");
+        let all = Matrix::of(&all, "f").unwrap_err();
+        assert!(all.to_string().contains("leaves out every cell"), "{all}");
+        let axis = Matrix::of(&skip("when = { flash = \"sync\" }\nbecause = \"x\""), "f");
+        assert!(
+            axis.unwrap_err()
+                .to_string()
+                .contains("matrix.skip[0].when.flash")
         );
     }
 

@@ -1,5 +1,5 @@
 //! Node names: how fault fields name nodes (exact names, `prefix*`, a producer group, a
-//! DLedger group's `@leader` or `@followers`, a list) and the check that no two nodes share a
+//! broker group's `@leader` or `@followers`, a list) and the check that no two nodes share a
 //! name.
 
 use crate::fault::aim::Pick;
@@ -9,7 +9,8 @@ use crate::scenario::schema::Names;
 use model::NodeId;
 
 /// Resolves node names: exact names, `prefix*` patterns, producer group names, `*`, or a
-/// DLedger group's role when a fault fires (`<group>@leader`: its members, narrowed then).
+/// broker group's role (`<group>@leader`): a classic group's master or slaves, a DLedger
+/// group's members (narrowed to the role when the fault fires).
 pub(super) struct NodeNames<'a> {
     pub(super) nodes: &'a [NodeDecl],
     pub(super) broker_groups: &'a [BrokerGroup],
@@ -18,8 +19,8 @@ pub(super) struct NodeNames<'a> {
 
 impl NodeNames<'_> {
     pub(super) fn resolve(&self, name: &str) -> Result<Vec<NodeId>, (String, Option<String>)> {
-        if let Some((group, _)) = Pick::parse(name) {
-            return self.dledger_members(group);
+        if let Some((group, pick)) = Pick::parse(name) {
+            return self.role_members(group, pick);
         }
         let ids: Vec<NodeId> = if let Some(prefix) = name.strip_suffix('*') {
             self.nodes
@@ -53,19 +54,32 @@ impl NodeNames<'_> {
         Ok(ids)
     }
 
-    /// The members of the DLedger group `group`.
-    fn dledger_members(&self, group: &str) -> Result<Vec<NodeId>, (String, Option<String>)> {
-        let dledger = self.broker_groups.iter().filter(|g| g.is_dledger());
-        let names: Vec<&str> = dledger.clone().map(|g| g.name.as_str()).collect();
-        if let Some(found) = dledger.clone().find(|g| g.name == group) {
-            return Ok(found.nodes.clone());
-        }
-        let message = format!("no DLedger group named `{group}`");
-        let hint = match names.is_empty() {
-            true => "`@leader` and `@followers` name the roles of a group with replication = \"dledger\"".to_string(),
-            false => format!("DLedger groups are {}", names.join(", ")),
+    /// The nodes `<group>@leader` or `<group>@followers` names: a classic group's master or
+    /// slaves (its master is the one the file declares: it changes only by an operator), or
+    /// every member of a DLedger group, whose leader is known only when the fault fires.
+    fn role_members(
+        &self,
+        group: &str,
+        pick: Pick,
+    ) -> Result<Vec<NodeId>, (String, Option<String>)> {
+        let Some(found) = self.broker_groups.iter().find(|g| g.name == group) else {
+            let names: Vec<&str> = self.broker_groups.iter().map(|g| g.name.as_str()).collect();
+            let message = format!("no broker group named `{group}`");
+            let hint = did_you_mean(group, names.iter().copied())
+                .map(|n| format!("did you mean `{n}{}`?", pick.suffix()))
+                .unwrap_or_else(|| format!("the broker groups are {}", names.join(", ")));
+            return Err((message, Some(hint)));
         };
-        Err((message, Some(hint)))
+        let (master, slaves) = found.nodes.split_first().expect("a group has a master");
+        match (found.is_dledger(), pick) {
+            (true, _) => Ok(found.nodes.clone()),
+            (false, Pick::Leader) => Ok(vec![*master]),
+            (false, Pick::Followers) if !slaves.is_empty() => Ok(slaves.to_vec()),
+            (false, Pick::Followers) => Err((
+                format!("broker group `{group}` has no slaves to follow its master"),
+                Some("give the group `slaves = 1` or more".into()),
+            )),
+        }
     }
 
     pub(super) fn resolve_all(
