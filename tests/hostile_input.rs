@@ -117,6 +117,65 @@ fn a_role_of_a_group_that_does_not_exist_or_has_no_such_member_is_refused() {
     );
 }
 
+#[test]
+fn a_topic_update_names_a_hosted_topic_and_changes_something_valid() {
+    for (name, fault, needles) in [
+        (
+            "update-no-topic",
+            "kind = \"update-topic\"\nread_queues = 2",
+            &["fault[0].kind", "needs `topic`"][..],
+        ),
+        (
+            "update-unknown-topic",
+            "kind = \"update-topic\"\ntopic = \"order\"\nread_queues = 2",
+            &[
+                "fault[0].topic",
+                "no topic named `order`",
+                "did you mean `orders`?",
+            ],
+        ),
+        (
+            "update-nothing",
+            "kind = \"update-topic\"\ntopic = \"orders\"",
+            &["changes nothing"],
+        ),
+        (
+            "update-zero-queues",
+            "kind = \"update-topic\"\ntopic = \"orders\"\nwrite_queues = 0",
+            &["fault[0].write_queues", "must be 1 to"],
+        ),
+        (
+            "update-bad-perm",
+            "kind = \"update-topic\"\ntopic = \"orders\"\nperm = 5",
+            &["fault[0].perm", "`5` is no topic permission"],
+        ),
+        (
+            "update-unhosted",
+            "kind = \"update-topic\"\ntopic = \"orders\"\nperm = 4\nbrokers = [\"broker-b\"]",
+            &[
+                "fault[0].brokers",
+                "`broker-b` is no broker group hosting `orders`",
+            ],
+        ),
+        (
+            "update-heals",
+            "kind = \"update-topic\"\ntopic = \"orders\"\nperm = 4\nfor = \"5s\"",
+            &["fault[0].for", "a topic update stays"],
+        ),
+    ] {
+        rejects(name, &with_fault(fault), needles);
+    }
+    let zero_read = GOOD.replace(
+        "name = \"orders\"\n",
+        "name = \"orders\"\nread_queues = 0\n",
+    );
+    rejects(
+        "topic-zero-read",
+        &zero_read,
+        &["topic[0].read_queues", "must be at least 1"],
+    );
+}
+
 // Class 2: the error printer.
 
 #[test]

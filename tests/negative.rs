@@ -214,6 +214,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "route-expiry",
         "stalled-flush-power-loss",
         "tags-and-filters",
+        "queue-numbers",
         "dledger-partition",
         "dledger-follower-crash",
     ] {
@@ -332,6 +333,16 @@ fn a_half_message_in_its_real_topic_is_caught() {
 fn ignoring_the_delay_level_is_caught() {
     require_caught("delayed-messages", "ignore_delay_level", |s| {
         s.verdict == Verdict::Fail && s.consumers.iter().any(|g| g.early_deliveries > 0)
+    });
+}
+
+/// A broker that counts a shrink's dropped queues as consumed: when broker-a's read queues come
+/// back, the group starts past their backlog, which is readable at the end yet never
+/// delivered: lost, not stranded.
+#[test]
+fn a_shrink_that_counts_the_dropped_queues_consumed_is_caught() {
+    require_caught("queue-numbers", "shrink_counts_consumed", |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.lost_unexplained) > 0
     });
 }
 

@@ -61,6 +61,7 @@ snapshots! {
     dledger_follower_crash => "dledger-follower-crash",
     dledger_leader_kill => "dledger-leader-kill",
     dledger_leader_churn => "dledger-leader-churn",
+    queue_numbers => "queue-numbers",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

@@ -428,6 +428,22 @@ pub enum Event {
     ConsumerLag { group: String, behind: u64 },
     /// The auditor saw every clustering group consume everything (the drain is over).
     ConsumersCaughtUp,
+    /// The auditor's last route of a topic: how many queues a broker group lets consumers
+    /// read, and whether it lets them read at all (`QueueData`'s `readQueueNums`, `perm`).
+    ReadQueues {
+        topic: String,
+        broker: String,
+        read_queue_nums: u32,
+        readable: bool,
+    },
+    /// A broker applied an operator's UPDATE_AND_CREATE_TOPIC (`updateTopicConfig`).
+    TopicUpdated {
+        broker: String,
+        topic: String,
+        read_queue_nums: u32,
+        write_queue_nums: u32,
+        perm: u32,
+    },
     /// The auditor's last look at a group's progress on a queue, from the broker group's
     /// current master (`GET_CONSUME_STATS`): the group's committed offset there.
     ConsumerProgress {

@@ -54,6 +54,8 @@ probes! {
     TXN_CHECK_FROM_DISK = "txn-check-from-disk", false, "a producer answered a check from the decision its own disk held";
     TAG_FILTERED_BY_CLIENT = "tag-filtered-by-client", false, "the client dropped a message whose tag hash collided";
     SUBSCRIPTION_MISSING = "subscription-missing", false, "a pull found no subscription for its group (SUBSCRIPTION_NOT_EXIST)";
+    PULL_FORBIDDEN = "pull-forbidden", true, "a pull of a topic without the read permission (NO_PERMISSION)";
+    PULL_QUEUE_ILLEGAL = "pull-queue-illegal", false, "a pull of a queue past the topic's read queues (SYSTEM_ERROR)";
     NAME_SERVER_REFUSED = "name-server-refused", false, "a route call refused by a name server moved on to the next";
     BROKER_EXPIRED = "broker-expired", false, "a name server dropped a broker silent for 120 s";
     LONG_POLL_WOKEN = "long-poll-woken", false, "a held pull answered when a message arrived in its queue";

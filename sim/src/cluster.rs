@@ -16,7 +16,6 @@ use model::client::producer::ProducerConfig;
 use model::dledger::config::{DLedgerConfig, Peer};
 use model::namesrv::NameServer;
 use model::protocol::TopicConfig;
-use model::protocol::route::perm;
 use model::protocol::route::{dlq_topic, retry_topic};
 use model::{NodeId, Time};
 use std::sync::Arc;
@@ -218,9 +217,9 @@ fn broker_config(
         .filter(|topic| topic.groups.contains(&group))
         .map(|topic| TopicConfig {
             name: topic.name.clone(),
-            read_queue_nums: topic.queues,
-            write_queue_nums: topic.queues,
-            perm: perm::READ_WRITE,
+            read_queue_nums: topic.read_queues,
+            write_queue_nums: topic.write_queues,
+            perm: topic.perm,
         })
         .collect();
     config.store.commit_log_file_size = spec.commit_log_file_size;
@@ -241,6 +240,7 @@ fn broker_config(
         filter_first_tag_only: scenario.bugs.filter_first_tag_only,
         ack_before_quorum: scenario.bugs.ack_before_quorum,
         dispatch_past_committed: scenario.bugs.dispatch_past_committed,
+        shrink_counts_consumed: scenario.bugs.shrink_counts_consumed,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

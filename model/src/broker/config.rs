@@ -57,6 +57,9 @@ pub struct BrokerBugs {
     /// A DLedger member dispatches its whole log, past the committed index: consumers see
     /// entries a new leader may truncate.
     pub dispatch_past_committed: bool,
+    /// A shrink of a topic's read queues commits every group's offset of the queues it drops
+    /// to their end: their backlog counts as consumed, and is skipped if they come back.
+    pub shrink_counts_consumed: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

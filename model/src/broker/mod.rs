@@ -6,7 +6,8 @@
 //! (held pulls), `admin` (heartbeats, consumer lists, offsets, locks, progress), `send_back`
 //! (failed messages to retry or dead-letter topics), `schedule` and `delayed` (delayed
 //! delivery), `transaction` (half messages, END_TRANSACTION and the check service),
-//! `consumers`, `offsets`, `locks`, `topics` (the broker's tables).
+//! `topic_admin` (an operator's UPDATE_AND_CREATE_TOPIC), `consumers`, `offsets`, `locks`,
+//! `topics` (the broker's tables).
 
 mod admin;
 pub mod config;
@@ -23,6 +24,7 @@ mod send;
 mod send_back;
 mod slave_sync;
 pub mod store;
+mod topic_admin;
 mod topics;
 pub mod transaction;
 
@@ -363,6 +365,7 @@ impl Running {
             }
             Request::GetBrokerRuntimeInfo => self.handle_runtime_info(ctx, inbound),
             Request::EndTransaction(end) => self.handle_end_transaction(ctx, end),
+            Request::UpdateAndCreateTopic(config) => self.handle_update_topic(ctx, inbound, config),
             Request::GetAllTopicConfig
             | Request::GetAllConsumerOffset
             | Request::GetAllDelayOffset => self.handle_sync_request(ctx, inbound, &request),

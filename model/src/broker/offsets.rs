@@ -29,6 +29,14 @@ impl Offsets {
             .collect()
     }
 
+    /// The groups with an offset of some queue of `topic`.
+    pub fn groups_of(&self, topic: &str) -> Vec<String> {
+        let prefix = format!("{topic}@");
+        let keys = self.table.keys();
+        keys.filter_map(|key| key.strip_prefix(&prefix).map(str::to_string))
+            .collect()
+    }
+
     /// A slave takes its master's offsets over its own (`getOffsetTable().putAll`).
     pub fn put_all(&mut self, entries: Vec<(String, u32, u64)>) {
         for (key, queue, offset) in entries {

@@ -11,6 +11,7 @@ use super::Running;
 use super::store::{GetResult, GetStatus};
 use crate::filter::SubscriptionData;
 use crate::node::{Context, Inbound};
+use crate::protocol::route::perm;
 use crate::protocol::{PullMessage, PullResult, Response, ResponseBody, ResponseCode};
 use std::borrow::Cow;
 
@@ -45,6 +46,9 @@ impl Running {
         pull: PullMessage,
         allow_suspend: bool,
     ) {
+        if let Err(code) = self.check_pull(&pull) {
+            return ctx.respond(inbound, Response::error(code));
+        }
         let store = &self.store;
         let subscription = match self.pull_subscription(&pull) {
             Ok(subscription) => subscription,
@@ -113,6 +117,27 @@ impl Running {
             return;
         }
         ctx.respond(inbound, Response::new(code, ResponseBody::Pull(body)));
+    }
+
+    /// `PullMessageProcessor`'s checks of the topic: it exists (TOPIC_NOT_EXIST), may be read
+    /// (NO_PERMISSION: "the topic[..] pulling message is forbidden"), and has the queue among
+    /// its read queues (SYSTEM_ERROR: "queueId[..] is illegal"). The harness's read-back
+    /// passes them: it reads what the store holds.
+    fn check_pull(&self, pull: &PullMessage) -> Result<(), ResponseCode> {
+        if pull.audit {
+            return Ok(());
+        }
+        let topic = self.topics.get(&pull.topic);
+        let topic = topic.ok_or(ResponseCode::TopicNotExist)?;
+        if !perm::is_readable(topic.perm) {
+            crate::probe!(PULL_FORBIDDEN);
+            return Err(ResponseCode::NoPermission);
+        }
+        if pull.queue_id >= topic.read_queue_nums {
+            crate::probe!(PULL_QUEUE_ILLEGAL);
+            return Err(ResponseCode::SystemError);
+        }
+        Ok(())
     }
 
     /// The subscription a pull is filtered by: its own (`FLAG_SUBSCRIPTION`), or the group's.

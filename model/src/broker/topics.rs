@@ -25,7 +25,8 @@ impl Topics {
         }
     }
 
-    /// The configured topics and those a previous run of the process created and persisted.
+    /// The configured topics and those a previous run of the process created or changed and
+    /// persisted (the persisted config wins).
     pub fn load(configured: &[TopicConfig], disk: &dyn Disk) -> Topics {
         let mut topics = Topics::new(configured);
         let persisted = disk
@@ -34,8 +35,9 @@ impl Topics {
                 serde_json::from_slice::<Vec<TopicConfig>>(&disk.read(PATH, 0, len as usize)).ok()
             })
             .unwrap_or_default();
+        // What an operator changed (`update-topic`) outlives the process.
         for topic in persisted {
-            topics.table.entry(topic.name.clone()).or_insert(topic);
+            topics.table.insert(topic.name.clone(), topic);
         }
         topics
     }
@@ -93,6 +95,19 @@ impl Topics {
         );
         self.persist(disk);
         true
+    }
+
+    /// `updateTopicConfig`: the topic as the operator gave it, persisted.
+    pub fn update(&mut self, disk: &mut dyn Disk, config: TopicConfig) {
+        let name = config.name.clone();
+        self.table.insert(name.clone(), config.clone());
+        crate::invariant!(
+            self.get(&name) == Some(&config),
+            "topics-update-stored",
+            "{name} updated to {config:?}, the table holds {:?}",
+            self.get(&name)
+        );
+        self.persist(disk);
     }
 
     fn insert_one(&mut self, topic: &str, queues: u32) {

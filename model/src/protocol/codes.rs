@@ -63,6 +63,7 @@ codes! {
         UnlockBatchMq = 42, "UNLOCK_BATCH_MQ";
         GetBrokerRuntimeInfo = 28, "GET_BROKER_RUNTIME_INFO";
         GetAllTopicConfig = 21, "GET_ALL_TOPIC_CONFIG";
+        UpdateAndCreateTopic = 17, "UPDATE_AND_CREATE_TOPIC";
         GetAllConsumerOffset = 43, "GET_ALL_CONSUMER_OFFSET";
         GetAllDelayOffset = 45, "GET_ALL_DELAY_OFFSET";
         RegisterBroker = 103, "REGISTER_BROKER";

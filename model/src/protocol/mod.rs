@@ -75,6 +75,8 @@ pub enum Request {
     EndTransaction(EndTransaction),
     /// Broker -> producer (oneway): what became of a half message's local transaction?
     CheckTransactionState(CheckTransactionState),
+    /// Admin -> broker: create a topic or change its queue numbers and permission.
+    UpdateAndCreateTopic(TopicConfig),
     /// Slave -> master, every 10 s: the master's topic configs.
     GetAllTopicConfig,
     /// Slave -> master, every 10 s: the master's consumer offsets.
@@ -136,6 +138,7 @@ impl Request {
             Request::HaConnect { .. } => RequestCode::HaConnect,
             Request::HaReport { .. } => RequestCode::HaReport,
             Request::GetAllTopicConfig => RequestCode::GetAllTopicConfig,
+            Request::UpdateAndCreateTopic(_) => RequestCode::UpdateAndCreateTopic,
             Request::GetAllConsumerOffset => RequestCode::GetAllConsumerOffset,
             Request::GetAllDelayOffset => RequestCode::GetAllDelayOffset,
             Request::HaTransfer { .. } => RequestCode::HaTransfer,
@@ -201,6 +204,9 @@ pub struct PullMessage {
     pub subscription: Option<String>,
     /// The consumer's `subVersion`: a broker holding an older subscription refuses the pull.
     pub sub_version: u64,
+    /// The harness's read-back, not a client: it reads every ConsumeQueue the store holds,
+    /// whatever the topic's permission and read queue number say (no client can).
+    pub audit: bool,
 }
 
 /// A group's consume offset of one queue (`UPDATE_CONSUMER_OFFSET`'s header).

@@ -38,6 +38,7 @@ pub enum AnomalyKind {
     TwoLeaders,
     LogDiverged,
     UncommittedDispatch,
+    Stranded,
 }
 
 impl AnomalyKind {
@@ -82,6 +83,7 @@ impl AnomalyKind {
             AnomalyKind::TwoLeaders => "two_leaders",
             AnomalyKind::LogDiverged => "log_diverged",
             AnomalyKind::UncommittedDispatch => "uncommitted_dispatch",
+            AnomalyKind::Stranded => "stranded",
         }
     }
 }
@@ -127,7 +129,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 31] = [
+    pub(crate) const ALL: [AnomalyKind; 32] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -159,6 +161,7 @@ pub(super) mod tests {
         TwoLeaders,
         LogDiverged,
         UncommittedDispatch,
+        Stranded,
     ];
 
     #[test]
@@ -170,7 +173,7 @@ pub(super) mod tests {
                 | FailedAcked | OrderlyOverlap | Diverged | Misplaced | DeadLettered
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
-                | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch => {
+                | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded => {
                     ALL.iter().filter(|k| **k == kind).count()
                 }
             };
@@ -195,6 +198,7 @@ pub(super) mod tests {
             TxnDuplicated,
             TxnDiscarded,
             SubscriptionConflict,
+            Stranded,
         ];
         assert_eq!(resting, pinned);
     }

@@ -514,6 +514,17 @@ pub const TABLE: &[Expectation] = &[
          through on a colliding hash code and the client dropped",
     },
     Expectation {
+        name: "stranded",
+        measure: Measure::Count(|o| groups(o, |g| g.stranded)),
+        needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Stranded)),
+        default: DefaultTo::Nothing,
+        meaning: "messages stored in a queue no consumer of the group could read at the end (past \
+         the topic's read queues on that broker, or without read permission, as the routes gave \
+         them), never delivered: an operator shrank the read queues before they were consumed; \
+         never `lost`",
+    },
+    Expectation {
         name: "subscription_conflicts",
         measure: Measure::Count(|o| groups(o, |g| g.subscription_conflicts)),
         needs_read_back: true,

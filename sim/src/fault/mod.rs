@@ -1,6 +1,6 @@
 //! Fault kinds, one family to a file: `node` (kill, shutdown, power-off, disk-loss, pause),
-//! `network` (partition, drops, delay, bandwidth), `disk` (slow-disk, bit-rot) and `role`
-//! (promote, demote). Each kind is a [`Kind`]: its name in scenario files, the fields of
+//! `network` (partition, drops, delay, bandwidth), `disk` (slow-disk, bit-rot), `role`
+//! (promote, demote) and `topic` (update-topic). Each kind is a [`Kind`]: its name in scenario files, the fields of
 //! `[[fault]]` it takes, and how a fault of it resolves to what the plan applies (refusing
 //! what cannot work, naming the field). [`KINDS`] registers them all: a new kind of an
 //! existing family is a `Kind` in its family's file and a line here. Each family also plans
@@ -11,11 +11,12 @@ pub mod disk;
 pub mod network;
 pub mod node;
 pub mod role;
+pub mod topic;
 
 use crate::net::Rule;
 use crate::rng::Stream;
 use crate::runtime::{Action, Effect, Timed};
-use crate::scenario::resolved::{BrokerGroup, Fault, FaultSpec, NodeDecl, NodeRole};
+use crate::scenario::resolved::{BrokerGroup, Fault, FaultSpec, NodeDecl, NodeRole, Topic};
 use crate::scenario::schema::{FaultSection, Names};
 use model::protocol::RequestCode;
 use model::{NodeId, Time};
@@ -71,6 +72,7 @@ pub const KINDS: &[&Kind] = &[
     &disk::BIT_ROT,
     &role::PROMOTE,
     &role::DEMOTE,
+    &topic::UPDATE_TOPIC,
 ];
 
 /// The kind named `name`.
@@ -127,6 +129,7 @@ pub struct Resolve<'a> {
     pub fault: &'a FaultSection,
     pub nodes: &'a [NodeDecl],
     pub groups: &'a [BrokerGroup],
+    pub topics: &'a [Topic],
     pub names: &'a ResolveNames<'a>,
     pub codes: Vec<RequestCode>,
     pub aims: std::cell::RefCell<Vec<aim::Aim>>,
@@ -288,6 +291,7 @@ pub fn plan(planning: &mut Planning<'_>) {
             extra_ms,
         } => disk::plan_slow(planning, candidates, *extra_ms),
         FaultSpec::BitRot { candidates } => disk::plan_bit_rot(planning, candidates),
+        FaultSpec::UpdateTopic(update) => topic::plan(planning, update),
         spec => {
             let rule = network::rule(spec).expect("every other fault is a network rule");
             planning.rule(rule);

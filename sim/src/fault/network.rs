@@ -246,7 +246,10 @@ pub(super) fn rule(spec: &FaultSpec) -> Option<Rule> {
             select: select(from, to, codes, None),
             bytes_per_second: *bytes_per_second,
         },
-        FaultSpec::Node { .. } | FaultSpec::SlowDisk { .. } | FaultSpec::BitRot { .. } => {
+        FaultSpec::Node { .. }
+        | FaultSpec::SlowDisk { .. }
+        | FaultSpec::BitRot { .. }
+        | FaultSpec::UpdateTopic(_) => {
             return None;
         }
     })

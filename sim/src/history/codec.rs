@@ -307,6 +307,8 @@ enum_field!(Event {
     DLedgerCut { group, member, from, recovery } = 39,
     DLedgerCommitted { group, member, index, pos } = 40,
     DLedgerDispatched { group, member, from, to } = 41,
+    ReadQueues { topic, broker, read_queue_nums, readable } = 42,
+    TopicUpdated { broker, topic, read_queue_nums, write_queue_nums, perm } = 43,
 });
 
 /// The tag of a model event; a harness event's tag follows it.
@@ -419,6 +421,19 @@ mod tests {
                 body_crc: 0,
             }),
             Recorded::Model(Event::ConsumersCaughtUp),
+            Recorded::Model(Event::ReadQueues {
+                topic: "orders".into(),
+                broker: "broker-b".into(),
+                read_queue_nums: 4,
+                readable: false,
+            }),
+            Recorded::Model(Event::TopicUpdated {
+                broker: "broker-b".into(),
+                topic: "orders".into(),
+                read_queue_nums: 4,
+                write_queue_nums: 8,
+                perm: 6,
+            }),
             Recorded::Model(Event::DLedgerVoteGranted {
                 group: "broker-a".into(),
                 voter: "n1".into(),

@@ -336,6 +336,13 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
             group.unsubscribed_deliveries
         );
     }
+    if group.stranded > 0 {
+        let _ = writeln!(
+            out,
+            "          stranded {} (stored in queues no consumer could read at the end: read queues shrunk or read permission taken)",
+            f("stranded", group.stranded)
+        );
+    }
     if group.send_backs_lost > 0 {
         let _ = writeln!(
             out,

@@ -93,6 +93,14 @@ pub enum Effect {
         dir: String,
         description: String,
     },
+    /// The operator sends UPDATE_AND_CREATE_TOPIC to a group's master (`crate::fault::topic`).
+    UpdateTopic {
+        fault: usize,
+        description: String,
+        operator: NodeId,
+        target: crate::fault::topic::TopicTarget,
+        config: model::protocol::TopicConfig,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -523,6 +531,31 @@ fn fire_aimed(
     actions
 }
 
+/// The operator's UPDATE_AND_CREATE_TOPIC to a group's master: its declared one, or a DLedger
+/// group's leader now (skipped, with the reason, when none has led yet).
+fn send_topic_update(world: &mut World, now: Time, effect: Effect) {
+    let Effect::UpdateTopic {
+        fault,
+        description,
+        operator,
+        target,
+        config,
+    } = effect
+    else {
+        unreachable!("called with a topic update")
+    };
+    let leader = || world.dledger_leader(&target.group).map(|(node, _)| node);
+    let Some(master) = target.master.or_else(leader) else {
+        let reason = format!("no member of {} has led yet", target.group);
+        let action = description;
+        world.record_sim(now, None, SimEvent::Skipped { action, reason });
+        return;
+    };
+    world.record_sim(now, Some(master), SimEvent::FaultOn { fault, description });
+    let request = model::protocol::Request::UpdateAndCreateTopic(config);
+    world.oneway(now, operator, master, request);
+}
+
 /// A fault's effect on the network or a disk, on or off.
 fn apply_effect(world: &mut World, now: Time, effect: Effect) {
     match effect {
@@ -564,6 +597,7 @@ fn apply_effect(world: &mut World, now: Time, effect: Effect) {
                 world.record_sim(now, Some(node), SimEvent::Corrupted { file, position });
             }
         }
+        Effect::UpdateTopic { .. } => send_topic_update(world, now, effect),
         Effect::SlowDiskOff { node, fault } => {
             world.record_sim(now, Some(node), SimEvent::FaultOff { fault });
             madsim::plugin::simulator::<DiskSim>()

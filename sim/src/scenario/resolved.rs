@@ -181,7 +181,13 @@ impl DLedgerGroup {
 #[derive(Clone, Debug)]
 pub struct Topic {
     pub name: String,
+    /// The ConsumeQueues each hosting group may hold: the most read or write queues the topic
+    /// has at any time of the run (an `update-topic` may grow them).
     pub queues: u32,
+    /// `readQueueNums`, `writeQueueNums` and `perm` at the start.
+    pub read_queues: u32,
+    pub write_queues: u32,
+    pub perm: u8,
     /// Indexes into `broker_groups`.
     pub groups: Vec<usize>,
 }
@@ -319,6 +325,8 @@ pub enum FaultSpec {
     },
     /// A byte of a broker's newest commitlog file rots.
     BitRot { candidates: Vec<NodeId> },
+    /// An operator changes a topic's queue numbers and permission.
+    UpdateTopic(crate::fault::topic::TopicUpdate),
 }
 
 /// What must hold: a condition per row of the expectations' table

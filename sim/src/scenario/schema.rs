@@ -309,6 +309,15 @@ pub struct TopicSection {
     /// Read and write queues on each broker group that hosts it. Default 4.
     #[serde(default = "default_queues")]
     pub queues: u32,
+    /// `readQueueNums`: the queues consumers read (and rebalance). Default `queues`.
+    #[serde(default)]
+    pub read_queues: Option<u32>,
+    /// `writeQueueNums`: the queues producers write. Default `queues`.
+    #[serde(default)]
+    pub write_queues: Option<u32>,
+    /// `perm` (`PermName`): 6 read and write, 4 read only, 2 write only. Default 6.
+    #[serde(default)]
+    pub perm: Option<u8>,
     /// Broker groups hosting it. Default: all.
     #[serde(default)]
     pub brokers: Option<Vec<String>>,
@@ -683,6 +692,19 @@ pub struct FaultSection {
     /// bandwidth: the cap.
     #[serde(default)]
     pub rate: Option<Bandwidth>,
+    /// update-topic: the topic, its new `readQueueNums`, `writeQueueNums` and `perm` (each
+    /// left out keeps the value the file declares), and the broker groups whose masters
+    /// the operator sends it to (default: every group hosting the topic).
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub read_queues: Option<u32>,
+    #[serde(default)]
+    pub write_queues: Option<u32>,
+    #[serde(default)]
+    pub perm: Option<u8>,
+    #[serde(default)]
+    pub brokers: Option<Vec<String>>,
 }
 
 /// `[swarm]`: each seed enables a random subset of `kinds` and draws its own faults from it
@@ -866,6 +888,9 @@ pub struct BugsSection {
     /// The broker filters by the first tag of a subscription expression only.
     #[serde(default)]
     pub filter_first_tag_only: bool,
+    /// A shrink of read queues commits the dropped queues' offsets to their end.
+    #[serde(default)]
+    pub shrink_counts_consumed: bool,
     /// Consumers skip the client-side tag compare: a colliding hash code reaches the listener.
     #[serde(default)]
     pub skip_client_tag_filter: bool,

@@ -55,7 +55,8 @@ pub struct Watched {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Pending {
     Pull(usize),
-    Route,
+    /// The route of a topic (its index in `watched.topics`).
+    Route(usize),
     /// A group's progress on a topic (its index in `watched.groups`), or the runtime info.
     Progress(Option<usize>),
 }
@@ -89,8 +90,8 @@ pub struct Auditor {
     outstanding: usize,
     caught_up: bool,
     clean_rounds: u32,
-    /// The routes the current round's name servers answered.
-    routes: Vec<TopicRouteData>,
+    /// The routes the current round's name servers answered, with their topics' indexes.
+    routes: Vec<(usize, TopicRouteData)>,
     /// The progress the current round saw: (group, queue).
     progress: Vec<(String, QueueProgress)>,
 }
@@ -130,32 +131,38 @@ impl Auditor {
         }
         let mut requests = Vec::new();
         for name_server in &self.watched.name_servers {
-            for topic in &self.watched.topics {
+            for (index, topic) in self.watched.topics.iter().enumerate() {
                 let request = Request::GetRouteInfoByTopic {
                     topic: topic.clone(),
                 };
-                requests.push((*name_server, request));
+                requests.push((*name_server, index, request));
             }
         }
         self.outstanding = requests.len();
-        for (to, request) in requests {
+        for (to, index, request) in requests {
             let id = ctx.request(to, request, PULL_TIMEOUT_MS);
-            self.pending.insert(id, Pending::Route);
+            self.pending.insert(id, Pending::Route(index));
         }
     }
 
-    fn on_route(&mut self, ctx: &mut Context<'_>, result: Result<Response, RpcError>) {
+    fn on_route(
+        &mut self,
+        ctx: &mut Context<'_>,
+        topic: usize,
+        result: Result<Response, RpcError>,
+    ) {
         // No answer (a topic no broker hosts yet, or a name server down): the others may know.
         if let Ok(Response {
             body: ResponseBody::Route(route),
             ..
         }) = result
         {
-            self.routes.push(route);
+            self.routes.push((topic, route));
         }
         self.outstanding -= 1;
         if self.outstanding == 0 {
-            let masters = roles::current_masters(&self.routes, &self.watched.brokers);
+            let routes: Vec<TopicRouteData> = self.routes.iter().map(|(_, r)| r.clone()).collect();
+            let masters = roles::current_masters(&routes, &self.watched.brokers);
             self.ask_progress(ctx, masters);
         }
     }
@@ -243,9 +250,30 @@ impl Auditor {
                 });
             }
             ctx.emit(Event::ConsumersCaughtUp);
+            self.emit_read_queues(ctx);
             self.read_back(ctx);
         } else {
             ctx.set_timer(WATCH_INTERVAL_MS, app_timer(App::Watch));
+        }
+    }
+
+    /// What the last round's routes let consumers read: each topic's read queues on each
+    /// broker group, as the first name server to answer for it gave them.
+    fn emit_read_queues(&mut self, ctx: &mut Context<'_>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (topic, route) in &self.routes {
+            let topic = &self.watched.topics[*topic];
+            for queues in &route.queue_datas {
+                if !seen.insert((topic.clone(), queues.broker_name.clone())) {
+                    continue;
+                }
+                ctx.emit(Event::ReadQueues {
+                    topic: topic.clone(),
+                    broker: queues.broker_name.clone(),
+                    read_queue_nums: queues.read_queue_nums,
+                    readable: model::protocol::route::perm::is_readable(queues.perm),
+                });
+            }
         }
     }
 
@@ -274,6 +302,7 @@ impl Auditor {
             // Like an admin tool's pull: everything, whatever the tags.
             subscription: Some(model::filter::SUB_ALL.to_string()),
             sub_version: 0,
+            audit: true,
         });
         let id = ctx.request(node, request, PULL_TIMEOUT_MS);
         self.pending.insert(id, Pending::Pull(index));
@@ -395,7 +424,7 @@ impl Node for Auditor {
     ) {
         let index = match self.pending.remove(&id) {
             Some(Pending::Pull(index)) => index,
-            Some(Pending::Route) => return self.on_route(ctx, result),
+            Some(Pending::Route(topic)) => return self.on_route(ctx, topic, result),
             Some(Pending::Progress(group)) => return self.on_progress(ctx, group, result),
             None => return,
         };

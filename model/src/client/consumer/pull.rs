@@ -113,6 +113,7 @@ impl Consumer {
             // A lite pull consumer sends its expression along (`FLAG_SUBSCRIPTION`).
             subscription: lite.then(|| subscription.sub_string.clone()),
             sub_version: subscription.sub_version,
+            audit: false,
         });
         let id = ctx.request(addr, request, CONSUMER_TIMEOUT_WHEN_SUSPEND_MS);
         let pending = ConsumerPending::Pull {

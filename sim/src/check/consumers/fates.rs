@@ -50,6 +50,11 @@ pub(super) fn judge(
         if record.transactional {
             continue; // Whether it should have come at all is the transaction checker's call.
         }
+        if let Some(anomaly) = stranded(index, audience, id, record) {
+            figures.stranded += 1;
+            anomalies.push(anomaly);
+            continue;
+        }
         if let Some(fate) = fate.filter(|f| f.first.is_some()) {
             // A clustering group retries what failed: its fate is `retry_lost`, judged
             // from the listener's calls (and unknown without the DLQ read back).
@@ -87,6 +92,35 @@ pub(super) fn judge(
         figures.end_to_end_p50_ms = percentile(&mut latencies, 50);
         figures.end_to_end_p99_ms = percentile(&mut latencies, 99);
     }
+}
+
+/// A message stored only in queues of the audience's topic no consumer could read at the end.
+fn stranded(
+    index: &Index<'_>,
+    audience: &Audience,
+    id: MessageId,
+    record: &Record,
+) -> Option<Anomaly> {
+    let mut copies = record
+        .copies
+        .iter()
+        .filter(|c| *c.topic == *audience.topic)
+        .peekable();
+    copies.peek()?;
+    let mut why = None;
+    for copy in copies {
+        let unreadable = index
+            .topics
+            .unreadable(&copy.topic, &copy.broker, copy.queue_id)?;
+        why.get_or_insert((copy, unreadable));
+    }
+    let (copy, unreadable) = why?;
+    let story = format!(
+        "stored at {}/{}/{}@{}, but {}: {} never got it (stranded)",
+        copy.broker, copy.topic, copy.queue_id, copy.queue_offset, unreadable, audience.name
+    );
+    let at = record.first_invoke().unwrap_or_default();
+    Some(Anomaly::new(AnomalyKind::Stranded, Some(id), at, story))
 }
 
 /// The story of a message parked in the audience's dead-letter queue, if it is.

@@ -26,6 +26,8 @@
 //! - `early_deliveries`: a delayed message handed over before its delay had passed.
 //! - `filtered`, `subscription_conflicts`, `unsubscribed_deliveries`: what tag subscriptions
 //!   keep from an audience, and what they let through that they should not (`filters`).
+//! - `stranded`: stored in a queue no consumer could read at the end (the topic's read queues
+//!   or permission there, as the routes gave them): never delivered, not lost.
 //!
 //! `listener` judges the guarantees that must not rest on the model's own reports (orderly
 //! exclusivity, at-least-once with retries, failures never acknowledged) from the
@@ -130,6 +132,10 @@ pub struct GroupFigures {
     /// Messages some instances subscribe to and others do not, never delivered.
     #[serde(skip_serializing_if = "is_zero")]
     pub subscription_conflicts: u64,
+    /// Messages stored in a queue no consumer could read at the end (past the topic's read
+    /// queues there, or without read permission), never delivered: an operator's doing.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stranded: u64,
     /// Messages handed to a listener whose subscription excludes their tag.
     #[serde(skip_serializing_if = "is_zero")]
     pub unsubscribed_deliveries: u64,

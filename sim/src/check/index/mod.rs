@@ -15,6 +15,7 @@
 //! - `transactions`: local decisions, END_TRANSACTION, checks and discarded half messages.
 //! - `elections`: the votes DLedger members granted and the leaderships they announced.
 //! - `logs`: each DLedger member's log as it recorded it, and where the logs disagreed.
+//! - `topics`: the read queues and permission clients saw at the end, and topic updates.
 
 mod brokers;
 mod consumers;
@@ -29,6 +30,7 @@ mod read_back;
 mod routes;
 mod sends;
 mod subscriptions;
+mod topics;
 pub(super) mod transactions;
 
 pub(crate) use brokers::BrokerFacts;
@@ -47,6 +49,7 @@ pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
 pub(super) use subscriptions::{Wanted, wanted};
+pub(super) use topics::TopicFacts;
 pub(super) use transactions::{Transaction, TransactionFacts};
 
 use crate::history::{History, Recorded};
@@ -65,6 +68,7 @@ pub(super) struct Index<'a> {
     pub promises: PromiseFacts,
     pub elections: ElectionFacts,
     pub logs: LogFacts,
+    pub topics: TopicFacts,
     /// When the history ends.
     pub end: model::Time,
 }
@@ -85,6 +89,7 @@ impl<'a> Index<'a> {
             promises: PromiseFacts::new(scenario),
             elections: ElectionFacts::default(),
             logs: LogFacts::new(scenario),
+            topics: TopicFacts::default(),
             end: history.end(),
         };
         for entry in history.entries() {
@@ -112,6 +117,7 @@ impl<'a> Index<'a> {
                     index.promises.observe(at, event);
                     index.elections.observe(at, node, event);
                     index.logs.observe(at, event);
+                    index.topics.observe(at, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

@@ -201,6 +201,7 @@ fn fault_table(scenario: &Scenario, seed: u64) -> BTreeMap<usize, (String, Vec<N
             FaultSpec::Bandwidth { from, to, .. } => ("bandwidth".into(), ends(from, to)),
             FaultSpec::SlowDisk { .. } => ("slow-disk".into(), Vec::new()),
             FaultSpec::BitRot { .. } => ("bit-rot".into(), Vec::new()),
+            FaultSpec::UpdateTopic(_) => ("update-topic".into(), Vec::new()),
         };
         table.insert(fault.index, (kind, nodes));
     }

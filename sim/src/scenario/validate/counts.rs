@@ -105,13 +105,20 @@ fn lists(check: &Checker<'_>, raw: &ScenarioFile) -> Checked {
     let topics = raw.topics.len() as u64;
     check.at_most(&[key("topic")], topics, limits::MAX_TOPICS, Unit::Count)?;
     for (index, topic) in raw.topics.iter().enumerate() {
-        let queues = u64::from(topic.queues);
-        check.at_most(
-            &at("topic", index, "queues"),
-            queues,
-            limits::MAX_QUEUES,
-            Unit::Count,
-        )?;
+        let numbers = [
+            ("queues", Some(topic.queues)),
+            ("read_queues", topic.read_queues),
+            ("write_queues", topic.write_queues),
+        ];
+        for (field, queues) in numbers {
+            let queues = u64::from(queues.unwrap_or(0));
+            check.at_most(
+                &at("topic", index, field),
+                queues,
+                limits::MAX_QUEUES,
+                Unit::Count,
+            )?;
+        }
     }
     let faults = raw.faults.len() as u64;
     check.at_most(&[key("fault")], faults, limits::MAX_FAULTS, Unit::Count)
@@ -304,7 +311,13 @@ fn preallocated_bytes(raw: &ScenarioFile, group: &str, file: u64, entries: u64) 
                 .as_ref()
                 .is_none_or(|b| b.iter().any(|n| n == group))
         })
-        .map(|t| u64::from(t.queues))
+        .map(|t| {
+            u64::from(
+                t.queues
+                    .max(t.read_queues.unwrap_or(0))
+                    .max(t.write_queues.unwrap_or(0)),
+            )
+        })
         .sum();
     let consumer_groups = {
         let mut names: Vec<&str> = raw.consumers.iter().map(|c| c.group.as_str()).collect();

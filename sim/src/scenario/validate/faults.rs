@@ -6,7 +6,7 @@ use super::names::NodeNames;
 use super::{Checker, at};
 use crate::fault::{Kind, Refusal, Resolve};
 use crate::scenario::error::{ScenarioError, did_you_mean};
-use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole};
+use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Topic};
 use crate::scenario::schema::{FaultSection, Names};
 use crate::scenario::units::Millis;
 use model::protocol::RequestCode;
@@ -14,6 +14,7 @@ use model::protocol::RequestCode;
 pub(super) fn validate_fault(
     check: &Checker<'_>,
     names: &NodeNames<'_>,
+    topics: &[Topic],
     index: usize,
     fault: &FaultSection,
     duration: Millis,
@@ -32,6 +33,7 @@ pub(super) fn validate_fault(
         fault,
         nodes: names.nodes,
         groups: names.broker_groups,
+        topics,
         names: &|list: &Names| names.resolve_all(list),
         codes: request_codes(&fault.request).map_err(refuse)?,
         aims: Default::default(),
@@ -78,6 +80,11 @@ fn fields_taken(fault: &FaultSection, kind: &Kind) -> Result<(), Refusal> {
         ("probability", fault.probability.is_some()),
         ("extra", fault.extra.is_some()),
         ("rate", fault.rate.is_some()),
+        ("topic", fault.topic.is_some()),
+        ("read_queues", fault.read_queues.is_some()),
+        ("write_queues", fault.write_queues.is_some()),
+        ("perm", fault.perm.is_some()),
+        ("brokers", fault.brokers.is_some()),
     ];
     let kind_name = kind.name;
     let stray = set
@@ -220,6 +227,21 @@ fn describe(fault: &FaultSection, _names: &NodeNames<'_>) -> String {
     }
     if let Some(rate) = fault.rate {
         parts.push(format!("rate={}B/s", rate.bytes_per_second));
+    }
+    if let Some(topic) = &fault.topic {
+        parts.push(format!("topic={topic}"));
+    }
+    for (label, value) in [
+        ("read", fault.read_queues),
+        ("write", fault.write_queues),
+        ("perm", fault.perm.map(u32::from)),
+    ] {
+        if let Some(value) = value {
+            parts.push(format!("{label}={value}"));
+        }
+    }
+    if let Some(brokers) = &fault.brokers {
+        parts.push(format!("brokers={}", brokers.join("|")));
     }
     if let Some(lasts) = fault.lasts {
         parts.push(format!("for={lasts}"));

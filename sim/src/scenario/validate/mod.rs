@@ -10,6 +10,7 @@ mod faults;
 mod names;
 mod swarm;
 mod tags;
+mod topics;
 
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::resolved::*;
@@ -69,7 +70,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     counts::storage(&check, &raw)?;
     let mut nodes = name_servers(raw.cluster.name_servers);
     let broker_groups = broker_groups(&check, &raw, &mut nodes)?;
-    let topics = topics(&check, &raw, &broker_groups)?;
+    let topics = topics::topics(&check, &raw, &broker_groups)?;
     let producers = producers(&check, &raw, &topics, &mut nodes)?;
     let consumers = consumers::consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
     nodes.push(NodeDecl {
@@ -90,12 +91,14 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         faults.push(faults::validate_fault(
             &check,
             &names,
+            &topics,
             index,
             fault,
             raw.duration,
         )?);
     }
     faults::no_fault_without_effect(&check, &faults, &nodes, raw.duration)?;
+    let topics = topics::with_updates(topics, &faults);
     let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
     let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
@@ -361,69 +364,6 @@ fn transaction_spec(
         unknown: section.unknown,
         duration_ms: (section.local_time.min.0, section.local_time.max.0),
     }))
-}
-
-fn topics(
-    check: &Checker<'_>,
-    raw: &ScenarioFile,
-    broker_groups: &[BrokerGroup],
-) -> Result<Vec<Topic>, Box<ScenarioError>> {
-    let mut topics = Vec::new();
-    for (index, topic) in raw.topics.iter().enumerate() {
-        if topic.name.is_empty() || topic.name.len() > 127 || topic.name.contains(['/', ' ']) {
-            return Err(check.error(
-                &at("topic", index, "name"),
-                "must be 1 to 127 characters without `/` or spaces",
-                None,
-            ));
-        }
-        if topics.iter().any(|t: &Topic| t.name == topic.name) {
-            return Err(check.error(
-                &at("topic", index, "name"),
-                format!("`{}` is declared twice", topic.name),
-                None,
-            ));
-        }
-        if topic.queues == 0 {
-            return Err(check.error(&at("topic", index, "queues"), "must be at least 1", None));
-        }
-        let groups = match &topic.brokers {
-            None => (0..broker_groups.len()).collect(),
-            Some(names) if names.is_empty() => {
-                return Err(check.error(
-                    &at("topic", index, "brokers"),
-                    "must name at least one broker group",
-                    Some("leave `brokers` out for every group".into()),
-                ));
-            }
-            Some(names) => {
-                let mut groups = Vec::new();
-                for (i, name) in names.iter().enumerate() {
-                    let Some(group) = broker_groups.iter().position(|g| &g.name == name) else {
-                        let hint =
-                            did_you_mean(name, broker_groups.iter().map(|g| g.name.as_str()))
-                                .map(|near| format!("did you mean `{near}`?"));
-                        let mut path = at("topic", index, "brokers");
-                        path.push(Step::Index(i));
-                        return Err(check.error(
-                            &path,
-                            format!("no broker group named `{name}`"),
-                            hint,
-                        ));
-                    };
-                    groups.push(group);
-                }
-                groups
-            }
-        };
-        topics.push(Topic {
-            name: topic.name.clone(),
-            queues: topic.queues,
-            groups,
-        });
-    }
-
-    Ok(topics)
 }
 
 /// The producers, declaring their nodes.
