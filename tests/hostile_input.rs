@@ -176,6 +176,26 @@ fn a_topic_update_names_a_hosted_topic_and_changes_something_valid() {
     );
 }
 
+#[test]
+fn a_machine_room_selector_needs_the_producers_room_and_only_it_reads_one() {
+    let producer = "topic = \"orders\"\nmessages = 10\n";
+    let no_room = GOOD.replace(
+        producer,
+        &format!("{producer}selector = \"machine-room\"\n"),
+    );
+    rejects(
+        "room-missing",
+        &no_room,
+        &["producer[0].selector", "needs the producer's `room`"],
+    );
+    let stray = GOOD.replace(producer, &format!("{producer}room = \"north\"\n"));
+    rejects(
+        "room-stray",
+        &stray,
+        &["producer[0].room", "only the machine-room selector"],
+    );
+}
+
 // Class 2: the error printer.
 
 #[test]

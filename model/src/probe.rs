@@ -54,6 +54,7 @@ probes! {
     TXN_CHECK_FROM_DISK = "txn-check-from-disk", false, "a producer answered a check from the decision its own disk held";
     TAG_FILTERED_BY_CLIENT = "tag-filtered-by-client", false, "the client dropped a message whose tag hash collided";
     SUBSCRIPTION_MISSING = "subscription-missing", false, "a pull found no subscription for its group (SUBSCRIPTION_NOT_EXIST)";
+    MACHINE_ROOM_FALLBACK = "machine-room-fallback", false, "a machine-room selector found no queue in its room and picked from every queue";
     PULL_FORBIDDEN = "pull-forbidden", true, "a pull of a topic without the read permission (NO_PERMISSION)";
     PULL_QUEUE_ILLEGAL = "pull-queue-illegal", false, "a pull of a queue past the topic's read queues (SYSTEM_ERROR)";
     NAME_SERVER_REFUSED = "name-server-refused", false, "a route call refused by a name server moved on to the next";

@@ -148,6 +148,7 @@ fn producer_factory(
         start_ms: spec.start_ms,
         keys: spec.keys,
         selector: spec.selector,
+        room_brokers: spec.room_brokers.clone().into(),
         body_bytes: spec.body_bytes,
         app_retries: spec.app_retries,
         client,

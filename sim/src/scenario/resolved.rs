@@ -203,6 +203,8 @@ pub struct Producer {
     pub keys: Option<u32>,
     /// How the producer picks a queue.
     pub selector: super::schema::SelectorName,
+    /// With the machine-room selector: the broker groups in the producer's room.
+    pub room_brokers: Vec<String>,
     pub body_bytes: u64,
     pub retries: u32,
     pub timeout_ms: u64,

@@ -204,6 +204,9 @@ pub struct BrokerGroupSection {
     /// `transientStorePoolEnable`. Default false.
     #[serde(default)]
     pub transient_store_pool: bool,
+    /// The machine room (IDC) the group's machines stand in, for machine-room selectors.
+    #[serde(default)]
+    pub room: Option<String>,
     /// `mappedFileSizeCommitLog`. Default "64KiB" (RocketMQ: 1 GiB), so that files roll.
     #[serde(default = "default_commit_log_file_size")]
     pub commit_log_file_size: Bytes,
@@ -381,6 +384,10 @@ pub enum SelectorName {
     HashKey,
     /// `SelectMessageQueueByRandom`: any queue of the route, each as likely, one attempt.
     Random,
+    /// A machine-room selector: a queue of a broker group in the producer's `room`, any of
+    /// them as likely; every queue of the route when the room has none. (4.9.8's own
+    /// `SelectMessageQueueByMachineRoom.select` returns null: applications write this one.)
+    MachineRoom,
 }
 
 #[derive(Debug, Deserialize)]
@@ -409,6 +416,9 @@ pub struct ProducerSection {
     /// Default "round-robin".
     #[serde(default = "default_selector")]
     pub selector: SelectorName,
+    /// The machine room the producer runs in; read by `selector = "machine-room"`.
+    #[serde(default)]
+    pub room: Option<String>,
     /// Body size. Default "128B".
     #[serde(default = "default_body")]
     pub body: Bytes,

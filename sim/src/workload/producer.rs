@@ -30,6 +30,8 @@ pub struct ProducerWorkload {
     pub start_ms: u64,
     pub keys: Option<u32>,
     pub selector: crate::scenario::schema::SelectorName,
+    /// With the machine-room selector: the broker groups in the producer's room.
+    pub room_brokers: std::sync::Arc<[String]>,
     pub body_bytes: u64,
     /// Application-level resends of a failed or unknown send.
     pub app_retries: u32,
@@ -103,6 +105,9 @@ impl ProducerApp {
         let selector = match self.workload.selector {
             SelectorName::HashKey => key.map(Selector::Hash),
             SelectorName::Random => Some(Selector::Random),
+            SelectorName::MachineRoom => {
+                Some(Selector::MachineRoom(self.workload.room_brokers.clone()))
+            }
             SelectorName::RoundRobin => None,
         };
         (id, message, selector)

@@ -89,6 +89,9 @@ pub enum Selector {
     Hash(String),
     /// `SelectMessageQueueByRandom`: any queue, each as likely.
     Random,
+    /// An application's machine-room selector: any queue of the brokers in its room, each as
+    /// likely; any queue of the route when none of them is in it.
+    MachineRoom(std::sync::Arc<[String]>),
 }
 
 #[derive(Clone, Debug)]
@@ -349,6 +352,17 @@ impl Producer {
                 let count = info.queues.len() as u64;
                 let pick = (count > 0).then(|| ctx.random_below(count) as usize);
                 return pick.and_then(|index| info.queues.get(index)).cloned();
+            }
+            Some(Selector::MachineRoom(room)) => {
+                let in_room = |q: &&MessageQueue| room.contains(&q.broker_name);
+                let mut queues: Vec<&MessageQueue> = info.queues.iter().filter(in_room).collect();
+                if queues.is_empty() {
+                    crate::probe!(MACHINE_ROOM_FALLBACK);
+                    queues = info.queues.iter().collect();
+                }
+                let count = queues.len() as u64;
+                let pick = (count > 0).then(|| ctx.random_below(count) as usize);
+                return pick.map(|index| queues[index].clone());
             }
             None => {}
         }

@@ -366,6 +366,34 @@ fn transaction_spec(
     }))
 }
 
+/// The broker groups in a machine-room producer's room (none: it falls back to every queue).
+fn room_brokers(
+    check: &Checker<'_>,
+    raw: &ScenarioFile,
+    index: usize,
+    producer: &ProducerSection,
+) -> Result<Vec<String>, Box<ScenarioError>> {
+    let path = |field: &str| at("producer", index, field);
+    let machine_room = producer.selector == SelectorName::MachineRoom;
+    match (&producer.room, machine_room) {
+        (Some(room), true) => Ok((raw.cluster.broker_groups.iter())
+            .filter(|g| g.room.as_ref() == Some(room))
+            .map(|g| g.name.clone())
+            .collect()),
+        (None, true) => Err(check.error(
+            &path("selector"),
+            "the machine-room selector needs the producer's `room`",
+            Some("set `room = \"north\"` here and on the broker groups in that room".into()),
+        )),
+        (Some(_), false) => Err(check.error(
+            &path("room"),
+            "only the machine-room selector reads a producer's room",
+            Some("set `selector = \"machine-room\"`, or leave `room` out".into()),
+        )),
+        (None, false) => Ok(Vec::new()),
+    }
+}
+
 /// The producers, declaring their nodes.
 #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
 fn producers(
@@ -401,6 +429,7 @@ fn producers(
                 Some("set `keys = 8` (or any count)".into()),
             ));
         }
+        let room_brokers = room_brokers(check, raw, index, producer)?;
         if producer.timeout.0 == 0 {
             return Err(check.error(&path("timeout"), "must be longer than 0s", None));
         }
@@ -441,6 +470,7 @@ fn producers(
             start_ms: producer.start.0,
             keys: producer.keys,
             selector: producer.selector,
+            room_brokers,
             body_bytes: producer.body.0,
             retries: producer.retries,
             timeout_ms: producer.timeout.0,
