@@ -3,9 +3,11 @@
 //! Counted from the answers producers received (`SendOk`: broker and queue), over every
 //! queue of the topic's route, so a queue no message reached counts as 0; for a topic whose
 //! producers hash sharding keys, also the fewest and most distinct keys per queue. Shown when
-//! some producer of the scenario picks its queues with a selector.
+//! some producer of the scenario picks its queues with a selector, or some topic's queue
+//! numbers differ or change (`update-topic`): queues read but never written show as 0.
 
 use super::index::Index;
+use crate::scenario::resolved::FaultSpec;
 use crate::scenario::schema::SelectorName;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,7 +35,13 @@ pub(super) fn judge(index: &Index<'_>) -> Vec<QueueSpread> {
         .producers
         .iter()
         .any(|p| p.selector != SelectorName::RoundRobin);
-    if !selecting {
+    let uneven = scenario
+        .topics
+        .iter()
+        .any(|t| t.read_queues != t.write_queues);
+    let updated = (scenario.faults.iter()).any(|f| matches!(f.spec, FaultSpec::UpdateTopic(_)));
+    let numbered = uneven || updated;
+    if !selecting && !numbered {
         return Vec::new();
     }
     let mut messages: BTreeMap<QueueKey<'_>, u64> = BTreeMap::new();
