@@ -358,6 +358,15 @@ fn filtering_by_the_first_tag_only_is_caught() {
     });
 }
 
+/// A broker that ignores the tag hash codes hands clients what their subscriptions exclude;
+/// the clients' string compare keeps it from the listeners, and its drops show it.
+#[test]
+fn a_broker_that_ignores_the_tag_hash_is_caught() {
+    require_caught("tags-and-filters", "broker_ignores_tag_hash", |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.unfiltered_by_broker) > 0
+    });
+}
+
 /// A client that trusts the broker's hash-code match hands `BB` to a listener subscribed to
 /// `Aa` (equal hash codes): a delivery its subscription excludes.
 #[test]

@@ -373,6 +373,17 @@ pub enum Event {
         consumed: bool,
         took_ms: u64,
     },
+    /// The client dropped a pulled message its subscription excludes by tag
+    /// (`processPullResult`'s string compare): the broker's prefilter had let it through.
+    ClientDroppedTag {
+        group: String,
+        consumer: String,
+        broker: String,
+        topic: String,
+        queue_id: u32,
+        queue_offset: u64,
+        tag: Option<String>,
+    },
     /// A consumer's rebalance computed its share of a topic's queues (the allocate strategy's
     /// answer, before the process queues follow it): `mine` out of `queues` queues, among
     /// `consumers` consumer ids.

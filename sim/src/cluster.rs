@@ -242,6 +242,7 @@ fn broker_config(
         ack_before_quorum: scenario.bugs.ack_before_quorum,
         dispatch_past_committed: scenario.bugs.dispatch_past_committed,
         shrink_counts_consumed: scenario.bugs.shrink_counts_consumed,
+        broker_ignores_tag_hash: scenario.bugs.broker_ignores_tag_hash,
     };
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;

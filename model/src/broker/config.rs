@@ -60,6 +60,9 @@ pub struct BrokerBugs {
     /// A shrink of a topic's read queues commits every group's offset of the queues it drops
     /// to their end: their backlog counts as consumed, and is skipped if they come back.
     pub shrink_counts_consumed: bool,
+    /// The pull path ignores the ConsumeQueue entries' tag hash codes: it hands over every
+    /// message, and only the client's string compare keeps filtered ones from the listener.
+    pub broker_ignores_tag_hash: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

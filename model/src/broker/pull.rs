@@ -50,6 +50,7 @@ impl Running {
             return ctx.respond(inbound, Response::error(code));
         }
         let store = &self.store;
+        let ignore_tags = self.config.bugs.broker_ignores_tag_hash;
         let subscription = match self.pull_subscription(&pull) {
             Ok(subscription) => subscription,
             Err(code) => return ctx.respond(inbound, Response::error(code)),
@@ -67,7 +68,7 @@ impl Running {
             pull.queue_id,
             pull.queue_offset,
             pull.max_msg_nums,
-            Some(&subscription),
+            (!ignore_tags).then_some(&*subscription),
         );
         check_read(&pull, &result);
         let code = match result.status {

@@ -39,6 +39,7 @@ pub enum AnomalyKind {
     LogDiverged,
     UncommittedDispatch,
     Stranded,
+    UnfilteredByBroker,
 }
 
 impl AnomalyKind {
@@ -84,6 +85,7 @@ impl AnomalyKind {
             AnomalyKind::LogDiverged => "log_diverged",
             AnomalyKind::UncommittedDispatch => "uncommitted_dispatch",
             AnomalyKind::Stranded => "stranded",
+            AnomalyKind::UnfilteredByBroker => "unfiltered_by_broker",
         }
     }
 }
@@ -129,7 +131,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 32] = [
+    pub(crate) const ALL: [AnomalyKind; 33] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -162,6 +164,7 @@ pub(super) mod tests {
         LogDiverged,
         UncommittedDispatch,
         Stranded,
+        UnfilteredByBroker,
     ];
 
     #[test]
@@ -173,9 +176,8 @@ pub(super) mod tests {
                 | FailedAcked | OrderlyOverlap | Diverged | Misplaced | DeadLettered
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
-                | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded => {
-                    ALL.iter().filter(|k| **k == kind).count()
-                }
+                | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
+                | UnfilteredByBroker => ALL.iter().filter(|k| **k == kind).count(),
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }

@@ -537,6 +537,16 @@ pub const TABLE: &[Expectation] = &[
          each client consumes past what its own excludes (#2836)",
     },
     Expectation {
+        name: "unfiltered_by_broker",
+        measure: Measure::Count(|o| groups(o, |g| g.unfiltered_by_broker)),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::UnfilteredByBroker)),
+        default: DefaultTo::ZeroWithConsumers,
+        meaning: "messages a client's tag compare dropped whose tag's hash code matches no tag any \
+         instance of the group subscribes to: the broker's prefilter by the ConsumeQueue \
+         entry's tag hash code should have kept them back",
+    },
+    Expectation {
         name: "unsubscribed_deliveries",
         measure: Measure::Count(|o| groups(o, |g| g.unsubscribed_deliveries)),
         needs_read_back: false,

@@ -309,6 +309,7 @@ enum_field!(Event {
     DLedgerDispatched { group, member, from, to } = 41,
     ReadQueues { topic, broker, read_queue_nums, readable } = 42,
     TopicUpdated { broker, topic, read_queue_nums, write_queue_nums, perm } = 43,
+    ClientDroppedTag { group, consumer, broker, topic, queue_id, queue_offset, tag } = 44,
 });
 
 /// The tag of a model event; a harness event's tag follows it.
@@ -426,6 +427,15 @@ mod tests {
                 broker: "broker-b".into(),
                 read_queue_nums: 4,
                 readable: false,
+            }),
+            Recorded::Model(Event::ClientDroppedTag {
+                group: "billing".into(),
+                consumer: "billing-1".into(),
+                broker: "broker-a".into(),
+                topic: "orders".into(),
+                queue_id: 3,
+                queue_offset: 17,
+                tag: Some("BB".into()),
             }),
             Recorded::Model(Event::TopicUpdated {
                 broker: "broker-b".into(),

@@ -325,15 +325,19 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
         f("failed_acked", group.failed_acked),
         group.orderly_overlaps
     );
-    let filtered = group.filtered + group.subscription_conflicts + group.unsubscribed_deliveries;
+    let filtered = group.filtered
+        + group.subscription_conflicts
+        + group.unsubscribed_deliveries
+        + group.unfiltered_by_broker;
     if filtered > 0 {
         let _ = writeln!(
             out,
-            "          filtered {} ({} by the client)  lost to an inconsistent subscription {}  unsubscribed deliveries {}",
+            "          filtered {} ({} by the client)  lost to an inconsistent subscription {}  unsubscribed deliveries {}  unfiltered by the broker {}",
             f("filtered", group.filtered),
             f("filtered_by_client", group.filtered_by_client),
             f("subscription_conflicts", group.subscription_conflicts),
-            group.unsubscribed_deliveries
+            group.unsubscribed_deliveries,
+            group.unfiltered_by_broker
         );
     }
     if group.stranded > 0 {

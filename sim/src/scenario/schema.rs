@@ -901,6 +901,9 @@ pub struct BugsSection {
     /// A shrink of read queues commits the dropped queues' offsets to their end.
     #[serde(default)]
     pub shrink_counts_consumed: bool,
+    /// The broker's pull path ignores the tag hash codes: it hands over filtered messages.
+    #[serde(default)]
+    pub broker_ignores_tag_hash: bool,
     /// Consumers skip the client-side tag compare: a colliding hash code reaches the listener.
     #[serde(default)]
     pub skip_client_tag_filter: bool,

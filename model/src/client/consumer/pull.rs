@@ -160,6 +160,15 @@ impl Consumer {
                         let wanted = subscription.is_none_or(|s| s.matches_tags(m.tags()));
                         if !wanted {
                             crate::probe!(TAG_FILTERED_BY_CLIENT);
+                            ctx.emit(Event::ClientDroppedTag {
+                                group: self.config.group.clone(),
+                                consumer: self.client_id.clone(),
+                                broker: queue.broker_name.clone(),
+                                topic: queue.topic.clone(),
+                                queue_id: queue.queue_id,
+                                queue_offset: m.queue_offset,
+                                tag: m.tags().map(str::to_string),
+                            });
                         }
                         self.config.bugs.skip_client_tag_filter || wanted
                     })

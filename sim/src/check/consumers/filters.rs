@@ -12,9 +12,12 @@
 //!   subscription.
 //! - `unsubscribed_deliveries`: a listener was handed a message of the group's topic whose
 //!   tag its instance's subscription excludes (retry copies are subscribed with `*`).
+//! - `unfiltered_by_broker`: a client's tag compare dropped a message whose tag's hash code
+//!   matches no tag any instance of the group subscribes to: the broker's prefilter, which
+//!   filters by the group's subscription (some instance's), should have kept it back.
 
 use super::GroupFigures;
-use crate::check::index::{Audience, Index, Record, Wanted, wanted};
+use crate::check::index::{Audience, Index, Record, Subscription, Wanted, wanted};
 use crate::check::{Anomaly, AnomalyKind};
 use model::MessageId;
 use std::collections::BTreeSet;
@@ -59,6 +62,40 @@ pub(super) fn explains_absence(
             anomalies.push(Anomaly::new(kind, Some(id), sent_at, story));
             true
         }
+    }
+}
+
+/// Messages a client dropped that the broker's prefilter should have kept back.
+pub(super) fn unfiltered(
+    index: &Index<'_>,
+    audience: &Audience,
+    figures: &mut GroupFigures,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    let audiences = index.consumers.audiences.iter();
+    let group = audiences.filter(|a| a.group == audience.group);
+    let subscriptions: Vec<_> = group.flat_map(|a| a.subscriptions.iter()).collect();
+    let prefilter_passes = |tag: Option<&str>| {
+        let passes = |(_, s): &&(String, Subscription)| s.wants_all() || s.hash_collides(tag);
+        subscriptions.iter().any(passes)
+    };
+    for drop in &audience.client_drops {
+        if prefilter_passes(drop.tag.as_deref()) {
+            continue;
+        }
+        figures.unfiltered_by_broker += 1;
+        let (broker, topic, queue_id, offset) = &drop.copy;
+        let story = format!(
+            "{broker} handed {} {topic}/{queue_id}@{offset} (tagged `{}`) at {}, and its client \
+             dropped it: no instance of {} subscribes to a tag of that hash code, so the \
+             broker's prefilter should have kept it back",
+            drop.consumer,
+            drop.tag.as_deref().unwrap_or(""),
+            drop.at,
+            audience.group
+        );
+        let kind = AnomalyKind::UnfilteredByBroker;
+        anomalies.push(Anomaly::new(kind, None, drop.at, story));
     }
 }
 

@@ -136,6 +136,10 @@ pub struct GroupFigures {
     /// queues there, or without read permission), never delivered: an operator's doing.
     #[serde(skip_serializing_if = "is_zero")]
     pub stranded: u64,
+    /// Messages a client's tag compare dropped that the broker's prefilter should have kept
+    /// back (their tag's hash code matches no subscribed tag's).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unfiltered_by_broker: u64,
     /// Messages handed to a listener whose subscription excludes their tag.
     #[serde(skip_serializing_if = "is_zero")]
     pub unsubscribed_deliveries: u64,
@@ -190,6 +194,7 @@ pub(super) fn judge(
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
         fates::judge(index, audience, figures, anomalies);
         filters::unsubscribed(index, audience, figures, anomalies);
+        filters::unfiltered(index, audience, figures, anomalies);
     }
     let judged = listener::judge(index, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {

@@ -17,6 +17,14 @@ pub(in crate::check) type Queue = (String, String, u32);
 /// A stored copy: (broker, topic, queue id, queue offset).
 pub(in crate::check) type CopyAt = (String, String, u32, u64);
 
+/// A pulled message a client's tag compare dropped (`ClientDroppedTag`).
+pub(in crate::check) struct ClientDrop {
+    pub at: Time,
+    pub consumer: String,
+    pub copy: CopyAt,
+    pub tag: Option<String>,
+}
+
 /// Who must receive a group's messages, and what they were handed.
 pub(in crate::check) struct Audience {
     pub group: String,
@@ -33,6 +41,8 @@ pub(in crate::check) struct Audience {
     pub retries: u64,
     /// Per message, by producer and sequence number.
     pub messages: Vec<Vec<Fate>>,
+    /// Messages the clients dropped by their tag compare, after the broker's prefilter.
+    pub client_drops: Vec<ClientDrop>,
     /// Per queue: one past the highest offset delivered so far.
     frontier: BTreeMap<Queue, u64>,
     /// Per queue offset: the first message delivered from it, and when it was handed over.
@@ -229,6 +239,24 @@ impl ConsumerFacts {
                         .extend(found.redelivery.map(|f| (index, f)));
                     let copies = found.retry_copy.map(|f| (index, f));
                     self.retry_copies.extend(copies);
+                }
+            }
+            Event::ClientDroppedTag {
+                group,
+                consumer,
+                broker,
+                topic,
+                queue_id,
+                queue_offset,
+                tag,
+            } => {
+                if let Some(index) = self.find(group, consumer) {
+                    self.audiences[index].client_drops.push(ClientDrop {
+                        at,
+                        consumer: consumer.clone(),
+                        copy: (broker.clone(), topic.clone(), *queue_id, *queue_offset),
+                        tag: tag.clone(),
+                    });
                 }
             }
             Event::Allocated {
@@ -512,6 +540,7 @@ fn audiences(scenario: &Scenario) -> Vec<Audience> {
                 deliveries: 0,
                 retries: 0,
                 messages: Vec::new(),
+                client_drops: Vec::new(),
                 frontier: BTreeMap::new(),
                 seen_at: BTreeMap::new(),
             });

@@ -27,6 +27,11 @@ impl Subscription {
         self.tags.is_empty() || tag.is_some_and(|tag| self.tags.iter().any(|t| t == tag))
     }
 
+    /// Whether it is `*`: the broker's prefilter passes everything.
+    pub fn wants_all(&self) -> bool {
+        self.tags.is_empty()
+    }
+
     /// Whether the broker's prefilter (by the tag's hash code) lets an unwanted message
     /// through, to be dropped by the client.
     pub fn hash_collides(&self, tag: Option<&str>) -> bool {
