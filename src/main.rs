@@ -44,8 +44,8 @@ enum Command {
     Bench(cli::bench::BenchArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cli::completions::CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff), or write every page (sim.1, sim-run.1, ...) with --dir.
+    Man(cli::completions::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => cli::validate::main(args),
         Command::Bench(args) => cli::bench::main(args),
         Command::Completions(args) => cli::completions::completions(args, Args::command()),
-        Command::Man => cli::completions::man(Args::command()),
+        Command::Man(args) => cli::completions::man(args, Args::command()),
     };
     ExitCode::from(exit.code())
 }

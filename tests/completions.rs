@@ -37,3 +37,24 @@ fn the_man_page_is_roff_with_every_subcommand() {
         assert!(page.contains(command), "the man page lacks {command}");
     }
 }
+
+#[test]
+fn every_page_the_man_page_names_is_written_with_dir() {
+    let dir = std::env::temp_dir().join(format!("rmq-sim-man-{}", std::process::id()));
+    let out = sim(&["man", "--dir", &dir.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = std::fs::read_to_string(dir.join("sim.1")).expect("sim.1");
+    let named: Vec<&str> = page
+        .split("sim\\-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| name))
+        .collect();
+    assert!(named.len() >= SUBCOMMANDS.len(), "{page}");
+    for name in named {
+        assert!(
+            dir.join(format!("sim-{name}.1")).exists(),
+            "sim.1 names sim-{name}(1)"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

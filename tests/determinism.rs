@@ -103,4 +103,19 @@ fn summary_json_carries_the_digest_of_the_run() {
             .expect("a replay line")
             .ends_with("--seed 7")
     );
+    // The summary keeps a few witnesses of each kind and says so; anomalies.jsonl has them all.
+    let totals = summary["anomaly_totals"].as_array().expect("totals");
+    let total: u64 = totals.iter().map(|t| t[1].as_u64().expect("a count")).sum();
+    let kept = summary["anomalies"].as_array().expect("witnesses").len() as u64;
+    assert!(
+        kept < total,
+        "route-expiry seed 7 has more anomalies than witnesses"
+    );
+    assert_eq!(summary["anomalies_truncated"], true);
+    let all = std::fs::read_to_string(dir.join("anomalies.jsonl")).expect("anomalies.jsonl");
+    assert_eq!(all.lines().count() as u64, total);
+    for line in all.lines() {
+        let anomaly: serde_json::Value = serde_json::from_str(line).expect("one JSON a line");
+        assert!(anomaly["kind"].is_string() && anomaly["explanation"].is_string());
+    }
 }

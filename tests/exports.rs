@@ -90,6 +90,11 @@ fn the_shiviz_log_parses_with_its_header_and_its_clocks_count_each_hosts_events(
     let text = String::from_utf8(bytes).expect("utf-8");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some(shiviz::REGEX));
+    assert_eq!(
+        lines.next(),
+        Some(""),
+        "line 2 is the (empty) execution delimiter"
+    );
     let mut own: BTreeMap<String, u64> = BTreeMap::new();
     let (mut sends, mut receives) = (0, 0);
     for line in lines.clone() {

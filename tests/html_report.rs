@@ -105,6 +105,10 @@ fn check_dom(name: &str, dom: &str, console: &[String], nodes: usize, witnesses:
         "{name}: one lane per node"
     );
     assert!(count(dom, "class=\"arrow") > 100, "{name}: arrows");
+    assert!(
+        dom.contains("class=\"question\"") && dom.contains("What this scenario teaches"),
+        "{name}: the scenario's question and lesson come first"
+    );
     assert_eq!(
         count(dom, "class=\"witness"),
         witnesses,
@@ -179,7 +183,7 @@ fn reports_render_in_headless_chromium() {
         &browser,
         "power-loss-async-flush",
         1,
-        "#witness=0&focus=3000",
+        "#witness=1&focus=3000",
         1300,
     );
     // The crashed consumer's queues handed over to the others, in the ownership plot.

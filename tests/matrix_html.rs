@@ -32,6 +32,12 @@ fn every_cell_links_a_report_that_exists() {
         );
     }
     assert!(text.contains("<td>power-off</td>") && text.contains("class=\"lossy\""));
+    let again = common::sim(&["matrix", file, "--seeds", "0..1", "--html", &page_arg]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the page exists: --force writes over it"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

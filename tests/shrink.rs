@@ -192,6 +192,17 @@ fn sim_shrink_writes_the_smaller_file_and_its_replay_line() {
         Some(2),
         "the source is never written over"
     );
+    // Where the result cannot go is said before the work, not after it.
+    let again = sim(&["shrink", &file, "--seed", "0"]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "the result exists: --force writes over it"
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let nowhere = sim(&["shrink", &file, "--seed", "0", "-o", "/nonexistent/x.toml"]);
+    assert_eq!(nowhere.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
     let passing = sim(&["shrink", "scenarios/lost-ack.toml", "--seed", "0"]);
     assert_eq!(passing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&passing.stderr).contains("the seed passes"));

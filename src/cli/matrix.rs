@@ -24,6 +24,9 @@ pub struct MatrixArgs {
     /// into a folder beside it: FILE without .html).
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Write over the page if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// One cell's figures.
@@ -77,6 +80,16 @@ pub fn main(args: MatrixArgs) -> Exit {
         errln!(
             "error: --html {}: give a file name ending in .html (the example runs go into the \
              folder of the same name without it)",
+            page.display()
+        );
+        return Exit::BadInput;
+    }
+    if let Some(page) = &args.html
+        && page.exists()
+        && !args.force
+    {
+        errln!(
+            "error: --html {}: exists; choose another file, or pass --force to write over it",
             page.display()
         );
         return Exit::BadInput;

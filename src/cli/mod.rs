@@ -135,6 +135,23 @@ fn parse_event_budget(text: &str) -> Result<u64, String> {
     Ok(events)
 }
 
+/// A file a command will write when it is done: checked before the work, so that a long run
+/// does not end in "cannot write". Its folder must exist, and the file must not, unless
+/// `--force` says to write over it.
+pub fn writable_file(path: &std::path::Path, force: bool) -> Result<(), String> {
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent.filter(|p| !p.is_dir()) {
+        return Err(format!("the folder {} does not exist", parent.display()));
+    }
+    if path.is_dir() {
+        return Err("is a folder".into());
+    }
+    if path.exists() && !force {
+        return Err("exists; choose another file, or pass --force to write over it".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::{parse_jobs, parse_seeds};

@@ -20,7 +20,8 @@ pub struct RunArgs {
     /// Print the summary as JSON instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Write summary.json, history.jsonl and trace.log into this folder (e.g. reports/out/x).
+    /// Write summary.json, anomalies.jsonl, history.jsonl, trace.log, report.html, history.edn
+    /// and shiviz.log into this folder (e.g. reports/out/x).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Write into an `--out` folder that exists and is not empty.

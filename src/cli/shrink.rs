@@ -31,6 +31,9 @@ pub struct ShrinkArgs {
     /// Where to write the result (default: FILE with .min.toml for .toml).
     #[arg(long, short)]
     pub out: Option<String>,
+    /// Write over the result file if it exists.
+    #[arg(long)]
+    pub force: bool,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -77,6 +80,10 @@ pub fn main(args: ShrinkArgs) -> Exit {
     let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
     if same_file(&out, &args.file) {
         errln!("error: --out {out}: that is the scenario being shrunk; choose another file");
+        return Exit::BadInput;
+    }
+    if let Err(message) = super::writable_file(std::path::Path::new(&out), args.force) {
+        errln!("error: --out {out}: {message}");
         return Exit::BadInput;
     }
     let input = Input {

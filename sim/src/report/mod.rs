@@ -70,6 +70,10 @@ pub struct Summary {
     /// Witnesses, a few of each kind.
     pub anomalies: Vec<Anomaly>,
     pub anomaly_totals: Vec<(String, usize)>,
+    /// `anomalies` keeps a few of each kind and some kind had more: `anomaly_totals` counts
+    /// them all, and `--out` writes every one to `anomalies.jsonl`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub anomalies_truncated: bool,
     /// The run ended before the read-back finished: what is stored, and so every loss figure,
     /// could not be measured (the counts are what was seen, not what is true).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -131,6 +135,7 @@ impl Summary {
                 replication: Vec::new(),
                 anomalies: Vec::new(),
                 anomaly_totals: Vec::new(),
+                anomalies_truncated: false,
                 unmeasured: true,
                 swarm: swarm_plan(scenario, run.seed),
             },
@@ -155,6 +160,8 @@ impl Summary {
                 // A message the read-back never reached is not a witness of a loss.
                 let mut anomalies = witnesses(&report.anomalies);
                 anomalies.retain(|a| measured(&a));
+                let total: usize = totals.iter().map(|(_, count)| count).sum();
+                let anomalies_truncated = anomalies.len() < total;
                 Summary {
                     scenario: scenario.name.clone(),
                     seed: run.seed,
@@ -168,6 +175,7 @@ impl Summary {
                     replication: report.replication.clone(),
                     anomalies,
                     anomaly_totals: totals,
+                    anomalies_truncated,
                     unmeasured,
                     swarm: swarm_plan(scenario, run.seed),
                 }
@@ -215,6 +223,27 @@ fn witnesses(anomalies: &[Anomaly]) -> Vec<Anomaly> {
     chosen.into_iter().map(|i| anomalies[i].clone()).collect()
 }
 
+/// `anomalies.jsonl`: every anomaly of a kind `anomaly_totals` counts (an unfinished
+/// read-back's unmeasured kinds are left out, as in the summary), in the checker's order.
+fn write_anomalies(
+    dir: &std::path::Path,
+    summary: &Summary,
+    anomalies: &[Anomaly],
+) -> std::io::Result<()> {
+    let counted = |a: &&Anomaly| {
+        summary
+            .anomaly_totals
+            .iter()
+            .any(|(k, _)| k == a.kind.name())
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("anomalies.jsonl"))?);
+    for anomaly in anomalies.iter().filter(counted) {
+        serde_json::to_writer(&mut out, anomaly).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
 /// The exit code of a run: pass, fail, liveness (did not drain, or over budget), a violated
 /// model invariant, or a bug (the simulation panicked).
 pub fn exit_code(run: &RunResult) -> Exit {
@@ -229,8 +258,9 @@ pub fn exit_code(run: &RunResult) -> Exit {
     }
 }
 
-/// Writes `summary.json`, `history.jsonl`, (if kept) `trace.log`, `report.html`,
-/// `history.edn` and `shiviz.log` into `dir`.
+/// Writes `summary.json`, `anomalies.jsonl` (every anomaly the summary counts, one a line),
+/// `history.jsonl`, (if kept) `trace.log`, `report.html`, `history.edn` and `shiviz.log` into
+/// `dir`.
 pub fn write_files(
     dir: &std::path::Path,
     scenario: &Scenario,
@@ -247,6 +277,7 @@ pub fn write_files(
     let text = serde_json::to_string_pretty(&json).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("summary.json"), text + "\n")?;
     if let Ok(finished) = &run.result {
+        write_anomalies(dir, &summary, &finished.report.anomalies)?;
         let mut history =
             std::io::BufWriter::new(std::fs::File::create(dir.join("history.jsonl"))?);
         finished

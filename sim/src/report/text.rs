@@ -30,9 +30,7 @@ pub fn render(scenario: &Scenario, run: &RunResult) -> String {
     }
     witnesses(&mut out, &summary);
     let _ = writeln!(out, "\nverdict   {}", verdict_text(summary.verdict, run));
-    if summary.verdict != Verdict::Pass || run.result.is_err() {
-        let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
-    }
+    let _ = writeln!(out, "replay    {}", replay_command(scenario, run.seed));
     out
 }
 
@@ -236,7 +234,7 @@ fn witnesses(out: &mut String, summary: &Summary) {
     if !more.is_empty() {
         let _ = writeln!(
             out,
-            "  (totals: {}; --out writes them all)",
+            "  (totals: {}; --out writes them all to anomalies.jsonl)",
             more.join(", ")
         );
     }

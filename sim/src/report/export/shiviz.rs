@@ -1,5 +1,6 @@
-//! `shiviz.log`: a log ShiViz (https://bestchai.bitbucket.io/shiviz/) reads. The first line is
-//! the regular expression that parses the rest, one event per line:
+//! `shiviz.log`: a log ShiViz (https://bestchai.bitbucket.io/shiviz/) reads as uploaded. The
+//! first line is the regular expression that parses the events, the second the delimiter of
+//! several executions in one file (empty: one execution), then one event per line:
 //! `<ms> <node> <vector clock as JSON> <what happened>`.
 //!
 //! Events are each packet's send and receipt (a dropped packet only its send), every process
@@ -42,6 +43,7 @@ pub fn write(
 ) -> std::io::Result<usize> {
     let events = events(names, history, packets);
     writeln!(out, "{REGEX}")?;
+    writeln!(out)?;
     let mut clocks: Vec<Vec<u64>> = vec![vec![0; names.len()]; names.len()];
     let mut in_flight: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
     for event in &events {

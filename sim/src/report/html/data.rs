@@ -79,6 +79,8 @@ pub struct GroupTerms {
 pub struct Payload {
     pub summary: Summary,
     pub cell: Option<String>,
+    /// The scenario's question (its `summary`) and its lesson (`teaches`), shown first.
+    pub question: String,
     pub teaches: String,
     pub replay: String,
     pub digest: String,
@@ -116,6 +118,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
     let (stories, stories_total) = stories(&lives, &witnesses);
     Some(Payload {
         cell: scenario.cell.clone(),
+        question: scenario.summary.clone(),
         teaches: scenario.teaches.clone(),
         replay: replay_command(scenario, run.seed),
         digest: outcome.digest.clone(),

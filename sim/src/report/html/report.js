@@ -99,6 +99,7 @@ function renderHead() {
   h1.appendChild(document.createTextNode(s.scenario + (D.cell ? " [" + D.cell + "]" : "") +
     " — seed " + s.seed));
   if (s.problem) html("p", "problem: " + s.problem, head);
+  renderLesson(head);
   const p = html("p", null, head);
   p.appendChild(document.createTextNode("replay: "));
   html("code", D.replay, p);
@@ -106,6 +107,16 @@ function renderHead() {
     D.digest));
   renderExpectations(head, s.expectations);
   renderFigures(head, s);
+}
+
+/// The scenario's question and what it teaches: what the figures below are to be read against.
+function renderLesson(head) {
+  if (D.question) html("p", D.question, head, "question");
+  if (!D.teaches) return;
+  const lesson = html("details", null, head, "lesson");
+  lesson.open = true;
+  html("summary", "What this scenario teaches", lesson);
+  for (const para of D.teaches.split(/\n\s*\n/)) html("p", para.replace(/\s*\n\s*/g, " "), lesson);
 }
 
 function renderExpectations(head, expectations) {
@@ -130,7 +141,11 @@ function renderFigures(head, s) {
       if (v !== undefined) html("span", k + " " + (v === null ? "unknown" : v), f);
     }
   }
-  for (const [kind, n] of s.anomaly_totals) html("span", kind + " " + n, f);
+  // Anomaly totals, but for the kinds the send counts above already gave.
+  const given = s.sends ? ["lost", "duplicated"] : [];
+  for (const [kind, n] of s.anomaly_totals) {
+    if (!given.includes(kind)) html("span", kind + " " + n, f);
+  }
   const a = D.arrows;
   html("span", "packets " + a.total + " (" + a.dropped + " dropped; " + a.rows.length +
     " drawn)", f);
@@ -337,13 +352,24 @@ function renderPath(svg) {
 
 // ---- selection, stories ----------------------------------------------------------------
 
+/// Selects witness `i` (0-based here; 1-based in the list, the address and `sim explain`).
 function selectWitness(i) {
   state.selected = i;
   const w = D.witnesses[i];
   for (const li of document.querySelectorAll("#witness-list li")) {
-    li.classList.toggle("selected", Number(li.dataset.index) === i);
+    const selected = Number(li.dataset.index) === i;
+    li.classList.toggle("selected", selected);
+    if (selected && document.activeElement !== li && li.parentNode.contains(document.activeElement)) {
+      li.focus();
+    }
   }
+  setHash("witness=" + (i + 1));
   showStory(w.message, w);
+}
+
+/// Keeps the selection in the address, so that a link opens the page with it.
+function setHash(selection) {
+  if (history.replaceState) history.replaceState(null, "", "#" + selection);
 }
 
 function showStory(id, witness) {
@@ -400,7 +426,18 @@ function renderWitnessList() {
     const li = html("li", w.kind + (w.message ? " " + w.message : "") + " at " + fmtMs(w.at),
       ol);
     li.dataset.index = i;
+    li.tabIndex = 0;
     li.addEventListener("click", () => selectWitness(i));
+    // Keyboard: Enter or Space selects; the arrows move to the next or previous witness.
+    li.addEventListener("keydown", (e) => {
+      const moves = { ArrowDown: 1, ArrowUp: -1 };
+      if (e.key === "Enter" || e.key === " ") selectWitness(i);
+      else if (moves[e.key] !== undefined && D.witnesses[i + moves[e.key]]) {
+        selectWitness(i + moves[e.key]);
+        ol.querySelectorAll("li")[i + moves[e.key]].focus();
+      } else return;
+      e.preventDefault();
+    });
   });
 }
 
@@ -560,7 +597,12 @@ function wireFilters() {
   const responses = document.getElementById("show-responses");
   responses.onchange = () => { state.responses = responses.checked; renderDiagram(); };
   const search = document.getElementById("search");
-  const go = () => { state.selected = null; showStory(search.value.trim() || null, null); };
+  const go = () => {
+    state.selected = null;
+    const id = search.value.trim() || null;
+    if (id) setHash("message=" + encodeURIComponent(id));
+    showStory(id, null);
+  };
   document.getElementById("search-go").onclick = go;
   search.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
 }
@@ -589,12 +631,17 @@ function renderLegend() {
   }
 }
 
-/// `#witness=K` or `#message=ID` in the address selects it at load; `&focus=MS` then zooms
-/// to the story with MS of margin on each side.
+/// `#witness=K` (1-based, as the list and `sim explain --anomaly K` number them) or
+/// `#message=ID` in the address selects it at load; `&focus=MS` then zooms to the story with
+/// MS of margin on each side.
 function fromHash() {
   const m = /^#(witness|message)=([^&]+)(&focus=(\d+))?$/.exec(location.hash);
   if (!m) return;
-  if (m[1] === "witness" && D.witnesses[Number(m[2])]) selectWitness(Number(m[2]));
+  const focus = m[3] || "";
+  if (m[1] === "witness" && D.witnesses[Number(m[2]) - 1]) {
+    selectWitness(Number(m[2]) - 1);
+    if (focus) setHash("witness=" + m[2] + focus);
+  }
   if (m[1] === "message") {
     document.getElementById("search").value = decodeURIComponent(m[2]);
     showStory(decodeURIComponent(m[2]), null);
