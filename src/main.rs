@@ -32,6 +32,8 @@ enum Command {
     Merge(cli::merge::MergeArgs),
     /// Tell one message's life story (or an anomaly's), from a run of a seed.
     Explain(cli::explain::ExplainArgs),
+    /// Run one seed under two settings and list the messages whose fate differs.
+    Diff(cli::diff::DiffArgs),
     /// Reduce a failing seed to a smaller scenario that fails the same way.
     Shrink(cli::shrink::ShrinkArgs),
     /// Sweep every cell of a matrix scenario and print the table.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cli::sweep::main(args),
         Command::Merge(args) => cli::merge::main(args),
         Command::Explain(args) => cli::explain::main(args),
+        Command::Diff(args) => cli::diff::main(args),
         Command::Shrink(args) => cli::shrink::main(args),
         Command::Matrix(args) => cli::matrix::main(args),
         Command::List(args) => cli::list::main(args),

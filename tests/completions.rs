@@ -4,8 +4,8 @@ mod common;
 
 use common::sim;
 
-const SUBCOMMANDS: [&str; 9] = [
-    "run", "sweep", "merge", "explain", "shrink", "matrix", "list", "validate", "bench",
+const SUBCOMMANDS: [&str; 10] = [
+    "run", "sweep", "merge", "explain", "diff", "shrink", "matrix", "list", "validate", "bench",
 ];
 
 #[test]

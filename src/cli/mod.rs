@@ -6,6 +6,7 @@ pub mod output;
 
 pub mod bench;
 pub mod completions;
+pub mod diff;
 pub mod explain;
 pub mod list;
 pub mod matrix;

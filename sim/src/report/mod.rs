@@ -1,6 +1,7 @@
 //! What a run reports: the [`Summary`] (stable, serializable: the JSON output and the golden
 //! snapshots), its human rendering, and the files `--out` writes.
 
+pub mod diff;
 pub mod export;
 pub mod html;
 pub mod story;
