@@ -70,6 +70,16 @@ fn the_kubernetes_job_is_an_indexed_job_kubernetes_accepts() {
         text(&mounts[0]["name"], "mount"),
         text(&volumes[0]["name"], "volume")
     );
+    // The claim the volume names is defined beside the Job, writable by every pod at once.
+    let claim = text(
+        &volumes[0]["persistentVolumeClaim"]["claimName"],
+        "claimName",
+    );
+    let pvc = yaml("kubernetes/results-pvc.yaml");
+    assert_eq!(text(&pvc["kind"], "kind"), "PersistentVolumeClaim");
+    assert_eq!(text(&pvc["metadata"]["name"], "metadata.name"), claim);
+    let modes = pvc["spec"]["accessModes"].as_vec().expect("access modes");
+    assert_eq!(text(&modes[0], "access mode"), "ReadWriteMany");
 }
 
 #[test]
@@ -108,6 +118,9 @@ fn the_slurm_script_is_a_job_array_of_shards() {
     let script = read("slurm/sweep.sh");
     assert!(script.contains("#SBATCH --array=0-"), "{script}");
     assert!(script.contains("--shard-from-env"), "{script}");
+    // Slurm opens the output file before the script can create a folder for it.
+    let output = script.lines().find_map(|l| l.strip_prefix("#SBATCH --output="));
+    assert!(output.is_some_and(|o| !o.contains('/')), "{script}");
     let checked = std::process::Command::new("bash")
         .args(["-n", &format!("{}/deploy/slurm/sweep.sh", root())])
         .status()
@@ -121,4 +134,7 @@ fn the_dockerfile_ships_the_binary_and_the_scenarios() {
     assert!(dockerfile.contains("cargo build --release --locked --bin sim"));
     assert!(dockerfile.contains("COPY scenarios"));
     assert!(dockerfile.contains("ENTRYPOINT [\"sim\"]"));
+    // `COPY . .` would send the build output (gigabytes) as the build context.
+    let ignore = std::fs::read_to_string(format!("{}/.dockerignore", root())).expect("exists");
+    assert!(ignore.lines().any(|l| l.trim() == "target/"), "{ignore}");
 }

@@ -7,7 +7,9 @@
 #SBATCH --cpus-per-task=2
 #SBATCH --mem=2G
 #SBATCH --time=01:00:00
-#SBATCH --output=results/slurm-%A_%a.out
+# Slurm opens the output file before the script runs: it goes beside the submission, not
+# into results/, which the script creates.
+#SBATCH --output=rmq-sim-sweep-%A_%a.out
 set -uo pipefail
 
 SCENARIO=${SCENARIO:-scenarios/swarm-masters.toml}
