@@ -119,7 +119,9 @@ fn the_slurm_script_is_a_job_array_of_shards() {
     assert!(script.contains("#SBATCH --array=0-"), "{script}");
     assert!(script.contains("--shard-from-env"), "{script}");
     // Slurm opens the output file before the script can create a folder for it.
-    let output = script.lines().find_map(|l| l.strip_prefix("#SBATCH --output="));
+    let output = script
+        .lines()
+        .find_map(|l| l.strip_prefix("#SBATCH --output="));
     assert!(output.is_some_and(|o| !o.contains('/')), "{script}");
     let checked = std::process::Command::new("bash")
         .args(["-n", &format!("{}/deploy/slurm/sweep.sh", root())])

@@ -33,6 +33,27 @@ fn an_anomaly_tells_its_message_from_send_to_loss() {
 }
 
 #[test]
+fn json_gives_the_same_story_and_list() {
+    let (code, out, err) = run(&["explain", FILE, "--seed", "1", "--anomaly", "1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let story: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(story["number"], 1);
+    assert_eq!(story["anomaly"]["kind"], "lost");
+    let steps = story["steps"].as_array().expect("steps");
+    assert_eq!(steps[0]["kind"], "send");
+    assert!(
+        steps[0]["node"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("order-producer"))
+    );
+    let (code, out, _) = run(&["explain", FILE, "--seed", "1", "--json"]);
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(list["messages"], 1200);
+    assert_eq!(list["anomalies"][0]["number"], 1);
+}
+
+#[test]
 fn without_flags_the_anomalies_are_listed_by_number() {
     let (code, out, _) = run(&["explain", FILE, "--seed", "1"]);
     assert_eq!(code, 0);

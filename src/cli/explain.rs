@@ -24,6 +24,9 @@ pub struct ExplainArgs {
     /// The anomaly, by its number in the list `sim explain` prints without flags (from 1).
     #[arg(long)]
     pub anomaly: Option<usize>,
+    /// Print the story (its steps: time, node, kind, text) or the list as JSON.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub budget: super::BudgetArgs,
 }
@@ -55,11 +58,72 @@ pub fn main(args: ExplainArgs) -> Exit {
     let anomalies = numbered_anomalies(finished, MAX_WITNESSES);
     let packets = finished.outcome.packets.as_deref();
     let lives = Lives::build(&scenario, &finished.outcome.history, packets, &anomalies);
+    if args.json {
+        let names: Vec<&str> = scenario.nodes.iter().map(|n| n.name.as_str()).collect();
+        return json(&lives, &names, &anomalies, (wanted, args.anomaly));
+    }
     match (wanted, args.anomaly) {
         (Some(id), _) => story(&lives, id),
         (None, Some(k)) => anomaly(&lives, &anomalies, k),
         (None, None) => list(finished, &anomalies, &lives),
     }
+}
+
+/// The same as the text, as JSON: `{"message", "steps"}` for a message, with `"anomaly"` for
+/// an anomaly, or `{"messages", "anomalies"}` (numbered from 1) for the list.
+fn json(
+    lives: &Lives,
+    names: &[&str],
+    anomalies: &[sim::check::Anomaly],
+    (wanted, k): (Option<model::MessageId>, Option<usize>),
+) -> Exit {
+    let chosen = match (wanted, k) {
+        (Some(id), _) => Some((id, None)),
+        (None, Some(k)) => {
+            let Some(anomaly) = k.checked_sub(1).and_then(|i| anomalies.get(i)) else {
+                errln!(
+                    "error: --anomaly {k}: the run has {} anomalies (numbered from 1)",
+                    anomalies.len()
+                );
+                return Exit::BadInput;
+            };
+            match anomaly.message.as_deref().and_then(parse_id) {
+                Some(id) => Some((id, Some(anomaly))),
+                None => {
+                    outln!("{}", serde_json::json!({ "number": k, "anomaly": anomaly }));
+                    return Exit::Pass;
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let value = match chosen {
+        Some((id, anomaly)) => {
+            let Some(steps) = lives.story(id) else {
+                errln!("error: --message {id}: no such message in this run");
+                return Exit::BadInput;
+            };
+            // Each step with its node's name, as the text names it.
+            let steps: Vec<serde_json::Value> = (steps.iter())
+                .map(|s| {
+                    let node = s.node.and_then(|n| names.get(usize::from(n)).copied());
+                    serde_json::json!({ "at_ms": s.at_ms, "node": node, "kind": s.kind, "text": s.text })
+                })
+                .collect();
+            serde_json::json!({ "message": id.to_string(), "anomaly": anomaly, "number": k, "steps": steps })
+        }
+        None => {
+            let numbered: Vec<serde_json::Value> = (anomalies.iter().enumerate())
+                .map(|(i, a)| serde_json::json!({ "number": i + 1, "anomaly": a }))
+                .collect();
+            serde_json::json!({ "messages": lives.ids().count(), "anomalies": numbered })
+        }
+    };
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
+    Exit::Pass
 }
 
 fn story(lives: &Lives, id: model::MessageId) -> Exit {
