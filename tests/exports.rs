@@ -16,68 +16,169 @@ fn finished(name: &str, seed: u64) -> Finished {
         .expect("the run finishes")
 }
 
-/// How many history entries of each producer operation the run recorded.
-fn operations(finished: &Finished) -> BTreeMap<&'static str, usize> {
-    let mut counts = BTreeMap::new();
-    for entry in finished.outcome.history.entries() {
-        let kind = match entry.model() {
-            Some(Event::SendInvoke { .. }) => "invoke",
-            Some(Event::SendOk { .. }) => "ok",
-            Some(Event::SendFail { .. }) => "fail",
-            Some(Event::SendInfo { .. }) => "info",
-            _ => continue,
-        };
-        *counts.entry(kind).or_insert(0) += 1;
-    }
-    counts
+/// One EDN value of the subset `history.edn` writes: strings, integers, keywords, nil.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Edn {
+    Str(String),
+    Int(i64),
+    Keyword(String),
+    Nil,
 }
 
-#[test]
-fn the_edn_history_has_one_line_per_operation_and_every_completion_follows_its_invoke() {
-    let run = finished("lost-ack", 1);
+/// Reads one line of `history.edn`: an EDN map of keywords to values, commas as whitespace
+/// (as EDN has them). Panics, naming the line, on anything else.
+fn read_map(line: &str) -> BTreeMap<String, Edn> {
+    let mut chars = line.trim().chars().peekable();
+    assert_eq!(chars.next(), Some('{'), "{line}");
+    let mut map = BTreeMap::new();
+    let skip = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+    };
+    let token = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+        let mut text = String::new();
+        while let Some(c) = chars
+            .peek()
+            .copied()
+            .filter(|c| !c.is_whitespace() && *c != ',' && *c != '}')
+        {
+            text.push(c);
+            chars.next();
+        }
+        text
+    };
+    loop {
+        skip(&mut chars);
+        if chars.peek() == Some(&'}') {
+            chars.next();
+            break;
+        }
+        let key = token(&mut chars);
+        let key = key
+            .strip_prefix(':')
+            .unwrap_or_else(|| panic!("a keyword key in {line}"));
+        skip(&mut chars);
+        let value = if chars.peek() == Some(&'"') {
+            chars.next();
+            let mut text = String::new();
+            loop {
+                match chars
+                    .next()
+                    .unwrap_or_else(|| panic!("an unclosed string in {line}"))
+                {
+                    '"' => break,
+                    '\\' => text.push(match chars.next() {
+                        Some('n') => '\n',
+                        Some(c) => c,
+                        None => panic!("a dangling escape in {line}"),
+                    }),
+                    c => text.push(c),
+                }
+            }
+            Edn::Str(text)
+        } else {
+            let text = token(&mut chars);
+            match text.as_str() {
+                "nil" => Edn::Nil,
+                t if t.starts_with(':') => Edn::Keyword(t[1..].to_string()),
+                t => Edn::Int(t.parse().unwrap_or_else(|_| panic!("`{t}` in {line}"))),
+            }
+        };
+        assert!(
+            map.insert(key.to_string(), value).is_none(),
+            "{key} twice in {line}"
+        );
+    }
+    assert!(chars.next().is_none(), "text after the map: {line}");
+    map
+}
+
+/// Reads `history.edn` of a run: every line a map, indexed from 0, in time order, every
+/// completion after its invoke; the completions of each `:f` by `:type`.
+fn read_edn(run: &Finished) -> BTreeMap<(String, String), usize> {
     let mut bytes = Vec::new();
     let lines = edn::write(&run.outcome.history, &mut bytes).expect("written");
     let text = String::from_utf8(bytes).expect("utf-8");
     assert_eq!(text.lines().count(), lines);
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut open: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut counts, mut open) = (BTreeMap::new(), BTreeMap::<String, usize>::new());
     let mut last_time = 0;
-    for line in text.lines() {
-        let field = |key: &str| {
-            let start = line
-                .find(key)
-                .unwrap_or_else(|| panic!("no {key} in {line}"))
-                + key.len();
-            let rest = &line[start..];
-            rest[..rest.find([',', '}']).unwrap_or(rest.len())]
-                .trim()
-                .to_string()
+    for (index, line) in text.lines().enumerate() {
+        let op = read_map(line);
+        assert_eq!(op["index"], Edn::Int(index as i64), "{line}");
+        let Edn::Int(time) = op["time"] else {
+            panic!("a time in {line}")
         };
-        assert!(
-            line.starts_with("{:type :") && line.ends_with('}'),
-            "{line}"
-        );
-        assert_eq!(field(":f "), ":send", "{line}");
-        let kind = field(":type :");
-        let time: u64 = field(":time ").parse().expect("a time in ns");
         assert!(time >= last_time, "time goes back at {line}");
         last_time = time;
-        let id = field(":value ").trim_start_matches("{:id ").to_string();
-        if kind == "invoke" {
-            open.insert(id, time);
-        } else {
-            assert!(
-                open.remove(&id).is_some(),
-                "a completion without its invoke: {line}"
-            );
+        let (Edn::Keyword(kind), Edn::Keyword(f)) = (&op["type"], &op["f"]) else {
+            panic!("a :type and an :f in {line}");
+        };
+        assert!(matches!(op["process"], Edn::Int(_)), "{line}");
+        if f == "enqueue" {
+            let Edn::Str(id) = &op["value"] else {
+                panic!("a message id in {line}")
+            };
+            let waiting = open.entry(id.clone()).or_default();
+            if kind == "invoke" {
+                *waiting += 1;
+            } else {
+                assert!(*waiting > 0, "a completion without its invoke: {line}");
+                *waiting -= 1;
+            }
         }
-        *counts.entry(kind).or_insert(0) += 1;
+        *counts.entry((f.clone(), kind.clone())).or_insert(0) += 1;
     }
-    let expected = operations(&run);
-    let expected_named: BTreeMap<String, usize> =
-        expected.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    assert_eq!(counts, expected_named);
-    assert!(expected["info"] + expected["ok"] > 0);
+    counts
+}
+
+/// How many history entries of each kind the run recorded, by the name `read_edn` counts.
+fn recorded(run: &Finished, name: &str) -> usize {
+    (run.outcome.history.entries())
+        .filter(|entry| {
+            let Some(event) = entry.model() else {
+                return false;
+            };
+            match (name, event) {
+                ("send", Event::SendInvoke { .. }) => true,
+                ("ok", Event::SendOk { .. }) => true,
+                (
+                    "consumed",
+                    Event::Delivered {
+                        id: Some(_),
+                        consumed,
+                        ..
+                    },
+                ) => *consumed,
+                ("rollback", Event::TransactionDecided { state, .. }) => {
+                    *state == model::event::TransactionState::Rollback
+                }
+                _ => false,
+            }
+        })
+        .count()
+}
+
+#[test]
+fn the_edn_history_parses_and_has_every_send_and_every_consumed_message() {
+    let run = finished("consumer-crash", 1);
+    let counts = read_edn(&run);
+    let count = |f: &str, kind: &str| counts.get(&(f.into(), kind.into())).copied().unwrap_or(0);
+    assert_eq!(count("enqueue", "invoke"), recorded(&run, "send"));
+    assert_eq!(count("enqueue", "ok"), recorded(&run, "ok"));
+    assert_eq!(count("dequeue", "ok"), recorded(&run, "consumed"));
+    assert_eq!(count("dequeue", "invoke"), count("dequeue", "ok"));
+    assert!(count("dequeue", "ok") > 0);
+}
+
+#[test]
+fn a_rolled_back_transaction_is_a_failed_enqueue() {
+    let run = finished("transaction-lost-end", 7);
+    let counts = read_edn(&run);
+    let count = |f: &str, kind: &str| counts.get(&(f.into(), kind.into())).copied().unwrap_or(0);
+    assert!(recorded(&run, "rollback") > 0, "seed 7 rolls some back");
+    assert_eq!(count("enqueue", "fail"), recorded(&run, "rollback"));
+    assert!(count("enqueue", "invoke") >= count("enqueue", "ok") + count("enqueue", "fail"));
 }
 
 #[test]
