@@ -127,6 +127,10 @@ fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
     let (dom, console) = browse(browser, &url, "--dump-dom", &profile, 1200);
     check_dom(name, &dom, &console, nodes, witnesses);
     assert!(count(&dom, "class=\"fault") > 0, "{name}: fault spans");
+    assert!(
+        count(&dom, "class=\"fault-band\"") > 0 && dom.contains("class=\"fault-legend\""),
+        "{name}: the faults as bands above the lanes at first view, with a legend"
+    );
     assert!(witnesses > 0, "{name}: this run has witnesses to show");
     let shot = out.join(format!("{name}.png"));
     let mode = format!("--screenshot={}", shot.display());

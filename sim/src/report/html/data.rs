@@ -4,7 +4,7 @@
 
 use super::{packets, series};
 use crate::check::Anomaly;
-use crate::history::{History, Recorded, SimEvent};
+use crate::history::{History, Phase, Recorded, SimEvent};
 use crate::report::story::{Lives, Step, StepKind, numbered_anomalies, parse_id};
 use crate::report::{Summary, replay_command};
 use crate::run::RunResult;
@@ -188,28 +188,29 @@ fn lanes(scenario: &Scenario) -> Vec<Lane> {
         .collect()
 }
 
-/// The kind of each fault (the file's, then the swarm's) and the nodes a network rule
-/// touches.
+/// The kind of each fault (the file's, then the swarm's), as scenario files name it, and the
+/// nodes a network rule touches.
 fn fault_table(scenario: &Scenario, seed: u64) -> BTreeMap<usize, (String, Vec<NodeId>)> {
     let mut table = BTreeMap::new();
     let drawn = crate::swarm::draw(scenario, seed);
     for fault in scenario.faults.iter().chain(&drawn) {
-        let (kind, nodes) = match &fault.spec {
-            FaultSpec::Node { fault, .. } => (format!("{fault:?}").to_lowercase(), Vec::new()),
-            FaultSpec::Partition { a, b, .. } => {
-                ("partition".into(), [a.clone(), b.clone()].concat())
-            }
-            FaultSpec::Drop { from, to, .. } => ("drop".into(), ends(from, to)),
-            FaultSpec::Delay { from, to, .. } => ("delay".into(), ends(from, to)),
-            FaultSpec::Bandwidth { from, to, .. } => ("bandwidth".into(), ends(from, to)),
-            FaultSpec::SlowDisk { .. } => ("slow-disk".into(), Vec::new()),
-            FaultSpec::BitRot { .. } => ("bit-rot".into(), Vec::new()),
-            FaultSpec::UpdateTopic(_) => ("update-topic".into(), Vec::new()),
+        let nodes = match &fault.spec {
+            FaultSpec::Partition { a, b, .. } => [a.clone(), b.clone()].concat(),
+            FaultSpec::Drop { from, to, .. }
+            | FaultSpec::Delay { from, to, .. }
+            | FaultSpec::Bandwidth { from, to, .. } => ends(from, to),
+            _ => Vec::new(),
         };
-        table.insert(fault.index, (kind, nodes));
+        // Descriptions start with the kind (a swarm's after "swarm: ").
+        let described = fault.description.trim_start_matches("swarm: ");
+        let kind = described.split_whitespace().next().unwrap_or("fault");
+        table.insert(fault.index, (kind.to_string(), nodes));
     }
     table
 }
+
+/// Faults that happen at a moment rather than last: drawn as points.
+const MOMENTS: [&str; 4] = ["bit-rot", "promote", "demote", "update-topic"];
 
 fn ends(from: &Option<Vec<NodeId>>, to: &Option<Vec<NodeId>>) -> Vec<NodeId> {
     let mut nodes: Vec<NodeId> = from.iter().chain(to).flatten().copied().collect();
@@ -270,6 +271,14 @@ fn faults(scenario: &Scenario, seed: u64, history: &History) -> Vec<FaultSpan> {
             (SimEvent::FaultOff { fault }, _) => {
                 for i in rules.remove(fault).unwrap_or_default() {
                     close(&mut spans, Some(i), at);
+                }
+            }
+            // A fault that lasts until the heal ends there.
+            (SimEvent::Phase { phase: Phase::Heal }, _) => {
+                for i in std::mem::take(&mut rules).into_values().flatten() {
+                    if !MOMENTS.contains(&spans[i].kind.as_str()) {
+                        close(&mut spans, Some(i), at);
+                    }
                 }
             }
             _ => {}

@@ -16,16 +16,18 @@ console.error = (...args) => { reportError(args.join(" ")); consoleError(...args
 
 const SVG = "http://www.w3.org/2000/svg";
 const D = JSON.parse(document.getElementById("payload").textContent);
-const LANE_H = 24, TOP = 28, LEFT = 150, RIGHT = 12, GROUP_GAP = 14, MAX_DRAW = 4000;
+const LANE_H = 24, AXIS_H = 28, STRIP_ROW = 14, LEFT = 150, RIGHT = 12, GROUP_GAP = 14;
+const MAX_DRAW = 4000;
 const STEP_COLORS = {
   send: "#0969da", attempt: "#9a6700", store: "#8250df", ack: "#1a7f37", flush: "#116329",
   replicate: "#bf3989", commit: "#0a7b83", lost: "#cf222e", deliver: "#0550ae", "read-back": "#57606a", transaction: "#8250df",
   anomaly: "#cf222e",
 };
 const FAULT_COLORS = {
-  kill: "#cf222e", "power-off": "#a40e26", "disk-loss": "#6e011a", shutdown: "#9a6700",
-  pause: "#bf8700", partition: "#8250df", drop: "#fb8f44", delay: "#d4a72c",
-  bandwidth: "#d4a72c", "slow-disk": "#0969da", "bit-rot": "#1d232a", switchrole: "#57606a",
+  kill: "#cf222e", "power-off": "#a40e26", "disk-loss": "#6e011a", shutdown: "#e16f24",
+  pause: "#1b7c83", partition: "#8250df", isolate: "#6639ba", "drop-request": "#fb8f44",
+  "drop-response": "#d18616", delay: "#bf8700", bandwidth: "#7d4e00", "slow-disk": "#0969da",
+  "bit-rot": "#1d232a", promote: "#57606a", demote: "#424a53", "update-topic": "#bf3989",
 };
 const KIND_ORDER = { namesrv: 0, broker: 1, producer: 2, consumer: 3, auditor: 4 };
 const WITNESS_COLORS = ["#cf222e", "#8250df", "#bf3989", "#9a6700", "#0969da", "#1a7f37"];
@@ -64,6 +66,29 @@ function title(node, text) { el("title", {}, node).textContent = text; }
 function name(node) { return node === null || node === undefined ? "checker" : D.lanes[node].name; }
 
 // ---- lanes -----------------------------------------------------------------------------
+
+/// The faults as bands above the lanes: one per fault (a fault on several lanes is one band),
+/// stacked in rows so that none overlaps another.
+const bands = (function stackBands() {
+  const seen = new Map();
+  for (const f of D.faults) {
+    const key = f.label + "@" + f.from;
+    if (!seen.has(key)) seen.set(key, { kind: f.kind, label: f.label, from: f.from, to: f.to, nodes: [] });
+    seen.get(key).nodes.push(f.node);
+  }
+  const list = [...seen.values()].sort((a, b) => a.from - b.from);
+  const ends = [];
+  for (const b of list) {
+    const end = (b.to === null ? b.from : b.to) + D.end_ms / 200;
+    let row = ends.findIndex((e) => e <= b.from);
+    if (row < 0) { row = ends.length; ends.push(0); }
+    ends[row] = end;
+    b.row = row;
+  }
+  list.rows = ends.length;
+  return list;
+})();
+const TOP = AXIS_H + bands.rows * STRIP_ROW + (bands.rows ? 6 : 0);
 
 const order = D.lanes.map((lane, i) => i)
   .sort((a, b) => (KIND_ORDER[D.lanes[a].kind] - KIND_ORDER[D.lanes[b].kind]) ||
@@ -160,10 +185,11 @@ function renderDiagram() {
   svg.textContent = "";
   svg.setAttribute("height", state.height);
   svg.setAttribute("viewBox", "0 0 " + width() + " " + state.height);
-  renderAxis(svg, TOP - 6, state.height);
+  renderAxis(svg, AXIS_H - 6, state.height);
   renderLanes(svg);
   renderLeaders(svg);
   renderFaults(svg);
+  renderFaultStrip(svg);
   renderArrows(svg);
   renderLeaderLabels(svg);
   renderRestarts(svg);
@@ -267,6 +293,42 @@ function renderFaults(svg) {
   }
 }
 
+/// The fault bands above the lanes, labelled; a click tells the fault.
+function renderFaultStrip(svg) {
+  const g = el("g", { id: "fault-strip" }, svg);
+  for (const b of bands) {
+    const to = b.to === null ? b.from : b.to;
+    if (!visible(b.from, to)) continue;
+    const x0 = Math.max(x(b.from), LEFT), x1 = Math.min(x(to), width() - RIGHT);
+    const y = AXIS_H + b.row * STRIP_ROW;
+    const w = Math.max(x1 - x0, 4);
+    const r = el("rect", { x: x0 - (x1 - x0 < 4 ? 2 : 0), y: y, width: w, height: STRIP_ROW - 2,
+      rx: 2, fill: FAULT_COLORS[b.kind] || "#57606a", class: "fault-band", "data-kind": b.kind }, g);
+    const text = b.label + " on " + b.nodes.map(name).join(", ") + ": " + fmtMs(b.from) +
+      (b.to === null ? "" : " – " + fmtMs(b.to));
+    title(r, text);
+    r.addEventListener("click", () => showNote("Fault", text));
+    if (w > 60) {
+      const t = el("text", { x: x0 + 3, y: y + STRIP_ROW - 4, class: "band-label" }, g);
+      // A stop's label is its kind alone: name the node it hit.
+      const label = b.label === b.kind ? b.kind + " " + b.nodes.map(name).join(", ") : b.label;
+      t.textContent = label.length * 6 > w ? b.kind : label;
+      t.addEventListener("click", () => showNote("Fault", text));
+    }
+  }
+}
+
+/// A note in the story panel: a fault or a packet, clicked.
+function showNote(heading, text) {
+  state.selected = null;
+  state.story = null;
+  document.getElementById("story-title").textContent = heading;
+  const box = document.getElementById("story");
+  box.textContent = "";
+  html("p", text, box);
+  renderAll();
+}
+
 function arrowRows() {
   const node = state.node === "" ? -1 : Number(state.node);
   const code = state.code === "" ? -1 : Number(state.code);
@@ -295,14 +357,19 @@ function renderArrows(svg) {
       const line = el("line", { x1: x0, y1: y0, x2: xm, y2: ym, stroke: color, class: cls,
         "stroke-dasharray": "2,2" }, g);
       el("path", { d: "M" + (xm - 3) + "," + (ym - 3) + "l6,6m0,-6l-6,6", class: "drop-mark" }, g);
-      title(line, D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
-        " → " + name(to) + " dropped at " + fmtMs(sent));
+      const text = D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
+        " → " + name(to) + " dropped at " + fmtMs(sent);
+      title(line, text);
+      line.addEventListener("click", () => showNote("Packet", text));
       continue;
     }
     const line = el("line", { x1: x0, y1: y0, x2: x(arrives), y2: y1, stroke: color,
       class: cls, "stroke-dasharray": response ? "3,2" : "" }, g);
-    title(line, D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
-      " → " + name(to) + " " + fmtMs(sent) + " → " + fmtMs(arrives));
+    const text = D.arrows.codes[code] + (response ? " response" : "") + " " + name(from) +
+      " → " + name(to) + " " + fmtMs(sent) + " → " + fmtMs(arrives) + " (" +
+      fmtMs(arrives - sent) + " in flight)";
+    title(line, text);
+    line.addEventListener("click", () => showNote("Packet", text));
   }
 }
 
@@ -623,6 +690,16 @@ function renderLegend() {
       renderDiagram();
     });
   });
+  const kinds = [...new Set(bands.map((b) => b.kind))];
+  if (kinds.length) {
+    const faults = html("div", null, box, "fault-legend");
+    html("b", "faults (bands above the lanes, shading on the nodes they hit; click one): ", faults);
+    for (const kind of kinds) {
+      const s = html("span", null, faults);
+      html("i", null, s).style.background = FAULT_COLORS[kind] || "#57606a";
+      s.appendChild(document.createTextNode(kind));
+    }
+  }
   if (D.leader_terms.some((g) => g.terms.length)) {
     const key = html("span", null, box, "leader-key");
     html("i", null, key);
