@@ -131,6 +131,10 @@ fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
         count(&dom, "class=\"fault-band\"") > 0 && dom.contains("class=\"fault-legend\""),
         "{name}: the faults as bands above the lanes at first view, with a legend"
     );
+    assert!(
+        count(&dom, "class=\"op ") > 100 && dom.contains("class=\"op-key\""),
+        "{name}: the operation timeline, with its key"
+    );
     assert!(witnesses > 0, "{name}: this run has witnesses to show");
     let shot = out.join(format!("{name}.png"));
     let mode = format!("--screenshot={}", shot.display());

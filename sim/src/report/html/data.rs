@@ -98,6 +98,8 @@ pub struct Payload {
     pub stories: BTreeMap<String, Vec<Step>>,
     pub stories_total: usize,
     pub plots: series::Plots,
+    /// The operation timeline's bars.
+    pub ops: super::ops::Operations,
 }
 
 /// Builds the payload of a finished run (`None` if it crashed: there is no history to draw).
@@ -134,6 +136,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         stories,
         stories_total,
         plots: series::plots(scenario, &outcome.history),
+        ops: super::ops::operations(&outcome.history),
         summary,
     })
 }

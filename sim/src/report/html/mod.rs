@@ -1,9 +1,11 @@
 //! `report.html`: one self-contained page of a run (no network: the script, the styles and the
 //! run's data are inline). `data` builds the payload (lanes, faults, DLedger leaders per
-//! term, witnesses, stories), `packets` the diagram's arrows, `series` the plots;
+//! term, witnesses, stories), `packets` the diagram's arrows, `series` the plots, `ops` the
+//! operation timeline;
 //! `template.html`, `report.css` and `report.js` are the page, filled in here.
 
 mod data;
+mod ops;
 pub(crate) mod packets;
 mod series;
 

@@ -621,7 +621,52 @@ function zoom(factor, center) {
 
 function renderAll() {
   renderDiagram();
+  renderOps();
   renderPlots();
+}
+
+// ---- the operation timeline ------------------------------------------------------------
+
+const OP_COLORS = { ok: "#1a7f37", info: "#bf8700", fail: "#cf222e", consumed: "#0969da",
+  retried: "#8250df" };
+const OP_ROW = 12;
+/// The clients that have operations, in the diagram's lane order.
+const opLanes = order.filter((i) => D.ops.rows.some((r) => r[0] === i));
+
+/// Each client a row on the diagram's time axis, each operation a bar: a send from invoke to
+/// answer (ok, info: unknown, fail), a delivery while the listener held it (consumed, or
+/// handed back to be retried). A click on a bar tells its message's story.
+function renderOps() {
+  const svg = document.getElementById("ops");
+  svg.textContent = "";
+  const heading = document.getElementById("ops-title");
+  heading.textContent = "";
+  if (!opLanes.length) return;
+  heading.appendChild(document.createTextNode("operations (click one for its message's story): "));
+  for (const [outcome, color] of Object.entries(OP_COLORS)) {
+    const chip = html("span", null, heading, "op-key");
+    html("i", null, chip).style.background = color;
+    chip.appendChild(document.createTextNode(outcome));
+  }
+  if (D.ops.total > D.ops.rows.length) {
+    heading.appendChild(document.createTextNode(" (" + D.ops.rows.length + " of " + D.ops.total +
+      " drawn)"));
+  }
+  const height = opLanes.length * OP_ROW + 8;
+  svg.setAttribute("height", height);
+  svg.setAttribute("viewBox", "0 0 " + width() + " " + height);
+  const rowY = new Map(opLanes.map((lane, i) => [lane, 4 + i * OP_ROW]));
+  opLanes.forEach((lane) => {
+    el("text", { x: 10, y: rowY.get(lane) + 9, class: "lane-label" }, svg).textContent = name(lane);
+  });
+  for (const [node, from, to, outcome, id] of D.ops.rows) {
+    if (!visible(from, to)) continue;
+    const x0 = Math.max(x(from), LEFT), x1 = Math.min(x(to), width() - RIGHT);
+    const bar = el("rect", { x: x0, y: rowY.get(node), width: Math.max(x1 - x0, 1.5),
+      height: OP_ROW - 3, fill: OP_COLORS[outcome], class: "op " + outcome }, svg);
+    title(bar, id + " " + outcome + " " + fmtMs(from) + " – " + fmtMs(to));
+    bar.addEventListener("click", () => { state.selected = null; showStory(id, null); });
+  }
 }
 
 function wire() {
