@@ -510,7 +510,7 @@ function renderWitnessList() {
 
 // ---- plots -----------------------------------------------------------------------------
 
-const PLOT_H = 120, PLOT_LEFT = 64;
+const PLOT_H = 134, PLOT_LEFT = 64, PLOT_AXIS = 14;
 const LINE_COLORS = ["#0969da", "#cf222e", "#1a7f37", "#8250df", "#9a6700", "#bf3989"];
 
 function plotBox(titleText, legend) {
@@ -534,6 +534,19 @@ function plotX(svg, t, left) {
   return Math.min(Math.max(px, l), w - 8);
 }
 
+/// Time ticks along a plot's bottom, on the diagram's window.
+function timeAxis(svg, bottom) {
+  const w = svg.clientWidth || 540;
+  el("line", { x1: PLOT_LEFT, x2: w - 8, y1: bottom - 8, y2: bottom - 8, class: "plot-axis" }, svg);
+  for (let i = 0; i <= 4; i++) {
+    const t = state.t0 + (state.t1 - state.t0) * i / 4, px = plotX(svg, t);
+    el("line", { x1: px, x2: px, y1: bottom - 8, y2: bottom - 4, class: "plot-axis" }, svg);
+    const label = el("text", { x: px, y: bottom + 6, "font-size": 9, class: "plot-tick",
+      "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, svg);
+    label.textContent = fmtMs(Math.round(t));
+  }
+}
+
 function lineChart(titleText, allSeries, format, faultNodes) {
   const series = allSeries.filter((s) => s.points.length);
   const svg = plotBox(titleText, series.map((s, i) => [s.label, LINE_COLORS[i % 6]]));
@@ -543,15 +556,20 @@ function lineChart(titleText, allSeries, format, faultNodes) {
     visible(p[0], (all[i + 1] || p)[0])));
   const values = inWindow.flat().map((p) => p[1]);
   const max = Math.max(1, ...values), min = Math.min(max - 1, ...values);
-  const y = (v) => PLOT_H - 14 - (v - min) / (max - min) * (PLOT_H - 24);
-  for (const f of D.faults) {
-    if (!faultNodes.includes(f.node) || f.to === null || !visible(f.from, f.to)) continue;
-    const x0 = plotX(svg, f.from);
-    el("rect", { x: x0, y: 4, height: PLOT_H - 18, width: Math.max(plotX(svg, f.to) - x0, 2),
-      fill: FAULT_COLORS[f.kind] || "#888", class: "fault-band", opacity: 0.18 }, svg);
+  const bottom = PLOT_H - PLOT_AXIS;
+  const y = (v) => bottom - 14 - (v - min) / (max - min) * (bottom - 24);
+  // Faults on the nodes the plot is about (all of them with `null`), shaded by kind.
+  for (const b of bands) {
+    const hits = faultNodes === null || b.nodes.some((n) => faultNodes.includes(n));
+    if (!hits || b.to === null || !visible(b.from, b.to)) continue;
+    const x0 = plotX(svg, b.from);
+    const r = el("rect", { x: x0, y: 4, height: bottom - 18, class: "plot-fault", opacity: 0.18,
+      width: Math.max(plotX(svg, b.to) - x0, 2), fill: FAULT_COLORS[b.kind] || "#888" }, svg);
+    title(r, b.label + ": " + fmtMs(b.from) + " – " + fmtMs(b.to));
   }
   el("text", { x: 2, y: 12, class: "axis", "font-size": 10 }, svg).textContent = format(max);
-  el("text", { x: 2, y: PLOT_H - 14, "font-size": 10 }, svg).textContent = format(min);
+  el("text", { x: 2, y: bottom - 14, "font-size": 10 }, svg).textContent = format(min);
+  timeAxis(svg, bottom);
   inWindow.forEach((points, i) => {
     if (!points.length) return;
     const d = points.map((p, j) => (j ? "H" + plotX(svg, p[0]) + "V" : "M" + plotX(svg, p[0]) +
@@ -574,10 +592,16 @@ function renderPlots() {
   }
   if (P.replication_lag.length) lineChart("replication lag (bytes)", P.replication_lag, fmtBytes, []);
   if (P.latency.length && P.latency[0].points.length) {
-    lineChart("send latency by send time", P.latency, fmtMs, []);
+    lineChart("send latency by send time (acknowledged p50, p99; failed or unknown: the " +
+      "longest wait)", P.latency, fmtMs, null);
+  }
+  if (P.throughput.length && P.throughput.some((s) => s.points.length)) {
+    lineChart("throughput: acknowledged sends and consumed deliveries per second",
+      P.throughput, String, null);
   }
   if (P.consumer_lag.length) {
-    lineChart("consumer lag: acked messages not yet consumed", P.consumer_lag, String, []);
+    lineChart("consumer lag: messages the group should have (acknowledged, or committed) and " +
+      "has not consumed", P.consumer_lag, String, null);
   }
   if (P.ownership.length) ownershipChart(P.ownership);
 }

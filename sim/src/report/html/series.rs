@@ -47,6 +47,7 @@ pub struct Plots {
     pub positions: Vec<Positions>,
     pub replication_lag: Vec<Series>,
     pub latency: Vec<Series>,
+    pub throughput: Vec<Series>,
     pub consumer_lag: Vec<Series>,
     pub ownership: Vec<Ownership>,
 }
@@ -61,6 +62,7 @@ pub fn plots(scenario: &Scenario, history: &History) -> Plots {
             .collect(),
         replication_lag: replication_lag(scenario, history, bucket),
         latency: latency(history, end.div_ceil(LATENCY_BUCKETS).max(1)),
+        throughput: throughput(history, end.div_ceil(LATENCY_BUCKETS).max(1)),
         consumer_lag: consumer_lag(scenario, history, bucket, end),
         ownership: ownership(history),
     }
@@ -187,10 +189,13 @@ fn replication_lag(scenario: &Scenario, history: &History, bucket: u64) -> Vec<S
         .collect()
 }
 
-/// Send latency (invoke to SEND_OK or a weaker status), p50 and p99 per bucket of invoke time.
+/// Send latency per bucket of invoke time: p50 and p99 of the acknowledged sends (invoke to
+/// SEND_OK or a weaker status), and the longest wait of a send that failed or stayed unknown
+/// (timeouts, unavailability), which acknowledged latency alone hides.
 fn latency(history: &History, bucket: u64) -> Vec<Series> {
     let mut invoked: BTreeMap<(u32, u32), u64> = BTreeMap::new();
     let mut per_bucket: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut unanswered: BTreeMap<u64, u64> = BTreeMap::new();
     for entry in history.entries() {
         let t = entry.at.as_ms();
         match entry.model() {
@@ -203,6 +208,12 @@ fn latency(history: &History, bucket: u64) -> Vec<Series> {
                         .entry(start / bucket)
                         .or_default()
                         .push(t - start);
+                }
+            }
+            Some(Event::SendFail { id, .. } | Event::SendInfo { id, .. }) => {
+                if let Some(start) = invoked.remove(&(id.producer, id.seq)) {
+                    let worst = unanswered.entry(start / bucket).or_default();
+                    *worst = (*worst).max(t - start);
                 }
             }
             _ => {}
@@ -225,16 +236,66 @@ fn latency(history: &History, bucket: u64) -> Vec<Series> {
             label: "p99".into(),
             points: p99,
         },
+        Series {
+            label: "failed or unknown (longest)".into(),
+            points: (unanswered.into_iter())
+                .map(|(key, ms)| (key * bucket, ms))
+                .collect(),
+        },
     ]
 }
 
-/// Per consumer group: messages of its topic acknowledged so far that it has not consumed.
+/// Acknowledged sends and consumed deliveries per second, per bucket of time.
+fn throughput(history: &History, bucket: u64) -> Vec<Series> {
+    let mut acks: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut deliveries: BTreeMap<u64, u64> = BTreeMap::new();
+    for entry in history.entries() {
+        let key = entry.at.as_ms() / bucket;
+        match entry.model() {
+            Some(Event::SendOk { .. }) => *acks.entry(key).or_default() += 1,
+            Some(Event::Delivered { consumed: true, .. }) => {
+                *deliveries.entry(key).or_default() += 1
+            }
+            _ => {}
+        }
+    }
+    let last = acks
+        .keys()
+        .chain(deliveries.keys())
+        .max()
+        .copied()
+        .unwrap_or(0);
+    let per_second = |counts: &BTreeMap<u64, u64>| {
+        (0..=last)
+            .map(|key| {
+                (
+                    key * bucket,
+                    counts.get(&key).copied().unwrap_or(0) * 1000 / bucket,
+                )
+            })
+            .collect()
+    };
+    vec![
+        Series {
+            label: "acks/s".into(),
+            points: per_second(&acks),
+        },
+        Series {
+            label: "deliveries/s".into(),
+            points: per_second(&deliveries),
+        },
+    ]
+}
+
+/// Per consumer group: messages of its topic it should see by now (acknowledged, or for a
+/// transactional send, committed by its local transaction) that it has not consumed.
 fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -> Vec<Series> {
     let buckets = (end / bucket + 1) as usize;
     let mut acked: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     let mut consumed: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     let mut seen: BTreeSet<(&str, u32, u32)> = BTreeSet::new();
     let mut topics: BTreeMap<(u32, u32), String> = BTreeMap::new();
+    let mut transactional: BTreeSet<(u32, u32)> = BTreeSet::new();
     let groups: Vec<(&str, &str)> = scenario
         .consumers
         .iter()
@@ -243,11 +304,27 @@ fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -
     for entry in history.entries() {
         let slot = (entry.at.as_ms() / bucket) as usize;
         match entry.model() {
-            Some(Event::SendInvoke { id, topic, .. }) => {
+            Some(Event::SendInvoke {
+                id, topic, mode, ..
+            }) => {
                 topics.insert((id.producer, id.seq), topic.clone());
+                if *mode == model::event::SendMode::Transaction {
+                    transactional.insert((id.producer, id.seq));
+                }
             }
-            Some(Event::SendOk { id, .. }) => {
-                let Some(topic) = topics.get(&(id.producer, id.seq)) else {
+            Some(
+                Event::SendOk { id, .. }
+                | Event::TransactionDecided {
+                    id,
+                    state: model::event::TransactionState::Commit,
+                },
+            ) => {
+                let key = (id.producer, id.seq);
+                let committed = matches!(entry.model(), Some(Event::TransactionDecided { .. }));
+                if transactional.contains(&key) != committed {
+                    continue; // A half's SEND_OK, or a decision about a plain send.
+                }
+                let Some(topic) = topics.get(&key) else {
                     continue;
                 };
                 for (group, _) in groups.iter().filter(|(_, t)| *t == topic) {
@@ -270,25 +347,36 @@ fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -
             _ => {}
         }
     }
-    groups
-        .iter()
-        .map(|(group, _)| {
-            let a = acked.get(group);
-            let c = consumed.get(group);
-            let (mut total_a, mut total_c) = (0u64, 0u64);
-            let points = (0..buckets)
-                .map(|i| {
-                    total_a += a.map_or(0, |v| v[i]);
-                    total_c += c.map_or(0, |v| v[i]);
-                    (i as u64 * bucket, total_a.saturating_sub(total_c))
-                })
-                .collect();
-            Series {
-                label: group.to_string(),
-                points,
-            }
+    let series = |group: &&str| {
+        gap(
+            group,
+            (acked.get(group), consumed.get(group)),
+            buckets,
+            bucket,
+        )
+    };
+    groups.iter().map(|(group, _)| series(group)).collect()
+}
+
+/// A group's lag: what it should have by the end of each bucket less what it consumed.
+fn gap(
+    group: &str,
+    (acked, consumed): (Option<&Vec<u64>>, Option<&Vec<u64>>),
+    buckets: usize,
+    bucket: u64,
+) -> Series {
+    let (mut total_a, mut total_c) = (0u64, 0u64);
+    let points = (0..buckets)
+        .map(|i| {
+            total_a += acked.map_or(0, |v| v[i]);
+            total_c += consumed.map_or(0, |v| v[i]);
+            (i as u64 * bucket, total_a.saturating_sub(total_c))
         })
-        .collect()
+        .collect();
+    Series {
+        label: group.to_string(),
+        points,
+    }
 }
 
 /// Who owned each queue of each group when (from `QueueAssigned` to `QueueDropped`, or the
