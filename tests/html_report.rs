@@ -196,6 +196,8 @@ fn reports_render_in_headless_chromium() {
     );
     // The crashed consumer's queues handed over to the others, in the ownership plot.
     check(&browser, "consumer-crash", 1, "", 2000);
+    // A bandwidth cap that lasts until the heal, drawn as an interval above the lanes.
+    check(&browser, "sync-master", 7, "", 1600);
 }
 
 /// A one-hour run of 100,000 messages (consumer-crash, stretched, with a slave and a power
