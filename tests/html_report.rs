@@ -109,6 +109,10 @@ fn check_dom(name: &str, dom: &str, console: &[String], nodes: usize, witnesses:
         dom.contains("class=\"question\"") && dom.contains("What this scenario teaches"),
         "{name}: the scenario's question and lesson come first"
     );
+    assert!(
+        dom.contains("What the checker found"),
+        "{name}: the anomalies grouped by kind and cause, in words"
+    );
     assert_eq!(
         count(dom, "class=\"witness"),
         witnesses,

@@ -51,6 +51,49 @@ pub struct Witness {
     pub explanation: String,
 }
 
+/// The anomalies of one kind and cause, counted, with the first one's story: what the checker
+/// found, in words, at first glance.
+#[derive(Serialize)]
+pub struct CauseCount {
+    pub kind: &'static str,
+    pub cause: Option<&'static str>,
+    pub count: usize,
+    pub example: String,
+    /// The first of them among the witnesses (0-based), to select it.
+    pub witness: Option<usize>,
+}
+
+/// Every anomaly grouped by kind and cause, in the checker's order of first appearance.
+fn causes(all: &[Anomaly], shown: &[Anomaly]) -> Vec<CauseCount> {
+    let mut groups: Vec<CauseCount> = Vec::new();
+    for a in all {
+        let (kind, cause) = (a.kind.name(), a.cause);
+        match groups
+            .iter_mut()
+            .find(|g| g.kind == kind && g.cause == cause)
+        {
+            Some(group) => group.count += 1,
+            None => {
+                let message = a
+                    .message
+                    .as_deref()
+                    .map_or(String::new(), |m| format!("{m}: "));
+                let witness = shown
+                    .iter()
+                    .position(|s| s.kind == a.kind && s.cause == a.cause && s.message == a.message);
+                groups.push(CauseCount {
+                    kind,
+                    cause,
+                    count: 1,
+                    example: format!("{message}{}", a.explanation),
+                    witness,
+                });
+            }
+        }
+    }
+    groups
+}
+
 /// A member's leadership of its DLedger group in one term: from its announcement
 /// (`DLedgerLeader`) until the group's next leader of a higher term or its node's stop,
 /// whichever comes first; `to_ms: None` is the end of the run.
@@ -93,6 +136,8 @@ pub struct Payload {
     /// Per DLedger group (by name), who led it in which term.
     pub leader_terms: Vec<GroupTerms>,
     pub witnesses: Vec<Witness>,
+    /// Every anomaly, grouped by kind and cause.
+    pub causes: Vec<CauseCount>,
     /// Anomalies the checker reported (markers: the first `MAX_WITNESSES`).
     pub witnesses_total: usize,
     pub stories: BTreeMap<String, Vec<Step>>,
@@ -132,6 +177,7 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         restarts: restarts(&outcome.history),
         leader_terms: leader_terms(scenario, &outcome.history),
         witnesses,
+        causes: causes(all, &shown),
         witnesses_total: all.len(),
         stories,
         stories_total,

@@ -132,6 +132,26 @@ function renderHead() {
     D.digest));
   renderExpectations(head, s.expectations);
   renderFigures(head, s);
+  renderCauses(head);
+}
+
+/// What the checker found, in words: each kind and cause of anomaly with its count and the
+/// first one's story; a click selects it.
+function renderCauses(head) {
+  if (!D.causes.length) return;
+  const box = html("div", null, head, "causes");
+  html("b", "What the checker found (each kind and cause, counted, with the first one's story):",
+    box);
+  const list = html("ul", null, box);
+  for (const c of D.causes) {
+    const li = html("li", null, list);
+    html("b", c.kind + (c.cause ? " (" + c.cause + ")" : "") + " × " + c.count, li);
+    li.appendChild(document.createTextNode(" — " + c.example));
+    if (c.witness !== null) {
+      li.classList.add("clickable");
+      li.addEventListener("click", () => selectWitness(c.witness));
+    }
+  }
 }
 
 /// The scenario's question and what it teaches: what the figures below are to be read against.
