@@ -122,7 +122,8 @@ fn check_dom(name: &str, dom: &str, console: &[String], nodes: usize, witnesses:
 
 /// Renders one run's report; the screenshot is `height` pixels tall, at `hash` (a witness
 /// selected, a zoom).
-fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
+/// Returns the page's DOM at first view.
+fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) -> String {
     let out = Path::new(common::root()).join("reports/out/browser");
     let (report, nodes, witnesses) = write_run(name, seed, &out.join(name));
     let url = format!("file://{}", report.display());
@@ -153,6 +154,7 @@ fn check(browser: &Path, name: &str, seed: u64, hash: &str, height: u32) {
         "{name}: a screenshot"
     );
     let _ = std::fs::remove_dir_all(&profile);
+    dom
 }
 
 /// Every bundled scenario's report (seed 1; a matrix scenario's first cell) renders without
@@ -191,7 +193,7 @@ fn reports_render_in_headless_chromium() {
         return;
     };
     // The loss window (acked above flushed at the power-off) and the lost messages' markers.
-    check(
+    let _ = check(
         &browser,
         "power-loss-async-flush",
         1,
@@ -199,9 +201,14 @@ fn reports_render_in_headless_chromium() {
         1300,
     );
     // The crashed consumer's queues handed over to the others, in the ownership plot.
-    check(&browser, "consumer-crash", 1, "", 2000);
-    // A bandwidth cap that lasts until the heal, drawn as an interval above the lanes.
-    check(&browser, "sync-master", 7, "", 1600);
+    let _ = check(&browser, "consumer-crash", 1, "", 2000);
+    // A bandwidth cap that lasts until the heal, drawn as an interval above the lanes; the
+    // question users ask that the scenario answers, at the top.
+    let dom = check(&browser, "sync-master", 7, "", 1600);
+    assert!(
+        dom.contains("class=\"asked\"") && dom.contains("#1244"),
+        "the question it answers"
+    );
 }
 
 /// A one-hour run of 100,000 messages (consumer-crash, stretched, with a slave and a power

@@ -46,3 +46,29 @@ fn every_scenario_says_what_it_teaches() {
         assert!(line.len() > 50, "a scenario without a real summary: {line}");
     }
 }
+
+/// Every question report.html names is in the README's "Questions users ask", with the
+/// scenario that answers it and where users asked it.
+#[test]
+fn the_readme_answers_every_question_the_reports_name() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", common::root())).unwrap();
+    let start = readme.find("## Questions users ask").expect("the section");
+    let section = &readme[start..];
+    let section = &section[..section[3..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 3)];
+    for q in sim::report::questions::QUESTIONS {
+        let file = format!("scenarios/{}.toml", q.scenario);
+        assert!(section.contains(&file), "the section runs {file}");
+        assert!(
+            common::bundled_files()
+                .iter()
+                .any(|f| f.ends_with(format!("{}.toml", q.scenario))),
+            "{} is bundled",
+            q.scenario
+        );
+        if let Some(issue) = q.asked {
+            assert!(section.contains(issue), "the section cites {issue}");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod export;
 pub mod html;
+pub mod questions;
 pub mod story;
 mod text;
 pub mod unmeasured;

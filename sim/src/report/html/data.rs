@@ -124,6 +124,8 @@ pub struct Payload {
     pub cell: Option<String>,
     /// The scenario's question (its `summary`) and its lesson (`teaches`), shown first.
     pub question: String,
+    /// The questions users ask that this scenario answers (`report::questions`).
+    pub asked: Vec<String>,
     pub teaches: String,
     pub replay: String,
     pub digest: String,
@@ -166,6 +168,12 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
     Some(Payload {
         cell: scenario.cell.clone(),
         question: scenario.summary.clone(),
+        asked: (crate::report::questions::of(&scenario.name))
+            .map(|q| match q.asked {
+                Some(issue) => format!("{} (apache/rocketmq {issue})", q.question),
+                None => q.question.to_string(),
+            })
+            .collect(),
         teaches: scenario.teaches.clone(),
         replay: replay_command(scenario, run.seed),
         digest: outcome.digest.clone(),

@@ -156,6 +156,7 @@ function renderCauses(head) {
 
 /// The scenario's question and what it teaches: what the figures below are to be read against.
 function renderLesson(head) {
+  for (const asked of D.asked) html("p", "Users ask: “" + asked + "”", head, "asked");
   if (D.question) html("p", D.question, head, "question");
   if (!D.teaches) return;
   const lesson = html("details", null, head, "lesson");
