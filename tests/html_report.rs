@@ -209,6 +209,10 @@ fn reports_render_in_headless_chromium() {
         dom.contains("class=\"asked\"") && dom.contains("#1244"),
         "the question it answers"
     );
+    assert!(
+        dom.contains("class=\"unavailable\""),
+        "its time without SEND_OK, as a span"
+    );
 }
 
 /// A one-hour run of 100,000 messages (consumer-crash, stretched, with a slave and a power

@@ -555,6 +555,19 @@ function plotX(svg, t, left) {
   return Math.min(Math.max(px, l), w - 8);
 }
 
+/// The spans with no SEND_OK while sends waited, as bars along a plot's time axis.
+function unavailability(svg) {
+  const bottom = PLOT_H - PLOT_AXIS;
+  for (const [from, to] of D.plots.unavailable) {
+    if (!visible(from, to)) continue;
+    const x0 = plotX(svg, from);
+    const r = el("rect", { x: x0, y: bottom - 12, height: 4, class: "unavailable",
+      width: Math.max(plotX(svg, to) - x0, 2) }, svg);
+    title(r, "no SEND_OK while sends waited: " + fmtMs(from) + " – " + fmtMs(to) + " (" +
+      fmtMs(to - from) + ")");
+  }
+}
+
 /// Time ticks along a plot's bottom, on the diagram's window.
 function timeAxis(svg, bottom) {
   const w = svg.clientWidth || 540;
@@ -613,8 +626,10 @@ function renderPlots() {
   }
   if (P.replication_lag.length) lineChart("replication lag (bytes)", P.replication_lag, fmtBytes, []);
   if (P.latency.length && P.latency[0].points.length) {
-    lineChart("send latency by send time (acknowledged p50, p99; failed or unknown: the " +
-      "longest wait)", P.latency, fmtMs, null);
+    const svg = lineChart("send latency by send time (acknowledged p50, p99; failed or " +
+      "unknown: the longest wait; a black bar: no SEND_OK while sends waited)", P.latency,
+      fmtMs, null);
+    unavailability(svg);
   }
   if (P.throughput.length && P.throughput.some((s) => s.points.length)) {
     lineChart("throughput: acknowledged sends and consumed deliveries per second",

@@ -48,6 +48,8 @@ pub struct Plots {
     pub replication_lag: Vec<Series>,
     pub latency: Vec<Series>,
     pub throughput: Vec<Series>,
+    /// Spans of a second or more in which sends waited and none was acknowledged.
+    pub unavailable: Vec<(u64, u64)>,
     pub consumer_lag: Vec<Series>,
     pub ownership: Vec<Ownership>,
 }
@@ -63,6 +65,7 @@ pub fn plots(scenario: &Scenario, history: &History) -> Plots {
         replication_lag: replication_lag(scenario, history, bucket),
         latency: latency(history, end.div_ceil(LATENCY_BUCKETS).max(1)),
         throughput: throughput(history, end.div_ceil(LATENCY_BUCKETS).max(1)),
+        unavailable: unavailable(history),
         consumer_lag: consumer_lag(scenario, history, bucket, end),
         ownership: ownership(history),
     }
@@ -243,6 +246,45 @@ fn latency(history: &History, bucket: u64) -> Vec<Series> {
                 .collect(),
         },
     ]
+}
+
+/// Shorter gaps between SEND_OKs are not drawn as unavailability.
+const MIN_UNAVAILABLE_MS: u64 = 1_000;
+
+/// The spans in which some send waited and no send was acknowledged, a second or longer:
+/// from the last SEND_OK (or the first invoke after it) to the next SEND_OK, or to the last
+/// answer when none came.
+fn unavailable(history: &History) -> Vec<(u64, u64)> {
+    let (mut spans, mut waiting) = (Vec::new(), 0u64);
+    let mut since: Option<u64> = None;
+    let mut last_answer = 0;
+    for entry in history.entries() {
+        let t = entry.at.as_ms();
+        match entry.model() {
+            Some(Event::SendInvoke { .. }) => {
+                waiting += 1;
+                since.get_or_insert(t);
+            }
+            Some(Event::SendOk { .. }) => {
+                waiting = waiting.saturating_sub(1);
+                if let Some(from) = since.take().filter(|from| t - from >= MIN_UNAVAILABLE_MS) {
+                    spans.push((from, t));
+                }
+                since = (waiting > 0).then_some(t);
+                last_answer = t;
+            }
+            Some(Event::SendFail { .. } | Event::SendInfo { .. }) => {
+                waiting = waiting.saturating_sub(1);
+                last_answer = t;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = since.filter(|from| last_answer.saturating_sub(*from) >= MIN_UNAVAILABLE_MS)
+    {
+        spans.push((from, last_answer));
+    }
+    spans
 }
 
 /// Acknowledged sends and consumed deliveries per second, per bucket of time.
