@@ -58,6 +58,9 @@ pub struct CauseCount {
     pub kind: &'static str,
     pub cause: Option<&'static str>,
     pub count: usize,
+    /// When the first and the last of them happened (a loss: its acknowledgement).
+    pub first_ms: u64,
+    pub last_ms: u64,
     pub example: String,
     /// The first of them among the witnesses (0-based), to select it.
     pub witness: Option<usize>,
@@ -72,7 +75,11 @@ fn causes(all: &[Anomaly], shown: &[Anomaly]) -> Vec<CauseCount> {
             .iter_mut()
             .find(|g| g.kind == kind && g.cause == cause)
         {
-            Some(group) => group.count += 1,
+            Some(group) => {
+                group.count += 1;
+                group.first_ms = group.first_ms.min(a.at_ms);
+                group.last_ms = group.last_ms.max(a.at_ms);
+            }
             None => {
                 let message = a
                     .message
@@ -85,6 +92,8 @@ fn causes(all: &[Anomaly], shown: &[Anomaly]) -> Vec<CauseCount> {
                     kind,
                     cause,
                     count: 1,
+                    first_ms: a.at_ms,
+                    last_ms: a.at_ms,
                     example: format!("{message}{}", a.explanation),
                     witness,
                 });

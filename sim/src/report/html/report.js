@@ -146,7 +146,10 @@ function renderCauses(head) {
   for (const c of D.causes) {
     const li = html("li", null, list);
     html("b", c.kind + (c.cause ? " (" + c.cause + ")" : "") + " × " + c.count, li);
-    li.appendChild(document.createTextNode(" — " + c.example));
+    const when = c.count === 1 ? " at " + fmtMs(c.first_ms) :
+      ", all between " + fmtMs(c.first_ms) + " and " + fmtMs(c.last_ms) + " (" +
+      fmtMs(c.last_ms - c.first_ms) + ")";
+    li.appendChild(document.createTextNode(when + " — the first: " + c.example));
     if (c.witness !== null) {
       li.classList.add("clickable");
       li.addEventListener("click", () => selectWitness(c.witness));
