@@ -17,7 +17,8 @@ console.error = (...args) => { reportError(args.join(" ")); consoleError(...args
 const SVG = "http://www.w3.org/2000/svg";
 const D = JSON.parse(document.getElementById("payload").textContent);
 const LANE_H = 24, AXIS_H = 28, STRIP_ROW = 14, LEFT = 150, RIGHT = 12, GROUP_GAP = 14;
-const MAX_DRAW = 4000;
+/// Arrows drawn at most, and per pixel of the time axis: more would only make a solid band.
+const MAX_DRAW = 4000, ARROWS_PER_PX = 1.5;
 const STEP_COLORS = {
   send: "#0969da", attempt: "#9a6700", store: "#8250df", ack: "#1a7f37", flush: "#116329",
   replicate: "#bf3989", commit: "#0a7b83", lost: "#cf222e", deliver: "#0550ae", "read-back": "#57606a", transaction: "#8250df",
@@ -219,8 +220,10 @@ function renderDiagram() {
   renderRestarts(svg);
   renderPath(svg);
   renderWitnesses(svg);
+  const thinned = state.arrowsDrawn < state.arrowsVisible ?
+    "  (" + state.arrowsDrawn + " of " + state.arrowsVisible + " arrows: zoom in for all)" : "";
   document.getElementById("window").textContent = fmtMs(Math.round(state.t0)) + " – " +
-    fmtMs(Math.round(state.t1));
+    fmtMs(Math.round(state.t1)) + thinned;
 }
 
 function ticks() {
@@ -363,15 +366,30 @@ function arrowRows() {
     if (code >= 0 && r[4] !== code) return false;
     return state.responses || r[5] === 0;
   });
-  if (rows.length <= MAX_DRAW) return rows;
-  const stride = Math.ceil(rows.length / MAX_DRAW);
-  return rows.filter((r, i) => r[1] < 0 || i % stride === 0);
+  state.arrowsVisible = rows.length;
+  const budget = Math.min(MAX_DRAW, Math.round((width() - LEFT - RIGHT) * ARROWS_PER_PX));
+  if (rows.length <= budget) return rows;
+  // An even share of each request code (a rare code keeps a few), every dropped packet.
+  const byCode = new Map();
+  for (const r of rows) {
+    if (!byCode.has(r[4])) byCode.set(r[4], []);
+    byCode.get(r[4]).push(r);
+  }
+  const kept = [];
+  for (const group of byCode.values()) {
+    const share = Math.max(Math.min(group.length, 20), Math.floor(budget * group.length / rows.length));
+    const stride = Math.ceil(group.length / share);
+    kept.push(...group.filter((r, i) => r[1] < 0 || i % stride === 0));
+  }
+  return kept.sort((a, b) => a[0] - b[0]);
 }
 
 function renderArrows(svg) {
   const g = el("g", { id: "arrows" }, svg);
   const dim = state.story !== null;
-  for (const r of arrowRows()) {
+  const rows = arrowRows();
+  state.arrowsDrawn = rows.length;
+  for (const r of rows) {
     const [sent, arrives, from, to, code, response] = r;
     const color = codeColor(code);
     const x0 = x(sent), y0 = laneY[from], y1 = laneY[to];
