@@ -193,12 +193,18 @@ fn reports_render_in_headless_chromium() {
         return;
     };
     // The loss window (acked above flushed at the power-off) and the lost messages' markers.
-    let _ = check(
+    let dom = check(
         &browser,
         "power-loss-async-flush",
         1,
         "#witness=1&focus=3000",
         1300,
+    );
+    assert!(
+        dom.contains(
+            "ASYNC_FLUSH, ASYNC_MASTER, 0 slave(s)) promises the master's page cache only"
+        ),
+        "the losses read against what the settings promise"
     );
     // The crashed consumer's queues handed over to the others, in the ownership plot.
     let _ = check(&browser, "consumer-crash", 1, "", 2000);

@@ -66,6 +66,34 @@ pub struct CauseCount {
     pub witness: Option<usize>,
 }
 
+/// What a SEND_OK from the group promises, in words, by its flush, role and replicas.
+fn promise(group: &crate::scenario::resolved::BrokerGroup) -> String {
+    use crate::scenario::schema::{FlushMode, MasterRole};
+    let name = &group.name;
+    if let Some(dledger) = &group.dledger {
+        return format!(
+            "a SEND_OK from {name} (DLedger, {} members) promises that a quorum holds the entry \
+             in its page cache, flushed every {} ms",
+            group.nodes.len(),
+            dledger.flush_interval_ms
+        );
+    }
+    let slaves = group.nodes.len() - 1;
+    let (flush, disk) = match group.flush {
+        FlushMode::Sync => ("SYNC_FLUSH", "the master's disk"),
+        FlushMode::Async => ("ASYNC_FLUSH", "the master's page cache only"),
+    };
+    match (group.role, slaves) {
+        (MasterRole::SyncMaster, 1..) => format!(
+            "a SEND_OK from {name} ({flush}, SYNC_MASTER, {slaves} slave(s)) promises {disk} and \
+             a slave's copy"
+        ),
+        _ => format!(
+            "a SEND_OK from {name} ({flush}, ASYNC_MASTER, {slaves} slave(s)) promises {disk}"
+        ),
+    }
+}
+
 /// Every anomaly grouped by kind and cause, in the checker's order of first appearance.
 fn causes(all: &[Anomaly], shown: &[Anomaly]) -> Vec<CauseCount> {
     let mut groups: Vec<CauseCount> = Vec::new();
@@ -149,6 +177,8 @@ pub struct Payload {
     pub witnesses: Vec<Witness>,
     /// Every anomaly, grouped by kind and cause.
     pub causes: Vec<CauseCount>,
+    /// What a SEND_OK from each broker group promises, by the group's settings.
+    pub promises: BTreeMap<String, String>,
     /// Anomalies the checker reported (markers: the first `MAX_WITNESSES`).
     pub witnesses_total: usize,
     pub stories: BTreeMap<String, Vec<Step>>,
@@ -195,6 +225,9 @@ pub fn payload(scenario: &Scenario, run: &RunResult) -> Option<Payload> {
         leader_terms: leader_terms(scenario, &outcome.history),
         witnesses,
         causes: causes(all, &shown),
+        promises: (scenario.broker_groups.iter())
+            .map(|g| (g.name.clone(), promise(g)))
+            .collect(),
         witnesses_total: all.len(),
         stories,
         stories_total,

@@ -136,6 +136,14 @@ function renderHead() {
   renderCauses(head);
 }
 
+/// For a loss: what a SEND_OK promises on the broker group the first of them was stored on.
+function promiseOf(c) {
+  const w = c.witness === null ? null : D.witnesses[c.witness];
+  if (!c.kind.startsWith("lost") || !w || w.node === null) return "";
+  const promise = D.promises[D.lanes[w.node].group];
+  return promise ? "; " + promise : "";
+}
+
 /// What the checker found, in words: each kind and cause of anomaly with its count and the
 /// first one's story; a click selects it.
 function renderCauses(head) {
@@ -150,7 +158,7 @@ function renderCauses(head) {
     const when = c.count === 1 ? " at " + fmtMs(c.first_ms) :
       ", all between " + fmtMs(c.first_ms) + " and " + fmtMs(c.last_ms) + " (" +
       fmtMs(c.last_ms - c.first_ms) + ")";
-    li.appendChild(document.createTextNode(when + " — the first: " + c.example));
+    li.appendChild(document.createTextNode(when + promiseOf(c) + " — the first: " + c.example));
     if (c.witness !== null) {
       li.classList.add("clickable");
       li.addEventListener("click", () => selectWitness(c.witness));
