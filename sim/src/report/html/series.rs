@@ -329,27 +329,40 @@ fn throughput(history: &History, bucket: u64) -> Vec<Series> {
     ]
 }
 
+/// Whether some instance of the group subscribes to the tag (`*`, or it among `||`).
+fn wants(scenario: &Scenario, group: &str, tag: Option<&str>) -> bool {
+    let blocks = scenario.consumers.iter().filter(|c| c.group == group);
+    blocks.flat_map(|c| &c.subscriptions).any(|expression| {
+        let mut tags = expression.split("||").map(str::trim);
+        tags.any(|t| t == "*" || Some(t) == tag)
+    })
+}
+
 /// Per consumer group: messages of its topic it should see by now (acknowledged, or for a
-/// transactional send, committed by its local transaction) that it has not consumed.
+/// transactional send, committed by its local transaction; of a tag some instance subscribes
+/// to) that it has not consumed.
 fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -> Vec<Series> {
     let buckets = (end / bucket + 1) as usize;
     let mut acked: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     let mut consumed: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
     let mut seen: BTreeSet<(&str, u32, u32)> = BTreeSet::new();
-    let mut topics: BTreeMap<(u32, u32), String> = BTreeMap::new();
+    // Each message's topic and tag.
+    let mut topics: BTreeMap<(u32, u32), (String, Option<String>)> = BTreeMap::new();
     let mut transactional: BTreeSet<(u32, u32)> = BTreeSet::new();
-    let groups: Vec<(&str, &str)> = scenario
-        .consumers
-        .iter()
+    let groups: Vec<(&str, &str)> = (scenario.consumers.iter())
         .map(|c| (c.group.as_str(), c.topic.as_str()))
         .collect();
     for entry in history.entries() {
         let slot = (entry.at.as_ms() / bucket) as usize;
         match entry.model() {
             Some(Event::SendInvoke {
-                id, topic, mode, ..
+                id,
+                topic,
+                mode,
+                tags,
+                ..
             }) => {
-                topics.insert((id.producer, id.seq), topic.clone());
+                topics.insert((id.producer, id.seq), (topic.clone(), tags.clone()));
                 if *mode == model::event::SendMode::Transaction {
                     transactional.insert((id.producer, id.seq));
                 }
@@ -366,10 +379,13 @@ fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -
                 if transactional.contains(&key) != committed {
                     continue; // A half's SEND_OK, or a decision about a plain send.
                 }
-                let Some(topic) = topics.get(&key) else {
+                let Some((topic, tag)) = topics.get(&key) else {
                     continue;
                 };
-                for (group, _) in groups.iter().filter(|(_, t)| *t == topic) {
+                let should_see = |(group, t): &&(&str, &str)| {
+                    t == topic && wants(scenario, group, tag.as_deref())
+                };
+                for (group, _) in groups.iter().filter(should_see) {
                     acked.entry(group).or_insert_with(|| vec![0; buckets])[slot] += 1;
                 }
             }
@@ -389,15 +405,12 @@ fn consumer_lag(scenario: &Scenario, history: &History, bucket: u64, end: u64) -
             _ => {}
         }
     }
-    let series = |group: &&str| {
-        gap(
-            group,
-            (acked.get(group), consumed.get(group)),
-            buckets,
-            bucket,
-        )
-    };
-    groups.iter().map(|(group, _)| series(group)).collect()
+    let lags = groups
+        .iter()
+        .map(|(group, _)| (acked.get(group), consumed.get(group)));
+    (groups.iter().zip(lags))
+        .map(|((group, _), counts)| gap(group, counts, buckets, bucket))
+        .collect()
 }
 
 /// A group's lag: what it should have by the end of each bucket less what it consumed.
