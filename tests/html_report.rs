@@ -44,7 +44,7 @@ fn browse(
             "--hide-scrollbars",
         ])
         .args(["--enable-logging=stderr", "--v=0"])
-        .arg(format!("--window-size=1500,{height}"))
+        .arg(format!("--window-size=1280,{height}"))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(mode)
         .arg(url)

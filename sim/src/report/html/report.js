@@ -177,9 +177,15 @@ function renderLesson(head) {
   for (const para of D.teaches.split(/\n\s*\n/)) html("p", para.replace(/\s*\n\s*/g, " "), lesson);
 }
 
+/// The expectations, folded to one line when all pass (the diagram then fits the first view).
 function renderExpectations(head, expectations) {
   if (!expectations.length) return;
-  const table = html("table", null, head);
+  const failing = expectations.filter((e) => e.verdict !== "pass").length;
+  const box = html("details", null, head, "expectations");
+  box.open = failing > 0;
+  html("summary", expectations.length + " expectations: " +
+    (failing ? failing + " not met" : "all met"), box);
+  const table = html("table", null, box);
   const tr = html("tr", null, table);
   for (const h of ["", "expectation", "expected", "observed"]) html("th", h, tr);
   for (const e of expectations) {
