@@ -97,7 +97,7 @@ mod transactions;
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use consumers::{GroupFigures, RedeliveryCauses};
 pub use expect::{describe_samples, read_back_figures};
-pub(crate) use index::BrokerFacts;
+pub(crate) use index::{BrokerFacts, Subscription};
 pub use replication::{Lag, ReplicaFigures};
 pub use routes::RouteFigures;
 pub use sends::{AfterFault, SendCounts, SendFigures};

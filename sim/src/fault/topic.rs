@@ -37,6 +37,16 @@ pub struct TopicTarget {
     pub master: Option<NodeId>,
 }
 
+/// One UPDATE_AND_CREATE_TOPIC the supervisor sends when the fault starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicSend {
+    pub fault: usize,
+    pub description: String,
+    pub operator: NodeId,
+    pub target: TopicTarget,
+    pub config: TopicConfig,
+}
+
 /// The permissions a topic may have: `PermName`'s read and write bits (the inherit bit is
 /// for system topics).
 pub fn check_perm(value: u8) -> Result<(), String> {
@@ -74,9 +84,8 @@ fn resolve(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
         write_queue_nums: f.write_queues.unwrap_or(topic.write_queues),
         perm,
     };
-    let operator = (0..r.nodes.len()).map(|i| NodeId(i as u16));
-    let operator = operator.clone().find(|id| r.role(*id) == NodeRole::Auditor);
-    let operator = operator.expect("every scenario has an auditor");
+    let auditor = r.nodes.iter().position(|n| n.role == NodeRole::Auditor);
+    let operator = NodeId(auditor.expect("every scenario has an auditor") as u16);
     let targets = targets(r, topic)?;
     Ok(FaultSpec::UpdateTopic(TopicUpdate {
         operator,
@@ -139,13 +148,13 @@ fn targets(r: &Resolve<'_>, topic: &Topic) -> Result<Vec<TopicTarget>, Refusal> 
 /// The update, sent to every target at the fault's start.
 pub fn plan(planning: &mut Planning<'_>, update: &TopicUpdate) {
     for target in &update.targets {
-        let effect = Effect::UpdateTopic {
+        let effect = Effect::UpdateTopic(TopicSend {
             fault: planning.fault.index,
             description: planning.fault.description.clone(),
             operator: update.operator,
             target: target.clone(),
             config: update.config.clone(),
-        };
+        });
         planning.push(planning.at, Action::Effect(effect));
     }
 }

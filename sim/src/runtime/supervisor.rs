@@ -94,13 +94,7 @@ pub enum Effect {
         description: String,
     },
     /// The operator sends UPDATE_AND_CREATE_TOPIC to a group's master (`crate::fault::topic`).
-    UpdateTopic {
-        fault: usize,
-        description: String,
-        operator: NodeId,
-        target: crate::fault::topic::TopicTarget,
-        config: model::protocol::TopicConfig,
-    },
+    UpdateTopic(crate::fault::topic::TopicSend),
 }
 
 #[derive(Clone, Debug)]
@@ -533,17 +527,14 @@ fn fire_aimed(
 
 /// The operator's UPDATE_AND_CREATE_TOPIC to a group's master: its declared one, or a DLedger
 /// group's leader now (skipped, with the reason, when none has led yet).
-fn send_topic_update(world: &mut World, now: Time, effect: Effect) {
-    let Effect::UpdateTopic {
+fn send_topic_update(world: &mut World, now: Time, send: crate::fault::topic::TopicSend) {
+    let crate::fault::topic::TopicSend {
         fault,
         description,
         operator,
         target,
         config,
-    } = effect
-    else {
-        unreachable!("called with a topic update")
-    };
+    } = send;
     let leader = || world.dledger_leader(&target.group).map(|(node, _)| node);
     let Some(master) = target.master.or_else(leader) else {
         let reason = format!("no member of {} has led yet", target.group);
@@ -597,7 +588,7 @@ fn apply_effect(world: &mut World, now: Time, effect: Effect) {
                 world.record_sim(now, Some(node), SimEvent::Corrupted { file, position });
             }
         }
-        Effect::UpdateTopic { .. } => send_topic_update(world, now, effect),
+        Effect::UpdateTopic(send) => send_topic_update(world, now, send),
         Effect::SlowDiskOff { node, fault } => {
             world.record_sim(now, Some(node), SimEvent::FaultOff { fault });
             madsim::plugin::simulator::<DiskSim>()

@@ -90,8 +90,10 @@ pub struct Auditor {
     outstanding: usize,
     caught_up: bool,
     clean_rounds: u32,
-    /// The routes the current round's name servers answered, with their topics' indexes.
-    routes: Vec<(usize, TopicRouteData)>,
+    /// The routes the current round's name servers answered, and each one's topic (its index
+    /// in `watched.topics`).
+    routes: Vec<TopicRouteData>,
+    route_topics: Vec<usize>,
     /// The progress the current round saw: (group, queue).
     progress: Vec<(String, QueueProgress)>,
 }
@@ -116,6 +118,7 @@ impl Auditor {
             caught_up: true,
             clean_rounds: 0,
             routes: Vec::new(),
+            route_topics: Vec::new(),
             progress: Vec::new(),
         }
     }
@@ -125,6 +128,7 @@ impl Auditor {
     fn watch_round(&mut self, ctx: &mut Context<'_>) {
         self.caught_up = true;
         self.routes.clear();
+        self.route_topics.clear();
         self.progress.clear();
         if self.watched.name_servers.is_empty() {
             return self.ask_progress(ctx, Ok(Vec::new()));
@@ -157,12 +161,12 @@ impl Auditor {
             ..
         }) = result
         {
-            self.routes.push((topic, route));
+            self.routes.push(route);
+            self.route_topics.push(topic);
         }
         self.outstanding -= 1;
         if self.outstanding == 0 {
-            let routes: Vec<TopicRouteData> = self.routes.iter().map(|(_, r)| r.clone()).collect();
-            let masters = roles::current_masters(&routes, &self.watched.brokers);
+            let masters = roles::current_masters(&self.routes, &self.watched.brokers);
             self.ask_progress(ctx, masters);
         }
     }
@@ -261,7 +265,7 @@ impl Auditor {
     /// broker group, as the first name server to answer for it gave them.
     fn emit_read_queues(&mut self, ctx: &mut Context<'_>) {
         let mut seen = std::collections::BTreeSet::new();
-        for (topic, route) in &self.routes {
+        for (topic, route) in self.route_topics.iter().zip(&self.routes) {
             let topic = &self.watched.topics[*topic];
             for queues in &route.queue_datas {
                 if !seen.insert((topic.clone(), queues.broker_name.clone())) {

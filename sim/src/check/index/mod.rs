@@ -48,7 +48,8 @@ pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
-pub(super) use subscriptions::{Subscription, Wanted, wanted};
+pub(crate) use subscriptions::Subscription;
+pub(super) use subscriptions::{Wanted, wanted};
 pub(super) use topics::TopicFacts;
 pub(super) use transactions::{Transaction, TransactionFacts};
 

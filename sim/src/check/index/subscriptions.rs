@@ -5,7 +5,7 @@
 
 /// One instance's subscription to its group's topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(in crate::check) struct Subscription {
+pub(crate) struct Subscription {
     /// The expression as the scenario wrote it.
     pub expression: String,
     /// The tags it names; empty for `*`.

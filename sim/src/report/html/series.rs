@@ -329,13 +329,11 @@ fn throughput(history: &History, bucket: u64) -> Vec<Series> {
     ]
 }
 
-/// Whether some instance of the group subscribes to the tag (`*`, or it among `||`).
+/// Whether some instance of the group subscribes to the tag (the checker's own parse).
 fn wants(scenario: &Scenario, group: &str, tag: Option<&str>) -> bool {
     let blocks = scenario.consumers.iter().filter(|c| c.group == group);
-    blocks.flat_map(|c| &c.subscriptions).any(|expression| {
-        let mut tags = expression.split("||").map(str::trim);
-        tags.any(|t| t == "*" || Some(t) == tag)
-    })
+    let mut expressions = blocks.flat_map(|c| &c.subscriptions);
+    expressions.any(|e| crate::check::Subscription::parse(e).wants(tag))
 }
 
 /// Per consumer group: messages of its topic it should see by now (acknowledged, or for a
