@@ -352,14 +352,14 @@ fn an_empty_matrix_is_refused_at_its_line() {
 fn a_default_budget_past_the_limit_names_the_duration() {
     let long = GOOD.replace(
         "duration = \"60s\"",
-        "duration = \"24h\"\ndrain_timeout = \"24h\"",
+        "duration = \"720h\"\ndrain_timeout = \"720h\"",
     );
     rejects(
         "long",
         &long,
         &[
             "duration: with the drain and read-back timeouts",
-            "the limit is 72h",
+            "the limit is 1440h",
         ],
     );
 }
@@ -391,12 +391,12 @@ fn durations_past_the_limit_are_refused() {
     rejects(
         "long",
         &GOOD.replace("\"60s\"", "\"240000h\""),
-        &["duration", "the limit of 24h"],
+        &["duration", "the limit of 720h"],
     );
     rejects(
         "u64-max",
         &GOOD.replace("\"60s\"", "\"18446744073709551615ms\""),
-        &["duration", "the limit of 24h"],
+        &["duration", "the limit of 720h"],
     );
 }
 

@@ -215,6 +215,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "stalled-flush-power-loss",
         "tags-and-filters",
         "queue-numbers",
+        "disk-full-cleanup",
         "dledger-partition",
         "dledger-follower-crash",
     ] {
@@ -343,6 +344,25 @@ fn ignoring_the_delay_level_is_caught() {
 fn a_shrink_that_counts_the_dropped_queues_consumed_is_caught() {
     require_caught("queue-numbers", "shrink_counts_consumed", |s| {
         s.verdict == Verdict::Fail && consumers(s, |g| g.lost_unexplained) > 0
+    });
+}
+
+/// Retention that deletes files before `fileReservedTime`: broker-b deletes its oldest files as
+/// soon as its disk passes 75 %, though none is 72 hours old; the disks' records of the
+/// deletions (mtime, wall clock, usage) show it.
+#[test]
+fn deleting_files_before_their_reserved_time_is_caught() {
+    require_caught("disk-full-cleanup", "ignore_file_reserved_time", |s| {
+        s.verdict == Verdict::Fail && expected(s, "deleted_early") > 0
+    });
+}
+
+/// A consumer that commits the offset it asked for after PULL_OFFSET_MOVED, not the broker's
+/// correction, takes the queue again below the queue's minimum, forever.
+#[test]
+fn an_uncorrected_offset_after_offset_moved_is_caught() {
+    require_caught("disk-full-cleanup", "keep_offset_after_moved", |s| {
+        s.verdict == Verdict::Fail && consumers(s, |g| g.uncorrected_offsets) > 0
     });
 }
 

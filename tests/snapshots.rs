@@ -62,6 +62,8 @@ snapshots! {
     dledger_leader_kill => "dledger-leader-kill",
     dledger_leader_churn => "dledger-leader-churn",
     queue_numbers => "queue-numbers",
+    retention => "retention",
+    disk_full_cleanup => "disk-full-cleanup",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

@@ -29,8 +29,36 @@ pub trait Disk {
     /// Cuts the file to `len` bytes.
     fn truncate(&mut self, path: &str, len: u64);
     fn delete(&mut self, path: &str);
+    /// When the file was last written or created, by this machine's wall clock in ms (its
+    /// mtime: `File.lastModified`), or `None` if it does not exist.
+    fn modified_ms(&self, path: &str) -> Option<u64>;
+    /// How full the disk is (`getDiskPartitionSpaceUsedPercent`).
+    fn usage(&self) -> DiskUsage;
     /// Asks for the file's written data to become durable; completion comes later.
     fn flush(&mut self, path: &str) -> FlushId;
+}
+
+/// The bytes the files of a disk take and the disk's size.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct DiskUsage {
+    pub used: u64,
+    pub capacity: u64,
+}
+
+impl DiskUsage {
+    /// Whether more than `percent` % of the disk is used (`physicRatio > ratio`), counted as
+    /// RocketMQ counts: a whole percent, rounded up.
+    pub fn above_percent(self, percent: u64) -> bool {
+        self.used_percent() > percent
+    }
+
+    /// The used share in whole percent, rounded up (`Math.ceil(used * 100 / entire)`).
+    pub fn used_percent(self) -> u64 {
+        if self.capacity == 0 {
+            return 100;
+        }
+        (u128::from(self.used) * 100).div_ceil(u128::from(self.capacity)) as u64
+    }
 }
 
 /// A disk whose writes are immediately final and whose flushes complete at once (the caller
@@ -41,6 +69,11 @@ pub struct MemDisk {
     next_flush: u64,
     /// Flushes asked for and not yet taken by the test.
     pub flushes: Vec<(FlushId, String)>,
+    /// The wall clock writes are stamped with; the test moves it.
+    pub clock_ms: u64,
+    modified: BTreeMap<String, u64>,
+    /// The disk's size; `None` is unbounded.
+    pub capacity: Option<u64>,
 }
 
 impl MemDisk {
@@ -90,12 +123,16 @@ impl Disk for MemDisk {
             data.resize(end, 0);
         }
         data[offset as usize..end].copy_from_slice(bytes);
+        self.modified.insert(path.to_string(), self.clock_ms);
     }
 
     fn create(&mut self, path: &str, len: u64) {
         self.files
             .entry(path.to_string())
             .or_insert_with(|| vec![0; len as usize]);
+        self.modified
+            .entry(path.to_string())
+            .or_insert(self.clock_ms);
     }
 
     fn truncate(&mut self, path: &str, len: u64) {
@@ -106,6 +143,18 @@ impl Disk for MemDisk {
 
     fn delete(&mut self, path: &str) {
         self.files.remove(path);
+        self.modified.remove(path);
+    }
+
+    fn modified_ms(&self, path: &str) -> Option<u64> {
+        self.modified.get(path).copied()
+    }
+
+    fn usage(&self) -> DiskUsage {
+        DiskUsage {
+            used: self.files.values().map(|data| data.len() as u64).sum(),
+            capacity: self.capacity.unwrap_or(u64::MAX),
+        }
     }
 
     fn flush(&mut self, path: &str) -> FlushId {

@@ -18,6 +18,7 @@ use model::namesrv::NameServer;
 use model::protocol::TopicConfig;
 use model::protocol::route::{dlq_topic, retry_topic};
 use model::{NodeId, Time};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Time the read-back may take after the drain.
@@ -243,7 +244,14 @@ fn broker_config(
         dispatch_past_committed: scenario.bugs.dispatch_past_committed,
         shrink_counts_consumed: scenario.bugs.shrink_counts_consumed,
         broker_ignores_tag_hash: scenario.bugs.broker_ignores_tag_hash,
+        ignore_file_reserved_time: scenario.bugs.ignore_file_reserved_time,
     };
+    let retention = &spec.retention;
+    config.store.file_reserved_time_ms = retention.file_reserved_time_ms;
+    config.store.delete_when = retention.delete_when.clone();
+    config.store.disk_max_used_space_percent = retention.disk_max_used_space_percent;
+    config.store.clean_resource_interval_ms = retention.clean_resource_interval_ms;
+    config.store.clean_file_forcibly_enable = retention.clean_file_forcibly;
     config.slave_read_enable = spec.slave_read_enable;
     config.store.total_memory_bytes = spec.memory_bytes;
     if spec.is_dledger() {
@@ -310,6 +318,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         commit_before_consume: scenario.bugs.commit_before_consume,
         consume_dropped_queue: scenario.bugs.consume_dropped_queue,
         reset_offset_to_zero: scenario.bugs.reset_offset_to_zero,
+        keep_offset_after_moved: scenario.bugs.keep_offset_after_moved,
         drop_failed_send_back: scenario.bugs.drop_failed_send_back,
         ack_failed_send_back: scenario.bugs.ack_failed_send_back,
         orderly_without_lock: scenario.bugs.orderly_without_lock,
@@ -406,6 +415,14 @@ pub struct FaultDraw {
 /// The broker groups whose SEND_OK promises something the disks can show: flushed
 /// (SYNC_FLUSH), held by a slave (SYNC_MASTER), or held by a quorum of a DLedger group's
 /// members; each machine with the directory its log lies in.
+/// Each broker machine's disk size, where its group names one.
+pub fn disk_capacities(scenario: &Scenario) -> BTreeMap<NodeId, u64> {
+    let groups = scenario.broker_groups.iter();
+    let sized = groups.filter_map(|g| Some((g.retention.disk_bytes?, &g.nodes)));
+    let machines = sized.flat_map(|(bytes, nodes)| nodes.iter().map(move |node| (*node, bytes)));
+    machines.collect()
+}
+
 pub fn promise_watch(scenario: &Scenario) -> crate::runtime::promises::PromiseWatch {
     let promising = scenario.broker_groups.iter().filter(|g| {
         g.is_dledger()

@@ -93,6 +93,7 @@ fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
         disk: DiskConfig {
             flush_latency_min_ms: scenario.flush_latency.min.0,
             flush_latency_max_ms: scenario.flush_latency.max.0,
+            capacities: cluster::disk_capacities(scenario),
             ..DiskConfig::default()
         },
         progress: Arc::new(cluster::ScenarioProgress::of(scenario)),

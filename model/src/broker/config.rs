@@ -63,6 +63,9 @@ pub struct BrokerBugs {
     /// The pull path ignores the ConsumeQueue entries' tag hash codes: it hands over every
     /// message, and only the client's string compare keeps filtered ones from the listener.
     pub broker_ignores_tag_hash: bool,
+    /// Retention deletes the oldest CommitLog files in the `deleteWhen` hours whatever their
+    /// age, as if the disk were over 85 % full: files go before `fileReservedTime`.
+    pub ignore_file_reserved_time: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.
@@ -159,6 +162,17 @@ pub struct StoreConfig {
     /// `accessMessageInMemoryMaxRatio`: a pull further behind than this share of memory
     /// reads from disk, and is "slow".
     pub access_message_in_memory_max_ratio: u64,
+    /// `fileReservedTime` (hours in RocketMQ): how old a CommitLog file's mtime must be for
+    /// retention to delete it.
+    pub file_reserved_time_ms: u64,
+    /// `deleteWhen`: the hours (UTC here) in which expired files are deleted, `;`-separated.
+    pub delete_when: String,
+    /// `diskMaxUsedSpaceRatio`, in percent: fuller than this, expired files go at any hour.
+    pub disk_max_used_space_percent: u64,
+    /// `cleanResourceInterval`: how often retention runs.
+    pub clean_resource_interval_ms: u64,
+    /// `cleanFileForciblyEnable`: over 85 % full, files go whatever their age.
+    pub clean_file_forcibly_enable: bool,
 }
 
 impl Default for StoreConfig {
@@ -185,6 +199,11 @@ impl Default for StoreConfig {
             flush_consumer_offset_interval_ms: 5_000,
             total_memory_bytes: 8 * 1024 * 1024 * 1024,
             access_message_in_memory_max_ratio: 40,
+            file_reserved_time_ms: 72 * 3_600_000,
+            delete_when: "04".to_string(),
+            disk_max_used_space_percent: 75,
+            clean_resource_interval_ms: 10_000,
+            clean_file_forcibly_enable: true,
         }
     }
 }

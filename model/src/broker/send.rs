@@ -153,6 +153,12 @@ impl Running {
                 ctx.respond(inbound, Response::error(ResponseCode::SystemError));
                 return;
             }
+            // "service not available now. It may be caused by one of the following reasons:
+            // the broker's disk is full".
+            Err(AppendError::DiskFull) => {
+                ctx.respond(inbound, Response::error(ResponseCode::ServiceNotAvailable));
+                return;
+            }
         };
         before.check_put(store, &request, &appended);
         let wait_store_msg_ok = message.property(property::WAIT_STORE_MSG_OK) != Some("false");

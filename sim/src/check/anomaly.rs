@@ -40,6 +40,9 @@ pub enum AnomalyKind {
     UncommittedDispatch,
     Stranded,
     UnfilteredByBroker,
+    Expired,
+    DeletedEarly,
+    UncorrectedOffset,
 }
 
 impl AnomalyKind {
@@ -86,6 +89,9 @@ impl AnomalyKind {
             AnomalyKind::UncommittedDispatch => "uncommitted_dispatch",
             AnomalyKind::Stranded => "stranded",
             AnomalyKind::UnfilteredByBroker => "unfiltered_by_broker",
+            AnomalyKind::Expired => "expired",
+            AnomalyKind::DeletedEarly => "deleted_early",
+            AnomalyKind::UncorrectedOffset => "uncorrected_offset",
         }
     }
 }
@@ -131,7 +137,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 33] = [
+    pub(crate) const ALL: [AnomalyKind; 36] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -165,6 +171,9 @@ pub(super) mod tests {
         UncommittedDispatch,
         Stranded,
         UnfilteredByBroker,
+        Expired,
+        DeletedEarly,
+        UncorrectedOffset,
     ];
 
     #[test]
@@ -177,7 +186,9 @@ pub(super) mod tests {
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
-                | UnfilteredByBroker => ALL.iter().filter(|k| **k == kind).count(),
+                | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset => {
+                    ALL.iter().filter(|k| **k == kind).count()
+                }
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }
@@ -201,6 +212,7 @@ pub(super) mod tests {
             TxnDiscarded,
             SubscriptionConflict,
             Stranded,
+            Expired,
         ];
         assert_eq!(resting, pinned);
     }

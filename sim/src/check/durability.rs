@@ -1,4 +1,5 @@
-//! Acknowledged messages of topics no group consumes, not found by the read-back: `lost` (and
+//! Acknowledged messages of topics no group consumes, not found by the read-back: `expired`
+//! when retention deleted their CommitLog file (`retention`), else `lost` (and
 //! `lost_unexplained` when the durability model in `explain::loss` names no cause: always a
 //! bug) for SEND_OK, `lost_unconfirmed` for weaker statuses the broker did not promise.
 //! Messages of consumed topics are judged per group, from deliveries (`consumers`). A delayed
@@ -28,6 +29,12 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         }
         if super::consumers::delays::due_after_end(index, &delays, (id, r)).is_some() {
             counts.delayed_pending += 1; // Not due yet: not in its topic, by design.
+            continue;
+        }
+        if let Some(expiry) = super::retention::expiry(index, ack) {
+            let c = &mut *counts;
+            expiry.count(&mut c.lost, &mut c.lost_unexplained, &mut c.expired);
+            anomalies.push(Anomaly::new(expiry.kind, Some(id), expiry.at, expiry.story));
             continue;
         }
         let cause = loss_cause(index, ack);

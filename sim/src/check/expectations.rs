@@ -525,6 +525,36 @@ pub const TABLE: &[Expectation] = &[
          never `lost`",
     },
     Expectation {
+        name: "expired",
+        measure: Measure::Count(|o| o.sends.counts.expired + groups(o, |g| g.expired)),
+        needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Expired)),
+        default: DefaultTo::Nothing,
+        meaning: "messages retention deleted before a group consumed them (for a topic no group \
+         consumes: before the end): their CommitLog file was `fileReservedTime` old in a \
+         `deleteWhen` hour, or the disk was full; never `lost`",
+    },
+    Expectation {
+        name: "deleted_early",
+        measure: Measure::Count(|o| o.sends.counts.deleted_early),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::DeletedEarly)),
+        default: DefaultTo::Zero,
+        meaning: "CommitLog files retention deleted that 4.9.8's rules keep: younger than \
+         `fileReservedTime` by their mtime, or outside the `deleteWhen` hours on a disk below \
+         `diskMaxUsedSpaceRatio`, on a disk at most 85 % full",
+    },
+    Expectation {
+        name: "uncorrected_offsets",
+        measure: Measure::Count(|o| groups(o, |g| g.uncorrected_offsets)),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::UncorrectedOffset)),
+        default: DefaultTo::ZeroWithConsumers,
+        meaning: "takes of a queue by a consumer below the offset a PULL_OFFSET_MOVED answer had \
+         corrected it to (the queue's minimum passed it), with no broker stop between that could \
+         have lost the commit: the consumer asks for deleted messages again",
+    },
+    Expectation {
         name: "subscription_conflicts",
         measure: Measure::Count(|o| groups(o, |g| g.subscription_conflicts)),
         needs_read_back: true,

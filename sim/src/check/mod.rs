@@ -26,6 +26,9 @@
 //!   index, or at one index of one term; `uncommitted_dispatch`: a record dispatched from an
 //!   entry no quorum of members ever held (`logs`), judged from each member's own records of
 //!   what it wrote, dropped, committed and dispatched.
+//! - `expired`: stored, then deleted by retention (its CommitLog file was old enough, or the
+//!   disk full) before a group consumed it; `deleted_early`: a file retention deleted that
+//!   4.9.8's rules keep (always a bug), judged from the disks' records of the deletion.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -85,6 +88,7 @@ mod logs;
 mod misplaced;
 mod promises;
 mod replication;
+mod retention;
 mod routes;
 mod sends;
 mod spec;
@@ -164,6 +168,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let mut anomalies = Vec::new();
     let mut sends = sends::judge(&index, &mut anomalies);
     promises::judge(&index, &mut sends.counts, &mut anomalies);
+    retention::judge(&index, &mut sends.counts, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
     sends.counts.transactions = transactions::judge(&index, &mut anomalies);
     // Messages of consumed topics count as lost per group, from deliveries.

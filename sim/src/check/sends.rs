@@ -43,6 +43,13 @@ pub struct SendCounts {
     /// may still wait in `SCHEDULE_TOPIC_XXXX`, so their fate is not known.
     #[serde(skip_serializing_if = "super::consumers::is_zero")]
     pub delayed_pending: u64,
+    /// Messages of topics no group consumes that retention deleted before the end (stored,
+    /// then expired: not lost).
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub expired: u64,
+    /// CommitLog files retention deleted that its settings kept (always a bug).
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub deleted_early: u64,
     /// Queues the auditor could not read to the end.
     pub unread_queues: u64,
     /// Transactional messages (absent without them).

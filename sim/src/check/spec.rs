@@ -13,6 +13,37 @@ pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;
 /// Where the transaction check service parks a half it gave up on.
 pub(super) const TRANSACTION_DISCARD_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 
+/// Where a broker keeps its CommitLog (`storePathCommitLog` under the store root).
+pub(super) const COMMIT_LOG_DIR: &str = "store/commitlog/";
+
+/// `rocketmq.broker.diskSpaceCleanForciblyRatio` (0.85) with `cleanFileForciblyEnable`: a
+/// disk fuller than this percent loses its oldest files whatever their age.
+pub(super) const CLEAN_FORCIBLY_PERCENT: u64 = 85;
+
+/// `UtilAll.isItTimeToDo(deleteWhen)`: whether the hour of a wall-clock reading (UTC) is one
+/// of the `;`-separated hours.
+pub(super) fn delete_hour(delete_when: &str, wall_ms: u64) -> bool {
+    let hour = (wall_ms / 3_600_000) % 24;
+    (delete_when.split(';')).any(|h| h.trim().parse::<u64>() == Ok(hour))
+}
+
+/// A span as retention's settings are written: hours past two hours (`75.9h`), else seconds.
+pub(super) fn hours(ms: u64) -> String {
+    if ms >= 7_200_000 {
+        format!("{:.1}h", ms as f64 / 3_600_000.0)
+    } else {
+        model::time::format_ms(ms)
+    }
+}
+
+/// `getDiskPartitionSpaceUsedPercent`: whole percent, rounded up.
+pub(super) fn used_percent(used: u64, capacity: u64) -> u64 {
+    if capacity == 0 {
+        return 100;
+    }
+    (u128::from(used) * 100).div_ceil(u128::from(capacity)) as u64
+}
+
 /// `messageDelayLevel`: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".
 const DELAY_LEVELS_S: [u64; 18] = [
     1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1_200, 1_800, 3_600, 7_200,

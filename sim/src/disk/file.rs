@@ -41,6 +41,9 @@ pub struct File {
     durable: Vec<Option<Box<Page>>>,
     /// The pages whose cached content may differ from the durable one.
     dirty: BTreeMap<usize, Dirty>,
+    /// Its mtime: the machine's wall clock when it was last written or created (metadata,
+    /// durable at once).
+    pub modified_ms: u64,
 }
 
 impl File {

@@ -21,7 +21,7 @@ mod file;
 pub use file::{File, PAGE_BYTES, SECTOR_BYTES};
 
 use crate::rng::Stream;
-use model::disk::{Disk, FlushId};
+use model::disk::{Disk, DiskUsage, FlushId};
 use model::{NodeId, Time};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -34,6 +34,8 @@ pub struct DiskConfig {
     pub flush_latency_max_ms: u64,
     /// How old a dirty page must be for the OS flusher to write it back.
     pub writeback_expire_ms: u64,
+    /// Each machine's disk size; a machine not named has an unbounded disk.
+    pub capacities: BTreeMap<NodeId, u64>,
 }
 
 /// How often the OS flusher runs.
@@ -45,6 +47,7 @@ impl Default for DiskConfig {
             flush_latency_min_ms: 1,
             flush_latency_max_ms: 8,
             writeback_expire_ms: 30_000,
+            capacities: BTreeMap::new(),
         }
     }
 }
@@ -177,6 +180,29 @@ impl DiskState {
     pub fn dirty_pages(&self) -> usize {
         self.files.values().map(File::dirty_page_count).sum()
     }
+
+    /// The bytes the files take.
+    pub fn used(&self) -> u64 {
+        self.files.values().map(|file| file.len() as u64).sum()
+    }
+}
+
+/// A file a node deleted, with what the disk knew of it then: the harness's record of a
+/// deletion (`SimEvent::FileDeleted`), which retention is judged by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deleted {
+    pub path: String,
+    pub len: u64,
+    /// Its mtime.
+    pub modified_ms: u64,
+    /// The machine's wall clock at the deletion.
+    pub wall_ms: u64,
+    /// How full the disk was before the step's first deletion.
+    pub usage: DiskUsage,
+    /// No file of its directory had a lower name: the oldest of a log.
+    pub oldest: bool,
+    /// Files of its directory that remain after it.
+    pub remaining: u32,
 }
 
 /// Every machine's disk and the disk stream.
@@ -222,12 +248,16 @@ impl Disks {
     pub fn handle(&mut self, node: NodeId, now: Time) -> NodeDisk<'_> {
         let state = self.machines.entry(node).or_default();
         state.settle(now);
+        let capacity = self.config.capacities.get(&node).copied();
         NodeDisk {
             state,
             stream: &mut self.stream,
             config: &self.config,
             now,
+            wall_ms: now.wall_clock_ms(),
+            capacity: capacity.unwrap_or(u64::MAX),
             flushes: Vec::new(),
+            deleted: Vec::new(),
         }
     }
 }
@@ -276,8 +306,22 @@ pub struct NodeDisk<'a> {
     stream: &'a mut Stream,
     config: &'a DiskConfig,
     now: Time,
+    /// The machine's wall clock during the step.
+    wall_ms: u64,
+    capacity: u64,
     /// Flushes started during this step, with their completion times.
     pub flushes: Vec<(FlushId, Time)>,
+    /// Files deleted during this step.
+    pub deleted: Vec<Deleted>,
+}
+
+impl NodeDisk<'_> {
+    fn usage_now(&self) -> DiskUsage {
+        DiskUsage {
+            used: self.state.used(),
+            capacity: self.capacity,
+        }
+    }
 }
 
 impl Disk for NodeDisk<'_> {
@@ -304,18 +348,18 @@ impl Disk for NodeDisk<'_> {
     }
 
     fn write(&mut self, path: &str, offset: u64, data: &[u8]) {
-        self.state.files.entry(path.to_string()).or_default().write(
-            offset as usize,
-            data,
-            self.now,
-        );
+        let file = self.state.files.entry(path.to_string()).or_default();
+        file.write(offset as usize, data, self.now);
+        file.modified_ms = self.wall_ms;
     }
 
     fn create(&mut self, path: &str, len: u64) {
-        self.state
-            .files
-            .entry(path.to_string())
-            .or_insert_with(|| File::zeroed(len as usize));
+        let wall_ms = self.wall_ms;
+        self.state.files.entry(path.to_string()).or_insert_with(|| {
+            let mut file = File::zeroed(len as usize);
+            file.modified_ms = wall_ms;
+            file
+        });
     }
 
     fn truncate(&mut self, path: &str, len: u64) {
@@ -323,11 +367,45 @@ impl Disk for NodeDisk<'_> {
             && (len as usize) < file.len()
         {
             file.resize(len as usize);
+            file.modified_ms = self.wall_ms;
         }
     }
 
     fn delete(&mut self, path: &str) {
-        self.state.files.remove(path);
+        let usage = match self.deleted.first() {
+            Some(first) => first.usage,
+            None => self.usage_now(),
+        };
+        let Some(file) = self.state.files.remove(path) else {
+            return;
+        };
+        let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
+        let prefix = format!("{dir}/");
+        let siblings = (self.state.files.range(prefix.clone()..))
+            .take_while(|(other, _)| other.starts_with(&prefix))
+            .filter(|(other, _)| !other[prefix.len()..].contains('/'));
+        let (mut older, mut remaining) = (false, 0u32);
+        for (other, _) in siblings {
+            older |= other.as_str() < path;
+            remaining += 1;
+        }
+        self.deleted.push(Deleted {
+            path: path.to_string(),
+            len: file.len() as u64,
+            modified_ms: file.modified_ms,
+            wall_ms: self.wall_ms,
+            usage,
+            oldest: !older,
+            remaining,
+        });
+    }
+
+    fn modified_ms(&self, path: &str) -> Option<u64> {
+        self.state.files.get(path).map(|file| file.modified_ms)
+    }
+
+    fn usage(&self) -> DiskUsage {
+        self.usage_now()
     }
 
     fn flush(&mut self, path: &str) -> FlushId {
@@ -355,6 +433,7 @@ mod tests {
                 flush_latency_min_ms: 5,
                 flush_latency_max_ms: 5,
                 writeback_expire_ms: 30_000,
+                capacities: BTreeMap::new(),
             },
         }
     }

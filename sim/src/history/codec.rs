@@ -259,6 +259,7 @@ enum_field!(SimEvent {
     Corrupted { file, position } = 8,
     Held { offset, end, media, replicas } = 9,
     RoleSwitched {} = 10,
+    FileDeleted { file, len, modified_ms, wall_ms, used, capacity, oldest, remaining } = 11,
 });
 enum_field!(Event {
     BrokerRegistered { broker, broker_id, addr } = 0,

@@ -101,6 +101,19 @@ pub enum SimEvent {
         media: u64,
         replicas: Vec<ReplicaHeld>,
     },
+    /// This node deleted a file (read off its disk by the harness): the file's length and
+    /// mtime, the node's wall clock then, how full the disk was before the step's first
+    /// deletion, whether it was the oldest file of its directory, and how many remain there.
+    FileDeleted {
+        file: String,
+        len: u64,
+        modified_ms: u64,
+        wall_ms: u64,
+        used: u64,
+        capacity: u64,
+        oldest: bool,
+        remaining: u32,
+    },
     /// A byte of a file on this node's disk rotted.
     Corrupted {
         file: String,

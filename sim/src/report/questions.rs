@@ -70,6 +70,16 @@ pub const QUESTIONS: &[Question] = &[
         Some("#2836"),
     ),
     q(
+        "retention",
+        "When are expired files deleted, and what does a consumer behind them lose?",
+        None,
+    ),
+    q(
+        "disk-full-cleanup",
+        "The disk filled up: which messages went first?",
+        None,
+    ),
+    q(
         "queue-numbers",
         "I shrank a topic's queues and messages disappeared",
         None,

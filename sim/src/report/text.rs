@@ -163,6 +163,13 @@ fn send_lines(
             c.delayed_pending
         );
     }
+    if c.expired + c.deleted_early > 0 {
+        let _ = writeln!(
+            out,
+            "retention {} expired (their CommitLog files deleted before the end)  files deleted early {}",
+            c.expired, c.deleted_early
+        );
+    }
     if !c.transactions.is_empty() {
         transactions(out, &c.transactions, known);
     }
@@ -338,20 +345,7 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
             group.unfiltered_by_broker
         );
     }
-    if group.stranded > 0 {
-        let _ = writeln!(
-            out,
-            "          stranded {} (stored in queues no consumer could read at the end: read queues shrunk or read permission taken)",
-            f("stranded", group.stranded)
-        );
-    }
-    if group.send_backs_lost > 0 {
-        let _ = writeln!(
-            out,
-            "          retries lost with their broker {} (a stored send-back waits for no flush or slave)",
-            f("send_backs_lost", group.send_backs_lost)
-        );
-    }
+    consumer_notes(out, group, known);
     if group.handovers > 0 {
         let _ = writeln!(
             out,
@@ -360,6 +354,40 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
             format_ms(group.longest_handover_ms),
             format_ms(group.longest_handover_across_views_ms)
         );
+    }
+}
+
+/// A group's rarer figures, a line each when it is not zero: (label, figure, value, why).
+fn consumer_notes(out: &mut String, group: &crate::check::GroupFigures, known: &Known) {
+    let notes = [
+        (
+            "stranded",
+            "stranded",
+            group.stranded,
+            "stored in queues no consumer could read at the end: read queues shrunk or read permission taken",
+        ),
+        (
+            "expired",
+            "expired",
+            group.expired,
+            "retention deleted their CommitLog files before the group consumed them",
+        ),
+        (
+            "uncorrected offsets",
+            "uncorrected_offsets",
+            group.uncorrected_offsets,
+            "queues taken again below a PULL_OFFSET_MOVED correction",
+        ),
+        (
+            "retries lost with their broker",
+            "send_backs_lost",
+            group.send_backs_lost,
+            "a stored send-back waits for no flush or slave",
+        ),
+    ];
+    for (label, name, value, why) in notes.into_iter().filter(|n| n.2 > 0) {
+        let value = known.figure(name, value);
+        let _ = writeln!(out, "          {label} {value} ({why})");
     }
 }
 

@@ -7,6 +7,7 @@
 use super::promises::Answered;
 use super::world::{NodeEvent, World};
 use crate::disk::{DiskSim, NodeDisk};
+use crate::history::SimEvent;
 use model::disk::Disk;
 use model::event::Event;
 use model::node::{Context, Inbound, Io, Node, RpcError};
@@ -224,13 +225,31 @@ fn step(
     handler(&mut Context::new(now, node, &mut io));
     STEP.with(|step| step.set(None));
     let flushes = std::mem::take(&mut io.disk.flushes);
+    let deleted = std::mem::take(&mut io.disk.deleted);
     let answered = std::mem::take(&mut io.answered);
     for (flush, at) in flushes {
         world.schedule(node, at, NodeEvent::Flushed(flush));
     }
+    for file in deleted {
+        world.record_sim(now, Some(node), file_deleted(file));
+    }
     for answer in answered {
         let held = world.promises.held(&mut disks, node, answer, now);
         world.record_sim(now, Some(node), held);
+    }
+}
+
+/// The harness's record of a file the node deleted.
+fn file_deleted(file: crate::disk::Deleted) -> SimEvent {
+    SimEvent::FileDeleted {
+        file: file.path,
+        len: file.len,
+        modified_ms: file.modified_ms,
+        wall_ms: file.wall_ms,
+        used: file.usage.used,
+        capacity: file.usage.capacity,
+        oldest: file.oldest,
+        remaining: file.remaining,
     }
 }
 

@@ -23,7 +23,7 @@ const HOUR_MS: u64 = 3_600 * SECOND_MS;
 /// A scenario file (and a matrix cell after substitution) is at most this long.
 pub const MAX_FILE_BYTES: u64 = MIB;
 /// Every duration in a file (`duration`, `drain_timeout`, `at`, `for`, latencies, ...).
-pub const MAX_DURATION_MS: u64 = 24 * HOUR_MS;
+pub const MAX_DURATION_MS: u64 = 30 * 24 * HOUR_MS;
 /// Name servers in the cluster.
 pub const MAX_NAME_SERVERS: u64 = 8;
 /// `[[cluster.broker_group]]` tables.
@@ -91,7 +91,7 @@ pub const MAX_SEEDS: u64 = 1_000_000;
 /// `--jobs`.
 pub const MAX_JOBS: u64 = 256;
 /// A run's simulated-time budget (`[budget] simulated_time`, `--time-budget`).
-pub const MAX_TIME_BUDGET_MS: u64 = 72 * HOUR_MS;
+pub const MAX_TIME_BUDGET_MS: u64 = 60 * 24 * HOUR_MS;
 /// A run's event budget (`[budget] events`, `--event-budget`), and the cap of its default.
 pub const MAX_EVENT_BUDGET: u64 = 500_000_000;
 
@@ -241,7 +241,7 @@ mod tests {
     #[test]
     fn limits_render_in_their_units() {
         assert_eq!(render(MAX_FILE_BYTES, Unit::Bytes), "1MiB");
-        assert_eq!(render(MAX_DURATION_MS, Unit::Millis), "24h");
+        assert_eq!(render(MAX_DURATION_MS, Unit::Millis), "720h");
         assert_eq!(render(MAX_MESSAGES, Unit::Count), "10,000,000");
         assert_eq!(render(256, Unit::Count), "256");
     }

@@ -118,6 +118,7 @@ pub struct BrokerGroup {
     /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
     pub memory_bytes: u64,
     pub transaction: model::broker::TransactionConfig,
+    pub retention: Retention,
     /// `Some` for a DLedger group (`replication = "dledger"`): its members' settings.
     pub dledger: Option<DLedgerGroup>,
     /// Master first, then slaves; in a DLedger group, its members `n0`, `n1`, ... in order.
@@ -129,6 +130,23 @@ impl BrokerGroup {
     pub fn is_dledger(&self) -> bool {
         self.dledger.is_some()
     }
+}
+
+/// A broker group's retention settings and its machines' disk size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// `fileReservedTime`.
+    pub file_reserved_time_ms: u64,
+    /// `deleteWhen`: the hours of the day, validated.
+    pub delete_when: String,
+    /// `diskMaxUsedSpaceRatio`, in percent.
+    pub disk_max_used_space_percent: u64,
+    /// `cleanResourceInterval`.
+    pub clean_resource_interval_ms: u64,
+    /// `cleanFileForciblyEnable`.
+    pub clean_file_forcibly: bool,
+    /// Each machine's disk size; `None` is unbounded.
+    pub disk_bytes: Option<u64>,
 }
 
 /// A DLedger group's settings. Its members are the group's `nodes`, member `k` with DLedger id

@@ -234,6 +234,47 @@ pub struct BrokerGroupSection {
     /// `transactionCheckMax`: checks before a half message is discarded. Default 15.
     #[serde(default = "default_check_max")]
     pub transaction_check_max: u32,
+    /// `fileReservedTime`: how old a CommitLog file must be (by its mtime) for retention to
+    /// delete it. Default "72h".
+    #[serde(default = "default_file_reserved_time")]
+    pub file_reserved_time: Millis,
+    /// `deleteWhen`: the hours (UTC) in which expired files are deleted, `;`-separated.
+    /// Default "04". The run starts at 22:13:20 UTC.
+    #[serde(default = "default_delete_when")]
+    pub delete_when: String,
+    /// `diskMaxUsedSpaceRatio` in percent, 10 to 95: fuller than this, expired files go at
+    /// any hour (and above 85 %, any file). Default 75.
+    #[serde(default = "default_disk_max_used_space_ratio")]
+    pub disk_max_used_space_ratio: u64,
+    /// `cleanResourceInterval`: how often retention runs. Default "10s".
+    #[serde(default = "default_clean_resource_interval")]
+    pub clean_resource_interval: Millis,
+    /// `cleanFileForciblyEnable`: over 85 % full, files go whatever their age. Default true.
+    #[serde(default = "default_clean_file_forcibly")]
+    pub clean_file_forcibly: bool,
+    /// The size of each machine's disk, which retention's ratios are of. Default: unbounded.
+    #[serde(default)]
+    pub disk: Option<Bytes>,
+}
+
+fn default_file_reserved_time() -> Millis {
+    Millis(StoreConfig::default().file_reserved_time_ms)
+}
+
+fn default_delete_when() -> String {
+    StoreConfig::default().delete_when
+}
+
+fn default_disk_max_used_space_ratio() -> u64 {
+    StoreConfig::default().disk_max_used_space_percent
+}
+
+fn default_clean_file_forcibly() -> bool {
+    StoreConfig::default().clean_file_forcibly_enable
+}
+
+fn default_clean_resource_interval() -> Millis {
+    Millis(StoreConfig::default().clean_resource_interval_ms)
 }
 
 fn default_check_interval() -> Millis {
@@ -907,6 +948,12 @@ pub struct BugsSection {
     /// Consumers skip the client-side tag compare: a colliding hash code reaches the listener.
     #[serde(default)]
     pub skip_client_tag_filter: bool,
+    /// After PULL_OFFSET_MOVED consumers commit the offset they asked for, not the correction.
+    #[serde(default)]
+    pub keep_offset_after_moved: bool,
+    /// Retention deletes files in the `deleteWhen` hours whatever their age.
+    #[serde(default)]
+    pub ignore_file_reserved_time: bool,
 }
 
 /// A run's budgets; past either, it ends as liveness-unknown (exit 3) with the reason.

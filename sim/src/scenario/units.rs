@@ -385,7 +385,8 @@ mod tests {
         assert!(Millis::parse("5 days").is_err());
         assert!(Millis::parse("1.5ms").is_err());
         assert_eq!(Millis::parse("1d"), Ok(Millis(86_400_000)));
-        assert!(Millis::parse("2d").unwrap_err().contains("limit of 24h"));
+        assert_eq!(Millis::parse("2d"), Ok(Millis(172_800_000)));
+        assert!(Millis::parse("31d").unwrap_err().contains("limit of 720h"));
         assert!(Millis::parse("240000h").unwrap_err().contains("limit"));
         assert!(Millis::parse("18446744073709551615ms").is_err());
     }

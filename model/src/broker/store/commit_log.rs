@@ -21,6 +21,8 @@ pub enum AppendError {
     /// The DLedger member refused the append (`handleAppend`: not the leader, or too many
     /// appends wait for their quorum).
     NotAppended(crate::dledger::server::Refused),
+    /// The store is not writeable: its disk is over 90 % full (`SERVICE_NOT_AVAILABLE`).
+    DiskFull,
 }
 
 /// Where a record went (`AppendMessageResult`).

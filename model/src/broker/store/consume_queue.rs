@@ -271,6 +271,13 @@ impl ConsumeQueue {
         }
     }
 
+    /// Retention (`deleteExpiredFile`): the files wholly below the CommitLog's new minimum go,
+    /// and the minimum offset moves up to it.
+    pub fn delete_expired_files(&mut self, disk: &mut dyn Disk, commit_log_min_offset: u64) {
+        (self.files).delete_expired_by_offset(disk, commit_log_min_offset, ENTRY_BYTES);
+        self.correct_min_offset(disk, commit_log_min_offset);
+    }
+
     /// Moves the min offset to the first entry still in the commitlog (`correctMinOffset`).
     pub fn correct_min_offset(&mut self, disk: &dyn Disk, commit_log_min_offset: u64) {
         let Some(first) = self.files.files.first() else {

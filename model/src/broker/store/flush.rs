@@ -28,6 +28,10 @@ impl MessageStore {
             config.flush_interval_consume_queue_ms,
             store_timer(StoreTimer::FlushConsumeQueue),
         );
+        let clean = super::clean::CLEAN_INITIAL_DELAY_MS;
+        ctx.set_timer(clean, store_timer(StoreTimer::CleanFiles));
+        let check = super::clean::DISK_CHECK_INITIAL_DELAY_MS;
+        ctx.set_timer(check, store_timer(StoreTimer::DiskCheck));
     }
 
     fn transient(&self) -> bool {

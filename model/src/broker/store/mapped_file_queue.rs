@@ -282,6 +282,31 @@ impl MappedFileQueue {
         );
     }
 
+    /// Deletes the `count` oldest files (retention's `deleteExpiredFile`).
+    pub fn delete_first(&mut self, disk: &mut dyn Disk, count: usize) {
+        for file in self.files.drain(..count) {
+            disk.delete(&file.path);
+        }
+    }
+
+    /// `deleteExpiredFileByOffset`: from the oldest, every file whose last unit of `unit`
+    /// bytes points below `offset` (its first 8 bytes), never the last file.
+    pub fn delete_expired_by_offset(&mut self, disk: &mut dyn Disk, offset: u64, unit: u64) {
+        let candidates = self.files.len().saturating_sub(1);
+        let mut expired = 0;
+        for file in &self.files[..candidates] {
+            let last = disk.read(&file.path, self.file_size - unit, 8);
+            let Ok(bytes) = <[u8; 8]>::try_from(&*last) else {
+                break;
+            };
+            if i64::from_be_bytes(bytes) >= offset as i64 {
+                break;
+            }
+            expired += 1;
+        }
+        self.delete_first(disk, expired);
+    }
+
     /// Deletes the last file (`deleteLastMappedFile`).
     pub fn delete_last(&mut self, disk: &mut dyn Disk) {
         if let Some(file) = self.files.pop() {
@@ -289,9 +314,9 @@ impl MappedFileQueue {
         }
     }
 
-    /// Deletes every file.
+    /// Deletes every file, the newest first.
     pub fn destroy(&mut self, disk: &mut dyn Disk) {
-        for file in self.files.drain(..) {
+        for file in self.files.drain(..).rev() {
             disk.delete(&file.path);
         }
         self.flushed_where = 0;

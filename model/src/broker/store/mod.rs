@@ -7,6 +7,7 @@
 //! (`ReputMessageService`, 1 ms after an append instead of a 1 ms busy loop).
 
 pub mod checkpoint;
+pub mod clean;
 pub mod commit_log;
 pub mod consume_queue;
 mod dledger;
@@ -45,6 +46,10 @@ pub enum StoreTimer {
     FlushConsumeQueue,
     /// `ReputMessageService`: dispatch what was appended.
     Reput,
+    /// `cleanFilesPeriodically`: retention, every `cleanResourceInterval`.
+    CleanFiles,
+    /// `isSpaceFull`, every 10 s.
+    DiskCheck,
 }
 
 /// How long after an append dispatch (reput) makes it readable through the ConsumeQueues.
@@ -102,6 +107,7 @@ pub struct MessageStore {
     /// What dispatch did that the history is not told yet (dispatch has the disk, not the
     /// context): misplaced entries, and a DLedger member's dispatched positions.
     dispatch_reports: Vec<Event>,
+    retention: clean::Retention,
 }
 
 impl MessageStore {
@@ -139,6 +145,7 @@ impl MessageStore {
             checkpoint_after_round: false,
             group_commit_target: 0,
             dispatch_reports: Vec::new(),
+            retention: clean::Retention::default(),
         };
         let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
@@ -270,6 +277,9 @@ impl MessageStore {
         request: &StoreRequest,
     ) -> Result<Appended, AppendError> {
         let now = ctx.now().wall_clock_ms();
+        if self.retention.disk_full {
+            return Err(AppendError::DiskFull);
+        }
         if self.dledger.is_some() {
             let appended = self.put_dledger(ctx, request, now)?;
             self.schedule_reput(ctx);
@@ -527,6 +537,8 @@ impl MessageStore {
                 ctx.set_timer(interval, store_timer(StoreTimer::CommitCommitLog));
             }
             StoreTimer::FlushConsumeQueue => self.flush_consume_queue_tick(ctx),
+            StoreTimer::CleanFiles => self.clean_files(ctx),
+            StoreTimer::DiskCheck => self.disk_check(ctx),
         }
         Vec::new()
     }

@@ -136,6 +136,9 @@ pub struct ConsumerBugs {
     /// After PULL_OFFSET_MOVED the offset goes back to 0 (as up to 4.9.3 when the queue's min
     /// offset is 0), not to the broker's corrected offset.
     pub reset_offset_to_zero: bool,
+    /// After PULL_OFFSET_MOVED the fix commits the offset the pull asked for, not the
+    /// broker's correction: the next take asks for the same deleted messages again.
+    pub keep_offset_after_moved: bool,
     /// A CONSUMER_SEND_MSG_BACK that fails is taken as done: no copy sent by the client, no
     /// local re-consumption (breaks at-least-once with retries).
     pub drop_failed_send_back: bool,

@@ -214,10 +214,15 @@ impl Consumer {
                     self.pull(ctx, core, &queue, pq_id);
                     return self.report_lag(ctx);
                 }
+                let fixed = if self.config.bugs.keep_offset_after_moved {
+                    from
+                } else {
+                    to
+                };
                 let fix = ConsumerTimer::FixOffset {
                     queue,
                     pq: pq_id,
-                    offset: to,
+                    offset: fixed,
                 };
                 ctx.set_timer(FIX_OFFSET_DELAY_MS, consumer_timer(fix));
             }

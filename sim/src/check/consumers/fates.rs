@@ -10,6 +10,7 @@ use crate::check::explain::{
     behind_on_slave, describe_ack, loss_cause, reused_offset, truncated_member,
 };
 use crate::check::index::{Audience, Fate, Index, Record};
+use crate::check::retention::expiry;
 use crate::check::sends::percentile;
 use crate::check::{Anomaly, AnomalyKind};
 use model::event::SendStatus;
@@ -29,7 +30,8 @@ pub(super) fn judge(
         let fate = fate.and_then(|list| list.get(id.seq as usize));
         if let Some(consumed) = fate.and_then(|f| f.consumed) {
             figures.delivered += 1;
-            if record.copies.is_empty() && record.ok.is_some() {
+            let expired = record.ack().and_then(|ack| expiry(index, ack));
+            if record.copies.is_empty() && record.ok.is_some() && expired.is_none() {
                 figures.lost_after_delivery += 1;
             }
             if let Some(sent) = record.first_invoke() {
@@ -50,6 +52,10 @@ pub(super) fn judge(
         if record.transactional {
             continue; // Whether it should have come at all is the transaction checker's call.
         }
+        if let Some(anomaly) = expired(index, audience, figures, id, record) {
+            anomalies.push(anomaly);
+            continue;
+        }
         if let Some(anomaly) = stranded(index, audience, id, record) {
             figures.stranded += 1;
             anomalies.push(anomaly);
@@ -58,22 +64,10 @@ pub(super) fn judge(
         if let Some(fate) = fate.filter(|f| f.first.is_some()) {
             // A clustering group retries what failed: its fate is `retry_lost`, judged
             // from the listener's calls (and unknown without the DLQ read back).
-            if audience.consumer.is_none() {
-                continue;
+            if audience.consumer.is_some() {
+                figures.abandoned += 1;
+                anomalies.push(abandoned(audience, id, fate, sent_at));
             }
-            figures.abandoned += 1;
-            let deliveries: u32 = fate.copies.iter().map(|c| c.count).sum();
-            let story = format!(
-                "{} failed {id} {deliveries} time(s) and never retried it (a broadcasting \
-                 consumer drops what its listener fails)",
-                audience.name
-            );
-            anomalies.push(Anomaly::new(
-                AnomalyKind::Abandoned,
-                Some(id),
-                sent_at,
-                story,
-            ));
             continue;
         }
         if let Some(copy) = record.copies.first() {
@@ -92,6 +86,33 @@ pub(super) fn judge(
         figures.end_to_end_p50_ms = percentile(&mut latencies, 50);
         figures.end_to_end_p99_ms = percentile(&mut latencies, 99);
     }
+}
+
+/// A message a broadcasting instance's listener failed and the instance dropped.
+fn abandoned(audience: &Audience, id: MessageId, fate: &Fate, sent_at: Time) -> Anomaly {
+    let deliveries: u32 = fate.copies.iter().map(|c| c.count).sum();
+    let story = format!(
+        "{} failed {id} {deliveries} time(s) and never retried it (a broadcasting consumer \
+         drops what its listener fails)",
+        audience.name
+    );
+    Anomaly::new(AnomalyKind::Abandoned, Some(id), sent_at, story)
+}
+
+/// A message whose CommitLog file retention deleted before the audience had it: `expired`, or
+/// `lost_unexplained` when the rules kept the file.
+fn expired(
+    index: &Index<'_>,
+    audience: &Audience,
+    figures: &mut GroupFigures,
+    id: MessageId,
+    record: &Record,
+) -> Option<Anomaly> {
+    let expiry = expiry(index, record.ack()?)?;
+    let f = &mut *figures;
+    expiry.count(&mut f.lost, &mut f.lost_unexplained, &mut f.expired);
+    let story = format!("{}; {} never got it", expiry.story, audience.name);
+    Some(Anomaly::new(expiry.kind, Some(id), expiry.at, story))
 }
 
 /// A message stored only in queues of the audience's topic no consumer could read at the end.

@@ -28,6 +28,9 @@
 //!   keep from an audience, and what they let through that they should not (`filters`).
 //! - `stranded`: stored in a queue no consumer could read at the end (the topic's read queues
 //!   or permission there, as the routes gave them): never delivered, not lost.
+//! - `expired`: retention deleted its CommitLog file before the group consumed it.
+//! - `uncorrected_offsets`: a consumer took a queue again below the offset PULL_OFFSET_MOVED
+//!   had corrected it to (`corrections`).
 //!
 //! `listener` judges the guarantees that must not rest on the model's own reports (orderly
 //! exclusivity, at-least-once with retries, failures never acknowledged) from the
@@ -38,8 +41,10 @@
 //!
 //! The checks, one file each: `deliveries` (stale, odd, reordered, rewinds), `redeliveries`
 //! (with their causes), `fates` (what became of every message: delivered, dead-lettered,
-//! abandoned, skipped, lost), `filters` (tag subscriptions), `listener`.
+//! abandoned, skipped, expired, lost), `filters` (tag subscriptions), `corrections`
+//! (PULL_OFFSET_MOVED taken), `listener`.
 
+mod corrections;
 pub(super) mod delays;
 mod deliveries;
 mod fates;
@@ -136,6 +141,14 @@ pub struct GroupFigures {
     /// queues there, or without read permission), never delivered: an operator's doing.
     #[serde(skip_serializing_if = "is_zero")]
     pub stranded: u64,
+    /// Messages retention deleted (their CommitLog file expired) before the group consumed
+    /// them: stored, then gone by design.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub expired: u64,
+    /// Takes of a queue below the offset PULL_OFFSET_MOVED had corrected the consumer to
+    /// (always a bug).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub uncorrected_offsets: u64,
     /// Messages a client's tag compare dropped that the broker's prefilter should have kept
     /// back (their tag's hash code matches no subscribed tag's).
     #[serde(skip_serializing_if = "is_zero")]
@@ -191,6 +204,7 @@ pub(super) fn judge(
     deliveries::judge(index, &mut groups, counts, anomalies);
     redeliveries::judge(index, &mut groups, anomalies);
     delays::judge(index, &mut groups, anomalies);
+    corrections::judge(index, &mut groups, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
         fates::judge(index, audience, figures, anomalies);
         filters::unsubscribed(index, audience, figures, anomalies);

@@ -16,6 +16,7 @@
 //! - `elections`: the votes DLedger members granted and the leaderships they announced.
 //! - `logs`: each DLedger member's log as it recorded it, and where the logs disagreed.
 //! - `topics`: the read queues and permission clients saw at the end, and topic updates.
+//! - `retention`: the CommitLog files retention deleted, and whether the settings allowed it.
 
 mod brokers;
 mod consumers;
@@ -27,6 +28,7 @@ mod ownership;
 pub(super) use ownership::Handover;
 mod promises;
 mod read_back;
+mod retention;
 mod routes;
 mod sends;
 mod subscriptions;
@@ -46,6 +48,7 @@ pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts, Removal};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
+pub(super) use retention::{Deletion, RetentionFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
 pub(crate) use subscriptions::Subscription;
@@ -70,6 +73,7 @@ pub(super) struct Index<'a> {
     pub elections: ElectionFacts,
     pub logs: LogFacts,
     pub topics: TopicFacts,
+    pub retention: RetentionFacts,
     /// When the history ends.
     pub end: model::Time,
 }
@@ -91,6 +95,7 @@ impl<'a> Index<'a> {
             elections: ElectionFacts::default(),
             logs: LogFacts::new(scenario),
             topics: TopicFacts::default(),
+            retention: RetentionFacts::default(),
             end: history.end(),
         };
         for entry in history.entries() {
@@ -107,6 +112,7 @@ impl<'a> Index<'a> {
                     index.consumers.observe_sim(at, name, event);
                     index.listener.observe_sim(scenario, at, node, event);
                     index.routes.observe_sim(at, node, event);
+                    index.retention.observe_sim(scenario, at, node, event);
                 }
                 Recorded::Model(event) => {
                     index.sends.observe(at, node, event);

@@ -8,6 +8,7 @@ mod counts;
 mod dledger;
 mod faults;
 mod names;
+mod retention;
 mod swarm;
 mod tags;
 mod topics;
@@ -236,6 +237,7 @@ fn broker_groups(
             slave_read_enable: group.slave_read_enable,
             memory_bytes: group.memory.0,
             transaction: transaction_config(check, index, group)?,
+            retention: retention::resolve(check, index, group)?,
             dledger,
             nodes: ids,
         });

@@ -1,0 +1,122 @@
+//! The CommitLog files retention deleted, as the harness read them off the disks
+//! (`FileDeleted`): a deletion of the oldest file of a broker's CommitLog directory while a
+//! newer one stays (recovery and truncation delete the newest files, never that one).
+
+use crate::check::spec;
+use crate::history::SimEvent;
+use crate::scenario::{NodeRole, Scenario};
+use model::{NodeId, Time};
+
+/// One CommitLog file retention deleted, with the disk's facts at the deletion.
+#[derive(Clone, Debug)]
+pub(in crate::check) struct Deletion {
+    pub node: NodeId,
+    pub file: String,
+    /// The log offsets it held: `from..from + len`.
+    pub from: u64,
+    pub len: u64,
+    pub at: Time,
+    /// Its mtime, and the machine's wall clock at the deletion.
+    pub modified_ms: u64,
+    pub wall_ms: u64,
+    /// How full the disk was, in whole percent (rounded up); 0 for an unbounded disk.
+    pub used_percent: u64,
+    /// Which of 4.9.8's rules let it go, or why none did.
+    pub rule: Result<String, String>,
+}
+
+impl Deletion {
+    /// Why the rules should have kept the file, if they should.
+    pub fn early(&self) -> Option<&str> {
+        self.rule.as_ref().err().map(String::as_str)
+    }
+}
+
+#[derive(Default)]
+pub(in crate::check) struct RetentionFacts {
+    pub deletions: Vec<Deletion>,
+}
+
+impl RetentionFacts {
+    pub fn observe_sim(&mut self, scenario: &Scenario, at: Time, node: NodeId, event: &SimEvent) {
+        let SimEvent::FileDeleted {
+            file,
+            len,
+            modified_ms,
+            wall_ms,
+            used,
+            capacity,
+            oldest,
+            remaining,
+        } = event
+        else {
+            return;
+        };
+        let Some(name) = file.strip_prefix(spec::COMMIT_LOG_DIR) else {
+            return;
+        };
+        let (Ok(from), true, true) = (name.parse::<u64>(), *oldest, *remaining > 0) else {
+            return;
+        };
+        let NodeRole::Broker { group, .. } = scenario.nodes[node.index()].role else {
+            return;
+        };
+        let mut deletion = Deletion {
+            node,
+            file: file.clone(),
+            from,
+            len: *len,
+            at,
+            modified_ms: *modified_ms,
+            wall_ms: *wall_ms,
+            used_percent: match *capacity {
+                u64::MAX => 0,
+                capacity => spec::used_percent(*used, capacity),
+            },
+            rule: Ok(String::new()),
+        };
+        deletion.rule = rule(&deletion, &scenario.broker_groups[group].retention);
+        self.deletions.push(deletion);
+    }
+
+    /// The deletion that took the byte at `offset` of `node`'s CommitLog after `after`.
+    pub fn took(&self, node: NodeId, offset: u64, after: Time) -> Option<&Deletion> {
+        self.deletions.iter().find(|d| {
+            d.node == node && d.at >= after && d.from <= offset && offset < d.from + d.len
+        })
+    }
+}
+
+/// Which of 4.9.8's rules let retention delete the file then, or why none did: a file goes
+/// when its mtime is `fileReservedTime` old, in a `deleteWhen` hour or on a disk fuller than
+/// `diskMaxUsedSpaceRatio`; any file goes on a disk over 85 % full.
+fn rule(d: &Deletion, settings: &crate::scenario::resolved::Retention) -> Result<String, String> {
+    let disk = format!("the disk {}% full", d.used_percent);
+    if settings.clean_file_forcibly && d.used_percent > spec::CLEAN_FORCIBLY_PERCENT {
+        return Ok(format!(
+            "{disk}, over 85 %: any file goes (cleanFileForciblyEnable)"
+        ));
+    }
+    let age_ms = d.wall_ms.saturating_sub(d.modified_ms);
+    let reserved = settings.file_reserved_time_ms;
+    let age = format!(
+        "last written {} before (fileReservedTime {})",
+        spec::hours(age_ms),
+        spec::hours(reserved)
+    );
+    if age_ms < reserved {
+        return Err(format!("{age}, {disk}"));
+    }
+    let (when, ratio) = (&settings.delete_when, settings.disk_max_used_space_percent);
+    if spec::delete_hour(when, d.wall_ms) {
+        Ok(format!("{age}, in the deleteWhen hour ({when} UTC)"))
+    } else if d.used_percent > ratio {
+        Ok(format!(
+            "{age}, {disk}, over diskMaxUsedSpaceRatio {ratio}%"
+        ))
+    } else {
+        Err(format!(
+            "{age}, outside the deleteWhen hours ({when} UTC), {disk} (diskMaxUsedSpaceRatio {ratio}%)"
+        ))
+    }
+}
