@@ -216,6 +216,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "tags-and-filters",
         "queue-numbers",
         "disk-full-cleanup",
+        "index-lookup",
         "dledger-partition",
         "dledger-follower-crash",
     ] {
@@ -354,6 +355,15 @@ fn a_shrink_that_counts_the_dropped_queues_consumed_is_caught() {
 fn deleting_files_before_their_reserved_time_is_caught() {
     require_caught("disk-full-cleanup", "ignore_file_reserved_time", |s| {
         s.verdict == Verdict::Fail && expected(s, "deleted_early") > 0
+    });
+}
+
+/// An IndexFile that puts keys in the wrong slot: queries by key miss records no recovery
+/// touched (broker-b's, never crashed).
+#[test]
+fn an_index_that_loses_keys_is_caught() {
+    require_caught("index-lookup", "index_wrong_slot", |s| {
+        s.verdict == Verdict::Fail && expected(s, "index_missing_unexplained") > 0
     });
 }
 

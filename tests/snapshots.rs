@@ -64,6 +64,7 @@ snapshots! {
     queue_numbers => "queue-numbers",
     retention => "retention",
     disk_full_cleanup => "disk-full-cleanup",
+    index_lookup => "index-lookup",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

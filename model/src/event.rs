@@ -518,6 +518,14 @@ pub enum Event {
         queue_id: u32,
         error: String,
     },
+    /// The auditor looked a record it read from `replica` up by its `UNIQ_KEY`
+    /// (QUERY_MESSAGE): whether the answer held it.
+    IndexLookup {
+        broker: String,
+        replica: NodeId,
+        id: MessageId,
+        found: bool,
+    },
     /// Every queue has been read back (or given up on).
     ReadBackDone { queues: u32 },
 }

@@ -61,6 +61,8 @@ probes! {
     BROKER_EXPIRED = "broker-expired", false, "a name server dropped a broker silent for 120 s";
     LONG_POLL_WOKEN = "long-poll-woken", false, "a held pull answered when a message arrived in its queue";
     PULL_FROM_SLAVE = "pull-from-slave", false, "a consumer pulled a queue from a slave";
+    INDEX_FILE_DROPPED = "index-file-dropped", false, "a crash's recovery deleted an index file newer than the checkpoint's index timestamp";
+    INDEX_QUERIED = "index-queried", false, "QUERY_MESSAGE found a key in the IndexFile";
     RETENTION_DELETED = "retention-deleted", false, "retention deleted the oldest CommitLog files";
     DISK_FULL = "disk-full", false, "the disk passed 90 % and the store stopped taking writes";
     CQ_MISPLACED = "consume-queue-misplaced", false, "a dispatch met a record past the queue's end and wrote its entry where the queue ended";

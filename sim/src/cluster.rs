@@ -226,6 +226,7 @@ fn broker_config(
         .collect();
     config.store.commit_log_file_size = spec.commit_log_file_size;
     config.store.consume_queue_entries_per_file = spec.consume_queue_file_entries;
+    config.store.index = spec.index;
     config.store.transient_store_pool_enable = spec.transient_store_pool;
     config.store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
     config.transaction = spec.transaction.clone();
@@ -245,6 +246,7 @@ fn broker_config(
         shrink_counts_consumed: scenario.bugs.shrink_counts_consumed,
         broker_ignores_tag_hash: scenario.bugs.broker_ignores_tag_hash,
         ignore_file_reserved_time: scenario.bugs.ignore_file_reserved_time,
+        index_wrong_slot: scenario.bugs.index_wrong_slot,
     };
     let retention = &spec.retention;
     config.store.file_reserved_time_ms = retention.file_reserved_time_ms;
@@ -401,6 +403,7 @@ fn watched(scenario: &Scenario, lost_for_good: &[NodeId], name_servers: &[NodeId
             .map(|c| (c.group.clone(), c.topic.clone()))
             .collect(),
         transactions: scenario.producers.iter().any(|p| p.transaction.is_some()),
+        query_index: scenario.query_index,
     }
 }
 

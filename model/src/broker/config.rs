@@ -66,6 +66,8 @@ pub struct BrokerBugs {
     /// Retention deletes the oldest CommitLog files in the `deleteWhen` hours whatever their
     /// age, as if the disk were over 85 % full: files go before `fileReservedTime`.
     pub ignore_file_reserved_time: bool,
+    /// The IndexFile puts each key in the slot after its hash's: queries walk the wrong chain.
+    pub index_wrong_slot: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.
@@ -173,6 +175,11 @@ pub struct StoreConfig {
     pub clean_resource_interval_ms: u64,
     /// `cleanFileForciblyEnable`: over 85 % full, files go whatever their age.
     pub clean_file_forcibly_enable: bool,
+    /// `messageIndexEnable`: dispatch builds the IndexFile.
+    pub message_index_enable: bool,
+    /// `maxHashSlotNum` and `maxIndexNum` of each index file (5,000,000 and 20,000,000 in
+    /// RocketMQ; scaled down so that files roll).
+    pub index: super::store::index::IndexShape,
 }
 
 impl Default for StoreConfig {
@@ -204,6 +211,11 @@ impl Default for StoreConfig {
             disk_max_used_space_percent: 75,
             clean_resource_interval_ms: 10_000,
             clean_file_forcibly_enable: true,
+            message_index_enable: true,
+            index: super::store::index::IndexShape {
+                slots: 500,
+                entries: 2_000,
+            },
         }
     }
 }

@@ -19,6 +19,7 @@ mod locks;
 mod long_poll;
 mod offsets;
 mod pull;
+mod query;
 pub mod schedule;
 mod send;
 mod send_back;
@@ -364,6 +365,9 @@ impl Running {
                 self.handle_consume_stats(ctx, inbound, &group, &topic)
             }
             Request::GetBrokerRuntimeInfo => self.handle_runtime_info(ctx, inbound),
+            Request::QueryMessage { .. } | Request::ViewMessageById { .. } => {
+                self.handle_lookup(ctx, inbound, request)
+            }
             Request::EndTransaction(end) => self.handle_end_transaction(ctx, end),
             Request::UpdateAndCreateTopic(config) => self.handle_update_topic(ctx, inbound, config),
             Request::GetAllTopicConfig

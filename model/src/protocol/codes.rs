@@ -48,10 +48,12 @@ codes! {
     RequestCode {
         SendMessage = 10, "SEND_MESSAGE";
         PullMessage = 11, "PULL_MESSAGE";
+        QueryMessage = 12, "QUERY_MESSAGE";
         QueryConsumerOffset = 14, "QUERY_CONSUMER_OFFSET";
         UpdateConsumerOffset = 15, "UPDATE_CONSUMER_OFFSET";
         GetMaxOffset = 30, "GET_MAX_OFFSET";
         GetMinOffset = 31, "GET_MIN_OFFSET";
+        ViewMessageById = 33, "VIEW_MESSAGE_BY_ID";
         HeartBeat = 34, "HEART_BEAT";
         UnregisterClient = 35, "UNREGISTER_CLIENT";
         ConsumerSendMsgBack = 36, "CONSUMER_SEND_MSG_BACK";

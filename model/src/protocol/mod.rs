@@ -67,6 +67,18 @@ pub enum Request {
         client_id: String,
         queues: Vec<MessageQueue>,
     },
+    /// Admin -> broker: the messages whose `topic#key` the IndexFile holds, stored in
+    /// `begin_ms..=end_ms` (`QueryMessageRequestHeader`; `unique` for a `UNIQ_KEY`).
+    QueryMessage {
+        topic: String,
+        key: String,
+        max_num: u32,
+        begin_ms: u64,
+        end_ms: u64,
+    },
+    /// Admin -> broker: the message at a CommitLog offset (the offset part of an offset
+    /// message id).
+    ViewMessageById { offset: u64 },
     /// Admin -> broker: a group's progress on every queue of a topic.
     GetConsumeStats { group: String, topic: String },
     /// Admin -> broker: runtime figures (here: the delayed messages not yet delivered).
@@ -132,6 +144,8 @@ impl Request {
             Request::LockBatchMq { .. } => RequestCode::LockBatchMq,
             Request::UnlockBatchMq { .. } => RequestCode::UnlockBatchMq,
             Request::GetConsumeStats { .. } => RequestCode::GetConsumeStats,
+            Request::QueryMessage { .. } => RequestCode::QueryMessage,
+            Request::ViewMessageById { .. } => RequestCode::ViewMessageById,
             Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
             Request::EndTransaction(_) => RequestCode::EndTransaction,
             Request::CheckTransactionState(_) => RequestCode::CheckTransactionState,
@@ -309,6 +323,8 @@ pub enum ResponseBody {
     Route(TopicRouteData),
     Send(SendResult),
     Pull(PullResult),
+    /// Whole records, as QUERY_MESSAGE and VIEW_MESSAGE_BY_ID answer them.
+    Records(Vec<Vec<u8>>),
     ConsumerIds(Vec<String>),
     Offset(u64),
     LockedQueues(Vec<MessageQueue>),

@@ -43,6 +43,7 @@ pub enum AnomalyKind {
     Expired,
     DeletedEarly,
     UncorrectedOffset,
+    IndexMissing,
 }
 
 impl AnomalyKind {
@@ -92,6 +93,7 @@ impl AnomalyKind {
             AnomalyKind::Expired => "expired",
             AnomalyKind::DeletedEarly => "deleted_early",
             AnomalyKind::UncorrectedOffset => "uncorrected_offset",
+            AnomalyKind::IndexMissing => "index_missing",
         }
     }
 }
@@ -137,7 +139,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 36] = [
+    pub(crate) const ALL: [AnomalyKind; 37] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -174,6 +176,7 @@ pub(super) mod tests {
         Expired,
         DeletedEarly,
         UncorrectedOffset,
+        IndexMissing,
     ];
 
     #[test]
@@ -186,9 +189,8 @@ pub(super) mod tests {
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
-                | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset => {
-                    ALL.iter().filter(|k| **k == kind).count()
-                }
+                | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
+                | IndexMissing => ALL.iter().filter(|k| **k == kind).count(),
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }
@@ -213,6 +215,7 @@ pub(super) mod tests {
             SubscriptionConflict,
             Stranded,
             Expired,
+            IndexMissing,
         ];
         assert_eq!(resting, pinned);
     }

@@ -361,7 +361,8 @@ pub const TABLE: &[Expectation] = &[
         meaning: "records a DLedger member dispatched to its ConsumeQueues from entries no \
          quorum of members ever held; named `committed_past_truncation` when a TRUNCATE cut \
          the member's log below its committed index, whose position 0.3.1.2 keeps (dledger \
-         #316)",
+         #316), `torn_entry` when a member's recovery kept a copy torn at a power loss (no CRC \
+         of the body) and pushed it on",
     },
     Expectation {
         name: "uncommitted_dispatches_unexplained",
@@ -533,6 +534,25 @@ pub const TABLE: &[Expectation] = &[
         meaning: "messages retention deleted before a group consumed them (for a topic no group \
          consumes: before the end): their CommitLog file was `fileReservedTime` old in a \
          `deleteWhen` hour, or the disk was full; never `lost`",
+    },
+    Expectation {
+        name: "index_missing",
+        measure: Measure::Count(|o| o.sends.counts.index_missing),
+        needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::IndexMissing)),
+        default: DefaultTo::Nothing,
+        meaning: "records read back that QUERY_MESSAGE by their `UNIQ_KEY` does not find on \
+         their replica (with `query_index = true`); named `index_dropped_at_recovery` when a \
+         crash's recovery deleted the index files newer than the checkpoint's index timestamp \
+         and rebuilt only what it re-dispatched",
+    },
+    Expectation {
+        name: "index_missing_unexplained",
+        measure: Measure::Count(|o| o.sends.counts.index_missing_unexplained),
+        needs_read_back: true,
+        witnesses: None,
+        default: DefaultTo::Zero,
+        meaning: "index misses no recovery explains: a key the IndexFile lost (always a bug)",
     },
     Expectation {
         name: "deleted_early",

@@ -171,6 +171,9 @@ fn dispatched(
         ));
         COMMITTED_PAST_TRUNCATION
     });
+    // A copy torn at a power loss that its member's recovery kept is held by the members it
+    // was pushed to, never by a quorum that wrote it.
+    let cause = cause.or_else(|| torn(index, at, (group, entry_index), entry, &mut story));
     named(AnomalyKind::UncommittedDispatch, at, story, cause)
 }
 

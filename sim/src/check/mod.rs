@@ -29,6 +29,8 @@
 //! - `expired`: stored, then deleted by retention (its CommitLog file was old enough, or the
 //!   disk full) before a group consumed it; `deleted_early`: a file retention deleted that
 //!   4.9.8's rules keep (always a bug), judged from the disks' records of the deletion.
+//! - `index_missing`: a record read back on a replica that QUERY_MESSAGE by its key does not
+//!   find there; `index_missing_unexplained` when no recovery deleted its index file.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -85,6 +87,7 @@ pub mod expectations;
 mod explain;
 mod index;
 mod logs;
+mod lookups;
 mod misplaced;
 mod promises;
 mod replication;
@@ -169,6 +172,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let mut sends = sends::judge(&index, &mut anomalies);
     promises::judge(&index, &mut sends.counts, &mut anomalies);
     retention::judge(&index, &mut sends.counts, &mut anomalies);
+    lookups::judge(&index, &mut sends.counts, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
     sends.counts.transactions = transactions::judge(&index, &mut anomalies);
     // Messages of consumed topics count as lost per group, from deliveries.

@@ -47,6 +47,12 @@ pub struct SendCounts {
     /// then expired: not lost).
     #[serde(skip_serializing_if = "super::consumers::is_zero")]
     pub expired: u64,
+    /// Records read back that a lookup by their key did not find on their replica, and of
+    /// those the ones no recovery explains (always a bug).
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub index_missing: u64,
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub index_missing_unexplained: u64,
     /// CommitLog files retention deleted that its settings kept (always a bug).
     #[serde(skip_serializing_if = "super::consumers::is_zero")]
     pub deleted_early: u64,

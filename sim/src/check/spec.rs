@@ -16,6 +16,9 @@ pub(super) const TRANSACTION_DISCARD_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 /// Where a broker keeps its CommitLog (`storePathCommitLog` under the store root).
 pub(super) const COMMIT_LOG_DIR: &str = "store/commitlog/";
 
+/// Where a broker keeps its index files (`storePathIndex`).
+pub(super) const INDEX_DIR: &str = "store/index/";
+
 /// `rocketmq.broker.diskSpaceCleanForciblyRatio` (0.85) with `cleanFileForciblyEnable`: a
 /// disk fuller than this percent loses its oldest files whatever their age.
 pub(super) const CLEAN_FORCIBLY_PERCENT: u64 = 85;

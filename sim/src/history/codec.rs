@@ -311,6 +311,7 @@ enum_field!(Event {
     ReadQueues { topic, broker, read_queue_nums, readable } = 42,
     TopicUpdated { broker, topic, read_queue_nums, write_queue_nums, perm } = 43,
     ClientDroppedTag { group, consumer, broker, topic, queue_id, queue_offset, tag } = 44,
+    IndexLookup { broker, replica, id, found } = 45,
 });
 
 /// The tag of a model event; a harness event's tag follows it.

@@ -80,6 +80,11 @@ pub const QUESTIONS: &[Question] = &[
         None,
     ),
     q(
+        "index-lookup",
+        "After a crash, a query by key cannot find a message that is still there",
+        None,
+    ),
+    q(
         "queue-numbers",
         "I shrank a topic's queues and messages disappeared",
         None,

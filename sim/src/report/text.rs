@@ -156,6 +156,14 @@ fn send_lines(
             spread.topic, spread.queues, spread.min, spread.max
         );
     }
+    store_notes(out, c);
+    if !c.transactions.is_empty() {
+        transactions(out, &c.transactions, known);
+    }
+}
+
+/// What the store did with messages beyond keeping them: delayed, expired, unindexed.
+fn store_notes(out: &mut String, c: &crate::check::SendCounts) {
     if c.delayed_pending > 0 {
         let _ = writeln!(
             out,
@@ -170,8 +178,12 @@ fn send_lines(
             c.expired, c.deleted_early
         );
     }
-    if !c.transactions.is_empty() {
-        transactions(out, &c.transactions, known);
+    if c.index_missing > 0 {
+        let _ = writeln!(
+            out,
+            "index     missing {} ({} unexplained): records read back that QUERY_MESSAGE by their key did not find",
+            c.index_missing, c.index_missing_unexplained
+        );
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Scenario {
     pub teaches: String,
     pub duration_ms: u64,
     pub drain_timeout_ms: u64,
+    /// The auditor looks every record read back up by its key.
+    pub query_index: bool,
     /// How much simulated time and how many events the run may take.
     pub budget: Budget,
     pub latency: MillisRange,
@@ -113,6 +115,8 @@ pub struct BrokerGroup {
     pub transient_store_pool: bool,
     pub commit_log_file_size: u64,
     pub consume_queue_file_entries: u64,
+    /// The index files' slots and entries.
+    pub index: model::broker::store::index::IndexShape,
     pub sync_flush_timeout_ms: u64,
     pub slave_read_enable: bool,
     /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.

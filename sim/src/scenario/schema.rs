@@ -25,6 +25,10 @@ pub struct ScenarioFile {
     /// How long the drain may take before the run counts as not drained. Default 300 s.
     #[serde(default)]
     pub drain_timeout: Option<Millis>,
+    /// After the read-back, the auditor looks every record it read up by its `UNIQ_KEY`
+    /// (QUERY_MESSAGE) on the replica it read it from: `index_missing`. Default false.
+    #[serde(default)]
+    pub query_index: bool,
     #[serde(default)]
     pub network: NetworkSection,
     #[serde(default)]
@@ -210,6 +214,13 @@ pub struct BrokerGroupSection {
     /// `mappedFileSizeCommitLog`. Default "64KiB" (RocketMQ: 1 GiB), so that files roll.
     #[serde(default = "default_commit_log_file_size")]
     pub commit_log_file_size: Bytes,
+    /// `maxHashSlotNum` of each index file. Default 500 (RocketMQ: 5,000,000).
+    #[serde(default = "default_index_hash_slots")]
+    pub index_hash_slots: u32,
+    /// `maxIndexNum`: entries per index file (a message takes one for its `UNIQ_KEY` and one
+    /// per key). Default 2000 (RocketMQ: 20,000,000).
+    #[serde(default = "default_index_entries")]
+    pub index_entries: u32,
     /// Entries per ConsumeQueue file. Default 1000 (RocketMQ: 300 000).
     #[serde(default = "default_consume_queue_file_entries")]
     pub consume_queue_file_entries: u64,
@@ -336,6 +347,14 @@ pub fn dledger_defaults() -> DLedgerConfig {
 
 fn default_commit_log_file_size() -> Bytes {
     Bytes(StoreConfig::default().commit_log_file_size)
+}
+
+fn default_index_hash_slots() -> u32 {
+    StoreConfig::default().index.slots
+}
+
+fn default_index_entries() -> u32 {
+    StoreConfig::default().index.entries
 }
 
 fn default_consume_queue_file_entries() -> u64 {
@@ -951,6 +970,9 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers commit the offset they asked for, not the correction.
     #[serde(default)]
     pub keep_offset_after_moved: bool,
+    /// The IndexFile puts keys in the wrong slot: lookups by key miss.
+    #[serde(default)]
+    pub index_wrong_slot: bool,
     /// Retention deletes files in the `deleteWhen` hours whatever their age.
     #[serde(default)]
     pub ignore_file_reserved_time: bool,

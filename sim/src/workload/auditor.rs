@@ -11,6 +11,10 @@
 //! the records of consecutive entries, skipping entries whose record the broker cannot read;
 //! when a batch holds fewer records than the entries it covers, the auditor reads that range
 //! again one entry per pull, and reports the entries that led to no record.
+//!
+//! With `query_index`, once every queue is read it looks each record up by its `UNIQ_KEY`
+//! (QUERY_MESSAGE) on the replica it was read from, and reports whether the answer held it
+//! (`IndexLookup`); the read-back is done when every lookup is answered or failed.
 
 use super::roles::{self, GroupReplicas};
 use super::{App, app_timer};
@@ -50,6 +54,8 @@ pub struct Watched {
     /// Transactional producers: wait until every master's check has passed every half
     /// message, even with no group to wait for.
     pub transactions: bool,
+    /// Look every record read back up by its key before the read-back is done.
+    pub query_index: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -59,7 +65,21 @@ enum Pending {
     Route(usize),
     /// A group's progress on a topic (its index in `watched.groups`), or the runtime info.
     Progress(Option<usize>),
+    /// A record's key looked up (its index in `lookups`).
+    Lookup(usize),
 }
+
+/// A record read back, to be looked up by its key once every queue is read.
+#[derive(Clone, Debug)]
+struct Lookup {
+    broker: String,
+    replica: NodeId,
+    topic: String,
+    uniq_key: String,
+}
+
+/// Lookups in flight at once.
+const LOOKUP_WINDOW: usize = 16;
 
 /// A queue to read back, on one broker group.
 #[derive(Clone, Debug)]
@@ -96,6 +116,10 @@ pub struct Auditor {
     route_topics: Vec<usize>,
     /// The progress the current round saw: (group, queue).
     progress: Vec<(String, QueueProgress)>,
+    /// The records to look up by key, the next to ask, and the answers outstanding.
+    lookups: Vec<Lookup>,
+    next_lookup: usize,
+    lookups_out: usize,
 }
 
 impl Auditor {
@@ -120,6 +144,9 @@ impl Auditor {
             routes: Vec::new(),
             route_topics: Vec::new(),
             progress: Vec::new(),
+            lookups: Vec::new(),
+            next_lookup: 0,
+            lookups_out: 0,
         }
     }
 
@@ -331,12 +358,69 @@ impl Auditor {
     }
 
     fn check_done(&mut self, ctx: &mut Context<'_>) {
-        if !self.finished && self.queues.iter().all(|q| q.done) {
-            self.finished = true;
-            ctx.emit(Event::ReadBackDone {
-                queues: self.queues.len() as u32,
+        if self.finished || !self.queues.iter().all(|q| q.done) {
+            return;
+        }
+        if self.next_lookup < self.lookups.len() || self.lookups_out > 0 {
+            return self.look_up(ctx);
+        }
+        self.finished = true;
+        ctx.emit(Event::ReadBackDone {
+            queues: self.queues.len() as u32,
+        });
+    }
+
+    /// Asks for the next keys, up to the window.
+    fn look_up(&mut self, ctx: &mut Context<'_>) {
+        while self.lookups_out < LOOKUP_WINDOW && self.next_lookup < self.lookups.len() {
+            let lookup = &self.lookups[self.next_lookup];
+            let request = Request::QueryMessage {
+                topic: lookup.topic.clone(),
+                key: lookup.uniq_key.clone(),
+                max_num: 32,
+                begin_ms: 0,
+                end_ms: u64::MAX,
+            };
+            let id = ctx.request(lookup.replica, request, PULL_TIMEOUT_MS);
+            self.pending.insert(id, Pending::Lookup(self.next_lookup));
+            self.next_lookup += 1;
+            self.lookups_out += 1;
+        }
+    }
+
+    /// A key's answer: whether it held the record (an unanswered lookup tells nothing).
+    fn on_lookup(
+        &mut self,
+        ctx: &mut Context<'_>,
+        index: usize,
+        result: Result<Response, RpcError>,
+    ) {
+        self.lookups_out -= 1;
+        let lookup = &self.lookups[index];
+        let found = match result {
+            Ok(Response {
+                body: ResponseBody::Records(records),
+                ..
+            }) => Some(records.iter().any(|bytes| {
+                record::decode(bytes)
+                    .is_some_and(|m| m.property(property::UNIQ_KEY) == Some(&lookup.uniq_key))
+            })),
+            Ok(Response {
+                code: ResponseCode::QueryNotFound,
+                ..
+            }) => Some(false),
+            _ => None,
+        };
+        let id = model::MessageId::from_uniq_key(&lookup.uniq_key);
+        if let (Some(found), Some(id)) = (found, id) {
+            ctx.emit(Event::IndexLookup {
+                broker: lookup.broker.clone(),
+                replica: lookup.replica,
+                id,
+                found,
             });
         }
+        self.check_done(ctx);
     }
 }
 
@@ -363,9 +447,19 @@ impl Auditor {
                 queue_id: queue.target.queue_id,
                 offset: position,
             };
-            match record::decode(bytes) {
-                Some(message) => ctx.emit(read_back(&queue.target, entry, bytes, &message)),
-                None => emit_no_record(ctx, &queue.target, position, position + 1),
+            let Some(message) = record::decode(bytes) else {
+                emit_no_record(ctx, &queue.target, position, position + 1);
+                continue;
+            };
+            ctx.emit(read_back(&queue.target, entry, bytes, &message));
+            let uniq_key = message.property(property::UNIQ_KEY);
+            if let (true, Some(uniq_key)) = (self.watched.query_index, uniq_key) {
+                self.lookups.push(Lookup {
+                    broker: queue.target.broker.clone(),
+                    replica: queue.target.node,
+                    topic: message.topic.clone(),
+                    uniq_key: uniq_key.to_string(),
+                });
             }
         }
         queue.offset = pull.next_begin_offset;
@@ -430,6 +524,7 @@ impl Node for Auditor {
             Some(Pending::Pull(index)) => index,
             Some(Pending::Route(topic)) => return self.on_route(ctx, topic, result),
             Some(Pending::Progress(group)) => return self.on_progress(ctx, group, result),
+            Some(Pending::Lookup(index)) => return self.on_lookup(ctx, index, result),
             None => return,
         };
         let response = match result {

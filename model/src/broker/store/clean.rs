@@ -135,6 +135,7 @@ impl MessageStore {
         for cq in self.consume_queues.values_mut() {
             cq.delete_expired_files(disk, min_offset);
         }
+        self.index.delete_expired(disk, min_offset);
     }
 }
 

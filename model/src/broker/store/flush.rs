@@ -74,7 +74,9 @@ impl MessageStore {
         else {
             return false;
         };
-        let path = self.commit_log.files.files[file].path.clone();
+        let Some(path) = self.commit_log.files.file_at(file).map(|f| f.path.clone()) else {
+            return false;
+        };
         let store_timestamp_ms = self
             .commit_log
             .files
@@ -114,7 +116,9 @@ impl MessageStore {
             let Some((file, position)) = cq.files.flush_candidate(least_pages, false) else {
                 continue;
             };
-            let path = cq.files.files[file].path.clone();
+            let Some(path) = cq.files.file_at(file).map(|f| f.path.clone()) else {
+                continue;
+            };
             let id = ctx.disk().flush(&path);
             let flight = InFlight {
                 id,
@@ -147,6 +151,19 @@ impl MessageStore {
             });
             return false;
         }
+        if let Some(at) = self
+            .index
+            .flushing
+            .iter()
+            .position(|(flush, _)| *flush == id)
+        {
+            // `IndexService.flush`: a full file is durable; the checkpoint may say so.
+            let (_, end_ms) = self.index.flushing.remove(at);
+            let checkpoint = &mut self.checkpoint;
+            checkpoint.index_msg_timestamp_ms = checkpoint.index_msg_timestamp_ms.max(end_ms);
+            checkpoint.flush(ctx.disk());
+            return false;
+        }
         if let Some((key, flight)) = self.consume_queue_flushes.remove(&id) {
             if let Some(cq) = self.consume_queues.get_mut(&key) {
                 cq.files.flushed(flight.file, flight.position);
@@ -163,7 +180,9 @@ impl MessageStore {
         // the flush ran are not claimed. GroupCommitService takes it after its flush.
         let store_timestamp_ms = match self.settings.flush_disk_type {
             FlushDiskType::AsyncFlush => flight.store_timestamp_ms,
-            FlushDiskType::SyncFlush => self.commit_log.files.files[flight.file].store_timestamp_ms,
+            FlushDiskType::SyncFlush => {
+                (self.commit_log.files.file_at(flight.file)).map_or(0, |f| f.store_timestamp_ms)
+            }
         };
         if store_timestamp_ms > 0 {
             self.checkpoint.physic_msg_timestamp_ms = store_timestamp_ms;

@@ -323,9 +323,10 @@ impl MappedFileQueue {
         self.committed_where = 0;
     }
 
-    /// What a flush with `least_pages` would write now: the file holding `flushed_where` and
-    /// the position to flush it to, or `None` if it is not worth a flush yet.
-    pub fn flush_candidate(&self, least_pages: u64, committed_only: bool) -> Option<(usize, u64)> {
+    /// What a flush with `least_pages` would write now: the file holding `flushed_where` (by
+    /// its first offset: retention may delete older files before the flush completes) and the
+    /// position to flush it to, or `None` if it is not worth a flush yet.
+    pub fn flush_candidate(&self, least_pages: u64, committed_only: bool) -> Option<(u64, u64)> {
         let index = self
             .find(self.flushed_where)
             .or_else(|| (self.flushed_where == 0 && !self.files.is_empty()).then_some(0))?;
@@ -336,12 +337,20 @@ impl MappedFileQueue {
             file.wrote
         };
         file.able_to_flush(self.file_size, read_position, least_pages)
-            .then_some((index, read_position))
+            .then_some((file.from, read_position))
     }
 
-    /// A flush of file `index` to `position` completed.
-    pub fn flushed(&mut self, index: usize, position: u64) {
-        if let Some(file) = self.files.get_mut(index) {
+    /// The file whose first offset is `from`, if it is still there.
+    pub fn file_at(&self, from: u64) -> Option<&MappedFile> {
+        self.files
+            .get(self.find(from)?)
+            .filter(|file| file.from == from)
+    }
+
+    /// A flush to `position` of the file whose first offset is `from` completed.
+    pub fn flushed(&mut self, from: u64, position: u64) {
+        let index = self.find(from).filter(|i| self.files[*i].from == from);
+        if let Some(file) = index.map(|i| &mut self.files[i]) {
             file.flush_to(position);
             // As in 4.9.8, `flushedWhere` is not moved back by a truncation of the files
             // (`truncateDirtyLogicFiles`): it may stand past the log's end for a while.

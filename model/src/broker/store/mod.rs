@@ -13,7 +13,9 @@ pub mod consume_queue;
 mod dledger;
 mod flush;
 mod get;
+pub mod index;
 pub mod mapped_file_queue;
+mod query;
 pub mod record;
 #[cfg(test)]
 mod tests;
@@ -79,7 +81,8 @@ pub struct Arrival {
 #[derive(Clone, Debug)]
 struct InFlight {
     id: FlushId,
-    file: usize,
+    /// The flushed file's first offset.
+    file: u64,
     position: u64,
     /// The log's store timestamp when the flush was issued (`getStoreTimestamp` before
     /// `flush`): what the checkpoint may claim once it completes.
@@ -108,6 +111,9 @@ pub struct MessageStore {
     /// context): misplaced entries, and a DLedger member's dispatched positions.
     dispatch_reports: Vec<Event>,
     retention: clean::Retention,
+    index: index::IndexService,
+    /// The machine's wall clock at the current step (index files are named by it).
+    wall_ms: u64,
 }
 
 impl MessageStore {
@@ -126,6 +132,8 @@ impl MessageStore {
         )?;
         let consume_queues = load_consume_queues(disk, config.consume_queue_entries_per_file)?;
         let checkpoint = Checkpoint::load(disk);
+        let index_ms = checkpoint.index_msg_timestamp_ms;
+        let index = index::IndexService::load(disk, config.index, abnormal, index_ms);
         let dledger = match settings.dledger.clone() {
             Some(config) => Some(crate::dledger::server::DLedgerServer::open(ctx, config)?),
             None => None,
@@ -146,6 +154,8 @@ impl MessageStore {
             group_commit_target: 0,
             dispatch_reports: Vec::new(),
             retention: clean::Retention::default(),
+            index,
+            wall_ms: ctx.now().wall_clock_ms(),
         };
         let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
@@ -277,6 +287,7 @@ impl MessageStore {
         request: &StoreRequest,
     ) -> Result<Appended, AppendError> {
         let now = ctx.now().wall_clock_ms();
+        self.wall_ms = now;
         if self.retention.disk_full {
             return Err(AppendError::DiskFull);
         }
@@ -365,9 +376,7 @@ impl MessageStore {
         disk: &dyn Disk,
         offset: u64,
     ) -> Option<record::StoredMessage> {
-        let size = self.read_log(disk, offset, 4)?;
-        let size = u32::from_be_bytes(size.try_into().ok()?);
-        record::decode(&self.read_log(disk, offset, u64::from(size))?)
+        record::decode(&self.record_at(disk, offset)?)
     }
 
     pub fn consume_queue(&self, topic: &str, queue_id: u32) -> Option<&ConsumeQueue> {
@@ -468,6 +477,7 @@ impl MessageStore {
     /// Writes one record's ConsumeQueue entry (`doDispatch`); prepared and rolled-back
     /// records have none.
     fn dispatch(&mut self, disk: &mut dyn Disk, request: &DispatchRequest, entries_per_file: u64) {
+        self.build_index(disk, request);
         if !crate::broker::transaction::sys_flag::dispatched(request.sys_flag) {
             return;
         }
@@ -521,6 +531,7 @@ impl MessageStore {
 
     /// A timer of the store is due. Returns the queues that got new messages.
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: StoreTimer) -> Vec<Arrival> {
+        self.wall_ms = ctx.now().wall_clock_ms();
         match timer {
             StoreTimer::Reput => {
                 self.reput_scheduled = false;

@@ -148,6 +148,8 @@ pub struct DispatchRequest {
     pub store_timestamp_ms: u64,
     pub queue_offset: u64,
     pub uniq_key: Option<String>,
+    /// `KEYS`: the application's keys, separated by spaces.
+    pub keys: Option<String>,
     /// The delay level of a message waiting in the schedule topic.
     pub delay_level: Option<u32>,
     /// `MessageSysFlag` (its transaction bits decide whether the record is dispatched).
@@ -243,6 +245,7 @@ fn scan_inner(bytes: &[u8], check_crc: bool) -> Option<Scan> {
         store_timestamp_ms,
         queue_offset,
         uniq_key: properties.get(property::UNIQ_KEY).cloned(),
+        keys: properties.get(property::KEYS).cloned(),
         sys_flag,
         delay_level: properties
             .get(property::DELAY_TIME_LEVEL)

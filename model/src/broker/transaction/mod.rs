@@ -55,6 +55,11 @@ pub mod sys_flag {
     pub fn dispatched(flag: i32) -> bool {
         !matches!(flag & MASK, PREPARED | ROLLBACK)
     }
+
+    /// A rollback's record (`CommitLogDispatcherBuildIndex` skips it).
+    pub fn rolled_back(flag: i32) -> bool {
+        flag & MASK == ROLLBACK
+    }
 }
 
 /// Whether a producer sent this message as a half message.

@@ -125,6 +125,7 @@ impl<'a> Index<'a> {
                     index.elections.observe(at, node, event);
                     index.logs.observe(at, event);
                     index.topics.observe(at, event);
+                    index.retention.observe(at, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);

@@ -1,11 +1,15 @@
-//! The CommitLog files retention deleted, as the harness read them off the disks
-//! (`FileDeleted`): a deletion of the oldest file of a broker's CommitLog directory while a
-//! newer one stays (recovery and truncation delete the newest files, never that one).
+//! Files brokers deleted, as the harness read them off the disks (`FileDeleted`): the CommitLog
+//! files retention deleted (the oldest file of a broker's CommitLog directory while a newer
+//! one stays: recovery and truncation delete the newest files, never that one), and the index
+//! files a restart's recovery deleted (at the instant the process started); and the index
+//! lookups the auditor made (`IndexLookup`).
 
 use crate::check::spec;
 use crate::history::SimEvent;
 use crate::scenario::{NodeRole, Scenario};
-use model::{NodeId, Time};
+use model::event::Event;
+use model::{MessageId, NodeId, Time};
+use std::collections::BTreeMap;
 
 /// One CommitLog file retention deleted, with the disk's facts at the deletion.
 #[derive(Clone, Debug)]
@@ -35,10 +39,41 @@ impl Deletion {
 #[derive(Default)]
 pub(in crate::check) struct RetentionFacts {
     pub deletions: Vec<Deletion>,
+    /// Per node: when it deleted an index file, and which.
+    pub index_drops: BTreeMap<NodeId, Vec<(Time, String)>>,
+    /// Per node: when its process started.
+    pub starts: BTreeMap<NodeId, Vec<Time>>,
+    /// Lookups by key that did not find the record: (when, replica, broker, message).
+    pub index_misses: Vec<(Time, NodeId, String, MessageId)>,
+    pub index_lookups: u64,
 }
 
 impl RetentionFacts {
+    pub fn observe(&mut self, at: Time, event: &Event) {
+        if let Event::IndexLookup {
+            broker,
+            replica,
+            id,
+            found,
+        } = event
+        {
+            self.index_lookups += 1;
+            if !found {
+                self.index_misses.push((at, *replica, broker.clone(), *id));
+            }
+        }
+    }
+
     pub fn observe_sim(&mut self, scenario: &Scenario, at: Time, node: NodeId, event: &SimEvent) {
+        if let SimEvent::Started = event {
+            self.starts.entry(node).or_default().push(at);
+        }
+        if let SimEvent::FileDeleted { file, .. } = event
+            && file.starts_with(spec::INDEX_DIR)
+        {
+            let drops = self.index_drops.entry(node).or_default();
+            drops.push((at, file.clone()));
+        }
         let SimEvent::FileDeleted {
             file,
             len,
@@ -77,6 +112,18 @@ impl RetentionFacts {
         };
         deletion.rule = rule(&deletion, &scenario.broker_groups[group].retention);
         self.deletions.push(deletion);
+    }
+
+    /// The index files `node`'s recovery deleted after `after`: those deleted the instant its
+    /// process started.
+    pub fn recovery_index_drops(
+        &self,
+        node: NodeId,
+        after: Time,
+    ) -> impl Iterator<Item = &(Time, String)> + '_ {
+        let starts = self.starts.get(&node);
+        let drops = self.index_drops.get(&node).into_iter().flatten();
+        drops.filter(move |(at, _)| *at >= after && starts.is_some_and(|s| s.contains(at)))
     }
 
     /// The deletion that took the byte at `offset` of `node`'s CommitLog after `after`.

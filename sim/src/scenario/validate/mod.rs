@@ -118,6 +118,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         teaches: raw.teaches.trim().to_string(),
         duration_ms: raw.duration.0,
         drain_timeout_ms,
+        query_index: raw.query_index,
         budget,
         latency: raw.network.latency,
         flush_latency: raw.disk.flush_latency,
@@ -203,16 +204,7 @@ fn broker_groups(
                 None,
             ));
         }
-        if group.commit_log_file_size.0 < 4096 {
-            return Err(check.error(&path("commit_log_file_size"), "must be at least 4KiB", None));
-        }
-        if group.consume_queue_file_entries == 0 {
-            return Err(check.error(
-                &path("consume_queue_file_entries"),
-                "must be at least 1",
-                None,
-            ));
-        }
+        file_sizes(check, index, group)?;
         let slaves = group.machines().saturating_sub(1);
         if group.role() == MasterRole::SyncMaster && slaves == 0 {
             return Err(check.error(
@@ -233,6 +225,10 @@ fn broker_groups(
             transient_store_pool: group.transient_store_pool,
             commit_log_file_size: group.commit_log_file_size.0,
             consume_queue_file_entries: group.consume_queue_file_entries,
+            index: model::broker::store::index::IndexShape {
+                slots: group.index_hash_slots,
+                entries: group.index_entries,
+            },
             sync_flush_timeout_ms: group.sync_flush_timeout.0,
             slave_read_enable: group.slave_read_enable,
             memory_bytes: group.memory.0,
@@ -244,6 +240,31 @@ fn broker_groups(
     }
 
     Ok(broker_groups)
+}
+
+/// The sizes of a group's CommitLog, ConsumeQueue and index files.
+fn file_sizes(
+    check: &Checker<'_>,
+    index: usize,
+    group: &BrokerGroupSection,
+) -> Result<(), Box<ScenarioError>> {
+    let path = |field| broker_group_path(index, field);
+    if group.commit_log_file_size.0 < 4096 {
+        return Err(check.error(&path("commit_log_file_size"), "must be at least 4KiB", None));
+    }
+    for (field, value) in [
+        ("index_hash_slots", group.index_hash_slots),
+        ("index_entries", group.index_entries),
+    ] {
+        if !(2..=1_000_000).contains(&value) {
+            return Err(check.error(&path(field), "must be 2 to 1,000,000", None));
+        }
+    }
+    if group.consume_queue_file_entries == 0 {
+        let field = &path("consume_queue_file_entries");
+        return Err(check.error(field, "must be at least 1", None));
+    }
+    Ok(())
 }
 
 /// Declares group `index`'s nodes and returns their ids. Classic: the master, named after the
