@@ -65,6 +65,7 @@ snapshots! {
     retention => "retention",
     disk_full_cleanup => "disk-full-cleanup",
     index_lookup => "index-lookup",
+    clock_jump => "clock-jump",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

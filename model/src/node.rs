@@ -97,6 +97,10 @@ pub trait Io {
     /// The process ends itself at once (a crash); it starts again after `restart_after_ms`,
     /// or at the heal if `None`.
     fn exit(&mut self, restart_after_ms: Option<u64>);
+    /// How far this machine's wall clock stands from true time (skews and jumps), in ms.
+    fn clock_offset_ms(&self) -> i64 {
+        0
+    }
 }
 
 /// A node's view of the world during one step.
@@ -113,6 +117,13 @@ impl<'a> Context<'a> {
 
     pub fn now(&self) -> Time {
         self.now
+    }
+
+    /// What this machine's wall clock shows (`System.currentTimeMillis()`): true time since
+    /// the epoch, moved by the machine's skew and jumps.
+    pub fn wall_clock_ms(&self) -> u64 {
+        let true_ms = self.now.wall_clock_ms();
+        true_ms.saturating_add_signed(self.io.clock_offset_ms())
     }
 
     pub fn me(&self) -> NodeId {

@@ -84,7 +84,7 @@ impl DelayService {
     fn deliver_level(&mut self, ctx: &mut Context<'_>, store: &mut MessageStore, level: u32) {
         let index = (level - 1) as usize;
         self.armed[index] = false;
-        let now = ctx.now().wall_clock_ms();
+        let now = ctx.wall_clock_ms();
         let delay = schedule::delay_ms(level);
         loop {
             let offset = self.offsets.next[index];
@@ -107,8 +107,12 @@ impl DelayService {
                     "level {level} is at {} while delivering the entry at {read}",
                     self.offsets.next[index]
                 );
-                // `correctDeliverTimestamp`: a due time beyond now + delay is clock skew.
-                let due = (entry.tags_code.max(0) as u64).min(now + delay);
+                // `correctDeliverTimestamp`: a due time beyond now + delay can only come from
+                // a clock that stepped back; 4.9.8 delivers such a message at once.
+                let due = match entry.tags_code.max(0) as u64 {
+                    due if due > now + delay => now,
+                    due => due,
+                };
                 if due > now {
                     arm(&mut self.armed, ctx, level, due - now);
                     return;

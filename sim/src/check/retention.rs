@@ -74,11 +74,18 @@ pub(super) fn took<'i>(index: &'i Index<'_>, ack: &Ack) -> Option<(&'i Deletion,
         Ok(rule) => rule.clone(),
         Err(why) => format!("before its time: {why}"),
     };
-    let story = format!(
+    let mut story = format!(
         "retention deleted its CommitLog file {} on {} at {} ({how})",
         deletion.file,
         index.name(deletion.node),
         deletion.at
     );
+    if let Some((since, offset)) = index.retention.clock_at(deletion.node, deletion.at) {
+        let sign = if offset < 0 { "-" } else { "+" };
+        let off = super::spec::hours(offset.unsigned_abs());
+        story.push_str(&format!(
+            ", by the machine's clock, {sign}{off} from true time since a clock fault at {since}"
+        ));
+    }
     Some((deletion, story))
 }

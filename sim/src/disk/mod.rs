@@ -244,8 +244,9 @@ impl Disks {
         state.rot(dir, &mut self.stream)
     }
 
-    /// A node's disk as the model uses it, during one step at `now`.
-    pub fn handle(&mut self, node: NodeId, now: Time) -> NodeDisk<'_> {
+    /// A node's disk as the model uses it, during one step at `now`, when the machine's wall
+    /// clock shows `wall_ms` (files' mtimes are stamped with it).
+    pub fn handle(&mut self, node: NodeId, now: Time, wall_ms: u64) -> NodeDisk<'_> {
         let state = self.machines.entry(node).or_default();
         state.settle(now);
         let capacity = self.config.capacities.get(&node).copied();
@@ -254,7 +255,7 @@ impl Disks {
             stream: &mut self.stream,
             config: &self.config,
             now,
-            wall_ms: now.wall_clock_ms(),
+            wall_ms,
             capacity: capacity.unwrap_or(u64::MAX),
             flushes: Vec::new(),
             deleted: Vec::new(),
@@ -443,7 +444,7 @@ mod tests {
     }
 
     fn write_and_flush(disks: &mut Disks, bytes: &[u8], at: u64) -> Time {
-        let mut disk = disks.handle(node(), Time::from_ms(at));
+        let mut disk = disks.handle(node(), Time::from_ms(at), 0);
         disk.create(LOG, 16 * 1024);
         disk.write(LOG, 0, bytes);
         disk.flush(LOG);
@@ -466,9 +467,11 @@ mod tests {
     #[test]
     fn a_process_crash_keeps_the_page_cache() {
         let mut disks = disks();
-        disks.handle(node(), Time::ZERO).write(LOG, 0, b"unflushed");
+        disks
+            .handle(node(), Time::ZERO, 0)
+            .write(LOG, 0, b"unflushed");
         // A kill touches nothing on the machine: the next process reads what the last wrote.
-        let disk = disks.handle(node(), Time::from_ms(100));
+        let disk = disks.handle(node(), Time::from_ms(100), 0);
         assert_eq!(&*disk.read(LOG, 0, 9), b"unflushed");
     }
 
@@ -476,10 +479,10 @@ mod tests {
     fn the_os_writes_back_old_dirty_pages_without_a_flush() {
         let mut disks = disks();
         disks
-            .handle(node(), Time::from_ms(1_000))
+            .handle(node(), Time::from_ms(1_000), 0)
             .write(LOG, 0, b"old");
         disks
-            .handle(node(), Time::from_ms(20_000))
+            .handle(node(), Time::from_ms(20_000), 0)
             .write(LOG, 8192, b"new");
         disks.writeback(Time::from_ms(31_000));
         let machine = disks.machine(node());
@@ -493,7 +496,7 @@ mod tests {
     fn power_loss_drops_dirty_pages() {
         let mut disks = disks();
         let done = write_and_flush(&mut disks, &[1; 5000], 0);
-        disks.handle(node(), done).write(LOG, 5000, &[2; 5000]);
+        disks.handle(node(), done, 0).write(LOG, 5000, &[2; 5000]);
         let machine = disks.machine(node());
         machine.power_loss(done, &mut Stream::new(1, "t"));
         let file = machine.file(LOG).unwrap();
@@ -536,7 +539,7 @@ mod tests {
         machine.wipe();
         assert!(
             disks
-                .handle(node(), done)
+                .handle(node(), done, 0)
                 .list("store/commitlog")
                 .is_empty()
         );
@@ -556,7 +559,7 @@ mod tests {
     #[test]
     fn bit_rot_changes_one_written_byte_of_the_newest_file() {
         let mut disks = disks();
-        let mut disk = disks.handle(node(), Time::ZERO);
+        let mut disk = disks.handle(node(), Time::ZERO, 0);
         disk.create("store/commitlog/00000000000000000000", 64);
         disk.create("store/commitlog/00000000000000000064", 64);
         disk.write("store/commitlog/00000000000000000064", 0, &[7; 10]);
@@ -572,7 +575,7 @@ mod tests {
     #[test]
     fn listing_is_per_directory() {
         let mut disks = disks();
-        let mut disk = disks.handle(node(), Time::ZERO);
+        let mut disk = disks.handle(node(), Time::ZERO, 0);
         disk.create("store/commitlog/00000000000000000000", 10);
         disk.create("store/commitlog/00000000000000065536", 10);
         disk.create("store/consumequeue/orders/0/00000000000000000000", 10);

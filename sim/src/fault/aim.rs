@@ -90,7 +90,8 @@ fn list_mut<'a>(spec: &'a mut FaultSpec, field: &str) -> Option<&'a mut Vec<Node
     match (spec, field) {
         (FaultSpec::Node { candidates, .. }, "node")
         | (FaultSpec::SlowDisk { candidates, .. }, "node")
-        | (FaultSpec::BitRot { candidates }, "node") => Some(candidates),
+        | (FaultSpec::BitRot { candidates }, "node")
+        | (FaultSpec::Clock { candidates, .. }, "node") => Some(candidates),
         (FaultSpec::Partition { a, .. }, "a" | "node") => Some(a),
         (FaultSpec::Partition { b, .. }, "b") => Some(b),
         (

@@ -1,12 +1,13 @@
 //! Fault kinds, one family to a file: `node` (kill, shutdown, power-off, disk-loss, pause),
 //! `network` (partition, drops, delay, bandwidth), `disk` (slow-disk, bit-rot), `role`
-//! (promote, demote) and `topic` (update-topic). Each kind is a [`Kind`]: its name in scenario files, the fields of
+//! (promote, demote), `topic` (update-topic) and `clock` (clock-skew, clock-jump). Each kind is a [`Kind`]: its name in scenario files, the fields of
 //! `[[fault]]` it takes, and how a fault of it resolves to what the plan applies (refusing
 //! what cannot work, naming the field). [`KINDS`] registers them all: a new kind of an
 //! existing family is a `Kind` in its family's file and a line here. Each family also plans
 //! its faults of a seed ([`plan`]): the supervisor's actions, at their times.
 
 pub mod aim;
+pub mod clock;
 pub mod disk;
 pub mod network;
 pub mod node;
@@ -73,6 +74,8 @@ pub const KINDS: &[&Kind] = &[
     &role::PROMOTE,
     &role::DEMOTE,
     &topic::UPDATE_TOPIC,
+    &clock::CLOCK_SKEW,
+    &clock::CLOCK_JUMP,
 ];
 
 /// The kind named `name`.
@@ -292,6 +295,11 @@ pub fn plan(planning: &mut Planning<'_>) {
         } => disk::plan_slow(planning, candidates, *extra_ms),
         FaultSpec::BitRot { candidates } => disk::plan_bit_rot(planning, candidates),
         FaultSpec::UpdateTopic(update) => topic::plan(planning, update),
+        FaultSpec::Clock {
+            candidates,
+            by_ms,
+            undone,
+        } => clock::plan(planning, candidates, *by_ms, *undone),
         spec => {
             let rule = network::rule(spec).expect("every other fault is a network rule");
             planning.rule(rule);

@@ -249,6 +249,7 @@ pub(super) fn rule(spec: &FaultSpec) -> Option<Rule> {
         FaultSpec::Node { .. }
         | FaultSpec::SlowDisk { .. }
         | FaultSpec::BitRot { .. }
+        | FaultSpec::Clock { .. }
         | FaultSpec::UpdateTopic(_) => {
             return None;
         }

@@ -100,6 +100,17 @@ macro_rules! varint_field {
 
 varint_field!(u16, u32, u64, usize);
 
+/// Signed: zigzag, so that small magnitudes of either sign stay short.
+impl Field for i64 {
+    fn put(&self, w: &mut Writer<'_>) {
+        w.varint(((*self << 1) ^ (*self >> 63)) as u64);
+    }
+    fn take(r: &mut Reader<'_>) -> Self {
+        let n = r.varint();
+        ((n >> 1) as i64) ^ -((n & 1) as i64)
+    }
+}
+
 impl Field for bool {
     fn put(&self, w: &mut Writer<'_>) {
         w.byte(u8::from(*self));
@@ -260,6 +271,7 @@ enum_field!(SimEvent {
     Held { offset, end, media, replicas } = 9,
     RoleSwitched {} = 10,
     FileDeleted { file, len, modified_ms, wall_ms, used, capacity, oldest, remaining } = 11,
+    ClockStepped { by_ms, offset_ms } = 12,
 });
 enum_field!(Event {
     BrokerRegistered { broker, broker_id, addr } = 0,

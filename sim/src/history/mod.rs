@@ -114,6 +114,11 @@ pub enum SimEvent {
         oldest: bool,
         remaining: u32,
     },
+    /// This node's wall clock stepped by `by_ms`; it now stands `offset_ms` from true time.
+    ClockStepped {
+        by_ms: i64,
+        offset_ms: i64,
+    },
     /// A byte of a file on this node's disk rotted.
     Corrupted {
         file: String,

@@ -85,6 +85,11 @@ pub const QUESTIONS: &[Question] = &[
         None,
     ),
     q(
+        "clock-jump",
+        "How does RocketMQ use time, and what does a clock jump do?",
+        None,
+    ),
+    q(
         "queue-numbers",
         "I shrank a topic's queues and messages disappeared",
         None,

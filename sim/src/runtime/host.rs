@@ -214,9 +214,10 @@ fn step(
     handler: impl FnOnce(&mut Context<'_>),
 ) {
     let mut disks = disks.lock();
+    let wall_ms = (now.wall_clock_ms()).saturating_add_signed(world.clock_offset_ms(node));
     let mut io = HostIo {
         world: &mut *world,
-        disk: disks.handle(node, now),
+        disk: disks.handle(node, now, wall_ms),
         node,
         now,
         answered: Vec::new(),
@@ -307,5 +308,9 @@ impl Io for HostIo<'_> {
 
     fn exit(&mut self, restart_after_ms: Option<u64>) {
         self.world.request_exit(self.node, restart_after_ms);
+    }
+
+    fn clock_offset_ms(&self) -> i64 {
+        self.world.clock_offset_ms(self.node)
     }
 }

@@ -95,6 +95,14 @@ pub enum Effect {
     },
     /// The operator sends UPDATE_AND_CREATE_TOPIC to a group's master (`crate::fault::topic`).
     UpdateTopic(crate::fault::topic::TopicSend),
+    /// The node's wall clock steps by `by_ms` (`crate::fault::clock`): on with its description,
+    /// back (off) without one.
+    ClockStep {
+        node: NodeId,
+        fault: usize,
+        by_ms: i64,
+        description: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -589,6 +597,20 @@ fn apply_effect(world: &mut World, now: Time, effect: Effect) {
             }
         }
         Effect::UpdateTopic(send) => send_topic_update(world, now, send),
+        Effect::ClockStep {
+            node,
+            fault,
+            by_ms,
+            description,
+        } => {
+            let fault_event = match description {
+                Some(description) => SimEvent::FaultOn { fault, description },
+                None => SimEvent::FaultOff { fault },
+            };
+            world.record_sim(now, Some(node), fault_event);
+            let offset_ms = world.step_clock(node, by_ms);
+            world.record_sim(now, Some(node), SimEvent::ClockStepped { by_ms, offset_ms });
+        }
         Effect::SlowDiskOff { node, fault } => {
             world.record_sim(now, Some(node), SimEvent::FaultOff { fault });
             madsim::plugin::simulator::<DiskSim>()

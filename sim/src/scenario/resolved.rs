@@ -351,6 +351,12 @@ pub enum FaultSpec {
     BitRot { candidates: Vec<NodeId> },
     /// An operator changes a topic's queue numbers and permission.
     UpdateTopic(crate::fault::topic::TopicUpdate),
+    /// A node's wall clock steps by `by_ms`, and back at the end if `undone` (a skew).
+    Clock {
+        candidates: Vec<NodeId>,
+        by_ms: i64,
+        undone: bool,
+    },
 }
 
 /// What must hold: a condition per row of the expectations' table

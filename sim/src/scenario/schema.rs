@@ -4,7 +4,8 @@
 //! `validate`.
 
 use super::units::{
-    Bandwidth, Bytes, Condition, CountCondition, Millis, MillisRange, Rate, TimeCondition,
+    Bandwidth, Bytes, Condition, CountCondition, Millis, MillisRange, Rate, SignedMillis,
+    TimeCondition,
 };
 use crate::ratio::Ratio;
 use model::broker::config::{StoreConfig, TransactionConfig};
@@ -775,6 +776,12 @@ pub struct FaultSection {
     pub perm: Option<u8>,
     #[serde(default)]
     pub brokers: Option<Vec<String>>,
+    /// clock-jump: how far the node's wall clock steps (`"+72h"`, `"-1h"`).
+    #[serde(default)]
+    pub by: Option<SignedMillis>,
+    /// clock-skew: how far the node's wall clock stands from the others' while it lasts.
+    #[serde(default)]
+    pub offset: Option<SignedMillis>,
 }
 
 /// `[swarm]`: each seed enables a random subset of `kinds` and draws its own faults from it

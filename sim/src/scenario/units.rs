@@ -41,6 +41,22 @@ impl Millis {
     }
 }
 
+/// A signed span: how far a clock steps or stands off (`"+2h"`, `"-30m"`, `"72h"`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default, Serialize)]
+pub struct SignedMillis(pub i64);
+
+impl SignedMillis {
+    pub fn parse(text: &str) -> Result<SignedMillis, String> {
+        let text = text.trim();
+        let (sign, rest) = match text.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let magnitude = Millis::parse(rest)?;
+        Ok(SignedMillis(sign * magnitude.0 as i64))
+    }
+}
+
 /// `number * scale`, where `number` may have a fractional part; `None` if malformed or not
 /// a whole number of the base unit.
 fn scaled(number: &str, scale: u64) -> Option<u64> {
@@ -340,6 +356,11 @@ from_string!(
     MillisRange::parse
 );
 from_string!(Bytes, "a size such as \"64KiB\"", Bytes::parse);
+from_string!(
+    SignedMillis,
+    "a signed duration such as \"+2h\" or \"-30m\"",
+    SignedMillis::parse
+);
 from_string!(Rate, "a rate such as \"200/s\"", Rate::parse);
 from_string!(
     Bandwidth,

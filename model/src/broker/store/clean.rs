@@ -85,7 +85,7 @@ impl MessageStore {
 
     /// `cleanFilesPeriodically`: the CommitLog's pass, then the ConsumeQueues'.
     pub(super) fn clean_files(&mut self, ctx: &mut Context<'_>) {
-        let wall_ms = ctx.now().wall_clock_ms();
+        let wall_ms = ctx.wall_clock_ms();
         let space = self.space_to_delete(ctx.disk().usage());
         let config = &self.settings.config;
         let time_up = is_it_time_to_do(&config.delete_when, wall_ms);

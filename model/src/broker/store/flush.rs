@@ -43,7 +43,7 @@ impl MessageStore {
     pub(super) fn flush_commit_log_tick(&mut self, ctx: &mut Context<'_>) {
         let config = &self.settings.config;
         let mut least_pages = config.flush_commit_log_least_pages;
-        let now = ctx.now().wall_clock_ms();
+        let now = ctx.wall_clock_ms();
         if now >= self.last_thorough_flush_ms + config.flush_commit_log_thorough_interval_ms {
             self.last_thorough_flush_ms = now;
             least_pages = 0;
@@ -99,7 +99,7 @@ impl MessageStore {
         let config = &self.settings.config;
         let interval = config.flush_interval_consume_queue_ms;
         let mut least_pages = config.flush_consume_queue_least_pages;
-        let now = ctx.now().wall_clock_ms();
+        let now = ctx.wall_clock_ms();
         let thorough =
             now >= self.last_cq_thorough_flush_ms + config.flush_consume_queue_thorough_interval_ms;
         if thorough {

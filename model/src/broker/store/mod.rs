@@ -155,7 +155,7 @@ impl MessageStore {
             dispatch_reports: Vec::new(),
             retention: clean::Retention::default(),
             index,
-            wall_ms: ctx.now().wall_clock_ms(),
+            wall_ms: ctx.wall_clock_ms(),
         };
         let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
@@ -286,7 +286,7 @@ impl MessageStore {
         ctx: &mut Context<'_>,
         request: &StoreRequest,
     ) -> Result<Appended, AppendError> {
-        let now = ctx.now().wall_clock_ms();
+        let now = ctx.wall_clock_ms();
         self.wall_ms = now;
         if self.retention.disk_full {
             return Err(AppendError::DiskFull);
@@ -531,7 +531,7 @@ impl MessageStore {
 
     /// A timer of the store is due. Returns the queues that got new messages.
     pub fn on_timer(&mut self, ctx: &mut Context<'_>, timer: StoreTimer) -> Vec<Arrival> {
-        self.wall_ms = ctx.now().wall_clock_ms();
+        self.wall_ms = ctx.wall_clock_ms();
         match timer {
             StoreTimer::Reput => {
                 self.reput_scheduled = false;

@@ -206,7 +206,7 @@ impl Round<'_> {
     }
 
     fn run(&mut self, ctx: &mut Context<'_>) {
-        let start = ctx.now().wall_clock_ms();
+        let start = ctx.wall_clock_ms();
         let (half_offset, op_offset) = (
             self.check_progress(HALF_TOPIC),
             self.check_progress(OP_TOPIC),

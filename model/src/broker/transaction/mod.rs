@@ -208,7 +208,7 @@ impl Running {
             }
         }
         // `deletePrepareMessage`: the op message; its put result is ignored.
-        let op = op_message(&half, half.queue_offset, ctx.now().wall_clock_ms());
+        let op = op_message(&half, half.queue_offset, ctx.wall_clock_ms());
         if let Ok(appended) = store.put(ctx, &op) {
             check_after_half(&half, &appended, "op message");
         }

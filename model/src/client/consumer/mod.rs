@@ -293,7 +293,7 @@ impl Consumer {
     pub fn start(&mut self, ctx: &mut Context<'_>, core: &mut ClientCore) {
         self.client_id = core.config.client_id.clone();
         // `subscribe` and `copySubscription`: the version is the time they were made.
-        let version = ctx.now().wall_clock_ms();
+        let version = ctx.wall_clock_ms();
         self.subscriptions.clear();
         for topic in self.topics() {
             let expression = if topic == self.config.topic {

@@ -299,7 +299,7 @@ impl Producer {
             let request = Request::SendMessage(SendMessage {
                 producer_group: self.config.group.clone(),
                 queue_id: queue.queue_id,
-                born_timestamp_ms: ctx.now().wall_clock_ms(),
+                born_timestamp_ms: ctx.wall_clock_ms(),
                 reconsume_times,
                 message,
             });

@@ -46,6 +46,8 @@ pub(in crate::check) struct RetentionFacts {
     /// Lookups by key that did not find the record: (when, replica, broker, message).
     pub index_misses: Vec<(Time, NodeId, String, MessageId)>,
     pub index_lookups: u64,
+    /// Per node: when a clock fault stepped its wall clock, and where it then stood.
+    pub clock_steps: BTreeMap<NodeId, Vec<(Time, i64)>>,
 }
 
 impl RetentionFacts {
@@ -67,6 +69,12 @@ impl RetentionFacts {
     pub fn observe_sim(&mut self, scenario: &Scenario, at: Time, node: NodeId, event: &SimEvent) {
         if let SimEvent::Started = event {
             self.starts.entry(node).or_default().push(at);
+        }
+        if let SimEvent::ClockStepped { offset_ms, .. } = event {
+            self.clock_steps
+                .entry(node)
+                .or_default()
+                .push((at, *offset_ms));
         }
         if let SimEvent::FileDeleted { file, .. } = event
             && file.starts_with(spec::INDEX_DIR)
@@ -124,6 +132,13 @@ impl RetentionFacts {
         let starts = self.starts.get(&node);
         let drops = self.index_drops.get(&node).into_iter().flatten();
         drops.filter(move |(at, _)| *at >= after && starts.is_some_and(|s| s.contains(at)))
+    }
+
+    /// Where `node`'s clock stood at `at`, and since when, if a clock fault had moved it.
+    pub fn clock_at(&self, node: NodeId, at: Time) -> Option<(Time, i64)> {
+        let steps = self.clock_steps.get(&node)?;
+        let (since, offset) = steps.iter().rev().find(|(step, _)| *step <= at)?;
+        (*offset != 0).then_some((*since, *offset))
     }
 
     /// The deletion that took the byte at `offset` of `node`'s CommitLog after `after`.

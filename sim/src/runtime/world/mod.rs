@@ -141,6 +141,8 @@ struct Slot {
     stream: Stream,
     /// An operator switched its role (see `NodeSpec::switched`).
     switched: bool,
+    /// How far the machine's wall clock stands from true time (clock faults).
+    clock_offset_ms: i64,
 }
 
 /// One packet as it was sent, for the report's space-time diagram (kept with the trace).
@@ -214,6 +216,18 @@ pub struct RunProgress {
 }
 
 impl World {
+    /// How far `node`'s wall clock stands from true time.
+    pub fn clock_offset_ms(&self, node: NodeId) -> i64 {
+        self.slots[node.index()].clock_offset_ms
+    }
+
+    /// `node`'s wall clock steps by `by_ms` (a clock fault); returns its offset now.
+    pub fn step_clock(&mut self, node: NodeId, by_ms: i64) -> i64 {
+        let slot = &mut self.slots[node.index()];
+        slot.clock_offset_ms += by_ms;
+        slot.clock_offset_ms
+    }
+
     pub fn new(seed: u64, names: Vec<String>, net: Network) -> World {
         let slots = names
             .iter()
@@ -227,6 +241,7 @@ impl World {
                 armed: BTreeSet::new(),
                 stream: Stream::new(seed, &format!("node/{name}")),
                 switched: false,
+                clock_offset_ms: 0,
             })
             .collect();
         World {

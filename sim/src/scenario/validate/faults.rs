@@ -126,7 +126,8 @@ pub(super) fn request_codes(request: &Option<Names>) -> Result<Vec<RequestCode>,
 fn not_the_auditor(spec: &FaultSpec, resolve: &Resolve<'_>) -> Result<(), Refusal> {
     let (FaultSpec::Node { candidates, .. }
     | FaultSpec::SlowDisk { candidates, .. }
-    | FaultSpec::BitRot { candidates }) = spec
+    | FaultSpec::BitRot { candidates }
+    | FaultSpec::Clock { candidates, .. }) = spec
     else {
         return Ok(());
     };
