@@ -217,6 +217,7 @@ fn the_same_seeds_pass_without_the_defects() {
         "queue-numbers",
         "disk-full-cleanup",
         "index-lookup",
+        "clock-jump",
         "dledger-partition",
         "dledger-follower-crash",
     ] {
@@ -364,6 +365,16 @@ fn deleting_files_before_their_reserved_time_is_caught() {
 fn an_index_that_loses_keys_is_caught() {
     require_caught("index-lookup", "index_wrong_slot", |s| {
         s.verdict == Verdict::Fail && expected(s, "index_missing_unexplained") > 0
+    });
+}
+
+/// Abnormal recovery that scans from the newest CommitLog file, whatever the checkpoint says:
+/// after broker-b's clock stepped back and it lost power, the checker works out where 4.9.8
+/// starts from what the disk held, and does not take the clock for an excuse.
+#[test]
+fn a_recovery_from_the_wrong_file_after_a_clock_jump_is_caught() {
+    require_caught("clock-jump", "recover_from_newest_file", |s| {
+        s.verdict == Verdict::Fail && expected(s, "recovery_misstarts") > 0
     });
 }
 

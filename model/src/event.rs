@@ -273,6 +273,9 @@ pub enum Event {
     Recovered {
         broker: String,
         abnormal: bool,
+        /// The first offset of the CommitLog file recovery began its scan with (an abnormal
+        /// recovery re-dispatches from there).
+        scanned_from: u64,
         /// The commitlog's max offset after recovery.
         max_offset: u64,
         /// Bytes of torn or partial records cut from the tail.

@@ -247,6 +247,7 @@ fn broker_config(
         broker_ignores_tag_hash: scenario.bugs.broker_ignores_tag_hash,
         ignore_file_reserved_time: scenario.bugs.ignore_file_reserved_time,
         index_wrong_slot: scenario.bugs.index_wrong_slot,
+        recover_from_newest_file: scenario.bugs.recover_from_newest_file,
     };
     let retention = &spec.retention;
     config.store.file_reserved_time_ms = retention.file_reserved_time_ms;

@@ -68,6 +68,9 @@ pub struct BrokerBugs {
     pub ignore_file_reserved_time: bool,
     /// The IndexFile puts each key in the slot after its hash's: queries walk the wrong chain.
     pub index_wrong_slot: bool,
+    /// Abnormal recovery ignores the checkpoint and scans from the newest CommitLog file, as
+    /// if every file's first record were old enough.
+    pub recover_from_newest_file: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

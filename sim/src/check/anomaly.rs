@@ -44,6 +44,7 @@ pub enum AnomalyKind {
     DeletedEarly,
     UncorrectedOffset,
     IndexMissing,
+    RecoveryMisstart,
 }
 
 impl AnomalyKind {
@@ -94,6 +95,7 @@ impl AnomalyKind {
             AnomalyKind::DeletedEarly => "deleted_early",
             AnomalyKind::UncorrectedOffset => "uncorrected_offset",
             AnomalyKind::IndexMissing => "index_missing",
+            AnomalyKind::RecoveryMisstart => "recovery_misstart",
         }
     }
 }
@@ -139,7 +141,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 37] = [
+    pub(crate) const ALL: [AnomalyKind; 38] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -177,6 +179,7 @@ pub(super) mod tests {
         DeletedEarly,
         UncorrectedOffset,
         IndexMissing,
+        RecoveryMisstart,
     ];
 
     #[test]
@@ -190,7 +193,7 @@ pub(super) mod tests {
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
                 | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
-                | IndexMissing => ALL.iter().filter(|k| **k == kind).count(),
+                | IndexMissing | RecoveryMisstart => ALL.iter().filter(|k| **k == kind).count(),
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }

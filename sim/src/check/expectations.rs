@@ -555,6 +555,17 @@ pub const TABLE: &[Expectation] = &[
         meaning: "index misses no recovery explains: a key the IndexFile lost (always a bug)",
     },
     Expectation {
+        name: "recovery_misstarts",
+        measure: Measure::Count(|o| o.sends.counts.recovery_misstarts),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::RecoveryMisstart)),
+        default: DefaultTo::Zero,
+        meaning: "abnormal recoveries that began their CommitLog scan at another file than \
+         4.9.8's rule picks from what the disk held (the newest file whose first record is no \
+         newer than the checkpoint's timestamp less 3 s): a clock that stepped back changes the \
+         file, never the rule",
+    },
+    Expectation {
         name: "deleted_early",
         measure: Measure::Count(|o| o.sends.counts.deleted_early),
         needs_read_back: false,

@@ -90,6 +90,7 @@ mod logs;
 mod lookups;
 mod misplaced;
 mod promises;
+mod recoveries;
 mod replication;
 mod retention;
 mod routes;
@@ -173,6 +174,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     promises::judge(&index, &mut sends.counts, &mut anomalies);
     retention::judge(&index, &mut sends.counts, &mut anomalies);
     lookups::judge(&index, &mut sends.counts, &mut anomalies);
+    recoveries::judge(&index, &mut sends.counts, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
     sends.counts.transactions = transactions::judge(&index, &mut anomalies);
     // Messages of consumed topics count as lost per group, from deliveries.

@@ -53,6 +53,10 @@ pub struct SendCounts {
     pub index_missing: u64,
     #[serde(skip_serializing_if = "super::consumers::is_zero")]
     pub index_missing_unexplained: u64,
+    /// Abnormal recoveries that began at another CommitLog file than 4.9.8's rule picks
+    /// (always a bug).
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub recovery_misstarts: u64,
     /// CommitLog files retention deleted that its settings kept (always a bug).
     #[serde(skip_serializing_if = "super::consumers::is_zero")]
     pub deleted_early: u64,

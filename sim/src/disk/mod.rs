@@ -181,6 +181,15 @@ impl DiskState {
         self.files.values().map(File::dirty_page_count).sum()
     }
 
+    /// The files directly inside `dir`, by path, in name order.
+    pub fn files_in<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a str, &'a File)> + 'a {
+        let prefix = format!("{dir}/");
+        let from = prefix.clone();
+        (self.files.range(from..))
+            .take_while(move |(path, _)| path.starts_with(&prefix))
+            .map(|(path, file)| (path.as_str(), file))
+    }
+
     /// The bytes the files take.
     pub fn used(&self) -> u64 {
         self.files.values().map(|file| file.len() as u64).sum()

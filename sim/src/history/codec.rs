@@ -272,6 +272,7 @@ enum_field!(SimEvent {
     RoleSwitched {} = 10,
     FileDeleted { file, len, modified_ms, wall_ms, used, capacity, oldest, remaining } = 11,
     ClockStepped { by_ms, offset_ms } = 12,
+    RecoveryInputs { physic_ms, logics_ms, files } = 13,
 });
 enum_field!(Event {
     BrokerRegistered { broker, broker_id, addr } = 0,
@@ -289,7 +290,7 @@ enum_field!(Event {
     ReplicaStarted { broker, offset } = 11,
     ReplicaMismatch { broker, master, master_offset, slave_offset } = 12,
     ReplicaOverclaimed { broker, slave, reported, master_offset } = 13,
-    Recovered { broker, abnormal, max_offset, truncated_bytes } = 14,
+    Recovered { broker, abnormal, scanned_from, max_offset, truncated_bytes } = 14,
     ConsumeQueueMisplaced { broker, entry, queue_offset, commit_log_offset } = 15,
     Delivered { group, consumer, id, topic, broker, queue_topic, queue_id, queue_offset,
         reconsume_times, body_crc, consumed, took_ms } = 16,

@@ -114,6 +114,14 @@ pub enum SimEvent {
         oldest: bool,
         remaining: u32,
     },
+    /// What a broker's disk held for its recovery as its process started after a crash (read
+    /// by the harness before the process ran): the checkpoint's physic and logics timestamps
+    /// and the first offset and first record's store timestamp of each CommitLog file.
+    RecoveryInputs {
+        physic_ms: u64,
+        logics_ms: u64,
+        files: Vec<(u64, u64)>,
+    },
     /// This node's wall clock stepped by `by_ms`; it now stands `offset_ms` from true time.
     ClockStepped {
         by_ms: i64,

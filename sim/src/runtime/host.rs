@@ -51,6 +51,10 @@ pub async fn host_loop(
             world.booted(node);
         }
         let now = world.now();
+        let inputs = super::recovery::inputs(disks.lock().settled(node, now));
+        if let Some(inputs) = inputs {
+            world.record_sim(now, Some(node), inputs);
+        }
         step(&mut world, &disks, node, now, |ctx| process.on_start(ctx));
     }
     loop {

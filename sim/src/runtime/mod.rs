@@ -3,6 +3,7 @@
 
 pub mod host;
 pub mod promises;
+mod recovery;
 pub mod supervisor;
 pub mod world;
 

@@ -977,6 +977,9 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers commit the offset they asked for, not the correction.
     #[serde(default)]
     pub keep_offset_after_moved: bool,
+    /// Abnormal recovery scans from the newest CommitLog file, ignoring the checkpoint.
+    #[serde(default)]
+    pub recover_from_newest_file: bool,
     /// The IndexFile puts keys in the wrong slot: lookups by key miss.
     #[serde(default)]
     pub index_wrong_slot: bool,

@@ -59,6 +59,8 @@ pub struct CommitLog {
 pub struct Recovery {
     /// Where the valid log ends.
     pub process_offset: u64,
+    /// The first offset of the file the scan began with.
+    pub scanned_from: u64,
     /// Bytes after it that had been written before the crash and are now cut off.
     pub truncated_bytes: u64,
 }
@@ -324,6 +326,7 @@ impl CommitLog {
             self.files.committed_where = 0;
             return Recovery {
                 process_offset: 0,
+                scanned_from: 0,
                 truncated_bytes: 0,
             };
         }
@@ -341,6 +344,7 @@ impl CommitLog {
                 })
                 .unwrap_or(0),
         };
+        let scanned_from = self.files.files[index].from;
         let mut process_offset;
         loop {
             let file = &self.files.files[index];
@@ -390,6 +394,7 @@ impl CommitLog {
         }
         Recovery {
             process_offset,
+            scanned_from,
             truncated_bytes: written_end.saturating_sub(process_offset),
         }
     }

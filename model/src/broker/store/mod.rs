@@ -114,6 +114,8 @@ pub struct MessageStore {
     index: index::IndexService,
     /// The machine's wall clock at the current step (index files are named by it).
     wall_ms: u64,
+    /// Where the last recovery's scan of the CommitLog began.
+    scanned_from: u64,
 }
 
 impl MessageStore {
@@ -156,6 +158,7 @@ impl MessageStore {
             retention: clean::Retention::default(),
             index,
             wall_ms: ctx.wall_clock_ms(),
+            scanned_from: 0,
         };
         let truncated_bytes = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
@@ -165,6 +168,7 @@ impl MessageStore {
         ctx.emit(Event::Recovered {
             broker: store.settings.broker_name.clone(),
             abnormal,
+            scanned_from: store.scanned_from,
             max_offset: store.max_wrote_offset(),
             truncated_bytes,
         });
@@ -192,9 +196,13 @@ impl MessageStore {
             config.check_crc_on_recover && !self.settings.bugs.skip_crc_check_on_recover;
         let entries_per_file = config.consume_queue_entries_per_file;
         let mut redispatched = Vec::new();
+        let min_timestamp = match self.settings.bugs.recover_from_newest_file {
+            true => u64::MAX,
+            false => self.checkpoint.min_timestamp_ms(),
+        };
         let recovery = self.commit_log.recover(
             disk,
-            abnormal.then(|| self.checkpoint.min_timestamp_ms()),
+            abnormal.then_some(min_timestamp),
             check_crc,
             &mut |request| redispatched.push(request.clone()),
         );
@@ -213,6 +221,7 @@ impl MessageStore {
             }
         }
         self.recover_topic_queue_table(disk);
+        self.scanned_from = recovery.scanned_from;
         recovery.truncated_bytes
     }
 

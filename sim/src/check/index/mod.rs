@@ -17,6 +17,7 @@
 //! - `logs`: each DLedger member's log as it recorded it, and where the logs disagreed.
 //! - `topics`: the read queues and permission clients saw at the end, and topic updates.
 //! - `retention`: the CommitLog files retention deleted, and whether the settings allowed it.
+//! - `recoveries`: where each abnormal recovery began, and where 4.9.8's rule begins it.
 
 mod brokers;
 mod consumers;
@@ -28,6 +29,7 @@ mod ownership;
 pub(super) use ownership::Handover;
 mod promises;
 mod read_back;
+mod recoveries;
 mod retention;
 mod routes;
 mod sends;
@@ -48,6 +50,7 @@ pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts, Removal};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
+pub(super) use recoveries::RecoveryFacts;
 pub(super) use retention::{Deletion, RetentionFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};
@@ -74,6 +77,7 @@ pub(super) struct Index<'a> {
     pub logs: LogFacts,
     pub topics: TopicFacts,
     pub retention: RetentionFacts,
+    pub recoveries: RecoveryFacts,
     /// When the history ends.
     pub end: model::Time,
 }
@@ -96,6 +100,7 @@ impl<'a> Index<'a> {
             logs: LogFacts::new(scenario),
             topics: TopicFacts::default(),
             retention: RetentionFacts::default(),
+            recoveries: RecoveryFacts::default(),
             end: history.end(),
         };
         for entry in history.entries() {
@@ -113,6 +118,7 @@ impl<'a> Index<'a> {
                     index.listener.observe_sim(scenario, at, node, event);
                     index.routes.observe_sim(at, node, event);
                     index.retention.observe_sim(scenario, at, node, event);
+                    index.recoveries.observe_sim(node, event);
                 }
                 Recorded::Model(event) => {
                     index.sends.observe(at, node, event);
@@ -126,6 +132,7 @@ impl<'a> Index<'a> {
                     index.logs.observe(at, event);
                     index.topics.observe(at, event);
                     index.retention.observe(at, event);
+                    index.recoveries.observe(at, node, event);
                     if let Some(node) = node {
                         index.routes.observe(at, node, event);
                         index.misplaced.observe(at, node, event);
