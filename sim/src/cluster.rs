@@ -224,11 +224,7 @@ fn broker_config(
             perm: topic.perm,
         })
         .collect();
-    config.store.commit_log_file_size = spec.commit_log_file_size;
-    config.store.consume_queue_entries_per_file = spec.consume_queue_file_entries;
-    config.store.index = spec.index;
-    config.store.transient_store_pool_enable = spec.transient_store_pool;
-    config.store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
+    store_config(spec, &mut config.store);
     config.transaction = spec.transaction.clone();
     config.bugs = BrokerBugs {
         ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
@@ -249,14 +245,7 @@ fn broker_config(
         index_wrong_slot: scenario.bugs.index_wrong_slot,
         recover_from_newest_file: scenario.bugs.recover_from_newest_file,
     };
-    let retention = &spec.retention;
-    config.store.file_reserved_time_ms = retention.file_reserved_time_ms;
-    config.store.delete_when = retention.delete_when.clone();
-    config.store.disk_max_used_space_percent = retention.disk_max_used_space_percent;
-    config.store.clean_resource_interval_ms = retention.clean_resource_interval_ms;
-    config.store.clean_file_forcibly_enable = retention.clean_file_forcibly;
     config.slave_read_enable = spec.slave_read_enable;
-    config.store.total_memory_bytes = spec.memory_bytes;
     if spec.is_dledger() {
         // Until its member's first role change, a DLedger broker has the default role and no
         // id it would register (BrokerStartup's -1): the change gives it both.
@@ -419,6 +408,25 @@ pub struct FaultDraw {
 /// The broker groups whose SEND_OK promises something the disks can show: flushed
 /// (SYNC_FLUSH), held by a slave (SYNC_MASTER), or held by a quorum of a DLedger group's
 /// members; each machine with the directory its log lies in.
+/// A group's store settings: its files, replication limits and retention.
+fn store_config(spec: &BrokerGroup, store: &mut model::broker::config::StoreConfig) {
+    store.commit_log_file_size = spec.commit_log_file_size;
+    store.consume_queue_entries_per_file = spec.consume_queue_file_entries;
+    store.index = spec.index;
+    store.ha_slave_fallbehind_max = spec.ha.slave_fallbehind_max;
+    store.ha_transfer_batch_size = spec.ha.transfer_batch_size;
+    store.slave_timeout_ms = spec.ha.slave_timeout_ms;
+    store.transient_store_pool_enable = spec.transient_store_pool;
+    store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
+    store.total_memory_bytes = spec.memory_bytes;
+    let retention = &spec.retention;
+    store.file_reserved_time_ms = retention.file_reserved_time_ms;
+    store.delete_when = retention.delete_when.clone();
+    store.disk_max_used_space_percent = retention.disk_max_used_space_percent;
+    store.clean_resource_interval_ms = retention.clean_resource_interval_ms;
+    store.clean_file_forcibly_enable = retention.clean_file_forcibly;
+}
+
 /// Each broker machine's disk size, where its group names one.
 pub fn disk_capacities(scenario: &Scenario) -> BTreeMap<NodeId, u64> {
     let groups = scenario.broker_groups.iter();

@@ -123,6 +123,8 @@ pub struct BrokerGroup {
     pub memory_bytes: u64,
     pub transaction: model::broker::TransactionConfig,
     pub retention: Retention,
+    /// `haSlaveFallbehindMax`, `haTransferBatchSize`, `slaveTimeout`.
+    pub ha: HaLimits,
     /// `Some` for a DLedger group (`replication = "dledger"`): its members' settings.
     pub dledger: Option<DLedgerGroup>,
     /// Master first, then slaves; in a DLedger group, its members `n0`, `n1`, ... in order.
@@ -134,6 +136,14 @@ impl BrokerGroup {
     pub fn is_dledger(&self) -> bool {
         self.dledger.is_some()
     }
+}
+
+/// The limits of a classic group's replication.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct HaLimits {
+    pub slave_fallbehind_max: u64,
+    pub transfer_batch_size: u64,
+    pub slave_timeout_ms: u64,
 }
 
 /// A broker group's retention settings and its machines' disk size.

@@ -228,6 +228,18 @@ pub struct BrokerGroupSection {
     /// `syncFlushTimeout`. Default "5s".
     #[serde(default = "default_sync_flush_timeout")]
     pub sync_flush_timeout: Millis,
+    /// `haSlaveFallbehindMax`: a SYNC_MASTER answers SLAVE_NOT_AVAILABLE when its slaves are
+    /// further behind than this; classic only. Default "256MiB".
+    #[serde(default)]
+    pub ha_slave_fallbehind_max: Option<Bytes>,
+    /// `haTransferBatchSize`: the most a master pushes to a slave at once; classic only.
+    /// Default "32KiB".
+    #[serde(default)]
+    pub ha_transfer_batch_size: Option<Bytes>,
+    /// `slaveTimeout`: how long a SYNC_MASTER waits for a slave before FLUSH_SLAVE_TIMEOUT;
+    /// classic only. Default "3s".
+    #[serde(default)]
+    pub slave_timeout: Option<Millis>,
     /// `slaveReadEnable`: a master sends consumers that fall far behind to a slave. Default
     /// false.
     #[serde(default)]

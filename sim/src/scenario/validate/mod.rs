@@ -16,8 +16,8 @@ mod topics;
 use super::error::{ScenarioError, Step, did_you_mean, key, locate, render_path};
 use super::resolved::*;
 use super::schema::{
-    BrokerGroupSection, ExpectSection, MasterRole, ProducerSection, ScenarioFile, SelectorName,
-    SendModeName,
+    BrokerGroupSection, ExpectSection, MasterRole, ProducerSection, Replication, ScenarioFile,
+    SelectorName, SendModeName,
 };
 use super::units::Condition;
 use crate::workload::transaction::TransactionSpec;
@@ -234,12 +234,49 @@ fn broker_groups(
             memory_bytes: group.memory.0,
             transaction: transaction_config(check, index, group)?,
             retention: retention::resolve(check, index, group)?,
+            ha: ha_limits(check, index, group)?,
             dledger,
             nodes: ids,
         });
     }
 
     Ok(broker_groups)
+}
+
+/// A classic group's replication limits, RocketMQ's defaults where the file names none.
+fn ha_limits(
+    check: &Checker<'_>,
+    index: usize,
+    group: &BrokerGroupSection,
+) -> Result<HaLimits, Box<ScenarioError>> {
+    let path = |field| broker_group_path(index, field);
+    let defaults = model::broker::config::StoreConfig::default();
+    let named = [
+        (
+            "ha_slave_fallbehind_max",
+            group.ha_slave_fallbehind_max.map(|b| b.0),
+        ),
+        (
+            "ha_transfer_batch_size",
+            group.ha_transfer_batch_size.map(|b| b.0),
+        ),
+        ("slave_timeout", group.slave_timeout.map(|m| m.0)),
+    ];
+    for (field, value) in named {
+        let Some(value) = value else { continue };
+        if group.replication == Replication::Dledger {
+            let message = "a DLedger group replicates through DLedger, not HAService";
+            return Err(check.error(&path(field), message, Some(format!("remove `{field}`"))));
+        }
+        if value == 0 {
+            return Err(check.error(&path(field), "must be more than 0", None));
+        }
+    }
+    Ok(HaLimits {
+        slave_fallbehind_max: named[0].1.unwrap_or(defaults.ha_slave_fallbehind_max),
+        transfer_batch_size: named[1].1.unwrap_or(defaults.ha_transfer_batch_size),
+        slave_timeout_ms: named[2].1.unwrap_or(defaults.slave_timeout_ms),
+    })
 }
 
 /// The sizes of a group's CommitLog, ConsumeQueue and index files.

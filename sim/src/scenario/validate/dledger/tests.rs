@@ -255,6 +255,24 @@ fn dledger_commit_log_has_no_transient_pool_and_no_sync_flush() {
 }
 
 #[test]
+fn ha_limits_are_classic_only_and_more_than_zero() {
+    let dledger = "replication = \"dledger\"";
+    refused(
+        &format!("{dledger}\nslave_timeout = \"5s\""),
+        1,
+        "slave_timeout",
+        "not HAService",
+    );
+    refused(
+        "ha_transfer_batch_size = \"0B\"",
+        0,
+        "ha_transfer_batch_size",
+        "more than 0",
+    );
+    accepted("slaves = 1\nha_slave_fallbehind_max = \"1MiB\"\nslave_timeout = \"500ms\"");
+}
+
+#[test]
 fn an_unknown_replication_is_refused_at_its_line() {
     let err = parse(&scenario("replication = \"raft\""), "t.toml").expect_err("refused");
     assert_eq!(err.place.map(|(line, _)| line), Some(GROUP_LINE), "{err}");
