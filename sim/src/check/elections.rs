@@ -173,7 +173,7 @@ fn forgotten(
     let between = |at: &Time| (earlier.at..=later.at).contains(at);
     let stops = timeline.stops.iter().filter(|(at, _)| between(at));
     stops.map(|(_, how)| *how).find_map(|how| match how {
-        Stop::PowerOff => Some(UNSYNCED_VOTE_FILE),
+        Stop::PowerOff | Stop::OsCrash => Some(UNSYNCED_VOTE_FILE),
         Stop::DiskLoss => Some(LOST_VOTE_FILE),
         Stop::Kill | Stop::Shutdown => None,
     })

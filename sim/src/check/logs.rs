@@ -252,9 +252,9 @@ fn same_term_cause(index: &Index<'_>, group: &str, term: u64) -> Option<&'static
         let node = member_node(index, group, member);
         let timeline = node.and_then(|node| index.brokers.timelines.get(&node));
         let stops = timeline.map_or(&[][..], |t| &t.stops[..]);
-        stops.iter().any(|(at, how)| {
-            (from..=to).contains(at) && matches!(how, Stop::PowerOff | Stop::DiskLoss)
-        })
+        stops
+            .iter()
+            .any(|(at, how)| (from..=to).contains(at) && how.loses_page_cache())
     };
     by_member
         .iter()

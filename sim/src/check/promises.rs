@@ -7,7 +7,6 @@
 
 use super::index::{Answer, Held, Index};
 use super::{Anomaly, AnomalyKind, SendCounts};
-use crate::history::Stop;
 use crate::scenario::limits::thousands as grouped;
 use model::Time;
 
@@ -57,9 +56,8 @@ fn replica_lost_power(index: &Index<'_>, answer: &Answer, held: &Held) -> Option
     held.replicas.iter().find_map(|replica| {
         let timeline = index.brokers.timelines.get(&replica.node)?;
         let mut stops = timeline.stops.iter();
-        let lost = stops.find(|(at, how)| {
-            (since..=held.at).contains(at) && matches!(how, Stop::PowerOff | Stop::DiskLoss)
-        })?;
+        let lost =
+            stops.find(|(at, how)| (since..=held.at).contains(at) && how.loses_page_cache())?;
         Some((index.name(replica.node).to_string(), lost.0))
     })
 }

@@ -9,6 +9,8 @@
 //! - process crash (kill): nothing here, the page cache belongs to the OS and survives;
 //! - power loss: flushes in progress write back a prefix of their pages, the next page may be
 //!   torn at a sector boundary, and every other dirty page is lost;
+//! - OS crash: the controller, still powered, completes the flushes in progress; every other
+//!   dirty page is lost (no torn page);
 //! - disk loss: the machine comes back with an empty disk;
 //! - slow disk: flushes issued during the window take a long, fixed extra time;
 //! - bit rot: one byte of a file changes on the media (a latent sector error).
@@ -137,6 +139,22 @@ impl DiskState {
         }
     }
 
+    /// The machine's OS crashed at `now`: the flushes in progress complete (the controller has
+    /// the pages and its power), every other dirty page is lost.
+    pub fn os_crash(&mut self, now: Time) {
+        self.settle(now);
+        for flush in std::mem::take(&mut self.in_flight) {
+            if let Some(file) = self.files.get_mut(&flush.path) {
+                for page in flush.pages {
+                    file.write_back(page);
+                }
+            }
+        }
+        for file in self.files.values_mut() {
+            file.drop_cache();
+        }
+    }
+
     /// One byte of the newest file in `dir` rots (on the media and in the cache), somewhere in
     /// its written part. Returns the file and the byte's position.
     pub fn rot(&mut self, dir: &str, stream: &mut Stream) -> Option<(String, u64)> {
@@ -245,6 +263,11 @@ impl Disks {
     pub fn power_loss(&mut self, node: NodeId, now: Time) {
         let state = self.machines.entry(node).or_default();
         state.power_loss(now, &mut self.stream);
+    }
+
+    /// The OS of `node`'s machine crashed at `now`.
+    pub fn os_crash(&mut self, node: NodeId, now: Time) {
+        self.machines.entry(node).or_default().os_crash(now);
     }
 
     /// A byte of the newest file in `dir` on `node` rots.
@@ -482,6 +505,25 @@ mod tests {
         // A kill touches nothing on the machine: the next process reads what the last wrote.
         let disk = disks.handle(node(), Time::from_ms(100), 0);
         assert_eq!(&*disk.read(LOG, 0, 9), b"unflushed");
+    }
+
+    #[test]
+    fn an_os_crash_completes_the_flush_in_flight_and_loses_the_rest() {
+        let mut disks = disks();
+        write_and_flush(&mut disks, &[7; 5000], 10);
+        disks
+            .handle(node(), Time::from_ms(12), 0)
+            .write(LOG, 8192, b"after the flush");
+        // The flush completes at 15 ms; the OS dies at 12 ms with it in the controller's hands.
+        disks.os_crash(node(), Time::from_ms(12));
+        let file = disks.machine(node()).file(LOG).unwrap();
+        assert_eq!(file.cached()[..5000], [7; 5000], "the flushed pages, whole");
+        assert_eq!(
+            file.cached()[8192..8207],
+            [0; 15],
+            "the unflushed page is gone"
+        );
+        assert_eq!(disks.machine(node()).dirty_pages(), 0);
     }
 
     #[test]

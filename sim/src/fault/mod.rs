@@ -61,6 +61,7 @@ pub const KINDS: &[&Kind] = &[
     &node::KILL,
     &node::SHUTDOWN,
     &node::POWER_OFF,
+    &node::OS_CRASH,
     &node::DISK_LOSS,
     &node::PAUSE,
     &network::PARTITION,

@@ -1,6 +1,7 @@
 //! Faults of a node's process or machine: `kill` (the process dies, the page cache survives),
 //! `shutdown` (a clean stop), `power-off` (dirty pages lost, the last page may tear),
-//! `disk-loss` (the machine comes back empty, or never) and `pause` (the process stops running
+//! `os-crash` (dirty pages lost, no torn page), `disk-loss` (the machine comes back empty, or
+//! never) and `pause` (the process stops running
 //! for a while, as a GC stall or SIGSTOP).
 
 use super::{Aim, Kind, Planning, Refusal, Resolve, Swarmed};
@@ -39,6 +40,17 @@ pub const POWER_OFF: Kind = Kind {
     swarm: Swarmed::Drawn {
         on_disk: false,
         draw: |_, aim| hit(aim, NodeFault::PowerOff),
+    },
+};
+
+pub const OS_CRASH: Kind = Kind {
+    name: "os-crash",
+    effect: "the OS panics and the machine reboots: dirty pages lost, but the writes the disk controller had received complete (no torn page); silence until it is back",
+    fields: &["node"],
+    resolve: |r| stop(r, NodeFault::OsCrash),
+    swarm: Swarmed::Drawn {
+        on_disk: false,
+        draw: |_, aim| hit(aim, NodeFault::OsCrash),
     },
 };
 
@@ -103,6 +115,7 @@ pub(super) fn plan(planning: &mut Planning<'_>, fault: NodeFault, candidates: &[
         NodeFault::Kill => Stop::Kill,
         NodeFault::Shutdown => Stop::Shutdown,
         NodeFault::PowerOff => Stop::PowerOff,
+        NodeFault::OsCrash => Stop::OsCrash,
         NodeFault::DiskLoss { .. } => Stop::DiskLoss,
     };
     planning.push(at, Action::Stop { node, how });

@@ -257,7 +257,7 @@ enum_field!(SendStatus {
 });
 enum_field!(RemovalReason { ChannelClosed {} = 0, Expired {} = 1 });
 enum_field!(Phase { Run {} = 0, Heal {} = 1, Drain {} = 2, ReadBack {} = 3, Done {} = 4 });
-enum_field!(Stop { Kill {} = 0, PowerOff {} = 1, DiskLoss {} = 2, Shutdown {} = 3 });
+enum_field!(Stop { Kill {} = 0, PowerOff {} = 1, DiskLoss {} = 2, Shutdown {} = 3, OsCrash {} = 4 });
 enum_field!(SimEvent {
     Phase { phase } = 0,
     Stopped { how } = 1,

@@ -32,6 +32,9 @@ pub enum Stop {
     Kill,
     /// The machine lost power: dirty pages gone, the last page may be torn, peers hear nothing.
     PowerOff,
+    /// The machine's OS crashed (a kernel panic) and rebooted: dirty pages gone, but the disk
+    /// controller, still powered, completes the writes it had received: no torn page.
+    OsCrash,
     /// The machine lost its disk: it comes back empty.
     DiskLoss,
     /// A clean stop: the process ran its shutdown hooks, then exited.
@@ -39,11 +42,17 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Whether the machine's page cache died with it (not only the process).
+    pub fn loses_page_cache(self) -> bool {
+        matches!(self, Stop::PowerOff | Stop::OsCrash | Stop::DiskLoss)
+    }
+
     /// The fault kind's name in scenario files.
     pub fn name(self) -> &'static str {
         match self {
             Stop::Kill => "kill",
             Stop::PowerOff => "power-off",
+            Stop::OsCrash => "os-crash",
             Stop::DiskLoss => "disk-loss",
             Stop::Shutdown => "shutdown",
         }

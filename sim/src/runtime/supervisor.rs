@@ -390,6 +390,10 @@ fn stop_stopped(world: &mut World, now: Time, node: NodeId, how: Stop) {
             world.stop(now, node, how);
             disks.lock().power_loss(node, now);
         }
+        Stop::OsCrash => {
+            world.stop(now, node, how);
+            disks.lock().os_crash(node, now);
+        }
         Stop::DiskLoss => {
             world.stop(now, node, how);
             disks.lock().machine(node).wipe();
@@ -424,6 +428,7 @@ fn stop(
     match how {
         Stop::Kill | Stop::Shutdown => {}
         Stop::PowerOff => disks.power_loss(node, now),
+        Stop::OsCrash => disks.os_crash(node, now),
         Stop::DiskLoss => disks.machine(node).wipe(),
     }
 }

@@ -316,6 +316,7 @@ pub enum NodeFault {
     /// An operator switches a broker between master and slave.
     SwitchRole,
     PowerOff,
+    OsCrash,
     DiskLoss {
         returns: bool,
     },

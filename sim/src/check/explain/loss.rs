@@ -113,7 +113,7 @@ fn replica_story(
     let end = ack.commit_log_offset + u64::from(ack.size);
     let started_before = since.is_some_and(|since| since <= ack.commit_log_offset);
     if started_before && reported >= end {
-        if !matches!(how, Stop::DiskLoss | Stop::PowerOff) {
+        if !how.loses_page_cache() {
             return Replica::NotThisStop;
         }
         // A slave had it: the loss needs every such slave's copy gone as well.
@@ -169,7 +169,7 @@ fn stop_story(
         Stop::DiskLoss => Found::Cause(format!(
             "{broker} lost its disk at {at}, and every message with it{replica}"
         )),
-        Stop::PowerOff if ack.commit_log_offset >= flushed_to => {
+        Stop::PowerOff | Stop::OsCrash if ack.commit_log_offset >= flushed_to => {
             let last_flush = if flushed_to == 0 {
                 "no flush had completed yet".to_string()
             } else {
@@ -183,12 +183,16 @@ fn stop_story(
             } else {
                 "while the ack was on its way".to_string()
             };
+            let lost = match how {
+                Stop::OsCrash => "'s OS crashed",
+                _ => " lost power",
+            };
             Found::Cause(format!(
-                "{broker} lost power at {at} ({when}); {last_flush}: the message was only in the \
+                "{broker}{lost} at {at} ({when}); {last_flush}: the message was only in the \
                  page cache{replica}{recovery}"
             ))
         }
-        Stop::PowerOff => Found::Nothing,
+        Stop::PowerOff | Stop::OsCrash => Found::Nothing,
         Stop::Kill if timeline.transient_pool => Found::Cause(format!(
             "{broker} was killed at {at}; with transientStorePoolEnable the message was still in \
              the write buffer, outside the page cache that survives a kill{replica}{recovery}"
@@ -262,7 +266,7 @@ fn copy_lost(timeline: &BrokerTimeline, since: Time, end: u64) -> Option<String>
         .filter(|(at, _)| *at >= since)
         .find_map(|(at, how)| match how {
             Stop::DiskLoss => Some(format!("lost its disk at {at}")),
-            Stop::PowerOff => {
+            Stop::PowerOff | Stop::OsCrash => {
                 let flushed_to = timeline
                     .flushes
                     .iter()
@@ -270,9 +274,12 @@ fn copy_lost(timeline: &BrokerTimeline, since: Time, end: u64) -> Option<String>
                     .map(|(_, offset)| *offset)
                     .max()
                     .unwrap_or(0);
-                (flushed_to < end).then(|| {
-                    format!("lost power at {at} with its own flush at offset {flushed_to}")
-                })
+                let lost = match how {
+                    Stop::OsCrash => "crashed (OS)",
+                    _ => "lost power",
+                };
+                (flushed_to < end)
+                    .then(|| format!("{lost} at {at} with its own flush at offset {flushed_to}"))
             }
             Stop::Kill | Stop::Shutdown => None,
         })

@@ -176,10 +176,10 @@ fn consumer_stopped(first: &str, at: Time, how: Stop) -> (Cause, String) {
         );
         return (Cause::ConsumerShutdown, story);
     }
-    let how = if how == Stop::PowerOff {
-        "lost power"
-    } else {
-        "crashed"
+    let how = match how {
+        Stop::PowerOff => "lost power",
+        Stop::OsCrash => "crashed with its OS",
+        _ => "crashed",
     };
     let story = format!("{first} {how} at {at} before its offset was committed past it");
     (Cause::ConsumerCrash, story)
@@ -190,6 +190,7 @@ fn consumer_stopped(first: &str, at: Time, how: Stop) -> (Cause, String) {
 fn broker_stopped(broker: &str, at: Time, how: Stop) -> (Cause, String) {
     let how = match how {
         Stop::PowerOff => "lost power",
+        Stop::OsCrash => "crashed with its OS",
         Stop::DiskLoss => "lost its disk",
         Stop::Shutdown => "shut down",
         Stop::Kill => "was killed",

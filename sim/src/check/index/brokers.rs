@@ -221,7 +221,7 @@ impl BrokerFacts {
         let power_losses = timeline
             .stops
             .iter()
-            .filter(|(_, how)| *how == Stop::PowerOff);
+            .filter(|(_, how)| matches!(how, Stop::PowerOff | Stop::OsCrash));
         power_losses.into_iter().any(|(at, _)| {
             let recovery = timeline.recoveries.iter().find(|(t, _, _)| t >= at);
             recovery.is_some_and(|(_, _, max_offset)| *max_offset > timeline.flushed_by(*at))
@@ -285,7 +285,7 @@ impl BrokerFacts {
         match event {
             SimEvent::Stopped { how } => {
                 timeline.stops.push((at, *how));
-                if matches!(how, Stop::PowerOff | Stop::DiskLoss) {
+                if how.loses_page_cache() {
                     timeline.losses.push(Loss {
                         at,
                         how: *how,

@@ -235,7 +235,7 @@ fn check_replay(
                    had asked about before, and both answers committed it";
         return Some((REGRESSED, why.to_string()));
     }
-    if stops(first.at, second.at).any(|how| how == Stop::PowerOff) {
+    if stops(first.at, second.at).any(|how| matches!(how, Stop::PowerOff | Stop::OsCrash)) {
         let why = "the broker lost power after the first check-back's commit and its op message \
                    with the page cache, so the half was checked and committed again";
         return Some(("op_lost", why.to_string()));

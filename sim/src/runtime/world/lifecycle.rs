@@ -10,7 +10,7 @@ impl World {
         let slot = &mut self.slots[node.index()];
         slot.status = match how {
             Stop::Kill | Stop::Shutdown => Status::Killed,
-            Stop::PowerOff | Stop::DiskLoss => Status::Off,
+            Stop::PowerOff | Stop::OsCrash | Stop::DiskLoss => Status::Off,
         };
         slot.queue.clear();
         slot.pending.clear();
@@ -18,7 +18,7 @@ impl World {
         slot.armed.clear();
         let peers: Vec<(NodeId, Connection)> =
             std::mem::take(&mut slot.connections).into_iter().collect();
-        if matches!(how, Stop::PowerOff | Stop::DiskLoss) {
+        if how.loses_page_cache() {
             // The machine's buffers die with it: packets it had not started sending vanish.
             self.net.sender_lost(node, now);
             for slot in &mut self.slots {
