@@ -66,6 +66,7 @@ snapshots! {
     disk_full_cleanup => "disk-full-cleanup",
     index_lookup => "index-lookup",
     clock_jump => "clock-jump",
+    machine_gone => "machine-gone",
     dledger_partition => "dledger-partition",
     dledger_power_loss => "dledger-power-loss",
     dledger_vs_classic => "dledger-vs-classic",

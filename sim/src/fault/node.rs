@@ -34,12 +34,15 @@ pub const SHUTDOWN: Kind = Kind {
 
 pub const POWER_OFF: Kind = Kind {
     name: "power-off",
-    effect: "machine loses power: silence; dirty pages lost; a page being flushed may tear",
-    fields: &["node"],
-    resolve: |r| stop(r, NodeFault::PowerOff),
+    effect: "machine loses power: silence; dirty pages lost; a page being flushed may tear; with `returns = false` it never comes back, its disk kept unread",
+    fields: &["node", "returns"],
+    resolve: |r| {
+        let returns = r.fault.returns.unwrap_or(true);
+        stop(r, NodeFault::PowerOff { returns })
+    },
     swarm: Swarmed::Drawn {
         on_disk: false,
-        draw: |_, aim| hit(aim, NodeFault::PowerOff),
+        draw: |_, aim| hit(aim, NodeFault::PowerOff { returns: true }),
     },
 };
 
@@ -114,12 +117,16 @@ pub(super) fn plan(planning: &mut Planning<'_>, fault: NodeFault, candidates: &[
         NodeFault::SwitchRole => return super::role::plan(planning, node),
         NodeFault::Kill => Stop::Kill,
         NodeFault::Shutdown => Stop::Shutdown,
-        NodeFault::PowerOff => Stop::PowerOff,
+        NodeFault::PowerOff { .. } => Stop::PowerOff,
         NodeFault::OsCrash => Stop::OsCrash,
         NodeFault::DiskLoss { .. } => Stop::DiskLoss,
     };
     planning.push(at, Action::Stop { node, how });
-    if fault == (NodeFault::DiskLoss { returns: false }) {
+    let gone = matches!(
+        fault,
+        NodeFault::DiskLoss { returns: false } | NodeFault::PowerOff { returns: false }
+    );
+    if gone {
         planning.never_return.push(node);
     } else if let Some(end) = end {
         planning.push(end, Action::Start { node });

@@ -409,7 +409,7 @@ fn stop(
     never_returns: bool,
     (now, node, how): (Time, NodeId, Stop),
 ) {
-    if how == Stop::DiskLoss && never_returns {
+    if matches!(how, Stop::DiskLoss | Stop::PowerOff) && never_returns {
         world.lost_for_good.insert(node);
     }
     if world.status(node) != Status::Running {

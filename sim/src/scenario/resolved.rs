@@ -315,7 +315,9 @@ pub enum NodeFault {
     Shutdown,
     /// An operator switches a broker between master and slave.
     SwitchRole,
-    PowerOff,
+    PowerOff {
+        returns: bool,
+    },
     OsCrash,
     DiskLoss {
         returns: bool,

@@ -747,7 +747,7 @@ pub struct FaultSection {
     /// The node of a node fault; a list means one drawn per seed. `*` ends a prefix pattern.
     #[serde(default)]
     pub node: Option<Names>,
-    /// disk-loss: whether the machine comes back at all. Default true.
+    /// disk-loss, power-off: whether the machine comes back at all. Default true.
     #[serde(default)]
     pub returns: Option<bool>,
     /// partition: the two sides.

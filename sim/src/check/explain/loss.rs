@@ -192,6 +192,14 @@ fn stop_story(
                  page cache{replica}{recovery}"
             ))
         }
+        // Flushed before the stop: lost only if the machine never came back to be read.
+        Stop::PowerOff | Stop::OsCrash if timeline.recoveries.iter().all(|r| r.0 < at) => {
+            Found::Cause(format!(
+                "{broker} went down at {at} ({}) and never came back (`returns = false`): its \
+                 disk, holding the message, was never read again{replica}",
+                how.name()
+            ))
+        }
         Stop::PowerOff | Stop::OsCrash => Found::Nothing,
         Stop::Kill if timeline.transient_pool => Found::Cause(format!(
             "{broker} was killed at {at}; with transientStorePoolEnable the message was still in \
@@ -341,10 +349,25 @@ mod tests {
 
     #[test]
     fn a_power_loss_after_the_flush_explains_nothing() {
-        assert_eq!(
-            explain(&master(Stop::PowerOff, 1_100), &BrokerTimeline::default()),
-            None
-        );
+        let mut back = master(Stop::PowerOff, 1_100);
+        back.recoveries = vec![(ms(5_000), 0, 1_100)];
+        assert_eq!(explain(&back, &BrokerTimeline::default()), None);
+    }
+
+    #[test]
+    fn a_machine_that_never_came_back_explains_even_a_flushed_loss() {
+        for stop in [Stop::PowerOff, Stop::OsCrash] {
+            let story = explain(&master(stop, 1_100), &BrokerTimeline::default());
+            let story = story.expect("explained");
+            assert!(story.contains("never came back"), "{story}");
+        }
+    }
+
+    #[test]
+    fn an_os_crash_before_the_flush_explains_a_loss() {
+        let story = explain(&master(Stop::OsCrash, 800), &BrokerTimeline::default());
+        let story = story.expect("explained");
+        assert!(story.contains("'s OS crashed at"), "{story}");
     }
 
     #[test]
