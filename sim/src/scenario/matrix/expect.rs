@@ -159,12 +159,10 @@ pub(super) fn parse_when(
 /// A value or a non-empty list of values.
 fn values_of(value: &toml::Value) -> Result<Vec<String>, String> {
     let values: Option<Vec<String>> = match value {
-        toml::Value::String(value) => Some(vec![value.clone()]),
-        toml::Value::Array(list) if !list.is_empty() => list
-            .iter()
-            .map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => None,
+        toml::Value::Array(list) if !list.is_empty() => {
+            list.iter().map(super::scalar_text).collect()
+        }
+        value => super::scalar_text(value).map(|v| vec![v]),
     };
     values.ok_or_else(|| "must be a value of the axis or a non-empty list of them".to_string())
 }

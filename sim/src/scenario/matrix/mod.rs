@@ -53,7 +53,7 @@ impl Matrix {
     /// The matrix a file declares, if any. A file that is not TOML has none (its parse will
     /// say what is wrong with it).
     pub fn of(text: &str, file: &str) -> Result<Option<Matrix>, Box<ScenarioError>> {
-        let Ok(table) = text.parse::<toml::Table>() else {
+        let Ok(table) = without_placeholders(text).parse::<toml::Table>() else {
             return Ok(None);
         };
         let Some(matrix) = table.get("matrix") else {
@@ -75,15 +75,14 @@ impl Matrix {
             .filter(|(axis, _)| !sections.contains(&axis.as_str()))
         {
             let field = vec![error::key("matrix"), error::key(axis)];
-            let values: Option<Vec<String>> = values.as_array().and_then(|list| {
-                list.iter()
-                    .map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            });
+            let values: Option<Vec<String>> = values
+                .as_array()
+                .and_then(|list| list.iter().map(scalar_text).collect());
             match values {
                 Some(values) if !values.is_empty() => axes.push((axis.clone(), values)),
                 _ => {
-                    let message = "must be a non-empty list of strings".to_string();
+                    let message =
+                        "must be a non-empty list of strings, numbers or booleans".to_string();
                     return Err(fail(field, message, None));
                 }
             }
@@ -247,6 +246,36 @@ impl Matrix {
     }
 }
 
+/// `text` with every `${...}` read as `0`, so that a file whose numbers and booleans are
+/// placeholders (`slaves = ${slaves}`) parses for its `[matrix]`.
+fn without_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push('0');
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An axis value as it is substituted: a string as written, a number or boolean as TOML
+/// writes it (`slaves = ${slaves}` with `slaves = [0, 1]`, a `[bugs]` switch with
+/// `[false, true]`); `None` for a table, an array or a date.
+pub(super) fn scalar_text(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(text) => Some(text.clone()),
+        toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+            Some(value.to_string())
+        }
+        _ => None,
+    }
+}
+
 /// The file's text for one cell: every `${axis}` replaced by the cell's value; `None` if the
 /// result would be longer than a scenario file may be.
 pub fn substitute(text: &str, cell: &Cell) -> Option<String> {
@@ -284,6 +313,20 @@ mod tests {
     use super::*;
 
     const FILE: &str = "name = \"x\"\n[matrix]\nflush = [\"async\", \"sync\"]\nfault = [\"kill\", \"power-off\", \"disk-loss\"]\n";
+
+    #[test]
+    fn axes_take_numbers_and_booleans_as_toml_writes_them() {
+        let file =
+            "name = \"x\"\nslaves = ${slaves}\n[matrix]\nslaves = [0, 2]\nbug = [false, true]\n";
+        let matrix = Matrix::of(file, "f").unwrap().unwrap();
+        let cells = matrix.cells();
+        assert_eq!(cells[3].spec(), "slaves=2,bug=true");
+        assert_eq!(
+            substitute("slaves = ${slaves}\nx = ${bug}", &cells[3]).unwrap(),
+            "slaves = 2\nx = true"
+        );
+        assert!(Matrix::of("[matrix]\na = [[1]]\n", "f").is_err());
+    }
 
     #[test]
     fn axes_keep_the_file_order_and_cells_cover_the_product() {
