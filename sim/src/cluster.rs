@@ -416,6 +416,8 @@ fn store_config(spec: &BrokerGroup, store: &mut model::broker::config::StoreConf
     store.ha_slave_fallbehind_max = spec.ha.slave_fallbehind_max;
     store.ha_transfer_batch_size = spec.ha.transfer_batch_size;
     store.slave_timeout_ms = spec.ha.slave_timeout_ms;
+    store.ha_send_heartbeat_interval_ms = spec.ha.heartbeat_interval_ms;
+    store.ha_housekeeping_interval_ms = spec.ha.housekeeping_interval_ms;
     store.transient_store_pool_enable = spec.transient_store_pool;
     store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
     store.total_memory_bytes = spec.memory_bytes;

@@ -144,6 +144,8 @@ pub struct HaLimits {
     pub slave_fallbehind_max: u64,
     pub transfer_batch_size: u64,
     pub slave_timeout_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub housekeeping_interval_ms: u64,
 }
 
 /// A broker group's retention settings and its machines' disk size.

@@ -240,6 +240,14 @@ pub struct BrokerGroupSection {
     /// classic only. Default "3s".
     #[serde(default)]
     pub slave_timeout: Option<Millis>,
+    /// `haSendHeartbeatInterval`: an idle master's heartbeat to a slave, and an idle slave's
+    /// report; classic only. Default "5s".
+    #[serde(default)]
+    pub ha_send_heartbeat_interval: Option<Millis>,
+    /// `haHousekeepingInterval`: a master drops a slave connection silent this long; classic
+    /// only. Default "20s".
+    #[serde(default)]
+    pub ha_housekeeping_interval: Option<Millis>,
     /// `slaveReadEnable`: a master sends consumers that fall far behind to a slave. Default
     /// false.
     #[serde(default)]

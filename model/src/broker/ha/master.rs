@@ -11,10 +11,7 @@
 //! rest of the broker. The broker routes requests and timers to it and releases the sends
 //! waiting for slaves when an ack moves.
 
-use super::{
-    HEARTBEAT_INTERVAL_MS, HOUSEKEEPING_CHECK_MS, HOUSEKEEPING_INTERVAL_MS, HaTimer, IDLE_WAIT_MS,
-    WINDOW_BYTES,
-};
+use super::{HOUSEKEEPING_CHECK_MS, HaTimer, IDLE_WAIT_MS, WINDOW_BYTES};
 use crate::broker::store::MessageStore;
 use crate::broker::{BrokerConfig, BrokerTimer, Running};
 use crate::event::Event;
@@ -292,12 +289,12 @@ impl HaMaster {
     }
 
     /// Drops connections whose slave has not reported for 20 s (`ReadSocketService`).
-    fn housekeeping(&mut self, ctx: &mut Context<'_>) {
+    fn housekeeping(&mut self, ctx: &mut Context<'_>, silence_ms: u64) {
         let now = ctx.now();
         let silent: Vec<NodeId> = self
             .connections
             .iter()
-            .filter(|(_, c)| now.ms_since(c.last_read) > HOUSEKEEPING_INTERVAL_MS)
+            .filter(|(_, c)| now.ms_since(c.last_read) > silence_ms)
             .map(|(slave, _)| *slave)
             .collect();
         for slave in silent {
@@ -347,7 +344,8 @@ impl HaMaster {
             );
         }
         connection.next_transfer = next;
-        heartbeat(ctx, slave, connection, sent);
+        let interval = view.config.store.ha_send_heartbeat_interval_ms;
+        heartbeat(ctx, (slave, connection), sent, interval);
         let ack_early = sent && view.config.bugs.ack_before_slave_has_data;
         if ack_early {
             // The defect: count the slave as having what was merely sent to it.
@@ -393,11 +391,16 @@ fn push(
 
 /// After a push: an empty heartbeat if the loop was idle for 5 s, then sleep until the next
 /// heartbeat is due (new data wakes the loop sooner).
-fn heartbeat(ctx: &mut Context<'_>, slave: NodeId, connection: &mut Connection, sent: bool) {
+fn heartbeat(
+    ctx: &mut Context<'_>,
+    (slave, connection): (NodeId, &mut Connection),
+    sent: bool,
+    interval_ms: u64,
+) {
     let now = ctx.now();
     if sent {
         connection.last_write = now;
-    } else if now.ms_since(connection.last_write) > HEARTBEAT_INTERVAL_MS {
+    } else if now.ms_since(connection.last_write) > interval_ms {
         let heartbeat = Request::HaTransfer {
             session: connection.session,
             seq: connection.sent,
@@ -408,7 +411,7 @@ fn heartbeat(ctx: &mut Context<'_>, slave: NodeId, connection: &mut Connection, 
         connection.sent += 1;
         connection.last_write = now;
     }
-    let heartbeat = connection.last_write.plus_ms(HEARTBEAT_INTERVAL_MS + 1);
+    let heartbeat = connection.last_write.plus_ms(interval_ms + 1);
     connection.wake(ctx, slave, heartbeat);
     crate::invariant!(
         connection.wake_at.is_some(),
@@ -478,7 +481,10 @@ impl Running {
                     self.ha_transfer(ctx, slave);
                 }
             }
-            HaTimer::Housekeeping => self.ha_master.housekeeping(ctx),
+            HaTimer::Housekeeping => {
+                let silence = self.config.store.ha_housekeeping_interval_ms;
+                self.ha_master.housekeeping(ctx, silence);
+            }
             HaTimer::SlaveTick => self.ha_slave_tick(ctx),
         }
     }

@@ -12,10 +12,6 @@
 pub mod master;
 pub mod slave;
 
-/// `haSendHeartbeatInterval` (also how often an idle slave reports).
-pub const HEARTBEAT_INTERVAL_MS: u64 = 5_000;
-/// `haHousekeepingInterval`: the master drops a connection silent this long.
-pub const HOUSEKEEPING_INTERVAL_MS: u64 = 20_000;
 /// An idle transfer loop looks for new data this often (`allWaitForRunning(100)`).
 pub const IDLE_WAIT_MS: u64 = 100;
 /// How many bytes may be on their way to a slave, unacknowledged: the sockets' buffers. A

@@ -7,7 +7,7 @@
 //! `HaSlave` is the service (connect, report, follow the stream); the broker routes ticks
 //! and pushes to it and appends what arrives to its store.
 
-use super::{HEARTBEAT_INTERVAL_MS, HaTimer, SLAVE_TICK_MS};
+use super::{HaTimer, SLAVE_TICK_MS};
 use crate::broker::{BrokerTimer, Running};
 use crate::event::Event;
 use crate::ids::NodeId;
@@ -43,7 +43,12 @@ fn check_report_held(reported: u64, max_offset: u64) {
 impl HaSlave {
     /// The `HAClient` loop's tick: connect when a master is known, report when 5 s have
     /// passed. `max_offset` is where the local log ends.
-    fn tick(&mut self, ctx: &mut Context<'_>, master: Option<NodeId>, max_offset: u64) {
+    fn tick(
+        &mut self,
+        ctx: &mut Context<'_>,
+        master: Option<NodeId>,
+        (max_offset, interval_ms): (u64, u64),
+    ) {
         let now = ctx.now();
         let Some(connected) = self.connected else {
             // `connectMaster`: the first report waits a heartbeat interval.
@@ -52,7 +57,7 @@ impl HaSlave {
             }
             return;
         };
-        if now.ms_since(self.last_write) > HEARTBEAT_INTERVAL_MS {
+        if now.ms_since(self.last_write) > interval_ms {
             check_report_held(self.reported, max_offset);
             self.last_write = now;
             let report = Request::HaReport {
@@ -147,7 +152,8 @@ impl Running {
             Timer::Broker(BrokerTimer::Ha(HaTimer::SlaveTick)),
         );
         let max_offset = self.store.max_physical_offset();
-        self.ha_slave.tick(ctx, self.master_addr, max_offset);
+        let interval = self.config.store.ha_send_heartbeat_interval_ms;
+        (self.ha_slave).tick(ctx, self.master_addr, (max_offset, interval));
     }
 
     /// `HA_TRANSFER` from the master (`dispatchReadRequest`).

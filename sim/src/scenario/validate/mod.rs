@@ -261,6 +261,14 @@ fn ha_limits(
             group.ha_transfer_batch_size.map(|b| b.0),
         ),
         ("slave_timeout", group.slave_timeout.map(|m| m.0)),
+        (
+            "ha_send_heartbeat_interval",
+            group.ha_send_heartbeat_interval.map(|m| m.0),
+        ),
+        (
+            "ha_housekeeping_interval",
+            group.ha_housekeeping_interval.map(|m| m.0),
+        ),
     ];
     for (field, value) in named {
         let Some(value) = value else { continue };
@@ -276,6 +284,8 @@ fn ha_limits(
         slave_fallbehind_max: named[0].1.unwrap_or(defaults.ha_slave_fallbehind_max),
         transfer_batch_size: named[1].1.unwrap_or(defaults.ha_transfer_batch_size),
         slave_timeout_ms: named[2].1.unwrap_or(defaults.slave_timeout_ms),
+        heartbeat_interval_ms: named[3].1.unwrap_or(defaults.ha_send_heartbeat_interval_ms),
+        housekeeping_interval_ms: named[4].1.unwrap_or(defaults.ha_housekeeping_interval_ms),
     })
 }
 
