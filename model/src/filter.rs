@@ -76,7 +76,13 @@ pub fn tags_code(tags: Option<&str>) -> i64 {
 
 /// Java's `String.hashCode` (tags hash codes in the ConsumeQueue, the hash selector).
 pub fn java_string_hash(text: &str) -> i32 {
-    text.encode_utf16().fold(0i32, |hash, unit| {
+    java_string_hash_of(&[text])
+}
+
+/// Java's `String.hashCode` of the concatenation of `parts`, without building it.
+pub fn java_string_hash_of(parts: &[&str]) -> i32 {
+    let units = parts.iter().flat_map(|part| part.encode_utf16());
+    units.fold(0i32, |hash, unit| {
         hash.wrapping_mul(31).wrapping_add(i32::from(unit))
     })
 }

@@ -122,8 +122,7 @@ impl<'a> Context<'a> {
     /// What this machine's wall clock shows (`System.currentTimeMillis()`): true time since
     /// the epoch, moved by the machine's skew and jumps.
     pub fn wall_clock_ms(&self) -> u64 {
-        let true_ms = self.now.wall_clock_ms();
-        true_ms.saturating_add_signed(self.io.clock_offset_ms())
+        self.now.wall_clock_off_by(self.io.clock_offset_ms())
     }
 
     pub fn me(&self) -> NodeId {

@@ -51,6 +51,11 @@ impl Time {
     pub const fn wall_clock_ms(self) -> u64 {
         WALL_CLOCK_EPOCH_MS + self.0
     }
+
+    /// What a wall clock standing `offset_ms` from true time shows at this instant.
+    pub const fn wall_clock_off_by(self, offset_ms: i64) -> u64 {
+        self.wall_clock_ms().saturating_add_signed(offset_ms)
+    }
 }
 
 /// Formats a span of milliseconds the way reports show it (`1.500s`, `250ms`).

@@ -13,6 +13,10 @@ pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;
 /// Where the transaction check service parks a half it gave up on.
 pub(super) const TRANSACTION_DISCARD_TOPIC: &str = "TRANS_CHECK_MAX_TIME_TOPIC";
 
+/// `StoreCheckpoint.getMinTimestamp`: the older of its timestamps less this margin is where
+/// abnormal recovery looks for its starting file.
+pub(super) const CHECKPOINT_MARGIN_MS: u64 = 3_000;
+
 /// Where a broker keeps its CommitLog (`storePathCommitLog` under the store root).
 pub(super) const COMMIT_LOG_DIR: &str = "store/commitlog/";
 

@@ -218,7 +218,7 @@ fn step(
     handler: impl FnOnce(&mut Context<'_>),
 ) {
     let mut disks = disks.lock();
-    let wall_ms = (now.wall_clock_ms()).saturating_add_signed(world.clock_offset_ms(node));
+    let wall_ms = now.wall_clock_off_by(world.clock_offset_ms(node));
     let mut io = HostIo {
         world: &mut *world,
         disk: disks.handle(node, now, wall_ms),

@@ -12,7 +12,6 @@
 //! deletion by the admin tool, and the retention of a DLedger member's own files.
 
 use super::MessageStore;
-use super::mapped_file_queue::MappedFileQueue;
 use crate::disk::{Disk, DiskUsage};
 use crate::node::Context;
 
@@ -20,8 +19,6 @@ use crate::node::Context;
 pub const DISK_SPACE_WARNING_LEVEL_PERCENT: u64 = 90;
 /// `rocketmq.broker.diskSpaceCleanForciblyRatio`: above it files go whatever their age.
 pub const DISK_SPACE_CLEAN_FORCIBLY_PERCENT: u64 = 85;
-/// `DELETE_FILES_BATCH_MAX`: files one pass deletes at most.
-pub const DELETE_FILES_BATCH_MAX: usize = 10;
 /// `addScheduleTask`: the first pass a minute after the store starts.
 pub const CLEAN_INITIAL_DELAY_MS: u64 = 60_000;
 /// `diskCheckScheduledExecutorService`: `isSpaceFull` every 10 s, from 1 s after the start.
@@ -94,7 +91,7 @@ impl MessageStore {
                 || self.settings.bugs.ignore_file_reserved_time;
             let reserved_ms = config.file_reserved_time_ms;
             let files = &mut self.commit_log.files;
-            let deleted = delete_expired_by_time(files, ctx.disk(), reserved_ms, wall_ms, at_once);
+            let deleted = files.delete_expired_by_time(ctx.disk(), reserved_ms, wall_ms, at_once);
             if deleted > 0 {
                 crate::probe!(RETENTION_DELETED);
             }
@@ -137,30 +134,4 @@ impl MessageStore {
         }
         self.index.delete_expired(disk, min_offset);
     }
-}
-
-/// `MappedFileQueue.deleteExpiredFileByTime`: from the oldest, every file whose mtime is
-/// `reserved_ms` old (any file when `at_once`), stopping at the first younger one, never the
-/// last file, at most `DELETE_FILES_BATCH_MAX`. Returns how many went.
-pub fn delete_expired_by_time(
-    files: &mut MappedFileQueue,
-    disk: &mut dyn Disk,
-    reserved_ms: u64,
-    wall_ms: u64,
-    at_once: bool,
-) -> usize {
-    let candidates = files.files.len().saturating_sub(1);
-    let mut expired = 0;
-    for file in &files.files[..candidates] {
-        let modified = disk.modified_ms(&file.path).unwrap_or(0);
-        if !(at_once || wall_ms >= modified.saturating_add(reserved_ms)) {
-            break; // "avoid deleting files in the middle"
-        }
-        expired += 1;
-        if expired >= DELETE_FILES_BATCH_MAX {
-            break;
-        }
-    }
-    files.delete_first(disk, expired);
-    expired
 }

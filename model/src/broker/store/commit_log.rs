@@ -55,7 +55,7 @@ pub struct CommitLog {
 }
 
 /// How recovery went.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
     /// Where the valid log ends.
     pub process_offset: u64,
@@ -324,11 +324,7 @@ impl CommitLog {
         if count == 0 {
             self.files.flushed_where = 0;
             self.files.committed_where = 0;
-            return Recovery {
-                process_offset: 0,
-                scanned_from: 0,
-                truncated_bytes: 0,
-            };
+            return Recovery::default();
         }
         match abnormal {
             None => crate::probe!(RECOVERY_NORMAL),

@@ -290,7 +290,7 @@ fn read_u32(disk: &dyn Disk, path: &str, at: u64) -> u32 {
 
 /// `indexKeyHashMethod`: `abs("topic#key".hashCode())`, 0 if still negative.
 fn key_hash(topic: &str, key: &str) -> u32 {
-    let hash = crate::filter::java_string_hash(&format!("{topic}#{key}"));
+    let hash = crate::filter::java_string_hash_of(&[topic, "#", key]);
     u32::try_from(hash.checked_abs().unwrap_or(0)).unwrap_or(0)
 }
 

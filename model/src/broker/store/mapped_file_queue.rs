@@ -4,6 +4,9 @@
 
 use crate::disk::Disk;
 
+/// `DELETE_FILES_BATCH_MAX`: files one retention pass deletes at most.
+pub const DELETE_FILES_BATCH_MAX: usize = 10;
+
 /// The OS page size RocketMQ counts dirty pages in.
 pub const OS_PAGE_BYTES: u64 = 4096;
 
@@ -289,6 +292,32 @@ impl MappedFileQueue {
         }
     }
 
+    /// `deleteExpiredFileByTime`: from the oldest, every file whose mtime is `reserved_ms` old
+    /// at `wall_ms` (any file when `at_once`), stopping at the first younger one, never the
+    /// last file, at most `DELETE_FILES_BATCH_MAX`. Returns how many went.
+    pub fn delete_expired_by_time(
+        &mut self,
+        disk: &mut dyn Disk,
+        reserved_ms: u64,
+        wall_ms: u64,
+        at_once: bool,
+    ) -> usize {
+        let candidates = self.files.len().saturating_sub(1);
+        let mut expired = 0;
+        for file in &self.files[..candidates] {
+            let modified = disk.modified_ms(&file.path).unwrap_or(0);
+            if !(at_once || wall_ms >= modified.saturating_add(reserved_ms)) {
+                break; // "avoid deleting files in the middle"
+            }
+            expired += 1;
+            if expired >= DELETE_FILES_BATCH_MAX {
+                break;
+            }
+        }
+        self.delete_first(disk, expired);
+        expired
+    }
+
     /// `deleteExpiredFileByOffset`: from the oldest, every file whose last unit of `unit`
     /// bytes points below `offset` (its first 8 bytes), never the last file.
     pub fn delete_expired_by_offset(&mut self, disk: &mut dyn Disk, offset: u64, unit: u64) {
@@ -340,17 +369,19 @@ impl MappedFileQueue {
             .then_some((file.from, read_position))
     }
 
+    /// The index of the file whose first offset is `from`, if it is still there.
+    fn index_of(&self, from: u64) -> Option<usize> {
+        self.find(from).filter(|i| self.files[*i].from == from)
+    }
+
     /// The file whose first offset is `from`, if it is still there.
     pub fn file_at(&self, from: u64) -> Option<&MappedFile> {
-        self.files
-            .get(self.find(from)?)
-            .filter(|file| file.from == from)
+        Some(&self.files[self.index_of(from)?])
     }
 
     /// A flush to `position` of the file whose first offset is `from` completed.
     pub fn flushed(&mut self, from: u64, position: u64) {
-        let index = self.find(from).filter(|i| self.files[*i].from == from);
-        if let Some(file) = index.map(|i| &mut self.files[i]) {
+        if let Some(file) = self.index_of(from).map(|i| &mut self.files[i]) {
             file.flush_to(position);
             // As in 4.9.8, `flushedWhere` is not moved back by a truncation of the files
             // (`truncateDirtyLogicFiles`): it may stand past the log's end for a while.

@@ -114,8 +114,6 @@ pub struct MessageStore {
     index: index::IndexService,
     /// The machine's wall clock at the current step (index files are named by it).
     wall_ms: u64,
-    /// Where the last recovery's scan of the CommitLog began.
-    scanned_from: u64,
 }
 
 impl MessageStore {
@@ -158,9 +156,8 @@ impl MessageStore {
             retention: clean::Retention::default(),
             index,
             wall_ms: ctx.wall_clock_ms(),
-            scanned_from: 0,
         };
-        let truncated_bytes = store.recover(ctx.disk(), abnormal);
+        let recovery = store.recover(ctx.disk(), abnormal);
         let disk = ctx.disk();
         disk.create(ABORT_PATH, 0);
         store.start_dispatch(disk);
@@ -168,9 +165,9 @@ impl MessageStore {
         ctx.emit(Event::Recovered {
             broker: store.settings.broker_name.clone(),
             abnormal,
-            scanned_from: store.scanned_from,
+            scanned_from: recovery.scanned_from,
             max_offset: store.max_wrote_offset(),
-            truncated_bytes,
+            truncated_bytes: recovery.truncated_bytes,
         });
         store.start_services(ctx);
         Ok(store)
@@ -178,8 +175,9 @@ impl MessageStore {
 
     /// `recover(lastExitOK)`: the ConsumeQueues, then the CommitLog (from the checkpoint's
     /// file after a crash), whose records past the queues are dispatched again; queues that
-    /// reach past the recovered log are cut back. Returns the bytes cut from the log.
-    fn recover(&mut self, disk: &mut dyn Disk, abnormal: bool) -> u64 {
+    /// reach past the recovered log are cut back. Returns where the CommitLog's scan began and
+    /// the bytes cut from the log (none for a DLedger member's).
+    fn recover(&mut self, disk: &mut dyn Disk, abnormal: bool) -> commit_log::Recovery {
         let mut max_physic_in_queues = -1i64;
         for cq in self.consume_queues.values_mut() {
             cq.recover(disk);
@@ -188,7 +186,7 @@ impl MessageStore {
         if self.dledger.is_some() {
             self.recover_dledger(disk, max_physic_in_queues);
             self.recover_topic_queue_table(disk);
-            return 0;
+            return commit_log::Recovery::default();
         }
         let had_log = !self.commit_log.files.files.is_empty();
         let config = &self.settings.config;
@@ -221,8 +219,7 @@ impl MessageStore {
             }
         }
         self.recover_topic_queue_table(disk);
-        self.scanned_from = recovery.scanned_from;
-        recovery.truncated_bytes
+        recovery
     }
 
     /// `start()`: dispatch from the furthest point any ConsumeQueue reaches.

@@ -4,13 +4,11 @@
 //! whose first record is no newer than the checkpoint's older timestamp less 3 s, else the
 //! oldest file (`recoverAbnormally`, `isMappedFileMatchedRecover`).
 
+use crate::check::spec;
 use crate::history::SimEvent;
 use model::event::Event;
 use model::{NodeId, Time};
 use std::collections::BTreeMap;
-
-/// `StoreCheckpoint.getMinTimestamp`'s margin.
-const CHECKPOINT_MARGIN_MS: u64 = 3_000;
 
 /// One abnormal recovery: where it began and where it should have.
 #[derive(Clone, Debug)]
@@ -40,7 +38,7 @@ impl RecoveryFacts {
         {
             let min = (*physic_ms)
                 .min(*logics_ms)
-                .saturating_sub(CHECKPOINT_MARGIN_MS);
+                .saturating_sub(spec::CHECKPOINT_MARGIN_MS);
             self.inputs.insert(node, (min, files.clone()));
         }
     }
