@@ -100,6 +100,29 @@ fn empty_node_lists_are_rejected() {
 }
 
 #[test]
+fn a_drain_fault_ends_by_itself_within_the_drain() {
+    rejects(
+        "drain-kill-forever",
+        &with_fault("phase = \"drain\"\nkind = \"kill\"\nnode = \"broker-a\""),
+        &["fault[0].for", "no heal follows the drain"],
+    );
+    rejects(
+        "drain-past-its-timeout",
+        &with_fault("phase = \"drain\"\nfor = \"1000s\"\nkind = \"kill\"\nnode = \"broker-a\""),
+        &[
+            "fault[0].for",
+            "ends 1010.000s into the drain",
+            "drain_timeout",
+        ],
+    );
+    rejects(
+        "drain-phase-unknown",
+        &with_fault("phase = \"heal\"\nkind = \"kill\"\nnode = \"broker-a\""),
+        &["fault[0].phase", "drain"],
+    );
+}
+
+#[test]
 fn a_role_of_a_group_that_does_not_exist_or_has_no_such_member_is_refused() {
     rejects(
         "leader-of-nothing",

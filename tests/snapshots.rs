@@ -46,6 +46,7 @@ snapshots! {
     slow_disk_sync_flush => "slow-disk-sync-flush",
     bit_rot => "bit-rot",
     consumer_crash => "consumer-crash",
+    crash_during_catch_up => "crash-during-catch-up",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

@@ -4,7 +4,7 @@
 
 use crate::rng::Stream;
 use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
-use crate::scenario::schema::{FlushMode, MasterRole};
+use crate::scenario::schema::{FaultPhase, FlushMode, MasterRole};
 use crate::scenario::{BrokerGroup, DLedgerGroup, NodeRole, Scenario};
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
@@ -471,15 +471,20 @@ pub fn fault_draws(scenario: &Scenario, seed: u64) -> Vec<FaultDraw> {
 fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
     let mut stream = Stream::new(seed, "faults");
     let mut draws = Vec::new();
-    let mut actions = Vec::new();
+    let (mut run_actions, mut drain_actions) = (Vec::new(), Vec::new());
     let mut never_return = Vec::new();
     let drawn = crate::swarm::draw(scenario, seed);
     for fault in scenario.faults.iter().chain(&drawn) {
         let start = stream.between(fault.at.min.0, fault.at.max.0);
+        let at_ms = fault.origin_ms(scenario.duration_ms) + start;
+        let actions = match fault.phase {
+            FaultPhase::Run => &mut run_actions,
+            FaultPhase::Drain => &mut drain_actions,
+        };
         if !fault.aims.is_empty() {
             let fault = Box::new(fault.clone());
             let action = crate::runtime::Action::Aimed(crate::runtime::Aimed { fault, seed });
-            let at = Time::from_ms(start);
+            let at = Time::from_ms(at_ms);
             actions.push(crate::runtime::Timed { at, action });
             draws.push(FaultDraw {
                 start_ms: start,
@@ -489,10 +494,10 @@ fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
         }
         let mut planning = crate::fault::Planning {
             fault,
-            at: Time::from_ms(start),
-            end: fault.lasts_ms.map(|lasts| Time::from_ms(start + lasts)),
+            at: Time::from_ms(at_ms),
+            end: fault.lasts_ms.map(|lasts| Time::from_ms(at_ms + lasts)),
             stream: &mut stream,
-            actions: &mut actions,
+            actions,
             never_return: &mut never_return,
             node: None,
         };
@@ -504,7 +509,8 @@ fn plan_and_draws(scenario: &Scenario, seed: u64) -> (Plan, Vec<FaultDraw>) {
         });
     }
     let plan = Plan {
-        actions,
+        actions: run_actions,
+        drain_actions,
         duration: Time::from_ms(scenario.duration_ms),
         never_return,
         drain_timeout_ms: scenario.drain_timeout_ms,

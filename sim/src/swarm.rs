@@ -84,6 +84,7 @@ fn one_fault(
         index,
         at: MillisRange::fixed(at),
         lasts_ms: Some(lasts),
+        phase: Default::default(),
         spec,
         description,
         aims: Vec::new(),

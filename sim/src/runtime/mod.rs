@@ -173,6 +173,7 @@ mod tests {
                         },
                     },
                 ],
+                drain_actions: vec![],
                 duration: Time::from_ms(200_000),
                 never_return: vec![],
                 drain_timeout_ms: 1_000,

@@ -114,8 +114,11 @@ pub struct Timed {
 /// What happens in a run, in time order, and how long each phase may take.
 #[derive(Clone, Debug)]
 pub struct Plan {
+    /// What the run phase's faults do; the heal ends what is still on at its end.
     pub actions: Vec<Timed>,
-    /// End of the run phase: faults stop here.
+    /// What the drain's faults do: they start after the heal and end by themselves.
+    pub drain_actions: Vec<Timed>,
+    /// End of the run phase: the heal.
     pub duration: Time,
     /// Nodes that never come back after they go down (a machine lost for good).
     pub never_return: Vec<NodeId>,
@@ -214,6 +217,57 @@ fn heal(
     w.record_sim(t, None, drain);
 }
 
+/// What fires a phase's fault actions at their times.
+struct Faults<'a> {
+    world: &'a Mutex<World>,
+    handle: &'a madsim::runtime::Handle,
+    base: std::time::Instant,
+    /// Nodes that never come back: the plan's, and those an aimed fault adds.
+    never_return: Vec<NodeId>,
+}
+
+impl Faults<'_> {
+    /// Applies `actions` in time order until `end` (or the budget) passes; an aimed fault's
+    /// actions join them when it fires.
+    async fn fire(&mut self, actions: &[Timed], end: Time, ids: &[Option<madsim::task::NodeId>]) {
+        let mut actions = actions.to_vec();
+        actions.sort_by_key(|timed| timed.at);
+        let mut pending: std::collections::VecDeque<Timed> = actions.into();
+        while let Some(timed) = pending.pop_front() {
+            let over_budget = self.world.lock().expect("world lock").over_budget.is_some();
+            if timed.at >= end || over_budget {
+                break;
+            }
+            sleep_until(self.base, timed.at).await;
+            let mut w = self.world.lock().expect("world lock");
+            let t = w.now();
+            let later = match timed.action {
+                Action::Aimed(aimed) => fire_aimed(&mut w, t, &aimed, &mut self.never_return),
+                action => {
+                    apply(&mut w, self.handle, ids, &self.never_return, t, action);
+                    Vec::new()
+                }
+            };
+            for timed in later {
+                match timed.at <= t {
+                    true => apply(
+                        &mut w,
+                        self.handle,
+                        ids,
+                        &self.never_return,
+                        t,
+                        timed.action,
+                    ),
+                    false => {
+                        let after = pending.partition_point(|queued| queued.at <= timed.at);
+                        pending.insert(after, timed);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Polls `done` every `POLL_INTERVAL_MS` until it holds (true), or until the deadline or the
 /// run's budget passes (false).
 async fn poll_until(world: &Mutex<World>, deadline: Time, done: impl Fn(&World) -> bool) -> bool {
@@ -231,7 +285,6 @@ async fn poll_until(world: &Mutex<World>, deadline: Time, done: impl Fn(&World) 
     }
 }
 
-#[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
 pub async fn supervise(
     world: Arc<Mutex<World>>,
     nodes: Vec<NodeSpec>,
@@ -250,36 +303,15 @@ pub async fn supervise(
 
     let (mut madsim_ids, mut late) = boot(&world, &handle, nodes);
 
-    let mut actions = plan.actions.clone();
-    actions.sort_by_key(|timed| timed.at);
-    let mut pending: std::collections::VecDeque<Timed> = actions.into();
-    let mut never_return = plan.never_return.clone();
+    let mut faults = Faults {
+        world: &world,
+        handle: &handle,
+        base,
+        never_return: plan.never_return.clone(),
+    };
     let over_budget = || world.lock().expect("world lock").over_budget.is_some();
     let run_end = plan.duration.min(plan.time_budget);
-    while let Some(timed) = pending.pop_front() {
-        if timed.at >= run_end || over_budget() {
-            break;
-        }
-        sleep_until(base, timed.at).await;
-        let mut w = world.lock().expect("world lock");
-        let t = w.now();
-        let later = match timed.action {
-            Action::Aimed(aimed) => fire_aimed(&mut w, t, &aimed, &mut never_return),
-            action => {
-                apply(&mut w, &handle, &madsim_ids, &never_return, t, action);
-                Vec::new()
-            }
-        };
-        for timed in later {
-            match timed.at <= t {
-                true => apply(&mut w, &handle, &madsim_ids, &never_return, t, timed.action),
-                false => {
-                    let after = pending.partition_point(|queued| queued.at <= timed.at);
-                    pending.insert(after, timed);
-                }
-            }
-        }
-    }
+    faults.fire(&plan.actions, run_end, &madsim_ids).await;
 
     // Heal: faults stop, paused nodes resume, stopped nodes restart with their disks.
     if !over_budget() {
@@ -287,7 +319,11 @@ pub async fn supervise(
     }
     heal(&world, &handle, &madsim_ids);
 
+    // The drain: its own faults first (each ends by itself), then until everything is done.
     let drain_deadline = now().plus_ms(plan.drain_timeout_ms).min(plan.time_budget);
+    faults
+        .fire(&plan.drain_actions, drain_deadline, &madsim_ids)
+        .await;
     let drained = poll_until(&world, drain_deadline, |w| progress.drained(w)).await;
     let ending = match drained {
         false => Ending::DrainTimeout,

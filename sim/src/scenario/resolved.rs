@@ -1,7 +1,7 @@
 //! A scenario as a run sees it: checked, with node names resolved to ids and scenario words
 //! turned into model settings. `validate` builds it; `cluster` and the checker read it.
 
-use super::schema::{FlushMode, MasterRole};
+use super::schema::{FaultPhase, FlushMode, MasterRole};
 use super::units::{Condition, MillisRange};
 use crate::net::Direction;
 use crate::ratio::Ratio;
@@ -304,11 +304,23 @@ pub struct Fault {
     pub index: usize,
     pub at: MillisRange,
     pub lasts_ms: Option<u64>,
+    /// The phase `at` counts in.
+    pub phase: FaultPhase,
     pub spec: FaultSpec,
     /// A one-line description for the history and reports.
     pub description: String,
     /// Its fields that name a DLedger group's role: the fault is planned when it fires.
     pub aims: Vec<crate::fault::aim::Aim>,
+}
+
+impl Fault {
+    /// When the fault's `at` counts from: the start, or the heal at the run phase's end.
+    pub fn origin_ms(&self, duration_ms: u64) -> u64 {
+        match self.phase {
+            FaultPhase::Run => 0,
+            FaultPhase::Drain => duration_ms,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -372,6 +384,24 @@ pub enum FaultSpec {
         by_ms: i64,
         undone: bool,
     },
+}
+
+impl FaultSpec {
+    /// Whether the fault ends, at its `for` or else at the heal; a role switch, a topic
+    /// update, bit rot, a clock's jump and a machine that never returns stay.
+    pub fn ends(&self) -> bool {
+        match self {
+            FaultSpec::Node { fault, .. } => !matches!(
+                fault,
+                NodeFault::SwitchRole
+                    | NodeFault::PowerOff { returns: false }
+                    | NodeFault::DiskLoss { returns: false }
+            ),
+            FaultSpec::BitRot { .. } | FaultSpec::UpdateTopic(_) => false,
+            FaultSpec::Clock { undone, .. } => *undone,
+            _ => true,
+        }
+    }
 }
 
 /// What must hold: a condition per row of the expectations' table

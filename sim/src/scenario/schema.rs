@@ -743,6 +743,18 @@ impl Names {
     }
 }
 
+/// The phase a fault's `at` counts in.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultPhase {
+    /// From the start of the run; the heal ends what is still on.
+    #[default]
+    Run,
+    /// From the heal, while producers finish and consumers catch up: nothing heals after
+    /// it, so the fault ends by itself (`for`) or stays.
+    Drain,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSection {
@@ -751,6 +763,10 @@ pub struct FaultSection {
     /// How long it lasts; by default until the heal at the end of the run phase.
     #[serde(default, rename = "for")]
     pub lasts: Option<Millis>,
+    /// The phase `at` counts in: `run` (from the start, the default) or `drain` (from the
+    /// heal, while the consumers catch up).
+    #[serde(default)]
+    pub phase: Option<FaultPhase>,
     pub kind: FaultKind,
     /// The node of a node fault; a list means one drawn per seed. `*` ends a prefix pattern.
     #[serde(default)]

@@ -7,7 +7,7 @@ use super::{Checker, at};
 use crate::fault::{Kind, Refusal, Resolve};
 use crate::scenario::error::{ScenarioError, did_you_mean};
 use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Topic};
-use crate::scenario::schema::{FaultSection, Names};
+use crate::scenario::schema::{FaultPhase, FaultSection, Names};
 use crate::scenario::units::Millis;
 use model::protocol::RequestCode;
 
@@ -17,7 +17,7 @@ pub(super) fn validate_fault(
     topics: &[Topic],
     index: usize,
     fault: &FaultSection,
-    duration: Millis,
+    phases: Phases,
 ) -> Result<Fault, Box<ScenarioError>> {
     let refuse = |refusal: Refusal| {
         check.error(
@@ -27,7 +27,7 @@ pub(super) fn validate_fault(
         )
     };
     let kind = fault.kind.0;
-    timing(fault, duration).map_err(refuse)?;
+    timing(fault, phases).map_err(refuse)?;
     fields_taken(fault, kind).map_err(refuse)?;
     let resolve = Resolve {
         fault,
@@ -40,28 +40,64 @@ pub(super) fn validate_fault(
     };
     let spec = (kind.resolve)(&resolve).map_err(refuse)?;
     not_the_auditor(&spec, &resolve).map_err(refuse)?;
+    ends_in_the_drain(fault, &spec).map_err(refuse)?;
     Ok(Fault {
         index,
         at: fault.at,
         lasts_ms: fault.lasts.map(|d| d.0),
+        phase: fault.phase.unwrap_or_default(),
         spec,
         description: describe(fault, names),
         aims: resolve.aims.into_inner(),
     })
 }
 
-/// A fault starts within the run phase and, if it ends, lasts a while.
-fn timing(fault: &FaultSection, duration: Millis) -> Result<(), Refusal> {
-    if fault.at.max >= duration {
-        let message = format!(
-            "starts at {} but the run phase ends at {duration}",
-            fault.at.max
-        );
-        let hint = "faults happen during the run phase; raise `duration` or start earlier";
-        return Err(Refusal::new("at", message).hint(hint));
-    }
+/// How long the phases a fault may happen in last: the run (`duration`) and the drain
+/// (`drain_timeout`).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Phases {
+    pub run: Millis,
+    pub drain: Millis,
+}
+
+/// A fault starts within its phase and, if it ends, lasts a while; a drain fault also ends
+/// within the drain.
+fn timing(fault: &FaultSection, phases: Phases) -> Result<(), Refusal> {
     if fault.lasts == Some(Millis(0)) {
         return Err(Refusal::new("for", "must be longer than 0s"));
+    }
+    if fault.phase != Some(FaultPhase::Drain) {
+        if fault.at.max >= phases.run {
+            let message = format!(
+                "starts at {} but the run phase ends at {}",
+                fault.at.max, phases.run
+            );
+            let hint = "raise `duration`, start earlier, or set phase = \"drain\" to count \
+                        `at` from the heal";
+            return Err(Refusal::new("at", message).hint(hint));
+        }
+        return Ok(());
+    }
+    let ends = fault.at.max.0 + fault.lasts.map_or(0, |lasts| lasts.0);
+    if ends >= phases.drain.0 {
+        let field = if fault.lasts.is_some() { "for" } else { "at" };
+        let message = format!(
+            "ends {} into the drain, but the drain times out {} after the heal",
+            Millis(ends),
+            phases.drain
+        );
+        let hint = "end it sooner, or raise `drain_timeout`";
+        return Err(Refusal::new(field, message).hint(hint));
+    }
+    Ok(())
+}
+
+/// Nothing heals after the drain: a drain fault that would last until a heal needs `for`.
+fn ends_in_the_drain(fault: &FaultSection, spec: &FaultSpec) -> Result<(), Refusal> {
+    let drain = fault.phase == Some(FaultPhase::Drain);
+    if drain && fault.lasts.is_none() && spec.ends() {
+        let message = "a drain fault needs `for`: no heal follows the drain";
+        return Err(Refusal::new("for", message).hint("say how long it lasts"));
     }
     Ok(())
 }
@@ -161,7 +197,11 @@ pub(super) fn no_fault_without_effect(
             fault: kind,
             candidates,
         } if candidates.len() == 1 && fault.at.min == fault.at.max && fault.aims.is_empty() => {
-            Some((*kind, candidates[0], fault.at.min.0))
+            Some((
+                *kind,
+                candidates[0],
+                fault.origin_ms(duration.0) + fault.at.min.0,
+            ))
         }
         _ => None,
     };
@@ -172,7 +212,11 @@ pub(super) fn no_fault_without_effect(
         if matches!(kind, NodeFault::Pause | NodeFault::SwitchRole) {
             continue;
         }
-        let until = down.lasts_ms.map_or(duration.0, |lasts| from + lasts);
+        let until = match (down.lasts_ms, down.phase) {
+            (Some(lasts), _) => from + lasts,
+            (None, FaultPhase::Run) => duration.0,
+            (None, FaultPhase::Drain) => continue, // a machine gone for good
+        };
         for other in faults.iter().filter(|f| f.index != down.index) {
             let Some((other_kind, other_node, at)) = fixed_node(other) else {
                 continue;
@@ -246,6 +290,9 @@ fn describe(fault: &FaultSection, _names: &NodeNames<'_>) -> String {
     }
     if let Some(lasts) = fault.lasts {
         parts.push(format!("for={lasts}"));
+    }
+    if fault.phase == Some(FaultPhase::Drain) {
+        parts.push("in the drain".to_string());
     }
     parts.join(" ")
 }

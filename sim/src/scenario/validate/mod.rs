@@ -87,21 +87,20 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
             .map(|p| (p.group.clone(), p.nodes.clone()))
             .collect(),
     };
+    let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
+    let phases = faults::Phases {
+        run: raw.duration,
+        drain: crate::scenario::units::Millis(drain_timeout_ms),
+    };
     let mut faults = Vec::new();
     for (index, fault) in raw.faults.iter().enumerate() {
         faults.push(faults::validate_fault(
-            &check,
-            &names,
-            &topics,
-            index,
-            fault,
-            raw.duration,
+            &check, &names, &topics, index, fault, phases,
         )?);
     }
     faults::no_fault_without_effect(&check, &faults, &nodes, raw.duration)?;
     let topics = topics::with_updates(topics, &faults);
     let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
-    let drain_timeout_ms = raw.drain_timeout.map_or(DEFAULT_DRAIN_TIMEOUT_MS, |d| d.0);
     let budget = budget::resolve(&check, &raw, nodes.len() as u64, drain_timeout_ms)?;
     let transactional = producers.iter().any(|p| p.transaction.is_some());
     let shape = Shape {
