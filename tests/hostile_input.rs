@@ -123,6 +123,25 @@ fn a_drain_fault_ends_by_itself_within_the_drain() {
 }
 
 #[test]
+fn a_query_by_key_names_a_topic_whose_producers_use_keys() {
+    rejects(
+        "query-no-topic",
+        &with_fault("kind = \"query-keys\""),
+        &["fault[0].kind", "needs `topic`"],
+    );
+    rejects(
+        "query-no-keys",
+        &with_fault("kind = \"query-keys\"\ntopic = \"orders\""),
+        &["fault[0].topic", "no producer of `orders` sets `keys`"],
+    );
+    rejects(
+        "query-for",
+        &with_fault("kind = \"query-keys\"\ntopic = \"orders\"\nfor = \"5s\""),
+        &["fault[0].for", "a query is a moment"],
+    );
+}
+
+#[test]
 fn a_role_of_a_group_that_does_not_exist_or_has_no_such_member_is_refused() {
     rejects(
         "leader-of-nothing",

@@ -531,4 +531,19 @@ pub enum Event {
     },
     /// Every queue has been read back (or given up on).
     ReadBackDone { queues: u32 },
+
+    // --- an operator's queries ---
+    /// An operator looked `key` of `topic` up on `replica` (QUERY_MESSAGE, as `mqadmin
+    /// queryMsgByKey` does): the messages the answer held with that key, by their `UNIQ_KEY`;
+    /// `capped` when it held as many records as a query may return (more may exist).
+    KeysQueried {
+        /// When the round of queries this answer belongs to began.
+        asked: Time,
+        broker: String,
+        replica: NodeId,
+        topic: String,
+        key: String,
+        found: Vec<MessageId>,
+        capped: bool,
+    },
 }

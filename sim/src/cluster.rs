@@ -4,8 +4,11 @@
 
 use crate::rng::Stream;
 use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
+use crate::scenario::resolved::FaultSpec;
 use crate::scenario::schema::{FaultPhase, FlushMode, MasterRole};
 use crate::scenario::{BrokerGroup, DLedgerGroup, NodeRole, Scenario};
+use crate::workload::operator::{KeyQuery, Operator};
+use crate::workload::roles::GroupReplicas;
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
 };
@@ -30,7 +33,10 @@ fn boot_window_ms(role: NodeRole) -> (u64, u64) {
     match role {
         NodeRole::NameServer => (0, 500),
         NodeRole::Broker { .. } => (500, 1_500),
-        NodeRole::Producer { .. } | NodeRole::Consumer { .. } | NodeRole::Auditor => (1_500, 2_500),
+        NodeRole::Producer { .. }
+        | NodeRole::Consumer { .. }
+        | NodeRole::Auditor
+        | NodeRole::Operator => (1_500, 2_500),
     }
 }
 
@@ -38,10 +44,7 @@ fn boot_window_ms(role: NodeRole) -> (u64, u64) {
 /// (the auditor neither watches nor reads them).
 pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<NodeSpec> {
     let mut boot = Stream::new(seed, "boot");
-    let name_servers: Vec<NodeId> = scenario
-        .nodes
-        .iter()
-        .enumerate()
+    let name_servers: Vec<NodeId> = (scenario.nodes.iter().enumerate())
         .filter(|(_, node)| node.role == NodeRole::NameServer)
         .map(|(i, _)| NodeId(i as u16))
         .collect();
@@ -86,14 +89,18 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                     };
                     (factory, boot)
                 }
-                NodeRole::Auditor => {
-                    let targets = audit_targets(scenario, lost_for_good);
-                    let watched = watched(scenario, lost_for_good, &name_servers);
+                NodeRole::Auditor => (
+                    auditor_factory(scenario, lost_for_good, &name_servers),
+                    Boot::AtReadBack,
+                ),
+                NodeRole::Operator => {
+                    let rounds = operator_rounds(scenario, seed);
+                    let name_servers = name_servers.clone();
                     let factory = move || {
-                        Box::new(Auditor::new(targets.clone(), watched.clone()))
+                        Box::new(Operator::new(name_servers.clone(), rounds.clone()))
                             as Box<dyn model::node::Node>
                     };
-                    (Arc::new(factory), Boot::AtReadBack)
+                    (Arc::new(factory), at_start)
                 }
             };
             NodeSpec {
@@ -102,6 +109,42 @@ pub fn nodes(scenario: &Scenario, seed: u64, lost_for_good: &[NodeId]) -> Vec<No
                 switched,
                 boot,
             }
+        })
+        .collect()
+}
+
+/// The auditor, reading back every broker but those lost for good.
+fn auditor_factory(
+    scenario: &Scenario,
+    lost_for_good: &[NodeId],
+    name_servers: &[NodeId],
+) -> crate::runtime::NodeFactory {
+    let targets = audit_targets(scenario, lost_for_good);
+    let watched = watched(scenario, lost_for_good, name_servers);
+    Arc::new(move || {
+        Box::new(Auditor::new(targets.clone(), watched.clone())) as Box<dyn model::node::Node>
+    })
+}
+
+/// The operator's query rounds of one seed: each `query-keys` fault at the time it drew.
+fn operator_rounds(scenario: &Scenario, seed: u64) -> Vec<KeyQuery> {
+    let draws = fault_draws(scenario, seed);
+    let group_nodes = |name: &String| {
+        let group = scenario.broker_groups.iter().find(|g| &g.name == name);
+        GroupReplicas {
+            broker: name.clone(),
+            nodes: group.map(|g| g.nodes.clone()).unwrap_or_default(),
+        }
+    };
+    (scenario.faults.iter().zip(&draws))
+        .filter_map(|(fault, draw)| match &fault.spec {
+            FaultSpec::QueryKeys(query) => Some(KeyQuery {
+                at: Time::from_ms(fault.origin_ms(scenario.duration_ms) + draw.start_ms),
+                topic: query.topic.clone(),
+                keys: query.keys,
+                brokers: query.brokers.iter().map(group_nodes).collect(),
+            }),
+            _ => None,
         })
         .collect()
 }

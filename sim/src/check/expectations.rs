@@ -541,10 +541,12 @@ pub const TABLE: &[Expectation] = &[
         needs_read_back: true,
         witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::IndexMissing)),
         default: DefaultTo::Nothing,
-        meaning: "records read back that QUERY_MESSAGE by their `UNIQ_KEY` does not find on \
-         their replica (with `query_index = true`); named `index_dropped_at_recovery` when a \
-         crash's recovery deleted the index files newer than the checkpoint's index timestamp \
-         and rebuilt only what it re-dispatched",
+        meaning: "stored messages a query by key does not find: records read back that \
+         QUERY_MESSAGE by their `UNIQ_KEY` misses on their replica (with `query_index = true`), \
+         and messages a broker acknowledged that its answer to an operator's `query-keys` \
+         left out; named `index_dropped_at_recovery` when a crash's recovery deleted the index \
+         files newer than the checkpoint's index timestamp and rebuilt only what it \
+         re-dispatched",
     },
     Expectation {
         name: "index_missing_unexplained",

@@ -30,7 +30,8 @@
 //!   disk full) before a group consumed it; `deleted_early`: a file retention deleted that
 //!   4.9.8's rules keep (always a bug), judged from the disks' records of the deletion.
 //! - `index_missing`: a record read back on a replica that QUERY_MESSAGE by its key does not
-//!   find there; `index_missing_unexplained` when no recovery deleted its index file.
+//!   find there, or a message a broker acknowledged that its answer to the operator's query
+//!   by key left out; `index_missing_unexplained` when no recovery deleted its index file.
 //! - `misplaced`: a ConsumeQueue entry that leads to a record of another queue position, or
 //!   to none (`misplaced_unexplained` when no reported out-of-order dispatch or rotted byte
 //!   explains it: always a bug).
@@ -173,7 +174,7 @@ pub fn check(scenario: &Scenario, history: &History, ending: Ending) -> Report {
     let mut sends = sends::judge(&index, &mut anomalies);
     promises::judge(&index, &mut sends.counts, &mut anomalies);
     retention::judge(&index, &mut sends.counts, &mut anomalies);
-    lookups::judge(&index, &mut sends.counts, &mut anomalies);
+    sends.key_queries = lookups::judge(&index, &mut sends.counts, &mut anomalies);
     recoveries::judge(&index, &mut sends.counts, &mut anomalies);
     let consumers = consumers::judge(&index, &mut sends.counts, &mut anomalies);
     sends.counts.transactions = transactions::judge(&index, &mut anomalies);

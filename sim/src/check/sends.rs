@@ -85,6 +85,19 @@ pub struct SendFigures {
     /// Per topic, how evenly its queues got messages (when a producer uses a selector).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub queue_spread: Vec<super::spread::QueueSpread>,
+    /// The operator's rounds of queries by key (`query-keys`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub key_queries: Vec<KeyQueryRound>,
+}
+
+/// One round of the operator's queries by key: its answers and the messages they missed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KeyQueryRound {
+    pub at_ms: u64,
+    pub answers: u64,
+    /// Answers that held as many records as a query may return: not judged.
+    pub capped: u64,
+    pub missing: u64,
 }
 
 /// A fault and the producers' next SEND_OK after it began.

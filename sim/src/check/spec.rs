@@ -6,6 +6,11 @@
 /// its ConsumeQueue at most this long after it was stored.
 pub(super) const REPUT_INTERVAL_MS: u64 = 1;
 
+/// How long before an operator's query by key a record acknowledged by the queried broker
+/// must be in its index: dispatch (and so indexing) follows the store within the reput's
+/// millisecond; the margin covers a reput working through a backlog.
+pub(super) const QUERY_SETTLE_MS: u64 = 1_000;
+
 /// DLedger 0.3.1.2's entry header (`DLedgerEntry.BODY_OFFSET`): a DLedger CommitLog's record
 /// starts this far into its entry, so its PHYSICALOFFSET is the entry's position plus this.
 pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;

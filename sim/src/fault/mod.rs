@@ -1,6 +1,7 @@
 //! Fault kinds, one family to a file: `node` (kill, shutdown, power-off, disk-loss, pause),
 //! `network` (partition, drops, delay, bandwidth), `disk` (slow-disk, bit-rot), `role`
-//! (promote, demote), `topic` (update-topic) and `clock` (clock-skew, clock-jump). Each kind is a [`Kind`]: its name in scenario files, the fields of
+//! (promote, demote), `topic` (update-topic), `query` (query-keys) and `clock` (clock-skew,
+//! clock-jump). Each kind is a [`Kind`]: its name in scenario files, the fields of
 //! `[[fault]]` it takes, and how a fault of it resolves to what the plan applies (refusing
 //! what cannot work, naming the field). [`KINDS`] registers them all: a new kind of an
 //! existing family is a `Kind` in its family's file and a line here. Each family also plans
@@ -11,13 +12,16 @@ pub mod clock;
 pub mod disk;
 pub mod network;
 pub mod node;
+pub mod query;
 pub mod role;
 pub mod topic;
 
 use crate::net::Rule;
 use crate::rng::Stream;
 use crate::runtime::{Action, Effect, Timed};
-use crate::scenario::resolved::{BrokerGroup, Fault, FaultSpec, NodeDecl, NodeRole, Topic};
+use crate::scenario::resolved::{
+    BrokerGroup, Fault, FaultSpec, NodeDecl, NodeRole, Producer, Topic,
+};
 use crate::scenario::schema::{FaultSection, Names};
 use model::protocol::RequestCode;
 use model::{NodeId, Time};
@@ -75,6 +79,7 @@ pub const KINDS: &[&Kind] = &[
     &role::PROMOTE,
     &role::DEMOTE,
     &topic::UPDATE_TOPIC,
+    &query::QUERY_KEYS,
     &clock::CLOCK_SKEW,
     &clock::CLOCK_JUMP,
 ];
@@ -134,6 +139,7 @@ pub struct Resolve<'a> {
     pub nodes: &'a [NodeDecl],
     pub groups: &'a [BrokerGroup],
     pub topics: &'a [Topic],
+    pub producers: &'a [Producer],
     pub names: &'a ResolveNames<'a>,
     pub codes: Vec<RequestCode>,
     pub aims: std::cell::RefCell<Vec<aim::Aim>>,
@@ -296,6 +302,7 @@ pub fn plan(planning: &mut Planning<'_>) {
         } => disk::plan_slow(planning, candidates, *extra_ms),
         FaultSpec::BitRot { candidates } => disk::plan_bit_rot(planning, candidates),
         FaultSpec::UpdateTopic(update) => topic::plan(planning, update),
+        FaultSpec::QueryKeys(_) => query::plan(planning),
         FaultSpec::Clock {
             candidates,
             by_ms,

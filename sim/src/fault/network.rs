@@ -250,7 +250,8 @@ pub(super) fn rule(spec: &FaultSpec) -> Option<Rule> {
         | FaultSpec::SlowDisk { .. }
         | FaultSpec::BitRot { .. }
         | FaultSpec::Clock { .. }
-        | FaultSpec::UpdateTopic(_) => {
+        | FaultSpec::UpdateTopic(_)
+        | FaultSpec::QueryKeys(_) => {
             return None;
         }
     })

@@ -95,7 +95,7 @@ fn resolve(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
 }
 
 /// The topic the fault names, as the file declares it.
-fn topic<'a>(r: &Resolve<'a>) -> Result<&'a Topic, Refusal> {
+pub(super) fn topic<'a>(r: &Resolve<'a>) -> Result<&'a Topic, Refusal> {
     let Some(name) = &r.fault.topic else {
         return Err(r.missing("topic"));
     };
@@ -110,7 +110,7 @@ fn topic<'a>(r: &Resolve<'a>) -> Result<&'a Topic, Refusal> {
 }
 
 /// The groups `brokers` names (each hosting the topic), or every group hosting it.
-fn targets(r: &Resolve<'_>, topic: &Topic) -> Result<Vec<TopicTarget>, Refusal> {
+pub(super) fn targets(r: &Resolve<'_>, topic: &Topic) -> Result<Vec<TopicTarget>, Refusal> {
     let hosting: Vec<&str> = (topic.groups.iter())
         .map(|g| r.groups[*g].name.as_str())
         .collect();

@@ -325,6 +325,7 @@ enum_field!(Event {
     TopicUpdated { broker, topic, read_queue_nums, write_queue_nums, perm } = 43,
     ClientDroppedTag { group, consumer, broker, topic, queue_id, queue_offset, tag } = 44,
     IndexLookup { broker, replica, id, found } = 45,
+    KeysQueried { asked, broker, replica, topic, key, found, capped } = 46,
 });
 
 /// The tag of a model event; a harness event's tag follows it.

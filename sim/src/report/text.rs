@@ -156,14 +156,15 @@ fn send_lines(
             spread.topic, spread.queues, spread.min, spread.max
         );
     }
-    store_notes(out, c);
+    store_notes(out, sends);
     if !c.transactions.is_empty() {
         transactions(out, &c.transactions, known);
     }
 }
 
 /// What the store did with messages beyond keeping them: delayed, expired, unindexed.
-fn store_notes(out: &mut String, c: &crate::check::SendCounts) {
+fn store_notes(out: &mut String, sends: &crate::check::SendFigures) {
+    let c = &sends.counts;
     if c.delayed_pending > 0 {
         let _ = writeln!(
             out,
@@ -181,8 +182,22 @@ fn store_notes(out: &mut String, c: &crate::check::SendCounts) {
     if c.index_missing > 0 {
         let _ = writeln!(
             out,
-            "index     missing {} ({} unexplained): records read back that QUERY_MESSAGE by their key did not find",
+            "index     missing {} ({} unexplained): stored messages that QUERY_MESSAGE by their key did not find",
             c.index_missing, c.index_missing_unexplained
+        );
+    }
+    for (n, round) in sends.key_queries.iter().enumerate() {
+        let label = if n == 0 { "queries  " } else { "         " };
+        let capped = match round.capped {
+            0 => String::new(),
+            capped => format!(" ({capped} capped at 64 records, not judged)"),
+        };
+        let _ = writeln!(
+            out,
+            "{label} the operator's queries by key at {}: {} answers{capped}, {} messages missing",
+            format_ms(round.at_ms),
+            round.answers,
+            round.missing
         );
     }
 }

@@ -93,6 +93,11 @@ pub enum Effect {
         dir: String,
         description: String,
     },
+    /// A fault that is a moment the harness only records (the operator's own machine acts).
+    Moment {
+        fault: usize,
+        description: String,
+    },
     /// The operator sends UPDATE_AND_CREATE_TOPIC to a group's master (`crate::fault::topic`).
     UpdateTopic(crate::fault::topic::TopicSend),
     /// The node's wall clock steps by `by_ms` (`crate::fault::clock`): on with its description,
@@ -599,6 +604,9 @@ fn send_topic_update(world: &mut World, now: Time, send: crate::fault::topic::To
 /// A fault's effect on the network or a disk, on or off.
 fn apply_effect(world: &mut World, now: Time, effect: Effect) {
     match effect {
+        Effect::Moment { fault, description } => {
+            world.record_sim(now, None, SimEvent::FaultOn { fault, description });
+        }
         Effect::RuleOn {
             fault,
             rule,

@@ -103,6 +103,8 @@ pub enum NodeRole {
     },
     /// Reads every queue back after the drain.
     Auditor,
+    /// The operator's admin tool, on its own machine: present when a `query-keys` fault is.
+    Operator,
 }
 
 #[derive(Clone, Debug)]
@@ -378,6 +380,8 @@ pub enum FaultSpec {
     BitRot { candidates: Vec<NodeId> },
     /// An operator changes a topic's queue numbers and permission.
     UpdateTopic(crate::fault::topic::TopicUpdate),
+    /// An operator looks a topic's keys up.
+    QueryKeys(crate::fault::query::KeysQuery),
     /// A node's wall clock steps by `by_ms`, and back at the end if `undone` (a skew).
     Clock {
         candidates: Vec<NodeId>,
@@ -397,7 +401,7 @@ impl FaultSpec {
                     | NodeFault::PowerOff { returns: false }
                     | NodeFault::DiskLoss { returns: false }
             ),
-            FaultSpec::BitRot { .. } | FaultSpec::UpdateTopic(_) => false,
+            FaultSpec::BitRot { .. } | FaultSpec::UpdateTopic(_) | FaultSpec::QueryKeys(_) => false,
             FaultSpec::Clock { undone, .. } => *undone,
             _ => true,
         }

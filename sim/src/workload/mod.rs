@@ -1,9 +1,11 @@
-//! The applications that drive the cluster: producers sending the scenario's messages, and the
-//! auditor that reads everything back at the end. They are nodes like any other, built on the
+//! The applications that drive the cluster: producers sending the scenario's messages, the
+//! operator's admin tool (queries by key), and the auditor that reads everything back at the
+//! end. They are nodes like any other, built on the
 //! model's client library.
 
 pub mod auditor;
 pub mod consumer;
+pub mod operator;
 pub mod producer;
 pub mod roles;
 pub mod transaction;
@@ -20,6 +22,8 @@ pub enum App {
     Watch,
     /// A producer's local transaction of this sequence number returns.
     LocalTransaction(u32),
+    /// The operator's query round of this index is due.
+    Query(u32),
 }
 
 impl App {
@@ -29,6 +33,7 @@ impl App {
             App::RetryQueue(index) => (1 << 32) | u64::from(index),
             App::Watch => 2 << 32,
             App::LocalTransaction(seq) => (3 << 32) | u64::from(seq),
+            App::Query(round) => (4 << 32) | u64::from(round),
         }
     }
 
@@ -38,6 +43,7 @@ impl App {
             1 => Some(App::RetryQueue(code as u32)),
             2 => Some(App::Watch),
             3 => Some(App::LocalTransaction(code as u32)),
+            4 => Some(App::Query(code as u32)),
             _ => None,
         }
     }

@@ -87,7 +87,7 @@ impl ProducerApp {
             producer: self.workload.client,
             seq,
         };
-        let key = self.workload.keys.map(|keys| format!("key-{}", seq % keys));
+        let key = self.workload.keys.map(|keys| key_name(seq % keys));
         let mut body = format!("{id} ").into_bytes();
         body.resize(self.workload.body_bytes as usize, b'.');
         let mut message = Message::new(self.workload.topic.clone(), body);
@@ -291,4 +291,10 @@ impl Node for ProducerApp {
         self.next_if_idle(ctx);
         self.check_finished(ctx);
     }
+}
+
+/// The name of key `index` of a producer's `keys` (`key-0`, `key-1`, ...): what its messages
+/// carry in `KEYS`, and what the operator looks up.
+pub fn key_name(index: u32) -> String {
+    format!("key-{index}")
 }

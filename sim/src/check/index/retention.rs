@@ -2,7 +2,8 @@
 //! files retention deleted (the oldest file of a broker's CommitLog directory while a newer
 //! one stays: recovery and truncation delete the newest files, never that one), and the index
 //! files a restart's recovery deleted (at the instant the process started); and the index
-//! lookups the auditor made (`IndexLookup`).
+//! lookups the auditor made (`IndexLookup`) and the answers to the operator's queries by key
+//! (`KeysQueried`).
 
 use crate::check::spec;
 use crate::history::SimEvent;
@@ -36,6 +37,19 @@ impl Deletion {
     }
 }
 
+/// One answer to an operator's query by key: which messages it held.
+pub(in crate::check) struct KeyAnswer {
+    /// When its round of queries began, and when it came.
+    pub asked: Time,
+    pub at: Time,
+    pub replica: NodeId,
+    pub topic: String,
+    pub key: String,
+    pub found: Vec<MessageId>,
+    /// It held as many records as a query may return: more may exist.
+    pub capped: bool,
+}
+
 #[derive(Default)]
 pub(in crate::check) struct RetentionFacts {
     pub deletions: Vec<Deletion>,
@@ -46,12 +60,34 @@ pub(in crate::check) struct RetentionFacts {
     /// Lookups by key that did not find the record: (when, replica, broker, message).
     pub index_misses: Vec<(Time, NodeId, String, MessageId)>,
     pub index_lookups: u64,
+    /// The operator's answers to queries by key (`query-keys`), in time order.
+    pub key_answers: Vec<KeyAnswer>,
     /// Per node: when a clock fault stepped its wall clock, and where it then stood.
     pub clock_steps: BTreeMap<NodeId, Vec<(Time, i64)>>,
 }
 
 impl RetentionFacts {
     pub fn observe(&mut self, at: Time, event: &Event) {
+        if let Event::KeysQueried {
+            asked,
+            replica,
+            topic,
+            key,
+            found,
+            capped,
+            ..
+        } = event
+        {
+            self.key_answers.push(KeyAnswer {
+                asked: *asked,
+                at,
+                replica: *replica,
+                topic: topic.clone(),
+                key: key.clone(),
+                found: found.clone(),
+                capped: *capped,
+            });
+        }
         if let Event::IndexLookup {
             broker,
             replica,

@@ -283,6 +283,7 @@ fn lanes(scenario: &Scenario) -> Vec<Lane> {
                 scenario.consumers[group].group.clone(),
             ),
             NodeRole::Auditor => lane(&node.name, "auditor", "auditor".into()),
+            NodeRole::Operator => lane(&node.name, "operator", "operator".into()),
         })
         .collect()
 }
@@ -309,7 +310,7 @@ fn fault_table(scenario: &Scenario, seed: u64) -> BTreeMap<usize, (String, Vec<N
 }
 
 /// Faults that happen at a moment rather than last: drawn as points.
-const MOMENTS: [&str; 4] = ["bit-rot", "promote", "demote", "update-topic"];
+const MOMENTS: [&str; 5] = ["bit-rot", "promote", "demote", "update-topic", "query-keys"];
 
 fn ends(from: &Option<Vec<NodeId>>, to: &Option<Vec<NodeId>>) -> Vec<NodeId> {
     let mut nodes: Vec<NodeId> = from.iter().chain(to).flatten().copied().collect();

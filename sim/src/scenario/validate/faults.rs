@@ -6,7 +6,7 @@ use super::names::NodeNames;
 use super::{Checker, at};
 use crate::fault::{Kind, Refusal, Resolve};
 use crate::scenario::error::{ScenarioError, did_you_mean};
-use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Topic};
+use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Producer, Topic};
 use crate::scenario::schema::{FaultPhase, FaultSection, Names};
 use crate::scenario::units::Millis;
 use model::protocol::RequestCode;
@@ -14,7 +14,7 @@ use model::protocol::RequestCode;
 pub(super) fn validate_fault(
     check: &Checker<'_>,
     names: &NodeNames<'_>,
-    topics: &[Topic],
+    (topics, producers): (&[Topic], &[Producer]),
     index: usize,
     fault: &FaultSection,
     phases: Phases,
@@ -34,6 +34,7 @@ pub(super) fn validate_fault(
         nodes: names.nodes,
         groups: names.broker_groups,
         topics,
+        producers,
         names: &|list: &Names| names.resolve_all(list),
         codes: request_codes(&fault.request).map_err(refuse)?,
         aims: Default::default(),

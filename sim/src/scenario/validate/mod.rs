@@ -63,6 +63,21 @@ pub(super) fn at(list: &str, index: usize, field: &str) -> Vec<Step> {
     vec![key(list), Step::Index(index), key(field)]
 }
 
+/// The machines of the tools: the auditor's, and the operator's when a fault queries keys.
+fn tool_nodes(raw: &ScenarioFile, nodes: &mut Vec<NodeDecl>) {
+    nodes.push(NodeDecl {
+        name: "auditor".to_string(),
+        role: NodeRole::Auditor,
+    });
+    let query_keys = crate::fault::query::QUERY_KEYS.name;
+    if raw.faults.iter().any(|f| f.kind.name() == query_keys) {
+        nodes.push(NodeDecl {
+            name: "operator".to_string(),
+            role: NodeRole::Operator,
+        });
+    }
+}
+
 pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, Box<ScenarioError>> {
     let check = Checker { text, file };
     basics(&check, &raw)?;
@@ -74,10 +89,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     let topics = topics::topics(&check, &raw, &broker_groups)?;
     let producers = producers(&check, &raw, &topics, &mut nodes)?;
     let consumers = consumers::consumer_groups(&check, &raw.consumers, &topics, &mut nodes)?;
-    nodes.push(NodeDecl {
-        name: "auditor".to_string(),
-        role: NodeRole::Auditor,
-    });
+    tool_nodes(&raw, &mut nodes);
     unique_names(&check, &nodes)?;
     let names = NodeNames {
         nodes: &nodes,
@@ -92,12 +104,12 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
         run: raw.duration,
         drain: crate::scenario::units::Millis(drain_timeout_ms),
     };
-    let mut faults = Vec::new();
-    for (index, fault) in raw.faults.iter().enumerate() {
-        faults.push(faults::validate_fault(
-            &check, &names, &topics, index, fault, phases,
-        )?);
-    }
+    let faults = (raw.faults.iter().enumerate())
+        .map(|(index, fault)| {
+            let declared = (&topics[..], &producers[..]);
+            faults::validate_fault(&check, &names, declared, index, fault, phases)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     faults::no_fault_without_effect(&check, &faults, &nodes, raw.duration)?;
     let topics = topics::with_updates(topics, &faults);
     let swarm = swarm::resolve(&check, &names, raw.swarm.as_ref(), raw.duration)?;
