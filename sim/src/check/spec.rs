@@ -39,10 +39,13 @@ pub(super) fn delete_hour(delete_when: &str, wall_ms: u64) -> bool {
     (delete_when.split(';')).any(|h| h.trim().parse::<u64>() == Ok(hour))
 }
 
-/// A span as retention's settings are written: hours past two hours (`75.9h`), else seconds.
+/// A span as retention's settings are written: hours from two hours on (`75.9h`), hours to
+/// the hundredth from one (`1.03h`), else seconds.
 pub(super) fn hours(ms: u64) -> String {
     if ms >= 7_200_000 {
         format!("{:.1}h", ms as f64 / 3_600_000.0)
+    } else if ms >= 3_600_000 {
+        format!("{:.2}h", ms as f64 / 3_600_000.0)
     } else {
         model::time::format_ms(ms)
     }

@@ -175,7 +175,7 @@ fn lost(
         figures.lost_unconfirmed += 1;
         let story = format!("{acked}; {name} never got it");
         (AnomalyKind::LostUnconfirmed, story)
-    } else if let Some(story) = reused_offset(audience, &index.brokers, record, id) {
+    } else if let Some(story) = reused_offset(audience, index, record, id) {
         figures.lost += 1;
         (AnomalyKind::Lost, format!("{acked}; {story}"))
     } else if let Some((story, cause)) = passed_over(index, id, record) {

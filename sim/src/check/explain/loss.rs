@@ -28,6 +28,9 @@ pub(in crate::check) fn loss_cause(index: &Index<'_>, ack: &Ack) -> Option<Strin
     if let Some(cause) = super::entry_loss::entry_loss(index, ack) {
         return cause;
     }
+    if let Some(story) = super::passed_over::never_redispatched(index, ack) {
+        return Some(story);
+    }
     let timelines = &index.brokers.timelines;
     explain_loss(ack, timelines.get(&ack.store_host), &|node| {
         let name = index.scenario.nodes.get(node.index())?.name.as_str();

@@ -6,10 +6,12 @@
 //! - `sends`: the stories of a message's sends (attempts, duplicates, recoveries).
 //! - `redelivery`: why a copy reached an audience twice.
 //! - `reuse`: why a stored message was never read by a group already past its offset.
+//! - `passed_over`: records an abnormal recovery passed over (a clock stepped back).
 //! - `slave_entries`: a queue read from a slave whose entries run behind its records.
 
 mod entry_loss;
 mod loss;
+mod passed_over;
 mod redelivery;
 mod reuse;
 mod sends;

@@ -2,7 +2,7 @@
 //! offset had been handed out before, to another message the group consumed, and the broker
 //! gave the offset out again after losing the queue's tail.
 
-use crate::check::index::{Audience, BrokerFacts, Record};
+use crate::check::index::{Audience, Index, Record};
 use model::MessageId;
 
 /// A stored message the group never got because its queue offset had already been consumed:
@@ -10,7 +10,7 @@ use model::MessageId;
 /// and the group's consumers read on from where they were. The story, if that is what happened.
 pub(in crate::check) fn reused_offset(
     audience: &Audience,
-    brokers: &BrokerFacts,
+    index: &Index<'_>,
     record: &Record,
     id: MessageId,
 ) -> Option<String> {
@@ -20,16 +20,20 @@ pub(in crate::check) fn reused_offset(
         if *other == id {
             return None;
         }
-        let recovery = brokers
+        let recovered = (index.brokers)
             .group_timelines(&copy.broker)
             .filter_map(|timeline| timeline.recoveries.iter().find(|(recovered, ..)| recovered > at))
-            .min_by_key(|(recovered, ..)| *recovered)
-            .map_or(String::new(), |(recovered, ..)| {
-                format!(" {} restarted at {recovered} without the tail of the queue and", copy.broker)
-            });
+            .map(|(recovered, ..)| *recovered)
+            .min();
+        let recovery = recovered.map_or(String::new(), |recovered| {
+            format!(" {} restarted at {recovered} without the tail of the queue and", copy.broker)
+        });
+        let passed = recovered.map_or(String::new(), |at| {
+            super::passed_over::restart_clause(index, &copy.broker, at)
+        });
         Some(format!(
             "stored at {}/{}/{}@{}, an offset {} had already consumed ({other} at {at});{recovery} handed the \
-             offset out again, and the group's consumers, already past it, never read it",
+             offset out again, and the group's consumers, already past it, never read it{passed}",
             copy.broker, copy.topic, copy.queue_id, copy.queue_offset, audience.name
         ))
     })

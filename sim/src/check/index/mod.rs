@@ -50,7 +50,7 @@ pub(super) use logs::{Disagreement, EntryFact, LogCommit, LogFacts, Removal};
 pub(super) use misplaced::MisplacedFacts;
 pub(super) use promises::{Answer, Held, PromiseFacts};
 pub(super) use read_back::{Position, ReadBackFacts};
-pub(super) use recoveries::RecoveryFacts;
+pub(super) use recoveries::{RecoveryFacts, RecoveryStart};
 pub(super) use retention::{Deletion, KeyAnswer, RetentionFacts};
 pub(super) use routes::RouteFacts;
 pub(super) use sends::{Ack, Record, SendFacts};

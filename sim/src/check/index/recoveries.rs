@@ -19,6 +19,11 @@ pub(in crate::check) struct RecoveryStart {
     pub expected_from: u64,
     /// The checkpoint's min timestamp less the margin, which chose it.
     pub min_timestamp_ms: u64,
+    /// Where the files begin that the rule passed over though they hold records newer than
+    /// that timestamp (the file the checkpoint's time falls in, and on): a later file's older
+    /// first record (a clock stepped back) chose a start past them, so nothing of them was
+    /// re-dispatched.
+    pub passed_over_from: Option<u64>,
 }
 
 #[derive(Default)]
@@ -62,12 +67,20 @@ impl RecoveryFacts {
         let Some((expected_from, _)) = matched.or(files.first()) else {
             return;
         };
+        // A file older than the start whose first record is newer than the timestamp: the
+        // checkpoint's time falls in the file before it, which monotone timestamps pick.
+        let start = files.iter().position(|(from, _)| from == expected_from);
+        let newer = files[..start.unwrap_or(0)]
+            .iter()
+            .position(|(_, first)| *first > min);
+        let passed_over_from = newer.map(|newer| files[newer.saturating_sub(1)].0);
         self.starts.push(RecoveryStart {
             node: node.expect("taken from a node"),
             at,
             scanned_from: *scanned_from,
             expected_from: *expected_from,
             min_timestamp_ms: min,
+            passed_over_from,
         });
     }
 }

@@ -146,6 +146,13 @@ impl Story {
         self
     }
 
+    /// A harness event on `node`.
+    pub fn sim(&mut self, at: u64, node: &str, event: SimEvent) -> &mut Story {
+        let node = self.node(node);
+        self.push(at, Some(node), Recorded::Sim(event));
+        self
+    }
+
     pub fn stop(&mut self, at: u64, node: &str, how: Stop) -> &mut Story {
         let node = self.node(node);
         self.push(at, Some(node), Recorded::Sim(SimEvent::Stopped { how }));

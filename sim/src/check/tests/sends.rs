@@ -3,7 +3,7 @@
 
 use super::{Story, id, of, only};
 use crate::check::{AnomalyKind, Verdict};
-use crate::history::Stop;
+use crate::history::{SimEvent, Stop};
 use model::event::{Event, SendStatus};
 
 #[test]
@@ -17,6 +17,41 @@ fn a_power_loss_before_the_flush_explains_a_lost_message() {
     only(&report, AnomalyKind::Lost, "only in the page cache");
     assert_eq!(report.sends.counts.lost, 1);
     assert_eq!(report.sends.counts.lost_unexplained, 0);
+}
+
+#[test]
+fn a_flushed_record_a_recovery_passed_over_is_named() {
+    // The checkpoint says 13 s (less 3 s: 10 s); the second file's first record is newer,
+    // the third's older (a clock stepped back): the rule starts at the third, past the
+    // record at offset 100.
+    let inputs = SimEvent::RecoveryInputs {
+        physic_ms: 13_000,
+        logics_ms: 13_000,
+        files: vec![(0, 5_000), (100, 20_000), (200, 8_000)],
+    };
+    let recovered = Event::Recovered {
+        broker: "broker-a".into(),
+        abnormal: true,
+        scanned_from: 200,
+        max_offset: 300,
+        truncated_bytes: 0,
+    };
+    let report = Story::new()
+        .flushed(500, "broker-a", 1_000)
+        .sent(1_000, 1, "audit")
+        .flushed(1_500, "broker-a", 1_000)
+        .stop(2_000, "broker-a", Stop::PowerOff)
+        .sim(3_000, "broker-a", inputs)
+        .model(3_000, "broker-a", recovered)
+        .read_back_done(9_000)
+        .check();
+    only(
+        &report,
+        AnomalyKind::Lost,
+        "passing over the files from offset 0",
+    );
+    assert_eq!(report.sends.counts.lost_unexplained, 0);
+    assert_eq!(report.sends.counts.recovery_misstarts, 0);
 }
 
 #[test]

@@ -254,7 +254,7 @@ fn lost_cause(
     let missing: Vec<&Audience> = missing.map(|(audience, _)| *audience).collect();
     let reused = missing
         .iter()
-        .find_map(|a| reused_offset(a, &index.brokers, judged.record, judged.id));
+        .find_map(|a| reused_offset(a, index, judged.record, judged.id));
     if let Some(reused) = reused {
         return (Some("offset_reused"), format!("{told}; {reused}"));
     }
