@@ -47,6 +47,7 @@ snapshots! {
     bit_rot => "bit-rot",
     consumer_crash => "consumer-crash",
     crash_during_catch_up => "crash-during-catch-up",
+    new_group_start => "new-group-start",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

@@ -89,8 +89,11 @@ impl Running {
         ctx.respond(inbound, Response::success(ResponseBody::Empty));
     }
 
-    /// `QUERY_CONSUMER_OFFSET`: the committed offset; with none, 0 while the queue's first
-    /// message is still in memory (a new group starts from the beginning), else not found.
+    /// `QUERY_CONSUMER_OFFSET` (`ConsumerManageProcessor.queryConsumerOffset`): the committed
+    /// offset; with none, 0 while the queue still starts at 0 and its first message is not yet
+    /// "in disk" (`checkInDiskByConsumeOffset`: the CommitLog has grown less than
+    /// `accessMessageInMemoryMaxRatio` of the machine's memory past it), so a new group reads
+    /// the queue from its beginning whatever its `ConsumeFromWhere`; else QUERY_NOT_FOUND.
     pub(super) fn handle_query_offset(
         &mut self,
         ctx: &mut Context<'_>,
@@ -103,7 +106,9 @@ impl Running {
             Some(offset) => Response::success(ResponseBody::Offset(offset)),
             None => {
                 let min = self.store.min_offset_in_queue(topic, queue_id);
-                if min == 0 {
+                let in_disk =
+                    (self.store).check_in_disk_by_consume_offset(ctx.disk(), (topic, queue_id), 0);
+                if min == 0 && !in_disk {
                     Response::success(ResponseBody::Offset(0))
                 } else {
                     Response::error(ResponseCode::QueryNotFound)

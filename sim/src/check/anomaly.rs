@@ -39,6 +39,7 @@ pub enum AnomalyKind {
     LogDiverged,
     UncommittedDispatch,
     Stranded,
+    BeforeStart,
     UnfilteredByBroker,
     Expired,
     DeletedEarly,
@@ -90,6 +91,7 @@ impl AnomalyKind {
             AnomalyKind::LogDiverged => "log_diverged",
             AnomalyKind::UncommittedDispatch => "uncommitted_dispatch",
             AnomalyKind::Stranded => "stranded",
+            AnomalyKind::BeforeStart => "before_start",
             AnomalyKind::UnfilteredByBroker => "unfiltered_by_broker",
             AnomalyKind::Expired => "expired",
             AnomalyKind::DeletedEarly => "deleted_early",
@@ -141,7 +143,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 38] = [
+    pub(crate) const ALL: [AnomalyKind; 39] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -174,6 +176,7 @@ pub(super) mod tests {
         LogDiverged,
         UncommittedDispatch,
         Stranded,
+        BeforeStart,
         UnfilteredByBroker,
         Expired,
         DeletedEarly,
@@ -192,7 +195,7 @@ pub(super) mod tests {
                 | Unexpected | Corrupt | TxnLost | TxnPhantom | TxnDuplicated | TxnDiscarded
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
-                | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
+                | BeforeStart | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
                 | IndexMissing | RecoveryMisstart => ALL.iter().filter(|k| **k == kind).count(),
             };
             assert_eq!(listed, 1, "{}", kind.name());
@@ -217,6 +220,7 @@ pub(super) mod tests {
             TxnDiscarded,
             SubscriptionConflict,
             Stranded,
+            BeforeStart,
             Expired,
             IndexMissing,
         ];

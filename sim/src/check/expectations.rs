@@ -526,6 +526,29 @@ pub const TABLE: &[Expectation] = &[
          never `lost`",
     },
     Expectation {
+        name: "before_start",
+        measure: Measure::Count(|o| groups(o, |g| g.before_start)),
+        needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::BeforeStart)),
+        default: DefaultTo::Nothing,
+        meaning: "messages stored below the offset a new group first took their queue at, never \
+         delivered to it: with no committed offset, `CONSUME_FROM_LAST_OFFSET` starts at the \
+         queue's end once the broker finds its first message \"in disk\" \
+         (`accessMessageInMemoryMaxRatio` of the machine's memory behind the CommitLog's end); \
+         by design, never `lost`",
+    },
+    Expectation {
+        name: "from_the_past",
+        measure: Measure::Count(|o| groups(o, |g| g.from_the_past)),
+        needs_read_back: false,
+        witnesses: None,
+        default: DefaultTo::Nothing,
+        meaning: "messages a new group consumed that were stored before it first took their \
+         queue: the broker answers a new group 0 while the queue's first message is not yet \
+         \"in disk\", so even `CONSUME_FROM_LAST_OFFSET` reads the queue from its beginning \
+         (apache/rocketmq #334)",
+    },
+    Expectation {
         name: "expired",
         measure: Measure::Count(|o| o.sends.counts.expired + groups(o, |g| g.expired)),
         needs_read_back: true,

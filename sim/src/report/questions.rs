@@ -80,6 +80,11 @@ pub const QUESTIONS: &[Question] = &[
         None,
     ),
     q(
+        "new-group-start",
+        "CONSUME_FROM_LAST_OFFSET is ignored: a new group consumed old messages",
+        Some("#334"),
+    ),
+    q(
         "index-lookup",
         "After a crash, a query by key cannot find a message that is still there",
         None,

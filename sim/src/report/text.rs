@@ -388,6 +388,18 @@ fn consumer(out: &mut String, group: &crate::check::GroupFigures, known: &Known)
 fn consumer_notes(out: &mut String, group: &crate::check::GroupFigures, known: &Known) {
     let notes = [
         (
+            "before start",
+            "before_start",
+            group.before_start,
+            "stored below where the new group first took their queues (CONSUME_FROM_LAST_OFFSET, the broker finding their first message in disk): not for it",
+        ),
+        (
+            "from the past",
+            "from_the_past",
+            group.from_the_past,
+            "stored before the new group first took their queues, consumed all the same: it started at their beginning",
+        ),
+        (
             "stranded",
             "stranded",
             group.stranded,

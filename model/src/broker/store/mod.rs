@@ -394,6 +394,29 @@ impl MessageStore {
             .map_or(0, ConsumeQueue::max_offset)
     }
 
+    /// `checkInDiskByConsumeOffset`: whether the record the queue's entry at `queue_offset`
+    /// points to lies further behind the CommitLog's end than `accessMessageInMemoryMaxRatio`
+    /// of the machine's memory (no longer taken to be in the page cache); false without such
+    /// an entry.
+    pub fn check_in_disk_by_consume_offset(
+        &self,
+        disk: &dyn Disk,
+        (topic, queue_id): (&str, u32),
+        queue_offset: u64,
+    ) -> bool {
+        let entry = (self.consume_queue(topic, queue_id))
+            .and_then(|cq| cq.entries(disk, queue_offset, 1))
+            .and_then(|entries| entries.first().copied());
+        let Some(entry) = entry else {
+            return false;
+        };
+        let config = &self.settings.config;
+        let memory = config.total_memory_bytes / 100 * config.access_message_in_memory_max_ratio;
+        self.max_physical_offset()
+            .saturating_sub(entry.commit_log_offset)
+            > memory
+    }
+
     pub fn min_offset_in_queue(&self, topic: &str, queue_id: u32) -> u64 {
         self.consume_queue(topic, queue_id)
             .map_or(0, ConsumeQueue::min_offset)

@@ -24,12 +24,16 @@ pub(super) fn judge(
     anomalies: &mut Vec<Anomaly>,
 ) {
     let mut latencies = Vec::new();
+    let joins_late = joins_late(index, audience);
     let messages = index.sends.messages();
     for (id, record) in messages.filter(|(_, r)| *r.topic == *audience.topic) {
         let fate = audience.messages.get(id.producer as usize);
         let fate = fate.and_then(|list| list.get(id.seq as usize));
         if let Some(consumed) = fate.and_then(|f| f.consumed) {
             figures.delivered += 1;
+            if joins_late && stored_before_start(audience, record) {
+                figures.from_the_past += 1;
+            }
             let expired = record.ack().and_then(|ack| expiry(index, ack));
             if record.copies.is_empty() && record.ok.is_some() && expired.is_none() {
                 figures.lost_after_delivery += 1;
@@ -61,6 +65,11 @@ pub(super) fn judge(
             anomalies.push(anomaly);
             continue;
         }
+        if let Some(anomaly) = before_start(audience, id, record) {
+            figures.before_start += 1;
+            anomalies.push(anomaly);
+            continue;
+        }
         if let Some(fate) = fate.filter(|f| f.first.is_some()) {
             // A clustering group retries what failed: its fate is `retry_lost`, judged
             // from the listener's calls (and unknown without the DLQ read back).
@@ -86,6 +95,55 @@ pub(super) fn judge(
         figures.end_to_end_p50_ms = percentile(&mut latencies, 50);
         figures.end_to_end_p99_ms = percentile(&mut latencies, 99);
     }
+}
+
+/// A message every copy of which lies below where the audience first took its queue: the
+/// new group started past it.
+fn before_start(audience: &Audience, id: MessageId, record: &Record) -> Option<Anomaly> {
+    let mut copies = record.copies.iter().filter(|c| *c.topic == *audience.topic);
+    let mut first = None;
+    for copy in copies.by_ref() {
+        let queue = (
+            copy.broker.to_string(),
+            copy.topic.to_string(),
+            copy.queue_id,
+        );
+        let (at, consumer, offset) = audience.starts.get(&queue)?;
+        if copy.queue_offset >= *offset {
+            return None;
+        }
+        first.get_or_insert((copy, *at, consumer, *offset));
+    }
+    let (copy, at, consumer, offset) = first?;
+    let story = format!(
+        "stored at {}/{}/{}@{}, below offset {offset}, where {consumer} first took the queue \
+         at {at} with no committed offset: {} started past it",
+        copy.broker, copy.topic, copy.queue_id, copy.queue_offset, audience.name
+    );
+    let at = record.first_invoke().unwrap_or_default();
+    Some(Anomaly::new(AnomalyKind::BeforeStart, Some(id), at, story))
+}
+
+/// Whether the audience's group joins after the start (every instance has a `start`): only
+/// then is what it consumed from before its first take "from the past".
+fn joins_late(index: &Index<'_>, audience: &Audience) -> bool {
+    let blocks = index.scenario.consumers.iter();
+    let mut group = blocks.filter(|c| c.group == audience.group).peekable();
+    group.peek().is_some() && group.all(|c| c.starts_ms.iter().all(Option::is_some))
+}
+
+/// Whether a message was acknowledged before the audience first took its queue, from the
+/// queue's beginning.
+fn stored_before_start(audience: &Audience, record: &Record) -> bool {
+    let Some(ack) = record.ok.as_ref() else {
+        return false;
+    };
+    let queue = (
+        ack.broker.to_string(),
+        record.topic.to_string(),
+        ack.queue_id,
+    );
+    (audience.starts.get(&queue)).is_some_and(|(at, _, offset)| ack.at < *at && *offset == 0)
 }
 
 /// A message a broadcasting instance's listener failed and the instance dropped.

@@ -26,6 +26,9 @@
 //! - `early_deliveries`: a delayed message handed over before its delay had passed.
 //! - `filtered`, `subscription_conflicts`, `unsubscribed_deliveries`: what tag subscriptions
 //!   keep from an audience, and what they let through that they should not (`filters`).
+//! - `before_start`: stored below the offset the group first took the queue at (a new group
+//!   starting at the end, `CONSUME_FROM_LAST_OFFSET`): by design; `from_the_past` counts the
+//!   opposite, what a new group consumed that was stored before it first took the queue.
 //! - `stranded`: stored in a queue no consumer could read at the end (the topic's read queues
 //!   or permission there, as the routes gave them): never delivered, not lost.
 //! - `expired`: retention deleted its CommitLog file before the group consumed it.
@@ -141,6 +144,14 @@ pub struct GroupFigures {
     /// queues there, or without read permission), never delivered: an operator's doing.
     #[serde(skip_serializing_if = "is_zero")]
     pub stranded: u64,
+    /// Messages stored below where the group first took their queue (no committed offset
+    /// yet: `ConsumeFromWhere` and the broker chose), never delivered: by design.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub before_start: u64,
+    /// Messages acknowledged before a late-joining group's first take of their queue, which it
+    /// took from the queue's beginning, and consumed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub from_the_past: u64,
     /// Messages retention deleted (their CommitLog file expired) before the group consumed
     /// them: stored, then gone by design.
     #[serde(skip_serializing_if = "is_zero")]

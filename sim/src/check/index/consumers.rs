@@ -48,6 +48,10 @@ pub(in crate::check) struct Audience {
     /// Per queue offset: the first message delivered from it, and when it was handed over.
     /// After a truncation a queue offset can hold another message.
     pub seen_at: BTreeMap<(Queue, u64), (MessageId, Time)>,
+    /// Per queue: the audience's first take of it (when, by whom, from which offset). A new
+    /// group has no committed offset there: where it starts is `ConsumeFromWhere`'s and the
+    /// broker's choice.
+    pub starts: BTreeMap<Queue, (Time, String, u64)>,
 }
 
 /// What became of one message in one audience.
@@ -287,6 +291,8 @@ impl ConsumerFacts {
                     .remove(&(consumer.clone(), queue.clone()));
                 if let Some(index) = self.find(group, consumer) {
                     let audience = &mut self.audiences[index];
+                    let start = (at, consumer.clone(), *offset);
+                    audience.starts.entry(queue.clone()).or_insert(start);
                     let frontier = audience.frontier.get(&queue).copied().unwrap_or(0);
                     let take = Take {
                         at,
@@ -542,6 +548,7 @@ fn audiences(scenario: &Scenario) -> Vec<Audience> {
                 messages: Vec::new(),
                 client_drops: Vec::new(),
                 frontier: BTreeMap::new(),
+                starts: BTreeMap::new(),
                 seen_at: BTreeMap::new(),
             });
         }

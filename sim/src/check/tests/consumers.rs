@@ -21,6 +21,31 @@ fn a_stored_message_the_group_never_got_is_skipped_and_lost_unexplained() {
     assert_eq!(report.consumers[0].lost_unexplained, 1);
 }
 
+/// The group first took the queue at offset 2 (no committed offset: it started at the end):
+/// the message stored at offset 1 was never for it. Taken from 0, the same miss is a loss.
+#[test]
+fn a_message_below_where_a_new_group_started_is_before_start() {
+    let story = |start: u64| {
+        Story::new()
+            .sent(1_000, 1, "orders")
+            .assigned(2_000, "billing-0", "billing", "orders", start)
+            .stored(8_000, 1, "orders")
+            .read_back_done(9_000)
+            .check()
+    };
+    let started_past = story(2);
+    only(
+        &started_past,
+        AnomalyKind::BeforeStart,
+        "billing started past it",
+    );
+    assert_eq!(started_past.consumers[0].before_start, 1);
+    assert_eq!(started_past.consumers[0].lost, 0);
+    let from_zero = story(0);
+    assert_eq!(from_zero.consumers[0].before_start, 0);
+    assert_eq!(from_zero.consumers[0].lost_unexplained, 1);
+}
+
 /// The group read the queue from the slave, whose entry 0 holds the record of offset 1: it
 /// asked for entry 1 and passed over the record. Without the slave read, nothing explains it.
 #[test]
