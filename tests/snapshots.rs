@@ -48,6 +48,7 @@ snapshots! {
     consumer_crash => "consumer-crash",
     crash_during_catch_up => "crash-during-catch-up",
     new_group_start => "new-group-start",
+    stuck_message_replay => "stuck-message-replay",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

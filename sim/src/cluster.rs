@@ -227,6 +227,7 @@ fn consumer_factory(
         consume_time: behaviour.consume_time,
         crash_after: behaviour.crash_after,
         restart_after_ms: behaviour.restart_after_ms,
+        stuck: behaviour.stuck,
     };
     let factory = move || {
         Box::new(ConsumerApp::new(
@@ -360,6 +361,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         keep_unallocated_queues: scenario.bugs.keep_unallocated_queues,
         slow_rebalance: scenario.bugs.slow_rebalance,
         skip_client_tag_filter: scenario.bugs.skip_client_tag_filter,
+        commit_past_pending: scenario.bugs.commit_past_pending,
     };
     config
 }

@@ -80,6 +80,11 @@ pub const QUESTIONS: &[Question] = &[
         None,
     ),
     q(
+        "stuck-message-replay",
+        "One stuck message made a restarted consumer replay a huge backlog",
+        Some("#1404"),
+    ),
+    q(
         "new-group-start",
         "CONSUME_FROM_LAST_OFFSET is ignored: a new group consumed old messages",
         Some("#334"),

@@ -298,6 +298,8 @@ pub struct Listener {
     pub fail: Ratio,
     pub crash_after: Option<u32>,
     pub restart_after_ms: u64,
+    /// Every `.0` messages, one that takes `.1` ms.
+    pub stuck: Option<(u32, u64)>,
 }
 
 #[derive(Clone, Debug)]

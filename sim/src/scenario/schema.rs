@@ -660,6 +660,13 @@ pub struct ConsumerSection {
     /// How long a crashed instance stays down. Default "10s".
     #[serde(default)]
     pub restart_after: Option<Millis>,
+    /// Every this many messages an instance's listener gets one that takes `stuck_for` (a
+    /// slow external call, a lock wait): it holds the queue's committed offset back.
+    #[serde(default)]
+    pub stuck_every: Option<u32>,
+    /// How long a stuck message takes. Default "10m".
+    #[serde(default)]
+    pub stuck_for: Option<Millis>,
 }
 
 fn default_model() -> MessageModelName {
@@ -1013,6 +1020,10 @@ pub struct BugsSection {
     /// After PULL_OFFSET_MOVED consumers commit the offset they asked for, not the correction.
     #[serde(default)]
     pub keep_offset_after_moved: bool,
+    /// A consumed batch commits one past the last message pulled, past messages still in
+    /// the listener.
+    #[serde(default)]
+    pub commit_past_pending: bool,
     /// Abnormal recovery scans from the newest CommitLog file, ignoring the checkpoint.
     #[serde(default)]
     pub recover_from_newest_file: bool,

@@ -23,6 +23,8 @@ pub struct ListenerSpec {
     pub consume_time: MillisRange,
     pub crash_after: Option<u32>,
     pub restart_after_ms: u64,
+    /// Every `.0` messages, one whose consumption takes `.1` ms.
+    pub stuck: Option<(u32, u64)>,
 }
 
 struct AppListener {
@@ -58,9 +60,16 @@ fn listened(msg: &StoredMessage) -> ListenedMessage {
 
 impl AppListener {
     fn answer(&mut self, ctx: &mut Context<'_>, msgs: &[StoredMessage]) -> ListenerAnswer {
+        let before = self.delivered;
         self.delivered += msgs.len() as u32;
-        let duration_ms = self.spec.consume_time.min.0
+        let mut duration_ms = self.spec.consume_time.min.0
             + ctx.random_below(self.spec.consume_time.max.0 - self.spec.consume_time.min.0 + 1);
+        // A batch that reaches the next multiple of `every` holds the stuck message.
+        if let Some((every, stuck_ms)) = self.spec.stuck
+            && before / every != self.delivered / every
+        {
+            duration_ms = stuck_ms;
+        }
         if let Some(limit) = self.spec.crash_after
             && self.delivered >= limit
             && ctx.disk().len(CRASHED_MARKER).is_none()

@@ -156,6 +156,9 @@ pub struct ConsumerBugs {
     /// `processPullResult` hands over what the broker sent without comparing tag strings: a
     /// tag whose hash code collides with a subscribed one reaches the listener.
     pub skip_client_tag_filter: bool,
+    /// A consumed batch commits one past the last message pulled, not the smallest offset
+    /// still in the process queue: a message still in the listener is passed.
+    pub commit_past_pending: bool,
 }
 
 /// What the application's listener did with a batch.

@@ -107,6 +107,11 @@ impl ProcessQueue {
         Some(offset)
     }
 
+    /// One past the last message pulled (`queueOffsetMax + 1`).
+    pub fn past_last_pulled(&self) -> u64 {
+        self.queue_offset_max + 1
+    }
+
     pub fn count(&self) -> usize {
         self.msgs.len()
     }

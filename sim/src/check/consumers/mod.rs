@@ -63,6 +63,10 @@ use serde::Serialize;
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RedeliveryCauses {
     pub consumer_crash: u64,
+    /// A consumer stopped while one message sat in its listener since before these were
+    /// delivered: the committed offset stayed below it (apache/rocketmq #1404).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stuck_message: u64,
     pub consumer_shutdown: u64,
     pub rebalance: u64,
     pub broker_restart: u64,
@@ -82,12 +86,13 @@ pub struct RedeliveryCauses {
 
 impl RedeliveryCauses {
     /// How many causes there are.
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 11;
 
     /// Every cause with its count, in a fixed order, named as the JSON names them.
     pub fn named(&self) -> [(&'static str, u64); Self::COUNT] {
         [
             ("consumer_crash", self.consumer_crash),
+            ("stuck_message", self.stuck_message),
             ("consumer_shutdown", self.consumer_shutdown),
             ("rebalance", self.rebalance),
             ("broker_restart", self.broker_restart),

@@ -14,6 +14,7 @@ use model::time::format_ms;
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(in crate::check) enum Cause {
     ConsumerCrash,
+    StuckMessage,
     ConsumerShutdown,
     OffsetReset,
     BrokerRestart,
@@ -29,6 +30,7 @@ impl Cause {
     pub fn name(self) -> &'static str {
         match self {
             Cause::ConsumerCrash => "consumer crash",
+            Cause::StuckMessage => "stuck message",
             Cause::ConsumerShutdown => "consumer shutdown",
             Cause::OffsetReset => "offset reset",
             Cause::BrokerRestart => "broker restart",
@@ -44,6 +46,7 @@ impl Cause {
     pub fn count(self, causes: &mut RedeliveryCauses) -> &mut u64 {
         match self {
             Cause::ConsumerCrash => &mut causes.consumer_crash,
+            Cause::StuckMessage => &mut causes.stuck_message,
             Cause::ConsumerShutdown => &mut causes.consumer_shutdown,
             Cause::OffsetReset => &mut causes.offset_reset,
             Cause::BrokerRestart => &mut causes.broker_restart,
@@ -115,7 +118,10 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
             .find(|read| read.plus_ms(5_000) >= *t1 && *read <= t2)
     });
     let (cause, story) = match (first_stop, reset, slave_read, broker_stop) {
-        (Some((at, how)), ..) => consumer_stopped(first, *at, *how),
+        (Some((at, how)), ..) => match stuck_before(index, redelivery, first, *at) {
+            Some(stuck) => (Cause::StuckMessage, stuck),
+            None => consumer_stopped(first, *at, *how),
+        },
         (None, Some((at, consumer, from, to)), ..) => (
             Cause::OffsetReset,
             format!(
@@ -152,6 +158,45 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
         },
     };
     (cause, Some(story))
+}
+
+/// A message of the same queue below this copy that `first`'s listener had held since before
+/// the copy's first delivery and still held when `first` stopped: the committed offset could
+/// not pass it (the process queue commits its smallest pending offset), so everything
+/// consumed after it is consumed again. The story, if so.
+fn stuck_before(
+    index: &Index<'_>,
+    redelivery: &Redelivery,
+    first: &str,
+    stopped: Time,
+) -> Option<String> {
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let t1 = redelivery.first.0;
+    let calls = index.listener.interrupted.iter();
+    let stuck = calls.filter(|call| {
+        call.consumer == first && call.at <= t1 && call.end == stopped && !call.crashed
+    });
+    let held = stuck.flat_map(|call| call.messages.iter().map(move |m| (call, m)));
+    let broker_of = |node: model::NodeId| match index.scenario.nodes[node.index()].role {
+        crate::scenario::NodeRole::Broker { group, .. } => {
+            Some(index.scenario.broker_groups[group].name.as_str())
+        }
+        _ => None,
+    };
+    let (call, message, id) = held
+        .filter(|(_, m)| {
+            m.topic == *topic
+                && m.queue_id == *queue_id
+                && m.queue_offset < *offset
+                && broker_of(m.store_host) == Some(broker.as_str())
+        })
+        .filter_map(|(call, m)| Some((call, m, m.id?)))
+        .min_by_key(|(_, m, _)| m.queue_offset)?;
+    Some(format!(
+        "{first} stopped at {stopped} with {id} (offset {}) in its listener since {}: the \
+         committed offset could not pass it, so what {first} consumed after it went again",
+        message.queue_offset, call.at
+    ))
 }
 
 /// A member of DLedger group `broker` a leader's TRUNCATE cut below what it had dispatched

@@ -10,6 +10,7 @@ use model::{MessageId, NodeId, Time};
 use std::collections::BTreeMap;
 
 /// One listener call, as the application reported it.
+#[derive(Clone)]
 pub(in crate::check) struct Call {
     pub at: Time,
     /// When it left the listener: its start plus its duration, or its process's stop.
@@ -28,6 +29,8 @@ pub(in crate::check) struct ListenerFacts {
     pub committed: BTreeMap<(String, Queue), u64>,
     /// Per (group, message): the send-backs a broker stored (as the broker reported them).
     pub sent_back: BTreeMap<(String, MessageId), Vec<SentBack>>,
+    /// Calls their process's stop cut short, as they stood then.
+    pub interrupted: Vec<Call>,
 }
 
 /// A send-back a broker stored: when, where and which commitlog bytes.
@@ -60,6 +63,7 @@ impl ListenerFacts {
         for call in calls.iter_mut().rev() {
             if call.consumer == *name && call.end > at {
                 call.end = at;
+                self.interrupted.push(call.clone());
             }
         }
     }

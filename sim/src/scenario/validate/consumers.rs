@@ -49,6 +49,8 @@ pub(super) fn consumer_groups(
             fail: block.fail.unwrap_or(Ratio::ZERO),
             crash_after: block.crash_after,
             restart_after_ms: block.restart_after.map_or(10_000, |d| d.0),
+            stuck: (block.stuck_every)
+                .map(|every| (every, block.stuck_for.map_or(600_000, |d| d.0))),
         };
         let group_index = match groups.iter().position(|g| g.group == block.group) {
             Some(existing) => {
@@ -138,8 +140,17 @@ fn checked_mode(
             return Err(check.error(&path(field), "must be at least 1", None));
         }
     }
-    if block.crash_after == Some(0) {
-        return Err(check.error(&path("crash_after"), "must be at least 1", None));
+    for (field, value) in [
+        ("crash_after", block.crash_after),
+        ("stuck_every", block.stuck_every),
+    ] {
+        if value == Some(0) {
+            return Err(check.error(&path(field), "must be at least 1", None));
+        }
+    }
+    if block.stuck_for.is_some() && block.stuck_every.is_none() {
+        let hint = "say how often: `stuck_every = 500`";
+        return Err(check.error(&path("stuck_for"), "needs `stuck_every`", Some(hint.into())));
     }
     let mode = match (block.kind, block.listener) {
         (ConsumerKindName::Push, None | Some(ListenerName::Concurrent)) => {

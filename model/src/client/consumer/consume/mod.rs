@@ -325,6 +325,10 @@ impl Consumer {
             && let Some(offset) = pq.remove(&consumed)
             && !pq.dropped
         {
+            let offset = match self.config.bugs.commit_past_pending {
+                true => pq.past_last_pulled(),
+                false => offset,
+            };
             let queue = request.queue.clone();
             self.offsets.update(&queue, offset, true);
         }
