@@ -11,6 +11,10 @@ pub(super) const REPUT_INTERVAL_MS: u64 = 1;
 /// millisecond; the margin covers a reput working through a backlog.
 pub(super) const QUERY_SETTLE_MS: u64 = 1_000;
 
+/// `persistConsumerOffsetInterval`: a push consumer sends its offsets every 5 s. A listener
+/// call longer than this held its queue's committed offset back through a commit.
+pub(super) const PERSIST_CONSUMER_OFFSET_MS: u64 = 5_000;
+
 /// DLedger 0.3.1.2's entry header (`DLedgerEntry.BODY_OFFSET`): a DLedger CommitLog's record
 /// starts this far into its entry, so its PHYSICALOFFSET is the entry's position plus this.
 pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;

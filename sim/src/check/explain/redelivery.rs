@@ -153,7 +153,10 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
             ),
             None => match stale_entries(index, broker, *t2) {
                 Some(story) => (Cause::MisplacedEntry, story),
-                None => return (Cause::Rebalance, None),
+                None => match held_at_handover(index, redelivery, first) {
+                    Some(story) => (Cause::StuckMessage, story),
+                    None => return (Cause::Rebalance, None),
+                },
             },
         },
     };
@@ -161,7 +164,8 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
 }
 
 /// A message of the same queue below this copy that `first`'s listener had held since before
-/// the copy's first delivery and still held when `first` stopped: the committed offset could
+/// the copy's first delivery, through a commit interval, and still held when `first` stopped:
+/// the committed offset could
 /// not pass it (the process queue commits its smallest pending offset), so everything
 /// consumed after it is consumed again. The story, if so.
 fn stuck_before(
@@ -170,33 +174,59 @@ fn stuck_before(
     first: &str,
     stopped: Time,
 ) -> Option<String> {
-    let (broker, topic, queue_id, offset) = &redelivery.copy;
     let t1 = redelivery.first.0;
     let calls = index.listener.interrupted.iter();
-    let stuck = calls.filter(|call| {
+    let long = |call: &&crate::check::index::Call| {
+        stopped.ms_since(call.at) >= crate::check::spec::PERSIST_CONSUMER_OFFSET_MS
+    };
+    let stuck = calls.filter(long).filter(|call| {
         call.consumer == first && call.at <= t1 && call.end == stopped && !call.crashed
     });
-    let held = stuck.flat_map(|call| call.messages.iter().map(move |m| (call, m)));
+    let (call, id, offset) = held_below(index, redelivery, stuck)?;
+    Some(format!(
+        "{first} stopped at {stopped} with {id} (offset {offset}) in its listener since {}: the \
+         committed offset could not pass it, so what {first} consumed after it went again",
+        call.at
+    ))
+}
+
+/// A long call of `first` that held a lower offset of the queue since before the copy's
+/// first delivery and was still running when the copy was delivered again: the queue moved
+/// with its committed offset held back. The story, if so.
+fn held_at_handover(index: &Index<'_>, redelivery: &Redelivery, first: &str) -> Option<String> {
+    let ((t1, _), (t2, second)) = (&redelivery.first, &redelivery.second);
+    let calls = index.listener.long.iter();
+    let stuck = calls.filter(|call| call.consumer == first && call.at <= *t1 && call.end >= *t2);
+    let (call, id, offset) = held_below(index, redelivery, stuck)?;
+    Some(format!(
+        "the queue moved from {first} to {second} while {id} (offset {offset}) sat in {first}'s \
+         listener since {}: the committed offset could not pass it",
+        call.at
+    ))
+}
+
+/// Of `calls`, the one holding the lowest message of the copy's queue below the copy.
+fn held_below<'a>(
+    index: &Index<'_>,
+    redelivery: &Redelivery,
+    calls: impl Iterator<Item = &'a crate::check::index::Call>,
+) -> Option<(&'a crate::check::index::Call, model::MessageId, u64)> {
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let held = calls.flat_map(|call| call.messages.iter().map(move |m| (call, m)));
     let broker_of = |node: model::NodeId| match index.scenario.nodes[node.index()].role {
         crate::scenario::NodeRole::Broker { group, .. } => {
             Some(index.scenario.broker_groups[group].name.as_str())
         }
         _ => None,
     };
-    let (call, message, id) = held
-        .filter(|(_, m)| {
-            m.topic == *topic
-                && m.queue_id == *queue_id
-                && m.queue_offset < *offset
-                && broker_of(m.store_host) == Some(broker.as_str())
-        })
-        .filter_map(|(call, m)| Some((call, m, m.id?)))
-        .min_by_key(|(_, m, _)| m.queue_offset)?;
-    Some(format!(
-        "{first} stopped at {stopped} with {id} (offset {}) in its listener since {}: the \
-         committed offset could not pass it, so what {first} consumed after it went again",
-        message.queue_offset, call.at
-    ))
+    held.filter(|(_, m)| {
+        m.topic == *topic
+            && m.queue_id == *queue_id
+            && m.queue_offset < *offset
+            && broker_of(m.store_host) == Some(broker.as_str())
+    })
+    .filter_map(|(call, m)| Some((call, m.id?, m.queue_offset)))
+    .min_by_key(|(_, _, offset)| *offset)
 }
 
 /// A member of DLedger group `broker` a leader's TRUNCATE cut below what it had dispatched

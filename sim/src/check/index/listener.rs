@@ -31,6 +31,8 @@ pub(in crate::check) struct ListenerFacts {
     pub sent_back: BTreeMap<(String, MessageId), Vec<SentBack>>,
     /// Calls their process's stop cut short, as they stood then.
     pub interrupted: Vec<Call>,
+    /// Calls longer than a commit interval (`spec::PERSIST_CONSUMER_OFFSET_MS`), as reported.
+    pub long: Vec<Call>,
 }
 
 /// A send-back a broker stored: when, where and which commitlog bytes.
@@ -80,14 +82,18 @@ impl ListenerFacts {
                 let Some(group) = group_of(scenario, node) else {
                     return;
                 };
-                self.calls.entry(group.to_string()).or_default().push(Call {
+                let call = Call {
                     at,
                     end: at.plus_ms(if *crashed { 0 } else { *duration_ms }),
                     consumer: scenario.nodes[node.index()].name.clone(),
                     success: *success,
                     crashed: *crashed,
                     messages: messages.clone(),
-                });
+                };
+                if call.end.ms_since(call.at) >= crate::check::spec::PERSIST_CONSUMER_OFFSET_MS {
+                    self.long.push(call.clone());
+                }
+                self.calls.entry(group.to_string()).or_default().push(call);
             }
             Event::SentBack {
                 broker,
