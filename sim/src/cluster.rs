@@ -343,6 +343,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
     config.broadcasting = spec.broadcasting;
     config.strategy = spec.strategy;
     config.consume_from_first_offset = spec.consume_from_first;
+    config.consume_timestamp_ms = spec.consume_timestamp_ms;
     if let Some(batch) = spec.batch {
         config.consume_message_batch_max_size = batch;
     }

@@ -327,11 +327,10 @@ impl Running {
         match request {
             Request::SendMessage(send) => self.handle_send(ctx, inbound, send),
             Request::PullMessage(pull) => self.handle_pull(ctx, inbound, pull, true),
-            Request::GetMaxOffset { topic, queue_id } => {
-                self.handle_offset_query(ctx, inbound, &topic, queue_id, true)
-            }
-            Request::GetMinOffset { topic, queue_id } => {
-                self.handle_offset_query(ctx, inbound, &topic, queue_id, false)
+            Request::GetMaxOffset { .. }
+            | Request::GetMinOffset { .. }
+            | Request::SearchOffsetByTimestamp { .. } => {
+                self.handle_offset_query(ctx, inbound, request)
             }
             Request::HeartBeat(heartbeat) => self.handle_heartbeat(ctx, inbound, heartbeat),
             Request::UnregisterClient { .. } => {

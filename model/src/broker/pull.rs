@@ -12,7 +12,7 @@ use super::store::{GetResult, GetStatus};
 use crate::filter::SubscriptionData;
 use crate::node::{Context, Inbound};
 use crate::protocol::route::perm;
-use crate::protocol::{PullMessage, PullResult, Response, ResponseBody, ResponseCode};
+use crate::protocol::{PullMessage, PullResult, Request, Response, ResponseBody, ResponseCode};
 use std::borrow::Cow;
 
 /// What the store handed over: at most the batch asked for; a find holds messages and moves
@@ -170,19 +170,27 @@ impl Running {
         Ok(Cow::Borrowed(subscription))
     }
 
+    /// GET_MAX_OFFSET, GET_MIN_OFFSET and SEARCH_OFFSET_BY_TIMESTAMP: a queue offset.
     pub(super) fn handle_offset_query(
         &mut self,
         ctx: &mut Context<'_>,
         inbound: Inbound,
-        topic: &str,
-        queue_id: u32,
-        max: bool,
+        request: Request,
     ) {
         let store = &self.store;
-        let offset = if max {
-            store.max_offset_in_queue(topic, queue_id)
-        } else {
-            store.min_offset_in_queue(topic, queue_id)
+        let offset = match request {
+            Request::GetMaxOffset { topic, queue_id } => {
+                store.max_offset_in_queue(&topic, queue_id)
+            }
+            Request::GetMinOffset { topic, queue_id } => {
+                store.min_offset_in_queue(&topic, queue_id)
+            }
+            Request::SearchOffsetByTimestamp {
+                topic,
+                queue_id,
+                timestamp_ms,
+            } => store.offset_in_queue_by_time(ctx.disk(), (&topic, queue_id), timestamp_ms),
+            _ => return ctx.not_supported(inbound),
         };
         ctx.respond(inbound, Response::success(ResponseBody::Offset(offset)));
     }

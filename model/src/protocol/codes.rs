@@ -51,6 +51,7 @@ codes! {
         QueryMessage = 12, "QUERY_MESSAGE";
         QueryConsumerOffset = 14, "QUERY_CONSUMER_OFFSET";
         UpdateConsumerOffset = 15, "UPDATE_CONSUMER_OFFSET";
+        SearchOffsetByTimestamp = 29, "SEARCH_OFFSET_BY_TIMESTAMP";
         GetMaxOffset = 30, "GET_MAX_OFFSET";
         GetMinOffset = 31, "GET_MIN_OFFSET";
         ViewMessageById = 33, "VIEW_MESSAGE_BY_ID";

@@ -47,6 +47,13 @@ pub enum Request {
         topic: String,
         queue_id: u32,
     },
+    /// Anyone -> broker: the queue offset whose record's store timestamp is nearest
+    /// `timestamp_ms` (`getOffsetInQueueByTime`).
+    SearchOffsetByTimestamp {
+        topic: String,
+        queue_id: u32,
+        timestamp_ms: u64,
+    },
     /// Anyone -> broker: the next offset to be written in a queue.
     GetMaxOffset { topic: String, queue_id: u32 },
     /// Anyone -> broker: the first offset still stored in a queue.
@@ -137,6 +144,7 @@ impl Request {
             Request::GetConsumerListByGroup { .. } => RequestCode::GetConsumerListByGroup,
             Request::UpdateConsumerOffset(_) => RequestCode::UpdateConsumerOffset,
             Request::QueryConsumerOffset { .. } => RequestCode::QueryConsumerOffset,
+            Request::SearchOffsetByTimestamp { .. } => RequestCode::SearchOffsetByTimestamp,
             Request::GetMaxOffset { .. } => RequestCode::GetMaxOffset,
             Request::GetMinOffset { .. } => RequestCode::GetMinOffset,
             Request::ConsumerSendMsgBack(_) => RequestCode::ConsumerSendMsgBack,

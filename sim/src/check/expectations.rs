@@ -534,8 +534,8 @@ pub const TABLE: &[Expectation] = &[
         meaning: "messages stored below the offset a new group first took their queue at, never \
          delivered to it: with no committed offset, `CONSUME_FROM_LAST_OFFSET` starts at the \
          queue's end once the broker finds its first message \"in disk\" \
-         (`accessMessageInMemoryMaxRatio` of the machine's memory behind the CommitLog's end); \
-         by design, never `lost`",
+         (`accessMessageInMemoryMaxRatio` of the machine's memory behind the CommitLog's end), \
+         `CONSUME_FROM_TIMESTAMP` at the offset stored nearest its time; by design, never `lost`",
     },
     Expectation {
         name: "from_the_past",

@@ -391,7 +391,7 @@ fn consumer_notes(out: &mut String, group: &crate::check::GroupFigures, known: &
             "before start",
             "before_start",
             group.before_start,
-            "stored below where the new group first took their queues (CONSUME_FROM_LAST_OFFSET, the broker finding their first message in disk): not for it",
+            "stored below where the new group first took their queues (CONSUME_FROM_LAST_OFFSET once the first message is in disk, CONSUME_FROM_TIMESTAMP): not for it",
         ),
         (
             "from the past",

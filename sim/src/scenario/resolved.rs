@@ -265,6 +265,8 @@ pub struct ConsumerGroup {
     pub mode: ConsumeMode,
     pub strategy: model::client::consumer::Strategy,
     pub consume_from_first: bool,
+    /// `CONSUME_FROM_TIMESTAMP`: the wall-clock `consumeTimestamp`.
+    pub consume_timestamp_ms: Option<u64>,
     /// `consumeMessageBatchMaxSize` and `consumeThreadMax`, when the file sets them (the
     /// model's defaults otherwise).
     pub batch: Option<usize>,

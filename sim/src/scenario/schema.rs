@@ -603,6 +603,7 @@ pub enum AllocateName {
 pub enum ConsumeFromName {
     Last,
     First,
+    Timestamp,
 }
 
 /// Consumers of one group. Several blocks may name the same group (with the same settings):
@@ -628,9 +629,14 @@ pub struct ConsumerSection {
     /// Default "averagely".
     #[serde(default = "default_allocate")]
     pub allocate: AllocateName,
-    /// Where a group without committed offsets starts: "last" (default) or "first".
+    /// Where a group without committed offsets starts: "last" (default), "first" or
+    /// "timestamp".
     #[serde(default = "default_consume_from")]
     pub consume_from: ConsumeFromName,
+    /// With `consume_from = "timestamp"`: the run's time whose wall clock is the
+    /// `consumeTimestamp` (default: 30 minutes before the instances start, as 4.9.8).
+    #[serde(default)]
+    pub consume_timestamp: Option<Millis>,
     /// When these instances boot. Default: with the cluster.
     #[serde(default)]
     pub start: Option<Millis>,

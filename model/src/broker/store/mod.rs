@@ -394,6 +394,36 @@ impl MessageStore {
             .map_or(0, ConsumeQueue::max_offset)
     }
 
+    /// `getOffsetInQueueByTime`: in the first ConsumeQueue file last written at or after
+    /// `timestamp_ms` (else the last), a binary search by the records' store timestamps for
+    /// the entry stored at that time, else the nearer of its neighbours; 0 without a queue.
+    pub fn offset_in_queue_by_time(
+        &self,
+        disk: &dyn Disk,
+        (topic, queue_id): (&str, u32),
+        timestamp_ms: u64,
+    ) -> u64 {
+        let Some(cq) = self.consume_queue(topic, queue_id) else {
+            return 0;
+        };
+        let files = &cq.files.files;
+        let by_time = files
+            .iter()
+            .find(|f| disk.modified_ms(&f.path).is_some_and(|m| m >= timestamp_ms));
+        let Some(file) = by_time.or(files.last()) else {
+            return 0;
+        };
+        let per_entry = consume_queue::ENTRY_BYTES;
+        let first = (cq.min_offset() * per_entry).max(file.from) / per_entry;
+        let end = (file.from + file.wrote()) / per_entry;
+        let stored_at = |offset: u64| {
+            let entry = cq.entries(disk, offset, 1)?.first().copied()?;
+            let record = self.look_message_by_offset(disk, entry.commit_log_offset)?;
+            Some(record.store_timestamp_ms)
+        };
+        search_by_time(first..end, timestamp_ms, stored_at)
+    }
+
     /// `checkInDiskByConsumeOffset`: whether the record the queue's entry at `queue_offset`
     /// points to lies further behind the CommitLog's end than `accessMessageInMemoryMaxRatio`
     /// of the machine's memory (no longer taken to be in the page cache); false without such
@@ -604,4 +634,46 @@ fn load_consume_queues(
 
 pub fn store_timer(timer: StoreTimer) -> crate::timer::Timer {
     crate::timer::Timer::Broker(super::BrokerTimer::Store(timer))
+}
+
+/// The binary search of `getOffsetInQueueByTime` over queue offsets `range`: the offset whose
+/// record was stored at `timestamp_ms`, else the nearer of the last one before and the first
+/// one after (the later on a tie); a record that cannot be read ends the search at 0.
+fn search_by_time(
+    range: std::ops::Range<u64>,
+    timestamp_ms: u64,
+    stored_at: impl Fn(u64) -> Option<u64>,
+) -> u64 {
+    let (mut low, mut high) = (range.start as i64, range.end as i64 - 1);
+    // The nearest entries found below and above the time: (queue offset, store timestamp).
+    let mut left: Option<(u64, u64)> = None;
+    let mut right: Option<(u64, u64)> = None;
+    while high >= low {
+        let mid = ((low + high) / 2) as u64;
+        let Some(stored) = stored_at(mid) else {
+            return 0;
+        };
+        match stored.cmp(&timestamp_ms) {
+            std::cmp::Ordering::Equal => return mid,
+            std::cmp::Ordering::Greater => {
+                high = mid as i64 - 1;
+                right = Some((mid, stored));
+            }
+            std::cmp::Ordering::Less => {
+                low = mid as i64 + 1;
+                left = Some((mid, stored));
+            }
+        }
+    }
+    match (left, right) {
+        (None, Some((offset, _))) | (Some((offset, _)), None) => offset,
+        (Some((l, l_at)), Some((r, r_at))) => {
+            if timestamp_ms - l_at > r_at - timestamp_ms {
+                r
+            } else {
+                l
+            }
+        }
+        (None, None) => range.start,
+    }
 }

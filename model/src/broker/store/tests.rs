@@ -378,3 +378,17 @@ fn a_pull_far_behind_suggests_pulling_from_a_slave() {
     );
     assert!(!near_now.suggest_pulling_from_slave && !near.suggest_pulling_from_slave);
 }
+
+/// `getOffsetInQueueByTime`'s search: the entry stored at the time, else the nearer
+/// neighbour, else the one side there is.
+#[test]
+fn the_search_by_time_finds_the_nearest_entry() {
+    let stored = [1_000, 2_000, 3_000, 4_000];
+    let at = |offset: u64| stored.get(offset as usize).copied();
+    assert_eq!(super::search_by_time(0..4, 3_000, at), 2);
+    assert_eq!(super::search_by_time(0..4, 2_100, at), 1);
+    assert_eq!(super::search_by_time(0..4, 2_900, at), 2);
+    assert_eq!(super::search_by_time(0..4, 500, at), 0);
+    assert_eq!(super::search_by_time(0..4, 9_000, at), 3);
+    assert_eq!(super::search_by_time(0..0, 9_000, at), 0);
+}

@@ -51,6 +51,8 @@ pub struct ConsumerConfig {
     pub strategy: Strategy,
     /// `CONSUME_FROM_FIRST_OFFSET` rather than the default `CONSUME_FROM_LAST_OFFSET`.
     pub consume_from_first_offset: bool,
+    /// `CONSUME_FROM_TIMESTAMP` at this wall-clock time (`consumeTimestamp`).
+    pub consume_timestamp_ms: Option<u64>,
     /// `pullBatchSize`.
     pub pull_batch_size: u32,
     /// `consumeMessageBatchMaxSize`.
@@ -78,6 +80,7 @@ impl ConsumerConfig {
             mode: ConsumeMode::Concurrently,
             strategy: Strategy::Averagely,
             consume_from_first_offset: false,
+            consume_timestamp_ms: None,
             pull_batch_size: 32,
             consume_message_batch_max_size: 1,
             consume_thread_max: 20,

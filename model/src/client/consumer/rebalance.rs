@@ -249,7 +249,7 @@ impl Consumer {
             match self.offsets.read(&queue) {
                 Some(offset) => self.assign(ctx, core, &queue, offset),
                 None if self.config.consume_from_first_offset => self.assign(ctx, core, &queue, 0),
-                None => self.query_max_offset(ctx, core, queue),
+                None => self.query_start_offset(ctx, core, queue),
             }
             return;
         }
@@ -273,7 +273,10 @@ impl Consumer {
         );
     }
 
-    fn query_max_offset(
+    /// The offset a group with none starts at: the queue's end (`maxOffset`), or under
+    /// CONSUME_FROM_TIMESTAMP the offset stored at `consumeTimestamp` (`searchOffset`; a
+    /// retry topic's end).
+    fn query_start_offset(
         &mut self,
         ctx: &mut Context<'_>,
         core: &mut ClientCore,
@@ -283,9 +286,16 @@ impl Consumer {
             self.assigning.remove(&queue);
             return;
         };
-        let request = Request::GetMaxOffset {
-            topic: queue.topic.clone(),
-            queue_id: queue.queue_id,
+        let (topic, queue_id) = (queue.topic.clone(), queue.queue_id);
+        let timestamp =
+            (self.config.consume_timestamp_ms).filter(|_| topic != retry_topic(&self.config.group));
+        let request = match timestamp {
+            Some(timestamp_ms) => Request::SearchOffsetByTimestamp {
+                topic,
+                queue_id,
+                timestamp_ms,
+            },
+            None => Request::GetMaxOffset { topic, queue_id },
         };
         let id = ctx.request(addr, request, core.config.mq_client_api_timeout_ms);
         core.pending
@@ -311,13 +321,14 @@ impl Consumer {
                 code: ResponseCode::QueryNotFound,
                 ..
             }) => {
-                // No committed offset: where a new group starts.
-                if queue.topic == retry_topic(&self.config.group)
-                    || self.config.consume_from_first_offset
-                {
+                // No committed offset: where a new group starts. A retry topic from 0, but
+                // at its end under CONSUME_FROM_TIMESTAMP.
+                let retry = queue.topic == retry_topic(&self.config.group);
+                let timestamp = self.config.consume_timestamp_ms.is_some();
+                if self.config.consume_from_first_offset || (retry && !timestamp) {
                     self.assign(ctx, core, &queue, 0);
                 } else {
-                    self.query_max_offset(ctx, core, queue);
+                    self.query_start_offset(ctx, core, queue);
                 }
             }
             _ => {

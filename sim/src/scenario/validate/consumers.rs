@@ -35,6 +35,7 @@ pub(super) fn consumer_groups(
                 AllocateName::ConsistentHash => model::client::consumer::Strategy::ConsistentHash,
             },
             consume_from_first: block.consume_from == ConsumeFromName::First,
+            consume_timestamp_ms: consume_timestamp(block),
             batch: block.batch.map(|b| b as usize),
             threads: block.threads.map(|t| t as usize),
             max_reconsume_times: block.max_reconsume_times,
@@ -148,6 +149,11 @@ fn checked_mode(
             return Err(check.error(&path(field), "must be at least 1", None));
         }
     }
+    if block.consume_timestamp.is_some() && block.consume_from != ConsumeFromName::Timestamp {
+        let hint = "set `consume_from = \"timestamp\"`";
+        let message = "applies only to consume_from = \"timestamp\"";
+        return Err(check.error(&path("consume_timestamp"), message, Some(hint.into())));
+    }
     if block.stuck_for.is_some() && block.stuck_every.is_none() {
         let hint = "say how often: `stuck_every = 500`";
         return Err(check.error(&path("stuck_for"), "needs `stuck_every`", Some(hint.into())));
@@ -176,4 +182,16 @@ fn checked_mode(
         }
     };
     Ok(mode)
+}
+
+/// `consumeTimestamp` on the wall clock: the block's time, else 30 minutes before its start.
+fn consume_timestamp(block: &ConsumerSection) -> Option<u64> {
+    if block.consume_from != ConsumeFromName::Timestamp {
+        return None;
+    }
+    let wall = |ms: u64| model::Time::from_ms(ms).wall_clock_ms();
+    Some(match block.consume_timestamp {
+        Some(at) => wall(at.0),
+        None => wall(block.start.map_or(0, |s| s.0)).saturating_sub(30 * 60_000),
+    })
 }
