@@ -142,6 +142,30 @@ fn a_query_by_key_names_a_topic_whose_producers_use_keys() {
 }
 
 #[test]
+fn consumer_keys_that_need_another_are_refused_without_it() {
+    let consumer =
+        |keys: &str| format!("{GOOD}\n[[consumer]]\ngroup = \"g\"\ntopic = \"orders\"\n{keys}\n");
+    rejects(
+        "timestamp-without-timestamp",
+        &consumer("consume_timestamp = \"30s\""),
+        &[
+            "consumer[0].consume_timestamp",
+            "consume_from = \"timestamp\"",
+        ],
+    );
+    rejects(
+        "stuck-for-without-every",
+        &consumer("stuck_for = \"1m\""),
+        &["consumer[0].stuck_for", "needs `stuck_every`"],
+    );
+    rejects(
+        "stuck-every-zero",
+        &consumer("stuck_every = 0"),
+        &["consumer[0].stuck_every", "at least 1"],
+    );
+}
+
+#[test]
 fn a_role_of_a_group_that_does_not_exist_or_has_no_such_member_is_refused() {
     rejects(
         "leader-of-nothing",
