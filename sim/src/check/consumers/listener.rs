@@ -79,7 +79,8 @@ fn broker_of(scenario: &Scenario, store_host: NodeId) -> String {
         .map_or_else(|| format!("{store_host:?}"), |g| g.name.clone())
 }
 
-fn queue_of(scenario: &Scenario, message: &ListenedMessage) -> Queue {
+/// The queue a message a listener was handed came from.
+pub(in crate::check) fn queue_of(scenario: &Scenario, message: &ListenedMessage) -> Queue {
     (
         broker_of(scenario, message.store_host),
         message.topic.clone(),

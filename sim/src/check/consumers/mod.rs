@@ -53,6 +53,7 @@ mod deliveries;
 mod fates;
 mod filters;
 mod listener;
+pub(super) use listener::queue_of;
 mod redeliveries;
 
 use super::index::{Audience, Handover, Index};

@@ -212,18 +212,10 @@ fn held_below<'a>(
     calls: impl Iterator<Item = &'a crate::check::index::Call>,
 ) -> Option<(&'a crate::check::index::Call, model::MessageId, u64)> {
     let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let queue = (broker.clone(), topic.clone(), *queue_id);
     let held = calls.flat_map(|call| call.messages.iter().map(move |m| (call, m)));
-    let broker_of = |node: model::NodeId| match index.scenario.nodes[node.index()].role {
-        crate::scenario::NodeRole::Broker { group, .. } => {
-            Some(index.scenario.broker_groups[group].name.as_str())
-        }
-        _ => None,
-    };
     held.filter(|(_, m)| {
-        m.topic == *topic
-            && m.queue_id == *queue_id
-            && m.queue_offset < *offset
-            && broker_of(m.store_host) == Some(broker.as_str())
+        m.queue_offset < *offset && crate::check::consumers::queue_of(index.scenario, m) == queue
     })
     .filter_map(|(call, m)| Some((call, m.id?, m.queue_offset)))
     .min_by_key(|(_, _, offset)| *offset)
