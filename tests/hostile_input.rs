@@ -141,6 +141,54 @@ fn a_query_by_key_names_a_topic_whose_producers_use_keys() {
     );
 }
 
+/// An operator's calls to a group name a push group in clustering, and a key its producers use.
+#[test]
+fn operator_redeliveries_name_a_group_that_can_take_them() {
+    let with = |consumer: &str, fault: &str| {
+        format!(
+            "{GOOD}keys = 50
+[[consumer]]
+group = \"g\"\ntopic = \"orders\"\n{consumer}\n[[fault]]\nat = \"10s\"\n{fault}\n"
+        )
+    };
+    rejects(
+        "reset-no-group",
+        &with("", "kind = \"reset-offset\""),
+        &["fault[0].kind", "needs `group`"],
+    );
+    rejects(
+        "reset-unknown-group",
+        &with("", "kind = \"reset-offset\"\ngroup = \"h\""),
+        &["fault[0].group", "no consumer group named `h`"],
+    );
+    rejects(
+        "reset-broadcasting",
+        &with(
+            "model = \"broadcasting\"",
+            "kind = \"reset-offset\"\ngroup = \"g\"",
+        ),
+        &["fault[0].group", "broadcasting"],
+    );
+    rejects(
+        "direct-key-out-of-range",
+        &with("", "kind = \"consume-directly\"\ngroup = \"g\"\nkey = 50"),
+        &["fault[0].key", "key-0 to key-49"],
+    );
+    rejects(
+        "direct-not-an-instance",
+        &with(
+            "",
+            "kind = \"consume-directly\"\ngroup = \"g\"\nnode = \"broker-a\"",
+        ),
+        &["fault[0].node", "one instance of `g`"],
+    );
+    rejects(
+        "reset-key",
+        &with("", "kind = \"reset-offset\"\ngroup = \"g\"\nkey = 1"),
+        &["fault[0].key", "does not apply to a reset-offset fault"],
+    );
+}
+
 #[test]
 fn consumer_keys_that_need_another_are_refused_without_it() {
     let consumer =

@@ -106,6 +106,15 @@ fn committing_past_a_pending_message_is_caught() {
     });
 }
 
+/// An operator's reset is applied by the consumers: one that ignores it never consumes again
+/// what the group had consumed past the reset's offsets.
+#[test]
+fn ignoring_an_offset_reset_is_caught() {
+    require_caught("reset-offset", "", "ignore_reset_offset", |g| {
+        g.reset_missed_unexplained
+    });
+}
+
 #[test]
 fn a_slow_rebalance_is_caught() {
     require_caught("rebalance", "", "slow_rebalance", |g| {

@@ -49,6 +49,7 @@ snapshots! {
     crash_during_catch_up => "crash-during-catch-up",
     new_group_start => "new-group-start",
     stuck_message_replay => "stuck-message-replay",
+    reset_offset => "reset-offset",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

@@ -546,4 +546,35 @@ pub enum Event {
         found: Vec<MessageId>,
         capped: bool,
     },
+    /// A broker answered an operator's reset of `group`'s offsets of `topic` by time
+    /// (INVOKE_BROKER_TO_RESET_OFFSET, as `mqadmin resetOffsetByTime` does): the offset of
+    /// each queue id it sent the group's consumers. Refused resets are not reported.
+    OffsetsReset {
+        /// When the operator asked.
+        asked: Time,
+        broker: String,
+        group: String,
+        topic: String,
+        /// The wall-clock time asked for (`None`: `now`, the queues' ends).
+        timestamp_ms: Option<u64>,
+        offsets: Vec<(u32, u64)>,
+    },
+    /// An operator sent CONSUME_MESSAGE_DIRECTLY of message `id` for the client `client` of
+    /// `group` (the console's resend): the next delivery of it to that client is this one.
+    DirectConsumeAsked {
+        group: String,
+        client: String,
+        id: MessageId,
+    },
+    /// An operator's CONSUME_MESSAGE_DIRECTLY came back through `broker`: the client
+    /// `client` of `group` was handed message `id` and `consumed` it or not (`None`: the call
+    /// failed or timed out, whatever the listener did).
+    ConsumedDirectly {
+        asked: Time,
+        broker: String,
+        group: String,
+        client: String,
+        id: MessageId,
+        consumed: Option<bool>,
+    },
 }

@@ -66,6 +66,9 @@ probes! {
     RETENTION_DELETED = "retention-deleted", false, "retention deleted the oldest CommitLog files";
     DISK_FULL = "disk-full", false, "the disk passed 90 % and the store stopped taking writes";
     CQ_MISPLACED = "consume-queue-misplaced", false, "a dispatch met a record past the queue's end and wrote its entry where the queue ended";
+    OFFSETS_RESET = "offsets-reset", false, "a broker sent a group's consumers the offsets of an operator's reset by time";
+    RESET_APPLIED = "reset-applied", false, "a push consumer moved a queue to the offset a reset sent, 10 s after it came";
+    CONSUMED_DIRECTLY = "consumed-directly", false, "a client's listener consumed a message an operator sent it directly";
     TXN_CHECK_OP_DONE = "txn-check-op-done", false, "the check passed a half message an op message marks resolved";
 }
 

@@ -7,7 +7,7 @@ use crate::runtime::{Boot, NodeSpec, Plan, Progress, World};
 use crate::scenario::resolved::FaultSpec;
 use crate::scenario::schema::{FaultPhase, FlushMode, MasterRole};
 use crate::scenario::{BrokerGroup, DLedgerGroup, NodeRole, Scenario};
-use crate::workload::operator::{KeyQuery, Operator};
+use crate::workload::operator::{Operator, Round};
 use crate::workload::roles::GroupReplicas;
 use crate::workload::{
     AuditTarget, Auditor, ConsumerApp, ListenerSpec, ProducerApp, ProducerWorkload, Watched,
@@ -126,8 +126,8 @@ fn auditor_factory(
     })
 }
 
-/// The operator's query rounds of one seed: each `query-keys` fault at the time it drew.
-fn operator_rounds(scenario: &Scenario, seed: u64) -> Vec<KeyQuery> {
+/// The operator's rounds of one seed: each operator's fault at the time it drew.
+fn operator_rounds(scenario: &Scenario, seed: u64) -> Vec<Round> {
     let draws = fault_draws(scenario, seed);
     let group_nodes = |name: &String| {
         let group = scenario.broker_groups.iter().find(|g| &g.name == name);
@@ -138,11 +138,10 @@ fn operator_rounds(scenario: &Scenario, seed: u64) -> Vec<KeyQuery> {
     };
     (scenario.faults.iter().zip(&draws))
         .filter_map(|(fault, draw)| match &fault.spec {
-            FaultSpec::QueryKeys(query) => Some(KeyQuery {
+            FaultSpec::Operator(call) => Some(Round {
                 at: Time::from_ms(fault.origin_ms(scenario.duration_ms) + draw.start_ms),
-                topic: query.topic.clone(),
-                keys: query.keys,
-                brokers: query.brokers.iter().map(group_nodes).collect(),
+                brokers: call.brokers().iter().map(group_nodes).collect(),
+                call: call.clone(),
             }),
             _ => None,
         })
@@ -363,6 +362,7 @@ fn consumer_config(scenario: &Scenario, spec: &crate::scenario::ConsumerGroup) -
         slow_rebalance: scenario.bugs.slow_rebalance,
         skip_client_tag_filter: scenario.bugs.skip_client_tag_filter,
         commit_past_pending: scenario.bugs.commit_past_pending,
+        ignore_reset_offset: scenario.bugs.ignore_reset_offset,
     };
     config
 }

@@ -173,6 +173,15 @@ impl Consumers {
         ids
     }
 
+    /// The connection of the group's consumer `client_id` (`findChannel`).
+    pub fn channel_of(&self, group: &str, client_id: &str) -> Option<NodeId> {
+        let info = self.group(group)?;
+        let mut channels = info.channels.iter();
+        channels
+            .find(|(_, channel)| channel.client_id == client_id)
+            .map(|(node, _)| *node)
+    }
+
     /// The group's connections, to notify.
     pub fn channels(&self, group: &str) -> Vec<NodeId> {
         self.group(group)

@@ -18,6 +18,7 @@ pub mod ha;
 mod locks;
 mod long_poll;
 mod offsets;
+mod operator_calls;
 mod pull;
 mod query;
 pub mod schedule;
@@ -90,6 +91,8 @@ pub enum BrokerTimer {
 enum Pending {
     Register,
     SlaveSync,
+    /// A call to a client on an operator's behalf, whose answer goes back to the operator.
+    CallClient(Inbound),
 }
 
 /// A broker process: its configuration until it starts, then its running state.
@@ -368,6 +371,9 @@ impl Running {
                 self.handle_lookup(ctx, inbound, request)
             }
             Request::EndTransaction(end) => self.handle_end_transaction(ctx, end),
+            Request::InvokeBrokerToResetOffset { .. } | Request::ConsumeMessageDirectly(_) => {
+                self.handle_operator_call(ctx, inbound, request)
+            }
             Request::UpdateAndCreateTopic(config) => self.handle_update_topic(ctx, inbound, config),
             Request::GetAllTopicConfig
             | Request::GetAllConsumerOffset
@@ -414,6 +420,9 @@ impl Running {
             ) if result.master_addr.is_some() => self.master_addr = result.master_addr,
             (Some(Pending::SlaveSync), Ok(response)) if response.code == ResponseCode::Success => {
                 self.on_slave_sync(ctx, response.body)
+            }
+            (Some(Pending::CallClient(inbound)), result) => {
+                self.relay_client_answer(ctx, inbound, result)
             }
             _ => {}
         }

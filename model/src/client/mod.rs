@@ -11,7 +11,7 @@ pub mod route;
 use crate::event::SendMode;
 use crate::ids::{MessageId, NodeId, RequestId};
 use crate::message::Message;
-use crate::node::{Context, RpcError};
+use crate::node::{Context, Inbound, RpcError};
 use crate::protocol::{HeartBeat, Request, Response, ResponseBody, ResponseCode};
 use crate::time::Time;
 use crate::timer::Timer;
@@ -184,16 +184,35 @@ impl Client {
     }
 
     /// A request from a broker (`ClientRemotingProcessor`). Returns whether it was the client's.
-    pub fn on_request(&mut self, ctx: &mut Context<'_>, request: &Request) -> bool {
+    pub fn on_request(
+        &mut self,
+        ctx: &mut Context<'_>,
+        inbound: Inbound,
+        request: &Request,
+    ) -> bool {
+        let consumer = self.consumer.as_mut();
         match request {
             Request::NotifyConsumerIdsChanged { .. } => {
-                if let Some(consumer) = &mut self.consumer {
+                if let Some(consumer) = consumer {
                     consumer.on_ids_changed(ctx, &mut self.core);
                 }
-                true
             }
-            _ => false,
+            Request::ResetConsumerClientOffset {
+                topic,
+                group,
+                offsets,
+            } => {
+                if let Some(consumer) = consumer {
+                    consumer.on_reset_offset(ctx, (topic, group), offsets);
+                }
+            }
+            Request::ConsumeMessageDirectly(call) => match consumer {
+                Some(consumer) => consumer.on_consume_directly(ctx, inbound, call),
+                None => ctx.respond(inbound, Response::error(ResponseCode::SystemError)),
+            },
+            _ => return false,
         }
+        true
     }
 
     /// Keeps the route of `topic` fresh from now on, fetching it at once if unknown.

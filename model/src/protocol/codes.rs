@@ -71,6 +71,12 @@ codes! {
         GetAllDelayOffset = 45, "GET_ALL_DELAY_OFFSET";
         RegisterBroker = 103, "REGISTER_BROKER";
         GetConsumeStats = 208, "GET_CONSUME_STATS";
+        /// Broker -> consumer (oneway): move to these offsets (`Broker2Client.resetOffset`).
+        ResetConsumerClientOffset = 220, "RESET_CONSUMER_CLIENT_OFFSET";
+        /// Admin -> broker: reset a group's offsets of a topic by time.
+        InvokeBrokerToResetOffset = 222, "INVOKE_BROKER_TO_RESET_OFFSET";
+        /// Admin -> broker -> consumer: hand one stored message to a client's listener.
+        ConsumeMessageDirectly = 309, "CONSUME_MESSAGE_DIRECTLY";
         GetRouteInfoByTopic = 105, "GET_ROUTEINFO_BY_TOPIC";
         /// Slave -> master: the HA socket's connect, which the master accepts
         /// (`AcceptSocketService`).
@@ -111,6 +117,7 @@ codes! {
         SubscriptionNotLatest = 25, "SUBSCRIPTION_NOT_LATEST";
         SubscriptionGroupNotExist = 26, "SUBSCRIPTION_GROUP_NOT_EXIST";
         ConsumerNotOnline = 206, "CONSUMER_NOT_ONLINE";
+        ConsumeMsgTimeout = 207, "CONSUME_MSG_TIMEOUT";
     }
 }
 

@@ -86,6 +86,26 @@ pub enum Request {
     /// Admin -> broker: the message at a CommitLog offset (the offset part of an offset
     /// message id).
     ViewMessageById { offset: u64 },
+    /// Admin -> broker: move `group`'s offsets of `topic` on this broker to the offsets stored
+    /// at `timestamp_ms` (`None`: the queues' ends, `now`), or only back unless `force`
+    /// (`ResetOffsetRequestHeader`).
+    InvokeBrokerToResetOffset {
+        topic: String,
+        group: String,
+        timestamp_ms: Option<u64>,
+        force: bool,
+    },
+    /// Broker -> consumer (oneway): the offsets a reset moves `group`'s queues of `topic` to
+    /// (`ResetOffsetBody`).
+    ResetConsumerClientOffset {
+        topic: String,
+        group: String,
+        offsets: Vec<(MessageQueue, u64)>,
+    },
+    /// Admin -> broker, then broker -> the consumer `client_id`: consume the message at
+    /// `commit_log_offset` now (`ConsumeMessageDirectlyResultRequestHeader`); the broker adds
+    /// its name and the record.
+    ConsumeMessageDirectly(ConsumeDirectly),
     /// Admin -> broker: a group's progress on every queue of a topic.
     GetConsumeStats { group: String, topic: String },
     /// Admin -> broker: runtime figures (here: the delayed messages not yet delivered).
@@ -152,6 +172,9 @@ impl Request {
             Request::LockBatchMq { .. } => RequestCode::LockBatchMq,
             Request::UnlockBatchMq { .. } => RequestCode::UnlockBatchMq,
             Request::GetConsumeStats { .. } => RequestCode::GetConsumeStats,
+            Request::InvokeBrokerToResetOffset { .. } => RequestCode::InvokeBrokerToResetOffset,
+            Request::ResetConsumerClientOffset { .. } => RequestCode::ResetConsumerClientOffset,
+            Request::ConsumeMessageDirectly(_) => RequestCode::ConsumeMessageDirectly,
             Request::QueryMessage { .. } => RequestCode::QueryMessage,
             Request::ViewMessageById { .. } => RequestCode::ViewMessageById,
             Request::GetBrokerRuntimeInfo => RequestCode::GetBrokerRuntimeInfo,
@@ -265,6 +288,19 @@ pub struct EndTransaction {
     pub msg_id: String,
 }
 
+/// `CONSUME_MESSAGE_DIRECTLY`'s header, and the body the broker adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumeDirectly {
+    pub group: String,
+    pub client_id: String,
+    /// The offset part of the message's offset id.
+    pub commit_log_offset: u64,
+    /// Set by the broker (`extFields.brokerName`).
+    pub broker_name: Option<String>,
+    /// The record, read by the broker.
+    pub record: Option<Vec<u8>>,
+}
+
 /// `CHECK_TRANSACTION_STATE`'s header, with the half message's group and id from its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckTransactionState {
@@ -337,6 +373,12 @@ pub enum ResponseBody {
     Offset(u64),
     LockedQueues(Vec<MessageQueue>),
     ConsumeStats(Vec<QueueProgress>),
+    /// INVOKE_BROKER_TO_RESET_OFFSET: the offsets the broker sent the group's consumers.
+    ResetOffsets(Vec<(MessageQueue, u64)>),
+    /// CONSUME_MESSAGE_DIRECTLY: whether the listener consumed it (`CR_SUCCESS`).
+    ConsumedDirectly {
+        consumed: bool,
+    },
     RuntimeInfo(RuntimeInfo),
     /// `GET_ALL_TOPIC_CONFIG`.
     TopicConfigs(Vec<TopicConfig>),

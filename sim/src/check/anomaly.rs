@@ -46,6 +46,7 @@ pub enum AnomalyKind {
     UncorrectedOffset,
     IndexMissing,
     RecoveryMisstart,
+    ResetMissed,
 }
 
 impl AnomalyKind {
@@ -98,6 +99,7 @@ impl AnomalyKind {
             AnomalyKind::UncorrectedOffset => "uncorrected_offset",
             AnomalyKind::IndexMissing => "index_missing",
             AnomalyKind::RecoveryMisstart => "recovery_misstart",
+            AnomalyKind::ResetMissed => "reset_missed",
         }
     }
 }
@@ -143,7 +145,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 39] = [
+    pub(crate) const ALL: [AnomalyKind; 40] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -183,6 +185,7 @@ pub(super) mod tests {
         UncorrectedOffset,
         IndexMissing,
         RecoveryMisstart,
+        ResetMissed,
     ];
 
     #[test]
@@ -196,7 +199,9 @@ pub(super) mod tests {
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
                 | BeforeStart | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
-                | IndexMissing | RecoveryMisstart => ALL.iter().filter(|k| **k == kind).count(),
+                | IndexMissing | RecoveryMisstart | ResetMissed => {
+                    ALL.iter().filter(|k| **k == kind).count()
+                }
             };
             assert_eq!(listed, 1, "{}", kind.name());
         }

@@ -189,7 +189,8 @@ pub const TABLE: &[Expectation] = &[
          #3473), send-back retried (the client sent a retry copy itself after a send-back the \
          broker had stored), misplaced entry (the first delivery came from a slave through an \
          entry below its record's queue offset, and the next pull, from the master, asked for \
-         that record again), offset reset)",
+         that record again), operator reset (an operator's `resetOffsetByTime` sent the group \
+         back), consumed directly (an operator's CONSUME_MESSAGE_DIRECTLY), offset reset)",
     },
     Expectation {
         name: "redelivered_unexplained",
@@ -198,6 +199,25 @@ pub const TABLE: &[Expectation] = &[
         witnesses: None,
         default: DefaultTo::ZeroWithConsumers,
         meaning: "redeliveries none of those causes explains, and offset resets below consumed messages",
+    },
+    Expectation {
+        name: "reset_missed",
+        measure: Measure::Count(|o| groups(o, |g| g.reset_missed)),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::ResetMissed)),
+        default: DefaultTo::Nothing,
+        meaning: "messages at or past the offset an operator's reset (`resetOffsetByTime`) sent a \
+         group to, handed to it before the reset and never again after it: a consumer of the \
+         group that stops in `resetOffset`'s 10 s sleep never applies the reset (`consumer \
+         stopped`)",
+    },
+    Expectation {
+        name: "reset_missed_unexplained",
+        measure: Measure::Count(|o| groups(o, |g| g.reset_missed_unexplained)),
+        needs_read_back: false,
+        witnesses: None,
+        default: DefaultTo::ZeroWithConsumers,
+        meaning: "`reset_missed` with no consumer of the group stopped while the reset was applied",
     },
     Expectation {
         name: "stale_deliveries",

@@ -15,6 +15,10 @@ pub(super) const QUERY_SETTLE_MS: u64 = 1_000;
 /// call longer than this held its queue's committed offset back through a commit.
 pub(super) const PERSIST_CONSUMER_OFFSET_MS: u64 = 5_000;
 
+/// `MQClientInstance.resetOffset` sleeps this long between dropping a reset's process queues
+/// and moving their offsets: until then the consumer's listeners finish what they hold.
+pub(super) const RESET_OFFSET_SLEEP_MS: u64 = 10_000;
+
 /// DLedger 0.3.1.2's entry header (`DLedgerEntry.BODY_OFFSET`): a DLedger CommitLog's record
 /// starts this far into its entry, so its PHYSICALOFFSET is the entry's position plus this.
 pub(super) const DLEDGER_ENTRY_HEADER: u64 = 48;

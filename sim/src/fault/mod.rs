@@ -1,7 +1,7 @@
 //! Fault kinds, one family to a file: `node` (kill, shutdown, power-off, disk-loss, pause),
 //! `network` (partition, drops, delay, bandwidth), `disk` (slow-disk, bit-rot), `role`
-//! (promote, demote), `topic` (update-topic), `query` (query-keys) and `clock` (clock-skew,
-//! clock-jump). Each kind is a [`Kind`]: its name in scenario files, the fields of
+//! (promote, demote), `topic` (update-topic), `query` (query-keys), `redeliver`
+//! (reset-offset, consume-directly) and `clock` (clock-skew, clock-jump). Each kind is a [`Kind`]: its name in scenario files, the fields of
 //! `[[fault]]` it takes, and how a fault of it resolves to what the plan applies (refusing
 //! what cannot work, naming the field). [`KINDS`] registers them all: a new kind of an
 //! existing family is a `Kind` in its family's file and a line here. Each family also plans
@@ -13,6 +13,7 @@ pub mod disk;
 pub mod network;
 pub mod node;
 pub mod query;
+pub mod redeliver;
 pub mod role;
 pub mod topic;
 
@@ -80,8 +81,18 @@ pub const KINDS: &[&Kind] = &[
     &role::DEMOTE,
     &topic::UPDATE_TOPIC,
     &query::QUERY_KEYS,
+    &redeliver::RESET_OFFSET,
+    &redeliver::CONSUME_DIRECTLY,
     &clock::CLOCK_SKEW,
     &clock::CLOCK_JUMP,
+];
+
+/// The kinds an operator's machine carries out (`workload::operator`): a scenario with one of
+/// them has that machine.
+pub const BY_OPERATOR: &[&Kind] = &[
+    &query::QUERY_KEYS,
+    &redeliver::RESET_OFFSET,
+    &redeliver::CONSUME_DIRECTLY,
 ];
 
 /// The kind named `name`.
@@ -140,6 +151,7 @@ pub struct Resolve<'a> {
     pub groups: &'a [BrokerGroup],
     pub topics: &'a [Topic],
     pub producers: &'a [Producer],
+    pub consumers: &'a [crate::scenario::resolved::ConsumerGroup],
     pub names: &'a ResolveNames<'a>,
     pub codes: Vec<RequestCode>,
     pub aims: std::cell::RefCell<Vec<aim::Aim>>,
@@ -302,7 +314,7 @@ pub fn plan(planning: &mut Planning<'_>) {
         } => disk::plan_slow(planning, candidates, *extra_ms),
         FaultSpec::BitRot { candidates } => disk::plan_bit_rot(planning, candidates),
         FaultSpec::UpdateTopic(update) => topic::plan(planning, update),
-        FaultSpec::QueryKeys(_) => query::plan(planning),
+        FaultSpec::Operator(_) => query::plan(planning),
         FaultSpec::Clock {
             candidates,
             by_ms,

@@ -251,7 +251,7 @@ pub(super) fn rule(spec: &FaultSpec) -> Option<Rule> {
         | FaultSpec::BitRot { .. }
         | FaultSpec::Clock { .. }
         | FaultSpec::UpdateTopic(_)
-        | FaultSpec::QueryKeys(_) => {
+        | FaultSpec::Operator(_) => {
             return None;
         }
     })

@@ -5,7 +5,7 @@
 
 use super::{Kind, Planning, Refusal, Resolve, Swarmed};
 use crate::runtime::{Action, Effect};
-use crate::scenario::resolved::FaultSpec;
+use crate::scenario::resolved::{FaultSpec, OperatorCall};
 
 pub const QUERY_KEYS: Kind = Kind {
     name: "query-keys",
@@ -40,14 +40,14 @@ fn resolve(r: &Resolve<'_>) -> Result<FaultSpec, Refusal> {
         );
     };
     let brokers = super::topic::targets(r, topic)?;
-    Ok(FaultSpec::QueryKeys(KeysQuery {
+    Ok(FaultSpec::Operator(OperatorCall::QueryKeys(KeysQuery {
         topic: topic.name.clone(),
         keys,
         brokers: brokers.into_iter().map(|target| target.group).collect(),
-    }))
+    })))
 }
 
-/// The moment is recorded; the operator's machine makes the queries at the same time.
+/// The moment is recorded; the operator's machine makes its calls at the same time.
 pub fn plan(planning: &mut Planning<'_>) {
     let moment = Effect::Moment {
         fault: planning.fault.index,

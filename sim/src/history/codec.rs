@@ -326,6 +326,9 @@ enum_field!(Event {
     ClientDroppedTag { group, consumer, broker, topic, queue_id, queue_offset, tag } = 44,
     IndexLookup { broker, replica, id, found } = 45,
     KeysQueried { asked, broker, replica, topic, key, found, capped } = 46,
+    OffsetsReset { asked, broker, group, topic, timestamp_ms, offsets } = 47,
+    ConsumedDirectly { asked, broker, group, client, id, consumed } = 48,
+    DirectConsumeAsked { group, client, id } = 49,
 });
 
 /// The tag of a model event; a harness event's tag follows it.

@@ -90,6 +90,11 @@ pub const QUESTIONS: &[Question] = &[
         Some("#334"),
     ),
     q(
+        "reset-offset",
+        "Can a group consume again what it already consumed, from the console?",
+        None,
+    ),
+    q(
         "index-lookup",
         "After a crash, a query by key cannot find a message that is still there",
         None,

@@ -412,6 +412,12 @@ fn consumer_notes(out: &mut String, group: &crate::check::GroupFigures, known: &
             "retention deleted their CommitLog files before the group consumed them",
         ),
         (
+            "reset missed",
+            "reset_missed",
+            group.reset_missed,
+            "consumed before an operator's reset sent the group back below them, and never again after it",
+        ),
+        (
             "uncorrected offsets",
             "uncorrected_offsets",
             group.uncorrected_offsets,

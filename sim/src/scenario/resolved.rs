@@ -384,14 +384,34 @@ pub enum FaultSpec {
     BitRot { candidates: Vec<NodeId> },
     /// An operator changes a topic's queue numbers and permission.
     UpdateTopic(crate::fault::topic::TopicUpdate),
-    /// An operator looks a topic's keys up.
-    QueryKeys(crate::fault::query::KeysQuery),
+    /// An operator's call from the operator's machine: a query by key, a reset of a group's
+    /// offsets, a message handed to a consumer directly.
+    Operator(OperatorCall),
     /// A node's wall clock steps by `by_ms`, and back at the end if `undone` (a skew).
     Clock {
         candidates: Vec<NodeId>,
         by_ms: i64,
         undone: bool,
     },
+}
+
+/// What an operator does from the operator's machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperatorCall {
+    QueryKeys(crate::fault::query::KeysQuery),
+    ResetOffset(crate::fault::redeliver::OffsetReset),
+    ConsumeDirectly(crate::fault::redeliver::DirectConsume),
+}
+
+impl OperatorCall {
+    /// The broker groups the call goes to.
+    pub fn brokers(&self) -> &[String] {
+        match self {
+            OperatorCall::QueryKeys(query) => &query.brokers,
+            OperatorCall::ResetOffset(reset) => &reset.brokers,
+            OperatorCall::ConsumeDirectly(direct) => &direct.brokers,
+        }
+    }
 }
 
 impl FaultSpec {
@@ -405,7 +425,7 @@ impl FaultSpec {
                     | NodeFault::PowerOff { returns: false }
                     | NodeFault::DiskLoss { returns: false }
             ),
-            FaultSpec::BitRot { .. } | FaultSpec::UpdateTopic(_) | FaultSpec::QueryKeys(_) => false,
+            FaultSpec::BitRot { .. } | FaultSpec::UpdateTopic(_) | FaultSpec::Operator(_) => false,
             FaultSpec::Clock { undone, .. } => *undone,
             _ => true,
         }

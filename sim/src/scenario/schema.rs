@@ -831,6 +831,19 @@ pub struct FaultSection {
     /// clock-skew: how far the node's wall clock stands from the others' while it lasts.
     #[serde(default)]
     pub offset: Option<SignedMillis>,
+    /// reset-offset, consume-directly: the consumer group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// reset-offset: the run's time whose offsets the group goes to (`mqadmin
+    /// resetOffsetByTime -s`); default a minute before the reset.
+    #[serde(default)]
+    pub timestamp: Option<Millis>,
+    /// reset-offset: whether offsets may move forward too (`-f`). Default true.
+    #[serde(default)]
+    pub force: Option<bool>,
+    /// consume-directly: the producers' key (`key-N`) the operator looks the message up by.
+    #[serde(default)]
+    pub key: Option<u32>,
 }
 
 /// `[swarm]`: each seed enables a random subset of `kinds` and draws its own faults from it
@@ -1030,6 +1043,9 @@ pub struct BugsSection {
     /// the listener.
     #[serde(default)]
     pub commit_past_pending: bool,
+    /// Consumers ignore RESET_CONSUMER_CLIENT_OFFSET: an operator's reset moves nothing.
+    #[serde(default)]
+    pub ignore_reset_offset: bool,
     /// Abnormal recovery scans from the newest CommitLog file, ignoring the checkpoint.
     #[serde(default)]
     pub recover_from_newest_file: bool,

@@ -122,7 +122,7 @@ impl Node for ConsumerApp {
     }
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
-        if !self.client.on_request(ctx, &request) {
+        if !self.client.on_request(ctx, inbound, &request) {
             ctx.not_supported(inbound);
         }
     }

@@ -16,6 +16,7 @@
 pub mod allocate;
 mod consume;
 mod offset_store;
+mod operator;
 mod process_queue;
 mod pull;
 mod rebalance;
@@ -156,6 +157,9 @@ pub struct ConsumerBugs {
     /// NOTIFY_CONSUMER_IDS_CHANGED is ignored and the RebalanceService waits 60 s between
     /// rebalances, not 20 s: a queue moved to a new consumer stays with its old one as long.
     pub slow_rebalance: bool,
+    /// RESET_CONSUMER_CLIENT_OFFSET is ignored: an operator's reset by time never moves the
+    /// group's offsets, though the broker answered it with the new ones.
+    pub ignore_reset_offset: bool,
     /// `processPullResult` hands over what the broker sent without comparing tag strings: a
     /// tag whose hash code collides with a subscribed one reaches the listener.
     pub skip_client_tag_filter: bool,
@@ -198,6 +202,10 @@ pub enum ConsumerTimer {
     Resubmit { request: u64 },
     /// Lite pull: a `poll` that waited `pollTimeoutMillis` for a batch returns empty.
     PollTimeout { generation: u64 },
+    /// An operator's offset reset moves the queues it dropped, 10 s after it came.
+    ApplyReset { reset: u64 },
+    /// The listener returns from a message an operator sent directly.
+    DirectDone { call: u64 },
     /// OFFSET_ILLEGAL: move to the corrected offset and drop the queue, 10 s later.
     FixOffset {
         queue: MessageQueue,
@@ -262,6 +270,10 @@ pub struct Consumer {
     reported_behind: Option<bool>,
     /// `subscriptionInner`: per topic subscribed (the `%RETRY%` topic takes everything).
     subscriptions: BTreeMap<String, SubscriptionData>,
+    /// `suspend`ed by this many offset resets waiting to be applied: pulls wait meanwhile.
+    paused: u32,
+    /// What operators asked of this consumer and is not done yet (`operator`).
+    operator: operator::OperatorCalls,
 }
 
 impl Consumer {
@@ -284,6 +296,8 @@ impl Consumer {
             started_rebalancing: false,
             reported_behind: None,
             subscriptions: BTreeMap::new(),
+            paused: 0,
+            operator: operator::OperatorCalls::default(),
         }
     }
 
@@ -394,6 +408,8 @@ impl Consumer {
             ConsumerTimer::ConsumeDone { request } => self.consume_done(ctx, core, request),
             ConsumerTimer::Resubmit { request } => self.resubmit(ctx, core, request),
             ConsumerTimer::PollTimeout { generation } => self.poll_timeout(ctx, core, generation),
+            ConsumerTimer::ApplyReset { reset } => self.apply_reset(ctx, core, reset),
+            ConsumerTimer::DirectDone { call } => self.direct_done(ctx, call),
             ConsumerTimer::FixOffset { queue, pq, offset } => {
                 self.fix_offset(ctx, core, &queue, pq, offset)
             }

@@ -53,6 +53,13 @@ impl ProcessQueue {
         }
     }
 
+    /// Forgets every message pulled (`clear`), as a reset does to a queue it drops.
+    pub fn clear(&mut self) {
+        self.msgs.clear();
+        self.consuming_orderly.clear();
+        self.queue_offset_max = 0;
+    }
+
     /// Adds pulled messages (`putMessage`); returns whether a consume request should start.
     pub fn put(&mut self, msgs: &[StoredMessage]) -> bool {
         let before = self.msgs.len();

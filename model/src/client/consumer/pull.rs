@@ -13,6 +13,8 @@ use crate::protocol::{MessageQueue, PullMessage, Request, Response, ResponseBody
 
 /// `PULL_TIME_DELAY_MILLS_WHEN_EXCEPTION`.
 const PULL_DELAY_WHEN_EXCEPTION_MS: u64 = 3_000;
+/// `PULL_TIME_DELAY_MILLS_WHEN_SUSPEND`: a paused consumer (`suspend`) pulls again this late.
+const PULL_DELAY_WHEN_SUSPEND_MS: u64 = 1_000;
 /// `PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL`.
 const PULL_DELAY_WHEN_FLOW_CONTROL_MS: u64 = 50;
 /// `BROKER_SUSPEND_MAX_TIME_MILLIS`: how long the broker may hold a pull.
@@ -54,6 +56,9 @@ impl Consumer {
         };
         if pq.dropped {
             return;
+        }
+        if self.paused > 0 {
+            return self.pull_later(ctx, queue, pq_id, PULL_DELAY_WHEN_SUSPEND_MS);
         }
         pq.last_pull = now;
         if (lite && polls_waiting > LITE_PULL_THRESHOLD_FOR_ALL)

@@ -171,7 +171,12 @@ impl Consumer {
         );
     }
 
-    fn emit_queue_event(&self, ctx: &mut Context<'_>, queue: &MessageQueue, reason: &str) {
+    pub(super) fn emit_queue_event(
+        &self,
+        ctx: &mut Context<'_>,
+        queue: &MessageQueue,
+        reason: &str,
+    ) {
         ctx.emit(Event::QueueDropped {
             group: self.config.group.clone(),
             consumer: self.client_id.clone(),
@@ -207,7 +212,7 @@ impl Consumer {
 
     /// `removeUnnecessaryMessageQueue`: commit the queue's offset and forget it; an orderly
     /// consumer also gives its lock back, unless it is consuming the queue right now.
-    fn remove_unnecessary(
+    pub(super) fn remove_unnecessary(
         &mut self,
         ctx: &mut Context<'_>,
         core: &mut ClientCore,

@@ -55,6 +55,7 @@ mod filters;
 mod listener;
 pub(super) use listener::queue_of;
 mod redeliveries;
+mod resets;
 
 use super::index::{Audience, Handover, Index};
 use super::{Anomaly, SendCounts};
@@ -81,13 +82,19 @@ pub struct RedeliveryCauses {
     /// The first delivery came from a slave through an entry below its record's queue
     /// offset; the next pull, from the master, began at that record.
     pub misplaced_entry: u64,
+    /// An operator reset the group's offsets below them (`resetOffsetByTime`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub operator_reset: u64,
+    /// An operator handed the message to a consumer directly (CONSUME_MESSAGE_DIRECTLY).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub consumed_directly: u64,
     pub offset_reset: u64,
     pub unexplained: u64,
 }
 
 impl RedeliveryCauses {
     /// How many causes there are.
-    pub const COUNT: usize = 11;
+    pub const COUNT: usize = 13;
 
     /// Every cause with its count, in a fixed order, named as the JSON names them.
     pub fn named(&self) -> [(&'static str, u64); Self::COUNT] {
@@ -101,6 +108,8 @@ impl RedeliveryCauses {
             ("schedule_replay", self.schedule_replay),
             ("send_back_retried", self.send_back_retried),
             ("misplaced_entry", self.misplaced_entry),
+            ("operator_reset", self.operator_reset),
+            ("consumed_directly", self.consumed_directly),
             ("offset_reset", self.offset_reset),
             ("unexplained", self.unexplained),
         ]
@@ -162,6 +171,12 @@ pub struct GroupFigures {
     /// them: stored, then gone by design.
     #[serde(skip_serializing_if = "is_zero")]
     pub expired: u64,
+    /// Messages at or past an operator's reset offset, handed to the group before the reset and
+    /// never again after it; of them, the ones no stop of a consumer explains.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reset_missed: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reset_missed_unexplained: u64,
     /// Takes of a queue below the offset PULL_OFFSET_MOVED had corrected the consumer to
     /// (always a bug).
     #[serde(skip_serializing_if = "is_zero")]
@@ -226,6 +241,7 @@ pub(super) fn judge(
         fates::judge(index, audience, figures, anomalies);
         filters::unsubscribed(index, audience, figures, anomalies);
         filters::unfiltered(index, audience, figures, anomalies);
+        resets::judge(index, audience, figures, anomalies);
     }
     let judged = listener::judge(index, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {

@@ -13,7 +13,8 @@ use model::{MessageId, Time};
 pub(super) fn judge(index: &Index<'_>, groups: &mut [GroupFigures], anomalies: &mut Vec<Anomaly>) {
     let facts = &index.consumers;
     for (audience, redelivery) in &facts.redeliveries {
-        let explained = explain_redelivery(index, redelivery);
+        let group = &facts.audiences[*audience].group;
+        let explained = explain_redelivery(index, group, redelivery);
         let at = (redelivery.id, redelivery.second.0);
         count(&mut groups[*audience], at, explained, anomalies);
     }

@@ -22,6 +22,8 @@ pub(in crate::check) enum Cause {
     ScheduleReplay,
     SendBackRetried,
     MisplacedEntry,
+    OperatorReset,
+    ConsumedDirectly,
     Rebalance,
     Unexplained,
 }
@@ -38,6 +40,8 @@ impl Cause {
             Cause::ScheduleReplay => "schedule replay",
             Cause::SendBackRetried => "send-back retried",
             Cause::MisplacedEntry => "misplaced entry",
+            Cause::OperatorReset => "operator reset",
+            Cause::ConsumedDirectly => "consumed directly",
             Cause::Rebalance => "rebalance",
             Cause::Unexplained => "unexplained",
         }
@@ -54,6 +58,8 @@ impl Cause {
             Cause::ScheduleReplay => &mut causes.schedule_replay,
             Cause::SendBackRetried => &mut causes.send_back_retried,
             Cause::MisplacedEntry => &mut causes.misplaced_entry,
+            Cause::OperatorReset => &mut causes.operator_reset,
+            Cause::ConsumedDirectly => &mut causes.consumed_directly,
             Cause::Rebalance => &mut causes.rebalance,
             Cause::Unexplained => &mut causes.unexplained,
         }
@@ -69,6 +75,7 @@ impl Cause {
 /// or to the broker, and who took the queue over from where.
 pub(in crate::check) fn explain_redelivery(
     index: &Index<'_>,
+    group: &str,
     redelivery: &Redelivery,
 ) -> (Cause, String) {
     let story = &index.consumers.story;
@@ -77,7 +84,10 @@ pub(in crate::check) fn explain_redelivery(
     let mut parts = vec![format!(
         "{broker}/{topic}/{queue_id}@{offset} went to {first} at {t1}"
     )];
-    let (mut cause, why) = first_cause(index, redelivery);
+    let (mut cause, why) = match operator_cause(index, group, redelivery) {
+        Some((cause, story)) => (cause, Some(story)),
+        None => first_cause(index, redelivery),
+    };
     parts.extend(why);
     match handover(story, redelivery) {
         Some(how) => parts.push(how),
@@ -161,6 +171,43 @@ fn first_cause(index: &Index<'_>, redelivery: &Redelivery) -> (Cause, Option<Str
         },
     };
     (cause, Some(story))
+}
+
+/// An operator's doing: one of the deliveries is one the operator sent directly, or a reset
+/// of the group answered between them sent the queue to this copy's offset or below (the
+/// first delivery may come up to the reset's 10 s sleep after the answer: the consumer keeps
+/// consuming until it applies it).
+fn operator_cause(
+    index: &Index<'_>,
+    group: &str,
+    redelivery: &Redelivery,
+) -> Option<(Cause, String)> {
+    let story = &index.consumers.story;
+    let ((t1, first), (t2, second)) = (&redelivery.first, &redelivery.second);
+    let direct = |(at, consumer): (&Time, &String)| {
+        let key = (redelivery.id, consumer.clone(), *at);
+        story.directs.contains(&key).then(|| {
+            format!("an operator sent it to {consumer} directly at {at} (CONSUME_MESSAGE_DIRECTLY)")
+        })
+    };
+    if let Some(how) = direct((t2, second)).or_else(|| direct((t1, first))) {
+        return Some((Cause::ConsumedDirectly, how));
+    }
+    let (broker, topic, queue_id, offset) = &redelivery.copy;
+    let queue = (broker.clone(), topic.clone(), *queue_id);
+    let resets = story.resets.get(&queue)?;
+    let applied_by =
+        |answered: Time| answered.plus_ms(crate::check::spec::RESET_OFFSET_SLEEP_MS + 1_000);
+    let reset = resets.iter().find(|r| {
+        r.group == group && r.offset <= *offset && r.asked <= *t2 && *t1 <= applied_by(r.answered)
+    })?;
+    Some((
+        Cause::OperatorReset,
+        format!(
+            "an operator reset {group}'s offsets at {}: {broker} sent its consumers offset {} for the queue, at or below this copy",
+            reset.asked, reset.offset
+        ),
+    ))
 }
 
 /// A message of the same queue below this copy that `first`'s listener had held since before

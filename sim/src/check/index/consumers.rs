@@ -10,7 +10,7 @@ use crate::history::{SimEvent, Stop};
 use crate::scenario::Scenario;
 use model::event::Event;
 use model::{MessageId, NodeId, Time};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A queue: (broker, topic, queue id).
 pub(in crate::check) type Queue = (String, String, u32);
@@ -75,6 +75,8 @@ pub(in crate::check) struct CopyDeliveries {
     pub first_failure: Option<Time>,
     /// When the first delivery was handed to the listener, and to whom.
     pub first: (Time, String),
+    /// When the latest delivery was handed over.
+    pub last: Time,
 }
 
 /// A copy delivered a second time; times are when each was handed to the listener.
@@ -149,9 +151,38 @@ pub(in crate::check) struct Story {
     pub slave_reads: BTreeMap<Queue, Vec<Time>>,
     /// What each consumer was allocated, and the hand-overs.
     pub ownership: Ownership,
+    /// The operator's direct consumptions asked and not yet handed over, per (client,
+    /// message).
+    direct_asks: BTreeMap<(String, MessageId), u32>,
+    /// Deliveries an operator asked for directly: (message, consumer, handed).
+    pub directs: BTreeSet<(MessageId, String, Time)>,
+    /// Per queue: the offset resets its broker answered.
+    pub resets: BTreeMap<Queue, Vec<Reset>>,
+}
+
+/// A broker's answer to an operator's reset, for one of its queues.
+#[derive(Clone, Debug)]
+pub(in crate::check) struct Reset {
+    pub asked: Time,
+    pub answered: Time,
+    pub group: String,
+    /// Where the broker told the group's consumers to go.
+    pub offset: u64,
 }
 
 impl Story {
+    /// Whether a delivery of `id` to `consumer` is one an operator asked for directly (and
+    /// notes it so).
+    fn direct(&mut self, consumer: &str, id: MessageId, handed: Time) -> bool {
+        let key = (consumer.to_string(), id);
+        let Some(asks) = self.direct_asks.get_mut(&key).filter(|n| **n > 0) else {
+            return false;
+        };
+        *asks -= 1;
+        self.directs.insert((id, key.0, handed));
+        true
+    }
+
     /// Whether `consumer` no longer owned `queue` when it handed a message of it over.
     fn stale(&self, consumer: &str, queue: &Queue, handed: Time) -> Option<Stale> {
         let dropped = self.dropped.get(&(consumer.to_string(), queue.clone()));
@@ -231,10 +262,17 @@ impl ConsumerFacts {
     pub fn observe(&mut self, at: Time, event: &Event, sends: &SendFacts) {
         match event {
             Event::Delivered {
-                group, consumer, ..
+                group,
+                consumer,
+                id,
+                took_ms,
+                ..
             } => {
+                let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
+                let direct = id.is_some_and(|id| self.story.direct(consumer, id, handed));
                 if let Some(index) = self.find(group, consumer) {
-                    let found = self.audiences[index].delivered(at, event, &self.story, sends);
+                    let audience = &mut self.audiences[index];
+                    let found = audience.delivered(at, event, (&self.story, direct), sends);
                     self.stale.extend(found.stale.map(|f| (index, f)));
                     self.odd.extend(found.odd.map(|f| (index, f)));
                     self.first_keyed
@@ -324,6 +362,29 @@ impl ConsumerFacts {
                 let queue = (broker.clone(), topic.clone(), *queue_id);
                 self.story.slave_reads.entry(queue).or_default().push(at);
             }
+            Event::DirectConsumeAsked { client, id, .. } => {
+                let asks = self.story.direct_asks.entry((client.clone(), *id));
+                *asks.or_default() += 1;
+            }
+            Event::OffsetsReset {
+                asked,
+                broker,
+                group,
+                topic,
+                offsets,
+                ..
+            } => {
+                for (queue_id, offset) in offsets {
+                    let queue = (broker.clone(), topic.clone(), *queue_id);
+                    let reset = Reset {
+                        asked: *asked,
+                        answered: at,
+                        group: group.clone(),
+                        offset: *offset,
+                    };
+                    self.story.resets.entry(queue).or_default().push(reset);
+                }
+            }
             Event::OffsetMoved {
                 consumer,
                 broker,
@@ -345,7 +406,13 @@ impl ConsumerFacts {
 impl Audience {
     /// Notes one `Delivered` event for this audience.
     #[allow(clippy::too_many_lines)] // on the allow-list: split it when next changed
-    fn delivered(&mut self, at: Time, event: &Event, story: &Story, sends: &SendFacts) -> Findings {
+    fn delivered(
+        &mut self,
+        at: Time,
+        event: &Event,
+        (story, direct): (&Story, bool),
+        sends: &SendFacts,
+    ) -> Findings {
         let mut found = Findings::default();
         let Event::Delivered {
             consumer,
@@ -373,7 +440,9 @@ impl Audience {
             *queue_offset,
         );
         let handed = Time::from_ms(at.as_ms().saturating_sub(*took_ms));
-        if let Some(why) = story.stale(consumer, &queue, handed) {
+        // A message an operator sends directly comes outside the consumer's queues.
+        let stale = (!direct).then(|| story.stale(consumer, &queue, handed));
+        if let Some(why) = stale.flatten() {
             found.stale = Some(StaleDelivery {
                 id: *id,
                 consumer: consumer.clone(),
@@ -449,11 +518,13 @@ impl Fate {
                 count: 1,
                 failures: u32::from(!consumed),
                 first_failure: (!consumed).then_some(at),
+                last: handed.0,
                 first: handed,
             });
             return (None, extra);
         };
         seen.count += 1;
+        seen.last = seen.last.max(handed.0);
         seen.failures += u32::from(!consumed);
         if !consumed {
             seen.first_failure.get_or_insert(at);

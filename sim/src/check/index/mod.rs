@@ -42,7 +42,8 @@ pub(crate) use brokers::BrokerFacts;
 pub(super) use brokers::rotted_offset;
 pub(super) use brokers::{BrokerTimeline, LagMark};
 pub(super) use consumers::{
-    Audience, ConsumerFacts, ExtraCopy, Fate, Queue, Redelivery, Stale, Story,
+    Audience, ConsumerFacts, CopyDeliveries, ExtraCopy, Fate, Queue, Redelivery, Reset, Stale,
+    Story,
 };
 pub(super) use elections::{ElectionFacts, Grant};
 pub(super) use listener::{Call, ListenerFacts};

@@ -6,7 +6,9 @@ use super::names::NodeNames;
 use super::{Checker, at};
 use crate::fault::{Kind, Refusal, Resolve};
 use crate::scenario::error::{ScenarioError, did_you_mean};
-use crate::scenario::resolved::{Fault, FaultSpec, NodeFault, NodeRole, Producer, Topic};
+use crate::scenario::resolved::{
+    ConsumerGroup, Fault, FaultSpec, NodeFault, NodeRole, Producer, Topic,
+};
 use crate::scenario::schema::{FaultPhase, FaultSection, Names};
 use crate::scenario::units::Millis;
 use model::protocol::RequestCode;
@@ -14,7 +16,7 @@ use model::protocol::RequestCode;
 pub(super) fn validate_fault(
     check: &Checker<'_>,
     names: &NodeNames<'_>,
-    (topics, producers): (&[Topic], &[Producer]),
+    (topics, producers, consumers): (&[Topic], &[Producer], &[ConsumerGroup]),
     index: usize,
     fault: &FaultSection,
     phases: Phases,
@@ -35,6 +37,7 @@ pub(super) fn validate_fault(
         groups: names.broker_groups,
         topics,
         producers,
+        consumers,
         names: &|list: &Names| names.resolve_all(list),
         codes: request_codes(&fault.request).map_err(refuse)?,
         aims: Default::default(),
@@ -122,6 +125,10 @@ fn fields_taken(fault: &FaultSection, kind: &Kind) -> Result<(), Refusal> {
         ("write_queues", fault.write_queues.is_some()),
         ("perm", fault.perm.is_some()),
         ("brokers", fault.brokers.is_some()),
+        ("group", fault.group.is_some()),
+        ("timestamp", fault.timestamp.is_some()),
+        ("force", fault.force.is_some()),
+        ("key", fault.key.is_some()),
     ];
     let kind_name = kind.name;
     let stray = set

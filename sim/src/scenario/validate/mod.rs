@@ -69,8 +69,10 @@ fn tool_nodes(raw: &ScenarioFile, nodes: &mut Vec<NodeDecl>) {
         name: "auditor".to_string(),
         role: NodeRole::Auditor,
     });
-    let query_keys = crate::fault::query::QUERY_KEYS.name;
-    if raw.faults.iter().any(|f| f.kind.name() == query_keys) {
+    let by_operator = |f: &&crate::scenario::schema::FaultSection| {
+        (crate::fault::BY_OPERATOR.iter()).any(|kind| kind.name == f.kind.name())
+    };
+    if raw.faults.iter().any(|f| by_operator(&f)) {
         nodes.push(NodeDecl {
             name: "operator".to_string(),
             role: NodeRole::Operator,
@@ -106,7 +108,7 @@ pub fn validate(raw: ScenarioFile, text: &str, file: &str) -> Result<Scenario, B
     };
     let faults = (raw.faults.iter().enumerate())
         .map(|(index, fault)| {
-            let declared = (&topics[..], &producers[..]);
+            let declared = (&topics[..], &producers[..], &consumers[..]);
             faults::validate_fault(&check, &names, declared, index, fault, phases)
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -285,9 +285,27 @@ impl Consumer {
 
     /// The history learns what the listener did with each message of a batch.
     fn emit_delivered(&self, ctx: &mut Context<'_>, request: &ConsumeRequest) {
-        let took_ms = ctx.now().ms_since(request.started);
-        let queue = &request.queue;
-        for msg in &request.msgs {
+        let ConsumeRequest {
+            queue,
+            msgs,
+            success,
+            started,
+            ..
+        } = request;
+        self.report_delivered(ctx, queue, msgs, *success, *started);
+    }
+
+    /// The history learns what the listener, called at `started`, did with `msgs` of `queue`.
+    pub(super) fn report_delivered(
+        &self,
+        ctx: &mut Context<'_>,
+        queue: &MessageQueue,
+        msgs: &[StoredMessage],
+        consumed: bool,
+        started: Time,
+    ) {
+        let took_ms = ctx.now().ms_since(started);
+        for msg in msgs {
             let original_topic = msg
                 .property(property::RETRY_TOPIC)
                 .unwrap_or(&msg.topic)
@@ -303,7 +321,7 @@ impl Consumer {
                 queue_offset: msg.queue_offset,
                 reconsume_times: msg.reconsume_times,
                 body_crc: crc32fast::hash(&msg.body),
-                consumed: request.success,
+                consumed,
                 took_ms,
             });
         }
