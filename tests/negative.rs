@@ -86,6 +86,15 @@ fn acknowledging_before_the_sync_flush_is_caught() {
     });
 }
 
+/// A broker answers SYSTEM_BUSY only for a send it never processes: one that stores the sends
+/// BrokerFastFailure answered makes the application's resends duplicates no attempt explains.
+#[test]
+fn storing_a_send_answered_system_busy_is_caught() {
+    require_caught("broker-busy", "store_after_busy", |s| {
+        s.verdict == Verdict::Fail && count(s, |c| c.refused_but_stored) > 0
+    });
+}
+
 /// A DLedger leader that answers SEND_OK before a quorum holds the entry breaks its promise
 /// in every answer: the harness reads the other members' entry data files when it answers.
 #[test]

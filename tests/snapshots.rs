@@ -50,6 +50,7 @@ snapshots! {
     new_group_start => "new-group-start",
     stuck_message_replay => "stuck-message-replay",
     reset_offset => "reset-offset",
+    broker_busy => "broker-busy",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

@@ -36,6 +36,9 @@ pub trait Disk {
     fn usage(&self) -> DiskUsage;
     /// Asks for the file's written data to become durable; completion comes later.
     fn flush(&mut self, path: &str) -> FlushId;
+    /// Bytes of the page cache written and not yet on the media (whole pages): what the OS
+    /// throttles writers by (`vm.dirty_ratio`).
+    fn dirty_bytes(&self) -> u64;
 }
 
 /// The bytes the files of a disk take and the disk's size.
@@ -155,6 +158,11 @@ impl Disk for MemDisk {
             used: self.files.values().map(|data| data.len() as u64).sum(),
             capacity: self.capacity.unwrap_or(u64::MAX),
         }
+    }
+
+    /// Writes are final at once: nothing is ever dirty.
+    fn dirty_bytes(&self) -> u64 {
+        0
     }
 
     fn flush(&mut self, path: &str) -> FlushId {

@@ -69,6 +69,11 @@ probes! {
     OFFSETS_RESET = "offsets-reset", false, "a broker sent a group's consumers the offsets of an operator's reset by time";
     RESET_APPLIED = "reset-applied", false, "a push consumer moved a queue to the offset a reset sent, 10 s after it came";
     CONSUMED_DIRECTLY = "consumed-directly", false, "a client's listener consumed a message an operator sent it directly";
+    SEND_THROTTLED = "send-throttled", false, "a put held the CommitLog lock while the OS throttled writes (dirty pages past vm.dirty_ratio)";
+    SEND_REJECTED_BUSY = "send-rejected-busy", false, "a send refused at once while the page cache was busy ([REJECTREQUEST] SYSTEM_BUSY)";
+    SEND_PAGE_CACHE_BUSY = "send-page-cache-busy", true, "a send thread found the page cache busy ([PC_SYNCHRONIZED] SYSTEM_ERROR)";
+    SEND_PCBUSY_CLEAN_QUEUE = "send-pcbusy-clean-queue", false, "BrokerFastFailure answered a queued send SYSTEM_BUSY while the page cache was busy";
+    SEND_TIMEOUT_CLEAN_QUEUE = "send-timeout-clean-queue", false, "BrokerFastFailure answered a send queued longer than waitTimeMillsInSendQueue SYSTEM_BUSY";
     TXN_CHECK_OP_DONE = "txn-check-op-done", false, "the check passed a half message an op message marks resolved";
 }
 

@@ -287,6 +287,7 @@ fn broker_config(
         ignore_file_reserved_time: scenario.bugs.ignore_file_reserved_time,
         index_wrong_slot: scenario.bugs.index_wrong_slot,
         recover_from_newest_file: scenario.bugs.recover_from_newest_file,
+        store_after_busy: scenario.bugs.store_after_busy,
     };
     config.slave_read_enable = spec.slave_read_enable;
     if spec.is_dledger() {

@@ -71,6 +71,9 @@ pub struct BrokerBugs {
     /// Abnormal recovery ignores the checkpoint and scans from the newest CommitLog file, as
     /// if every file's first record were old enough.
     pub recover_from_newest_file: bool,
+    /// BrokerFastFailure answers a queued send SYSTEM_BUSY and leaves it in the queue: a
+    /// thread stores it later, though the producer was told it was not.
+    pub store_after_busy: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.
@@ -115,11 +118,37 @@ pub struct BrokerConfig {
     /// `slaveReadEnable`: send consumers that fall far behind to a slave.
     pub slave_read_enable: bool,
     pub transaction: TransactionConfig,
+    /// The send thread pool and its fast failure.
+    pub send_pool: SendPoolConfig,
     /// `enableDLegerCommitLog` with its member settings (`dLegerGroup`, `dLegerPeers`,
     /// `dLegerSelfId`): the CommitLog is this DLedger member's log, and the member's role
     /// decides the broker's. `None`: the classic CommitLog.
     pub dledger: Option<crate::dledger::config::DLedgerConfig>,
     pub bugs: BrokerBugs,
+}
+
+/// `BrokerConfig`'s send thread pool and `BrokerFastFailure` settings; defaults as 4.9.8.
+#[derive(Clone, Debug)]
+pub struct SendPoolConfig {
+    /// `sendMessageThreadPoolNums`: `min(processors, 4)`.
+    pub threads: usize,
+    /// `sendThreadPoolQueueCapacity`.
+    pub queue_capacity: usize,
+    /// `brokerFastFailureEnable`.
+    pub fast_failure: bool,
+    /// `waitTimeMillsInSendQueue`: a request queued longer is answered SYSTEM_BUSY.
+    pub wait_time_in_queue_ms: u64,
+}
+
+impl Default for SendPoolConfig {
+    fn default() -> SendPoolConfig {
+        SendPoolConfig {
+            threads: 4,
+            queue_capacity: 10_000,
+            fast_failure: true,
+            wait_time_in_queue_ms: 200,
+        }
+    }
 }
 
 /// `MessageStoreConfig` fields the model uses.
@@ -164,6 +193,11 @@ pub struct StoreConfig {
     pub flush_consumer_offset_interval_ms: u64,
     /// The machine's memory (`TOTAL_PHYSICAL_MEMORY_SIZE`).
     pub total_memory_bytes: u64,
+    /// The machine's `vm.dirty_ratio`, in percent of its memory: with more of the page cache
+    /// dirty, the OS makes every writer wait for writeback.
+    pub os_dirty_ratio: u64,
+    /// `osPageCacheBusyTimeOutMills`: a CommitLog put lock held longer makes the store "busy".
+    pub os_page_cache_busy_timeout_ms: u64,
     /// `accessMessageInMemoryMaxRatio`: a pull further behind than this share of memory
     /// reads from disk, and is "slow".
     pub access_message_in_memory_max_ratio: u64,
@@ -208,6 +242,8 @@ impl Default for StoreConfig {
             ha_housekeeping_interval_ms: 20_000,
             flush_consumer_offset_interval_ms: 5_000,
             total_memory_bytes: 8 * 1024 * 1024 * 1024,
+            os_dirty_ratio: 20,
+            os_page_cache_busy_timeout_ms: 1_000,
             access_message_in_memory_max_ratio: 40,
             file_reserved_time_ms: 72 * 3_600_000,
             delete_when: "04".to_string(),
@@ -238,6 +274,7 @@ impl BrokerConfig {
             store: StoreConfig::default(),
             slave_read_enable: false,
             transaction: TransactionConfig::default(),
+            send_pool: SendPoolConfig::default(),
             dledger: None,
             bugs: BrokerBugs::default(),
         }

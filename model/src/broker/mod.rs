@@ -24,6 +24,7 @@ mod query;
 pub mod schedule;
 mod send;
 mod send_back;
+mod send_pool;
 mod slave_sync;
 pub mod store;
 mod topic_admin;
@@ -85,6 +86,8 @@ pub enum BrokerTimer {
     /// `DLedgerRoleChangeHandler`: a new leader looks again whether its log is committed and
     /// dispatched, to become the master.
     DLedgerTakeOver,
+    /// `BrokerFastFailure`'s round (every 10 ms while sends wait).
+    FastFailure,
 }
 
 #[derive(Clone, Debug)]
@@ -113,6 +116,7 @@ pub(in crate::broker) struct Running {
     master_addr: Option<NodeId>,
     store: MessageStore,
     waiting_sends: BTreeMap<u64, WaitingSend>,
+    send_pool: send_pool::SendPool,
     next_wait: u64,
     topics: Topics,
     consumers: Consumers,
@@ -264,6 +268,7 @@ impl Running {
             master_addr: None,
             store,
             waiting_sends: BTreeMap::new(),
+            send_pool: Default::default(),
             next_wait: 0,
             topics,
             consumers: Consumers::default(),
@@ -328,7 +333,7 @@ impl Running {
 
     fn on_request(&mut self, ctx: &mut Context<'_>, inbound: Inbound, request: Request) {
         match request {
-            Request::SendMessage(send) => self.handle_send(ctx, inbound, send),
+            Request::SendMessage(send) => self.accept_send(ctx, inbound, send),
             Request::PullMessage(pull) => self.handle_pull(ctx, inbound, pull, true),
             Request::GetMaxOffset { .. }
             | Request::GetMinOffset { .. }
@@ -482,6 +487,7 @@ impl Running {
             BrokerTimer::Schedule(_) => {} // Set before a change to slave.
             BrokerTimer::TransactionCheck => self.transaction_check(ctx),
             BrokerTimer::DLedgerTakeOver => self.take_over_when_caught_up(ctx),
+            BrokerTimer::FastFailure => self.fast_failure(ctx),
             BrokerTimer::PersistScheduleOffsets => {
                 self.delays.offsets.persist(ctx.disk());
                 ctx.set_timer(
@@ -496,6 +502,7 @@ impl Running {
         if self.store.on_flushed(ctx, flush) {
             self.release_flushed_sends(ctx);
         }
+        self.release_throttled_put(ctx);
     }
 
     /// `BrokerController.shutdown`: the store closes cleanly and the offset tables are written.

@@ -47,6 +47,7 @@ pub enum AnomalyKind {
     IndexMissing,
     RecoveryMisstart,
     ResetMissed,
+    RefusedButStored,
 }
 
 impl AnomalyKind {
@@ -100,6 +101,7 @@ impl AnomalyKind {
             AnomalyKind::IndexMissing => "index_missing",
             AnomalyKind::RecoveryMisstart => "recovery_misstart",
             AnomalyKind::ResetMissed => "reset_missed",
+            AnomalyKind::RefusedButStored => "refused_but_stored",
         }
     }
 }
@@ -145,7 +147,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 40] = [
+    pub(crate) const ALL: [AnomalyKind; 41] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -186,6 +188,7 @@ pub(super) mod tests {
         IndexMissing,
         RecoveryMisstart,
         ResetMissed,
+        RefusedButStored,
     ];
 
     #[test]
@@ -199,7 +202,7 @@ pub(super) mod tests {
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
                 | BeforeStart | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
-                | IndexMissing | RecoveryMisstart | ResetMissed => {
+                | IndexMissing | RecoveryMisstart | ResetMissed | RefusedButStored => {
                     ALL.iter().filter(|k| **k == kind).count()
                 }
             };
@@ -228,6 +231,7 @@ pub(super) mod tests {
             BeforeStart,
             Expired,
             IndexMissing,
+            RefusedButStored,
         ];
         assert_eq!(resting, pinned);
     }

@@ -176,6 +176,18 @@ pub const TABLE: &[Expectation] = &[
         meaning: "stored at two or more queue offsets",
     },
     Expectation {
+        name: "refused_but_stored",
+        measure: Measure::Count(|o| o.sends.counts.refused_but_stored),
+        needs_read_back: true,
+        witnesses: Some(Witnesses::resting_on_read_back(
+            AnomalyKind::RefusedButStored,
+        )),
+        default: DefaultTo::Zero,
+        meaning: "messages stored more times than the attempts no broker refused: a broker \
+         answers SYSTEM_BUSY ([REJECTREQUEST], [OVERLOAD], [PCBUSY_CLEAN_QUEUE], \
+         [TIMEOUT_CLEAN_QUEUE]) only for a request it takes out of its send queue unprocessed",
+    },
+    Expectation {
         name: "redelivered",
         measure: Measure::Count(|o| groups(o, |g| g.redelivered)),
         needs_read_back: true,

@@ -27,6 +27,13 @@ pub struct SendCounts {
     pub lost_unexplained: u64,
     pub recovered: u64,
     pub duplicated: u64,
+    /// Attempts a broker answered SYSTEM_BUSY: its send queue, or a busy page cache.
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub busy_answers: u64,
+    /// Messages stored more times than the attempts no broker refused with SYSTEM_BUSY
+    /// (always a bug: a refused request is never processed).
+    #[serde(skip_serializing_if = "super::consumers::is_zero")]
+    pub refused_but_stored: u64,
     pub unexpected: u64,
     pub corrupt: u64,
     /// Queue positions where two replicas of a group hold different messages.

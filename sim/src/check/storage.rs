@@ -31,6 +31,7 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
         }
         let stored = !r.copies.is_empty();
         counts.stored += u64::from(stored);
+        counts.busy_answers += u64::from(r.refused());
         if r.ok.is_some() {
             counts.acked += 1;
         } else if r.infos() > 0 || r.outcomes < r.invokes {
@@ -49,6 +50,17 @@ pub(super) fn judge(index: &Index<'_>, counts: &mut SendCounts, anomalies: &mut 
             }
             let anomaly = Anomaly::new(AnomalyKind::Duplicated, Some(id), sent_at, story);
             anomalies.push(after_quorum_timeout(index, r, anomaly));
+        }
+        if let Some(beyond) = r.stored_beyond_attempts() {
+            counts.refused_but_stored += 1;
+            let story = format!(
+                "{}; {beyond} more cop{} than the attempts no broker refused: an attempt answered \
+                 SYSTEM_BUSY was stored (4.9.8 answers it only for a request it never processes)",
+                explain_duplicate(r),
+                if beyond == 1 { "y" } else { "ies" }
+            );
+            let anomaly = Anomaly::new(AnomalyKind::RefusedButStored, Some(id), sent_at, story);
+            anomalies.push(anomaly);
         }
         if stored && r.ack().is_none() {
             counts.recovered += 1;

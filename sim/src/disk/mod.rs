@@ -441,6 +441,10 @@ impl Disk for NodeDisk<'_> {
         self.usage_now()
     }
 
+    fn dirty_bytes(&self) -> u64 {
+        (self.state.dirty_pages() * file::PAGE_BYTES) as u64
+    }
+
     fn flush(&mut self, path: &str) -> FlushId {
         let latency = self.stream.between(
             self.config.flush_latency_min_ms,

@@ -90,6 +90,11 @@ pub const QUESTIONS: &[Question] = &[
         Some("#334"),
     ),
     q(
+        "broker-busy",
+        "The broker answers [TIMEOUT_CLEAN_QUEUE] / SYSTEM_BUSY: what happened, and is anything lost?",
+        None,
+    ),
+    q(
         "reset-offset",
         "Can a group consume again what it already consumed, from the console?",
         None,

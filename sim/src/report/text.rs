@@ -145,6 +145,13 @@ fn send_lines(
         format_ms(sends.unavailable_ms),
         sends.acked_per_s
     );
+    if c.busy_answers > 0 {
+        let _ = writeln!(
+            out,
+            "busy      {} attempts answered SYSTEM_BUSY (a full or slow send queue, or a page cache busy past 1 s): never stored, and not retried by the producer",
+            c.busy_answers
+        );
+    }
     fault_lines(out, &sends.after_faults);
     for spread in &sends.queue_spread {
         let keys = spread.keys.map_or(String::new(), |(min, max)| {

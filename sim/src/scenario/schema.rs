@@ -1043,6 +1043,9 @@ pub struct BugsSection {
     /// the listener.
     #[serde(default)]
     pub commit_past_pending: bool,
+    /// BrokerFastFailure answers queued sends SYSTEM_BUSY and stores them all the same.
+    #[serde(default)]
+    pub store_after_busy: bool,
     /// Consumers ignore RESET_CONSUMER_CLIENT_OFFSET: an operator's reset moves nothing.
     #[serde(default)]
     pub ignore_reset_offset: bool,

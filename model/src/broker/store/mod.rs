@@ -424,6 +424,13 @@ impl MessageStore {
         search_by_time(first..end, timestamp_ms, stored_at)
     }
 
+    /// Whether the OS makes a writer wait for writeback: more than `vm.dirty_ratio` of the
+    /// machine's memory is dirty in the page cache (`balance_dirty_pages`).
+    pub fn writes_throttled(&self, disk: &dyn Disk) -> bool {
+        let config = &self.settings.config;
+        disk.dirty_bytes() > config.total_memory_bytes / 100 * config.os_dirty_ratio
+    }
+
     /// `checkInDiskByConsumeOffset`: whether the record the queue's entry at `queue_offset`
     /// points to lies further behind the CommitLog's end than `accessMessageInMemoryMaxRatio`
     /// of the machine's memory (no longer taken to be in the page cache); false without such

@@ -97,6 +97,12 @@ pub(in crate::check) struct Record {
 struct Rare {
     weak: Option<Ack>,
     infos: u32,
+    /// Send operations that ended in failure (`SendFail`).
+    fails: u32,
+    /// Failed attempts, all of them, and of them the ones a broker answered SYSTEM_BUSY
+    /// (4.9.8 answers it only for a request it never processes).
+    failed_attempts: u32,
+    refused: u32,
     /// Failed attempts, for the story: (time, broker, error).
     attempts: Vec<(Time, String, String)>,
     last_error: Option<(Time, String)>,
@@ -127,6 +133,22 @@ impl Record {
     /// Outcomes that left it unknown whether the message was stored.
     pub fn infos(&self) -> u32 {
         self.rare.as_ref().map_or(0, |rare| rare.infos)
+    }
+
+    /// Attempts a broker answered SYSTEM_BUSY.
+    pub fn refused(&self) -> u32 {
+        self.rare.as_ref().map_or(0, |rare| rare.refused)
+    }
+
+    /// Copies no attempt accounts for, if a broker refused an attempt with SYSTEM_BUSY: each
+    /// answer that stored it and each other failed attempt (its outcome may be unknown) stands
+    /// for at most one copy, a refused attempt for none.
+    pub fn stored_beyond_attempts(&self) -> Option<u32> {
+        let rare = self.rare.as_ref().filter(|rare| rare.refused > 0)?;
+        let answered_stored = self.outcomes - rare.fails - rare.infos;
+        let may_have_stored = answered_stored + rare.failed_attempts - rare.refused;
+        let copies = self.copies.len() as u32;
+        (copies > may_have_stored).then(|| copies - may_have_stored)
     }
 
     /// Failed attempts (the first eight): (time, broker, error).
@@ -255,9 +277,11 @@ impl SendFacts {
                 id, broker, error, ..
             } => {
                 let r = self.record_mut(*id);
-                if r.attempts().len() < 8 {
-                    let attempts = &mut r.rare_mut().attempts;
-                    attempts.push((at, broker.clone(), error.clone()));
+                let rare = r.rare_mut();
+                rare.failed_attempts += 1;
+                rare.refused += u32::from(error.contains("SYSTEM_BUSY"));
+                if rare.attempts.len() < 8 {
+                    rare.attempts.push((at, broker.clone(), error.clone()));
                 }
             }
             Event::SendOk { .. } => self.acked(at, event),
@@ -270,6 +294,8 @@ impl SendFacts {
                 rare.last_error = Some((at, error.clone()));
                 if matches!(event, Event::SendInfo { .. }) {
                     rare.infos += 1;
+                } else {
+                    rare.fails += 1;
                 }
             }
             _ => {}
