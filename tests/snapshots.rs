@@ -51,6 +51,7 @@ snapshots! {
     stuck_message_replay => "stuck-message-replay",
     reset_offset => "reset-offset",
     broker_busy => "broker-busy",
+    long_backlog => "long-backlog",
     rebalance => "rebalance",
     ordered_messages => "ordered-messages",
     retry_dlq => "retry-dlq",

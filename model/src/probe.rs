@@ -74,6 +74,7 @@ probes! {
     SEND_PAGE_CACHE_BUSY = "send-page-cache-busy", true, "a send thread found the page cache busy ([PC_SYNCHRONIZED] SYSTEM_ERROR)";
     SEND_PCBUSY_CLEAN_QUEUE = "send-pcbusy-clean-queue", false, "BrokerFastFailure answered a queued send SYSTEM_BUSY while the page cache was busy";
     SEND_TIMEOUT_CLEAN_QUEUE = "send-timeout-clean-queue", false, "BrokerFastFailure answered a send queued longer than waitTimeMillsInSendQueue SYSTEM_BUSY";
+    PULL_FROM_DISK = "pull-from-disk", false, "a pull read records further behind than accessMessageInMemoryMaxRatio of memory (at most 8 a pull)";
     TXN_CHECK_OP_DONE = "txn-check-op-done", false, "the check passed a half message an op message marks resolved";
 }
 

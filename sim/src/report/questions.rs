@@ -95,6 +95,11 @@ pub const QUESTIONS: &[Question] = &[
         None,
     ),
     q(
+        "long-backlog",
+        "My consumers fell hours behind: is anything lost, and does it slow the producers?",
+        None,
+    ),
+    q(
         "reset-offset",
         "Can a group consume again what it already consumed, from the console?",
         None,

@@ -39,8 +39,31 @@ struct Read<'a> {
     filter: Option<&'a SubscriptionData>,
 }
 
-/// `maxTransferBytesOnMessageInMemory`.
-const MAX_TRANSFER_BYTES: u64 = 256 * 1024;
+/// `maxTransferBytesOnMessageInMemory` and `maxTransferCountOnMessageInMemory`: a batch of
+/// records still in the page cache.
+const IN_MEMORY: BatchLimit = BatchLimit {
+    bytes: 256 * 1024,
+    count: 32,
+};
+/// `maxTransferBytesOnMessageInDisk` and `maxTransferCountOnMessageInDisk`: a batch of records
+/// further behind the CommitLog's end than `accessMessageInMemoryMaxRatio` of memory.
+const IN_DISK: BatchLimit = BatchLimit {
+    bytes: 64 * 1024,
+    count: 8,
+};
+
+/// How much one pull may take (`isTheBatchFull`).
+struct BatchLimit {
+    bytes: u64,
+    count: usize,
+}
+
+impl BatchLimit {
+    /// Whether a batch of `count` records of `bytes` is full before a record of `next` bytes.
+    fn full(&self, count: usize, bytes: u64, next: u64) -> bool {
+        count > 0 && (bytes + next > self.bytes || count >= self.count)
+    }
+}
 
 impl MessageStore {
     /// Up to `max_messages` records of a queue from `offset` that pass the filter (by the
@@ -122,11 +145,19 @@ impl MessageStore {
         let mut bytes = 0u64;
         let mut processed = 0u64;
         let mut last_pulled = 0u64;
+        let config = &self.settings.config;
+        let memory = config.total_memory_bytes / 100 * config.access_message_in_memory_max_ratio;
+        let max_physical = self.max_physical_offset();
         for entry in entries {
-            if result.messages.len() >= max_messages as usize
-                || bytes + u64::from(entry.size) > MAX_TRANSFER_BYTES && !result.messages.is_empty()
-            {
+            // `checkInDiskByCommitOffset`: a record that far behind is read from disk.
+            let in_disk = max_physical.saturating_sub(entry.commit_log_offset) > memory;
+            let limit = if in_disk { &IN_DISK } else { &IN_MEMORY };
+            let count = result.messages.len();
+            if count >= max_messages as usize || limit.full(count, bytes, u64::from(entry.size)) {
                 break;
+            }
+            if in_disk {
+                crate::probe!(PULL_FROM_DISK);
             }
             processed += 1;
             if next_file_start.is_some_and(|start| entry.commit_log_offset < start) {

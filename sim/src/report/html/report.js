@@ -667,7 +667,7 @@ function renderPlots() {
     unavailability(svg);
   }
   if (P.throughput.length && P.throughput.some((s) => s.points.length)) {
-    lineChart("throughput: acknowledged sends and consumed deliveries per second",
+    lineChart("throughput: acknowledged sends, consumed deliveries and SYSTEM_BUSY answers per second",
       P.throughput, String, null);
   }
   if (P.consumer_lag.length) {

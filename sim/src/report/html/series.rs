@@ -287,16 +287,21 @@ fn unavailable(history: &History) -> Vec<(u64, u64)> {
     spans
 }
 
-/// Acknowledged sends and consumed deliveries per second, per bucket of time.
+/// Acknowledged sends and consumed deliveries per second, per bucket of time; and, when a
+/// broker answered some SYSTEM_BUSY (backpressure), those answers per second.
 fn throughput(history: &History, bucket: u64) -> Vec<Series> {
     let mut acks: BTreeMap<u64, u64> = BTreeMap::new();
     let mut deliveries: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut busy: BTreeMap<u64, u64> = BTreeMap::new();
     for entry in history.entries() {
         let key = entry.at.as_ms() / bucket;
         match entry.model() {
             Some(Event::SendOk { .. }) => *acks.entry(key).or_default() += 1,
             Some(Event::Delivered { consumed: true, .. }) => {
                 *deliveries.entry(key).or_default() += 1
+            }
+            Some(Event::SendAttemptFailed { error, .. }) if error.contains("SYSTEM_BUSY") => {
+                *busy.entry(key).or_default() += 1
             }
             _ => {}
         }
@@ -317,7 +322,7 @@ fn throughput(history: &History, bucket: u64) -> Vec<Series> {
             })
             .collect()
     };
-    vec![
+    let mut series = vec![
         Series {
             label: "acks/s".into(),
             points: per_second(&acks),
@@ -326,7 +331,14 @@ fn throughput(history: &History, bucket: u64) -> Vec<Series> {
             label: "deliveries/s".into(),
             points: per_second(&deliveries),
         },
-    ]
+    ];
+    if !busy.is_empty() {
+        series.push(Series {
+            label: "SYSTEM_BUSY/s".into(),
+            points: per_second(&busy),
+        });
+    }
+    series
 }
 
 /// Whether some instance of the group subscribes to the tag (the checker's own parse).
