@@ -261,3 +261,34 @@ fn the_drain_waits_for_delays_that_fit_it() {
         "the drain waited past the delay"
     );
 }
+
+/// A reset by time with `force` that sends a lagging group past messages it had not consumed
+/// skips them: `skipped`, named after the operator's reset, never `lost`.
+#[test]
+fn a_reset_past_unconsumed_messages_skips_them_by_name() {
+    let slow = r#"
+[[consumer]]
+group = "slow"
+topic = "orders"
+threads = 1
+consume_time = "60ms"
+
+[[fault]]
+at = "95s"
+kind = "reset-offset"
+group = "slow"
+timestamp = "145s"
+"#;
+    let scenario = common::bundled_with("reset-offset", slow);
+    let summary = common::summary(&scenario, 1);
+    assert_eq!(
+        summary.verdict,
+        sim::check::Verdict::Pass,
+        "{:?}",
+        summary.expectations
+    );
+    let slow = summary.consumers.iter().find(|g| g.group == "slow");
+    let slow = slow.expect("the slow group");
+    assert!(slow.skipped > 0, "the reset skipped nothing");
+    assert_eq!((slow.lost, slow.lost_unexplained), (0, 0));
+}

@@ -293,7 +293,9 @@ pub const TABLE: &[Expectation] = &[
         needs_read_back: true,
         witnesses: Some(Witnesses::resting_on_read_back(AnomalyKind::Skipped)),
         default: DefaultTo::Nothing,
-        meaning: "stored in a consumed queue, never delivered, not dead-lettered",
+        meaning: "stored in a consumed queue, never delivered, not dead-lettered (named `operator \
+         reset` when an operator's reset sent the group past it before it was consumed; else it \
+         is also lost)",
     },
     Expectation {
         name: "rewinds",

@@ -56,17 +56,7 @@ pub(super) fn judge(
         if record.transactional {
             continue; // Whether it should have come at all is the transaction checker's call.
         }
-        if let Some(anomaly) = expired(index, audience, figures, id, record) {
-            anomalies.push(anomaly);
-            continue;
-        }
-        if let Some(anomaly) = stranded(index, audience, id, record) {
-            figures.stranded += 1;
-            anomalies.push(anomaly);
-            continue;
-        }
-        if let Some(anomaly) = before_start(audience, id, record) {
-            figures.before_start += 1;
+        if let Some(anomaly) = named_absence(index, audience, figures, (id, record)) {
             anomalies.push(anomaly);
             continue;
         }
@@ -122,6 +112,71 @@ fn before_start(audience: &Audience, id: MessageId, record: &Record) -> Option<A
     );
     let at = record.first_invoke().unwrap_or_default();
     Some(Anomaly::new(AnomalyKind::BeforeStart, Some(id), at, story))
+}
+
+/// A stored message the audience never got for a reason of its own, counted: retention
+/// deleted it, no consumer could read its queue, an operator's reset passed it, or a new
+/// group started past it.
+fn named_absence(
+    index: &Index<'_>,
+    audience: &Audience,
+    figures: &mut GroupFigures,
+    (id, record): (MessageId, &Record),
+) -> Option<Anomaly> {
+    if let Some(anomaly) = expired(index, audience, figures, id, record) {
+        return Some(anomaly);
+    }
+    let (anomaly, figure) = if let Some(anomaly) = stranded(index, audience, id, record) {
+        (anomaly, &mut figures.stranded)
+    } else if let Some(anomaly) = reset_past(index, audience, id, record) {
+        (anomaly, &mut figures.skipped)
+    } else {
+        (
+            before_start(audience, id, record)?,
+            &mut figures.before_start,
+        )
+    };
+    *figure += 1;
+    Some(anomaly)
+}
+
+/// A message stored before an operator's reset of the group that sent its queue past it
+/// (`resetOffsetByTime` with `force`, to a time after the group's position): skipped by the
+/// operator, not lost.
+fn reset_past(
+    index: &Index<'_>,
+    audience: &Audience,
+    id: MessageId,
+    record: &Record,
+) -> Option<Anomaly> {
+    let ack = record.ack()?;
+    let story = &index.consumers.story;
+    let mut copies = record.copies.iter().filter(|c| *c.topic == *audience.topic);
+    let (copy, reset) = copies.find_map(|copy| {
+        let queue = (
+            copy.broker.to_string(),
+            copy.topic.to_string(),
+            copy.queue_id,
+        );
+        let resets = story.resets.get(&queue)?;
+        let past = resets.iter().find(|r| {
+            r.group == audience.group && r.offset > copy.queue_offset && ack.at <= r.asked
+        })?;
+        Some((copy, past))
+    })?;
+    let text = format!(
+        "stored at {}/{}/{}@{}; an operator's reset at {} sent {} to offset {}, past it, before \
+         it was consumed",
+        copy.broker,
+        copy.topic,
+        copy.queue_id,
+        copy.queue_offset,
+        reset.asked,
+        audience.name,
+        reset.offset
+    );
+    let anomaly = Anomaly::new(AnomalyKind::Skipped, Some(id), ack.at, text);
+    Some(anomaly.because("operator reset"))
 }
 
 /// Whether the audience's group joins after the start (every instance has a `start`): only
