@@ -95,6 +95,16 @@ fn storing_a_send_answered_system_busy_is_caught() {
     });
 }
 
+/// A broker answers a new group 0 only while the queue's first message is not in disk: one
+/// that always does starts a late CONSUME_FROM_LAST_OFFSET group at the beginning, which the
+/// checker's own rule, from the acknowledgements, sees.
+#[test]
+fn starting_every_new_group_at_zero_is_caught() {
+    require_caught("new-group-start", "zero_for_new_groups", |s| {
+        s.verdict == Verdict::Fail && expected(s, "wrong_starts") > 0
+    });
+}
+
 /// A DLedger leader that answers SEND_OK before a quorum holds the entry breaks its promise
 /// in every answer: the harness reads the other members' entry data files when it answers.
 #[test]

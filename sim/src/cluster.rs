@@ -288,6 +288,7 @@ fn broker_config(
         index_wrong_slot: scenario.bugs.index_wrong_slot,
         recover_from_newest_file: scenario.bugs.recover_from_newest_file,
         store_after_busy: scenario.bugs.store_after_busy,
+        zero_for_new_groups: scenario.bugs.zero_for_new_groups,
     };
     config.slave_read_enable = spec.slave_read_enable;
     if spec.is_dledger() {

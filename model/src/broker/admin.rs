@@ -108,7 +108,7 @@ impl Running {
                 let min = self.store.min_offset_in_queue(topic, queue_id);
                 let in_disk =
                     (self.store).check_in_disk_by_consume_offset(ctx.disk(), (topic, queue_id), 0);
-                if min == 0 && !in_disk {
+                if min == 0 && (!in_disk || self.config.bugs.zero_for_new_groups) {
                     Response::success(ResponseBody::Offset(0))
                 } else {
                     Response::error(ResponseCode::QueryNotFound)

@@ -74,6 +74,9 @@ pub struct BrokerBugs {
     /// BrokerFastFailure answers a queued send SYSTEM_BUSY and leaves it in the queue: a
     /// thread stores it later, though the producer was told it was not.
     pub store_after_busy: bool,
+    /// QUERY_CONSUMER_OFFSET answers 0 for every group it has no offset for, without asking
+    /// whether the queue's first message is in disk.
+    pub zero_for_new_groups: bool,
 }
 
 /// The transaction settings of `BrokerConfig`.

@@ -48,6 +48,7 @@ pub enum AnomalyKind {
     RecoveryMisstart,
     ResetMissed,
     RefusedButStored,
+    WrongStart,
 }
 
 impl AnomalyKind {
@@ -102,6 +103,7 @@ impl AnomalyKind {
             AnomalyKind::RecoveryMisstart => "recovery_misstart",
             AnomalyKind::ResetMissed => "reset_missed",
             AnomalyKind::RefusedButStored => "refused_but_stored",
+            AnomalyKind::WrongStart => "wrong_start",
         }
     }
 }
@@ -147,7 +149,7 @@ pub(super) mod tests {
     use super::AnomalyKind::{self, *};
 
     /// Every kind; the match below fails to compile when a kind is added and not listed.
-    pub(crate) const ALL: [AnomalyKind; 41] = [
+    pub(crate) const ALL: [AnomalyKind; 42] = [
         Lost,
         LostUnconfirmed,
         LostUnexplained,
@@ -189,6 +191,7 @@ pub(super) mod tests {
         RecoveryMisstart,
         ResetMissed,
         RefusedButStored,
+        WrongStart,
     ];
 
     #[test]
@@ -202,7 +205,7 @@ pub(super) mod tests {
                 | TxnRepaired | EarlyDelivery | SubscriptionConflict | UnsubscribedDelivery
                 | BrokenPromise | TwoLeaders | LogDiverged | UncommittedDispatch | Stranded
                 | BeforeStart | UnfilteredByBroker | Expired | DeletedEarly | UncorrectedOffset
-                | IndexMissing | RecoveryMisstart | ResetMissed | RefusedButStored => {
+                | IndexMissing | RecoveryMisstart | ResetMissed | RefusedButStored | WrongStart => {
                     ALL.iter().filter(|k| **k == kind).count()
                 }
             };

@@ -572,6 +572,17 @@ pub const TABLE: &[Expectation] = &[
          `CONSUME_FROM_TIMESTAMP` at the offset stored nearest its time; by design, never `lost`",
     },
     Expectation {
+        name: "wrong_starts",
+        measure: Measure::Count(|o| groups(o, |g| g.wrong_starts)),
+        needs_read_back: false,
+        witnesses: Some(Witnesses::of(AnomalyKind::WrongStart)),
+        default: DefaultTo::ZeroWithConsumers,
+        meaning: "first takes of a queue by a new group at another offset than 4.9.8 gives one \
+         with no committed offset, judged from the acknowledgements: 0 while the queue's first \
+         message is not \"in disk\", else 0 for CONSUME_FROM_FIRST_OFFSET and the queue's end \
+         for CONSUME_FROM_LAST_OFFSET (CONSUME_FROM_TIMESTAMP is not judged)",
+    },
+    Expectation {
         name: "from_the_past",
         measure: Measure::Count(|o| groups(o, |g| g.from_the_past)),
         needs_read_back: false,

@@ -11,6 +11,10 @@ pub(super) const REPUT_INTERVAL_MS: u64 = 1;
 /// millisecond; the margin covers a reput working through a backlog.
 pub(super) const QUERY_SETTLE_MS: u64 = 1_000;
 
+/// `accessMessageInMemoryMaxRatio`, in percent of the machine's memory: a record further
+/// behind the CommitLog's end is "in disk" (a new group's rule, and smaller pulls).
+pub(super) const ACCESS_MESSAGE_IN_MEMORY_MAX_RATIO: u64 = 40;
+
 /// `persistConsumerOffsetInterval`: a push consumer sends its offsets every 5 s. A listener
 /// call longer than this held its queue's committed offset back through a commit.
 pub(super) const PERSIST_CONSUMER_OFFSET_MS: u64 = 5_000;

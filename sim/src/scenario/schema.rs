@@ -1046,6 +1046,9 @@ pub struct BugsSection {
     /// BrokerFastFailure answers queued sends SYSTEM_BUSY and stores them all the same.
     #[serde(default)]
     pub store_after_busy: bool,
+    /// Brokers answer 0 to every new group, its queue's first message in disk or not.
+    #[serde(default)]
+    pub zero_for_new_groups: bool,
     /// Consumers ignore RESET_CONSUMER_CLIENT_OFFSET: an operator's reset moves nothing.
     #[serde(default)]
     pub ignore_reset_offset: bool,

@@ -56,6 +56,7 @@ mod listener;
 pub(super) use listener::queue_of;
 mod redeliveries;
 mod resets;
+mod starts;
 
 use super::index::{Audience, Handover, Index};
 use super::{Anomaly, SendCounts};
@@ -177,6 +178,10 @@ pub struct GroupFigures {
     pub reset_missed: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub reset_missed_unexplained: u64,
+    /// First takes of a queue by a new group at another offset than 4.9.8's rule gives
+    /// (always a bug).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub wrong_starts: u64,
     /// Takes of a queue below the offset PULL_OFFSET_MOVED had corrected the consumer to
     /// (always a bug).
     #[serde(skip_serializing_if = "is_zero")]
@@ -242,6 +247,7 @@ pub(super) fn judge(
         filters::unsubscribed(index, audience, figures, anomalies);
         filters::unfiltered(index, audience, figures, anomalies);
         resets::judge(index, audience, figures, anomalies);
+        starts::judge(index, audience, figures, anomalies);
     }
     let judged = listener::judge(index, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
