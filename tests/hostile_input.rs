@@ -141,6 +141,22 @@ fn a_query_by_key_names_a_topic_whose_producers_use_keys() {
     );
 }
 
+/// The send pool's timings must be durations above zero, named at their field.
+#[test]
+fn send_pool_timings_of_zero_are_refused() {
+    for field in ["wait_time_in_send_queue", "os_page_cache_busy_timeout"] {
+        let text = GOOD.replace(
+            "name = \"broker-a\"\n",
+            &format!("name = \"broker-a\"\n{field} = \"0ms\"\n"),
+        );
+        rejects(
+            field,
+            &text,
+            &[&format!("cluster.broker_group[0].{field}"), "more than 0"],
+        );
+    }
+}
+
 /// An operator's calls to a group name a push group in clustering, and a key its producers use.
 #[test]
 fn operator_redeliveries_name_a_group_that_can_take_them() {

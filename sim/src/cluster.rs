@@ -268,6 +268,7 @@ fn broker_config(
         })
         .collect();
     store_config(spec, &mut config.store);
+    config.send_pool.wait_time_in_queue_ms = spec.send_queue_wait_ms;
     config.transaction = spec.transaction.clone();
     config.bugs = BrokerBugs {
         ack_before_sync_flush: scenario.bugs.ack_before_sync_flush,
@@ -469,6 +470,7 @@ fn store_config(spec: &BrokerGroup, store: &mut model::broker::config::StoreConf
     store.transient_store_pool_enable = spec.transient_store_pool;
     store.sync_flush_timeout_ms = spec.sync_flush_timeout_ms;
     store.total_memory_bytes = spec.memory_bytes;
+    store.os_page_cache_busy_timeout_ms = spec.page_cache_busy_timeout_ms;
     let retention = &spec.retention;
     store.file_reserved_time_ms = retention.file_reserved_time_ms;
     store.delete_when = retention.delete_when.clone();

@@ -123,6 +123,9 @@ pub struct BrokerGroup {
     pub slave_read_enable: bool,
     /// `TOTAL_PHYSICAL_MEMORY_SIZE` of each machine of the group.
     pub memory_bytes: u64,
+    /// `waitTimeMillsInSendQueue` and `osPageCacheBusyTimeOutMills`.
+    pub send_queue_wait_ms: u64,
+    pub page_cache_busy_timeout_ms: u64,
     pub transaction: model::broker::TransactionConfig,
     pub retention: Retention,
     /// `haSlaveFallbehindMax`, `haTransferBatchSize`, `slaveTimeout`.

@@ -256,6 +256,14 @@ pub struct BrokerGroupSection {
     /// 40 % of it (`accessMessageInMemoryMaxRatio`). Default "8GiB".
     #[serde(default = "default_memory")]
     pub memory: Bytes,
+    /// `waitTimeMillsInSendQueue`: a send queued longer is answered SYSTEM_BUSY
+    /// ([TIMEOUT_CLEAN_QUEUE]). Default "200ms".
+    #[serde(default)]
+    pub wait_time_in_send_queue: Option<Millis>,
+    /// `osPageCacheBusyTimeOutMills`: a CommitLog lock held longer makes the broker refuse
+    /// sends (SYSTEM_BUSY). Default "1s".
+    #[serde(default)]
+    pub os_page_cache_busy_timeout: Option<Millis>,
     /// `transactionCheckInterval`: how often the master checks half messages. Default
     /// "60s"; at least 1s.
     #[serde(default = "default_check_interval")]

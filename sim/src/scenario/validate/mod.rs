@@ -245,6 +245,20 @@ fn broker_groups(
             sync_flush_timeout_ms: group.sync_flush_timeout.0,
             slave_read_enable: group.slave_read_enable,
             memory_bytes: group.memory.0,
+            send_queue_wait_ms: positive(
+                check,
+                index,
+                group.wait_time_in_send_queue,
+                "wait_time_in_send_queue",
+            )?
+            .unwrap_or(model::broker::config::SendPoolConfig::default().wait_time_in_queue_ms),
+            page_cache_busy_timeout_ms: positive(
+                check,
+                index,
+                group.os_page_cache_busy_timeout,
+                "os_page_cache_busy_timeout",
+            )?
+            .unwrap_or(model::broker::config::StoreConfig::default().os_page_cache_busy_timeout_ms),
             transaction: transaction_config(check, index, group)?,
             retention: retention::resolve(check, index, group)?,
             ha: ha_limits(check, index, group)?,
@@ -254,6 +268,22 @@ fn broker_groups(
     }
 
     Ok(broker_groups)
+}
+
+/// A duration a group's file may set, if it does: more than 0.
+fn positive(
+    check: &Checker<'_>,
+    index: usize,
+    value: Option<crate::scenario::units::Millis>,
+    field: &str,
+) -> Result<Option<u64>, Box<ScenarioError>> {
+    match value {
+        Some(millis) if millis.0 == 0 => {
+            let path = broker_group_path(index, field);
+            Err(check.error(&path, "must be more than 0", None))
+        }
+        _ => Ok(value.map(|m| m.0)),
+    }
 }
 
 /// A classic group's replication limits, RocketMQ's defaults where the file names none.
