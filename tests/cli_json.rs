@@ -74,6 +74,14 @@ fn bench_json_reports_speed_and_the_baseline_ratio() {
             .expect("a ratio")
             > 0.0
     );
+    // The warm-up run's events by kind add up to all it handled, sends among them.
+    let kinds = bench["events_by_kind"]["kinds"].as_array().expect("kinds");
+    let count = |kind: &serde_json::Value| kind["count"].as_u64().expect("a count");
+    let sends = kinds.iter().find(|k| k["kind"] == "request SEND_MESSAGE");
+    assert!(sends.is_some_and(|k| count(k) > 0), "{kinds:?}");
+    let total: u64 = kinds.iter().map(count).sum();
+    let (_, run) = json(&["run", "scenarios/lost-ack.toml", "--seed", "0", "--json"]);
+    assert_eq!(Some(total), run["events"].as_u64(), "every event has one kind");
 }
 
 /// A run that ends before its read-back reports no count it did not measure: `null` in its

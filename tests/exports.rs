@@ -11,9 +11,16 @@ use std::collections::BTreeMap;
 
 fn finished(name: &str, seed: u64) -> Finished {
     let scenario = common::bundled(name);
-    run(&scenario, seed, &RunOptions { keep_trace: true })
-        .result
-        .expect("the run finishes")
+    run(
+        &scenario,
+        seed,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    )
+    .result
+    .expect("the run finishes")
 }
 
 /// One EDN value of the subset `history.edn` writes: strings, integers, keywords, nil.
@@ -241,7 +248,14 @@ fn the_shiviz_log_parses_with_its_header_and_its_clocks_count_each_hosts_events(
 fn the_report_page_is_the_same_for_the_same_seed_and_loads_nothing() {
     let scenario = common::bundled("lost-ack");
     let page = || {
-        let result = run(&scenario, 3, &RunOptions { keep_trace: true });
+        let result = run(
+            &scenario,
+            3,
+            &RunOptions {
+                keep_trace: true,
+                ..RunOptions::default()
+            },
+        );
         sim::report::html::render(&scenario, &result).expect("a page")
     };
     let first = page();

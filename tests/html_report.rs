@@ -71,7 +71,14 @@ fn count(dom: &str, needle: &str) -> usize {
 /// Writes the run's `--out` files; the report's path, the nodes and the witnesses drawn.
 fn write_run(name: &str, seed: u64, dir: &Path) -> (PathBuf, usize, usize) {
     let scenario = common::bundled(name);
-    let result = run(&scenario, seed, &RunOptions { keep_trace: true });
+    let result = run(
+        &scenario,
+        seed,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
     let anomalies = result
         .result
         .as_ref()
@@ -241,7 +248,14 @@ fn a_one_hour_run_of_100k_messages_has_a_report_under_10_mb() {
         )
         + "\n[[fault]]\nat = \"20m\"\nfor = \"30s\"\nkind = \"power-off\"\nnode = \"broker-a\"\n";
     let scenario = sim::scenario::parse(&text, "long.toml").expect("valid");
-    let result = run(&scenario, 1, &RunOptions { keep_trace: true });
+    let result = run(
+        &scenario,
+        1,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
     let page = sim::report::html::render(&scenario, &result).expect("a page");
     eprintln!("report of a one-hour run: {} bytes", page.len());
     assert!(page.len() < 10 << 20, "{} bytes", page.len());
@@ -261,7 +275,14 @@ fn page_data(page: &str) -> Value {
 #[test]
 fn a_dledger_group_shows_its_leader_per_term() {
     let scenario = common::bundled("dledger-leader-kill");
-    let result = run(&scenario, 1, &RunOptions { keep_trace: true });
+    let result = run(
+        &scenario,
+        1,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
     let page = sim::report::html::render(&scenario, &result).expect("a page");
     let data = page_data(&page);
     let end = data["end_ms"].as_u64().expect("end_ms");

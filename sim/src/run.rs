@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 pub struct RunOptions {
     /// Keep a line per handled event (for `trace.log` and determinism diffs).
     pub keep_trace: bool,
+    /// Count the handled events by kind (`Outcome::event_kinds`, for `sim bench`).
+    pub count_event_kinds: bool,
 }
 
 /// A finished run: what happened and what the checker made of it.
@@ -98,6 +100,7 @@ fn setup(scenario: &Scenario, seed: u64, options: &RunOptions) -> Setup {
         },
         progress: Arc::new(cluster::ScenarioProgress::of(scenario)),
         keep_trace: options.keep_trace,
+        count_event_kinds: options.count_event_kinds,
         event_budget: scenario.budget.events,
         promises: cluster::promise_watch(scenario),
     }

@@ -78,6 +78,8 @@ struct Measured {
     messages: u64,
     rss_before: u64,
     rss_peak: u64,
+    /// The warm-up run's events by kind.
+    kinds: Option<super::bench_kinds::Kinds>,
 }
 
 impl Measured {
@@ -103,9 +105,14 @@ impl Measured {
 }
 
 /// Runs the seeds one after another, after one warm-up run (so that the first measured one
-/// does not pay for page faults).
+/// does not pay for page faults), which counts its events by kind.
 fn measure(scenario: &sim::scenario::Scenario, seeds: std::ops::Range<u64>) -> Measured {
-    let _ = run(scenario, seeds.start, &RunOptions::default());
+    let counting = RunOptions {
+        count_event_kinds: true,
+        ..RunOptions::default()
+    };
+    let warm_up = run(scenario, seeds.start, &counting);
+    let kinds = super::bench_kinds::Kinds::of(seeds.start, &warm_up);
     let rss_before = rss_kib();
     let mut m = Measured {
         walls: Vec::new(),
@@ -117,6 +124,7 @@ fn measure(scenario: &sim::scenario::Scenario, seeds: std::ops::Range<u64>) -> M
         messages: 0,
         rss_before,
         rss_peak: rss_before,
+        kinds,
     };
     let bar = ProgressBar::new(seeds.end - seeds.start);
     if let Ok(style) =
@@ -179,6 +187,9 @@ fn text(name: &str, m: &Measured) {
         m.rss_before,
         m.rss_peak
     );
+    if let Some(kinds) = &m.kinds {
+        kinds.text();
+    }
 }
 
 fn json(name: &str, m: &Measured, baseline: Option<&(sim::baseline::Shape, Cost)>) -> String {
@@ -200,6 +211,7 @@ fn json(name: &str, m: &Measured, baseline: Option<&(sim::baseline::Shape, Cost)
         "checker_us_per_entry": m.checking * 1e6 / (m.history.max(1) as f64),
         "rss_kib_after_warm_up": m.rss_before,
         "rss_kib_peak": m.rss_peak,
+        "events_by_kind": m.kinds.as_ref().map(super::bench_kinds::Kinds::json),
         "per_event_us": scenario.per_event_us(),
         "per_message_us": scenario.per_message_us(),
         "baseline": baseline.map(|(shape, cost)| serde_json::json!({

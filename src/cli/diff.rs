@@ -94,7 +94,14 @@ pub fn main(args: DiffArgs) -> Exit {
 /// Loads and runs one side.
 fn side(args: &DiffArgs, file: &str, cell: Option<&str>) -> Result<Side, Exit> {
     let scenario = args.budget.apply(super::load(file, cell)?);
-    let result = run(&scenario, args.seed, &RunOptions { keep_trace: true });
+    let result = run(
+        &scenario,
+        args.seed,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
     let label = match cell {
         Some(cell) => format!("{file} [{cell}]"),
         None => file.to_string(),

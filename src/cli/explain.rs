@@ -46,7 +46,10 @@ pub fn main(args: ExplainArgs) -> Exit {
         Some((_, id)) => id,
         None => None,
     };
-    let options = RunOptions { keep_trace: true };
+    let options = RunOptions {
+        keep_trace: true,
+        ..RunOptions::default()
+    };
     let result = run(&scenario, args.seed, &options);
     let finished = match &result.result {
         Ok(finished) => finished,

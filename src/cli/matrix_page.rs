@@ -63,7 +63,14 @@ pub fn write_example(
 ) -> std::io::Result<String> {
     let folder = format!("{}-seed-{seed}", spec.replace('=', "-").replace(',', "_"));
     let dir = runs_dir(page).join(&folder);
-    let result = run(scenario, seed, &RunOptions { keep_trace: true });
+    let result = run(
+        scenario,
+        seed,
+        &RunOptions {
+            keep_trace: true,
+            ..RunOptions::default()
+        },
+    );
     sim::report::write_files(&dir, scenario, &result)?;
     let base = runs_dir(page);
     let name = base

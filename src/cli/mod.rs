@@ -5,6 +5,7 @@
 pub mod output;
 
 pub mod bench;
+mod bench_kinds;
 pub mod completions;
 pub mod diff;
 pub mod explain;

@@ -47,6 +47,7 @@ pub fn main(args: RunArgs) -> Exit {
     }
     let options = RunOptions {
         keep_trace: args.out.is_some() || args.check_determinism,
+        ..RunOptions::default()
     };
     let result = run(&scenario, args.seed, &options);
     if args.json {

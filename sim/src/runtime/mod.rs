@@ -17,6 +17,7 @@ use crate::history::History;
 use crate::net::Network;
 use crate::rng::Stream;
 use model::Time;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// Everything one run needs.
@@ -30,6 +31,8 @@ pub struct Setup {
     pub progress: Arc<dyn Progress>,
     /// Keep a human-readable line per handled event.
     pub keep_trace: bool,
+    /// Count the handled events by kind.
+    pub count_event_kinds: bool,
     /// Events the run may handle (its simulated-time budget is `plan.time_budget`).
     pub event_budget: u64,
     /// The broker machines whose SEND_OK answers promise something (flushed, or on a slave).
@@ -52,6 +55,8 @@ pub struct Outcome {
     pub over_budget: Option<String>,
     /// Hits per coverage probe (`model::probe::ALL`).
     pub probes: Vec<u64>,
+    /// Handled events per kind (`trace::kind_name`), when counted; empty otherwise.
+    pub event_kinds: BTreeMap<String, u64>,
 }
 
 /// Runs one seed to the end. Call it on a fresh thread (see `crate::run`).
@@ -68,6 +73,9 @@ pub fn run(setup: Setup) -> Outcome {
     if setup.keep_trace {
         world.trace = Some(Vec::new());
         world.packets = Some(Vec::new());
+    }
+    if setup.count_event_kinds {
+        world.event_kinds = Some(BTreeMap::new());
     }
     world.event_budget = setup.event_budget;
     world.promises = setup.promises;
@@ -98,6 +106,7 @@ pub fn run(setup: Setup) -> Outcome {
         trace: world.trace.take(),
         packets: world.packets.take(),
         probes: model::probe::take(),
+        event_kinds: world.event_kinds.take().unwrap_or_default(),
         over_budget: world.over_budget.take().or_else(|| {
             (end >= time_budget)
                 .then(|| format!("the run reached its simulated-time budget of {time_budget}"))
@@ -185,6 +194,7 @@ mod tests {
             disk: DiskConfig::default(),
             progress: Arc::new(Never),
             keep_trace: false,
+            count_event_kinds: false,
             event_budget: u64::MAX,
             promises: Default::default(),
         }

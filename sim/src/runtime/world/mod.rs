@@ -187,6 +187,8 @@ pub struct World {
     base: Option<Instant>,
     /// Node events handled, for speed figures and the event budget.
     pub events_handled: u64,
+    /// Handled events per kind, when the run counts them (`sim bench`).
+    pub event_kinds: Option<BTreeMap<String, u64>>,
     /// How many events the run may handle; past it every host stops (see `over_budget`).
     pub event_budget: u64,
     /// Why the run stopped early, once it exceeded a budget.
@@ -258,6 +260,7 @@ impl World {
             next_connection: 0,
             base: None,
             events_handled: 0,
+            event_kinds: None,
             event_budget: u64::MAX,
             over_budget: None,
             progress: RunProgress::default(),

@@ -34,6 +34,9 @@ impl World {
             code,
             id,
         });
+        if let Some(kinds) = &mut self.event_kinds {
+            *kinds.entry(kind_name(event)).or_default() += 1;
+        }
         if self.trace.is_some() {
             let line = self.describe(at, node, event);
             if let Some(trace) = &mut self.trace {
@@ -64,5 +67,60 @@ impl World {
             }
             NodeEvent::Shutdown => format!("{at} {me} shutdown"),
         }
+    }
+}
+
+/// An event's kind, for counting: a request or response by its code, a timer by its path of
+/// variant names (without their fields), and the transport's and disk's own events.
+pub(crate) fn kind_name(event: &NodeEvent) -> String {
+    match event {
+        NodeEvent::Request { request, .. } => format!("request {}", request.code()),
+        NodeEvent::Response { response, .. } => format!("response {}", response.code),
+        NodeEvent::Refused { .. } => "request refused".to_string(),
+        NodeEvent::Closed { .. } => "request closed".to_string(),
+        NodeEvent::Timeout { .. } => "request timeout".to_string(),
+        NodeEvent::Timer(timer) => format!("timer {}", timer_path(&format!("{timer:?}"))),
+        NodeEvent::Flushed(_) => "flush done".to_string(),
+        NodeEvent::ConnectionClosed { .. } => "connection closed".to_string(),
+        NodeEvent::Shutdown => "shutdown".to_string(),
+    }
+}
+
+/// `Broker(Store(FlushCommitLog))` as `Broker::Store::FlushCommitLog`; fields and numbers
+/// (`Pull { queue: .. }`, `Schedule(3)`) left out.
+fn timer_path(debug: &str) -> String {
+    let mut path = Vec::new();
+    for part in debug.split('(') {
+        let name: String = part
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+            break;
+        }
+        let whole = name.len() == part.trim_end_matches(')').len();
+        path.push(name);
+        if !whole {
+            break;
+        }
+    }
+    path.join("::")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timer_paths_leave_fields_out() {
+        use super::timer_path;
+        assert_eq!(
+            timer_path("Broker(Store(FlushCommitLog))"),
+            "Broker::Store::FlushCommitLog"
+        );
+        assert_eq!(timer_path("Broker(Schedule(3))"), "Broker::Schedule");
+        assert_eq!(
+            timer_path("Client(Consumer(Pull { queue: q, pq: 3 }))"),
+            "Client::Consumer::Pull"
+        );
+        assert_eq!(timer_path("App(7)"), "App");
     }
 }
