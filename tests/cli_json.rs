@@ -81,7 +81,11 @@ fn bench_json_reports_speed_and_the_baseline_ratio() {
     assert!(sends.is_some_and(|k| count(k) > 0), "{kinds:?}");
     let total: u64 = kinds.iter().map(count).sum();
     let (_, run) = json(&["run", "scenarios/lost-ack.toml", "--seed", "0", "--json"]);
-    assert_eq!(Some(total), run["events"].as_u64(), "every event has one kind");
+    assert_eq!(
+        Some(total),
+        run["events"].as_u64(),
+        "every event has one kind"
+    );
 }
 
 /// A run that ends before its read-back reports no count it did not measure: `null` in its

@@ -31,6 +31,7 @@ impl World {
     /// The earliest due event of a node, if any is due by `now`.
     pub fn pop_due(&mut self, node: NodeId, now: Time) -> Option<NodeEvent> {
         let slot = &mut self.slots[node.index()];
+        slot.drop_stale_timeouts();
         if slot.queue.peek().is_some_and(|Reverse(s)| s.at <= now) {
             let Reverse(scheduled) = slot.queue.pop().expect("peeked");
             Some(scheduled.event)
@@ -46,6 +47,7 @@ impl World {
         while slot.armed.first().is_some_and(|at| *at <= now) {
             slot.armed.pop_first();
         }
+        slot.drop_stale_timeouts();
         let next = slot.queue.peek().map(|Reverse(s)| s.at);
         if next.is_some_and(|at| at <= now) {
             return true;
@@ -79,6 +81,21 @@ impl World {
             waker.wake_by_ref();
         } else {
             slot.armed.insert(at);
+        }
+    }
+}
+
+impl Slot {
+    /// Drops the timeouts at the head of the queue whose request is no longer pending (its
+    /// answer came, or it failed otherwise): they would wake the host for nothing. RocketMQ
+    /// finds a request's timeout by scanning its response table (`scanResponseTable`, every
+    /// second), so when a timeout event fires is the harness's own choice, not behaviour.
+    fn drop_stale_timeouts(&mut self) {
+        while let Some(Reverse(head)) = self.queue.peek()
+            && let NodeEvent::Timeout { id } = head.event
+            && !self.pending.contains_key(&id)
+        {
+            self.queue.pop();
         }
     }
 }
