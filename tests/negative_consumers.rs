@@ -94,9 +94,6 @@ fn keeping_unallocated_queues_is_caught() {
     });
 }
 
-/// A hand-over completes within the rebalance interval: consumers that ignore the broker's
-/// NOTIFY_CONSUMER_IDS_CHANGED and rebalance every 60 s keep queues for up to a minute after
-/// new consumers were allocated them (measured from the allocations, `handover`).
 /// The process queue commits its smallest pending offset: a queue whose stuck message a
 /// consumer dies holding is replayed from there. Committing past it loses it.
 #[test]
@@ -115,6 +112,9 @@ fn ignoring_an_offset_reset_is_caught() {
     });
 }
 
+/// A hand-over completes within the rebalance interval: consumers that ignore the broker's
+/// NOTIFY_CONSUMER_IDS_CHANGED and rebalance every 60 s keep queues for up to a minute after
+/// new consumers were allocated them (measured from the allocations, `handover`).
 #[test]
 fn a_slow_rebalance_is_caught() {
     require_caught("rebalance", "", "slow_rebalance", |g| {

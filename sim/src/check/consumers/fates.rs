@@ -93,11 +93,7 @@ fn before_start(audience: &Audience, id: MessageId, record: &Record) -> Option<A
     let mut copies = record.copies.iter().filter(|c| *c.topic == *audience.topic);
     let mut first = None;
     for copy in copies.by_ref() {
-        let queue = (
-            copy.broker.to_string(),
-            copy.topic.to_string(),
-            copy.queue_id,
-        );
+        let queue = copy.queue();
         let (at, consumer, offset) = audience.starts.get(&queue)?;
         if copy.queue_offset >= *offset {
             return None;
@@ -153,11 +149,7 @@ fn reset_past(
     let story = &index.consumers.story;
     let mut copies = record.copies.iter().filter(|c| *c.topic == *audience.topic);
     let (copy, reset) = copies.find_map(|copy| {
-        let queue = (
-            copy.broker.to_string(),
-            copy.topic.to_string(),
-            copy.queue_id,
-        );
+        let queue = copy.queue();
         let resets = story.resets.get(&queue)?;
         let past = resets.iter().find(|r| {
             r.group == audience.group && r.offset > copy.queue_offset && ack.at <= r.asked
@@ -345,11 +337,7 @@ fn passed_stale_entry(index: &Index<'_>, record: &Record) -> Option<String> {
 /// for it sits below its queue offset.
 fn passed_on_slave(index: &Index<'_>, id: MessageId, record: &Record) -> Option<String> {
     record.copies.iter().find_map(|copy| {
-        let queue = (
-            copy.broker.to_string(),
-            copy.topic.to_string(),
-            copy.queue_id,
-        );
+        let queue = copy.queue();
         let entry = behind_on_slave(index, id, &queue, Time::from_ms(u64::MAX))?;
         Some(format!(
             "{}: a consumer asks a slave for the offset it would ask the master, so it asked for \

@@ -247,8 +247,8 @@ pub(super) fn judge(
         filters::unsubscribed(index, audience, figures, anomalies);
         filters::unfiltered(index, audience, figures, anomalies);
         resets::judge(index, audience, figures, anomalies);
-        starts::judge(index, audience, figures, anomalies);
     }
+    starts::judge(index, &facts.audiences, &mut groups, anomalies);
     let judged = listener::judge(index, anomalies);
     for (audience, figures) in facts.audiences.iter().zip(&mut groups) {
         if let (None, Some(judged)) = (&audience.consumer, judged.get(&audience.group)) {

@@ -24,20 +24,37 @@ struct Acked {
     end: u64,
 }
 
+/// Every audience's first takes, against the acknowledgements (folded once, for all).
 pub(super) fn judge(
     index: &Index<'_>,
-    audience: &Audience,
+    audiences: &[Audience],
+    groups: &mut [GroupFigures],
+    anomalies: &mut Vec<Anomaly>,
+) {
+    let mut acked = None;
+    for (audience, figures) in audiences.iter().zip(groups) {
+        let scenario = index.scenario;
+        let Some(group) = (scenario.consumers.iter()).find(|c| c.group == audience.group) else {
+            continue;
+        };
+        if audience.consumer.is_some() || group.consume_timestamp_ms.is_some() {
+            continue; // A broadcasting instance starts from its own file; a search is not judged.
+        }
+        let acked = acked.get_or_insert_with(|| acked_by_broker(index));
+        let from_first = group.consume_from_first;
+        judge_audience(index, (audience, from_first), acked, figures, anomalies);
+    }
+}
+
+/// One audience's first takes of its topic's queues.
+fn judge_audience(
+    index: &Index<'_>,
+    (audience, from_first): (&Audience, bool),
+    acked: &BTreeMap<&str, Vec<Acked>>,
     figures: &mut GroupFigures,
     anomalies: &mut Vec<Anomaly>,
 ) {
     let scenario = index.scenario;
-    let Some(group) = (scenario.consumers.iter()).find(|c| c.group == audience.group) else {
-        return;
-    };
-    if audience.consumer.is_some() || group.consume_timestamp_ms.is_some() {
-        return; // A broadcasting instance starts from its own file; a search is not judged.
-    }
-    let acked = acked_by_broker(index);
     for ((broker, topic, queue_id), (at, consumer, offset)) in &audience.starts {
         if *topic != audience.topic {
             continue;
@@ -57,7 +74,7 @@ pub(super) fn judge(
             at: *at,
             memory,
         };
-        let Some(why) = rule.wrong(*offset, group.consume_from_first) else {
+        let Some(why) = rule.wrong(*offset, from_first) else {
             continue;
         };
         figures.wrong_starts += 1;

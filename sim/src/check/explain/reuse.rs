@@ -15,7 +15,7 @@ pub(in crate::check) fn reused_offset(
     id: MessageId,
 ) -> Option<String> {
     record.copies.iter().find_map(|copy| {
-        let queue = (copy.broker.to_string(), copy.topic.to_string(), copy.queue_id);
+        let queue = copy.queue();
         let (other, at) = audience.seen_at.get(&(queue, copy.queue_offset))?;
         if *other == id {
             return None;

@@ -70,6 +70,17 @@ pub(in crate::check) struct Copy {
     pub body_crc: u32,
 }
 
+impl Copy {
+    /// The queue it is stored in: (broker, topic, queue id).
+    pub fn queue(&self) -> super::Queue {
+        (
+            self.broker.to_string(),
+            self.topic.to_string(),
+            self.queue_id,
+        )
+    }
+}
+
 /// Everything known about one message. What few messages have is kept apart (`Rare`), so
 /// that a message sent once and acknowledged stays small.
 #[derive(Clone, Debug, Default)]
