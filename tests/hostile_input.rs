@@ -433,7 +433,7 @@ fn sizes_that_would_exhaust_memory_are_refused() {
     );
     rejects(
         "stored",
-        &GOOD.replace("messages = 10", "messages = 1000000\nbody = \"1KiB\""),
+        &GOOD.replace("messages = 10", "messages = 3000000\nbody = \"1KiB\""),
         &[
             "memory the run would take, estimated",
             "the limit is 4096MiB",

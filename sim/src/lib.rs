@@ -10,6 +10,7 @@ pub mod disk;
 pub mod exit;
 pub mod fault;
 pub mod history;
+pub mod memory;
 pub mod net;
 pub mod ratio;
 pub mod report;

@@ -116,6 +116,7 @@ pub fn run(scenario: &Scenario, seed: u64, options: &RunOptions) -> RunResult {
         .spawn(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let outcome = runtime::run(setup(&scenario, seed, &options));
+                crate::memory::release_freed(outcome.history.len());
                 let checking = Instant::now();
                 let mut report = check::check(&scenario, &outcome.history, outcome.ending);
                 let check_wall = checking.elapsed();

@@ -39,6 +39,11 @@ type Acked = Vec<(u64, Time)>;
 /// Per master with slaves: the lag over time, at its worst, and at each stop.
 pub(super) fn judge(index: &Index<'_>) -> Vec<ReplicaFigures> {
     let scenario = index.scenario;
+    let replicated =
+        |group: &crate::scenario::BrokerGroup| group.nodes.len() >= 2 && !group.is_dledger();
+    if !scenario.broker_groups.iter().any(replicated) {
+        return Vec::new();
+    }
     let acked = acked_by_node(index);
     let mut figures = Vec::new();
     for (node, spec) in scenario.nodes.iter().enumerate() {
@@ -46,8 +51,7 @@ pub(super) fn judge(index: &Index<'_>) -> Vec<ReplicaFigures> {
             continue;
         };
         // A DLedger group has no slave reports: its replication is its members' quorum.
-        let spec_group = &scenario.broker_groups[group];
-        if spec_group.nodes.len() < 2 || spec_group.is_dledger() {
+        if !replicated(&scenario.broker_groups[group]) {
             continue;
         }
         let node = NodeId(node as u16);

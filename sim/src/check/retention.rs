@@ -69,7 +69,7 @@ pub(super) fn expiry(index: &Index<'_>, ack: &Ack) -> Option<Expiry> {
 pub(super) fn took<'i>(index: &'i Index<'_>, ack: &Ack) -> Option<(&'i Deletion, String)> {
     let deletion = index
         .retention
-        .took(ack.store_host, ack.commit_log_offset, ack.sent_at)?;
+        .took(ack.store_host, ack.commit_log_offset, ack.sent_at())?;
     let how = match &deletion.rule {
         Ok(rule) => rule.clone(),
         Err(why) => format!("before its time: {why}"),

@@ -66,6 +66,10 @@ struct InFlight {
 #[derive(Clone, Debug, Default)]
 pub struct DiskState {
     files: BTreeMap<String, File>,
+    /// The files' dirty pages and lengths, summed: kept as the files change, since the store
+    /// asks for them at every put (`vm.dirty_ratio`) and every cleanup.
+    dirty_pages: usize,
+    used: u64,
     in_flight: Vec<InFlight>,
     next_flush: u64,
     /// Extra flush latency while a slow-disk fault is on.
@@ -73,6 +77,22 @@ pub struct DiskState {
 }
 
 impl DiskState {
+    /// Applies `change` to the file at `path`, if there is one, keeping the sums.
+    fn change<R>(&mut self, path: &str, change: impl FnOnce(&mut File) -> R) -> Option<R> {
+        let file = self.files.get_mut(path)?;
+        let (pages, len) = (file.dirty_page_count(), file.len() as u64);
+        let result = change(file);
+        self.dirty_pages = self.dirty_pages + file.dirty_page_count() - pages;
+        self.used = self.used + file.len() as u64 - len;
+        Some(result)
+    }
+
+    /// Applies `change` to every file, keeping the sums.
+    fn change_all(&mut self, mut change: impl FnMut(&mut File)) {
+        self.files.values_mut().for_each(&mut change);
+        self.dirty_pages = self.files.values().map(File::dirty_page_count).sum();
+    }
+
     /// Completes every flush due by `now`.
     pub fn settle(&mut self, now: Time) {
         let (due, pending): (Vec<InFlight>, Vec<InFlight>) = std::mem::take(&mut self.in_flight)
@@ -80,11 +100,11 @@ impl DiskState {
             .partition(|flush| flush.completes_at <= now);
         self.in_flight = pending;
         for flush in due {
-            if let Some(file) = self.files.get_mut(&flush.path) {
+            self.change(&flush.path, |file| {
                 for page in flush.pages {
                     file.write_back(page);
                 }
-            }
+            });
         }
     }
 
@@ -113,8 +133,8 @@ impl DiskState {
             return;
         }
         let before = Time::from_ms(now.as_ms() - expire_ms);
-        for file in self.files.values_mut() {
-            file.write_back_older_than(before);
+        if self.dirty_pages > 0 {
+            self.change_all(|file| file.write_back_older_than(before));
         }
     }
 
@@ -122,21 +142,18 @@ impl DiskState {
     pub fn power_loss(&mut self, now: Time, stream: &mut Stream) {
         self.settle(now);
         for flush in std::mem::take(&mut self.in_flight) {
-            let Some(file) = self.files.get_mut(&flush.path) else {
-                continue;
-            };
-            let written = stream.below(flush.pages.len() as u64 + 1) as usize;
-            for page in &flush.pages[..written] {
-                file.write_back(*page);
-            }
-            if let Some(torn) = flush.pages.get(written) {
-                let sectors = stream.below((PAGE_BYTES / SECTOR_BYTES) as u64) as usize;
-                file.write_back_torn(*torn, sectors);
-            }
+            self.change(&flush.path, |file| {
+                let written = stream.below(flush.pages.len() as u64 + 1) as usize;
+                for page in &flush.pages[..written] {
+                    file.write_back(*page);
+                }
+                if let Some(torn) = flush.pages.get(written) {
+                    let sectors = stream.below((PAGE_BYTES / SECTOR_BYTES) as u64) as usize;
+                    file.write_back_torn(*torn, sectors);
+                }
+            });
         }
-        for file in self.files.values_mut() {
-            file.drop_cache();
-        }
+        self.change_all(File::drop_cache);
     }
 
     /// The machine's OS crashed at `now`: the flushes in progress complete (the controller has
@@ -144,15 +161,13 @@ impl DiskState {
     pub fn os_crash(&mut self, now: Time) {
         self.settle(now);
         for flush in std::mem::take(&mut self.in_flight) {
-            if let Some(file) = self.files.get_mut(&flush.path) {
+            self.change(&flush.path, |file| {
                 for page in flush.pages {
                     file.write_back(page);
                 }
-            }
+            });
         }
-        for file in self.files.values_mut() {
-            file.drop_cache();
-        }
+        self.change_all(File::drop_cache);
     }
 
     /// One byte of the newest file in `dir` rots (on the media and in the cache), somewhere in
@@ -196,7 +211,7 @@ impl DiskState {
     }
 
     pub fn dirty_pages(&self) -> usize {
-        self.files.values().map(File::dirty_page_count).sum()
+        self.dirty_pages
     }
 
     /// The files directly inside `dir`, by path, in name order.
@@ -210,7 +225,24 @@ impl DiskState {
 
     /// The bytes the files take.
     pub fn used(&self) -> u64 {
-        self.files.values().map(|file| file.len() as u64).sum()
+        self.used
+    }
+
+    /// Creates the file at `path` as `make` builds it, if there is none.
+    fn create(&mut self, path: &str, make: impl FnOnce() -> File) {
+        if !self.files.contains_key(path) {
+            let file = make();
+            self.dirty_pages += file.dirty_page_count();
+            self.used += file.len() as u64;
+            self.files.insert(path.to_string(), file);
+        }
+    }
+
+    fn remove(&mut self, path: &str) -> Option<File> {
+        let file = self.files.remove(path)?;
+        self.dirty_pages -= file.dirty_page_count();
+        self.used -= file.len() as u64;
+        Some(file)
     }
 }
 
@@ -381,14 +413,17 @@ impl Disk for NodeDisk<'_> {
     }
 
     fn write(&mut self, path: &str, offset: u64, data: &[u8]) {
-        let file = self.state.files.entry(path.to_string()).or_default();
-        file.write(offset as usize, data, self.now);
-        file.modified_ms = self.wall_ms;
+        let (now, wall_ms) = (self.now, self.wall_ms);
+        self.state.create(path, File::default);
+        self.state.change(path, |file| {
+            file.write(offset as usize, data, now);
+            file.modified_ms = wall_ms;
+        });
     }
 
     fn create(&mut self, path: &str, len: u64) {
         let wall_ms = self.wall_ms;
-        self.state.files.entry(path.to_string()).or_insert_with(|| {
+        self.state.create(path, || {
             let mut file = File::zeroed(len as usize);
             file.modified_ms = wall_ms;
             file
@@ -396,12 +431,13 @@ impl Disk for NodeDisk<'_> {
     }
 
     fn truncate(&mut self, path: &str, len: u64) {
-        if let Some(file) = self.state.files.get_mut(path)
-            && (len as usize) < file.len()
-        {
-            file.resize(len as usize);
-            file.modified_ms = self.wall_ms;
-        }
+        let wall_ms = self.wall_ms;
+        self.state.change(path, |file| {
+            if (len as usize) < file.len() {
+                file.resize(len as usize);
+                file.modified_ms = wall_ms;
+            }
+        });
     }
 
     fn delete(&mut self, path: &str) {
@@ -409,7 +445,7 @@ impl Disk for NodeDisk<'_> {
             Some(first) => first.usage,
             None => self.usage_now(),
         };
-        let Some(file) = self.state.files.remove(path) else {
+        let Some(file) = self.state.remove(path) else {
             return;
         };
         let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir);
@@ -498,6 +534,34 @@ mod tests {
         machine.settle(Time::from_ms(15));
         assert_eq!(machine.file(LOG).unwrap().durable()[..100], [7; 100]);
         assert_eq!(machine.dirty_pages(), 0);
+    }
+
+    #[test]
+    fn the_sums_follow_every_change_of_the_files() {
+        let mut disks = disks();
+        let sums = |disks: &mut Disks| {
+            let machine = disks.machine(node());
+            let pages = machine.files.values().map(File::dirty_page_count).sum();
+            let used: u64 = machine.files.values().map(|f| f.len() as u64).sum();
+            assert_eq!((machine.dirty_pages(), machine.used()), (pages, used));
+            (pages, used)
+        };
+        write_and_flush(&mut disks, &[7; 5000], 10);
+        let mut disk = disks.handle(node(), Time::from_ms(11), 0);
+        disk.write("store/other", 0, &[1; 9000]);
+        disk.truncate(LOG, 4096);
+        assert_eq!(sums(&mut disks), (4, 4096 + 9000));
+        disks.machine(node()).settle(Time::from_ms(15));
+        assert_eq!(sums(&mut disks), (3, 4096 + 9000));
+        disks
+            .handle(node(), Time::from_ms(16), 0)
+            .delete("store/other");
+        assert_eq!(sums(&mut disks), (0, 4096));
+        disks
+            .handle(node(), Time::from_ms(17), 0)
+            .write(LOG, 0, &[2; 10]);
+        disks.power_loss(node(), Time::from_ms(18));
+        assert_eq!(sums(&mut disks), (0, 4096));
     }
 
     #[test]

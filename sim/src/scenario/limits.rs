@@ -8,11 +8,12 @@
 //!
 //! Memory: preallocated store files cost nothing until written (the simulated disk keeps no
 //! page of zeros). What a run writes and records is estimated before it runs (`validate`),
-//! counting every multiplier: each record with its header, on the media and dirty in the page
-//! cache, on every machine of its group, for every resend, transaction check copy and
-//! consumer retry; the ConsumeQueue pages its entries take (a file of fewer entries than a
-//! page holds still takes a page); the history and the checker's index per message; and the
-//! history per delivery to every consumer (a broadcasting group delivers to each instance).
+//! counting every multiplier: each record with its header, on every machine of its group, for
+//! every resend, transaction check copy and consumer retry; the ConsumeQueue pages its
+//! entries take (a file of fewer entries than a page holds still takes a page); the history
+//! per message and per delivery to every consumer (a broadcasting group delivers to each
+//! instance); and the checker's index per message, which is built once the disks are freed,
+//! so the peak is the larger of disks and index, with the history.
 //! A scenario the estimate puts above [`MAX_RUN_MEMORY_BYTES`] is refused.
 
 const KIB: u64 = 1024;
@@ -50,9 +51,6 @@ pub const MAX_FAULTS: u64 = 256;
 pub const MAX_MESSAGES: u64 = 10_000_000;
 /// Messages of all producer instances together.
 pub const MAX_TOTAL_MESSAGES: u64 = 10_000_000;
-/// What one message costs at most in the history and the checker's index (measured: about
-/// 420 bytes on a 1,000,000-message run).
-pub const MAX_BYTES_PER_MESSAGE: u64 = 512;
 /// `body` (RocketMQ's `maxMessageSize` is 4 MiB too).
 pub const MAX_BODY_BYTES: u64 = 4 * MIB;
 /// What a run may take by the estimate of `validate` (measured peaks stay below it).

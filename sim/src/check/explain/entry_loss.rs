@@ -34,7 +34,7 @@ pub(in crate::check) fn entry_loss(index: &Index<'_>, ack: &Ack) -> Option<Optio
     let removals: Vec<&Removal> = (index.logs.removals.get(&(ack.broker.to_string(), pos)))
         .into_iter()
         .flatten()
-        .filter(|removal| removal.at >= ack.sent_at)
+        .filter(|removal| removal.at >= ack.sent_at())
         .collect();
     let (lost, cut): (Vec<&Removal>, Vec<&Removal>) =
         removals.iter().partition(|removal| removal.recovery);

@@ -55,7 +55,7 @@ pub(in crate::check) fn explain_loss(
     }
     // The ack may still be on its way when the broker goes down: any stop after the send began
     // may have been the one that lost it.
-    for (at, how) in timeline.stops.iter().filter(|(at, _)| *at >= ack.sent_at) {
+    for (at, how) in timeline.stops.iter().filter(|(at, _)| *at >= ack.sent_at()) {
         let replica = match replica_story(ack, timeline, (*at, *how), slaves) {
             Replica::Story(story) => story,
             Replica::NotThisStop => continue,
@@ -74,7 +74,7 @@ pub(in crate::check) fn explain_loss(
 /// the byte, and everything past the cut is gone.
 fn rotted(ack: &Ack, timeline: &BrokerTimeline) -> Option<String> {
     timeline.corruptions.iter().find_map(|(rotted_at, offset)| {
-        let later = (*rotted_at).max(ack.sent_at);
+        let later = (*rotted_at).max(ack.sent_at());
         let recoveries = &timeline.recoveries;
         let (recovered_at, _, cut) = recoveries.iter().find(|(at, _, _)| *at >= later)?;
         (cut <= offset && *cut <= ack.commit_log_offset).then(|| {
@@ -120,7 +120,7 @@ fn replica_story(
             return Replica::NotThisStop;
         }
         // A slave had it: the loss needs every such slave's copy gone as well.
-        return match slave_copies_lost(timeline, (ack.sent_at, at), end, slaves) {
+        return match slave_copies_lost(timeline, (ack.sent_at(), at), end, slaves) {
             Some(story) => Replica::Story(story),
             None => Replica::Survived,
         };
@@ -311,8 +311,8 @@ mod tests {
     /// SEND_OK at 1.000s for a message at commitlog 1000..1100, sent at 0.990s.
     fn ack() -> Ack {
         Ack {
-            sent_at: ms(990),
             at: ms(1_000),
+            latency_ms: 10,
             status: SendStatus::SendOk,
             broker: "broker-a".into(),
             queue_id: 0,

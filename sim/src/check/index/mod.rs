@@ -88,9 +88,9 @@ impl<'a> Index<'a> {
     pub fn build(scenario: &'a Scenario, history: &History) -> Index<'a> {
         let mut index = Index {
             scenario,
-            sends: SendFacts::default(),
+            sends: SendFacts::new(scenario),
             brokers: BrokerFacts::new(scenario),
-            read_back: ReadBackFacts::default(),
+            read_back: ReadBackFacts::new(scenario),
             consumers: ConsumerFacts::new(scenario),
             listener: ListenerFacts::default(),
             routes: RouteFacts::default(),

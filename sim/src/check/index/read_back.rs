@@ -18,9 +18,6 @@ pub(in crate::check) struct Conflict {
     pub second: (NodeId, Option<MessageId>),
 }
 
-/// A replica, and the message it holds at a position (`None`: an unreadable record).
-type Held = (NodeId, Option<MessageId>);
-
 /// A queue of a broker group: (group, topic, queue id).
 type QueueKey = (String, String, u32);
 
@@ -88,9 +85,10 @@ fn slot<T: Default>(table: &mut Vec<Vec<T>>, queue: usize, offset: u64) -> &mut 
 
 #[derive(Default)]
 pub(in crate::check) struct ReadBackFacts {
+    /// The broker groups with more than one replica: only their positions can conflict or
+    /// leave holes, so only theirs are tabled.
+    replicated: BTreeSet<String>,
     queues: Queues,
-    /// Per queue and offset: what the first replica read back holds there.
-    positions: Vec<Vec<Option<Held>>>,
     /// Positions where replicas differ, first seen in history order.
     pub conflicts: Vec<Conflict>,
     conflicted: BTreeSet<Position>,
@@ -108,6 +106,14 @@ pub(in crate::check) struct ReadBackFacts {
 }
 
 impl ReadBackFacts {
+    pub fn new(scenario: &crate::scenario::Scenario) -> ReadBackFacts {
+        let replicated = scenario.broker_groups.iter().filter(|g| g.nodes.len() > 1);
+        ReadBackFacts {
+            replicated: replicated.map(|g| g.name.clone()).collect(),
+            ..ReadBackFacts::default()
+        }
+    }
+
     pub fn observe(&mut self, at: Time, event: &Event, sends: &mut SendFacts) {
         match event {
             Event::ReadBack {
@@ -122,11 +128,14 @@ impl ReadBackFacts {
                 body_crc,
                 ..
             } => {
-                let queue = self.queues.of(broker, topic, *queue_id);
-                let position = (queue, placed(*queue_offset, entry.offset));
-                self.holdings
-                    .held(position, *replica, (broker, *commit_log_offset));
-                self.compare(at, position, *replica, *id);
+                if self.replicated.contains(broker.as_str()) {
+                    let queue = self.queues.of(broker, topic, *queue_id);
+                    let position = (queue, placed(*queue_offset, entry.offset));
+                    let held = (*id, (broker.as_str(), *commit_log_offset));
+                    if let Some(first) = self.holdings.held(position, *replica, held) {
+                        self.conflict(at, position, first, (*replica, *id));
+                    }
+                }
                 let copy = Copy {
                     broker: sends.names.get(broker),
                     topic: sends.names.get(topic),
@@ -145,8 +154,6 @@ impl ReadBackFacts {
                             r.add_dead_letter(group, copy);
                         } else if **topic == *r.topic && !r.copies.contains(&copy) {
                             // Retry topics and the schedule topic hold copies in transit.
-                            // Most messages have one copy: room for exactly one at first.
-                            r.copies.reserve_exact(1);
                             r.copies.push(copy);
                         }
                     }
@@ -170,29 +177,22 @@ impl ReadBackFacts {
         }
     }
 
-    /// Notes what `replica` holds at `position`, and a conflict with the first replica read.
-    fn compare(
+    /// Notes a position's first conflict: the first replica read holds another record there.
+    fn conflict(
         &mut self,
         at: Time,
         (queue, offset): (usize, u64),
-        replica: NodeId,
-        id: Option<MessageId>,
+        first: (NodeId, Option<MessageId>),
+        second: (NodeId, Option<MessageId>),
     ) {
-        let first = slot(&mut self.positions, queue, offset);
-        match *first {
-            Some((other, other_id)) if other != replica && other_id != id => {
-                let position = self.queues.position(queue, offset);
-                if self.conflicted.insert(position.clone()) {
-                    self.conflicts.push(Conflict {
-                        at,
-                        position,
-                        first: (other, other_id),
-                        second: (replica, id),
-                    });
-                }
-            }
-            Some(_) => {}
-            None => *first = Some((replica, id)),
+        let position = self.queues.position(queue, offset);
+        if self.conflicted.insert(position.clone()) {
+            self.conflicts.push(Conflict {
+                at,
+                position,
+                first,
+                second,
+            });
         }
     }
 
@@ -215,25 +215,62 @@ impl ReadBackFacts {
     }
 }
 
+/// The replicas holding one queue position read back. Most positions are read from one
+/// replica, so the first is kept inline and the others boxed.
+#[derive(Default)]
+struct Holders {
+    /// The first replica read: (replica, the message it holds there (`None`: an unreadable
+    /// record), the record's commitlog offset).
+    first: Option<(NodeId, Option<MessageId>, u64)>,
+    /// The other replicas: (replica, commitlog offset).
+    others: Option<Box<[(NodeId, u64)]>>,
+}
+
+impl Holders {
+    /// (replica, commitlog offset) of each replica holding it, the first read first.
+    fn iter(&self) -> impl Iterator<Item = (NodeId, u64)> + '_ {
+        let first = self.first.map(|(replica, _, at)| (replica, at));
+        first
+            .into_iter()
+            .chain(self.others.iter().flat_map(|o| o.iter().copied()))
+    }
+}
+
 /// Which replica of a group holds each queue position read back, and how far each replica's
 /// read-back reached in the commitlog: a position one replica holds and another lacks, inside
 /// the part of the log the other holds, is a hole in the other's copy.
 #[derive(Default)]
 struct ReplicaHoldings {
-    /// Per queue and offset: (replica, commitlog offset) of each replica that holds it.
-    held: Vec<Vec<Vec<(NodeId, u64)>>>,
+    /// Per queue and offset: the replicas that hold it.
+    held: Vec<Vec<Holders>>,
     /// Replica -> (group, lowest and highest commitlog offset read back from it).
     spans: BTreeMap<NodeId, (String, u64, u64)>,
 }
 
 impl ReplicaHoldings {
-    fn held(&mut self, (queue, offset): (usize, u64), replica: NodeId, (group, at): (&str, u64)) {
+    /// Notes that `replica` holds `id` at a position; returns the first replica read and what
+    /// it holds there, if that is another record on another replica (a conflict).
+    fn held(
+        &mut self,
+        (queue, offset): (usize, u64),
+        replica: NodeId,
+        (id, (group, at)): (Option<MessageId>, (&str, u64)),
+    ) -> Option<(NodeId, Option<MessageId>)> {
         let holders = slot(&mut self.held, queue, offset);
-        if !holders.iter().any(|(node, _)| *node == replica) {
-            // Most positions are read from one replica: room for exactly one at first.
-            holders.reserve_exact(1);
-            holders.push((replica, at));
-        }
+        let conflict = match holders.first {
+            None => {
+                holders.first = Some((replica, id, at));
+                None
+            }
+            Some((first, first_id, _)) => {
+                if !holders.iter().any(|(node, _)| node == replica) {
+                    let others = holders.others.take().unwrap_or_default();
+                    let others = others.iter().copied().chain([(replica, at)]);
+                    holders.others = Some(others.collect());
+                }
+                (first != replica && first_id != id).then_some((first, first_id))
+            }
+        };
         let span = match self.spans.get_mut(&replica) {
             Some(span) => span,
             None => self
@@ -243,6 +280,7 @@ impl ReplicaHoldings {
         };
         span.1 = span.1.min(at);
         span.2 = span.2.max(at);
+        conflict
     }
 
     /// ((queue, offset), a replica holding it, a replica of the same group missing it), in
@@ -254,12 +292,12 @@ impl ReplicaHoldings {
                 continue;
             };
             for (offset, holders) in offsets.iter().enumerate() {
-                let Some(&(holder, at)) = holders.first() else {
+                let Some((holder, _, at)) = holders.first else {
                     continue;
                 };
                 for (replica, (g, low, high)) in &self.spans {
                     let covers = g == group && *low <= at && at <= *high;
-                    if covers && !holders.iter().any(|(node, _)| node == replica) {
+                    if covers && !holders.iter().any(|(node, _)| node == *replica) {
                         holes.push(((*queue, offset as u64), holder, *replica));
                     }
                 }
@@ -283,7 +321,13 @@ mod tests {
         let queue = facts.queues.of("broker-a", "orders", 0);
         let mut held = |offset: u64, replica: NodeId| {
             let at = ("broker-a", offset * 100);
-            facts.holdings.held((queue, offset), replica, at);
+            let id = MessageId {
+                producer: 0,
+                seq: offset as u32,
+            };
+            facts
+                .holdings
+                .held((queue, offset), replica, (Some(id), at));
         };
         for offset in 0..3 {
             held(offset, MASTER);

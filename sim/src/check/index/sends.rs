@@ -4,10 +4,57 @@
 use model::event::{Event, SendStatus};
 use model::{MessageId, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Deref;
 use std::rc::Rc;
 
-/// A name that many facts share (a topic, a broker group, a key): stored once.
-pub(in crate::check) type Name = Rc<str>;
+/// A name that many facts share (a topic, a broker group, a key): stored once, and held
+/// through a thin pointer, so that each record naming it pays 8 bytes.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(in crate::check) struct Name(Rc<Box<str>>);
+
+thread_local! {
+    /// The empty name every fresh record starts with, shared.
+    static EMPTY: Name = Name(Rc::new(Box::from("")));
+}
+
+impl Default for Name {
+    fn default() -> Name {
+        EMPTY.with(Name::clone)
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    /// A name outside the shared set (for a fact made up once, not per message).
+    fn from(name: &str) -> Name {
+        Name(Rc::new(Box::from(name)))
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
 
 /// Each distinct name once.
 #[derive(Default)]
@@ -20,7 +67,7 @@ impl Names {
         if let Some(known) = self.set.get(name) {
             return known.clone();
         }
-        let name: Name = Rc::from(name);
+        let name = Name::from(name);
         self.set.insert(name.clone());
         name
     }
@@ -29,9 +76,9 @@ impl Names {
 /// An acknowledged send: what the broker answered, and when.
 #[derive(Clone, Debug)]
 pub(in crate::check) struct Ack {
-    /// When the send that was acknowledged began: the earliest the broker could store it.
-    pub sent_at: Time,
     pub at: Time,
+    /// How long before `at` the send that was acknowledged began (see `sent_at`).
+    pub latency_ms: u32,
     pub status: SendStatus,
     pub broker: Name,
     pub queue_id: u32,
@@ -42,12 +89,17 @@ pub(in crate::check) struct Ack {
 }
 
 impl Ack {
+    /// When the send that was acknowledged began: the earliest the broker could store it.
+    pub fn sent_at(&self) -> Time {
+        Time::from_ms(self.at.as_ms() - u64::from(self.latency_ms))
+    }
+
     /// A record a broker put itself (a commit, a send-back) at `at`: where it stands, for the
     /// durability model, as if it had been acknowledged then.
     pub fn put_by_broker(at: Time, broker: Name, node: NodeId, (offset, size): (u64, u32)) -> Ack {
         Ack {
-            sent_at: at,
             at,
+            latency_ms: 0,
             status: SendStatus::SendOk,
             broker,
             queue_id: 0,
@@ -81,6 +133,40 @@ impl Copy {
     }
 }
 
+/// The copies of a message read back: most messages have exactly one, kept inline.
+#[derive(Clone, Debug, Default)]
+pub(in crate::check) enum Copies {
+    #[default]
+    None,
+    One(Copy),
+    Many(Vec<Copy>),
+}
+
+impl Copies {
+    pub fn push(&mut self, copy: Copy) {
+        *self = match std::mem::take(self) {
+            Copies::None => Copies::One(copy),
+            Copies::One(first) => Copies::Many(vec![first, copy]),
+            Copies::Many(mut copies) => {
+                copies.push(copy);
+                Copies::Many(copies)
+            }
+        };
+    }
+}
+
+impl Deref for Copies {
+    type Target = [Copy];
+
+    fn deref(&self) -> &[Copy] {
+        match self {
+            Copies::None => &[],
+            Copies::One(copy) => std::slice::from_ref(copy),
+            Copies::Many(copies) => copies,
+        }
+    }
+}
+
 /// Everything known about one message. What few messages have is kept apart (`Rare`), so
 /// that a message sent once and acknowledged stays small.
 #[derive(Clone, Debug, Default)]
@@ -99,9 +185,12 @@ pub(in crate::check) struct Record {
     pub transactional: bool,
     pub ok: Option<Ack>,
     /// Copies in the queues of the message's own topic.
-    pub copies: Vec<Copy>,
+    pub copies: Copies,
     rare: Option<Box<Rare>>,
 }
+
+// The records are the index's largest table: one per message.
+const _: () = assert!(size_of::<Record>() <= 144, "a record grew past 144 bytes");
 
 /// The facts of a message that a plain send does not produce.
 #[derive(Clone, Debug, Default)]
@@ -209,6 +298,19 @@ pub(in crate::check) struct SendFacts {
 }
 
 impl SendFacts {
+    /// Room for every message each producer of `scenario` sends, reserved at once: the
+    /// records are the index's largest table, and growing it by doubling would leave up to
+    /// half of it unused.
+    pub fn new(scenario: &crate::scenario::Scenario) -> SendFacts {
+        let records = (scenario.producers.iter())
+            .map(|p| Vec::with_capacity(p.messages as usize))
+            .collect();
+        SendFacts {
+            records,
+            ..SendFacts::default()
+        }
+    }
+
     /// The message's tag, if it was sent with one.
     pub fn tag(&self, record: &Record) -> Option<&str> {
         let index = usize::from(record.tag).checked_sub(1)?;
@@ -366,9 +468,10 @@ impl SendFacts {
         let r = super::dense_entry(&mut self.records, *id);
         r.outcomes += 1;
         let sent_at = self.open.remove(id).unwrap_or(at);
+        let latency_ms = at.ms_since(sent_at);
         let ack = Ack {
-            sent_at,
             at,
+            latency_ms: u32::try_from(latency_ms).unwrap_or(u32::MAX),
             status: *status,
             broker,
             queue_id: *queue_id,
@@ -384,7 +487,7 @@ impl SendFacts {
             r.rare_mut().weak.get_or_insert(ack);
             self.weak_acks += 1;
         }
-        self.latencies.push(at.ms_since(sent_at));
+        self.latencies.push(latency_ms);
     }
 }
 

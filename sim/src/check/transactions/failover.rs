@@ -27,7 +27,7 @@ fn promoted_without(
 pub(super) fn half_left_behind(index: &Index<'_>, half: &Ack) -> Option<String> {
     let old = half.store_host;
     let end = half.commit_log_offset + u64::from(half.size);
-    let (new, at, reported) = promoted_without(index, &half.broker, old, half.sent_at, end)?;
+    let (new, at, reported) = promoted_without(index, &half.broker, old, half.sent_at(), end)?;
     let never_master_again = !index
         .brokers
         .master_at(&half.broker, old, Time::from_ms(u64::MAX));
