@@ -531,13 +531,13 @@ impl Consumer {
         if !self.config.broadcasting {
             return;
         }
-        let behind: u64 = self
-            .queues
-            .iter()
-            .map(|(queue, pq)| pq.behind(self.offsets.read(queue).unwrap_or(0)))
-            .sum();
-        let is_behind = behind > 0 || self.consume.busy();
+        let behind_in = |(queue, pq): (&MessageQueue, &ProcessQueue)| {
+            pq.behind(self.offsets.read(queue).unwrap_or(0))
+        };
+        // Called after every consume and pull: whether it is behind is settled cheaply first.
+        let is_behind = self.consume.busy() || self.queues.iter().any(|q| behind_in(q) > 0);
         if self.reported_behind != Some(is_behind) {
+            let behind: u64 = self.queues.iter().map(behind_in).sum();
             self.reported_behind = Some(is_behind);
             ctx.emit(Event::ConsumerLag {
                 group: self.config.group.clone(),

@@ -67,7 +67,9 @@ pub enum NodeEvent {
 struct Scheduled {
     at: Time,
     seq: u64,
-    event: NodeEvent,
+    /// Boxed: the queue is a binary heap, and each push and pop moves its entries up and down
+    /// it, so an entry is kept small (40 bytes, not 216).
+    event: Box<NodeEvent>,
     /// For a packet: its sender, and when the sender starts transmitting it.
     sent: Option<(NodeId, Time)>,
 }

@@ -22,7 +22,7 @@ impl World {
         slot.queue.push(Reverse(Scheduled {
             at,
             seq,
-            event,
+            event: Box::new(event),
             sent,
         }));
         self.arm(node, at);
@@ -34,7 +34,7 @@ impl World {
         slot.drop_stale_timeouts();
         if slot.queue.peek().is_some_and(|Reverse(s)| s.at <= now) {
             let Reverse(scheduled) = slot.queue.pop().expect("peeked");
-            Some(scheduled.event)
+            Some(*scheduled.event)
         } else {
             None
         }
@@ -92,7 +92,7 @@ impl Slot {
     /// second), so when a timeout event fires is the harness's own choice, not behaviour.
     fn drop_stale_timeouts(&mut self) {
         while let Some(Reverse(head)) = self.queue.peek()
-            && let NodeEvent::Timeout { id } = head.event
+            && let NodeEvent::Timeout { id } = *head.event
             && !self.pending.contains_key(&id)
         {
             self.queue.pop();
