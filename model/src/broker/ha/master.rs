@@ -276,12 +276,14 @@ impl HaMaster {
         connection.wake(ctx, slave, wake);
     }
 
-    /// A transfer loop's wakeup, if it is the current connection's: it is consumed.
-    fn woken(&mut self, slave: NodeId, generation: u64) -> bool {
+    /// A transfer loop's wakeup at `now`, if it is the current connection's pending one: it
+    /// is consumed. A wakeup an earlier one superseded finds the loop already run and
+    /// re-armed, and does nothing (the loop is one thread: it sleeps until one instant).
+    fn woken(&mut self, slave: NodeId, generation: u64, now: Time) -> bool {
         let Some(connection) = self.connections.get_mut(&slave) else {
             return false;
         };
-        if connection.generation != generation {
+        if connection.generation != generation || connection.wake_at != Some(now) {
             return false;
         }
         connection.wake_at = None;
@@ -477,7 +479,7 @@ impl Running {
     pub(crate) fn on_ha_timer(&mut self, ctx: &mut Context<'_>, timer: HaTimer) {
         match timer {
             HaTimer::Transfer { slave, generation } => {
-                if self.ha_master.woken(slave, generation) {
+                if self.ha_master.woken(slave, generation, ctx.now()) {
                     self.ha_transfer(ctx, slave);
                 }
             }
