@@ -6,6 +6,7 @@
 use super::transaction::{HalfStored, LocalTransactions, TransactionSpec};
 use super::{App, app_timer};
 use crate::scenario::schema::SelectorName;
+use model::Time;
 use model::client::producer::Selector;
 use model::client::producer::{Producer, ProducerConfig, SendOutcome};
 use model::client::{Client, ClientConfig, Notice};
@@ -53,6 +54,9 @@ pub struct ProducerApp {
     in_flight: BTreeMap<u64, (u32, u32)>,
     /// A sync producer's next send is due but waits for the previous one.
     due: bool,
+    /// While a sync producer waits, its send ticker is stopped (a tick would only find the
+    /// send still due): the tick it stopped at, whose grid (every `interval_ms`) it resumes on.
+    ticker_stopped_at: Option<Time>,
     finished: bool,
     transactions: Option<LocalTransactions>,
     /// A transactional application sends a message once its number is durable, so that a
@@ -78,6 +82,7 @@ impl ProducerApp {
             next_seq: 0,
             in_flight: BTreeMap::new(),
             due: false,
+            ticker_stopped_at: None,
             finished: false,
         }
     }
@@ -171,8 +176,20 @@ impl ProducerApp {
         if self.due && self.idle() {
             self.due = false;
             self.send_next(ctx);
+            self.restart_ticker(ctx);
         }
         self.check_finished(ctx);
+    }
+
+    /// Restarts a stopped send ticker at its next tick after now, on the grid it stopped on.
+    fn restart_ticker(&mut self, ctx: &mut Context<'_>) {
+        let Some(stopped_at) = self.ticker_stopped_at.take() else {
+            return;
+        };
+        let interval = self.workload.interval_ms.max(1);
+        let ticks = ctx.now().ms_since(stopped_at) / interval + 1;
+        let next = stopped_at.plus_ms(ticks * interval);
+        ctx.set_timer(next.ms_since(ctx.now()), app_timer(App::SendNext));
     }
 
     /// No send, numbering or local transaction in progress.
@@ -208,6 +225,7 @@ impl Node for ProducerApp {
         self.client.start(ctx);
         self.client.use_topic(ctx, &self.workload.topic.clone());
         let delay = self.workload.start_ms.saturating_sub(ctx.now().as_ms());
+        self.ticker_stopped_at = None;
         ctx.set_timer(delay, app_timer(App::SendNext));
         self.check_finished(ctx);
     }
@@ -253,9 +271,10 @@ impl Node for ProducerApp {
                 }
                 if self.workload.mode.is_sync() && !self.idle() {
                     self.due = true;
-                } else {
-                    self.send_next(ctx);
+                    self.ticker_stopped_at = Some(ctx.now());
+                    return;
                 }
+                self.send_next(ctx);
                 ctx.set_timer(self.workload.interval_ms, timer);
             }
             Timer::App(code) => {
