@@ -139,9 +139,9 @@ fn latency(index: &Index<'_>, figures: &mut SendFigures) {
     let sends = &index.sends;
     if !sends.latencies.is_empty() {
         let mut latencies = sends.latencies.clone();
-        figures.latency_p50_ms = percentile(&mut latencies, 50);
-        figures.latency_p99_ms = percentile(&mut latencies, 99);
-        figures.latency_max_ms = latencies.iter().copied().max().unwrap_or(0);
+        figures.latency_p50_ms = percentile(&mut latencies, 50).into();
+        figures.latency_p99_ms = percentile(&mut latencies, 99).into();
+        figures.latency_max_ms = latencies.iter().copied().max().unwrap_or(0).into();
     }
     let Some(first) = sends.first_invoke else {
         return;
@@ -149,11 +149,9 @@ fn latency(index: &Index<'_>, figures: &mut SendFigures) {
     let last = sends.last_outcome.max(first);
     let span_ms = last.ms_since(first).max(1);
     figures.acked_per_s = sends.ok_times.len() as u64 * 1_000 / span_ms;
-    let marks = std::iter::once(first)
-        .chain(sends.ok_times.iter().copied())
-        .chain(std::iter::once(last));
-    let marks: Vec<_> = marks.collect();
-    let gaps = marks.windows(2).map(|w| w[1].ms_since(w[0]));
+    let marks = (sends.ok_times.iter().copied()).chain(std::iter::once(last));
+    let mut previous = first;
+    let gaps = marks.map(|mark| mark.ms_since(std::mem::replace(&mut previous, mark)));
     figures.unavailable_ms = gaps.max().unwrap_or(0);
     figures.after_faults = after_faults(sends);
 }
@@ -181,7 +179,7 @@ fn after_faults(sends: &crate::check::index::SendFacts) -> Vec<AfterFault> {
 }
 
 /// The `p`-th percentile (nearest rank), in expected linear time.
-pub(super) fn percentile(values: &mut [u64], p: usize) -> u64 {
+pub(super) fn percentile<T: Ord + Copy>(values: &mut [T], p: usize) -> T {
     let rank = (values.len() * p).div_ceil(100).max(1) - 1;
     *values.select_nth_unstable(rank).1
 }

@@ -279,8 +279,8 @@ pub(in crate::check) struct SendFacts {
     /// Send operations (an application resend is another operation).
     pub sends: u64,
     pub weak_acks: u64,
-    /// Invoke-to-answer latencies of acknowledged sends.
-    pub latencies: Vec<u64>,
+    /// Invoke-to-answer latencies of acknowledged sends, in milliseconds.
+    pub latencies: Vec<u32>,
     /// When each SEND_OK came back.
     pub ok_times: Vec<Time>,
     pub first_invoke: Option<Time>,
@@ -299,14 +299,17 @@ pub(in crate::check) struct SendFacts {
 
 impl SendFacts {
     /// Room for every message each producer of `scenario` sends, reserved at once: the
-    /// records are the index's largest table, and growing it by doubling would leave up to
-    /// half of it unused.
+    /// records, latencies and SEND_OK times are the index's largest tables, and growing them
+    /// by doubling would leave up to half of each unused.
     pub fn new(scenario: &crate::scenario::Scenario) -> SendFacts {
-        let records = (scenario.producers.iter())
+        let records: Vec<Vec<Record>> = (scenario.producers.iter())
             .map(|p| Vec::with_capacity(p.messages as usize))
             .collect();
+        let messages = records.iter().map(Vec::capacity).sum();
         SendFacts {
             records,
+            latencies: Vec::with_capacity(messages),
+            ok_times: Vec::with_capacity(messages),
             ..SendFacts::default()
         }
     }
@@ -468,10 +471,10 @@ impl SendFacts {
         let r = super::dense_entry(&mut self.records, *id);
         r.outcomes += 1;
         let sent_at = self.open.remove(id).unwrap_or(at);
-        let latency_ms = at.ms_since(sent_at);
+        let latency_ms = u32::try_from(at.ms_since(sent_at)).unwrap_or(u32::MAX);
         let ack = Ack {
             at,
-            latency_ms: u32::try_from(latency_ms).unwrap_or(u32::MAX),
+            latency_ms,
             status: *status,
             broker,
             queue_id: *queue_id,
