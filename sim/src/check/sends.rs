@@ -138,18 +138,18 @@ pub(super) fn judge(index: &Index<'_>, anomalies: &mut Vec<Anomaly>) -> SendFigu
 fn latency(index: &Index<'_>, figures: &mut SendFigures) {
     let sends = &index.sends;
     if !sends.latencies.is_empty() {
-        let mut latencies = sends.latencies.clone();
-        figures.latency_p50_ms = percentile(&mut latencies, 50).into();
-        figures.latency_p99_ms = percentile(&mut latencies, 99).into();
-        figures.latency_max_ms = latencies.iter().copied().max().unwrap_or(0).into();
+        let sorted = &sends.latencies;
+        figures.latency_p50_ms = sorted[rank(sorted.len(), 50)].into();
+        figures.latency_p99_ms = sorted[rank(sorted.len(), 99)].into();
+        figures.latency_max_ms = sorted.last().copied().unwrap_or(0).into();
     }
     let Some(first) = sends.first_invoke else {
         return;
     };
     let last = sends.last_outcome.max(first);
     let span_ms = last.ms_since(first).max(1);
-    figures.acked_per_s = sends.ok_times.len() as u64 * 1_000 / span_ms;
-    let marks = (sends.ok_times.iter().copied()).chain(std::iter::once(last));
+    figures.acked_per_s = sends.ok_times().len() as u64 * 1_000 / span_ms;
+    let marks = sends.ok_times().chain(std::iter::once(last));
     let mut previous = first;
     let gaps = marks.map(|mark| mark.ms_since(std::mem::replace(&mut previous, mark)));
     figures.unavailable_ms = gaps.max().unwrap_or(0);
@@ -165,10 +165,7 @@ fn after_faults(sends: &crate::check::index::SendFacts) -> Vec<AfterFault> {
         .fault_starts
         .iter()
         .filter(|(at, _)| *at >= first && *at <= last);
-    let after = |at: model::Time| {
-        let next = sends.ok_times.partition_point(|ok| *ok < at);
-        sends.ok_times.get(next).map(|ok| ok.ms_since(at))
-    };
+    let after = |at: model::Time| sends.next_ok(at).map(|ok| ok.ms_since(at));
     during
         .map(|(at, fault)| AfterFault {
             fault: fault.clone(),
@@ -180,6 +177,10 @@ fn after_faults(sends: &crate::check::index::SendFacts) -> Vec<AfterFault> {
 
 /// The `p`-th percentile (nearest rank), in expected linear time.
 pub(super) fn percentile<T: Ord + Copy>(values: &mut [T], p: usize) -> T {
-    let rank = (values.len() * p).div_ceil(100).max(1) - 1;
-    *values.select_nth_unstable(rank).1
+    *values.select_nth_unstable(rank(values.len(), p)).1
+}
+
+/// Where the `p`th percentile of `len` values stands once they are sorted (nearest rank).
+fn rank(len: usize, p: usize) -> usize {
+    (len * p).div_ceil(100).max(1) - 1
 }

@@ -143,6 +143,7 @@ impl<'a> Index<'a> {
         }
         let end = history.end();
         index.consumers.story.ownership.finish(end);
+        index.sends.finish();
         index
     }
 

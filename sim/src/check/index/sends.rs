@@ -279,10 +279,11 @@ pub(in crate::check) struct SendFacts {
     /// Send operations (an application resend is another operation).
     pub sends: u64,
     pub weak_acks: u64,
-    /// Invoke-to-answer latencies of acknowledged sends, in milliseconds.
+    /// Invoke-to-answer latencies of acknowledged sends, in milliseconds; sorted once the
+    /// history is folded (`finish`), so that percentiles read it without a copy.
     pub latencies: Vec<u32>,
     /// When each SEND_OK came back.
-    pub ok_times: Vec<Time>,
+    ok_times: Vec<u32>,
     pub first_invoke: Option<Time>,
     pub last_outcome: Time,
     /// Every fault as it began: a rule taking effect, or a broker process or machine going
@@ -312,6 +313,26 @@ impl SendFacts {
             ok_times: Vec::with_capacity(messages),
             ..SendFacts::default()
         }
+    }
+
+    /// When each SEND_OK came back, in order.
+    pub fn ok_times(&self) -> impl ExactSizeIterator<Item = Time> + '_ {
+        self.ok_times.iter().map(|ms| Time::from_ms(u64::from(*ms)))
+    }
+
+    /// When the first SEND_OK at or after `at` came back.
+    pub fn next_ok(&self, at: Time) -> Option<Time> {
+        let next = self
+            .ok_times
+            .partition_point(|ok| u64::from(*ok) < at.as_ms());
+        self.ok_times
+            .get(next)
+            .map(|ms| Time::from_ms(u64::from(*ms)))
+    }
+
+    /// Sorts what the figures read in order, once the history is folded.
+    pub fn finish(&mut self) {
+        self.latencies.sort_unstable();
     }
 
     /// The message's tag, if it was sent with one.
@@ -485,7 +506,9 @@ impl SendFacts {
         };
         if *status == SendStatus::SendOk {
             r.ok.get_or_insert(ack);
-            self.ok_times.push(at);
+            // Simulated runs last less than 49 days (the scenario's limits).
+            self.ok_times
+                .push(u32::try_from(at.as_ms()).unwrap_or(u32::MAX));
         } else {
             r.rare_mut().weak.get_or_insert(ack);
             self.weak_acks += 1;
