@@ -80,17 +80,18 @@ impl DiskState {
     /// Applies `change` to the file at `path`, if there is one, keeping the sums.
     fn change<R>(&mut self, path: &str, change: impl FnOnce(&mut File) -> R) -> Option<R> {
         let file = self.files.get_mut(path)?;
-        let (pages, len) = (file.dirty_page_count(), file.len() as u64);
-        let result = change(file);
-        self.dirty_pages = self.dirty_pages + file.dirty_page_count() - pages;
-        self.used = self.used + file.len() as u64 - len;
-        Some(result)
+        Some(tracked(
+            (&mut self.dirty_pages, &mut self.used),
+            file,
+            change,
+        ))
     }
 
     /// Applies `change` to every file, keeping the sums.
     fn change_all(&mut self, mut change: impl FnMut(&mut File)) {
-        self.files.values_mut().for_each(&mut change);
-        self.dirty_pages = self.files.values().map(File::dirty_page_count).sum();
+        for file in self.files.values_mut() {
+            tracked((&mut self.dirty_pages, &mut self.used), file, &mut change);
+        }
     }
 
     /// Completes every flush due by `now`.
@@ -244,6 +245,20 @@ impl DiskState {
         self.used -= file.len() as u64;
         Some(file)
     }
+}
+
+/// Applies `change` to `file` and moves a machine's sums (dirty pages, bytes used) by what it
+/// changed.
+fn tracked<R>(
+    (dirty_pages, used): (&mut usize, &mut u64),
+    file: &mut File,
+    change: impl FnOnce(&mut File) -> R,
+) -> R {
+    let (pages, len) = (file.dirty_page_count(), file.len() as u64);
+    let result = change(file);
+    *dirty_pages = *dirty_pages + file.dirty_page_count() - pages;
+    *used = *used + file.len() as u64 - len;
+    result
 }
 
 /// A file a node deleted, with what the disk knew of it then: the harness's record of a

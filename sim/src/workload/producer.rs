@@ -225,7 +225,6 @@ impl Node for ProducerApp {
         self.client.start(ctx);
         self.client.use_topic(ctx, &self.workload.topic.clone());
         let delay = self.workload.start_ms.saturating_sub(ctx.now().as_ms());
-        self.ticker_stopped_at = None;
         ctx.set_timer(delay, app_timer(App::SendNext));
         self.check_finished(ctx);
     }
